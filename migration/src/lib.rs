@@ -1,0 +1,14 @@
+//! Schema migrations, applied in order at start-up (`partyday migrate` or `partyday serve`).
+//! One file per change; a released migration is never edited, only followed by another.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_accounts::Migration)]
+    }
+}

@@ -1,0 +1,67 @@
+//! Tables of the accounts domain, as sea-orm entities. Behaviour lives in `service.rs`.
+
+pub mod account {
+    use sea_orm::entity::prelude::*;
+
+    use crate::accounts::rules::Role;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub email: String,
+        pub display_name: String,
+        pub password_hash: String,
+        pub role: Role,
+        pub locale: Option<String>,
+        pub must_change_password: bool,
+        pub disabled_at: Option<DateTimeUtc>,
+        pub last_login_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        #[sea_orm(has_many)]
+        pub sessions: HasMany<super::session::Entity>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        /// SHA-256 (hex) of the session cookie's token.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub account_id: i64,
+        pub created_at: DateTimeUtc,
+        pub last_seen_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        #[sea_orm(belongs_to, from = "account_id", to = "id")]
+        pub account: BelongsTo<super::account::Entity>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod login_failure {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_failures")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub scope_key: String,
+        pub failed_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,517 @@
+//! HTTP handlers of the accounts domain: extract, parse, call the service, render or redirect.
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::{
+        HeaderValue, StatusCode,
+        header::{RETRY_AFTER, SET_COOKIE},
+    },
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    rules::{AccountUpdateForm, NewAccountForm, NewPasswordForm, ProfileForm, Role},
+    service::{self, AccountError, AccountQuery, AccountState, LoginError},
+    sessions,
+    views::*,
+};
+use crate::{
+    app::AppState,
+    i18n::Msg,
+    web::{
+        Authenticated, Ctx, Flash, User, WebError,
+        context::ClientAddr,
+        cookies,
+        forms::{FieldErrors, local_path, page_number},
+    },
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/account", get(own_profile).post(update_own_profile))
+        .route(
+            "/account/password",
+            get(own_password_form).post(change_own_password),
+        )
+        .route("/admin/accounts", get(list).post(create))
+        .route("/admin/accounts/new", get(new_form))
+        .route("/admin/accounts/{id}", get(show).post(update))
+        .route("/admin/accounts/{id}/password", post(reset_password))
+        .route(
+            "/admin/accounts/{id}/disable",
+            get(disable_form).post(disable),
+        )
+        .route("/admin/accounts/{id}/enable", post(enable))
+}
+
+fn unprocessable(page: impl IntoResponse) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+// ---- login and logout ----------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginQuery {
+    next: String,
+}
+
+async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
+    if ctx.user.is_some() {
+        return Redirect::to(&local_path(Some(&q.next))).into_response();
+    }
+    LoginPage {
+        ctx,
+        email: String::new(),
+        next: q.next,
+        errors: FieldErrors::default(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(addr): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    let page = |ctx: Ctx, errors: FieldErrors| LoginPage {
+        ctx,
+        email: form.email.clone(),
+        next: form.next.clone(),
+        errors,
+    };
+    let mut errors = FieldErrors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "field.required");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "field.required");
+    }
+    if !errors.is_empty() {
+        return Ok(unprocessable(page(ctx, errors)));
+    }
+    let now = state.now();
+    match service::authenticate(
+        &state.db,
+        &form.email,
+        &form.password,
+        &addr,
+        state.login_policy(),
+        now,
+    )
+    .await
+    {
+        Ok(account) => {
+            // A new session id at every login: a session fixed by someone else is never promoted.
+            if let Some(old) = &ctx.user {
+                sessions::end(&state.db, &old.session_id).await?;
+            }
+            let token = sessions::start(&state.db, account.id, state.session_policy(), now).await?;
+            let target = if account.must_change_password {
+                "/account/password".to_owned()
+            } else {
+                local_path(Some(&form.next))
+            };
+            let cookie = cookies::set(
+                cookies::SESSION,
+                &token,
+                None,
+                state.settings.secure_cookies,
+            );
+            Ok(([(SET_COOKIE, cookie)], Redirect::to(&target)).into_response())
+        }
+        Err(LoginError::Invalid) => Ok((
+            StatusCode::UNAUTHORIZED,
+            page(ctx, FieldErrors::single("form", "login.invalid")),
+        )
+            .into_response()),
+        Err(LoginError::Disabled) => Ok((
+            StatusCode::FORBIDDEN,
+            page(ctx, FieldErrors::single("form", "login.disabled")),
+        )
+            .into_response()),
+        Err(LoginError::Throttled { retry_at }) => {
+            let seconds = (retry_at - now).num_seconds().max(1);
+            let minutes = (seconds + 59) / 60;
+            let mut errors = FieldErrors::default();
+            errors.add_msg("form", Msg::new("login.throttled").arg("minutes", minutes));
+            let retry = HeaderValue::from(seconds);
+            Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(RETRY_AFTER, retry)],
+                page(ctx, errors),
+            )
+                .into_response())
+        }
+        Err(LoginError::Db(e)) => Err(e.into()),
+    }
+}
+
+async fn logout(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    if let Some(user) = &ctx.user {
+        sessions::end(&state.db, &user.session_id).await?;
+    }
+    let cookie = cookies::remove(cookies::SESSION, state.settings.secure_cookies);
+    Ok((
+        [(SET_COOKIE, cookie)],
+        Flash::info(Msg::new("login.logged_out")),
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+// ---- own account ---------------------------------------------------------------------------
+
+async fn own_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+) -> Result<Response, WebError> {
+    let account = service::own(&state.db, &user.actor()).await?;
+    let display_name = account.display_name.clone();
+    let locale = account.locale.clone().unwrap_or_default();
+    Ok(OwnProfilePage {
+        ctx,
+        account,
+        display_name,
+        locale,
+        errors: FieldErrors::default(),
+    }
+    .into_response())
+}
+
+async fn update_own_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, WebError> {
+    let actor = user.actor();
+    match form.parse() {
+        Ok(update) => {
+            service::update_profile(&state.db, &actor, update, state.now()).await?;
+            Ok((
+                Flash::success(Msg::new("account.profile_saved")),
+                Redirect::to("/account"),
+            )
+                .into_response())
+        }
+        Err(errors) => {
+            let account = service::own(&state.db, &actor).await?;
+            Ok(unprocessable(OwnProfilePage {
+                ctx,
+                account,
+                display_name: form.display_name,
+                locale: form.locale,
+                errors,
+            }))
+        }
+    }
+}
+
+async fn own_password_form(ctx: Ctx, Authenticated(user): Authenticated) -> Response {
+    OwnPasswordPage {
+        ctx,
+        required: user.must_change_password,
+        errors: FieldErrors::default(),
+    }
+    .into_response()
+}
+
+async fn change_own_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Authenticated(user): Authenticated,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, WebError> {
+    let rerender = |ctx: Ctx, errors| {
+        unprocessable(OwnPasswordPage {
+            ctx,
+            required: user.must_change_password,
+            errors,
+        })
+    };
+    let mut errors = FieldErrors::default();
+    if form.current_password.is_empty() {
+        errors.add("current_password", "field.required");
+    }
+    let password = form
+        .parse_new(&user.email)
+        .map_err(|e| errors.merge(e))
+        .ok();
+    let Some(password) = password.filter(|_| errors.is_empty()) else {
+        return Ok(rerender(ctx, errors));
+    };
+    match service::change_own_password(
+        &state.db,
+        &user.actor(),
+        &form.current_password,
+        &password,
+        &user.session_id,
+        state.now(),
+    )
+    .await
+    {
+        Ok(()) => Ok((
+            Flash::success(Msg::new("password.changed")),
+            Redirect::to("/"),
+        )
+            .into_response()),
+        Err(AccountError::WrongPassword) => Ok(rerender(
+            ctx,
+            FieldErrors::single("current_password", "password.wrong_current"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- administration ------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListParams {
+    q: String,
+    role: String,
+    state: String,
+    page: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(p): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    // Unknown filter values mean "no filter" rather than an error: they come from edited URLs.
+    let query = AccountQuery {
+        q: p.q.chars().take(100).collect(),
+        role: Role::parse(&p.role),
+        state: match p.state.as_str() {
+            "active" => Some(AccountState::Active),
+            "disabled" => Some(AccountState::Disabled),
+            _ => None,
+        },
+        page: page_number(Some(&p.page)),
+    };
+    let page = service::list(&state.db, &admin, &query).await?;
+    Ok(AccountsListPage {
+        ctx,
+        q: query.q,
+        role: query.role,
+        state: query.state,
+        page,
+    }
+    .into_response())
+}
+
+async fn new_form(ctx: Ctx, User(user): User) -> Result<Response, WebError> {
+    service::administer(&user.actor())?;
+    let form = NewAccountForm {
+        role: Role::Member.as_str().to_owned(),
+        ..Default::default()
+    };
+    Ok(AccountNewPage {
+        ctx,
+        form,
+        errors: FieldErrors::default(),
+    }
+    .into_response())
+}
+
+/// Passwords are never sent back into a re-rendered form.
+fn without_passwords(form: NewAccountForm) -> NewAccountForm {
+    NewAccountForm {
+        password: String::new(),
+        password_confirm: String::new(),
+        ..form
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Form(form): Form<NewAccountForm>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    let new = match form.parse() {
+        Ok(new) => new,
+        Err(errors) => {
+            return Ok(unprocessable(AccountNewPage {
+                ctx,
+                form: without_passwords(form),
+                errors,
+            }));
+        }
+    };
+    match service::create(&state.db, &admin, new, state.now()).await {
+        Ok(account) => {
+            let flash = Flash::success(Msg::new("account.created").arg("email", &account.email));
+            Ok((
+                flash,
+                Redirect::to(&format!("/admin/accounts/{}", account.id)),
+            )
+                .into_response())
+        }
+        Err(AccountError::EmailTaken) => Ok(unprocessable(AccountNewPage {
+            ctx,
+            form: without_passwords(form),
+            errors: FieldErrors::single("email", "account.email_taken"),
+        })),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    let account = service::get(&state.db, &admin, id).await?;
+    let form = AccountUpdateForm {
+        email: account.email.clone(),
+        display_name: account.display_name.clone(),
+        role: account.role.as_str().to_owned(),
+    };
+    Ok(AccountShowPage {
+        ctx,
+        account,
+        form,
+        errors: FieldErrors::default(),
+        reset_errors: FieldErrors::default(),
+    }
+    .into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<AccountUpdateForm>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    let errors = match form.parse() {
+        Ok(update) => match service::update(&state.db, &admin, id, update, state.now()).await {
+            Ok(_) => {
+                return Ok((
+                    Flash::success(Msg::new("account.saved")),
+                    Redirect::to(&format!("/admin/accounts/{id}")),
+                )
+                    .into_response());
+            }
+            Err(AccountError::EmailTaken) => FieldErrors::single("email", "account.email_taken"),
+            Err(AccountError::LastAdmin) => FieldErrors::single("role", "account.last_admin"),
+            Err(e) => return Err(e.into()),
+        },
+        Err(errors) => errors,
+    };
+    let account = service::get(&state.db, &admin, id).await?;
+    Ok(unprocessable(AccountShowPage {
+        ctx,
+        account,
+        form,
+        errors,
+        reset_errors: FieldErrors::default(),
+    }))
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    let account = service::get(&state.db, &admin, id).await?;
+    match form.parse_new(&account.email) {
+        Ok(password) => {
+            service::reset_password(&state.db, &admin, id, &password, state.now()).await?;
+            let flash =
+                Flash::success(Msg::new("account.password_reset").arg("email", &account.email));
+            Ok((flash, Redirect::to(&format!("/admin/accounts/{id}"))).into_response())
+        }
+        Err(reset_errors) => {
+            let form = AccountUpdateForm {
+                email: account.email.clone(),
+                display_name: account.display_name.clone(),
+                role: account.role.as_str().to_owned(),
+            };
+            Ok(unprocessable(AccountShowPage {
+                ctx,
+                account,
+                form,
+                errors: FieldErrors::default(),
+                reset_errors,
+            }))
+        }
+    }
+}
+
+async fn disable_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    let account = service::get(&state.db, &admin, id).await?;
+    Ok(AccountDisablePage { ctx, account }.into_response())
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    set_disabled(&state, &user.actor(), id, true).await
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    set_disabled(&state, &user.actor(), id, false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    actor: &super::Actor,
+    id: i64,
+    disabled: bool,
+) -> Result<Response, WebError> {
+    let admin = service::administer(actor)?;
+    let back = Redirect::to(&format!("/admin/accounts/{id}"));
+    let flash = match service::set_disabled(&state.db, &admin, id, disabled, state.now()).await {
+        Ok(account) => {
+            let key = if disabled {
+                "account.disabled_done"
+            } else {
+                "account.enabled_done"
+            };
+            Flash::success(Msg::new(key).arg("email", &account.email))
+        }
+        Err(AccountError::LastAdmin) => Flash::error(Msg::new("account.last_admin")),
+        Err(AccountError::OwnAccount) => Flash::error(Msg::new("account.own_account")),
+        Err(e) => return Err(e.into()),
+    };
+    Ok((flash, back).into_response())
+}

@@ -1,0 +1,13 @@
+//! Accounts: who can sign in and with which role; login, sessions and throttling; the
+//! administrator's account management; everyone's own password and preferences.
+pub mod entity;
+mod handlers;
+pub mod rules;
+pub mod service;
+pub mod sessions;
+pub mod throttle;
+mod views;
+
+pub use handlers::router;
+pub use rules::Role;
+pub use service::{AccountError, Actor};

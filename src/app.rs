@@ -1,0 +1,187 @@
+//! Application state, the router, and the server loop with its background housekeeping.
+use std::{path::Path, sync::Arc, time::Duration as StdDuration};
+
+use anyhow::Context as _;
+use axum::{Router, middleware, routing::get};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DatabaseConnection;
+use tokio::{net::TcpListener, sync::watch};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::{
+    accounts::{self, service::LoginPolicy, sessions::SessionPolicy},
+    clock::Clock,
+    config::Settings,
+    crypto::{self, Signer},
+    db,
+    web::{self, assets, pages},
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub signer: Arc<Signer>,
+}
+
+impl AppState {
+    /// Connects to the database, brings its schema up to date and loads the signing secret.
+    pub async fn init(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+        let db = db::connect(&settings.config.database)
+            .await
+            .context("cannot open the database")?;
+        db::migrate(&db)
+            .await
+            .context("cannot migrate the database")?;
+        let secret = load_secret(&settings)?;
+        Ok(AppState {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            signer: Arc::new(Signer::new(&secret)),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn session_policy(&self) -> SessionPolicy {
+        let s = &self.settings.config.security;
+        SessionPolicy {
+            idle: Duration::hours(s.session_idle_hours.into()),
+            max: Duration::days(s.session_max_days.into()),
+        }
+    }
+
+    pub fn login_policy(&self) -> LoginPolicy {
+        let s = &self.settings.config.security;
+        LoginPolicy {
+            max_per_email: s.login_max_failures,
+            max_per_address: s.login_max_failures_per_address,
+            window: Duration::minutes(s.login_window_minutes.into()),
+        }
+    }
+}
+
+/// The configured secret, or the one kept in the data directory (made on first start).
+fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    let configured = &settings.config.app.secret;
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let dir = &settings.config.app.data_dir;
+    let path = dir.join("secret.key");
+    if path.exists() {
+        let secret = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let secret = secret.trim();
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "{} is shorter than 32 characters: delete it to make a new one",
+            path.display()
+        );
+        return Ok(secret.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let secret = crypto::random_token();
+    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a new signing secret");
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .merge(pages::router())
+        .merge(accounts::router())
+        .fallback(pages::not_found)
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::context::middleware,
+        ));
+    Router::new()
+        .route("/healthz", get(pages::healthz))
+        .route("/static/{file}", get(assets::serve))
+        .merge(pages)
+        .layer(middleware::from_fn(web::context::security_headers))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests under way.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx));
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await?;
+    housekeeping.abort();
+    Ok(())
+}
+
+/// Periodically removes expired sessions and login failures too old to count.
+async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = state.now();
+        if let Err(e) = accounts::sessions::purge_expired(&state.db, now).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+        if let Err(e) = accounts::throttle::purge(&state.db, state.login_policy().window, now).await
+        {
+            tracing::warn!(error = %e, "could not purge old login failures");
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests under way");
+}

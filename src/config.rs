@@ -1,0 +1,245 @@
+//! Layered configuration: built-in defaults, `config/default.toml`, `config/$PARTYDAY_ENV.toml`,
+//! then `PARTYDAY__SECTION__KEY` environment variables. Every error names the key at fault.
+use std::{net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use serde::Deserialize;
+
+use crate::i18n::Locale;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub app: AppConfig,
+    pub security: SecurityConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerConfig {
+    pub addr: String,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppConfig {
+    pub base_url: String,
+    pub timezone: String,
+    pub default_locale: String,
+    pub data_dir: PathBuf,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecurityConfig {
+    pub login_max_failures: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_window_minutes: u32,
+    pub session_idle_hours: u32,
+    pub session_max_days: u32,
+}
+
+/// A configuration that cannot be used, with the key it concerns.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Values derived from the configuration once it has been checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub addr: SocketAddr,
+    pub base_url: url::Url,
+    pub timezone: chrono_tz::Tz,
+    pub default_locale: Locale,
+    /// Cookies get the Secure attribute when Partyday is reached over https.
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Reads the layers from the working directory and the process environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let mut figment =
+            Figment::from(Toml::string(DEFAULTS)).merge(Toml::file("config/default.toml"));
+        if let Ok(env) = std::env::var("PARTYDAY_ENV") {
+            let path = PathBuf::from(format!("config/{env}.toml"));
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    "PARTYDAY_ENV",
+                    format!("{} does not exist", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("PARTYDAY__").split("__")))
+    }
+
+    /// Built-in defaults with the given TOML laid over them (used by tests and tools).
+    pub fn from_toml(overrides: &str) -> Result<Settings, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(overrides)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            let key = if e.path.is_empty() {
+                "(file)".to_owned()
+            } else {
+                e.path.join(".")
+            };
+            ConfigError::new(&key, e.kind.to_string())
+        })?;
+        config.check()
+    }
+
+    fn check(self) -> Result<Settings, ConfigError> {
+        let addr = self.server.addr.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                "server.addr",
+                format!(
+                    "{:?} is not an address such as 127.0.0.1:8080",
+                    self.server.addr
+                ),
+            )
+        })?;
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "database.url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        let base_url = url::Url::parse(&self.app.base_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "app.base_url",
+                    format!("{:?} is not an http(s) URL", self.app.base_url),
+                )
+            })?;
+        let timezone = self.app.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+            ConfigError::new(
+                "app.timezone",
+                format!(
+                    "{:?} is not an IANA time zone such as Asia/Shanghai",
+                    self.app.timezone
+                ),
+            )
+        })?;
+        let default_locale = Locale::from_tag(&self.app.default_locale).ok_or_else(|| {
+            ConfigError::new(
+                "app.default_locale",
+                format!("{:?} is not one of zh-CN, en", self.app.default_locale),
+            )
+        })?;
+        if !self.app.secret.is_empty() && self.app.secret.len() < 32 {
+            return Err(ConfigError::new(
+                "app.secret",
+                "must be at least 32 characters (or empty to generate one)",
+            ));
+        }
+        let s = &self.security;
+        for (key, value) in [
+            ("security.login_max_failures", s.login_max_failures),
+            (
+                "security.login_max_failures_per_address",
+                s.login_max_failures_per_address,
+            ),
+            ("security.login_window_minutes", s.login_window_minutes),
+            ("security.session_idle_hours", s.session_idle_hours),
+            ("security.session_max_days", s.session_max_days),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be at least 1"));
+            }
+        }
+        Ok(Settings {
+            addr,
+            secure_cookies: base_url.scheme() == "https",
+            base_url,
+            timezone,
+            default_locale,
+            config: self,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(toml: &str) -> String {
+        Config::from_toml(toml).expect_err("should be refused").key
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Config::from_toml("").expect("defaults");
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(s.default_locale, Locale::ZhCn);
+        assert!(!s.secure_cookies);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert_eq!(key_of("[server]\naddr = \"nowhere\""), "server.addr");
+        assert_eq!(key_of("[app]\ntimezone = \"Mars/Olympus\""), "app.timezone");
+        assert_eq!(
+            key_of("[app]\ndefault_locale = \"fr\""),
+            "app.default_locale"
+        );
+        assert_eq!(key_of("[app]\nbase_url = \"ftp://x\""), "app.base_url");
+        assert_eq!(key_of("[database]\nurl = \"mysql://x\""), "database.url");
+        assert_eq!(
+            key_of("[database]\nmax_connections = \"many\""),
+            "database.max_connections"
+        );
+        assert_eq!(
+            key_of("[security]\nsession_idle_hours = 0"),
+            "security.session_idle_hours"
+        );
+        assert_eq!(key_of("[app]\nsecret = \"short\""), "app.secret");
+    }
+
+    #[test]
+    fn https_base_url_makes_cookies_secure() {
+        assert!(
+            Config::from_toml("[app]\nbase_url = \"https://party.example.org\"")
+                .expect("valid")
+                .secure_cookies
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Partyday: the party-day life of Party branches. The binary (`main.rs`) is a thin CLI over
+//! this library, which the integration tests drive too.
+pub mod accounts;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod i18n;
+pub mod web;

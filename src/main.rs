@@ -1,0 +1,173 @@
+//! The `partyday` command: serve the web application, migrate the database, create the first
+//! administrator. Configuration comes from `config/` and PARTYDAY__* variables (see README).
+#![allow(clippy::print_stdout)]
+
+use std::{
+    io::{BufRead, IsTerminal},
+    process::ExitCode,
+    sync::Arc,
+};
+
+use clap::{Parser, Subcommand};
+use partyday::{
+    accounts::{
+        Role,
+        rules::{DisplayName, Email, NewAccount, Password},
+        service,
+    },
+    app::{self, AppState},
+    clock::SystemClock,
+    config::{Config, Settings},
+    db, demo,
+};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "partyday",
+    version,
+    about = "Party-day activities of Party branches: events, invitations, attendance, minutes, reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the web application.
+    Serve {
+        /// Load demo accounts (and print their logins) before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Create an administrator account. The password is read from standard input (first line),
+    /// or prompted for twice on a terminal; it is never taken from the command line.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// Display name (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .init();
+    // Configuration errors are the operator's to fix: say which key and why, and stop.
+    let settings = match Config::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("partyday: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("partyday: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("partyday: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            let conn = db::connect(&settings.config.database).await?;
+            db::migrate(&conn).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::CreateAdmin { email, name } => {
+            create_admin(settings, &email, name.as_deref()).await
+        }
+    }
+}
+
+async fn serve(settings: Settings, load_demo: bool) -> anyhow::Result<()> {
+    let addr = settings.addr;
+    let base_url = settings.base_url.clone();
+    let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+    if load_demo {
+        demo::load(&state.db, state.now()).await?;
+        println!("Demo accounts (password for all: {}):", demo::PASSWORD);
+        for (email, _, role) in demo::ACCOUNTS {
+            println!("  {:<10} {email}", role.as_str());
+        }
+    } else if !service::has_admin(&state.db).await? {
+        println!(
+            "No administrator yet. Create one with:\n  partyday create-admin --email you@example.org"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.addr): {e}"))?;
+    println!("Partyday is serving on {base_url} (listening on {addr})");
+    app::serve(state, listener, app::shutdown_signal()).await
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == second, "the passwords do not match");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn create_admin(settings: Settings, email: &str, name: Option<&str>) -> anyhow::Result<()> {
+    let email =
+        Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid email address"))?;
+    let name = name
+        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin"))
+        .to_owned();
+    let display_name = DisplayName::parse(&name)
+        .map_err(|_| anyhow::anyhow!("--name: must be 1 to 100 characters"))?;
+    let password = Password::parse(&read_password()?, Some(email.as_str())).map_err(|key| {
+        anyhow::anyhow!(
+            "password refused: {}",
+            partyday::i18n::t(partyday::i18n::Locale::En, key)
+        )
+    })?;
+    let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+    let new = NewAccount {
+        email,
+        display_name,
+        role: Role::Admin,
+        password,
+    };
+    let account = service::create_unchecked(&state.db, new, false, state.now())
+        .await
+        .map_err(|e| match e {
+            service::AccountError::EmailTaken => {
+                anyhow::anyhow!("an account with this email already exists")
+            }
+            other => other.into(),
+        })?;
+    println!(
+        "Administrator {} created. Sign in at {}login",
+        account.email, state.settings.base_url
+    );
+    Ok(())
+}

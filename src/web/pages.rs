@@ -1,0 +1,113 @@
+//! Pages of no particular domain: home, the language switch, error pages, health check.
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form, Router,
+    extract::State,
+    http::{StatusCode, header::SET_COOKIE},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+
+use super::{Ctx, WebError, cookies, forms::local_path};
+use crate::{
+    accounts,
+    app::AppState,
+    i18n::{Locale, Msg},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/locale", post(switch_locale))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub ctx: Ctx,
+}
+
+/// Visitors see what Partyday is and a way to sign in; signed-in people see their start page.
+async fn home(ctx: Ctx) -> Response {
+    if ctx.user.as_ref().is_some_and(|u| u.must_change_password) {
+        return Redirect::to("/account/password").into_response();
+    }
+    HomePage { ctx }.into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct LocaleForm {
+    locale: String,
+    next: String,
+}
+
+/// The language switch: remembered in a cookie, and on the account of a signed-in person.
+async fn switch_locale(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LocaleForm>,
+) -> Result<Response, WebError> {
+    let locale = Locale::from_tag(&form.locale).ok_or(WebError::BadRequest)?;
+    if let Some(user) = &ctx.user {
+        accounts::service::set_locale(&state.db, &user.actor(), locale).await?;
+    }
+    let cookie = cookies::set(
+        cookies::LANG,
+        locale.tag(),
+        Some(60 * 60 * 24 * 365),
+        state.settings.secure_cookies,
+    );
+    Ok((
+        [(SET_COOKIE, cookie)],
+        Redirect::to(&local_path(Some(&form.next))),
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub ctx: Ctx,
+    pub code: u16,
+    pub title_key: String,
+    pub text: String,
+}
+
+/// Statuses with a page of their own; any other error is shown as the nearest of these.
+pub const ERROR_STATUSES: [u16; 12] = [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503];
+
+pub fn error_page(ctx: Ctx, status: StatusCode, text: Option<Msg>) -> Response {
+    let code = status.as_u16();
+    let shown = if ERROR_STATUSES.contains(&code) {
+        code
+    } else if status.is_server_error() {
+        500
+    } else {
+        400
+    };
+    let text = ctx.msg(&text.unwrap_or_else(|| Msg::new(&format!("error.{shown}.text"))));
+    let page = ErrorPage {
+        ctx,
+        code,
+        title_key: format!("error.{shown}.title"),
+        text,
+    };
+    (status, page).into_response()
+}
+
+pub async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+/// 200 when the database answers, 503 when it does not; for load balancers and monitors.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
