@@ -97,9 +97,15 @@ impl Config {
         Self::from_figment(figment.merge(Env::prefixed("PARTYDAY__").split("__")))
     }
 
-    /// Built-in defaults with the given TOML laid over them (used by tests and tools).
-    pub fn from_toml(overrides: &str) -> Result<Settings, ConfigError> {
-        Self::from_figment(Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(overrides)))
+    /// Built-in defaults with the given TOML documents laid over them in order (for tests and
+    /// tools).
+    pub fn from_toml(layers: &[&str]) -> Result<Settings, ConfigError> {
+        let figment = layers
+            .iter()
+            .fold(Figment::from(Toml::string(DEFAULTS)), |f, layer| {
+                f.merge(Toml::string(layer))
+            });
+        Self::from_figment(figment)
     }
 
     fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
@@ -201,12 +207,14 @@ mod tests {
     use super::*;
 
     fn key_of(toml: &str) -> String {
-        Config::from_toml(toml).expect_err("should be refused").key
+        Config::from_toml(&[toml])
+            .expect_err("should be refused")
+            .key
     }
 
     #[test]
     fn defaults_are_valid() {
-        let s = Config::from_toml("").expect("defaults");
+        let s = Config::from_toml(&[]).expect("defaults");
         assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
         assert_eq!(s.default_locale, Locale::ZhCn);
@@ -237,7 +245,7 @@ mod tests {
     #[test]
     fn https_base_url_makes_cookies_secure() {
         assert!(
-            Config::from_toml("[app]\nbase_url = \"https://party.example.org\"")
+            Config::from_toml(&["[app]\nbase_url = \"https://party.example.org\""])
                 .expect("valid")
                 .secure_cookies
         );

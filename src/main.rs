@@ -119,7 +119,8 @@ async fn serve(settings: Settings, load_demo: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.addr): {e}"))?;
-    println!("Partyday is serving on {base_url} (listening on {addr})");
+    let bound = listener.local_addr()?;
+    println!("Partyday is serving on {base_url} (listening on {bound})");
     app::serve(state, listener, app::shutdown_signal()).await
 }
 

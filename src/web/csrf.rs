@@ -48,6 +48,32 @@ fn origin_allowed(headers: &HeaderMap, base_url: &url::Url) -> bool {
     !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
 }
 
+/// Whether every name and value of a url-encoded body is UTF-8 once percent-decoded.
+fn form_is_utf8(body: &[u8]) -> bool {
+    body.split(|&b| b == b'&' || b == b'=').all(|part| {
+        let mut decoded = Vec::with_capacity(part.len());
+        let mut i = 0;
+        while i < part.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (
+                part[i],
+                part.get(i + 1).copied().and_then(hex),
+                part.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'%', Some(hi), Some(lo)) => {
+                    decoded.push((hi * 16 + lo) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&decoded).is_ok()
+    })
+}
+
 /// Checks a state-changing request; returns it (body restored) when it may proceed.
 pub async fn verify(
     req: Request,
@@ -80,13 +106,16 @@ pub async fn verify(
                 .to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         });
-    let (req, token) = if header_token.is_some() {
-        (req, header_token)
-    } else if is_form {
+    let (req, form_token) = if is_form {
+        // Read here once, for the token and to refuse text that is not UTF-8 (which form
+        // decoding would otherwise turn silently into replacement characters).
         let (parts, body) = req.into_parts();
         let bytes = to_bytes(body, FORM_LIMIT)
             .await
             .map_err(|_| WebError::TooLarge)?;
+        if !form_is_utf8(&bytes) {
+            return Err(WebError::BadRequest);
+        }
         let token = form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == "_csrf")
             .map(|(_, v)| v.into_owned());
@@ -100,8 +129,23 @@ pub async fn verify(
         });
         (req, token)
     };
+    let token = header_token.or(form_token);
     match token {
         Some(t) if signer.verify("csrf", cookie.as_bytes(), &t) => Ok(req),
         _ => Err(WebError::Csrf),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_forms() {
+        assert!(form_is_utf8(b"name=%E7%8E%8B%E4%BC%9F&x=1+2"));
+        assert!(form_is_utf8("name=王伟".as_bytes()));
+        assert!(form_is_utf8(b"bad=%zz&%"));
+        assert!(!form_is_utf8(b"name=%FF%FE"));
+        assert!(!form_is_utf8(&[b'a', b'=', 0xff]));
     }
 }

@@ -1,0 +1,14 @@
+//! Integration tests: each test starts Partyday on a random port with a fresh database (a temp
+//! SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL names a server) and drives
+//! it over HTTP like a browser would.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod cli;
+mod csrf;
+mod i18n;
+mod permissions;
+mod platform;
