@@ -94,7 +94,7 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        Self::from_figment(figment.merge(Env::prefixed("PARTYDAY__").split("__")))
+        Self::from_figment(&figment.merge(Env::prefixed("PARTYDAY__").split("__")))
     }
 
     /// Built-in defaults with the given TOML documents laid over them in order (for tests and
@@ -105,10 +105,10 @@ impl Config {
             .fold(Figment::from(Toml::string(DEFAULTS)), |f, layer| {
                 f.merge(Toml::string(layer))
             });
-        Self::from_figment(figment)
+        Self::from_figment(&figment)
     }
 
-    fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+    fn from_figment(figment: &Figment) -> Result<Settings, ConfigError> {
         let config: Config = figment.extract().map_err(|e| {
             let key = if e.path.is_empty() {
                 "(file)".to_owned()

@@ -19,12 +19,11 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     if config.url.starts_with("sqlite:") {
-        if let Some(dir) = sqlite_path(&config.url).and_then(|p| p.parent().map(Path::to_path_buf))
+        if let Some(dir) = sqlite_path(&config.url).and_then(Path::parent)
+            && !dir.as_os_str().is_empty()
         {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
-            }
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
         options.map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)

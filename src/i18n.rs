@@ -79,7 +79,7 @@ impl Msg {
         }
     }
 
-    pub fn arg(mut self, name: &str, value: impl ToString) -> Self {
+    pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
         self.args.push((name.to_owned(), value.to_string()));
         self
     }

@@ -189,10 +189,9 @@ impl Password {
         if let Some(local) = email
             .and_then(|e| e.split('@').next())
             .filter(|l| l.chars().count() >= 4)
+            && lower.contains(&local.to_lowercase())
         {
-            if lower.contains(&local.to_lowercase()) {
-                return Err("password.contains_email");
-            }
+            return Err("password.contains_email");
         }
         Ok(Password(raw.to_owned()))
     }

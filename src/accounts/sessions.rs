@@ -33,7 +33,6 @@ pub async fn start(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + policy.idle.min(policy.max)),
-        ..Default::default()
     }
     .insert(db)
     .await?;

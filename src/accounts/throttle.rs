@@ -26,11 +26,11 @@ pub async fn retry_at(
             .all(db)
             .await?;
         // Refused while `max` failures fall inside the window: until the oldest of them leaves it.
-        if recent.len() >= max as usize {
-            if let Some(&oldest) = recent.last() {
-                let until = oldest + window;
-                latest = Some(latest.map_or(until, |l| l.max(until)));
-            }
+        if recent.len() >= max as usize
+            && let Some(&oldest) = recent.last()
+        {
+            let until = oldest + window;
+            latest = Some(latest.map_or(until, |l| l.max(until)));
         }
     }
     Ok(latest)

@@ -196,7 +196,7 @@ impl FromRequestParts<AppState> for ClientAddr {
                 .get_all("x-forwarded-for")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
-                .last();
+                .next_back();
             if let Some(addr) = forwarded
                 .and_then(|v| v.rsplit(',').next())
                 .map(str::trim)

@@ -82,10 +82,10 @@ pub async fn verify(
     cookie: Option<&str>,
 ) -> Result<Request, WebError> {
     let headers = req.headers();
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return Err(WebError::Csrf);
-        }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.as_bytes(), b"same-origin" | b"none")
+    {
+        return Err(WebError::Csrf);
     }
     if !origin_allowed(headers, base_url) {
         return Err(WebError::Csrf);

@@ -58,7 +58,7 @@ pub fn local_path(next: Option<&str>) -> String {
 /// Query parameter `page` of a list, 1-based; anything unusable means the first page.
 pub fn page_number(raw: Option<&str>) -> u64 {
     raw.and_then(|s| s.trim().parse::<u64>().ok())
-        .filter(|&n| n >= 1 && n <= 1_000_000)
+        .filter(|n| (1..=1_000_000).contains(n))
         .unwrap_or(1)
 }
 

@@ -3,6 +3,8 @@ use partyday::accounts::Role;
 
 use crate::helpers::{Client, TestApp};
 
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 async fn account_exists(admin: &Client, email: &str) -> bool {
     admin
         .get(&format!("/admin/accounts?q={email}"))
@@ -28,7 +30,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
     let admin = app.login_as(Role::Admin).await;
     let token = admin.csrf_token().await;
     let evil = "https://evil.example";
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, Fields, Fields)> = vec![
         (
             "another site's origin",
             new_account("a@x.org", &token),
