@@ -28,19 +28,10 @@ pub struct AppState {
 impl AppState {
     /// Connects to the database, brings its schema up to date and loads the signing secret.
     pub async fn init(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-        let db = db::connect(&settings.config.database)
-            .await
-            .context("cannot open the database")?;
-        db::migrate(&db)
-            .await
-            .context("cannot migrate the database")?;
+        let db = db::connect(&settings.config.database).await.context("cannot open the database")?;
+        db::migrate(&db).await.context("cannot migrate the database")?;
         let secret = load_secret(&settings)?;
-        Ok(AppState {
-            db,
-            settings: Arc::new(settings),
-            clock,
-            signer: Arc::new(Signer::new(&secret)),
-        })
+        Ok(AppState { db, settings: Arc::new(settings), clock, signer: Arc::new(Signer::new(&secret)) })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -74,8 +65,7 @@ fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     let dir = &settings.config.app.data_dir;
     let path = dir.join("secret.key");
     if path.exists() {
-        let secret = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let secret = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let secret = secret.trim();
         anyhow::ensure!(
             secret.len() >= 32,
@@ -94,11 +84,7 @@ fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 #[cfg(unix)]
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(content.as_bytes())
 }
 
@@ -113,10 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            web::context::middleware,
-        ));
+        .layer(middleware::from_fn_with_state(state.clone(), web::context::middleware));
     Router::new()
         .route("/healthz", get(pages::healthz))
         .route("/static/{file}", get(assets::serve))
@@ -156,8 +139,7 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = accounts::sessions::purge_expired(&state.db, now).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
         }
-        if let Err(e) = accounts::throttle::purge(&state.db, state.login_policy().window, now).await
-        {
+        if let Err(e) = accounts::throttle::purge(&state.db, state.login_policy().window, now).await {
             tracing::warn!(error = %e, "could not purge old login failures");
         }
     }

@@ -60,10 +60,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: &str, reason: impl Into<String>) -> Self {
-        Self {
-            key: key.to_owned(),
-            reason: reason.into(),
-        }
+        Self { key: key.to_owned(), reason: reason.into() }
     }
 }
 
@@ -82,15 +79,11 @@ pub struct Settings {
 impl Config {
     /// Reads the layers from the working directory and the process environment.
     pub fn load() -> Result<Settings, ConfigError> {
-        let mut figment =
-            Figment::from(Toml::string(DEFAULTS)).merge(Toml::file("config/default.toml"));
+        let mut figment = Figment::from(Toml::string(DEFAULTS)).merge(Toml::file("config/default.toml"));
         if let Ok(env) = std::env::var("PARTYDAY_ENV") {
             let path = PathBuf::from(format!("config/{env}.toml"));
             if !path.is_file() {
-                return Err(ConfigError::new(
-                    "PARTYDAY_ENV",
-                    format!("{} does not exist", path.display()),
-                ));
+                return Err(ConfigError::new("PARTYDAY_ENV", format!("{} does not exist", path.display())));
             }
             figment = figment.merge(Toml::file(path));
         }
@@ -100,21 +93,14 @@ impl Config {
     /// Built-in defaults with the given TOML documents laid over them in order (for tests and
     /// tools).
     pub fn from_toml(layers: &[&str]) -> Result<Settings, ConfigError> {
-        let figment = layers
-            .iter()
-            .fold(Figment::from(Toml::string(DEFAULTS)), |f, layer| {
-                f.merge(Toml::string(layer))
-            });
+        let figment =
+            layers.iter().fold(Figment::from(Toml::string(DEFAULTS)), |f, layer| f.merge(Toml::string(layer)));
         Self::from_figment(&figment)
     }
 
     fn from_figment(figment: &Figment) -> Result<Settings, ConfigError> {
         let config: Config = figment.extract().map_err(|e| {
-            let key = if e.path.is_empty() {
-                "(file)".to_owned()
-            } else {
-                e.path.join(".")
-            };
+            let key = if e.path.is_empty() { "(file)".to_owned() } else { e.path.join(".") };
             ConfigError::new(&key, e.kind.to_string())
         })?;
         config.check()
@@ -122,67 +108,37 @@ impl Config {
 
     fn check(self) -> Result<Settings, ConfigError> {
         let addr = self.server.addr.parse::<SocketAddr>().map_err(|_| {
-            ConfigError::new(
-                "server.addr",
-                format!(
-                    "{:?} is not an address such as 127.0.0.1:8080",
-                    self.server.addr
-                ),
-            )
+            ConfigError::new("server.addr", format!("{:?} is not an address such as 127.0.0.1:8080", self.server.addr))
         })?;
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::new(
-                "database.url",
-                "must start with sqlite: or postgres://",
-            ));
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::new("database.url", "must start with sqlite: or postgres://"));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::new(
-                "database.max_connections",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::new("database.max_connections", "must be at least 1"));
         }
         let base_url = url::Url::parse(&self.app.base_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| {
-                ConfigError::new(
-                    "app.base_url",
-                    format!("{:?} is not an http(s) URL", self.app.base_url),
-                )
+                ConfigError::new("app.base_url", format!("{:?} is not an http(s) URL", self.app.base_url))
             })?;
         let timezone = self.app.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
             ConfigError::new(
                 "app.timezone",
-                format!(
-                    "{:?} is not an IANA time zone such as Asia/Shanghai",
-                    self.app.timezone
-                ),
+                format!("{:?} is not an IANA time zone such as Asia/Shanghai", self.app.timezone),
             )
         })?;
         let default_locale = Locale::from_tag(&self.app.default_locale).ok_or_else(|| {
-            ConfigError::new(
-                "app.default_locale",
-                format!("{:?} is not one of zh-CN, en", self.app.default_locale),
-            )
+            ConfigError::new("app.default_locale", format!("{:?} is not one of zh-CN, en", self.app.default_locale))
         })?;
         if !self.app.secret.is_empty() && self.app.secret.len() < 32 {
-            return Err(ConfigError::new(
-                "app.secret",
-                "must be at least 32 characters (or empty to generate one)",
-            ));
+            return Err(ConfigError::new("app.secret", "must be at least 32 characters (or empty to generate one)"));
         }
         let s = &self.security;
         for (key, value) in [
             ("security.login_max_failures", s.login_max_failures),
-            (
-                "security.login_max_failures_per_address",
-                s.login_max_failures_per_address,
-            ),
+            ("security.login_max_failures_per_address", s.login_max_failures_per_address),
             ("security.login_window_minutes", s.login_window_minutes),
             ("security.session_idle_hours", s.session_idle_hours),
             ("security.session_max_days", s.session_max_days),
@@ -207,9 +163,7 @@ mod tests {
     use super::*;
 
     fn key_of(toml: &str) -> String {
-        Config::from_toml(&[toml])
-            .expect_err("should be refused")
-            .key
+        Config::from_toml(&[toml]).expect_err("should be refused").key
     }
 
     #[test]
@@ -225,29 +179,16 @@ mod tests {
     fn errors_name_the_key() {
         assert_eq!(key_of("[server]\naddr = \"nowhere\""), "server.addr");
         assert_eq!(key_of("[app]\ntimezone = \"Mars/Olympus\""), "app.timezone");
-        assert_eq!(
-            key_of("[app]\ndefault_locale = \"fr\""),
-            "app.default_locale"
-        );
+        assert_eq!(key_of("[app]\ndefault_locale = \"fr\""), "app.default_locale");
         assert_eq!(key_of("[app]\nbase_url = \"ftp://x\""), "app.base_url");
         assert_eq!(key_of("[database]\nurl = \"mysql://x\""), "database.url");
-        assert_eq!(
-            key_of("[database]\nmax_connections = \"many\""),
-            "database.max_connections"
-        );
-        assert_eq!(
-            key_of("[security]\nsession_idle_hours = 0"),
-            "security.session_idle_hours"
-        );
+        assert_eq!(key_of("[database]\nmax_connections = \"many\""), "database.max_connections");
+        assert_eq!(key_of("[security]\nsession_idle_hours = 0"), "security.session_idle_hours");
         assert_eq!(key_of("[app]\nsecret = \"short\""), "app.secret");
     }
 
     #[test]
     fn https_base_url_makes_cookies_secure() {
-        assert!(
-            Config::from_toml(&["[app]\nbase_url = \"https://party.example.org\""])
-                .expect("valid")
-                .secure_cookies
-        );
+        assert!(Config::from_toml(&["[app]\nbase_url = \"https://party.example.org\""]).expect("valid").secure_cookies);
     }
 }

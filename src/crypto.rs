@@ -12,10 +12,7 @@ pub fn random_token() -> String {
 
 /// Hex SHA-256 of a token: what the database keeps in place of the token itself.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The key that signs cookies and derives CSRF tokens.
@@ -30,8 +27,7 @@ impl Signer {
     }
 
     fn mac(&self, purpose: &str, data: &[u8]) -> Hmac<Sha256> {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         // The purpose keeps a signature made for one use from being accepted for another.
         mac.update(purpose.as_bytes());
         mac.update(&[0]);

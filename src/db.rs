@@ -22,8 +22,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         if let Some(dir) = sqlite_path(&config.url).and_then(Path::parent)
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
         options.map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
@@ -37,9 +36,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 }
 
 fn sqlite_path(url: &str) -> Option<&Path> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.starts_with(':')).then(|| Path::new(path))
 }
@@ -54,14 +51,8 @@ mod tests {
 
     #[test]
     fn finds_sqlite_file_paths() {
-        assert_eq!(
-            sqlite_path("sqlite://data/partyday.db?mode=rwc"),
-            Some(Path::new("data/partyday.db"))
-        );
-        assert_eq!(
-            sqlite_path("sqlite:///tmp/x.db"),
-            Some(Path::new("/tmp/x.db"))
-        );
+        assert_eq!(sqlite_path("sqlite://data/partyday.db?mode=rwc"), Some(Path::new("data/partyday.db")));
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some(Path::new("/tmp/x.db")));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
     }
 }

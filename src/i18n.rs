@@ -23,9 +23,7 @@ impl Locale {
 
     /// Parses a tag as stored or submitted ("zh-CN", "en"), case-insensitively.
     pub fn from_tag(tag: &str) -> Option<Locale> {
-        Locale::ALL
-            .into_iter()
-            .find(|l| l.tag().eq_ignore_ascii_case(tag.trim()))
+        Locale::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag.trim()))
     }
 
     /// Picks the best supported locale from an Accept-Language header, honouring q-values.
@@ -34,13 +32,7 @@ impl Locale {
         for part in accept_language.split(',') {
             let mut pieces = part.split(';');
             let range = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|v| v.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
             let locale = match range.split('-').next() {
                 Some("zh") => Locale::ZhCn,
                 Some("en") => Locale::En,
@@ -73,10 +65,7 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(key: &str) -> Self {
-        Self {
-            key: key.to_owned(),
-            args: Vec::new(),
-        }
+        Self { key: key.to_owned(), args: Vec::new() }
     }
 
     pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
@@ -87,10 +76,8 @@ impl Msg {
 
 type Catalogue = HashMap<String, String>;
 
-const SOURCES: [(Locale, &str); 2] = [
-    (Locale::ZhCn, include_str!("../locales/zh-CN.toml")),
-    (Locale::En, include_str!("../locales/en.toml")),
-];
+const SOURCES: [(Locale, &str); 2] =
+    [(Locale::ZhCn, include_str!("../locales/zh-CN.toml")), (Locale::En, include_str!("../locales/en.toml"))];
 
 fn catalogues() -> &'static HashMap<Locale, Catalogue> {
     static CATALOGUES: OnceLock<HashMap<Locale, Catalogue>> = OnceLock::new();
@@ -98,11 +85,7 @@ fn catalogues() -> &'static HashMap<Locale, Catalogue> {
         SOURCES
             .iter()
             .map(|(locale, src)| {
-                (
-                    *locale,
-                    parse_catalogue(src)
-                        .unwrap_or_else(|e| panic!("locales/{}.toml: {e}", locale.tag())),
-                )
+                (*locale, parse_catalogue(src).unwrap_or_else(|e| panic!("locales/{}.toml: {e}", locale.tag())))
             })
             .collect()
     })
@@ -112,11 +95,7 @@ fn catalogues() -> &'static HashMap<Locale, Catalogue> {
 pub fn parse_catalogue(src: &str) -> Result<Catalogue, String> {
     fn walk(prefix: &str, table: &toml::Table, out: &mut Catalogue) -> Result<(), String> {
         for (k, v) in table {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
             match v {
                 toml::Value::String(s) => {
                     out.insert(key, s.clone());
@@ -165,14 +144,8 @@ mod tests {
     #[test]
     fn negotiates_accept_language() {
         assert_eq!(Locale::negotiate("en-US,en;q=0.9"), Some(Locale::En));
-        assert_eq!(
-            Locale::negotiate("fr, zh-CN;q=0.8, en;q=0.5"),
-            Some(Locale::ZhCn)
-        );
-        assert_eq!(
-            Locale::negotiate("zh-TW;q=0.2, en-GB;q=0.7"),
-            Some(Locale::En)
-        );
+        assert_eq!(Locale::negotiate("fr, zh-CN;q=0.8, en;q=0.5"), Some(Locale::ZhCn));
+        assert_eq!(Locale::negotiate("zh-TW;q=0.2, en-GB;q=0.7"), Some(Locale::En));
         assert_eq!(Locale::negotiate("de, fr"), None);
         assert_eq!(Locale::negotiate("en;q=0"), None);
         assert_eq!(Locale::negotiate(""), None);

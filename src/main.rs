@@ -58,8 +58,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .init();
     // Configuration errors are the operator's to fix: say which key and why, and stop.
@@ -95,9 +94,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("Database is up to date.");
             Ok(())
         }
-        Command::CreateAdmin { email, name } => {
-            create_admin(settings, &email, name.as_deref()).await
-        }
+        Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
     }
 }
 
@@ -112,9 +109,7 @@ async fn serve(settings: Settings, load_demo: bool) -> anyhow::Result<()> {
             println!("  {:<10} {email}", role.as_str());
         }
     } else if !service::has_admin(&state.db).await? {
-        println!(
-            "No administrator yet. Create one with:\n  partyday create-admin --email you@example.org"
-        );
+        println!("No administrator yet. Create one with:\n  partyday create-admin --email you@example.org");
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -138,37 +133,19 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn create_admin(settings: Settings, email: &str, name: Option<&str>) -> anyhow::Result<()> {
-    let email =
-        Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid email address"))?;
-    let name = name
-        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin"))
-        .to_owned();
-    let display_name = DisplayName::parse(&name)
-        .map_err(|_| anyhow::anyhow!("--name: must be 1 to 100 characters"))?;
-    let password = Password::parse(&read_password()?, Some(email.as_str())).map_err(|key| {
-        anyhow::anyhow!(
-            "password refused: {}",
-            partyday::i18n::t(partyday::i18n::Locale::En, key)
-        )
-    })?;
+    let email = Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid email address"))?;
+    let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin")).to_owned();
+    let display_name = DisplayName::parse(&name).map_err(|_| anyhow::anyhow!("--name: must be 1 to 100 characters"))?;
+    let password = Password::parse(&read_password()?, Some(email.as_str()))
+        .map_err(|key| anyhow::anyhow!("password refused: {}", partyday::i18n::t(partyday::i18n::Locale::En, key)))?;
     let state = AppState::init(settings, Arc::new(SystemClock)).await?;
-    let new = NewAccount {
-        email,
-        display_name,
-        role: Role::Admin,
-        password,
-    };
-    let account = service::create_unchecked(&state.db, new, false, state.now())
-        .await
-        .map_err(|e| match e {
-            service::AccountError::EmailTaken => {
-                anyhow::anyhow!("an account with this email already exists")
-            }
-            other => other.into(),
-        })?;
-    println!(
-        "Administrator {} created. Sign in at {}login",
-        account.email, state.settings.base_url
-    );
+    let new = NewAccount { email, display_name, role: Role::Admin, password };
+    let account = service::create_unchecked(&state.db, new, false, state.now()).await.map_err(|e| match e {
+        service::AccountError::EmailTaken => {
+            anyhow::anyhow!("an account with this email already exists")
+        }
+        other => other.into(),
+    })?;
+    println!("Administrator {} created. Sign in at {}login", account.email, state.settings.base_url);
     Ok(())
 }

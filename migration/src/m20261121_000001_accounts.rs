@@ -80,19 +80,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("idx_sessions_account")
-                .table(Sessions::Table)
-                .col(Sessions::AccountId)
-                .to_owned(),
+            Index::create().name("idx_sessions_account").table(Sessions::Table).col(Sessions::AccountId).to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("idx_sessions_expires")
-                .table(Sessions::Table)
-                .col(Sessions::ExpiresAt)
-                .to_owned(),
+            Index::create().name("idx_sessions_expires").table(Sessions::Table).col(Sessions::ExpiresAt).to_owned(),
         )
         .await?;
 
@@ -117,11 +109,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(LoginFailures::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Sessions::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Accounts::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(LoginFailures::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Sessions::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Accounts::Table).to_owned()).await
     }
 }

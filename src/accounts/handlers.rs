@@ -33,18 +33,12 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/account", get(own_profile).post(update_own_profile))
-        .route(
-            "/account/password",
-            get(own_password_form).post(change_own_password),
-        )
+        .route("/account/password", get(own_password_form).post(change_own_password))
         .route("/admin/accounts", get(list).post(create))
         .route("/admin/accounts/new", get(new_form))
         .route("/admin/accounts/{id}", get(show).post(update))
         .route("/admin/accounts/{id}/password", post(reset_password))
-        .route(
-            "/admin/accounts/{id}/disable",
-            get(disable_form).post(disable),
-        )
+        .route("/admin/accounts/{id}/disable", get(disable_form).post(disable))
         .route("/admin/accounts/{id}/enable", post(enable))
 }
 
@@ -64,13 +58,7 @@ async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
     if ctx.user.is_some() {
         return Redirect::to(&local_path(Some(&q.next))).into_response();
     }
-    LoginPage {
-        ctx,
-        email: String::new(),
-        next: q.next,
-        errors: FieldErrors::default(),
-    }
-    .into_response()
+    LoginPage { ctx, email: String::new(), next: q.next, errors: FieldErrors::default() }.into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -87,12 +75,8 @@ async fn login(
     ClientAddr(addr): ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    let page = |ctx: Ctx, errors: FieldErrors| LoginPage {
-        ctx,
-        email: form.email.clone(),
-        next: form.next.clone(),
-        errors,
-    };
+    let page =
+        |ctx: Ctx, errors: FieldErrors| LoginPage { ctx, email: form.email.clone(), next: form.next.clone(), errors };
     let mut errors = FieldErrors::default();
     if form.email.trim().is_empty() {
         errors.add("email", "field.required");
@@ -104,16 +88,7 @@ async fn login(
         return Ok(unprocessable(page(ctx, errors)));
     }
     let now = state.now();
-    match service::authenticate(
-        &state.db,
-        &form.email,
-        &form.password,
-        &addr,
-        state.login_policy(),
-        now,
-    )
-    .await
-    {
+    match service::authenticate(&state.db, &form.email, &form.password, &addr, state.login_policy(), now).await {
         Ok(account) => {
             // A new session id at every login: a session fixed by someone else is never promoted.
             if let Some(old) = &ctx.user {
@@ -125,36 +100,22 @@ async fn login(
             } else {
                 local_path(Some(&form.next))
             };
-            let cookie = cookies::set(
-                cookies::SESSION,
-                &token,
-                None,
-                state.settings.secure_cookies,
-            );
+            let cookie = cookies::set(cookies::SESSION, &token, None, state.settings.secure_cookies);
             Ok(([(SET_COOKIE, cookie)], Redirect::to(&target)).into_response())
         }
-        Err(LoginError::Invalid) => Ok((
-            StatusCode::UNAUTHORIZED,
-            page(ctx, FieldErrors::single("form", "login.invalid")),
-        )
-            .into_response()),
-        Err(LoginError::Disabled) => Ok((
-            StatusCode::FORBIDDEN,
-            page(ctx, FieldErrors::single("form", "login.disabled")),
-        )
-            .into_response()),
+        Err(LoginError::Invalid) => {
+            Ok((StatusCode::UNAUTHORIZED, page(ctx, FieldErrors::single("form", "login.invalid"))).into_response())
+        }
+        Err(LoginError::Disabled) => {
+            Ok((StatusCode::FORBIDDEN, page(ctx, FieldErrors::single("form", "login.disabled"))).into_response())
+        }
         Err(LoginError::Throttled { retry_at }) => {
             let seconds = (retry_at - now).num_seconds().max(1);
             let minutes = (seconds + 59) / 60;
             let mut errors = FieldErrors::default();
             errors.add_msg("form", Msg::new("login.throttled").arg("minutes", minutes));
             let retry = HeaderValue::from(seconds);
-            Ok((
-                StatusCode::TOO_MANY_REQUESTS,
-                [(RETRY_AFTER, retry)],
-                page(ctx, errors),
-            )
-                .into_response())
+            Ok((StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, retry)], page(ctx, errors)).into_response())
         }
         Err(LoginError::Db(e)) => Err(e.into()),
     }
@@ -165,32 +126,16 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Web
         sessions::end(&state.db, &user.session_id).await?;
     }
     let cookie = cookies::remove(cookies::SESSION, state.settings.secure_cookies);
-    Ok((
-        [(SET_COOKIE, cookie)],
-        Flash::info(Msg::new("login.logged_out")),
-        Redirect::to("/login"),
-    )
-        .into_response())
+    Ok(([(SET_COOKIE, cookie)], Flash::info(Msg::new("login.logged_out")), Redirect::to("/login")).into_response())
 }
 
 // ---- own account ---------------------------------------------------------------------------
 
-async fn own_profile(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    User(user): User,
-) -> Result<Response, WebError> {
+async fn own_profile(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
     let account = service::own(&state.db, &user.actor()).await?;
     let display_name = account.display_name.clone();
     let locale = account.locale.clone().unwrap_or_default();
-    Ok(OwnProfilePage {
-        ctx,
-        account,
-        display_name,
-        locale,
-        errors: FieldErrors::default(),
-    }
-    .into_response())
+    Ok(OwnProfilePage { ctx, account, display_name, locale, errors: FieldErrors::default() }.into_response())
 }
 
 async fn update_own_profile(
@@ -203,11 +148,7 @@ async fn update_own_profile(
     match form.parse() {
         Ok(update) => {
             service::update_profile(&state.db, &actor, update, state.now()).await?;
-            Ok((
-                Flash::success(Msg::new("account.profile_saved")),
-                Redirect::to("/account"),
-            )
-                .into_response())
+            Ok((Flash::success(Msg::new("account.profile_saved")), Redirect::to("/account")).into_response())
         }
         Err(errors) => {
             let account = service::own(&state.db, &actor).await?;
@@ -223,12 +164,7 @@ async fn update_own_profile(
 }
 
 async fn own_password_form(ctx: Ctx, Authenticated(user): Authenticated) -> Response {
-    OwnPasswordPage {
-        ctx,
-        required: user.must_change_password,
-        errors: FieldErrors::default(),
-    }
-    .into_response()
+    OwnPasswordPage { ctx, required: user.must_change_password, errors: FieldErrors::default() }.into_response()
 }
 
 async fn change_own_password(
@@ -237,21 +173,13 @@ async fn change_own_password(
     Authenticated(user): Authenticated,
     Form(form): Form<NewPasswordForm>,
 ) -> Result<Response, WebError> {
-    let rerender = |ctx: Ctx, errors| {
-        unprocessable(OwnPasswordPage {
-            ctx,
-            required: user.must_change_password,
-            errors,
-        })
-    };
+    let rerender =
+        |ctx: Ctx, errors| unprocessable(OwnPasswordPage { ctx, required: user.must_change_password, errors });
     let mut errors = FieldErrors::default();
     if form.current_password.is_empty() {
         errors.add("current_password", "field.required");
     }
-    let password = form
-        .parse_new(&user.email)
-        .map_err(|e| errors.merge(e))
-        .ok();
+    let password = form.parse_new(&user.email).map_err(|e| errors.merge(e)).ok();
     let Some(password) = password.filter(|_| errors.is_empty()) else {
         return Ok(rerender(ctx, errors));
     };
@@ -265,15 +193,10 @@ async fn change_own_password(
     )
     .await
     {
-        Ok(()) => Ok((
-            Flash::success(Msg::new("password.changed")),
-            Redirect::to("/"),
-        )
-            .into_response()),
-        Err(AccountError::WrongPassword) => Ok(rerender(
-            ctx,
-            FieldErrors::single("current_password", "password.wrong_current"),
-        )),
+        Ok(()) => Ok((Flash::success(Msg::new("password.changed")), Redirect::to("/")).into_response()),
+        Err(AccountError::WrongPassword) => {
+            Ok(rerender(ctx, FieldErrors::single("current_password", "password.wrong_current")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -308,37 +231,18 @@ async fn list(
         page: page_number(Some(&p.page)),
     };
     let page = service::list(&state.db, &admin, &query).await?;
-    Ok(AccountsListPage {
-        ctx,
-        q: query.q,
-        role: query.role,
-        state: query.state,
-        page,
-    }
-    .into_response())
+    Ok(AccountsListPage { ctx, q: query.q, role: query.role, state: query.state, page }.into_response())
 }
 
 async fn new_form(ctx: Ctx, User(user): User) -> Result<Response, WebError> {
     service::administer(&user.actor())?;
-    let form = NewAccountForm {
-        role: Role::Member.as_str().to_owned(),
-        ..Default::default()
-    };
-    Ok(AccountNewPage {
-        ctx,
-        form,
-        errors: FieldErrors::default(),
-    }
-    .into_response())
+    let form = NewAccountForm { role: Role::Member.as_str().to_owned(), ..Default::default() };
+    Ok(AccountNewPage { ctx, form, errors: FieldErrors::default() }.into_response())
 }
 
 /// Passwords are never sent back into a re-rendered form.
 fn without_passwords(form: NewAccountForm) -> NewAccountForm {
-    NewAccountForm {
-        password: String::new(),
-        password_confirm: String::new(),
-        ..form
-    }
+    NewAccountForm { password: String::new(), password_confirm: String::new(), ..form }
 }
 
 async fn create(
@@ -351,21 +255,13 @@ async fn create(
     let new = match form.parse() {
         Ok(new) => new,
         Err(errors) => {
-            return Ok(unprocessable(AccountNewPage {
-                ctx,
-                form: without_passwords(form),
-                errors,
-            }));
+            return Ok(unprocessable(AccountNewPage { ctx, form: without_passwords(form), errors }));
         }
     };
     match service::create(&state.db, &admin, new, state.now()).await {
         Ok(account) => {
             let flash = Flash::success(Msg::new("account.created").arg("email", &account.email));
-            Ok((
-                flash,
-                Redirect::to(&format!("/admin/accounts/{}", account.id)),
-            )
-                .into_response())
+            Ok((flash, Redirect::to(&format!("/admin/accounts/{}", account.id))).into_response())
         }
         Err(AccountError::EmailTaken) => Ok(unprocessable(AccountNewPage {
             ctx,
@@ -389,14 +285,8 @@ async fn show(
         display_name: account.display_name.clone(),
         role: account.role.as_str().to_owned(),
     };
-    Ok(AccountShowPage {
-        ctx,
-        account,
-        form,
-        errors: FieldErrors::default(),
-        reset_errors: FieldErrors::default(),
-    }
-    .into_response())
+    Ok(AccountShowPage { ctx, account, form, errors: FieldErrors::default(), reset_errors: FieldErrors::default() }
+        .into_response())
 }
 
 async fn update(
@@ -410,10 +300,7 @@ async fn update(
     let errors = match form.parse() {
         Ok(update) => match service::update(&state.db, &admin, id, update, state.now()).await {
             Ok(_) => {
-                return Ok((
-                    Flash::success(Msg::new("account.saved")),
-                    Redirect::to(&format!("/admin/accounts/{id}")),
-                )
+                return Ok((Flash::success(Msg::new("account.saved")), Redirect::to(&format!("/admin/accounts/{id}")))
                     .into_response());
             }
             Err(AccountError::EmailTaken) => FieldErrors::single("email", "account.email_taken"),
@@ -423,13 +310,7 @@ async fn update(
         Err(errors) => errors,
     };
     let account = service::get(&state.db, &admin, id).await?;
-    Ok(unprocessable(AccountShowPage {
-        ctx,
-        account,
-        form,
-        errors,
-        reset_errors: FieldErrors::default(),
-    }))
+    Ok(unprocessable(AccountShowPage { ctx, account, form, errors, reset_errors: FieldErrors::default() }))
 }
 
 async fn reset_password(
@@ -444,8 +325,7 @@ async fn reset_password(
     match form.parse_new(&account.email) {
         Ok(password) => {
             service::reset_password(&state.db, &admin, id, &password, state.now()).await?;
-            let flash =
-                Flash::success(Msg::new("account.password_reset").arg("email", &account.email));
+            let flash = Flash::success(Msg::new("account.password_reset").arg("email", &account.email));
             Ok((flash, Redirect::to(&format!("/admin/accounts/{id}"))).into_response())
         }
         Err(reset_errors) => {
@@ -454,13 +334,7 @@ async fn reset_password(
                 display_name: account.display_name.clone(),
                 role: account.role.as_str().to_owned(),
             };
-            Ok(unprocessable(AccountShowPage {
-                ctx,
-                account,
-                form,
-                errors: FieldErrors::default(),
-                reset_errors,
-            }))
+            Ok(unprocessable(AccountShowPage { ctx, account, form, errors: FieldErrors::default(), reset_errors }))
         }
     }
 }
@@ -476,37 +350,20 @@ async fn disable_form(
     Ok(AccountDisablePage { ctx, account }.into_response())
 }
 
-async fn disable(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(id): Path<i64>,
-) -> Result<Response, WebError> {
+async fn disable(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
     set_disabled(&state, &user.actor(), id, true).await
 }
 
-async fn enable(
-    State(state): State<AppState>,
-    User(user): User,
-    Path(id): Path<i64>,
-) -> Result<Response, WebError> {
+async fn enable(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
     set_disabled(&state, &user.actor(), id, false).await
 }
 
-async fn set_disabled(
-    state: &AppState,
-    actor: &super::Actor,
-    id: i64,
-    disabled: bool,
-) -> Result<Response, WebError> {
+async fn set_disabled(state: &AppState, actor: &super::Actor, id: i64, disabled: bool) -> Result<Response, WebError> {
     let admin = service::administer(actor)?;
     let back = Redirect::to(&format!("/admin/accounts/{id}"));
     let flash = match service::set_disabled(&state.db, &admin, id, disabled, state.now()).await {
         Ok(account) => {
-            let key = if disabled {
-                "account.disabled_done"
-            } else {
-                "account.enabled_done"
-            };
+            let key = if disabled { "account.disabled_done" } else { "account.enabled_done" };
             Flash::success(Msg::new(key).arg("email", &account.email))
         }
         Err(AccountError::LastAdmin) => Flash::error(Msg::new("account.last_admin")),

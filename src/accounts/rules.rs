@@ -5,9 +5,7 @@ use sea_orm::entity::prelude::*;
 use crate::{i18n::Locale, web::forms::FieldErrors};
 
 /// What an account may do. Secretaries are scoped to branches (see the branches domain).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -67,20 +65,12 @@ impl Email {
             && !domain.starts_with(['.', '-'])
             && !domain.ends_with(['.', '-'])
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains('@')
-            && local
-                .chars()
-                .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
-        if domain_ok && local_ok {
-            Ok(Email(s))
-        } else {
-            Err("field.email_invalid")
-        }
+            && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
+        if domain_ok && local_ok { Ok(Email(s)) } else { Err("field.email_invalid") }
     }
 
     pub fn as_str(&self) -> &str {
@@ -186,9 +176,7 @@ impl Password {
         if COMMON_PASSWORDS.contains(&lower.as_str()) {
             return Err("password.common");
         }
-        if let Some(local) = email
-            .and_then(|e| e.split('@').next())
-            .filter(|l| l.chars().count() >= 4)
+        if let Some(local) = email.and_then(|e| e.split('@').next()).filter(|l| l.chars().count() >= 4)
             && lower.contains(&local.to_lowercase())
         {
             return Err("password.contains_email");
@@ -227,21 +215,13 @@ impl NewAccountForm {
         let email = errors.check("email", Email::parse(&self.email));
         let display_name = errors.check("display_name", DisplayName::parse(&self.display_name));
         let role = errors.check("role", Role::parse(&self.role).ok_or("field.choose_one"));
-        let password = errors.check(
-            "password",
-            Password::parse(&self.password, email.as_ref().map(Email::as_str)),
-        );
+        let password = errors.check("password", Password::parse(&self.password, email.as_ref().map(Email::as_str)));
         if password.is_some() && self.password != self.password_confirm {
             errors.add("password_confirm", "password.mismatch");
         }
         match (email, display_name, role, password) {
             (Some(email), Some(display_name), Some(role), Some(password)) if errors.is_empty() => {
-                Ok(NewAccount {
-                    email,
-                    display_name,
-                    role,
-                    password,
-                })
+                Ok(NewAccount { email, display_name, role, password })
             }
             _ => Err(errors),
         }
@@ -271,11 +251,7 @@ impl AccountUpdateForm {
         let display_name = errors.check("display_name", DisplayName::parse(&self.display_name));
         let role = errors.check("role", Role::parse(&self.role).ok_or("field.choose_one"));
         match (email, display_name, role) {
-            (Some(email), Some(display_name), Some(role)) => Ok(AccountUpdate {
-                email,
-                display_name,
-                role,
-            }),
+            (Some(email), Some(display_name), Some(role)) => Ok(AccountUpdate { email, display_name, role }),
             _ => Err(errors),
         }
     }
@@ -325,18 +301,10 @@ impl ProfileForm {
         let locale = if self.locale.is_empty() {
             Some(None)
         } else {
-            errors.check(
-                "locale",
-                Locale::from_tag(&self.locale)
-                    .map(Some)
-                    .ok_or("field.choose_one"),
-            )
+            errors.check("locale", Locale::from_tag(&self.locale).map(Some).ok_or("field.choose_one"))
         };
         match (display_name, locale) {
-            (Some(display_name), Some(locale)) => Ok(ProfileUpdate {
-                display_name,
-                locale,
-            }),
+            (Some(display_name), Some(locale)) => Ok(ProfileUpdate { display_name, locale }),
             _ => Err(errors),
         }
     }
@@ -348,18 +316,9 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            Email::parse("  Li.Wei@Example.ORG ").map(Email::into_inner),
-            Ok("li.wei@example.org".into())
-        );
-        assert_eq!(
-            Email::parse("王伟@医院.中国").map(Email::into_inner),
-            Ok("王伟@医院.中国".into())
-        );
-        for bad in [
-            "", "a", "a@b", "@b.cn", "a@.cn", "a@b..cn", "a b@c.cn", "a@b.cn.", "a<b@c.cn",
-            "a@b_c.cn",
-        ] {
+        assert_eq!(Email::parse("  Li.Wei@Example.ORG ").map(Email::into_inner), Ok("li.wei@example.org".into()));
+        assert_eq!(Email::parse("王伟@医院.中国").map(Email::into_inner), Ok("王伟@医院.中国".into()));
+        for bad in ["", "a", "a@b", "@b.cn", "a@.cn", "a@b..cn", "a b@c.cn", "a@b.cn.", "a<b@c.cn", "a@b_c.cn"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(Email::parse(""), Err("field.required"));
@@ -372,32 +331,17 @@ mod tests {
         assert_eq!(DisplayName::parse("   "), Err("field.required"));
         assert_eq!(DisplayName::parse(&"名".repeat(101)), Err("field.too_long"));
         assert!(DisplayName::parse(&"名".repeat(100)).is_ok());
-        assert_eq!(
-            DisplayName::parse("a\u{0}b"),
-            Err("field.invalid_characters")
-        );
+        assert_eq!(DisplayName::parse("a\u{0}b"), Err("field.invalid_characters"));
     }
 
     #[test]
     fn passwords() {
         assert!(Password::parse("correct horse battery", None).is_ok());
         assert_eq!(Password::parse("", None).err(), Some("field.required"));
-        assert_eq!(
-            Password::parse("short1!", None).err(),
-            Some("password.too_short")
-        );
-        assert_eq!(
-            Password::parse(&"ab1!x".repeat(30), None).err(),
-            Some("password.too_long")
-        );
-        assert_eq!(
-            Password::parse("aaaaabbbbbaaaa", None).err(),
-            Some("password.too_simple")
-        );
-        assert_eq!(
-            Password::parse("Password123", None).err(),
-            Some("password.common")
-        );
+        assert_eq!(Password::parse("short1!", None).err(), Some("password.too_short"));
+        assert_eq!(Password::parse(&"ab1!x".repeat(30), None).err(), Some("password.too_long"));
+        assert_eq!(Password::parse("aaaaabbbbbaaaa", None).err(), Some("password.too_simple"));
+        assert_eq!(Password::parse("Password123", None).err(), Some("password.common"));
         assert_eq!(
             Password::parse("my-liwei-secret", Some("liwei@example.org")).err(),
             Some("password.contains_email")
@@ -407,12 +351,7 @@ mod tests {
 
     #[test]
     fn new_account_form_reports_every_field() {
-        let errors = NewAccountForm {
-            role: "root".into(),
-            ..Default::default()
-        }
-        .parse()
-        .expect_err("empty form");
+        let errors = NewAccountForm { role: "root".into(), ..Default::default() }.parse().expect_err("empty form");
         for field in ["email", "display_name", "role", "password"] {
             assert!(errors.get(field).is_some(), "{field} has no error");
         }
@@ -425,9 +364,6 @@ mod tests {
         }
         .parse()
         .expect_err("mismatch");
-        assert_eq!(
-            mismatch.get("password_confirm").map(|m| m.key.as_str()),
-            Some("password.mismatch")
-        );
+        assert_eq!(mismatch.get("password_confirm").map(|m| m.key.as_str()), Some("password.mismatch"));
     }
 }

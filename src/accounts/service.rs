@@ -9,8 +9,7 @@ use argon2::{
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, Set, SqlErr, TransactionSession,
-    TransactionTrait,
+    ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, Set, SqlErr, TransactionSession, TransactionTrait,
     entity::prelude::*,
     sea_query::{Func, LikeExpr},
 };
@@ -62,13 +61,7 @@ pub enum AccountError {
 }
 
 pub fn administer(actor: &Actor) -> Result<AccountsAdmin, AccountError> {
-    if actor.is_admin() {
-        Ok(AccountsAdmin {
-            actor: actor.clone(),
-        })
-    } else {
-        Err(AccountError::Forbidden)
-    }
+    if actor.is_admin() { Ok(AccountsAdmin { actor: actor.clone() }) } else { Err(AccountError::Forbidden) }
 }
 
 // ---- passwords ----------------------------------------------------------------------------
@@ -103,11 +96,8 @@ async fn verify_password(hash: Option<String>, plain: &str) -> bool {
                 })
                 .clone()
         });
-        let ok = PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(plain.as_bytes(), &h)
-                .is_ok()
-        });
+        let ok =
+            PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(plain.as_bytes(), &h).is_ok());
         ok && known
     })
     .await
@@ -147,20 +137,14 @@ pub async fn authenticate(
     now: DateTime<Utc>,
 ) -> Result<account::Model, LoginError> {
     let email = email.trim().to_lowercase();
-    let email_key = format!("email:{email}");
-    let addr_key = format!("addr:{client_addr}");
-    let keys = [
-        (email_key.as_str(), policy.max_per_email),
-        (addr_key.as_str(), policy.max_per_address),
-    ];
+    let email_key = throttle::email_key(&email);
+    let addr_key = throttle::address_key(client_addr);
+    let keys = [(email_key.as_str(), policy.max_per_email), (addr_key.as_str(), policy.max_per_address)];
     // While refused, the password is not even checked: guessing stops, not just slows.
     if let Some(retry_at) = throttle::retry_at(db, &keys, policy.window, now).await? {
         return Err(LoginError::Throttled { retry_at });
     }
-    let account = account::Entity::find()
-        .filter(account::Column::Email.eq(&email))
-        .one(db)
-        .await?;
+    let account = account::Entity::find().filter(account::Column::Email.eq(&email)).one(db).await?;
     if !verify_password(account.as_ref().map(|a| a.password_hash.clone()), password).await {
         throttle::record(db, &[&email_key, &addr_key], now).await?;
         return Err(LoginError::Invalid);
@@ -188,11 +172,7 @@ fn map_unique(e: DbErr) -> AccountError {
     }
 }
 
-async fn email_in_use(
-    db: &impl ConnectionTrait,
-    email: &str,
-    except: Option<i64>,
-) -> Result<bool, DbErr> {
+async fn email_in_use(db: &impl ConnectionTrait, email: &str, except: Option<i64>) -> Result<bool, DbErr> {
     let mut q = account::Entity::find().filter(account::Column::Email.eq(email));
     if let Some(id) = except {
         q = q.filter(account::Column::Id.ne(id));
@@ -267,20 +247,12 @@ pub async fn list(
     if !q.is_empty() {
         use sea_orm::ExprTrait as _;
         // The typed text is matched literally: % and _ lose their LIKE meaning.
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
-        select = select.filter(
-            account::Column::Email
-                .like(pattern())
-                .or(Expr::expr(Func::lower(Expr::col((
-                    account::Entity,
-                    account::Column::DisplayName,
-                ))))
-                .like(pattern())),
-        );
+        select =
+            select.filter(account::Column::Email.like(pattern()).or(
+                Expr::expr(Func::lower(Expr::col((account::Entity, account::Column::DisplayName)))).like(pattern()),
+            ));
     }
     if let Some(role) = query.role {
         select = select.filter(account::Column::Role.eq(role));
@@ -290,33 +262,19 @@ pub async fn list(
         Some(AccountState::Disabled) => select.filter(account::Column::DisabledAt.is_not_null()),
         None => select,
     };
-    let paginator = select
-        .order_by_asc(account::Column::Email)
-        .paginate(db, ACCOUNTS_PER_PAGE);
+    let paginator = select.order_by_asc(account::Column::Email).paginate(db, ACCOUNTS_PER_PAGE);
     let total = paginator.num_items().await?;
     let page = query.page.max(1);
     let items = paginator.fetch_page(page - 1).await?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page: ACCOUNTS_PER_PAGE,
-    })
+    Ok(Page { items, total, page, per_page: ACCOUNTS_PER_PAGE })
 }
 
-pub async fn get(
-    db: &impl ConnectionTrait,
-    _admin: &AccountsAdmin,
-    id: i64,
-) -> Result<account::Model, AccountError> {
+pub async fn get(db: &impl ConnectionTrait, _admin: &AccountsAdmin, id: i64) -> Result<account::Model, AccountError> {
     find(db, id).await
 }
 
 async fn find(db: &impl ConnectionTrait, id: i64) -> Result<account::Model, AccountError> {
-    account::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AccountError::NotFound)
+    account::Entity::find_by_id(id).one(db).await?.ok_or(AccountError::NotFound)
 }
 
 async fn active_admins(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
@@ -372,12 +330,15 @@ pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<(), AccountError> {
     let hash = hash_password(password).await?;
     let txn = db.begin().await?;
-    let mut am: account::ActiveModel = find(&txn, id).await?.into();
+    let account = find(&txn, id).await?;
+    let email_key = throttle::email_key(&account.email);
+    let mut am: account::ActiveModel = account.into();
     am.password_hash = Set(hash);
     am.must_change_password = Set(true);
     am.updated_at = Set(now);
     am.update(&txn).await?;
-    throttle::clear(&txn, &format!("email:{}", find(&txn, id).await?.email)).await?;
+    // The new password works at once, even if someone had locked the account by guessing.
+    throttle::clear(&txn, &email_key).await?;
     sessions::end_all(&txn, id, None).await?;
     txn.commit().await?;
     Ok(())
@@ -397,19 +358,12 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
         if id == admin.actor.account_id {
             return Err(AccountError::OwnAccount);
         }
-        if current.role == Role::Admin
-            && current.disabled_at.is_none()
-            && active_admins(&txn).await? <= 1
-        {
+        if current.role == Role::Admin && current.disabled_at.is_none() && active_admins(&txn).await? <= 1 {
             return Err(AccountError::LastAdmin);
         }
     }
     let mut am: account::ActiveModel = current.clone().into();
-    am.disabled_at = Set(if disabled {
-        current.disabled_at.or(Some(now))
-    } else {
-        None
-    });
+    am.disabled_at = Set(if disabled { current.disabled_at.or(Some(now)) } else { None });
     am.updated_at = Set(now);
     let saved = am.update(&txn).await?;
     if disabled {
@@ -466,11 +420,7 @@ pub async fn update_profile(
 }
 
 /// Remembers the language the actor picked with the language switch.
-pub async fn set_locale(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    locale: Locale,
-) -> Result<(), AccountError> {
+pub async fn set_locale(db: &impl ConnectionTrait, actor: &Actor, locale: Locale) -> Result<(), AccountError> {
     account::Entity::update_many()
         .col_expr(account::Column::Locale, Expr::value(locale.tag()))
         .filter(account::Column::Id.eq(actor.account_id))
@@ -481,9 +431,5 @@ pub async fn set_locale(
 
 /// Whether any administrator exists (start-up hint for an empty installation).
 pub async fn has_admin(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
-    Ok(account::Entity::find()
-        .filter(account::Column::Role.eq(Role::Admin))
-        .count(db)
-        .await?
-        > 0)
+    Ok(account::Entity::find().filter(account::Column::Role.eq(Role::Admin)).count(db).await? > 0)
 }

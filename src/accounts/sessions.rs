@@ -46,10 +46,8 @@ pub async fn resolve(
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<(session::Model, account::Model)>, DbErr> {
-    let found = session::Entity::find_by_id(crypto::token_hash(token))
-        .find_also_related(account::Entity)
-        .one(db)
-        .await?;
+    let found =
+        session::Entity::find_by_id(crypto::token_hash(token)).find_also_related(account::Entity).one(db).await?;
     let Some((session, Some(account))) = found else {
         return Ok(None);
     };
@@ -70,18 +68,12 @@ pub async fn resolve(
 
 /// Ends one session, given its id (the token's hash).
 pub async fn end(db: &impl ConnectionTrait, session_id: &str) -> Result<(), DbErr> {
-    session::Entity::delete_by_id(session_id.to_owned())
-        .exec(db)
-        .await?;
+    session::Entity::delete_by_id(session_id.to_owned()).exec(db).await?;
     Ok(())
 }
 
 /// Ends every session of an account, but the one given (the one making the change).
-pub async fn end_all(
-    db: &impl ConnectionTrait,
-    account_id: i64,
-    except: Option<&str>,
-) -> Result<(), DbErr> {
+pub async fn end_all(db: &impl ConnectionTrait, account_id: i64, except: Option<&str>) -> Result<(), DbErr> {
     let mut q = session::Entity::delete_many().filter(session::Column::AccountId.eq(account_id));
     if let Some(keep) = except {
         q = q.filter(session::Column::Id.ne(keep));
@@ -91,9 +83,5 @@ pub async fn end_all(
 }
 
 pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    Ok(session::Entity::delete_many()
-        .filter(session::Column::ExpiresAt.lte(now))
-        .exec(db)
-        .await?
-        .rows_affected)
+    Ok(session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(db).await?.rows_affected)
 }

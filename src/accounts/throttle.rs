@@ -6,6 +6,16 @@ use sea_orm::{ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prel
 
 use super::entity::login_failure;
 
+/// Key under which failures for an email are counted. Bounded, like the column, whatever was typed.
+pub fn email_key(email: &str) -> String {
+    format!("email:{}", email.trim().to_lowercase().chars().take(254).collect::<String>())
+}
+
+/// Key under which failures from a client address are counted.
+pub fn address_key(addr: &str) -> String {
+    format!("addr:{}", addr.chars().take(64).collect::<String>())
+}
+
 /// When the first of `keys` that is over its limit may try again, if any is.
 pub async fn retry_at(
     db: &impl ConnectionTrait,
@@ -36,11 +46,7 @@ pub async fn retry_at(
     Ok(latest)
 }
 
-pub async fn record(
-    db: &impl ConnectionTrait,
-    keys: &[&str],
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn record(db: &impl ConnectionTrait, keys: &[&str], now: DateTime<Utc>) -> Result<(), DbErr> {
     let rows = keys.iter().map(|k| login_failure::ActiveModel {
         scope_key: Set((*k).to_owned()),
         failed_at: Set(now),
@@ -51,22 +57,13 @@ pub async fn record(
 }
 
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
-    login_failure::Entity::delete_many()
-        .filter(login_failure::Column::ScopeKey.eq(key))
-        .exec(db)
-        .await?;
+    login_failure::Entity::delete_many().filter(login_failure::Column::ScopeKey.eq(key)).exec(db).await?;
     Ok(())
 }
 
 /// Drops failures too old to count any more.
-pub async fn purge(
-    db: &impl ConnectionTrait,
-    window: Duration,
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let res = login_failure::Entity::delete_many()
-        .filter(login_failure::Column::FailedAt.lte(now - window))
-        .exec(db)
-        .await?;
+pub async fn purge(db: &impl ConnectionTrait, window: Duration, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let res =
+        login_failure::Entity::delete_many().filter(login_failure::Column::FailedAt.lte(now - window)).exec(db).await?;
     Ok(res.rows_affected)
 }

@@ -6,28 +6,16 @@ use axum::{
 };
 
 const FILES: &[(&str, &str, &str)] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("../../static/app.css"),
-    ),
-    (
-        "favicon.svg",
-        "image/svg+xml",
-        include_str!("../../static/favicon.svg"),
-    ),
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    ("favicon.svg", "image/svg+xml", include_str!("../../static/favicon.svg")),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> Response {
     match FILES.iter().find(|(n, _, _)| *n == name) {
-        Some((_, content_type, body)) => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            *body,
-        )
-            .into_response(),
+        Some((_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=3600")], *body)
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
     }
 }

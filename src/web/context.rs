@@ -37,10 +37,7 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
-        Actor {
-            account_id: self.account_id,
-            role: self.role,
-        }
+        Actor { account_id: self.account_id, role: self.role }
     }
 }
 
@@ -91,31 +88,21 @@ impl RequestContext {
 
     /// A time in the request's time zone, to the minute.
     pub fn datetime(&self, at: &DateTime<Utc>) -> String {
-        at.with_timezone(&self.timezone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        at.with_timezone(&self.timezone).format("%Y-%m-%d %H:%M").to_string()
     }
 
     pub fn datetime_or_dash(&self, at: &Option<DateTime<Utc>>) -> String {
-        at.as_ref()
-            .map_or_else(|| "—".to_owned(), |t| self.datetime(t))
+        at.as_ref().map_or_else(|| "—".to_owned(), |t| self.datetime(t))
     }
 
     /// The languages a visitor can switch to from this page.
     pub fn other_locales(&self) -> Vec<Locale> {
-        Locale::ALL
-            .into_iter()
-            .filter(|l| *l != self.locale)
-            .collect()
+        Locale::ALL.into_iter().filter(|l| *l != self.locale).collect()
     }
 
     /// Whether the navigation link to `prefix` is the current page.
     pub fn current(&self, prefix: &str) -> bool {
-        if prefix == "/" {
-            self.path == "/"
-        } else {
-            self.path.starts_with(prefix)
-        }
+        if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) }
     }
 }
 
@@ -134,12 +121,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 fn login_redirect(parts: &Parts) -> Response {
     let target = if parts.method == Method::GET {
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        format!(
-            "/login?{}",
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("next", path)
-                .finish()
-        )
+        format!("/login?{}", form_urlencoded::Serializer::new(String::new()).append_pair("next", path).finish())
     } else {
         "/login".to_owned()
     };
@@ -153,9 +135,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let ctx = Ctx::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         match &ctx.user {
             Some(user) => Ok(Authenticated(user.clone())),
             None => Err(login_redirect(parts)),
@@ -186,29 +166,14 @@ pub struct ClientAddr(pub String);
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if state.settings.config.server.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .next_back();
-            if let Some(addr) = forwarded
-                .and_then(|v| v.rsplit(',').next())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
+            let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back();
+            if let Some(addr) = forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim).filter(|s| !s.is_empty()) {
                 return Ok(ClientAddr(addr.to_owned()));
             }
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".to_owned())))
     }
 }
@@ -247,31 +212,18 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     // Language: the account's choice, then the language switch, then the browser's wish.
     let locale = user_locale
         .or_else(|| cookies::get(headers, cookies::LANG).and_then(Locale::from_tag))
-        .or_else(|| {
-            headers
-                .get(ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Locale::negotiate)
-        })
+        .or_else(|| headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::negotiate))
         .unwrap_or(state.settings.default_locale);
 
-    let existing_csrf = cookies::get(headers, cookies::CSRF)
-        .filter(|v| csrf::plausible_cookie(v))
-        .map(str::to_owned);
+    let existing_csrf = cookies::get(headers, cookies::CSRF).filter(|v| csrf::plausible_cookie(v)).map(str::to_owned);
     let csrf_cookie = existing_csrf.clone().unwrap_or_else(crypto::random_token);
     let flash_cookie = cookies::get(headers, cookies::FLASH).map(str::to_owned);
     let ctx = Ctx(Arc::new(RequestContext {
         locale,
         user,
         csrf_token: csrf::form_token(&state.signer, &csrf_cookie),
-        flash: flash_cookie
-            .as_deref()
-            .and_then(|v| Flash::decode(v, &state.signer)),
-        path: req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned(),
+        flash: flash_cookie.as_deref().and_then(|v| Flash::decode(v, &state.signer)),
+        path: req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
         timezone: state.settings.timezone,
     }));
 
@@ -281,20 +233,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     } else if safe {
         run(req, &ctx, next).await
     } else {
-        match csrf::verify(
-            req,
-            &state.signer,
-            &state.settings.base_url,
-            existing_csrf.as_deref(),
-        )
-        .await
-        {
+        match csrf::verify(req, &state.signer, &state.settings.base_url, existing_csrf.as_deref()).await {
             Ok(req) => run(req, &ctx, next).await,
             Err(e) => {
-                tracing::info!(
-                    path = ctx.path,
-                    "refused a state change without a valid CSRF token or origin"
-                );
+                tracing::info!(path = ctx.path, "refused a state change without a valid CSRF token or origin");
                 e.into_response()
             }
         }
@@ -302,10 +244,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 
     if needs_error_page(&response) {
         let status = response.status();
-        let text = response
-            .extensions()
-            .get::<ErrorText>()
-            .map(|t| t.0.clone());
+        let text = response.extensions().get::<ErrorText>().map(|t| t.0.clone());
         let mut page = pages::error_page(ctx.clone(), status, text);
         // Keep headers the handler meant for the client (Retry-After, Allow, Set-Cookie).
         for (name, value) in response.headers() {
@@ -317,38 +256,27 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     }
 
     let outgoing_flash = response.extensions_mut().remove::<Flash>();
-    let sets_session = response.headers().get_all(SET_COOKIE).iter().any(|v| {
-        v.as_bytes()
-            .starts_with(format!("{}=", cookies::SESSION).as_bytes())
-    });
+    let sets_session = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(format!("{}=", cookies::SESSION).as_bytes()));
     let is_redirect = response.status().is_redirection();
     let h = response.headers_mut();
     if existing_csrf.is_none() {
-        h.append(
-            SET_COOKIE,
-            cookies::set(
-                cookies::CSRF,
-                &csrf_cookie,
-                Some(CSRF_COOKIE_MAX_AGE),
-                secure,
-            ),
-        );
+        h.append(SET_COOKIE, cookies::set(cookies::CSRF, &csrf_cookie, Some(CSRF_COOKIE_MAX_AGE), secure));
     }
     if stale_session && !sets_session {
         h.append(SET_COOKIE, cookies::remove(cookies::SESSION, secure));
     }
     if let Some(flash) = outgoing_flash {
-        h.append(
-            SET_COOKIE,
-            cookies::set(cookies::FLASH, &flash.encode(&state.signer), None, secure),
-        );
+        h.append(SET_COOKIE, cookies::set(cookies::FLASH, &flash.encode(&state.signer), None, secure));
     } else if flash_cookie.is_some() && !is_redirect {
         // Shown on this page: gone on the next.
         h.append(SET_COOKIE, cookies::remove(cookies::FLASH, secure));
     }
     // Pages differ per user: never cached by shared caches, nor shown from history after logout.
-    h.entry(CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    h.entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -367,11 +295,7 @@ fn needs_error_page(response: &Response) -> bool {
     if response.extensions().get::<ErrorText>().is_some() {
         return true;
     }
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     !content_type.starts_with("text/html")
 }
 
@@ -379,10 +303,7 @@ fn needs_error_page(response: &Response) -> bool {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(

@@ -44,23 +44,13 @@ mod tests {
     #[test]
     fn reads_and_writes() {
         let mut h = HeaderMap::new();
-        h.insert(
-            COOKIE,
-            HeaderValue::from_static("a=1; pd_session=tok; pd_lang="),
-        );
+        h.insert(COOKIE, HeaderValue::from_static("a=1; pd_session=tok; pd_lang="));
         assert_eq!(get(&h, SESSION), Some("tok"));
         assert_eq!(get(&h, "a"), Some("1"));
         assert_eq!(get(&h, LANG), None);
         assert_eq!(get(&h, "missing"), None);
         let c = set(SESSION, "x", None, true);
-        assert_eq!(
-            c.to_str().ok(),
-            Some("pd_session=x; Path=/; HttpOnly; SameSite=Lax; Secure")
-        );
-        assert!(
-            remove(FLASH, false)
-                .to_str()
-                .is_ok_and(|s| s.contains("Max-Age=0"))
-        );
+        assert_eq!(c.to_str().ok(), Some("pd_session=x; Path=/; HttpOnly; SameSite=Lax; Secure"));
+        assert!(remove(FLASH, false).to_str().is_ok_and(|s| s.contains("Max-Age=0")));
     }
 }

@@ -26,10 +26,7 @@ pub fn form_token(signer: &Signer, cookie: &str) -> String {
 
 /// The cookie must look like one of our random tokens (anything else is replaced).
 pub fn plausible_cookie(value: &str) -> bool {
-    value.len() == 43
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn origin_allowed(headers: &HeaderMap, base_url: &url::Url) -> bool {
@@ -41,10 +38,7 @@ fn origin_allowed(headers: &HeaderMap, base_url: &url::Url) -> bool {
     }
     // Also the address the browser used, when it differs from the configured one
     // (localhost vs 127.0.0.1): a cross-site page cannot choose the Host of our request.
-    let host = headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
 }
 
@@ -55,11 +49,7 @@ fn form_is_utf8(body: &[u8]) -> bool {
         let mut i = 0;
         while i < part.len() {
             let hex = |b: u8| (b as char).to_digit(16);
-            match (
-                part[i],
-                part.get(i + 1).copied().and_then(hex),
-                part.get(i + 2).copied().and_then(hex),
-            ) {
+            match (part[i], part.get(i + 1).copied().and_then(hex), part.get(i + 2).copied().and_then(hex)) {
                 (b'%', Some(hi), Some(lo)) => {
                     decoded.push((hi * 16 + lo) as u8);
                     i += 3;
@@ -94,38 +84,25 @@ pub async fn verify(
         return Err(WebError::Csrf);
     };
 
-    let header_token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header_token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let is_form = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     let (req, form_token) = if is_form {
         // Read here once, for the token and to refuse text that is not UTF-8 (which form
         // decoding would otherwise turn silently into replacement characters).
         let (parts, body) = req.into_parts();
-        let bytes = to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| WebError::TooLarge)?;
+        let bytes = to_bytes(body, FORM_LIMIT).await.map_err(|_| WebError::TooLarge)?;
         if !form_is_utf8(&bytes) {
             return Err(WebError::BadRequest);
         }
-        let token = form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == "_csrf")
-            .map(|(_, v)| v.into_owned());
+        let token = form_urlencoded::parse(&bytes).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned());
         (Request::from_parts(parts, Body::from(bytes)), token)
     } else {
         // Multipart uploads carry the token in the query string.
         let token = req.uri().query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "_csrf")
-                .map(|(_, v)| v.into_owned())
+            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned())
         });
         (req, token)
     };

@@ -60,10 +60,7 @@ impl IntoResponse for WebError {
                 tracing::error!("request failed: database unavailable");
                 None
             }
-            WebError::NotFound
-            | WebError::Forbidden
-            | WebError::BadRequest
-            | WebError::TooLarge => None,
+            WebError::NotFound | WebError::Forbidden | WebError::BadRequest | WebError::TooLarge => None,
         };
         if let Some(text) = text {
             response.extensions_mut().insert(ErrorText(text));
@@ -87,9 +84,7 @@ impl From<AccountError> for WebError {
             AccountError::WrongPassword => WebError::Conflict(Msg::new("password.wrong_current")),
             AccountError::LastAdmin => WebError::Conflict(Msg::new("account.last_admin")),
             AccountError::OwnAccount => WebError::Conflict(Msg::new("account.own_account")),
-            AccountError::Hashing(reason) => {
-                WebError::Internal(anyhow::anyhow!("password hashing: {reason}"))
-            }
+            AccountError::Hashing(reason) => WebError::Internal(anyhow::anyhow!("password hashing: {reason}")),
             AccountError::Db(e) => e.into(),
         }
     }

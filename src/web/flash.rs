@@ -22,24 +22,15 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(msg: Msg) -> Self {
-        Self {
-            level: Level::Success,
-            msg,
-        }
+        Self { level: Level::Success, msg }
     }
 
     pub fn info(msg: Msg) -> Self {
-        Self {
-            level: Level::Info,
-            msg,
-        }
+        Self { level: Level::Info, msg }
     }
 
     pub fn error(msg: Msg) -> Self {
-        Self {
-            level: Level::Error,
-            msg,
-        }
+        Self { level: Level::Error, msg }
     }
 
     pub fn level_class(&self) -> &'static str {

@@ -57,9 +57,7 @@ pub fn local_path(next: Option<&str>) -> String {
 
 /// Query parameter `page` of a list, 1-based; anything unusable means the first page.
 pub fn page_number(raw: Option<&str>) -> u64 {
-    raw.and_then(|s| s.trim().parse::<u64>().ok())
-        .filter(|n| (1..=1_000_000).contains(n))
-        .unwrap_or(1)
+    raw.and_then(|s| s.trim().parse::<u64>().ok()).filter(|n| (1..=1_000_000).contains(n)).unwrap_or(1)
 }
 
 /// One page of a list and what is needed to draw its pager.
@@ -91,18 +89,8 @@ mod tests {
 
     #[test]
     fn local_paths_only() {
-        assert_eq!(
-            local_path(Some("/admin/accounts?page=2")),
-            "/admin/accounts?page=2"
-        );
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "javascript:alert(1)",
-            "",
-            "/a\nb",
-        ] {
+        assert_eq!(local_path(Some("/admin/accounts?page=2")), "/admin/accounts?page=2");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "", "/a\nb"] {
             assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(local_path(None), "/");
@@ -111,33 +99,17 @@ mod tests {
     #[test]
     fn page_numbers() {
         assert_eq!(page_number(Some("3")), 3);
-        for bad in [
-            None,
-            Some("0"),
-            Some("-1"),
-            Some("x"),
-            Some("99999999999999999999"),
-        ] {
+        for bad in [None, Some("0"), Some("-1"), Some("x"), Some("99999999999999999999")] {
             assert_eq!(page_number(bad), 1);
         }
     }
 
     #[test]
     fn pager() {
-        let p = Page::<u8> {
-            items: vec![],
-            total: 101,
-            page: 2,
-            per_page: 50,
-        };
+        let p = Page::<u8> { items: vec![], total: 101, page: 2, per_page: 50 };
         assert_eq!(p.pages(), 3);
         assert!(p.has_prev() && p.has_next());
-        let empty = Page::<u8> {
-            items: vec![],
-            total: 0,
-            page: 1,
-            per_page: 50,
-        };
+        let empty = Page::<u8> { items: vec![], total: 0, page: 1, per_page: 50 };
         assert_eq!(empty.pages(), 1);
         assert!(!empty.has_next());
     }

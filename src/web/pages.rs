@@ -17,9 +17,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/locale", post(switch_locale))
+    Router::new().route("/", get(home)).route("/locale", post(switch_locale))
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,17 +51,8 @@ async fn switch_locale(
     if let Some(user) = &ctx.user {
         accounts::service::set_locale(&state.db, &user.actor(), locale).await?;
     }
-    let cookie = cookies::set(
-        cookies::LANG,
-        locale.tag(),
-        Some(60 * 60 * 24 * 365),
-        state.settings.secure_cookies,
-    );
-    Ok((
-        [(SET_COOKIE, cookie)],
-        Redirect::to(&local_path(Some(&form.next))),
-    )
-        .into_response())
+    let cookie = cookies::set(cookies::LANG, locale.tag(), Some(60 * 60 * 24 * 365), state.settings.secure_cookies);
+    Ok(([(SET_COOKIE, cookie)], Redirect::to(&local_path(Some(&form.next)))).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -88,12 +77,7 @@ pub fn error_page(ctx: Ctx, status: StatusCode, text: Option<Msg>) -> Response {
         400
     };
     let text = ctx.msg(&text.unwrap_or_else(|| Msg::new(&format!("error.{shown}.text"))));
-    let page = ErrorPage {
-        ctx,
-        code,
-        title_key: format!("error.{shown}.title"),
-        text,
-    };
+    let page = ErrorPage { ctx, code, title_key: format!("error.{shown}.title"), text };
     (status, page).into_response()
 }
 

@@ -29,25 +29,14 @@ async fn an_invalid_configuration_stops_with_the_key_and_the_reason() {
         ("PARTYDAY__SERVER__ADDR", "localhost-ish", "server.addr"),
         ("PARTYDAY__APP__DEFAULT_LOCALE", "fr", "app.default_locale"),
         ("PARTYDAY__DATABASE__URL", "mysql://x", "database.url"),
-        (
-            "PARTYDAY__SECURITY__LOGIN_MAX_FAILURES",
-            "lots",
-            "security.login_max_failures",
-        ),
+        ("PARTYDAY__SECURITY__LOGIN_MAX_FAILURES", "lots", "security.login_max_failures"),
         ("PARTYDAY_ENV", "nonexistent", "PARTYDAY_ENV"),
     ];
     for (var, value, key) in cases {
-        let out = partyday(&db, dir.path())
-            .arg("serve")
-            .env(var, value)
-            .output()
-            .unwrap();
+        let out = partyday(&db, dir.path()).arg("serve").env(var, value).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
-        assert!(
-            stderr.contains(&format!("configuration error: {key}:")),
-            "{var}={value}: {stderr}"
-        );
+        assert!(stderr.contains(&format!("configuration error: {key}:")), "{var}={value}: {stderr}");
     }
 }
 
@@ -63,62 +52,29 @@ async fn create_admin_reads_the_password_from_standard_input() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     };
     let migrated = run(&["migrate"], "");
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
 
     let weak = run(&["create-admin", "--email", "boss@example.org"], "123\n");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
-    let bad_email = run(
-        &["create-admin", "--email", "boss"],
-        "a long enough secret\n",
-    );
+    let bad_email = run(&["create-admin", "--email", "boss"], "a long enough secret\n");
     assert!(String::from_utf8_lossy(&bad_email.stderr).contains("--email"));
 
-    let ok = run(
-        &[
-            "create-admin",
-            "--email",
-            "Boss@Example.org",
-            "--name",
-            "书记处",
-        ],
-        "a long enough secret\n",
-    );
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let ok = run(&["create-admin", "--email", "Boss@Example.org", "--name", "书记处"], "a long enough secret\n");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Administrator boss@example.org created"));
-    let again = run(
-        &["create-admin", "--email", "boss@example.org"],
-        "another long secret\n",
-    );
+    let again = run(&["create-admin", "--email", "boss@example.org"], "another long secret\n");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
     let app = TestApp::spawn_on(db.clone()).await;
     let c = app.client();
-    c.login("boss@example.org", "a long enough secret")
-        .await
-        .assert_redirect_to("/");
-    c.get("/admin/accounts")
-        .await
-        .assert_status(200)
-        .assert_contains("书记处");
+    c.login("boss@example.org", "a long enough secret").await.assert_redirect_to("/");
+    c.get("/admin/accounts").await.assert_status(200).assert_contains("书记处");
 }
 
 #[tokio::test]
@@ -135,51 +91,32 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
     let mut printed = String::new();
     let addr = loop {
         let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "serve exited early:\n{printed}"
-        );
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "serve exited early:\n{printed}");
         printed.push_str(&line);
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.trim().trim_end_matches(')').to_owned();
         }
     };
-    for login in [
-        "admin@demo.partyday.org",
-        "secretary@demo.partyday.org",
-        "member@demo.partyday.org",
-        partyday::demo::PASSWORD,
-    ] {
+    for login in
+        ["admin@demo.partyday.org", "secretary@demo.partyday.org", "member@demo.partyday.org", partyday::demo::PASSWORD]
+    {
         assert!(printed.contains(login), "{login} not printed:\n{printed}");
     }
-    assert!(
-        dir.path().join("data/secret.key").exists(),
-        "the secret is kept in the data directory"
-    );
+    assert!(dir.path().join("data/secret.key").exists(), "the secret is kept in the data directory");
 
     let c = crate::helpers::Client::new(&format!("http://{addr}"));
     c.get("/healthz").await.assert_status(200);
-    c.login("admin@demo.partyday.org", partyday::demo::PASSWORD)
-        .await
-        .assert_redirect_to("/");
-    c.get("/admin/accounts")
-        .await
-        .assert_contains("secretary@demo.partyday.org");
+    c.login("admin@demo.partyday.org", partyday::demo::PASSWORD).await.assert_redirect_to("/");
+    c.get("/admin/accounts").await.assert_contains("secretary@demo.partyday.org");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "serve did not stop on SIGTERM"
-        );
+        assert!(started.elapsed() < Duration::from_secs(15), "serve did not stop on SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "exit status {status}");
@@ -189,12 +126,8 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
 async fn serve_without_demo_says_how_to_create_the_first_administrator() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = partyday(&db, dir.path())
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        partyday(&db, dir.path()).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut printed = String::new();
     while !printed.contains("listening on") {
@@ -206,9 +139,6 @@ async fn serve_without_demo_says_how_to_create_the_first_administrator() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(
-        printed.contains("partyday create-admin --email"),
-        "{printed}"
-    );
+    assert!(printed.contains("partyday create-admin --email"), "{printed}");
     assert!(!printed.contains("admin@demo.partyday.org"));
 }

@@ -37,39 +37,18 @@ impl TestDb {
             Ok(server) if !server.is_empty() => {
                 let mut url = url::Url::parse(&server).expect("TEST_DATABASE_URL is not a URL");
                 let base = url.path().trim_start_matches('/').to_owned();
-                let base = if base.is_empty() {
-                    "partyday_test".to_owned()
-                } else {
-                    base
-                };
-                let name = format!(
-                    "{base}_{}_{}",
-                    std::process::id(),
-                    DB_COUNTER.fetch_add(1, Ordering::SeqCst)
-                );
-                let admin = Database::connect(server.as_str())
-                    .await
-                    .expect("cannot connect to TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("CREATE DATABASE");
+                let base = if base.is_empty() { "partyday_test".to_owned() } else { base };
+                let name = format!("{base}_{}_{}", std::process::id(), DB_COUNTER.fetch_add(1, Ordering::SeqCst));
+                let admin = Database::connect(server.as_str()).await.expect("cannot connect to TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("CREATE DATABASE");
                 admin.close().await.ok();
                 url.set_path(&name);
-                TestDb {
-                    url: url.to_string(),
-                    _dir: None,
-                    postgres: Some((server, name)),
-                }
+                TestDb { url: url.to_string(), _dir: None, postgres: Some((server, name)) }
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                TestDb {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                }
+                TestDb { url, _dir: Some(dir), postgres: None }
             }
         }
     }
@@ -84,17 +63,11 @@ impl Drop for TestDb {
         if let Some((server, name)) = self.postgres.take() {
             // Drop runs outside async: use a runtime of its own on a thread of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = Database::connect(server.as_str()).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ =
+                            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         let _ = admin.close().await;
                     }
                 });
@@ -150,9 +123,7 @@ impl TestApp {
         );
         let settings = Config::from_toml(&[&toml, extra_toml]).expect("test configuration");
         let clock = ShiftedClock::default();
-        let state = AppState::init(settings, Arc::new(clock.clone()))
-            .await
-            .expect("app starts");
+        let state = AppState::init(settings, Arc::new(clock.clone())).await.expect("app starts");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn({
             let state = state.clone();
@@ -164,15 +135,7 @@ impl TestApp {
                 .unwrap();
             }
         });
-        TestApp {
-            base,
-            state,
-            clock,
-            stop: Some(stop),
-            server: Some(server),
-            db,
-            data_dir,
-        }
+        TestApp { base, state, clock, stop: Some(stop), server: Some(server), db, data_dir }
     }
 
     /// Stops the server and waits for it (graceful shutdown).
@@ -193,42 +156,25 @@ impl TestApp {
     pub async fn create_account(&self, role: Role, email: &str) -> i64 {
         let new = NewAccount {
             email: Email::parse(email).unwrap(),
-            display_name: DisplayName::parse(&format!(
-                "{} {}",
-                role.as_str(),
-                email.split('@').next().unwrap()
-            ))
-            .unwrap(),
+            display_name: DisplayName::parse(&format!("{} {}", role.as_str(), email.split('@').next().unwrap()))
+                .unwrap(),
             role,
             password: Password::parse(PASSWORD, None).unwrap(),
         };
-        service::create_unchecked(&self.state.db, new, false, self.state.now())
-            .await
-            .unwrap()
-            .id
+        service::create_unchecked(&self.state.db, new, false, self.state.now()).await.unwrap().id
     }
 
     /// Id of the account with this email.
     pub async fn account_id(&self, email: &str) -> i64 {
         use partyday::accounts::entity::account;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        account::Entity::find()
-            .filter(account::Column::Email.eq(email))
-            .one(&self.state.db)
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        account::Entity::find().filter(account::Column::Email.eq(email)).one(&self.state.db).await.unwrap().unwrap().id
     }
 
     /// A client signed in with a new account of the given role.
     pub async fn login_as(&self, role: Role) -> Client {
         static N: AtomicU32 = AtomicU32::new(0);
-        let email = format!(
-            "{}{}@test.example.org",
-            role.as_str(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
+        let email = format!("{}{}@test.example.org", role.as_str(), N.fetch_add(1, Ordering::SeqCst));
         self.create_account(role, &email).await;
         let client = self.client();
         client.login(&email, PASSWORD).await.assert_redirect_to("/");
@@ -256,68 +202,42 @@ pub struct Resp {
 
 impl Resp {
     pub fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body:\n{}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status; body:\n{}", self.body);
         self
     }
 
     /// A 303 See Other to `to` (a path, optionally followed by a query).
     #[track_caller]
     pub fn assert_redirect_to(&self, to: &str) -> &Self {
-        assert_eq!(
-            self.status, 303,
-            "expected a redirect to {to}; body:\n{}",
-            self.body
-        );
+        assert_eq!(self.status, 303, "expected a redirect to {to}; body:\n{}", self.body);
         assert_eq!(self.location(), to);
         self
     }
 
     #[track_caller]
     pub fn assert_contains(&self, text: &str) -> &Self {
-        assert!(
-            self.body.contains(text),
-            "page does not contain {text:?}:\n{}",
-            self.body
-        );
+        assert!(self.body.contains(text), "page does not contain {text:?}:\n{}", self.body);
         self
     }
 
     #[track_caller]
     pub fn assert_lacks(&self, text: &str) -> &Self {
-        assert!(
-            !self.body.contains(text),
-            "page should not contain {text:?}:\n{}",
-            self.body
-        );
+        assert!(!self.body.contains(text), "page should not contain {text:?}:\n{}", self.body);
         self
     }
 
     /// Every Set-Cookie header value.
     pub fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect()
+        self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
     }
 
     pub fn set_cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies()
-            .into_iter()
-            .find(|c| c.starts_with(&format!("{name}=")))
+        self.set_cookies().into_iter().find(|c| c.starts_with(&format!("{name}=")))
     }
 
     /// Text of the field error shown under input `name`, if any.
@@ -344,16 +264,9 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Client {
-            http,
-            base: base.to_owned(),
-            csrf: Mutex::new(None),
-        }
+        let http =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Client { http, base: base.to_owned(), csrf: Mutex::new(None) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -364,11 +277,7 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.text().await.unwrap();
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -384,10 +293,7 @@ impl Client {
         if let Some(t) = self.csrf.lock().unwrap().clone() {
             return t;
         }
-        self.get("/login")
-            .await
-            .csrf_token()
-            .expect("the login page has a CSRF token")
+        self.get("/login").await.csrf_token().expect("the login page has a CSRF token")
     }
 
     /// Submits a form as the page would: with the CSRF token and same-origin headers.
@@ -395,21 +301,11 @@ impl Client {
         let token = self.csrf_token().await;
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("_csrf", &token));
-        self.post_raw(
-            path,
-            &form,
-            &[("sec-fetch-site", "same-origin"), ("origin", &self.base)],
-        )
-        .await
+        self.post_raw(path, &form, &[("sec-fetch-site", "same-origin"), ("origin", &self.base)]).await
     }
 
     /// Posts exactly these fields and headers (no token added).
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> Resp {
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Resp {
         let mut req = self.http.post(self.url(path)).form(fields);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -418,8 +314,7 @@ impl Client {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {
-        self.post("/login", &[("email", email), ("password", password)])
-            .await
+        self.post("/login", &[("email", email), ("password", password)]).await
     }
 }
 

@@ -19,30 +19,14 @@ fn both_catalogues_hold_the_same_keys_and_arguments() {
     let (zh, en) = (keys(Locale::ZhCn), keys(Locale::En));
     let only_zh: Vec<_> = zh.difference(&en).collect();
     let only_en: Vec<_> = en.difference(&zh).collect();
-    assert!(
-        only_zh.is_empty() && only_en.is_empty(),
-        "missing in en: {only_zh:?}; missing in zh-CN: {only_en:?}"
-    );
+    assert!(only_zh.is_empty() && only_en.is_empty(), "missing in en: {only_zh:?}; missing in zh-CN: {only_en:?}");
     let args = |text: &str| -> BTreeSet<String> {
-        text.split('{')
-            .skip(1)
-            .filter_map(|s| s.split_once('}').map(|(a, _)| a.to_owned()))
-            .collect()
+        text.split('{').skip(1).filter_map(|s| s.split_once('}').map(|(a, _)| a.to_owned())).collect()
     };
     for key in &zh {
-        assert_eq!(
-            args(i18n::t(Locale::ZhCn, key)),
-            args(i18n::t(Locale::En, key)),
-            "arguments of {key} differ"
-        );
-        assert!(
-            !i18n::t(Locale::ZhCn, key).trim().is_empty(),
-            "{key} is empty in zh-CN"
-        );
-        assert!(
-            !i18n::t(Locale::En, key).trim().is_empty(),
-            "{key} is empty in en"
-        );
+        assert_eq!(args(i18n::t(Locale::ZhCn, key)), args(i18n::t(Locale::En, key)), "arguments of {key} differ");
+        assert!(!i18n::t(Locale::ZhCn, key).trim().is_empty(), "{key} is empty in zh-CN");
+        assert!(!i18n::t(Locale::En, key).trim().is_empty(), "{key} is empty in en");
     }
 }
 
@@ -55,8 +39,7 @@ fn literal_keys(text: &str, sections: &BTreeSet<&str>) -> Vec<String> {
             let first = s.split('.').next().unwrap_or("");
             s.contains('.')
                 && sections.contains(first)
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
                 && !s.ends_with('.')
                 && !s.ends_with(".html")
         })
@@ -90,29 +73,16 @@ fn every_key_the_code_and_templates_use_exists() {
         for key in literal_keys(&text, &sections) {
             used += 1;
             if !zh.contains(key.as_str()) {
-                missing.push(format!(
-                    "{}: {key}",
-                    file.strip_prefix(root).unwrap().display()
-                ));
+                missing.push(format!("{}: {key}", file.strip_prefix(root).unwrap().display()));
             }
         }
     }
-    assert!(
-        used > 100,
-        "the scan found only {used} keys: is it still reading the sources?"
-    );
-    assert!(
-        missing.is_empty(),
-        "keys used but not in the catalogues:\n{}",
-        missing.join("\n")
-    );
+    assert!(used > 100, "the scan found only {used} keys: is it still reading the sources?");
+    assert!(missing.is_empty(), "keys used but not in the catalogues:\n{}", missing.join("\n"));
     // Keys built at run time.
     for code in ERROR_STATUSES {
         for part in ["title", "text"] {
-            assert!(
-                zh.contains(format!("error.{code}.{part}").as_str()),
-                "error.{code}.{part}"
-            );
+            assert!(zh.contains(format!("error.{code}.{part}").as_str()), "error.{code}.{part}");
         }
     }
     for role in Role::ALL {
@@ -124,21 +94,10 @@ fn every_key_the_code_and_templates_use_exists() {
 async fn chinese_by_default_english_when_the_browser_asks() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    c.get("/login")
-        .await
-        .assert_contains("<html lang=\"zh-CN\">")
-        .assert_contains("登录");
-    let en = c
-        .http
-        .get(c.url("/login"))
-        .header("accept-language", "en-GB,en;q=0.9,zh;q=0.5")
-        .send()
-        .await
-        .unwrap();
+    c.get("/login").await.assert_contains("<html lang=\"zh-CN\">").assert_contains("登录");
+    let en = c.http.get(c.url("/login")).header("accept-language", "en-GB,en;q=0.9,zh;q=0.5").send().await.unwrap();
     let en = crate::helpers::Client::read(en).await;
-    en.assert_contains("<html lang=\"en\">")
-        .assert_contains("Sign in")
-        .assert_lacks("登录");
+    en.assert_contains("<html lang=\"en\">").assert_contains("Sign in").assert_lacks("登录");
 }
 
 #[tokio::test]
@@ -148,60 +107,27 @@ async fn the_language_switch_beats_the_browser_and_the_account_beats_both() {
     let with_browser_en = |path: &'static str| {
         let c = &c;
         async move {
-            crate::helpers::Client::read(
-                c.http
-                    .get(c.url(path))
-                    .header("accept-language", "en")
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            crate::helpers::Client::read(c.http.get(c.url(path)).header("accept-language", "en").send().await.unwrap())
+                .await
         }
     };
-    with_browser_en("/login")
-        .await
-        .assert_contains("<html lang=\"en\">");
-    let switched = c
-        .post("/locale", &[("locale", "zh-CN"), ("next", "/login")])
-        .await;
+    with_browser_en("/login").await.assert_contains("<html lang=\"en\">");
+    let switched = c.post("/locale", &[("locale", "zh-CN"), ("next", "/login")]).await;
     switched.assert_redirect_to("/login");
-    assert!(
-        switched
-            .set_cookie("pd_lang")
-            .unwrap()
-            .starts_with("pd_lang=zh-CN")
-    );
-    with_browser_en("/login")
-        .await
-        .assert_contains("<html lang=\"zh-CN\">");
-    c.post("/locale", &[("locale", "klingon"), ("next", "/")])
-        .await
-        .assert_status(400);
-    c.post(
-        "/locale",
-        &[("locale", "en"), ("next", "https://evil.example/")],
-    )
-    .await
-    .assert_redirect_to("/");
+    assert!(switched.set_cookie("pd_lang").unwrap().starts_with("pd_lang=zh-CN"));
+    with_browser_en("/login").await.assert_contains("<html lang=\"zh-CN\">");
+    c.post("/locale", &[("locale", "klingon"), ("next", "/")]).await.assert_status(400);
+    c.post("/locale", &[("locale", "en"), ("next", "https://evil.example/")]).await.assert_redirect_to("/");
 
     // Signed in, the account's preference wins; switching while signed in changes it.
     app.create_account(Role::Member, "pref@example.org").await;
-    c.post("/locale", &[("locale", "zh-CN"), ("next", "/")])
-        .await;
+    c.post("/locale", &[("locale", "zh-CN"), ("next", "/")]).await;
     c.login("pref@example.org", crate::helpers::PASSWORD).await;
-    c.post("/account", &[("display_name", "Pref"), ("locale", "en")])
-        .await
-        .assert_redirect_to("/account");
-    c.get("/account")
-        .await
-        .assert_contains("<html lang=\"en\">");
-    c.post("/locale", &[("locale", "zh-CN"), ("next", "/account")])
-        .await;
+    c.post("/account", &[("display_name", "Pref"), ("locale", "en")]).await.assert_redirect_to("/account");
+    c.get("/account").await.assert_contains("<html lang=\"en\">");
+    c.post("/locale", &[("locale", "zh-CN"), ("next", "/account")]).await;
     let other_browser = app.client();
-    other_browser
-        .login("pref@example.org", crate::helpers::PASSWORD)
-        .await;
+    other_browser.login("pref@example.org", crate::helpers::PASSWORD).await;
     other_browser
         .get("/account")
         .await
@@ -213,14 +139,7 @@ async fn the_language_switch_beats_the_browser_and_the_account_beats_both() {
 async fn error_pages_are_translated() {
     let app = TestApp::spawn().await;
     let c = app.client();
-    c.get("/nowhere")
-        .await
-        .assert_status(404)
-        .assert_contains("页面不存在");
+    c.get("/nowhere").await.assert_status(404).assert_contains("页面不存在");
     c.post("/locale", &[("locale", "en"), ("next", "/")]).await;
-    c.get("/nowhere")
-        .await
-        .assert_status(404)
-        .assert_contains("Page not found")
-        .assert_contains("<html lang=\"en\">");
+    c.get("/nowhere").await.assert_status(404).assert_contains("Page not found").assert_contains("<html lang=\"en\">");
 }

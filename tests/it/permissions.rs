@@ -24,14 +24,7 @@ const fn case(
     secretary: u16,
     admin: u16,
 ) -> Case {
-    Case {
-        method,
-        path,
-        anonymous,
-        member,
-        secretary,
-        admin,
-    }
+    Case { method, path, anonymous, member, secretary, admin }
 }
 
 const ROUTES: &[Case] = &[
@@ -50,38 +43,10 @@ const ROUTES: &[Case] = &[
     case("GET", "/admin/accounts/new", 303, 403, 403, 200),
     case("GET", "/admin/accounts/{account}", 303, 403, 403, 200),
     case("POST", "/admin/accounts/{account}", 303, 403, 403, 422),
-    case(
-        "POST",
-        "/admin/accounts/{account}/password",
-        303,
-        403,
-        403,
-        422,
-    ),
-    case(
-        "GET",
-        "/admin/accounts/{account}/disable",
-        303,
-        403,
-        403,
-        200,
-    ),
-    case(
-        "POST",
-        "/admin/accounts/{account}/disable",
-        303,
-        403,
-        403,
-        303,
-    ),
-    case(
-        "POST",
-        "/admin/accounts/{account}/enable",
-        303,
-        403,
-        403,
-        303,
-    ),
+    case("POST", "/admin/accounts/{account}/password", 303, 403, 403, 422),
+    case("GET", "/admin/accounts/{account}/disable", 303, 403, 403, 200),
+    case("POST", "/admin/accounts/{account}/disable", 303, 403, 403, 303),
+    case("POST", "/admin/accounts/{account}/enable", 303, 403, 403, 303),
     case("GET", "/admin/accounts/999999999", 303, 403, 403, 404),
     case("GET", "/no/such/page", 404, 404, 404, 404),
     // Last: it ends the session the rows above use.
@@ -113,15 +78,9 @@ async fn every_route_for_every_role() {
                 _ => client.post(&path, &[]).await,
             };
             if resp.status != expected {
-                failures.push(format!(
-                    "{who} {} {path}: expected {expected}, got {}",
-                    case.method, resp.status
-                ));
+                failures.push(format!("{who} {} {path}: expected {expected}, got {}", case.method, resp.status));
             }
-            if expected == 303
-                && case.anonymous == 303
-                && *who == "anonymous"
-                && !resp.location().starts_with("/login")
+            if expected == 303 && case.anonymous == 303 && *who == "anonymous" && !resp.location().starts_with("/login")
             {
                 failures.push(format!(
                     "{who} {} {path}: redirected to {} instead of the login page",
@@ -130,18 +89,11 @@ async fn every_route_for_every_role() {
                 ));
             }
             if expected == 403 && !is_error_page(&resp) {
-                failures.push(format!(
-                    "{who} {} {path}: 403 without the error page",
-                    case.method
-                ));
+                failures.push(format!("{who} {} {path}: 403 without the error page", case.method));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "permission table mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "permission table mismatches:\n{}", failures.join("\n"));
 }
 
 #[tokio::test]
@@ -151,21 +103,8 @@ async fn forbidden_changes_change_nothing() {
     let secretary = app.login_as(Role::Secretary).await;
     let base = format!("/admin/accounts/{target}");
     let attempts: [(String, Vec<(&str, &str)>); 4] = [
-        (
-            base.clone(),
-            vec![
-                ("email", "stolen@example.org"),
-                ("display_name", "X"),
-                ("role", "admin"),
-            ],
-        ),
-        (
-            format!("{base}/password"),
-            vec![
-                ("password", "taken over 12345"),
-                ("password_confirm", "taken over 12345"),
-            ],
-        ),
+        (base.clone(), vec![("email", "stolen@example.org"), ("display_name", "X"), ("role", "admin")]),
+        (format!("{base}/password"), vec![("password", "taken over 12345"), ("password_confirm", "taken over 12345")]),
         (format!("{base}/disable"), vec![]),
         (
             "/admin/accounts".to_owned(),
@@ -183,15 +122,7 @@ async fn forbidden_changes_change_nothing() {
     }
     let admin = app.login_as(Role::Admin).await;
     let page = admin.get(&base).await;
-    page.assert_contains("target@example.org")
-        .assert_contains("正常")
-        .assert_lacks("stolen@example.org");
-    admin
-        .get("/admin/accounts?q=new%40example.org")
-        .await
-        .assert_contains("没有符合条件的账户");
-    app.client()
-        .login("target@example.org", crate::helpers::PASSWORD)
-        .await
-        .assert_redirect_to("/");
+    page.assert_contains("target@example.org").assert_contains("正常").assert_lacks("stolen@example.org");
+    admin.get("/admin/accounts?q=new%40example.org").await.assert_contains("没有符合条件的账户");
+    app.client().login("target@example.org", crate::helpers::PASSWORD).await.assert_redirect_to("/");
 }

@@ -17,15 +17,26 @@ async fn health_follows_the_database() {
 }
 
 #[tokio::test]
+async fn an_internal_failure_shows_the_500_page_and_nothing_of_the_cause() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    c.get("/login").await;
+    // Break the database under the running app: the login throttle's table disappears.
+    app.state.db.execute_unprepared("DROP TABLE login_failures").await.unwrap();
+    let r = c.login("someone@example.org", "whatever password").await;
+    r.assert_status(500).assert_contains("系统出现问题，已记录，未做任何更改");
+    for leak in ["login_failures", "no such table", "does not exist", "SQL", "DbErr"] {
+        r.assert_lacks(leak);
+    }
+}
+
+#[tokio::test]
 async fn the_requested_database_is_the_one_in_use() {
     let app = TestApp::spawn().await;
     let backend = app.state.db.get_database_backend();
     match std::env::var("PARTYDAY_TEST_EXPECT").as_deref() {
         Ok("postgres") => {
-            assert!(
-                app.db.is_postgres(),
-                "PARTYDAY_TEST_EXPECT=postgres but TEST_DATABASE_URL is not set"
-            );
+            assert!(app.db.is_postgres(), "PARTYDAY_TEST_EXPECT=postgres but TEST_DATABASE_URL is not set");
             assert_eq!(backend, DbBackend::Postgres);
         }
         Ok("sqlite") => assert_eq!(backend, DbBackend::Sqlite),
@@ -37,10 +48,7 @@ async fn the_requested_database_is_the_one_in_use() {
             let db = app.state.db.clone();
             async move {
                 let row = db
-                    .query_one_raw(Statement::from_string(
-                        DbBackend::Sqlite,
-                        format!("PRAGMA {name}"),
-                    ))
+                    .query_one_raw(Statement::from_string(DbBackend::Sqlite, format!("PRAGMA {name}")))
                     .await
                     .unwrap()
                     .unwrap();
@@ -61,31 +69,18 @@ async fn static_files_and_security_headers() {
     let c = app.client();
     let css = c.get("/static/app.css").await;
     css.assert_status(200);
-    assert!(
-        css.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/css")
-    );
+    assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
     assert!(css.body.contains(".topbar"));
     c.get("/static/../Cargo.toml").await;
     assert_eq!(c.get("/static/secret.key").await.status, 404);
     let page = c.get("/login").await;
-    for (header, value) in [
-        ("x-frame-options", "DENY"),
-        ("x-content-type-options", "nosniff"),
-        ("cache-control", "no-store"),
-    ] {
+    for (header, value) in
+        [("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("cache-control", "no-store")]
+    {
         assert_eq!(page.headers[header], value);
     }
-    assert!(
-        page.headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("frame-ancestors 'none'")
-    );
-    page.assert_contains("name=\"viewport\"")
-        .assert_contains("/static/app.css");
+    assert!(page.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    page.assert_contains("name=\"viewport\"").assert_contains("/static/app.css");
 }
 
 #[tokio::test]
@@ -95,41 +90,21 @@ async fn hostile_or_malformed_requests_never_reach_a_500() {
     let token = admin.csrf_token().await;
     let http = &admin.http;
     let url = |p: &str| admin.url(p);
-    let same_origin = |r: reqwest::RequestBuilder| {
-        r.header("x-csrf-token", token.clone())
-            .header("origin", admin.base.clone())
-    };
+    let same_origin =
+        |r: reqwest::RequestBuilder| r.header("x-csrf-token", token.clone()).header("origin", admin.base.clone());
     let big = "x".repeat(3 * 1024 * 1024);
     let requests: Vec<(&str, reqwest::RequestBuilder, u16)> = vec![
-        (
-            "bad percent-encoding in the query",
-            http.get(url("/admin/accounts?q=%ZZ&page=%FF")),
-            200,
-        ),
-        (
-            "array syntax in the query",
-            http.get(url("/admin/accounts?page[]=1&q[x]=2")),
-            200,
-        ),
-        (
-            "id that is not a number",
-            http.get(url("/admin/accounts/abc")),
-            400,
-        ),
+        ("bad percent-encoding in the query", http.get(url("/admin/accounts?q=%ZZ&page=%FF")), 200),
+        ("array syntax in the query", http.get(url("/admin/accounts?page[]=1&q[x]=2")), 200),
+        ("id that is not a number", http.get(url("/admin/accounts/abc")), 400),
         (
             "JSON where a form is expected",
             same_origin(
-                http.post(url("/admin/accounts"))
-                    .header("content-type", "application/json")
-                    .body("{\"email\":1}"),
+                http.post(url("/admin/accounts")).header("content-type", "application/json").body("{\"email\":1}"),
             ),
             415,
         ),
-        (
-            "no content type",
-            same_origin(http.post(url("/admin/accounts")).body("email=a")),
-            415,
-        ),
+        ("no content type", same_origin(http.post(url("/admin/accounts")).body("email=a")), 415),
         (
             "garbage form body",
             same_origin(
@@ -142,12 +117,9 @@ async fn hostile_or_malformed_requests_never_reach_a_500() {
         (
             "non-UTF-8 form body",
             same_origin(
-                http.post(url("/account"))
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(vec![
-                        b'd', b'i', b's', b'p', b'l', b'a', b'y', b'_', b'n', b'a', b'm', b'e',
-                        b'=', 0xff, 0xfe,
-                    ]),
+                http.post(url("/account")).header("content-type", "application/x-www-form-urlencoded").body(vec![
+                    b'd', b'i', b's', b'p', b'l', b'a', b'y', b'_', b'n', b'a', b'm', b'e', b'=', 0xff, 0xfe,
+                ]),
             ),
             400,
         ),
@@ -169,11 +141,7 @@ async fn hostile_or_malformed_requests_never_reach_a_500() {
             ),
             413,
         ),
-        (
-            "unknown method on a route",
-            same_origin(http.delete(url("/admin/accounts"))),
-            405,
-        ),
+        ("unknown method on a route", same_origin(http.delete(url("/admin/accounts"))), 405),
         ("GET on a POST-only route", http.get(url("/logout")), 405),
     ];
     for (what, request, expected) in requests {
@@ -182,8 +150,7 @@ async fn hostile_or_malformed_requests_never_reach_a_500() {
         // (A 422 is the form itself, re-rendered with its errors.)
         if expected >= 400 && expected != 422 {
             assert!(is_error_page(&resp), "{what}: no error page");
-            resp.assert_lacks("Failed to deserialize")
-                .assert_lacks("serde");
+            resp.assert_lacks("Failed to deserialize").assert_lacks("serde");
         }
     }
     // Still healthy, still signed in.
