@@ -1,0 +1,131 @@
+//! End-to-end in a real browser (headless Chromium through chromedriver's WebDriver API): the
+//! headers, cookies and redirects are the browser's own, not our simulation of them.
+//! Skipped with a notice when chromedriver is missing, unless PARTYDAY_TEST_BROWSER=required
+//! (as in CI, which installs Chromium).
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use partyday::accounts::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Child,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = match Command::new(&driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                assert!(
+                    std::env::var("PARTYDAY_TEST_BROWSER").as_deref() != Ok("required"),
+                    "PARTYDAY_TEST_BROWSER=required but {driver_path} cannot start: {e}"
+                );
+                eprintln!("browser test skipped: {driver_path} not found (install chromium and chromium-driver)");
+                return None;
+            }
+        };
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let args = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844", "--accept-lang=zh-CN", "--lang=zh-CN",
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"args": args}}}});
+        let started = Instant::now();
+        let session = loop {
+            if let Ok(resp) = http.post(format!("{base}/session")).json(&caps).send().await {
+                let v: Value = resp.json().await.unwrap();
+                let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {v}"));
+                break format!("{base}/session/{id}");
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not answer");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        Some(Browser { http, session, driver })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.session));
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let v: Value = resp.json().await.unwrap();
+        assert!(v["value"]["error"].is_null(), "WebDriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({"url": url})).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self.call(reqwest::Method::POST, "/element", json!({"using": "css selector", "value": css})).await;
+        v[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{el}/value"), json!({"text": text})).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{el}/click"), json!({})).await;
+    }
+
+    /// Waits until the page source contains `text` (a form post navigates asynchronously).
+    async fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let source = self.call(reqwest::Method::GET, "/source", json!(null)).await.as_str().unwrap_or("").to_owned();
+            if source.contains(text) {
+                return source;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "page never showed {text:?}:\n{source}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_secretary_signs_in_switches_language_and_signs_out_in_a_real_browser() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = TestApp::spawn().await;
+    app.create_account(Role::Secretary, "browser@example.org").await;
+
+    browser.go(&format!("{}/account", app.base)).await;
+    browser.wait_for("<html lang=\"zh-CN\">").await;
+    browser.type_into("#f-email", "browser@example.org").await;
+    browser.type_into("#f-password", "wrong password").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("邮箱或密码不正确").await;
+
+    browser.type_into("#f-password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    // Back where they were going, signed in.
+    browser.wait_for("id=\"f-display_name\"").await;
+    browser.click(".lang-switch button").await;
+    browser.wait_for("<html lang=\"en\">").await;
+    browser.wait_for("My account").await;
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for("You have signed out.").await;
+}
