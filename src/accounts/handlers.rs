@@ -280,11 +280,7 @@ async fn show(
 ) -> Result<Response, WebError> {
     let admin = service::administer(&user.actor())?;
     let account = service::get(&state.db, &admin, id).await?;
-    let form = AccountUpdateForm {
-        email: account.email.clone(),
-        display_name: account.display_name.clone(),
-        role: account.role.as_str().to_owned(),
-    };
+    let form = AccountUpdateForm::from(&account);
     Ok(AccountShowPage { ctx, account, form, errors: FieldErrors::default(), reset_errors: FieldErrors::default() }
         .into_response())
 }
@@ -329,11 +325,7 @@ async fn reset_password(
             Ok((flash, Redirect::to(&format!("/admin/accounts/{id}"))).into_response())
         }
         Err(reset_errors) => {
-            let form = AccountUpdateForm {
-                email: account.email.clone(),
-                display_name: account.display_name.clone(),
-                role: account.role.as_str().to_owned(),
-            };
+            let form = AccountUpdateForm::from(&account);
             Ok(unprocessable(AccountShowPage { ctx, account, form, errors: FieldErrors::default(), reset_errors }))
         }
     }

@@ -198,6 +198,17 @@ pub struct NewAccount {
     pub password: Password,
 }
 
+/// A new password and its confirmation, checked together; errors go to `password` and
+/// `password_confirm`.
+fn new_password(errors: &mut FieldErrors, password: &str, confirm: &str, email: Option<&str>) -> Option<Password> {
+    let parsed = errors.check("password", Password::parse(password, email))?;
+    if password != confirm {
+        errors.add("password_confirm", "password.mismatch");
+        return None;
+    }
+    Some(parsed)
+}
+
 /// Raw form of the "new account" page.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]
@@ -215,10 +226,8 @@ impl NewAccountForm {
         let email = errors.check("email", Email::parse(&self.email));
         let display_name = errors.check("display_name", DisplayName::parse(&self.display_name));
         let role = errors.check("role", Role::parse(&self.role).ok_or("field.choose_one"));
-        let password = errors.check("password", Password::parse(&self.password, email.as_ref().map(Email::as_str)));
-        if password.is_some() && self.password != self.password_confirm {
-            errors.add("password_confirm", "password.mismatch");
-        }
+        let password =
+            new_password(&mut errors, &self.password, &self.password_confirm, email.as_ref().map(Email::as_str));
         match (email, display_name, role, password) {
             (Some(email), Some(display_name), Some(role), Some(password)) if errors.is_empty() => {
                 Ok(NewAccount { email, display_name, role, password })
@@ -242,6 +251,12 @@ pub struct AccountUpdateForm {
     pub email: String,
     pub display_name: String,
     pub role: String,
+}
+
+impl From<&super::entity::account::Model> for AccountUpdateForm {
+    fn from(a: &super::entity::account::Model) -> Self {
+        Self { email: a.email.clone(), display_name: a.display_name.clone(), role: a.role.as_str().to_owned() }
+    }
 }
 
 impl AccountUpdateForm {
@@ -270,14 +285,7 @@ impl NewPasswordForm {
     /// Checks the new password against the policy and its confirmation.
     pub fn parse_new(&self, email: &str) -> Result<Password, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let password = errors.check("password", Password::parse(&self.password, Some(email)));
-        if password.is_some() && self.password != self.password_confirm {
-            errors.add("password_confirm", "password.mismatch");
-        }
-        match password {
-            Some(p) if errors.is_empty() => Ok(p),
-            _ => Err(errors),
-        }
+        new_password(&mut errors, &self.password, &self.password_confirm, Some(email)).ok_or(errors)
     }
 }
 

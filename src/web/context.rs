@@ -6,7 +6,7 @@ use std::{net::SocketAddr, ops::Deref, sync::Arc};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{
-        HeaderValue, Method,
+        HeaderMap, HeaderValue, Method,
         header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE},
         request::Parts,
     },
@@ -180,17 +180,52 @@ impl FromRequestParts<AppState> for ClientAddr {
 
 const CSRF_COOKIE_MAX_AGE: i64 = 60 * 60 * 24 * 30;
 
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let now = state.now();
-    let headers = req.headers();
-    let secure = state.settings.secure_cookies;
+/// What the middleware learned from the request's cookies, needed again for the response.
+struct Incoming {
+    /// The session cookie named no live session: it is removed.
+    stale_session: bool,
+    /// The database did not answer the session lookup.
+    db_down: bool,
+    /// The browser's CSRF cookie, if it sent a well-formed one.
+    csrf_cookie: Option<String>,
+    /// A new CSRF cookie to set when it had none.
+    new_csrf_cookie: Option<String>,
+    had_flash: bool,
+}
 
-    let mut stale_session = false;
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let (ctx, incoming) = read_request(&state, req.headers(), path).await;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = if incoming.db_down {
+        WebError::Unavailable.into_response()
+    } else if safe {
+        run(req, &ctx, next).await
+    } else {
+        match csrf::verify(req, &state.signer, &state.settings.base_url, incoming.csrf_cookie.as_deref()).await {
+            Ok(req) => run(req, &ctx, next).await,
+            Err(e) => {
+                tracing::info!(path = ctx.path, "refused a state change without a valid CSRF token or origin");
+                e.into_response()
+            }
+        }
+    };
+    finish_response(&state, &ctx, &incoming, response)
+}
+
+/// Builds the request context: session, language, CSRF token, pending flash message.
+async fn read_request(state: &AppState, headers: &HeaderMap, path: String) -> (Ctx, Incoming) {
+    let mut incoming = Incoming {
+        stale_session: false,
+        db_down: false,
+        csrf_cookie: cookies::get(headers, cookies::CSRF).filter(|v| csrf::plausible_cookie(v)).map(str::to_owned),
+        new_csrf_cookie: None,
+        had_flash: cookies::get(headers, cookies::FLASH).is_some(),
+    };
     let mut user_locale = None;
     let mut user = None;
-    let mut db_down = false;
     if let Some(token) = cookies::get(headers, cookies::SESSION) {
-        match sessions::resolve(&state.db, token, state.session_policy(), now).await {
+        match sessions::resolve(&state.db, token, state.session_policy(), state.now()).await {
             Ok(Some((session, account))) => {
                 user_locale = account.locale.as_deref().and_then(Locale::from_tag);
                 user = Some(CurrentUser {
@@ -202,10 +237,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
                     session_id: session.id,
                 });
             }
-            Ok(None) => stale_session = true,
+            Ok(None) => incoming.stale_session = true,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                db_down = true;
+                incoming.db_down = true;
             }
         }
     }
@@ -214,38 +249,27 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         .or_else(|| cookies::get(headers, cookies::LANG).and_then(Locale::from_tag))
         .or_else(|| headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::negotiate))
         .unwrap_or(state.settings.default_locale);
-
-    let existing_csrf = cookies::get(headers, cookies::CSRF).filter(|v| csrf::plausible_cookie(v)).map(str::to_owned);
-    let csrf_cookie = existing_csrf.clone().unwrap_or_else(crypto::random_token);
-    let flash_cookie = cookies::get(headers, cookies::FLASH).map(str::to_owned);
+    let csrf_cookie = match &incoming.csrf_cookie {
+        Some(c) => c.clone(),
+        None => incoming.new_csrf_cookie.insert(crypto::random_token()).clone(),
+    };
     let ctx = Ctx(Arc::new(RequestContext {
         locale,
         user,
         csrf_token: csrf::form_token(&state.signer, &csrf_cookie),
-        flash: flash_cookie.as_deref().and_then(|v| Flash::decode(v, &state.signer)),
-        path: req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        flash: cookies::get(headers, cookies::FLASH).and_then(|v| Flash::decode(v, &state.signer)),
+        path,
         timezone: state.settings.timezone,
     }));
+    (ctx, incoming)
+}
 
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let mut response = if db_down {
-        WebError::Unavailable.into_response()
-    } else if safe {
-        run(req, &ctx, next).await
-    } else {
-        match csrf::verify(req, &state.signer, &state.settings.base_url, existing_csrf.as_deref()).await {
-            Ok(req) => run(req, &ctx, next).await,
-            Err(e) => {
-                tracing::info!(path = ctx.path, "refused a state change without a valid CSRF token or origin");
-                e.into_response()
-            }
-        }
-    };
-
+/// Puts the error page around bare error responses and writes cookies and cache headers.
+fn finish_response(state: &AppState, ctx: &Ctx, incoming: &Incoming, mut response: Response) -> Response {
+    let secure = state.settings.secure_cookies;
     if needs_error_page(&response) {
-        let status = response.status();
         let text = response.extensions().get::<ErrorText>().map(|t| t.0.clone());
-        let mut page = pages::error_page(ctx.clone(), status, text);
+        let mut page = pages::error_page(ctx.clone(), response.status(), text);
         // Keep headers the handler meant for the client (Retry-After, Allow, Set-Cookie).
         for (name, value) in response.headers() {
             if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
@@ -254,24 +278,21 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         }
         response = page;
     }
-
     let outgoing_flash = response.extensions_mut().remove::<Flash>();
-    let sets_session = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .any(|v| v.as_bytes().starts_with(format!("{}=", cookies::SESSION).as_bytes()));
+    let session_prefix = format!("{}=", cookies::SESSION);
+    let sets_session =
+        response.headers().get_all(SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(session_prefix.as_bytes()));
     let is_redirect = response.status().is_redirection();
     let h = response.headers_mut();
-    if existing_csrf.is_none() {
-        h.append(SET_COOKIE, cookies::set(cookies::CSRF, &csrf_cookie, Some(CSRF_COOKIE_MAX_AGE), secure));
+    if let Some(token) = &incoming.new_csrf_cookie {
+        h.append(SET_COOKIE, cookies::set(cookies::CSRF, token, Some(CSRF_COOKIE_MAX_AGE), secure));
     }
-    if stale_session && !sets_session {
+    if incoming.stale_session && !sets_session {
         h.append(SET_COOKIE, cookies::remove(cookies::SESSION, secure));
     }
     if let Some(flash) = outgoing_flash {
         h.append(SET_COOKIE, cookies::set(cookies::FLASH, &flash.encode(&state.signer), None, secure));
-    } else if flash_cookie.is_some() && !is_redirect {
+    } else if incoming.had_flash && !is_redirect {
         // Shown on this page: gone on the next.
         h.append(SET_COOKIE, cookies::remove(cookies::FLASH, secure));
     }

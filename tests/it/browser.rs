@@ -24,7 +24,12 @@ impl Browser {
     async fn start() -> Option<Browser> {
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = match Command::new(&driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+        let driver = match Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
             Ok(child) => child,
             Err(e) => {
                 assert!(
@@ -38,10 +43,20 @@ impl Browser {
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         let args = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844", "--accept-lang=zh-CN", "--lang=zh-CN",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=390,844",
+            "--accept-lang=zh-CN",
+            "--lang=zh-CN",
         ];
-        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"args": args}}}});
+        let caps =
+            json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"args": args}}}});
         let started = Instant::now();
         let session = loop {
             if let Ok(resp) = http.post(format!("{base}/session")).json(&caps).send().await {
@@ -89,7 +104,8 @@ impl Browser {
     async fn wait_for(&self, text: &str) -> String {
         let started = Instant::now();
         loop {
-            let source = self.call(reqwest::Method::GET, "/source", json!(null)).await.as_str().unwrap_or("").to_owned();
+            let source =
+                self.call(reqwest::Method::GET, "/source", json!(null)).await.as_str().unwrap_or("").to_owned();
             if source.contains(text) {
                 return source;
             }
