@@ -262,3 +262,26 @@ async fn cookies_are_secure_when_served_over_https() {
     resp.assert_redirect_to("/");
     assert!(resp.set_cookie("pd_session").unwrap().contains("; Secure"));
 }
+
+#[tokio::test]
+async fn housekeeping_removes_expired_sessions_and_stale_failures() {
+    use partyday::accounts::{
+        entity::{login_failure, session},
+        sessions, throttle,
+    };
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let c = app.login_as(Role::Member).await;
+    c.login("member-nobody@example.org", "wrong password").await.assert_status(401);
+    assert_eq!(session::Entity::find().count(db).await.unwrap(), 1);
+    assert_eq!(login_failure::Entity::find().count(db).await.unwrap(), 2, "one per email, one per address");
+
+    // Nothing is due yet.
+    assert_eq!(sessions::purge_expired(db, app.state.now()).await.unwrap(), 0);
+    assert_eq!(throttle::purge(db, app.state.login_policy().window, app.state.now()).await.unwrap(), 0);
+    app.clock.advance(Duration::hours(13));
+    assert_eq!(sessions::purge_expired(db, app.state.now()).await.unwrap(), 1);
+    assert_eq!(throttle::purge(db, app.state.login_policy().window, app.state.now()).await.unwrap(), 2);
+    assert_eq!(session::Entity::find().count(db).await.unwrap(), 0);
+}
