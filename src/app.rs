@@ -38,6 +38,11 @@ impl AppState {
         self.clock.now()
     }
 
+    /// Today's date in the configured time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().with_timezone(&self.settings.timezone).date_naive()
+    }
+
     pub fn session_policy(&self) -> SessionPolicy {
         let s = &self.settings.config.security;
         SessionPolicy {
@@ -97,6 +102,8 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(pages::router())
         .merge(accounts::router())
+        .merge(crate::branches::router())
+        .merge(crate::members::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::context::middleware));

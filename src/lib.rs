@@ -2,10 +2,12 @@
 //! this library, which the integration tests drive too.
 pub mod accounts;
 pub mod app;
+pub mod branches;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod i18n;
+pub mod members;
 pub mod web;

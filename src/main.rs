@@ -43,6 +43,17 @@ enum Command {
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
+    /// Import members from a CSV or XLSX file into one branch (all rows or none). The column
+    /// layout is shown on the web import page and in the downloadable template.
+    ImportMembers {
+        file: std::path::PathBuf,
+        /// Code of the branch the members belong to.
+        #[arg(long)]
+        branch: String,
+        /// Language of the messages: zh-CN or en.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
     CreateAdmin {
@@ -95,6 +106,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
+        Command::ImportMembers { file, branch, lang } => import_members(settings, &file, &branch, &lang).await,
     }
 }
 
@@ -148,4 +160,46 @@ async fn create_admin(settings: Settings, email: &str, name: Option<&str>) -> an
     })?;
     println!("Administrator {} created. Sign in at {}login", account.email, state.settings.base_url);
     Ok(())
+}
+
+async fn import_members(settings: Settings, file: &std::path::Path, branch: &str, lang: &str) -> anyhow::Result<()> {
+    use partyday::{
+        branches::{self, Scope},
+        i18n::{self, Locale},
+        members::{
+            import::{self, ImportError},
+            table::{self, Format},
+        },
+    };
+    let locale = Locale::from_tag(lang).ok_or_else(|| anyhow::anyhow!("--lang: use zh-CN or en"))?;
+    let say = |msg: &i18n::Msg| i18n::render(locale, msg);
+    let format = Format::of_file_name(&file.to_string_lossy())
+        .ok_or_else(|| anyhow::anyhow!("{}", i18n::t(locale, "import.file_type")))?;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let sheet = table::read(&bytes, format).map_err(|e| anyhow::anyhow!("{}", say(&e.msg())))?;
+    let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+    let scope = Scope::operator();
+    let unit = branches::service::find_by_code(&state.db, &scope, branch).await.map_err(|_| {
+        anyhow::anyhow!("--branch: {}", say(&i18n::Msg::new("import.unknown_branch").arg("code", branch)))
+    })?;
+    match import::import(&state.db, &scope, unit.id, &sheet, state.today(), state.now()).await {
+        Ok(r) => {
+            println!(
+                "{} {} {}",
+                say(&i18n::Msg::new("import.done_created").arg("count", r.created)),
+                say(&i18n::Msg::new("import.done_updated").arg("count", r.updated)),
+                say(&i18n::Msg::new("import.done_unchanged").arg("count", r.unchanged))
+            );
+            Ok(())
+        }
+        Err(ImportError::Rows(errors)) => {
+            for e in &errors {
+                let column = e.column.as_deref().map(|c| format!("{}: ", i18n::t(locale, c))).unwrap_or_default();
+                eprintln!("{}{column}{}", say(&i18n::Msg::new("import.line").arg("line", e.line)), say(&e.msg));
+            }
+            anyhow::bail!("{}", say(&i18n::Msg::new("import.rows_failed").arg("count", errors.len())))
+        }
+        Err(ImportError::Branch) => anyhow::bail!("--branch: {}", say(&i18n::Msg::new("import.choose_branch"))),
+        Err(e) => Err(e.into()),
+    }
 }

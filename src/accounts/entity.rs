@@ -18,6 +18,7 @@ pub mod account {
         pub role: Role,
         pub locale: Option<String>,
         pub must_change_password: bool,
+        pub member_id: Option<i64>,
         pub disabled_at: Option<DateTimeUtc>,
         pub last_login_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts/{id}/password", post(reset_password))
         .route("/admin/accounts/{id}/disable", get(disable_form).post(disable))
         .route("/admin/accounts/{id}/enable", post(enable))
+        .route("/admin/accounts/{id}/member", post(link_member))
 }
 
 fn unprocessable(page: impl IntoResponse) -> Response {
@@ -279,10 +280,43 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let admin = service::administer(&user.actor())?;
-    let account = service::get(&state.db, &admin, id).await?;
-    let form = AccountUpdateForm::from(&account);
-    Ok(AccountShowPage { ctx, account, form, errors: FieldErrors::default(), reset_errors: FieldErrors::default() }
-        .into_response())
+    show_page(&state, ctx, &admin, id, ShowState::default()).await
+}
+
+/// What the account page re-shows after one of its forms failed.
+#[derive(Default)]
+struct ShowState {
+    form: Option<AccountUpdateForm>,
+    errors: FieldErrors,
+    reset_errors: FieldErrors,
+    link_errors: FieldErrors,
+    member_input: String,
+}
+
+async fn show_page(
+    state: &AppState,
+    ctx: Ctx,
+    admin: &service::AccountsAdmin,
+    id: i64,
+    s: ShowState,
+) -> Result<Response, WebError> {
+    let account = service::get(&state.db, admin, id).await?;
+    let linked = match account.member_id {
+        Some(member) => crate::members::service::find_by_id(&state.db, member).await?.map(|m| (m.id, m.name)),
+        None => None,
+    };
+    let failed = !(s.errors.is_empty() && s.reset_errors.is_empty() && s.link_errors.is_empty());
+    let page = AccountShowPage {
+        ctx,
+        form: s.form.unwrap_or_else(|| AccountUpdateForm::from(&account)),
+        account,
+        errors: s.errors,
+        reset_errors: s.reset_errors,
+        link_errors: s.link_errors,
+        linked,
+        member_input: s.member_input,
+    };
+    Ok(if failed { unprocessable(page) } else { page.into_response() })
 }
 
 async fn update(
@@ -305,8 +339,7 @@ async fn update(
         },
         Err(errors) => errors,
     };
-    let account = service::get(&state.db, &admin, id).await?;
-    Ok(unprocessable(AccountShowPage { ctx, account, form, errors, reset_errors: FieldErrors::default() }))
+    show_page(&state, ctx, &admin, id, ShowState { form: Some(form), errors, ..Default::default() }).await
 }
 
 async fn reset_password(
@@ -324,10 +357,7 @@ async fn reset_password(
             let flash = Flash::success(Msg::new("account.password_reset").arg("email", &account.email));
             Ok((flash, Redirect::to(&format!("/admin/accounts/{id}"))).into_response())
         }
-        Err(reset_errors) => {
-            let form = AccountUpdateForm::from(&account);
-            Ok(unprocessable(AccountShowPage { ctx, account, form, errors: FieldErrors::default(), reset_errors }))
-        }
+        Err(reset_errors) => show_page(&state, ctx, &admin, id, ShowState { reset_errors, ..Default::default() }).await,
     }
 }
 
@@ -363,4 +393,33 @@ async fn set_disabled(state: &AppState, actor: &super::Actor, id: i64, disabled:
         Err(e) => return Err(e.into()),
     };
     Ok((flash, back).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkForm {
+    member: String,
+}
+
+async fn link_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
+    let link_errors = match service::link_member(&state.db, &admin, id, Some(&form.member), state.now()).await {
+        Ok(_) => {
+            return Ok((
+                Flash::success(Msg::new("account.member_link_saved")),
+                Redirect::to(&format!("/admin/accounts/{id}")),
+            )
+                .into_response());
+        }
+        Err(AccountError::MemberNotFound) => FieldErrors::single("member", "account.member_not_found"),
+        Err(AccountError::MemberLinked) => FieldErrors::single("member", "account.member_linked"),
+        Err(e) => return Err(e.into()),
+    };
+    show_page(&state, ctx, &admin, id, ShowState { link_errors, member_input: form.member, ..Default::default() }).await
 }

@@ -26,6 +26,8 @@ use crate::{i18n::Locale, web::forms::Page};
 pub struct Actor {
     pub account_id: i64,
     pub role: Role,
+    /// The member record linked to the account, if any (secretaries manage through it).
+    pub member_id: Option<i64>,
 }
 
 impl Actor {
@@ -54,6 +56,10 @@ pub enum AccountError {
     LastAdmin,
     #[error("an administrator cannot disable their own account")]
     OwnAccount,
+    #[error("no member has this email or phone")]
+    MemberNotFound,
+    #[error("the member is linked to another account")]
+    MemberLinked,
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error(transparent)]
@@ -199,6 +205,7 @@ pub async fn create_unchecked(
         role: Set(new.role),
         locale: Set(None),
         must_change_password: Set(must_change_password),
+        member_id: Set(None),
         disabled_at: Set(None),
         last_login_at: Set(None),
         created_at: Set(now),
@@ -371,6 +378,37 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
     }
     txn.commit().await?;
     Ok(saved)
+}
+
+/// Links an account to a member record (found by email or phone), or unlinks it (`None`).
+/// A member has at most one account. The change applies at the holder's next request.
+pub async fn link_member(
+    db: &impl ConnectionTrait,
+    _admin: &AccountsAdmin,
+    id: i64,
+    member: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<account::Model, AccountError> {
+    let account = find(db, id).await?;
+    let member_id = match member.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(contact) => {
+            let m = crate::members::service::find_by_contact(db, contact).await?.ok_or(AccountError::MemberNotFound)?;
+            let taken = account::Entity::find()
+                .filter(account::Column::MemberId.eq(m.id))
+                .filter(account::Column::Id.ne(id))
+                .count(db)
+                .await?;
+            if taken > 0 {
+                return Err(AccountError::MemberLinked);
+            }
+            Some(m.id)
+        }
+        None => None,
+    };
+    let mut am: account::ActiveModel = account.into();
+    am.member_id = Set(member_id);
+    am.updated_at = Set(now);
+    Ok(am.update(db).await?)
 }
 
 // ---- own account ---------------------------------------------------------------------------

@@ -98,6 +98,11 @@ pub struct AccountShowPage {
     pub form: AccountUpdateForm,
     pub errors: FieldErrors,
     pub reset_errors: FieldErrors,
+    pub link_errors: FieldErrors,
+    /// The linked member's id and name.
+    pub linked: Option<(i64, String)>,
+    /// What was typed in the link form, when it failed.
+    pub member_input: String,
 }
 
 #[derive(Template, WebTemplate)]

@@ -31,13 +31,14 @@ pub struct CurrentUser {
     pub display_name: String,
     pub role: Role,
     pub must_change_password: bool,
+    pub member_id: Option<i64>,
     /// Id (token hash) of the session making this request.
     pub session_id: String,
 }
 
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
-        Actor { account_id: self.account_id, role: self.role }
+        Actor { account_id: self.account_id, role: self.role, member_id: self.member_id }
     }
 }
 
@@ -80,6 +81,11 @@ impl RequestContext {
 
     pub fn lang(&self) -> &'static str {
         self.locale.tag()
+    }
+
+    /// Administrators and secretaries: those who see the branch and member pages.
+    pub fn is_manager(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role != Role::Member)
     }
 
     pub fn is_admin(&self) -> bool {
@@ -234,6 +240,7 @@ async fn read_request(state: &AppState, headers: &HeaderMap, path: String) -> (C
                     display_name: account.display_name,
                     role: account.role,
                     must_change_password: account.must_change_password,
+                    member_id: account.member_id,
                     session_id: session.id,
                 });
             }

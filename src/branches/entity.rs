@@ -1,0 +1,61 @@
+//! Tables of the branches domain.
+
+pub mod branch {
+    use sea_orm::entity::prelude::*;
+
+    use crate::branches::rules::BranchKind;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "branches")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub parent_id: Option<i64>,
+        pub kind: BranchKind,
+        pub name: String,
+        #[sea_orm(unique)]
+        pub code: String,
+        pub timezone: String,
+        pub contact_person: Option<String>,
+        pub contact_phone: Option<String>,
+        pub contact_email: Option<String>,
+        pub address: Option<String>,
+        pub closed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod officer {
+    use sea_orm::entity::prelude::*;
+
+    use crate::branches::rules::OfficerRole;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "branch_officers")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub branch_id: i64,
+        pub member_id: i64,
+        pub role: OfficerRole,
+        pub from_on: Date,
+        pub until_on: Option<Date>,
+        pub created_at: DateTimeUtc,
+        #[sea_orm(belongs_to, from = "member_id", to = "id")]
+        pub member: BelongsTo<crate::members::entity::member::Entity>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// Whether the term covers `day` (the last day of a term still counts).
+        pub fn serves_on(&self, day: Date) -> bool {
+            self.from_on <= day && self.until_on.is_none_or(|u| u >= day)
+        }
+    }
+}

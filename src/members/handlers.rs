@@ -1,0 +1,556 @@
+//! HTTP handlers of the members domain.
+use axum::{
+    Form, Router,
+    extract::{DefaultBodyLimit, Multipart, Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+
+use super::{
+    import::{self, ImportError},
+    rules::{ChangeForm, Choice, MemberForm, MembershipState, OwnContactForm, PoliticalStatus, parse_choice},
+    search::{self, Cursor, MemberQuery, Sort},
+    service::{self, MemberError},
+    table::{self, Column, Format},
+    views::*,
+};
+use crate::{
+    app::AppState,
+    branches::{self, BranchKind, Scope, rules::parse_optional_id},
+    i18n::{Locale, Msg},
+    web::{Authenticated, Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/members", get(list).post(create))
+        .route("/members/new", get(new_form))
+        .route("/members/export", get(export))
+        .route("/members/template", get(template))
+        .route(
+            "/members/import",
+            get(import_form).post(import_file).layer(DefaultBodyLimit::max(table::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/members/{id}", get(show).post(update))
+        .route("/members/{id}/edit", get(edit_form))
+        .route("/members/{id}/status", post(change_status))
+        .route("/members/{id}/transfer", post(transfer))
+        .route("/members/{id}/state", post(change_state))
+        .route("/me", get(own).post(update_own))
+}
+
+async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
+    branches::handlers::scope(state, user).await
+}
+
+/// Groups the scope covers, with their branch's name.
+async fn group_options(state: &AppState, scope: &Scope, of_branch: Option<i64>) -> Result<Vec<GroupOption>, WebError> {
+    let tree = branches::service::tree(&state.db, scope).await?;
+    let name_of = |id: Option<i64>| {
+        tree.iter().find(|r| Some(r.branch.id) == id).map(|r| r.branch.name.clone()).unwrap_or_default()
+    };
+    Ok(tree
+        .iter()
+        .filter(|r| r.branch.kind == BranchKind::Group && r.branch.closed_at.is_none())
+        .filter(|r| of_branch.is_none() || r.branch.parent_id == of_branch)
+        .map(|r| GroupOption { group: r.branch.clone(), branch_name: name_of(r.branch.parent_id) })
+        .collect())
+}
+
+fn query_of(p: &ListParams) -> MemberQuery {
+    MemberQuery {
+        q: p.q.chars().take(100).collect(),
+        branch: parse_optional_id(&p.branch).ok().flatten(),
+        group: parse_optional_id(&p.group).ok().flatten(),
+        status: PoliticalStatus::parse(&p.status),
+        state: MembershipState::parse(&p.state),
+        sort: Sort::parse(&p.sort),
+        cursor: Cursor::decode(&p.page),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let query = query_of(&params);
+    let page = search::page(&state.db, &scope, &query).await?;
+    let units = branches::service::member_units(&state.db, &scope).await?;
+    let groups = group_options(&state, &scope, None).await?;
+    let number = params.n.parse::<u64>().ok().filter(|n| *n >= 1 && query.cursor.is_some()).unwrap_or(1);
+    Ok(MembersListPage { ctx, params, units, groups, page, number, choices: Choices }.into_response())
+}
+
+/// The filtered list as a file (all pages), in the layout the import reads.
+async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let format = if params.format == "xlsx" { Format::Xlsx } else { Format::Csv };
+    let query = MemberQuery { cursor: None, ..query_of(&params) };
+    let rows = search::all(&state.db, &scope, &query).await?;
+    let groups = group_options(&state, &scope, None).await?;
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(m, b)| {
+            let group = m.group_id.and_then(|g| groups.iter().find(|o| o.group.id == g)).map(|o| o.group.code.as_str());
+            import::export_row(m, b.as_ref(), group, ctx.locale)
+        })
+        .collect();
+    file_response(format, ctx.locale, &format!("members-{}", state.today().format("%Y%m%d")), &lines)
+}
+
+fn file_response(format: Format, locale: Locale, stem: &str, rows: &[Vec<String>]) -> Result<Response, WebError> {
+    let bytes = table::write(format, locale, &Column::ALL, rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// An empty file with the headers in the reader's language and one example row.
+async fn template(ctx: Ctx, User(_user): User, Query(params): Query<ListParams>) -> Result<Response, WebError> {
+    let format = if params.format == "xlsx" { Format::Xlsx } else { Format::Csv };
+    let l = |key: &str| crate::i18n::t(ctx.locale, key).to_owned();
+    let example: Vec<String> = Column::ALL
+        .iter()
+        .map(|c| match c {
+            Column::Name => l("import.example_name"),
+            Column::Gender => l("gender.female"),
+            Column::BirthDate => "1985-06-12".to_owned(),
+            Column::Phone => "13800138000".to_owned(),
+            Column::Email => "name@example.org".to_owned(),
+            Column::Unit => l("import.example_unit"),
+            Column::Post => l("import.example_post"),
+            Column::PoliticalStatus => l("political_status.full"),
+            Column::JoinedPartyOn => "2010-07-01".to_owned(),
+            Column::FullMemberOn => "2011-07-01".to_owned(),
+            Column::State => l("membership_state.active"),
+            _ => String::new(),
+        })
+        .collect();
+    file_response(format, ctx.locale, "members-template", &[example])
+}
+
+fn unprocessable(page: impl IntoResponse) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+async fn new_page(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    form: MemberForm,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let units = branches::service::member_units(&state.db, scope).await?;
+    let groups = group_options(state, scope, None).await?;
+    let page = MemberNewPage { ctx, form, units, groups, errors, choices: Choices };
+    Ok(if page.errors.is_empty() { page.into_response() } else { unprocessable(page) })
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let form = MemberForm { branch_id: params.branch, political_status: "full".into(), ..Default::default() };
+    new_page(&state, ctx, &scope, form, FieldErrors::default()).await
+}
+
+/// Turns a refused change into the field it concerns, or passes it on.
+fn field_of(e: MemberError) -> Result<FieldErrors, WebError> {
+    Ok(match e {
+        MemberError::EmailTaken => FieldErrors::single("email", "member.email_taken"),
+        MemberError::PhoneTaken => FieldErrors::single("phone", "member.phone_taken"),
+        MemberError::GroupNotOfBranch => FieldErrors::single("group_id", "member.group_not_of_branch"),
+        MemberError::BranchUnavailable => FieldErrors::single("branch_id", "member.branch_unavailable"),
+        MemberError::Forbidden => FieldErrors::single("branch_id", "member.branch_not_yours"),
+        other => return Err(other.into()),
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Form(form): Form<MemberForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let errors = match form.parse_new(state.today()) {
+        Ok(new) => match service::create(&state.db, &scope, new, state.today(), state.now()).await {
+            Ok(m) => {
+                let flash = Flash::success(Msg::new("member.created").arg("name", &m.name));
+                return Ok((flash, Redirect::to(&format!("/members/{}", m.id))).into_response());
+            }
+            Err(e) => field_of(e)?,
+        },
+        Err(errors) => errors,
+    };
+    new_page(&state, ctx, &scope, form, errors).await
+}
+
+async fn show_page(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    id: i64,
+    errors: ChangeErrors,
+) -> Result<Response, WebError> {
+    let profile = service::profile(&state.db, scope, id).await?;
+    // Any open branch can receive a transfer, also outside the secretary's own.
+    let transfer_targets = branches::service::transfer_targets(&state.db)
+        .await?
+        .into_iter()
+        .filter(|b| b.id != profile.member.branch_id)
+        .collect();
+    let failed = !(errors.status.is_empty() && errors.transfer.is_empty() && errors.state.is_empty());
+    let page =
+        MemberShowPage { ctx, profile, transfer_targets, errors, today: state.today().to_string(), choices: Choices };
+    Ok(if failed { unprocessable(page) } else { page.into_response() })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    show_page(&state, ctx, &scope, id, ChangeErrors::default()).await
+}
+
+fn form_of(m: &super::entity::member::Model) -> MemberForm {
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    let date = |d: &Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    MemberForm {
+        branch_id: m.branch_id.to_string(),
+        group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
+        name: m.name.clone(),
+        gender: text(&m.gender),
+        birth_date: date(&m.birth_date),
+        phone: text(&m.phone),
+        email: text(&m.email),
+        unit: text(&m.unit),
+        post: text(&m.post),
+        political_status: m.political_status.key().to_owned(),
+        joined_party_on: date(&m.joined_party_on),
+        full_member_on: date(&m.full_member_on),
+        locale: text(&m.locale),
+        notes: text(&m.notes),
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    id: i64,
+    form: Option<MemberForm>,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let member = service::get(&state.db, scope, id).await?;
+    let groups = group_options(state, scope, Some(member.branch_id)).await?;
+    let page = MemberEditPage {
+        ctx,
+        form: form.unwrap_or_else(|| form_of(&member)),
+        member,
+        errors,
+        groups,
+        choices: Choices,
+    };
+    Ok(if page.errors.is_empty() { page.into_response() } else { unprocessable(page) })
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    edit_page(&state, ctx, &scope, id, None, FieldErrors::default()).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<MemberForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::get(&state.db, &scope, id).await?;
+    let errors = match form.parse_edit(state.today()) {
+        Ok(profile) => match service::update(&state.db, &scope, id, profile, state.today(), state.now()).await {
+            Ok(_) => {
+                return Ok(
+                    (Flash::success(Msg::new("member.saved")), Redirect::to(&format!("/members/{id}"))).into_response()
+                );
+            }
+            Err(e) => field_of(e)?,
+        },
+        Err(errors) => errors,
+    };
+    edit_page(&state, ctx, &scope, id, Some(form), errors).await
+}
+
+/// The outcome of a dated change: back to the profile, or the profile with the form's errors.
+async fn after_change(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    id: i64,
+    result: Result<(), FieldErrors>,
+    which: fn(&mut ChangeErrors) -> &mut FieldErrors,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(()) => Ok((Flash::success(Msg::new("member.change_recorded")), Redirect::to(&format!("/members/{id}")))
+            .into_response()),
+        Err(e) => {
+            let mut errors = ChangeErrors::default();
+            *which(&mut errors) = e;
+            show_page(state, ctx, scope, id, errors).await
+        }
+    }
+}
+
+fn change_refusal(e: MemberError) -> Result<FieldErrors, WebError> {
+    Ok(match e {
+        MemberError::NoChange => FieldErrors::single("to", "member.no_change"),
+        MemberError::SameBranch => FieldErrors::single("to", "member.same_branch"),
+        MemberError::BranchUnavailable => FieldErrors::single("to", "member.branch_unavailable"),
+        MemberError::BeforeCurrentPeriod => FieldErrors::single("effective_on", "member.before_current_period"),
+        MemberError::ReasonRequired => FieldErrors::single("note", "member.reason_required"),
+        other => return Err(other.into()),
+    })
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::get(&state.db, &scope, id).await?;
+    let result = match form.parse(state.today(), parse_choice::<PoliticalStatus>) {
+        Ok(change) => match service::change_status(&state.db, &scope, id, change, state.now()).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(change_refusal(e)?),
+        },
+        Err(errors) => Err(errors),
+    };
+    after_change(&state, ctx, &scope, id, result, |e| &mut e.status).await
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::get(&state.db, &scope, id).await?;
+    let result = match form.parse(state.today(), |s| parse_optional_id(s).and_then(|b| b.ok_or("field.required"))) {
+        Ok(change) => match service::transfer(&state.db, &scope, id, change, state.now()).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(change_refusal(e)?),
+        },
+        Err(errors) => Err(errors),
+    };
+    if result.is_ok() {
+        // The member may now be outside the secretary's scope: go back to the list.
+        let flash = Flash::success(Msg::new("member.transferred"));
+        let target = if scope.is_all() { format!("/members/{id}") } else { "/members".to_owned() };
+        return Ok((flash, Redirect::to(&target)).into_response());
+    }
+    after_change(&state, ctx, &scope, id, result, |e| &mut e.transfer).await
+}
+
+async fn change_state(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::get(&state.db, &scope, id).await?;
+    let result = match form.parse(state.today(), parse_choice::<MembershipState>) {
+        Ok(change) => match service::change_state(&state.db, &scope, id, change, state.now()).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(change_refusal(e)?),
+        },
+        Err(errors) => Err(errors),
+    };
+    after_change(&state, ctx, &scope, id, result, |e| &mut e.state).await
+}
+
+async fn import_page(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    mut page: ImportPageParts,
+) -> Result<Response, WebError> {
+    let units = branches::service::member_units(&state.db, scope).await?;
+    if page.branch_id.is_empty() && units.len() == 1 {
+        page.branch_id = units[0].id.to_string();
+    }
+    let failed = page.file_error.is_some() || !page.row_errors.is_empty();
+    let view = ImportPage {
+        ctx,
+        units,
+        branch_id: page.branch_id,
+        file_error: page.file_error,
+        row_errors: page.row_errors,
+        report: page.report,
+    };
+    Ok(if failed { unprocessable(view) } else { view.into_response() })
+}
+
+#[derive(Default)]
+struct ImportPageParts {
+    branch_id: String,
+    file_error: Option<Msg>,
+    row_errors: Vec<import::RowError>,
+    report: Option<import::ImportReport>,
+}
+
+async fn import_form(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    import_page(&state, ctx, &scope, ImportPageParts::default()).await
+}
+
+/// Reads the upload form: the branch and the file (name and bytes).
+async fn read_upload(multipart: &mut Multipart) -> Result<(String, Option<(String, Vec<u8>)>), Msg> {
+    let mut branch_id = String::new();
+    let mut file = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(table::SheetError::TooLarge.msg()),
+            Err(_) => return Err(Msg::new("import.file_unreadable")),
+        };
+        match field.name() {
+            Some("branch_id") => branch_id = field.text().await.map_err(|_| Msg::new("import.file_unreadable"))?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        table::SheetError::TooLarge.msg()
+                    } else {
+                        Msg::new("import.file_unreadable")
+                    }
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    Ok((branch_id, file))
+}
+
+async fn import_file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let mut parts = ImportPageParts::default();
+    let (branch_id, file) = match read_upload(&mut multipart).await {
+        Ok(upload) => upload,
+        Err(msg) => {
+            parts.file_error = Some(msg);
+            return import_page(&state, ctx, &scope, parts).await;
+        }
+    };
+    parts.branch_id = branch_id.clone();
+    let Some(branch) = parse_optional_id(&branch_id).ok().flatten() else {
+        parts.file_error = Some(Msg::new("import.choose_branch"));
+        return import_page(&state, ctx, &scope, parts).await;
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        parts.file_error = Some(Msg::new("import.choose_file"));
+        return import_page(&state, ctx, &scope, parts).await;
+    };
+    let Some(format) = Format::of_file_name(&name) else {
+        parts.file_error = Some(Msg::new("import.file_type"));
+        return import_page(&state, ctx, &scope, parts).await;
+    };
+    let sheet = match table::read(&bytes, format) {
+        Ok(sheet) => sheet,
+        Err(e) => {
+            parts.file_error = Some(e.msg());
+            return import_page(&state, ctx, &scope, parts).await;
+        }
+    };
+    match import::import(&state.db, &scope, branch, &sheet, state.today(), state.now()).await {
+        Ok(report) => parts.report = Some(report),
+        Err(ImportError::Rows(errors)) => parts.row_errors = errors,
+        Err(ImportError::Branch) => parts.file_error = Some(Msg::new("import.choose_branch")),
+        Err(ImportError::Member(e)) => return Err(e.into()),
+        Err(ImportError::Db(e)) => return Err(e.into()),
+    }
+    import_page(&state, ctx, &scope, parts).await
+}
+
+/// A member's own record: read it, and change their phone, email and language.
+async fn own_page(
+    state: &AppState,
+    ctx: Ctx,
+    user: &CurrentUser,
+    form: Option<OwnContactForm>,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let (member, branch_name) = match service::own_with_branch(&state.db, &user.actor()).await? {
+        Some((m, b)) => (Some(m), b.map(|b| b.name).unwrap_or_default()),
+        None => (None, String::new()),
+    };
+    let form = form.unwrap_or_else(|| OwnContactForm {
+        phone: member.as_ref().and_then(|m| m.phone.clone()).unwrap_or_default(),
+        email: member.as_ref().and_then(|m| m.email.clone()).unwrap_or_default(),
+        locale: member.as_ref().and_then(|m| m.locale.clone()).unwrap_or_default(),
+    });
+    let page = OwnMemberPage { ctx, member, branch_name, form, errors };
+    Ok(if page.errors.is_empty() { page.into_response() } else { unprocessable(page) })
+}
+
+async fn own(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
+    own_page(&state, ctx, &user, None, FieldErrors::default()).await
+}
+
+async fn update_own(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Authenticated(user): Authenticated,
+    Form(form): Form<OwnContactForm>,
+) -> Result<Response, WebError> {
+    let errors = match form.parse() {
+        Ok(contact) => match service::update_own_contact(&state.db, &user.actor(), contact, state.now()).await {
+            Ok(_) => return Ok((Flash::success(Msg::new("member.own_saved")), Redirect::to("/me")).into_response()),
+            Err(MemberError::NotFound) => return Err(WebError::NotFound),
+            Err(e) => field_of(e)?,
+        },
+        Err(errors) => errors,
+    };
+    own_page(&state, ctx, &user, Some(form), errors).await
+}
