@@ -115,7 +115,7 @@ async fn serve(settings: Settings, load_demo: bool) -> anyhow::Result<()> {
     let base_url = settings.base_url.clone();
     let state = AppState::init(settings, Arc::new(SystemClock)).await?;
     if load_demo {
-        demo::load(&state.db, state.now()).await?;
+        demo::load(&state.db, state.settings.timezone.name(), state.today(), state.now()).await?;
         println!("Demo accounts (password for all: {}):", demo::PASSWORD);
         for (email, _, role) in demo::ACCOUNTS {
             println!("  {:<10} {email}", role.as_str());

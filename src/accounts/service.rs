@@ -217,6 +217,16 @@ pub async fn create_unchecked(
     .map_err(map_unique)
 }
 
+/// Links an account to a member with no permission check: for the demo and operator tools.
+pub async fn set_member_unchecked(db: &impl ConnectionTrait, id: i64, member_id: Option<i64>) -> Result<(), DbErr> {
+    account::Entity::update_many()
+        .col_expr(account::Column::MemberId, Expr::value(member_id))
+        .filter(account::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// An administrator creates an account; its holder must change the password at first login.
 pub async fn create(
     db: &impl ConnectionTrait,

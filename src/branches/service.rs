@@ -395,7 +395,8 @@ pub async fn officers(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resu
         .into_iter()
         .map(|(term, m)| OfficerRow { term, member_name: m.map(|m| m.name).unwrap_or_default() })
         .collect();
-    out.sort_by_key(|r| r.term.until_on.is_some());
+    // Open terms first, by rank of the role; then past terms, newest first (the query's order).
+    out.sort_by_key(|r| (r.term.until_on.is_some(), if r.term.until_on.is_none() { r.term.role as u8 } else { 0 }));
     Ok(out)
 }
 

@@ -1,7 +1,7 @@
 //! HTTP handlers of the members domain.
 use axum::{
     Form, Router,
-    extract::{DefaultBodyLimit, Multipart, Path, Query, State},
+    extract::{DefaultBodyLimit, Multipart, Path, Query, State, multipart::MultipartRejection},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -471,10 +471,12 @@ async fn import_file(
     State(state): State<AppState>,
     ctx: Ctx,
     User(user): User,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
+    // Permission first: a forbidden caller learns nothing from how the upload was malformed.
     scope.require_manager()?;
+    let mut multipart = multipart.map_err(|_| WebError::BadRequest)?;
     let mut parts = ImportPageParts::default();
     let (branch_id, file) = match read_upload(&mut multipart).await {
         Ok(upload) => upload,

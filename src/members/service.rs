@@ -483,6 +483,11 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<mem
     member::Entity::find_by_id(id).one(db).await
 }
 
+/// The first member with exactly this name (for the demo's account links).
+pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<member::Model>, DbErr> {
+    member::Entity::find().filter(member::Column::Name.eq(name)).order_by_asc(member::Column::Id).one(db).await
+}
+
 /// The member with this email or phone (for linking an account), whatever the scope.
 pub async fn find_by_contact(db: &impl ConnectionTrait, email_or_phone: &str) -> Result<Option<member::Model>, DbErr> {
     let s = email_or_phone.trim();

@@ -108,7 +108,12 @@ impl RequestContext {
 
     /// Whether the navigation link to `prefix` is the current page.
     pub fn current(&self, prefix: &str) -> bool {
-        if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) }
+        let path = self.path.split('?').next().unwrap_or("");
+        if prefix == "/" {
+            return path == "/";
+        }
+        // "/me" is not the current page on "/members": a prefix counts only up to a '/'.
+        path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 }
 

@@ -12,8 +12,16 @@ use partyday::{
         service,
     },
     app::{self, AppState},
+    branches::{
+        self, BranchKind, OfficerRole, Scope,
+        rules::{Appointment, BranchData},
+    },
     clock::ShiftedClock,
     config::Config,
+    members::{
+        self,
+        rules::{MembershipState, NewMember, PoliticalStatus, Profile},
+    },
 };
 use sea_orm::{ConnectionTrait, Database};
 use tokio::{net::TcpListener, sync::oneshot};
@@ -193,6 +201,112 @@ impl Drop for TestApp {
     }
 }
 
+/// A small organisation for tests: a committee with branches A (with a party group) and B.
+pub struct Tree {
+    pub committee: i64,
+    pub a: i64,
+    pub a_group: i64,
+    pub b: i64,
+}
+
+impl TestApp {
+    fn unit_data(name: &str, code: &str) -> BranchData {
+        BranchData {
+            name: name.to_owned(),
+            code: code.to_owned(),
+            timezone: "Asia/Shanghai".to_owned(),
+            contact_person: None,
+            contact_phone: None,
+            contact_email: None,
+            address: None,
+        }
+    }
+
+    /// Creates a unit directly through the service (test set-up).
+    pub async fn add_unit(&self, kind: BranchKind, parent: Option<i64>, name: &str, code: &str) -> i64 {
+        branches::service::create(
+            &self.state.db,
+            &Scope::operator(),
+            kind,
+            parent,
+            Self::unit_data(name, code),
+            self.state.now(),
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    pub async fn seed_tree(&self) -> Tree {
+        let committee = self.add_unit(BranchKind::Committee, None, "测试党委", "T").await;
+        let a = self.add_unit(BranchKind::Branch, Some(committee), "第一党支部", "T-A").await;
+        let a_group = self.add_unit(BranchKind::Group, Some(a), "第一党小组", "T-A-G").await;
+        let b = self.add_unit(BranchKind::Branch, Some(committee), "第二党支部", "T-B").await;
+        Tree { committee, a, a_group, b }
+    }
+
+    /// Adds a member (full member, active) to a branch; their email is derived from the name.
+    pub async fn add_member(&self, branch: i64, name: &str) -> i64 {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let new = NewMember {
+            branch_id: branch,
+            profile: Profile {
+                name: name.to_owned(),
+                gender: None,
+                birth_date: None,
+                phone: Some(format!("1390000{n:04}")),
+                email: Some(format!("member{n}@test.example.org")),
+                unit: Some("测试医院".to_owned()),
+                post: None,
+                group_id: None,
+                joined_party_on: None,
+                full_member_on: None,
+                locale: None,
+                notes: None,
+            },
+            political_status: PoliticalStatus::Full,
+            state: MembershipState::Active,
+            state_reason: None,
+        };
+        members::service::create(&self.state.db, &Scope::operator(), new, self.state.today(), self.state.now())
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A client signed in as the (linked) current secretary of `branch`.
+    pub async fn secretary_of(&self, branch: i64) -> Client {
+        let member = self.add_member(branch, "书记").await;
+        let appointment = Appointment {
+            member_id: member,
+            role: OfficerRole::Secretary,
+            from_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            until_on: None,
+        };
+        branches::service::appoint(&self.state.db, &Scope::operator(), branch, appointment, self.state.now())
+            .await
+            .unwrap();
+        self.login_linked(Role::Secretary, member).await
+    }
+
+    /// A client signed in with an account of `role` linked to `member`.
+    pub async fn login_linked(&self, role: Role, member: i64) -> Client {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let email = format!("linked{}@test.example.org", N.fetch_add(1, Ordering::SeqCst));
+        let account = self.create_account(role, &email).await;
+        service::set_member_unchecked(&self.state.db, account, Some(member)).await.unwrap();
+        let client = self.client();
+        client.login(&email, PASSWORD).await.assert_redirect_to("/");
+        client
+    }
+
+    pub async fn member_count(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        members::entity::member::Entity::find().count(&self.state.db).await.unwrap()
+    }
+}
+
 /// An HTTP response, read whole.
 pub struct Resp {
     pub status: u16,
@@ -311,6 +425,39 @@ impl Client {
             req = req.header(*k, *v);
         }
         Self::read(req.send().await.unwrap()).await
+    }
+
+    /// Uploads a file to the member import, as the import page's form does.
+    pub async fn upload(&self, branch: i64, file_name: &str, bytes: Vec<u8>) -> Resp {
+        let token = self.csrf_token().await;
+        let mut body = Vec::new();
+        let boundary = "partydayboundary7MA4YWxkTrZu0gW";
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"branch_id\"\r\n\r\n{branch}\r\n")
+                .as_bytes(),
+        );
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let url = format!("{}?_csrf={}", self.url("/members/import"), token);
+        let req = self
+            .http
+            .post(url)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header("origin", &self.base)
+            .body(body);
+        Self::read(req.send().await.unwrap()).await
+    }
+
+    /// GET returning the raw bytes (downloads).
+    pub async fn download(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let resp = self.http.get(self.url(path)).send().await.unwrap();
+        let status = resp.status().as_u16();
+        let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        (status, content_type, resp.bytes().await.unwrap().to_vec())
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {

@@ -3,76 +3,116 @@ use partyday::accounts::Role;
 
 use crate::helpers::{Client, TestApp, is_error_page};
 
-/// A route and the status each kind of visitor gets. `{account}` stands for an existing member
-/// account. POSTs are sent with an empty form: allowed visitors get past the permission check
-/// to the validation (422), forbidden ones are stopped before it (403), anonymous ones are sent
-/// to the login page (303).
+/// A route and the status each kind of visitor gets, in the order: anonymous, member, secretary
+/// of another branch, secretary of the target branch, administrator. Placeholders: `{account}`
+/// a member account, `{branch}` the secretary's branch, `{member}` a member of it, `{term}` an
+/// officer term there. POSTs carry an empty form: allowed visitors get past the permission
+/// check to validation (422), forbidden ones are stopped before it (403, or 404 where the
+/// thing's existence is private), anonymous ones are sent to the login page (303).
 struct Case {
     method: &'static str,
     path: &'static str,
-    anonymous: u16,
-    member: u16,
-    secretary: u16,
-    admin: u16,
+    expected: [u16; 5],
 }
 
-const fn case(
-    method: &'static str,
-    path: &'static str,
-    anonymous: u16,
-    member: u16,
-    secretary: u16,
-    admin: u16,
-) -> Case {
-    Case { method, path, anonymous, member, secretary, admin }
+const fn case(method: &'static str, path: &'static str, expected: [u16; 5]) -> Case {
+    Case { method, path, expected }
 }
+
+const VISITORS: [&str; 5] = ["anonymous", "member", "other secretary", "secretary", "admin"];
 
 const ROUTES: &[Case] = &[
-    case("GET", "/", 200, 200, 200, 200),
-    case("GET", "/healthz", 200, 200, 200, 200),
-    case("GET", "/static/app.css", 200, 200, 200, 200),
-    case("GET", "/login", 200, 303, 303, 303),
-    case("POST", "/login", 422, 422, 422, 422),
-    case("POST", "/locale", 400, 400, 400, 400),
-    case("GET", "/account", 303, 200, 200, 200),
-    case("POST", "/account", 303, 422, 422, 422),
-    case("GET", "/account/password", 303, 200, 200, 200),
-    case("POST", "/account/password", 303, 422, 422, 422),
-    case("GET", "/admin/accounts", 303, 403, 403, 200),
-    case("POST", "/admin/accounts", 303, 403, 403, 422),
-    case("GET", "/admin/accounts/new", 303, 403, 403, 200),
-    case("GET", "/admin/accounts/{account}", 303, 403, 403, 200),
-    case("POST", "/admin/accounts/{account}", 303, 403, 403, 422),
-    case("POST", "/admin/accounts/{account}/password", 303, 403, 403, 422),
-    case("GET", "/admin/accounts/{account}/disable", 303, 403, 403, 200),
-    case("POST", "/admin/accounts/{account}/disable", 303, 403, 403, 303),
-    case("POST", "/admin/accounts/{account}/enable", 303, 403, 403, 303),
-    case("GET", "/admin/accounts/999999999", 303, 403, 403, 404),
-    case("GET", "/no/such/page", 404, 404, 404, 404),
+    case("GET", "/", [200, 200, 200, 200, 200]),
+    case("GET", "/healthz", [200, 200, 200, 200, 200]),
+    case("GET", "/static/app.css", [200, 200, 200, 200, 200]),
+    case("GET", "/login", [200, 303, 303, 303, 303]),
+    case("POST", "/login", [422, 422, 422, 422, 422]),
+    case("POST", "/locale", [400, 400, 400, 400, 400]),
+    case("GET", "/account", [303, 200, 200, 200, 200]),
+    case("POST", "/account", [303, 422, 422, 422, 422]),
+    case("GET", "/account/password", [303, 200, 200, 200, 200]),
+    case("POST", "/account/password", [303, 422, 422, 422, 422]),
+    case("GET", "/admin/accounts", [303, 403, 403, 403, 200]),
+    case("POST", "/admin/accounts", [303, 403, 403, 403, 422]),
+    case("GET", "/admin/accounts/new", [303, 403, 403, 403, 200]),
+    case("GET", "/admin/accounts/{account}", [303, 403, 403, 403, 200]),
+    case("POST", "/admin/accounts/{account}", [303, 403, 403, 403, 422]),
+    case("POST", "/admin/accounts/{account}/password", [303, 403, 403, 403, 422]),
+    case("POST", "/admin/accounts/{account}/member", [303, 403, 403, 403, 303]),
+    case("GET", "/admin/accounts/{account}/disable", [303, 403, 403, 403, 200]),
+    case("POST", "/admin/accounts/{account}/disable", [303, 403, 403, 403, 303]),
+    case("POST", "/admin/accounts/{account}/enable", [303, 403, 403, 403, 303]),
+    case("GET", "/admin/accounts/999999999", [303, 403, 403, 403, 404]),
+    case("GET", "/branches", [303, 403, 200, 200, 200]),
+    case("GET", "/branches/new", [303, 403, 403, 403, 200]),
+    case("POST", "/branches", [303, 403, 403, 403, 422]),
+    case("GET", "/branches/{branch}", [303, 404, 404, 200, 200]),
+    case("POST", "/branches/{branch}", [303, 404, 404, 403, 422]),
+    case("POST", "/branches/{branch}/move", [303, 404, 404, 403, 422]),
+    case("GET", "/branches/{branch}/close", [303, 404, 404, 403, 200]),
+    case("POST", "/branches/{branch}/close", [303, 404, 404, 403, 303]),
+    case("POST", "/branches/{branch}/reopen", [303, 404, 404, 403, 303]),
+    case("GET", "/branches/{branch}/delete", [303, 404, 404, 403, 200]),
+    case("POST", "/branches/{branch}/delete", [303, 404, 404, 403, 303]),
+    case("POST", "/branches/{branch}/officers", [303, 404, 404, 422, 422]),
+    case("POST", "/branches/{branch}/officers/{term}/end", [303, 404, 404, 303, 303]),
+    case("GET", "/branches/{branch}/roster", [303, 404, 404, 200, 200]),
+    case("GET", "/branches/999999999", [303, 404, 404, 404, 404]),
+    case("GET", "/members", [303, 403, 200, 200, 200]),
+    case("GET", "/members/new", [303, 403, 200, 200, 200]),
+    case("POST", "/members", [303, 403, 422, 422, 422]),
+    case("GET", "/members/export", [303, 403, 200, 200, 200]),
+    case("GET", "/members/template", [303, 200, 200, 200, 200]),
+    case("GET", "/members/import", [303, 403, 200, 200, 200]),
+    case("POST", "/members/import", [303, 403, 400, 400, 400]),
+    case("GET", "/members/{member}", [303, 404, 404, 200, 200]),
+    case("GET", "/members/{member}/edit", [303, 404, 404, 200, 200]),
+    case("POST", "/members/{member}", [303, 404, 404, 422, 422]),
+    case("POST", "/members/{member}/status", [303, 404, 404, 422, 422]),
+    case("POST", "/members/{member}/transfer", [303, 404, 404, 422, 422]),
+    case("POST", "/members/{member}/state", [303, 404, 404, 422, 422]),
+    case("GET", "/members/999999999", [303, 404, 404, 404, 404]),
+    case("GET", "/me", [303, 200, 200, 200, 200]),
+    case("POST", "/me", [303, 404, 303, 303, 404]),
+    case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
-    case("POST", "/logout", 303, 303, 303, 303),
+    case("POST", "/logout", [303, 303, 303, 303, 303]),
 ];
 
 #[tokio::test]
 async fn every_route_for_every_role() {
     let app = TestApp::spawn().await;
-    let target = app.create_account(Role::Member, "target@example.org").await;
-    let visitors: Vec<(&str, Client)> = vec![
-        ("anonymous", app.client()),
-        ("member", app.login_as(Role::Member).await),
-        ("secretary", app.login_as(Role::Secretary).await),
-        ("admin", app.login_as(Role::Admin).await),
+    let account = app.create_account(Role::Member, "target@example.org").await;
+    let tree = app.seed_tree().await;
+    let member = app.add_member(tree.a, "目标党员").await;
+    let visitors: Vec<Client> = vec![
+        app.client(),
+        app.login_as(Role::Member).await,
+        app.secretary_of(tree.b).await,
+        app.secretary_of(tree.a).await,
+        app.login_as(Role::Admin).await,
     ];
+    let term = {
+        use partyday::branches::entity::officer;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        officer::Entity::find()
+            .filter(officer::Column::BranchId.eq(tree.a))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
     let mut failures = Vec::new();
-    for (who, client) in &visitors {
+    for (who, client) in VISITORS.iter().zip(&visitors) {
         for case in ROUTES {
-            let path = case.path.replace("{account}", &target.to_string());
-            let expected = match *who {
-                "anonymous" => case.anonymous,
-                "member" => case.member,
-                "secretary" => case.secretary,
-                _ => case.admin,
-            };
+            let path = case
+                .path
+                .replace("{account}", &account.to_string())
+                .replace("{branch}", &tree.a.to_string())
+                .replace("{member}", &member.to_string())
+                .replace("{term}", &term.to_string());
+            let expected = case.expected[VISITORS.iter().position(|v| v == who).unwrap()];
             let resp = match case.method {
                 "GET" => client.get(&path).await,
                 _ => client.post(&path, &[]).await,
@@ -80,16 +120,20 @@ async fn every_route_for_every_role() {
             if resp.status != expected {
                 failures.push(format!("{who} {} {path}: expected {expected}, got {}", case.method, resp.status));
             }
-            if expected == 303 && case.anonymous == 303 && *who == "anonymous" && !resp.location().starts_with("/login")
-            {
+            if *who == "anonymous" && expected == 303 && !resp.location().starts_with("/login") {
                 failures.push(format!(
                     "{who} {} {path}: redirected to {} instead of the login page",
                     case.method,
                     resp.location()
                 ));
             }
-            if expected == 403 && !is_error_page(&resp) {
-                failures.push(format!("{who} {} {path}: 403 without the error page", case.method));
+            if matches!(expected, 403 | 404) && !is_error_page(&resp) {
+                failures.push(format!("{who} {} {path}: {expected} without the error page", case.method));
+            }
+            // A refusal shows nothing of the thing refused.
+            if matches!(expected, 403 | 404) && (resp.body.contains("目标党员") || resp.body.contains("第一党支部"))
+            {
+                failures.push(format!("{who} {} {path}: the refusal shows data", case.method));
             }
         }
     }
