@@ -194,12 +194,16 @@ async fn import_members(settings: Settings, file: &std::path::Path, branch: &str
         }
         Err(ImportError::Rows(errors)) => {
             for e in &errors {
-                let column = e.column.as_deref().map(|c| format!("{}: ", i18n::t(locale, c))).unwrap_or_default();
+                let column = e
+                    .column
+                    .as_deref()
+                    .map(|c| format!("{}{}", i18n::t(locale, c), i18n::t(locale, "import.column_sep")))
+                    .unwrap_or_default();
                 eprintln!("{}{column}{}", say(&i18n::Msg::new("import.line").arg("line", e.line)), say(&e.msg));
             }
             anyhow::bail!("{}", say(&i18n::Msg::new("import.rows_failed").arg("count", errors.len())))
         }
-        Err(ImportError::Branch) => anyhow::bail!("--branch: {}", say(&i18n::Msg::new("import.choose_branch"))),
+        Err(ImportError::Branch) => anyhow::bail!("--branch: {}", say(&i18n::Msg::new("import.branch_unavailable"))),
         Err(e) => Err(e.into()),
     }
 }

@@ -145,6 +145,15 @@ pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, &'static s
     Ok(Some(s.to_owned()))
 }
 
+/// Like [`optional_text`], but line breaks and tabs are allowed (notes, descriptions).
+pub fn optional_multiline(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
+    let s = raw.trim();
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err("field.invalid_characters");
+    }
+    optional_text(&s.replace(['\n', '\r', '\t'], " "), max).map(|o| o.map(|_| s.replace("\r\n", "\n")))
+}
+
 /// Required text of at most `max` characters.
 pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
     optional_text(raw, max)?.ok_or("field.required")

@@ -182,12 +182,12 @@ pub async fn member_units(db: &impl ConnectionTrait, scope: &Scope) -> Result<Ve
 /// Every open unit that holds members, whatever the scope: the places a member can be
 /// transferred to (names of units are not members' data).
 pub async fn transfer_targets(db: &impl ConnectionTrait) -> Result<Vec<branch::Model>, DbErr> {
-    Ok(branch::Entity::find()
+    branch::Entity::find()
         .filter(branch::Column::Kind.ne(BranchKind::Group))
         .filter(branch::Column::ClosedAt.is_null())
         .order_by_asc(branch::Column::Code)
         .all(db)
-        .await?)
+        .await
 }
 
 pub async fn find_by_code(db: &impl ConnectionTrait, scope: &Scope, code: &str) -> Result<branch::Model, BranchError> {

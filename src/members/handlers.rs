@@ -232,27 +232,6 @@ async fn show(
     show_page(&state, ctx, &scope, id, ChangeErrors::default()).await
 }
 
-fn form_of(m: &super::entity::member::Model) -> MemberForm {
-    let text = |o: &Option<String>| o.clone().unwrap_or_default();
-    let date = |d: &Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    MemberForm {
-        branch_id: m.branch_id.to_string(),
-        group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
-        name: m.name.clone(),
-        gender: text(&m.gender),
-        birth_date: date(&m.birth_date),
-        phone: text(&m.phone),
-        email: text(&m.email),
-        unit: text(&m.unit),
-        post: text(&m.post),
-        political_status: m.political_status.key().to_owned(),
-        joined_party_on: date(&m.joined_party_on),
-        full_member_on: date(&m.full_member_on),
-        locale: text(&m.locale),
-        notes: text(&m.notes),
-    }
-}
-
 async fn edit_page(
     state: &AppState,
     ctx: Ctx,
@@ -265,7 +244,7 @@ async fn edit_page(
     let groups = group_options(state, scope, Some(member.branch_id)).await?;
     let page = MemberEditPage {
         ctx,
-        form: form.unwrap_or_else(|| form_of(&member)),
+        form: form.unwrap_or_else(|| MemberForm::from(&member)),
         member,
         errors,
         groups,
@@ -508,7 +487,7 @@ async fn import_file(
     match import::import(&state.db, &scope, branch, &sheet, state.today(), state.now()).await {
         Ok(report) => parts.report = Some(report),
         Err(ImportError::Rows(errors)) => parts.row_errors = errors,
-        Err(ImportError::Branch) => parts.file_error = Some(Msg::new("import.choose_branch")),
+        Err(ImportError::Branch) => parts.file_error = Some(Msg::new("import.branch_unavailable")),
         Err(ImportError::Member(e)) => return Err(e.into()),
         Err(ImportError::Db(e)) => return Err(e.into()),
     }

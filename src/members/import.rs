@@ -60,28 +60,6 @@ enum Plan {
     Unchanged,
 }
 
-fn form_of(m: &member::Model, groups: &HashMap<i64, branch::Model>) -> MemberForm {
-    let text = |o: &Option<String>| o.clone().unwrap_or_default();
-    let date = |d: &Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    MemberForm {
-        branch_id: m.branch_id.to_string(),
-        group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
-        name: m.name.clone(),
-        gender: text(&m.gender),
-        birth_date: date(&m.birth_date),
-        phone: text(&m.phone),
-        email: text(&m.email),
-        unit: text(&m.unit),
-        post: text(&m.post),
-        political_status: m.political_status.key().to_owned(),
-        joined_party_on: date(&m.joined_party_on),
-        full_member_on: date(&m.full_member_on),
-        locale: text(&m.locale),
-        notes: text(&m.notes),
-    }
-    .with_group_code(groups)
-}
-
 impl MemberForm {
     /// Import forms carry the group's code in `group_id` until resolved.
     fn with_group_code(mut self, groups: &HashMap<i64, branch::Model>) -> Self {
@@ -210,7 +188,7 @@ impl Checker<'_> {
         let sheet = self.sheet;
         let existing = self.matched(row).ok()?;
         let base = match &existing {
-            Some(m) => form_of(m, &self.groups),
+            Some(m) => MemberForm::from(m).with_group_code(&self.groups),
             None => MemberForm { branch_id: self.branch.id.to_string(), ..Default::default() },
         };
         let mut form = overlay(sheet, row, base);
@@ -308,7 +286,7 @@ impl Checker<'_> {
             Some(m) => {
                 let status_change = (m.political_status != status).then_some(status);
                 let state_change = state.filter(|s| *s != m.state).map(|s| (s, reason));
-                let same_profile = form_of(&m, &self.groups).parse_edit(self.today).ok().as_ref() == Some(&profile);
+                let same_profile = MemberForm::from(&m).parse_edit(self.today).ok().as_ref() == Some(&profile);
                 if same_profile && status_change.is_none() && state_change.is_none() {
                     Plan::Unchanged
                 } else {

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::{
     accounts::rules::Email,
-    branches::rules::{optional_text, parse_date, parse_optional_id, required_text},
+    branches::rules::{optional_multiline, optional_text, parse_date, parse_optional_id, required_text},
     i18n::Locale,
     web::forms::FieldErrors,
 };
@@ -219,6 +219,30 @@ pub struct MemberForm {
     pub notes: String,
 }
 
+impl From<&super::entity::member::Model> for MemberForm {
+    /// The form as the edit page shows it for a member.
+    fn from(m: &super::entity::member::Model) -> Self {
+        let text = |o: &Option<String>| o.clone().unwrap_or_default();
+        let date = |d: &Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        MemberForm {
+            branch_id: m.branch_id.to_string(),
+            group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
+            name: m.name.clone(),
+            gender: text(&m.gender),
+            birth_date: date(&m.birth_date),
+            phone: text(&m.phone),
+            email: text(&m.email),
+            unit: text(&m.unit),
+            post: text(&m.post),
+            political_status: m.political_status.key().to_owned(),
+            joined_party_on: date(&m.joined_party_on),
+            full_member_on: date(&m.full_member_on),
+            locale: text(&m.locale),
+            notes: text(&m.notes),
+        }
+    }
+}
+
 /// Date rules: nothing in the future, joining after birth, full membership after joining.
 pub fn check_dates(errors: &mut FieldErrors, today: NaiveDate, p: &Profile) {
     for (field, date) in
@@ -269,7 +293,7 @@ impl MemberForm {
                 Locale::from_tag(&self.locale).map(Some).ok_or("field.choose_one")
             },
         );
-        let notes = errors.check("notes", optional_text(&self.notes, 1000));
+        let notes = errors.check("notes", optional_multiline(&self.notes, 1000));
         let profile = Profile {
             name: name?,
             gender: gender?,

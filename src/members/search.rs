@@ -120,6 +120,12 @@ pub struct MemberPage {
     pub prev: Option<Cursor>,
 }
 
+/// The n-th (1-based) placeholder of a custom SQL expression: sea-query wants `$n` for
+/// PostgreSQL and `?` for SQLite.
+fn ph(backend: DbBackend, n: usize) -> String {
+    if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
+}
+
 /// Escapes LIKE wildcards so typed text matches literally (backslash is the escape).
 fn like_literal(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -154,7 +160,8 @@ fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<me
             let text = q.to_lowercase();
             cond = cond.add(match backend {
                 DbBackend::Postgres => Expr::cust_with_values(
-                    "lower(name || ' ' || coalesce(phone, '') || ' ' || coalesce(email, '') || ' ' || coalesce(unit, '')) LIKE ?",
+                    "lower(\"members\".\"name\" || ' ' || coalesce(\"members\".\"phone\", '') || ' ' || \
+                     coalesce(\"members\".\"email\", '') || ' ' || coalesce(\"members\".\"unit\", '')) LIKE $1",
                     [format!("%{}%", like_literal(&text))],
                 ),
                 _ => Expr::cust_with_values(
@@ -197,10 +204,9 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
     let mut select = filtered(backend, scope, query);
     if let Some(cursor) = &query.cursor {
         let op = if ascending { ">" } else { "<" };
-        let sql = match sort {
-            Sort::Updated => format!("(\"members\".\"updated_at\", \"members\".\"id\") {op} (?, ?)"),
-            _ => format!("(\"members\".\"name\", \"members\".\"id\") {op} (?, ?)"),
-        };
+        let column = if sort == Sort::Updated { "updated_at" } else { "name" };
+        let sql =
+            format!("(\"members\".\"{column}\", \"members\".\"id\") {op} ({}, {})", ph(backend, 1), ph(backend, 2));
         let key: Value = match sort {
             Sort::Updated => match DateTime::parse_from_rfc3339(&cursor.key) {
                 Ok(t) => t.with_timezone(&Utc).into(),

@@ -101,23 +101,23 @@ pub async fn check_unique(
     Ok(())
 }
 
-fn record(
-    member_id: i64,
-    kind: &str,
-    effective_on: NaiveDate,
+/// One line of a member's history.
+struct Entry {
+    kind: &'static str,
+    on: NaiveDate,
     from: Option<String>,
     to: Option<String>,
     note: Option<String>,
-    scope: &Scope,
-    now: DateTime<Utc>,
-) -> history::ActiveModel {
+}
+
+fn record(member_id: i64, e: Entry, scope: &Scope, now: DateTime<Utc>) -> history::ActiveModel {
     history::ActiveModel {
         member_id: Set(member_id),
-        kind: Set(kind.to_owned()),
-        effective_on: Set(effective_on),
-        from_value: Set(from),
-        to_value: Set(to),
-        note: Set(note),
+        kind: Set(e.kind.to_owned()),
+        effective_on: Set(e.on),
+        from_value: Set(e.from),
+        to_value: Set(e.to),
+        note: Set(e.note),
         account_id: Set(scope.account_id()),
         created_at: Set(now),
         ..Default::default()
@@ -175,7 +175,14 @@ pub async fn create(
         .insert(db)
         .await?;
     }
-    record(saved.id, "joined", today, None, Some(saved.branch_id.to_string()), None, scope, now).insert(db).await?;
+    record(
+        saved.id,
+        Entry { kind: "joined", on: today, from: None, to: Some(saved.branch_id.to_string()), note: None },
+        scope,
+        now,
+    )
+    .insert(db)
+    .await?;
     Ok(saved)
 }
 
@@ -191,14 +198,16 @@ pub async fn update(
     let current = get(db, scope, id).await?;
     check_group(db, current.branch_id, profile.group_id).await?;
     check_unique(db, profile.email.as_deref(), profile.phone.as_deref(), Some(id)).await?;
-    let group_change = (current.group_id != profile.group_id).then(|| (current.group_id, profile.group_id));
+    let group_change = (current.group_id != profile.group_id).then_some((current.group_id, profile.group_id));
     let mut am: member::ActiveModel = current.into();
     profile_into(&mut am, profile);
     am.updated_at = Set(now);
     let saved = am.update(db).await.map_err(map_unique)?;
     if let Some((from, to)) = group_change {
         let id_text = |g: Option<i64>| g.map(|g| g.to_string());
-        record(id, "group", today, id_text(from), id_text(to), None, scope, now).insert(db).await?;
+        record(id, Entry { kind: "group", on: today, from: id_text(from), to: id_text(to), note: None }, scope, now)
+            .insert(db)
+            .await?;
     }
     Ok(saved)
 }
@@ -229,7 +238,9 @@ pub async fn change_status<C: ConnectionTrait + TransactionTrait>(
     am.updated_at = Set(now);
     let saved = am.update(&txn).await?;
     let (from, to) = (Some(from.key().to_owned()), Some(change.to.key().to_owned()));
-    record(id, "status", change.effective_on, from, to, change.note, scope, now).insert(&txn).await?;
+    record(id, Entry { kind: "status", on: change.effective_on, from, to, note: change.note }, scope, now)
+        .insert(&txn)
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -294,7 +305,9 @@ pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
     am.updated_at = Set(now);
     let saved = am.update(&txn).await?;
     let (from, to) = (Some(from.to_string()), Some(change.to.to_string()));
-    record(id, "transfer", change.effective_on, from, to, change.note, scope, now).insert(&txn).await?;
+    record(id, Entry { kind: "transfer", on: change.effective_on, from, to, note: change.note }, scope, now)
+        .insert(&txn)
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -339,7 +352,9 @@ pub async fn change_state<C: ConnectionTrait + TransactionTrait>(
     am.updated_at = Set(now);
     let saved = am.update(&txn).await?;
     let (from, to) = (Some(from.key().to_owned()), Some(change.to.key().to_owned()));
-    record(id, "state", change.effective_on, from, to, change.note, scope, now).insert(&txn).await?;
+    record(id, Entry { kind: "state", on: change.effective_on, from, to, note: change.note }, scope, now)
+        .insert(&txn)
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -4,6 +4,8 @@ use partyday::accounts::Role;
 
 use crate::helpers::TestApp;
 
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 fn unit<'a>(kind: &'a str, parent: &'a str, name: &'a str, code: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![("kind", kind), ("parent_id", parent), ("name", name), ("code", code), ("timezone", "Asia/Shanghai")]
 }
@@ -28,7 +30,7 @@ async fn an_administrator_builds_the_tree_and_bad_input_changes_nothing() {
 
     let before = unit_count(&app).await;
     let long = "名".repeat(101);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<(Fields, &str, &str)> = vec![
         (unit("branch", &committee, "", "X1"), "name", "此项为必填项。"),
         (unit("branch", &committee, &long, "X1"), "name", "内容过长。"),
         (unit("branch", &committee, "X", "第一"), "code", "编码只能包含字母、数字、连字符和下划线，最多 32 个字符。"),

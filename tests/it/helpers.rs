@@ -121,6 +121,9 @@ impl TestApp {
     }
 
     async fn start(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, extra_toml: &str) -> TestApp {
+        // Server logs go with the test's output (shown for failing tests); RUST_LOG tunes them.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");

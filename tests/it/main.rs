@@ -12,5 +12,7 @@ mod browser;
 mod cli;
 mod csrf;
 mod i18n;
+mod import;
+mod members;
 mod permissions;
 mod platform;
