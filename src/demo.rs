@@ -189,6 +189,11 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(
             branches::appoint(db, &scope, ids[unit], appointment, now).await?;
         }
     }
+    load_accounts(db, now).await
+}
+
+/// The demo accounts, linked to the demo members of the same name where those exist.
+async fn load_accounts(db: &impl ConnectionTrait, now: DateTime<Utc>) -> anyhow::Result<()> {
     for (email, name, role) in ACCOUNTS {
         let new = NewAccount {
             email: Email::parse(email).map_err(anyhow::Error::msg)?,
@@ -207,4 +212,80 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(
         }
     }
     Ok(())
+}
+
+/// Surnames and given-name characters of the generated association (as the reference server's).
+const FAMILY: [&str; 16] =
+    ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"];
+const GIVEN: [&str; 18] =
+    ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞"];
+
+/// Generates a large association for benchmarks: one committee, `branches` branches and
+/// `members` members spread over them, plus the demo accounts. Refuses a database that already
+/// holds units. Goes through the services (same rules as the web), in one transaction.
+pub async fn generate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    timezone: &str,
+    branches: u32,
+    members: u32,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use sea_orm::TransactionSession;
+    let scope = Scope::operator();
+    anyhow::ensure!(
+        branches::tree(db, &scope).await?.is_empty(),
+        "the database already holds an organisation: generate into an empty database"
+    );
+    let txn = db.begin().await?;
+    let data = |name: String, code: String| BranchData {
+        name,
+        code,
+        timezone: timezone.to_owned(),
+        contact_person: None,
+        contact_phone: None,
+        contact_email: None,
+        address: None,
+    };
+    let root =
+        branches::create(&txn, &scope, BranchKind::Committee, None, data("大型医学会党委".into(), "BIG".into()), now)
+            .await?;
+    let mut ids = Vec::new();
+    for b in 1..=branches {
+        let unit = data(format!("第{b}党支部"), format!("BIG-{b:03}"));
+        ids.push(branches::create(&txn, &scope, BranchKind::Branch, Some(root.id), unit, now).await?.id);
+    }
+    let statuses = [
+        PoliticalStatus::Full,
+        PoliticalStatus::Probationary,
+        PoliticalStatus::Candidate,
+        PoliticalStatus::Activist,
+        PoliticalStatus::NonParty,
+    ];
+    for i in 0..members as usize {
+        let name = format!("{}{}{}", FAMILY[i % 16], GIVEN[i / 16 % 18], GIVEN[i / 288 % 18]);
+        let new = NewMember {
+            branch_id: ids[i % ids.len()],
+            profile: Profile {
+                name,
+                gender: None,
+                birth_date: None,
+                phone: Some(format!("1{:010}", i)),
+                email: Some(format!("m{i}@example.org")),
+                unit: Some(format!("医院{}科室{}", i % 37, i % 11)),
+                post: None,
+                group_id: None,
+                joined_party_on: None,
+                full_member_on: None,
+                locale: None,
+                notes: None,
+            },
+            political_status: statuses[i % 5],
+            state: MembershipState::Active,
+            state_reason: None,
+        };
+        members::create(&txn, &scope, new, today, now).await?;
+    }
+    txn.commit().await?;
+    load_accounts(db, now).await
 }

@@ -54,6 +54,13 @@ enum Command {
         #[arg(long, default_value = "en")]
         lang: String,
     },
+    /// Fill an empty database with a large association for benchmarks (and the demo accounts).
+    GenerateBench {
+        #[arg(long, default_value_t = 200)]
+        branches: u32,
+        #[arg(long, default_value_t = 20_000)]
+        members: u32,
+    },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
     CreateAdmin {
@@ -106,6 +113,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
+        Command::GenerateBench { branches, members } => {
+            let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+            let started = std::time::Instant::now();
+            demo::generate(&state.db, state.settings.timezone.name(), branches, members, state.today(), state.now())
+                .await?;
+            println!(
+                "Generated {branches} branches and {members} members in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::ImportMembers { file, branch, lang } => import_members(settings, &file, &branch, &lang).await,
     }
 }

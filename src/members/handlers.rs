@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{self, BranchKind, Scope, rules::parse_optional_id},
+    branches::{self, BranchKind, Scope, entity::branch, rules::parse_optional_id},
     i18n::{Locale, Msg},
     web::{Authenticated, Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors},
 };
@@ -44,18 +44,26 @@ async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> 
     branches::handlers::scope(state, user).await
 }
 
-/// Groups the scope covers, with their branch's name.
-async fn group_options(state: &AppState, scope: &Scope, of_branch: Option<i64>) -> Result<Vec<GroupOption>, WebError> {
+/// Units for the branch and group select boxes, from one read of the scope's tree: the open
+/// units that hold members, and the open party groups (of one branch, if given).
+async fn unit_options(
+    state: &AppState,
+    scope: &Scope,
+    of_branch: Option<i64>,
+) -> Result<(Vec<branch::Model>, Vec<GroupOption>), WebError> {
     let tree = branches::service::tree(&state.db, scope).await?;
-    let name_of = |id: Option<i64>| {
-        tree.iter().find(|r| Some(r.branch.id) == id).map(|r| r.branch.name.clone()).unwrap_or_default()
-    };
-    Ok(tree
-        .iter()
-        .filter(|r| r.branch.kind == BranchKind::Group && r.branch.closed_at.is_none())
-        .filter(|r| of_branch.is_none() || r.branch.parent_id == of_branch)
-        .map(|r| GroupOption { group: r.branch.clone(), branch_name: name_of(r.branch.parent_id) })
-        .collect())
+    let names: std::collections::HashMap<i64, &str> =
+        tree.iter().map(|r| (r.branch.id, r.branch.name.as_str())).collect();
+    let open = tree.iter().map(|r| &r.branch).filter(|b| b.closed_at.is_none());
+    let units = open.clone().filter(|b| b.kind.holds_members()).cloned().collect();
+    let groups = open
+        .filter(|b| b.kind == BranchKind::Group && (of_branch.is_none() || b.parent_id == of_branch))
+        .map(|g| GroupOption {
+            branch_name: g.parent_id.and_then(|p| names.get(&p)).copied().unwrap_or_default().to_owned(),
+            group: g.clone(),
+        })
+        .collect();
+    Ok((units, groups))
 }
 
 fn query_of(p: &ListParams) -> MemberQuery {
@@ -80,8 +88,7 @@ async fn list(
     scope.require_manager()?;
     let query = query_of(&params);
     let page = search::page(&state.db, &scope, &query).await?;
-    let units = branches::service::member_units(&state.db, &scope).await?;
-    let groups = group_options(&state, &scope, None).await?;
+    let (units, groups) = unit_options(&state, &scope, None).await?;
     let number = params.n.parse::<u64>().ok().filter(|n| *n >= 1 && query.cursor.is_some()).unwrap_or(1);
     Ok(MembersListPage { ctx, params, units, groups, page, number, choices: Choices }.into_response())
 }
@@ -98,7 +105,7 @@ async fn export(
     let format = if params.format == "xlsx" { Format::Xlsx } else { Format::Csv };
     let query = MemberQuery { cursor: None, ..query_of(&params) };
     let rows = search::all(&state.db, &scope, &query).await?;
-    let groups = group_options(&state, &scope, None).await?;
+    let (_, groups) = unit_options(&state, &scope, None).await?;
     let lines: Vec<Vec<String>> = rows
         .iter()
         .map(|(m, b)| {
@@ -151,8 +158,7 @@ async fn new_page(
     form: MemberForm,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let units = branches::service::member_units(&state.db, scope).await?;
-    let groups = group_options(state, scope, None).await?;
+    let (units, groups) = unit_options(state, scope, None).await?;
     let page = MemberNewPage { ctx, form, units, groups, errors, choices: Choices };
     Ok(if page.errors.is_empty() { page.into_response() } else { unprocessable(page) })
 }
@@ -241,7 +247,7 @@ async fn edit_page(
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
     let member = service::get(&state.db, scope, id).await?;
-    let groups = group_options(state, scope, Some(member.branch_id)).await?;
+    let (_, groups) = unit_options(state, scope, Some(member.branch_id)).await?;
     let page = MemberEditPage {
         ctx,
         form: form.unwrap_or_else(|| MemberForm::from(&member)),
