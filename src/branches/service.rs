@@ -169,6 +169,35 @@ pub async fn tree(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<TreeRo
     Ok(out)
 }
 
+/// What a select box needs of a unit (no timestamps to decode: list pages load all of them).
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct UnitOption {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub kind: BranchKind,
+    pub name: String,
+    pub code: String,
+}
+
+/// Open units of the scope, by code, for select boxes.
+pub async fn open_unit_options(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<UnitOption>, DbErr> {
+    let mut q = branch::Entity::find()
+        .select_only()
+        .columns([
+            branch::Column::Id,
+            branch::Column::ParentId,
+            branch::Column::Kind,
+            branch::Column::Name,
+            branch::Column::Code,
+        ])
+        .filter(branch::Column::ClosedAt.is_null())
+        .order_by_asc(branch::Column::Code);
+    if let Some(units) = scope.units() {
+        q = q.filter(branch::Column::Id.is_in(units.iter().copied()));
+    }
+    q.into_model::<UnitOption>().all(db).await
+}
+
 /// Units that can hold members (for select boxes), open ones only, in the scope.
 pub async fn member_units(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<branch::Model>, DbErr> {
     Ok(tree(db, scope)

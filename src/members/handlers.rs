@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{self, BranchKind, Scope, entity::branch, rules::parse_optional_id},
+    branches::{self, BranchKind, Scope, rules::parse_optional_id, service::UnitOption},
     i18n::{Locale, Msg},
     web::{Authenticated, Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors},
 };
@@ -44,25 +44,24 @@ async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> 
     branches::handlers::scope(state, user).await
 }
 
-/// Units for the branch and group select boxes, from one read of the scope's tree: the open
-/// units that hold members, and the open party groups (of one branch, if given).
+/// Units for the branch and group select boxes, from one light read: the open units that hold
+/// members, and the open party groups (of one branch, if given) with their branch's name.
 async fn unit_options(
     state: &AppState,
     scope: &Scope,
     of_branch: Option<i64>,
-) -> Result<(Vec<branch::Model>, Vec<GroupOption>), WebError> {
-    let tree = branches::service::tree(&state.db, scope).await?;
-    let names: std::collections::HashMap<i64, &str> =
-        tree.iter().map(|r| (r.branch.id, r.branch.name.as_str())).collect();
-    let open = tree.iter().map(|r| &r.branch).filter(|b| b.closed_at.is_none());
-    let units = open.clone().filter(|b| b.kind.holds_members()).cloned().collect();
-    let groups = open
-        .filter(|b| b.kind == BranchKind::Group && (of_branch.is_none() || b.parent_id == of_branch))
+) -> Result<(Vec<UnitOption>, Vec<GroupOption>), WebError> {
+    let all = branches::service::open_unit_options(&state.db, scope).await?;
+    let names: std::collections::HashMap<i64, &str> = all.iter().map(|u| (u.id, u.name.as_str())).collect();
+    let groups = all
+        .iter()
+        .filter(|u| u.kind == BranchKind::Group && (of_branch.is_none() || u.parent_id == of_branch))
         .map(|g| GroupOption {
             branch_name: g.parent_id.and_then(|p| names.get(&p)).copied().unwrap_or_default().to_owned(),
             group: g.clone(),
         })
         .collect();
+    let units = all.into_iter().filter(|u| u.kind.holds_members()).collect();
     Ok((units, groups))
 }
 

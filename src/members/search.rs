@@ -9,7 +9,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, DbErr, QueryOrder, QuerySelect, Select,
+    Condition, ConnectionTrait, DbBackend, DbErr, FromQueryResult, JoinType, QueryOrder, QuerySelect, RelationTrait,
+    Select,
     entity::prelude::*,
     sea_query::{Expr, Order},
 };
@@ -106,10 +107,18 @@ pub struct MemberQuery {
     pub cursor: Option<Cursor>,
 }
 
-/// A row of the list: the member and their branch's name.
-#[derive(Debug, Clone)]
+/// A row of the list: what the page shows of a member, and their branch's name. Read as a
+/// projection: a list page decodes 50 of these, not 50 whole members and branches.
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct MemberRow {
-    pub member: member::Model,
+    pub id: i64,
+    pub name: String,
+    pub political_status: PoliticalStatus,
+    pub state: MembershipState,
+    pub unit: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub updated_at: DateTime<Utc>,
     pub branch_name: String,
 }
 
@@ -185,7 +194,7 @@ pub async fn count(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery
     Ok(n.unwrap_or(0).max(0).unsigned_abs())
 }
 
-fn sort_key(sort: Sort, m: &member::Model) -> String {
+fn sort_key(sort: Sort, m: &MemberRow) -> String {
     match sort {
         Sort::NameAsc | Sort::NameDesc => m.name.clone(),
         Sort::Updated => m.updated_at.to_rfc3339(),
@@ -217,25 +226,33 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
         };
         select = select.filter(Expr::cust_with_values(sql, [key, cursor.id.into()]));
     }
-    let mut found = select
+    let mut rows = select
+        .select_only()
+        .columns([
+            member::Column::Id,
+            member::Column::Name,
+            member::Column::PoliticalStatus,
+            member::Column::State,
+            member::Column::Unit,
+            member::Column::Phone,
+            member::Column::Email,
+            member::Column::UpdatedAt,
+        ])
+        .column_as(Expr::col((branch::Entity, branch::Column::Name)), "branch_name")
+        .join(JoinType::InnerJoin, member::Relation::Branch.def())
         .order_by(column, order.clone())
         .order_by(member::Column::Id, order)
         .limit(PER_PAGE + 1)
-        .find_also_related(branch::Entity)
+        .into_model::<MemberRow>()
         .all(db)
         .await?;
-    let more = found.len() as u64 > PER_PAGE;
-    found.truncate(PER_PAGE as usize);
+    let more = rows.len() as u64 > PER_PAGE;
+    rows.truncate(PER_PAGE as usize);
     if backwards {
-        found.reverse();
+        rows.reverse();
     }
-    let rows: Vec<MemberRow> = found
-        .into_iter()
-        .map(|(member, b)| MemberRow { member, branch_name: b.map(|b| b.name).unwrap_or_default() })
-        .collect();
-    let at = |row: Option<&MemberRow>, backwards: bool| {
-        row.map(|r| Cursor { key: sort_key(sort, &r.member), id: r.member.id, backwards })
-    };
+    let at =
+        |row: Option<&MemberRow>, backwards: bool| row.map(|r| Cursor { key: sort_key(sort, r), id: r.id, backwards });
     // Forward: more rows after means a next page; having come from a cursor means a previous.
     let (has_next, has_prev) = if backwards { (true, more) } else { (more, query.cursor.is_some()) };
     Ok(MemberPage {

@@ -11,7 +11,7 @@ use super::{
     table::Column,
 };
 use crate::{
-    branches::entity::branch,
+    branches::{entity::branch, service::UnitOption},
     i18n::Msg,
     web::{Ctx, forms::FieldErrors},
 };
@@ -36,7 +36,7 @@ impl Choices {
 
 /// A party group with its branch, for group select boxes.
 pub struct GroupOption {
-    pub group: branch::Model,
+    pub group: UnitOption,
     pub branch_name: String,
 }
 
@@ -84,7 +84,7 @@ impl ListParams {
 pub struct MembersListPage {
     pub ctx: Ctx,
     pub params: ListParams,
-    pub units: Vec<branch::Model>,
+    pub units: Vec<UnitOption>,
     pub groups: Vec<GroupOption>,
     pub page: MemberPage,
     pub number: u64,
@@ -123,7 +123,7 @@ pub struct MemberNewPage {
     pub ctx: Ctx,
     pub form: MemberForm,
     pub errors: FieldErrors,
-    pub units: Vec<branch::Model>,
+    pub units: Vec<UnitOption>,
     pub groups: Vec<GroupOption>,
     pub choices: Choices,
 }
