@@ -23,6 +23,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<Signer>,
+    pub units: Arc<crate::branches::cache::UnitCache>,
 }
 
 impl AppState {
@@ -31,7 +32,13 @@ impl AppState {
         let db = db::connect(&settings.config.database).await.context("cannot open the database")?;
         db::migrate(&db).await.context("cannot migrate the database")?;
         let secret = load_secret(&settings)?;
-        Ok(AppState { db, settings: Arc::new(settings), clock, signer: Arc::new(Signer::new(&secret)) })
+        Ok(AppState {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            signer: Arc::new(Signer::new(&secret)),
+            units: Arc::default(),
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -86,7 +86,10 @@ async fn create(
         Ok(parsed) => parsed,
         Err(errors) => return new_page(&state, ctx, &scope, form, errors).await,
     };
-    let field_error = match service::create(&state.db, &scope, kind, parent, data, state.now()).await {
+    let field_error = match service::create(&state.db, &scope, kind, parent, data, state.now())
+        .await
+        .inspect(|_| state.units.invalidate())
+    {
         Ok(b) => {
             let flash = Flash::success(Msg::new("branch.created").arg("name", &b.name));
             return Ok((flash, back_to(b.id)).into_response());
@@ -178,11 +181,14 @@ async fn update(
         return Err(WebError::Forbidden);
     }
     let edit = match form.parse_edit() {
-        Ok(data) => match service::update(&state.db, &scope, id, data, state.now()).await {
-            Ok(_) => return Ok((Flash::success(Msg::new("branch.saved")), back_to(id)).into_response()),
-            Err(BranchError::CodeTaken) => FieldErrors::single("code", "branch.code_taken"),
-            Err(e) => return Err(e.into()),
-        },
+        Ok(data) => {
+            match service::update(&state.db, &scope, id, data, state.now()).await.inspect(|_| state.units.invalidate())
+            {
+                Ok(_) => return Ok((Flash::success(Msg::new("branch.saved")), back_to(id)).into_response()),
+                Err(BranchError::CodeTaken) => FieldErrors::single("code", "branch.code_taken"),
+                Err(e) => return Err(e.into()),
+            }
+        }
         Err(errors) => errors,
     };
     show_page(&state, ctx, &scope, id, ShowErrors { form: Some(form), edit, ..Default::default() }).await
@@ -207,7 +213,10 @@ async fn move_to(
         return Err(WebError::Forbidden);
     }
     let moving = match parse_optional_id(&form.parent_id) {
-        Ok(parent) => match service::move_to(&state.db, &scope, id, parent, state.now()).await {
+        Ok(parent) => match service::move_to(&state.db, &scope, id, parent, state.now())
+            .await
+            .inspect(|_| state.units.invalidate())
+        {
             Ok(_) => return Ok((Flash::success(Msg::new("branch.moved")), back_to(id)).into_response()),
             Err(BranchError::UnderOwnDescendant) => FieldErrors::single("parent_id", "branch.under_own_descendant"),
             Err(BranchError::BadPlacement) => FieldErrors::single("parent_id", "branch.bad_placement"),
@@ -268,7 +277,7 @@ fn refused(id: i64, e: BranchError) -> Result<Response, WebError> {
 async fn close(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
-    match service::close(&state.db, &scope, id, state.now()).await {
+    match service::close(&state.db, &scope, id, state.now()).await.inspect(|_| state.units.invalidate()) {
         Ok(b) => Ok((Flash::success(Msg::new("branch.closed_done").arg("name", &b.name)), back_to(id)).into_response()),
         Err(e) => refused(id, e),
     }
@@ -277,7 +286,7 @@ async fn close(State(state): State<AppState>, User(user): User, Path(id): Path<i
 async fn reopen(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
-    match service::reopen(&state.db, &scope, id, state.now()).await {
+    match service::reopen(&state.db, &scope, id, state.now()).await.inspect(|_| state.units.invalidate()) {
         Ok(b) => Ok((Flash::success(Msg::new("branch.reopened").arg("name", &b.name)), back_to(id)).into_response()),
         Err(e) => refused(id, e),
     }
@@ -286,7 +295,7 @@ async fn reopen(State(state): State<AppState>, User(user): User, Path(id): Path<
 async fn delete(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     let branch = service::get(&state.db, &scope, id).await?;
-    match service::delete(&state.db, &scope, id).await {
+    match service::delete(&state.db, &scope, id).await.inspect(|_| state.units.invalidate()) {
         Ok(()) => Ok((Flash::success(Msg::new("branch.deleted").arg("name", &branch.name)), Redirect::to("/branches"))
             .into_response()),
         Err(e) => refused(id, e),

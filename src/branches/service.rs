@@ -179,9 +179,10 @@ pub struct UnitOption {
     pub code: String,
 }
 
-/// Open units of the scope, by code, for select boxes.
-pub async fn open_unit_options(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<UnitOption>, DbErr> {
-    let mut q = branch::Entity::find()
+/// Every open unit, by code, for select boxes (callers keep those their scope covers; names of
+/// units are not members' data). Read through [`super::cache::UnitCache`].
+pub async fn open_units(db: &impl ConnectionTrait) -> Result<Vec<UnitOption>, DbErr> {
+    branch::Entity::find()
         .select_only()
         .columns([
             branch::Column::Id,
@@ -191,11 +192,10 @@ pub async fn open_unit_options(db: &impl ConnectionTrait, scope: &Scope) -> Resu
             branch::Column::Code,
         ])
         .filter(branch::Column::ClosedAt.is_null())
-        .order_by_asc(branch::Column::Code);
-    if let Some(units) = scope.units() {
-        q = q.filter(branch::Column::Id.is_in(units.iter().copied()));
-    }
-    q.into_model::<UnitOption>().all(db).await
+        .order_by_asc(branch::Column::Code)
+        .into_model::<UnitOption>()
+        .all(db)
+        .await
 }
 
 /// Units that can hold members (for select boxes), open ones only, in the scope.

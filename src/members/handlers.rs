@@ -51,17 +51,18 @@ async fn unit_options(
     scope: &Scope,
     of_branch: Option<i64>,
 ) -> Result<(Vec<UnitOption>, Vec<GroupOption>), WebError> {
-    let all = branches::service::open_unit_options(&state.db, scope).await?;
+    let cached = state.units.get(&state.db).await?;
+    let all: Vec<&UnitOption> = cached.iter().filter(|u| scope.covers(u.id)).collect();
     let names: std::collections::HashMap<i64, &str> = all.iter().map(|u| (u.id, u.name.as_str())).collect();
     let groups = all
         .iter()
         .filter(|u| u.kind == BranchKind::Group && (of_branch.is_none() || u.parent_id == of_branch))
         .map(|g| GroupOption {
             branch_name: g.parent_id.and_then(|p| names.get(&p)).copied().unwrap_or_default().to_owned(),
-            group: g.clone(),
+            group: (*g).clone(),
         })
         .collect();
-    let units = all.into_iter().filter(|u| u.kind.holds_members()).collect();
+    let units = all.into_iter().filter(|u| u.kind.holds_members()).cloned().collect();
     Ok((units, groups))
 }
 

@@ -9,8 +9,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, DbErr, FromQueryResult, JoinType, QueryOrder, QuerySelect, RelationTrait,
-    Select,
+    Condition, ConnectionTrait, DbBackend, DbErr, FromQueryResult, JoinType, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait, Select,
     entity::prelude::*,
     sea_query::{Expr, Order},
 };
@@ -120,6 +120,8 @@ pub struct MemberRow {
     pub email: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub branch_name: String,
+    /// Members matching the filter, on every row (one statement answers page and count).
+    pub total: i64,
 }
 
 pub struct MemberPage {
@@ -183,14 +185,18 @@ fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<me
     member::Entity::find().filter(cond)
 }
 
+/// The count of a query as a statement of its own, or as a scalar subquery of the page's.
+fn count_statement(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> sea_orm::sea_query::SelectStatement {
+    // COUNT(*) lets SQLite count the smallest index instead of reading the table.
+    filtered(backend, scope, query).select_only().expr(Expr::cust("COUNT(*)")).into_query()
+}
+
 pub async fn count(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery) -> Result<u64, DbErr> {
-    let n: Option<i64> = filtered(db.get_database_backend(), scope, query)
-        .select_only()
-        // COUNT(*) lets SQLite count the smallest index instead of reading the table.
-        .expr(Expr::cust("COUNT(*)"))
-        .into_tuple()
-        .one(db)
-        .await?;
+    let stmt = count_statement(db.get_database_backend(), scope, query);
+    let n: Option<i64> = match db.query_one(&stmt).await? {
+        Some(row) => Some(row.try_get_by_index(0)?),
+        None => None,
+    };
     Ok(n.unwrap_or(0).max(0).unsigned_abs())
 }
 
@@ -204,7 +210,6 @@ fn sort_key(sort: Sort, m: &MemberRow) -> String {
 /// One page of the list, from the cursor on.
 pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery) -> Result<MemberPage, DbErr> {
     let backend = db.get_database_backend();
-    let total = count(db, scope, query).await?;
     let sort = query.sort;
     let column = sort.column();
     let backwards = query.cursor.as_ref().is_some_and(|c| c.backwards);
@@ -220,7 +225,14 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
         let key: Value = match sort {
             Sort::Updated => match DateTime::parse_from_rfc3339(&cursor.key) {
                 Ok(t) => t.with_timezone(&Utc).into(),
-                Err(_) => return Ok(MemberPage { rows: Vec::new(), total, next: None, prev: None }),
+                Err(_) => {
+                    return Ok(MemberPage {
+                        rows: Vec::new(),
+                        total: count(db, scope, query).await?,
+                        next: None,
+                        prev: None,
+                    });
+                }
             },
             _ => cursor.key.clone().into(),
         };
@@ -239,6 +251,8 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
             member::Column::UpdatedAt,
         ])
         .column_as(Expr::col((branch::Entity, branch::Column::Name)), "branch_name")
+        // Uncorrelated, so computed once for the statement: the page and its count in one trip.
+        .column_as(Expr::SubQuery(None, Box::new(count_statement(backend, scope, query).into())), "total")
         .join(JoinType::InnerJoin, member::Relation::Branch.def())
         .order_by(column, order.clone())
         .order_by(member::Column::Id, order)
@@ -246,6 +260,12 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
         .into_model::<MemberRow>()
         .all(db)
         .await?;
+    let total = match rows.first() {
+        Some(r) => r.total.max(0).unsigned_abs(),
+        // No rows on this page: the count needs a statement of its own (only past the end).
+        None if query.cursor.is_some() => count(db, scope, query).await?,
+        None => 0,
+    };
     let more = rows.len() as u64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
     if backwards {
