@@ -177,7 +177,7 @@ fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<me
                 ),
                 _ => Expr::cust_with_values(
                     "\"members\".\"id\" IN (SELECT rowid FROM members_fts WHERE members_fts MATCH ?)",
-                    [format!("\"{}\"", text.replace('"', "\"\""))],
+                    [fts_phrase(q)],
                 ),
             });
         }
@@ -187,8 +187,28 @@ fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<me
 
 /// The count of a query as a statement of its own, or as a scalar subquery of the page's.
 fn count_statement(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> sea_orm::sea_query::SelectStatement {
+    let text_only = scope.is_all()
+        && query.branch.is_none()
+        && query.group.is_none()
+        && query.status.is_none()
+        && query.state.is_none()
+        && query.q.trim().chars().count() >= 3;
+    if backend == DbBackend::Sqlite && text_only {
+        // The FTS index alone knows how many rows match: no look-up of each member.
+        return sea_orm::sea_query::Query::select()
+            .expr(Expr::cust_with_values(
+                "(SELECT COUNT(*) FROM members_fts WHERE members_fts MATCH ?)",
+                [fts_phrase(&query.q)],
+            ))
+            .to_owned();
+    }
     // COUNT(*) lets SQLite count the smallest index instead of reading the table.
     filtered(backend, scope, query).select_only().expr(Expr::cust("COUNT(*)")).into_query()
+}
+
+/// The search text as an FTS5 phrase: matched as a substring by the trigram tokenizer.
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.trim().to_lowercase().replace('"', "\"\""))
 }
 
 pub async fn count(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery) -> Result<u64, DbErr> {
