@@ -170,9 +170,9 @@ fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<me
         _ => {
             let text = q.to_lowercase();
             cond = cond.add(match backend {
+                // A generated column (see the migration) with a trigram index.
                 DbBackend::Postgres => Expr::cust_with_values(
-                    "lower(\"members\".\"name\" || ' ' || coalesce(\"members\".\"phone\", '') || ' ' || \
-                     coalesce(\"members\".\"email\", '') || ' ' || coalesce(\"members\".\"unit\", '')) LIKE $1",
+                    "\"members\".\"search_text\" LIKE $1",
                     [format!("%{}%", like_literal(&text))],
                 ),
                 _ => Expr::cust_with_values(
