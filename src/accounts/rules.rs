@@ -82,6 +82,16 @@ impl Email {
     }
 }
 
+/// An email that may be left empty.
+pub fn parse_optional_email(raw: &str) -> Result<Option<String>, &'static str> {
+    if raw.trim().is_empty() { Ok(None) } else { Email::parse(raw).map(|e| Some(e.into_inner())) }
+}
+
+/// A language tag that may be left empty (follow the browser).
+pub fn parse_optional_locale(raw: &str) -> Result<Option<Locale>, &'static str> {
+    if raw.trim().is_empty() { Ok(None) } else { Locale::from_tag(raw).map(Some).ok_or("field.choose_one") }
+}
+
 /// A person's display name: 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
@@ -306,11 +316,7 @@ impl ProfileForm {
     pub fn parse(&self) -> Result<ProfileUpdate, FieldErrors> {
         let mut errors = FieldErrors::default();
         let display_name = errors.check("display_name", DisplayName::parse(&self.display_name));
-        let locale = if self.locale.is_empty() {
-            Some(None)
-        } else {
-            errors.check("locale", Locale::from_tag(&self.locale).map(Some).ok_or("field.choose_one"))
-        };
+        let locale = errors.check("locale", parse_optional_locale(&self.locale));
         match (display_name, locale) {
             (Some(display_name), Some(locale)) => Ok(ProfileUpdate { display_name, locale }),
             _ => Err(errors),

@@ -223,14 +223,8 @@ impl BranchForm {
         let timezone = errors.check("timezone", parse_timezone(&self.timezone));
         let contact_person = errors.check("contact_person", optional_text(&self.contact_person, 50));
         let contact_phone = errors.check("contact_phone", crate::members::rules::parse_phone(&self.contact_phone));
-        let contact_email = errors.check(
-            "contact_email",
-            if self.contact_email.trim().is_empty() {
-                Ok(None)
-            } else {
-                crate::accounts::rules::Email::parse(&self.contact_email).map(|e| Some(e.into_inner()))
-            },
-        );
+        let contact_email =
+            errors.check("contact_email", crate::accounts::rules::parse_optional_email(&self.contact_email));
         let address = errors.check("address", optional_text(&self.address, 200));
         Some(BranchData {
             name: name?,

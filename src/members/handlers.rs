@@ -9,7 +9,7 @@ use axum::{
 
 use super::{
     import::{self, ImportError},
-    rules::{ChangeForm, Choice, MemberForm, MembershipState, OwnContactForm, PoliticalStatus, parse_choice},
+    rules::{Change, ChangeForm, Choice, MemberForm, MembershipState, OwnContactForm, PoliticalStatus, parse_choice},
     search::{self, Cursor, MemberQuery, Sort},
     service::{self, MemberError},
     table::{self, Column, Format},
@@ -323,6 +323,25 @@ fn change_refusal(e: MemberError) -> Result<FieldErrors, WebError> {
     })
 }
 
+/// Parses a dated-change form, applies it, and says which field a refusal concerns.
+async fn record_change<T>(
+    state: &AppState,
+    scope: &Scope,
+    id: i64,
+    form: &ChangeForm,
+    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    apply: impl AsyncFnOnce(Change<T>) -> Result<super::entity::member::Model, MemberError>,
+) -> Result<Result<(), FieldErrors>, WebError> {
+    service::get(&state.db, scope, id).await?;
+    Ok(match form.parse(state.today(), parse) {
+        Ok(change) => match apply(change).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(change_refusal(e)?),
+        },
+        Err(errors) => Err(errors),
+    })
+}
+
 async fn change_status(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -331,14 +350,8 @@ async fn change_status(
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
-    service::get(&state.db, &scope, id).await?;
-    let result = match form.parse(state.today(), parse_choice::<PoliticalStatus>) {
-        Ok(change) => match service::change_status(&state.db, &scope, id, change, state.now()).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(change_refusal(e)?),
-        },
-        Err(errors) => Err(errors),
-    };
+    let apply = async |change| service::change_status(&state.db, &scope, id, change, state.now()).await;
+    let result = record_change(&state, &scope, id, &form, parse_choice::<PoliticalStatus>, apply).await?;
     after_change(&state, ctx, &scope, id, result, |e| &mut e.status).await
 }
 
@@ -350,14 +363,9 @@ async fn transfer(
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
-    service::get(&state.db, &scope, id).await?;
-    let result = match form.parse(state.today(), |s| parse_optional_id(s).and_then(|b| b.ok_or("field.required"))) {
-        Ok(change) => match service::transfer(&state.db, &scope, id, change, state.now()).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(change_refusal(e)?),
-        },
-        Err(errors) => Err(errors),
-    };
+    let to_branch = |s: &str| parse_optional_id(s).and_then(|b| b.ok_or("field.required"));
+    let apply = async |change| service::transfer(&state.db, &scope, id, change, state.now()).await;
+    let result = record_change(&state, &scope, id, &form, to_branch, apply).await?;
     if result.is_ok() {
         // The member may now be outside the secretary's scope: go back to the list.
         let flash = Flash::success(Msg::new("member.transferred"));
@@ -375,14 +383,8 @@ async fn change_state(
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
-    service::get(&state.db, &scope, id).await?;
-    let result = match form.parse(state.today(), parse_choice::<MembershipState>) {
-        Ok(change) => match service::change_state(&state.db, &scope, id, change, state.now()).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(change_refusal(e)?),
-        },
-        Err(errors) => Err(errors),
-    };
+    let apply = async |change| service::change_state(&state.db, &scope, id, change, state.now()).await;
+    let result = record_change(&state, &scope, id, &form, parse_choice::<MembershipState>, apply).await?;
     after_change(&state, ctx, &scope, id, result, |e| &mut e.state).await
 }
 

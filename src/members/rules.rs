@@ -3,7 +3,7 @@ use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
 use crate::{
-    accounts::rules::Email,
+    accounts::rules::{parse_optional_email, parse_optional_locale},
     branches::rules::{optional_multiline, optional_text, parse_date, parse_optional_id, required_text},
     i18n::Locale,
     web::forms::FieldErrors,
@@ -272,27 +272,13 @@ impl MemberForm {
         let gender = errors.check("gender", parse_optional_choice::<Gender>(&self.gender));
         let birth_date = errors.check("birth_date", parse_date(&self.birth_date));
         let phone = errors.check("phone", parse_phone(&self.phone));
-        let email = errors.check(
-            "email",
-            if self.email.trim().is_empty() {
-                Ok(None)
-            } else {
-                Email::parse(&self.email).map(|e| Some(e.into_inner()))
-            },
-        );
+        let email = errors.check("email", parse_optional_email(&self.email));
         let unit = errors.check("unit", optional_text(&self.unit, 100));
         let post = errors.check("post", optional_text(&self.post, 100));
         let group_id = errors.check("group_id", parse_optional_id(&self.group_id));
         let joined_party_on = errors.check("joined_party_on", parse_date(&self.joined_party_on));
         let full_member_on = errors.check("full_member_on", parse_date(&self.full_member_on));
-        let locale = errors.check(
-            "locale",
-            if self.locale.trim().is_empty() {
-                Ok(None)
-            } else {
-                Locale::from_tag(&self.locale).map(Some).ok_or("field.choose_one")
-            },
-        );
+        let locale = errors.check("locale", parse_optional_locale(&self.locale));
         let notes = errors.check("notes", optional_multiline(&self.notes, 1000));
         let profile = Profile {
             name: name?,
@@ -396,22 +382,8 @@ impl OwnContactForm {
     pub fn parse(&self) -> Result<OwnContact, FieldErrors> {
         let mut errors = FieldErrors::default();
         let phone = errors.check("phone", parse_phone(&self.phone));
-        let email = errors.check(
-            "email",
-            if self.email.trim().is_empty() {
-                Ok(None)
-            } else {
-                Email::parse(&self.email).map(|e| Some(e.into_inner()))
-            },
-        );
-        let locale = errors.check(
-            "locale",
-            if self.locale.trim().is_empty() {
-                Ok(None)
-            } else {
-                Locale::from_tag(&self.locale).map(Some).ok_or("field.choose_one")
-            },
-        );
+        let email = errors.check("email", parse_optional_email(&self.email));
+        let locale = errors.check("locale", parse_optional_locale(&self.locale));
         match (phone, email, locale) {
             (Some(phone), Some(email), Some(locale)) => Ok(OwnContact { phone, email, locale }),
             _ => Err(errors),
