@@ -198,16 +198,6 @@ pub async fn open_units(db: &impl ConnectionTrait) -> Result<Vec<UnitOption>, Db
         .await
 }
 
-/// Units that can hold members (for select boxes), open ones only, in the scope.
-pub async fn member_units(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<branch::Model>, DbErr> {
-    Ok(tree(db, scope)
-        .await?
-        .into_iter()
-        .map(|r| r.branch)
-        .filter(|b| b.kind.holds_members() && b.closed_at.is_none())
-        .collect())
-}
-
 /// Every open unit that holds members, whatever the scope: the places a member can be
 /// transferred to (names of units are not members' data).
 pub async fn transfer_targets(db: &impl ConnectionTrait) -> Result<Vec<branch::Model>, DbErr> {

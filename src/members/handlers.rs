@@ -394,7 +394,7 @@ async fn import_page(
     scope: &Scope,
     mut page: ImportPageParts,
 ) -> Result<Response, WebError> {
-    let units = branches::service::member_units(&state.db, scope).await?;
+    let (units, _) = unit_options(state, scope, None).await?;
     if page.branch_id.is_empty() && units.len() == 1 {
         page.branch_id = units[0].id.to_string();
     }

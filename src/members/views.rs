@@ -192,7 +192,7 @@ impl MemberShowPage {
 #[template(path = "members/import.html")]
 pub struct ImportPage {
     pub ctx: Ctx,
-    pub units: Vec<branch::Model>,
+    pub units: Vec<UnitOption>,
     pub branch_id: String,
     pub file_error: Option<Msg>,
     pub row_errors: Vec<RowError>,
