@@ -3,9 +3,11 @@ use std::{path::Path, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    sea_query::SelectStatement,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+use serde::de::DeserializeOwned;
 
 use crate::config::DatabaseConfig;
 
@@ -46,6 +48,38 @@ fn sqlite_path(url: &str) -> Option<&Path> {
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Every row of a select, read as one JSON array that the database builds. The array's order
+/// is not guaranteed (the caller sorts what needs sorting).
+///
+/// For lists: sqlx's SQLite driver hands each row from the connection's thread to the request's
+/// task on its own (a wake-up and a copy per row); one value per page costs one hand-off
+/// (BENCHMARKS.md). `columns` are the select's column names (its aliases), which become the keys
+/// `T` is deserialized from.
+pub async fn json_rows<T: DeserializeOwned>(
+    db: &impl ConnectionTrait,
+    select: &SelectStatement,
+    columns: &[&str],
+) -> Result<Vec<T>, DbErr> {
+    let backend = db.get_database_backend();
+    let inner = backend.build(select);
+    let fields = columns.iter().map(|c| format!("'{c}', \"p\".\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let aggregate = match backend {
+        DbBackend::Postgres => format!("json_agg(json_build_object({fields}))::text"),
+        _ => format!("json_group_array(json_object({fields}))"),
+    };
+    let sql = format!("SELECT {aggregate} FROM ({}) AS \"p\"", inner.sql);
+    let json: Option<String> =
+        match db.query_one_raw(Statement { sql, values: inner.values, db_backend: backend }).await? {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+    match json {
+        // PostgreSQL aggregates no rows to NULL, SQLite to [].
+        None => Ok(Vec::new()),
+        Some(json) => serde_json::from_str(&json).map_err(|e| DbErr::Json(e.to_string())),
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Parsed member types: statuses, states, phone numbers, and the member form with its date rules.
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
+use serde::Deserialize;
 
 use crate::{
     accounts::rules::{parse_optional_email, parse_optional_locale},
@@ -10,8 +11,9 @@ use crate::{
 };
 
 /// Political status (政治面貌).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum PoliticalStatus {
     #[sea_orm(string_value = "full")]
     Full,
@@ -28,8 +30,9 @@ pub enum PoliticalStatus {
 }
 
 /// Membership state (党籍状态).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum MembershipState {
     #[sea_orm(string_value = "active")]
     Active,

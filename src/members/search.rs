@@ -9,8 +9,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, DbErr, FromQueryResult, JoinType, QueryOrder, QuerySelect, QueryTrait,
-    RelationTrait, Select,
+    Condition, ConnectionTrait, DbBackend, DbErr, JoinType, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
     entity::prelude::*,
     sea_query::{Expr, Order},
 };
@@ -19,7 +18,11 @@ use super::{
     entity::member,
     rules::{MembershipState, PoliticalStatus},
 };
-use crate::branches::{Scope, entity::branch};
+use crate::{
+    branches::{Scope, entity::branch},
+    db,
+};
+use serde::Deserialize;
 
 pub const PER_PAGE: u64 = 50;
 
@@ -109,7 +112,7 @@ pub struct MemberQuery {
 
 /// A row of the list: what the page shows of a member, and their branch's name. Read as a
 /// projection: a list page decodes 50 of these, not 50 whole members and branches.
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct MemberRow {
     pub id: i64,
     pub name: String,
@@ -122,6 +125,11 @@ pub struct MemberRow {
     pub branch_name: String,
     /// Members matching the filter, on every row (one statement answers page and count).
     pub total: i64,
+}
+
+impl MemberRow {
+    const COLUMNS: &[&str] =
+        &["id", "name", "political_status", "state", "unit", "phone", "email", "updated_at", "branch_name", "total"];
 }
 
 pub struct MemberPage {
@@ -258,7 +266,7 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
         };
         select = select.filter(Expr::cust_with_values(sql, [key, cursor.id.into()]));
     }
-    let mut rows = select
+    let page = select
         .select_only()
         .columns([
             member::Column::Id,
@@ -277,9 +285,17 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
         .order_by(column, order.clone())
         .order_by(member::Column::Id, order)
         .limit(PER_PAGE + 1)
-        .into_model::<MemberRow>()
-        .all(db)
-        .await?;
+        .into_query();
+    let mut rows: Vec<MemberRow> = db::json_rows(db, &page, MemberRow::COLUMNS).await?;
+    // In the statement's order: names compare by code point here as in both databases.
+    rows.sort_unstable_by(|a, b| {
+        let by_key = match sort {
+            Sort::Updated => a.updated_at.cmp(&b.updated_at),
+            Sort::NameAsc | Sort::NameDesc => a.name.cmp(&b.name),
+        };
+        let by_key_then_id = by_key.then(a.id.cmp(&b.id));
+        if ascending { by_key_then_id } else { by_key_then_id.reverse() }
+    });
     let total = match rows.first() {
         Some(r) => r.total.max(0).unsigned_abs(),
         // No rows on this page: the count needs a statement of its own (only past the end).
