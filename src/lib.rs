@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod events;
 pub mod i18n;
 pub mod members;
 pub mod web;

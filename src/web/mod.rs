@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod error;
 pub mod flash;
 pub mod forms;
+pub mod markdown;
 pub mod pages;
 
 pub use context::{Authenticated, Ctx, CurrentUser, User};

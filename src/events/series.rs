@@ -1,0 +1,1 @@
+//! Monthly series rules and their dates.
