@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(crate::branches::router())
         .merge(crate::members::router())
+        .merge(crate::events::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::context::middleware));
@@ -141,7 +142,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// Periodically removes expired sessions and login failures too old to count.
+/// Periodically removes expired sessions and login failures too old to count, and records
+/// scheduled events whose end has passed as ended (pages already show them so).
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(600));
     loop {
@@ -155,6 +157,9 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         if let Err(e) = accounts::throttle::purge(&state.db, state.login_policy().window, now).await {
             tracing::warn!(error = %e, "could not purge old login failures");
+        }
+        if let Err(e) = crate::events::service::end_past(&state.db, now).await {
+            tracing::warn!(error = %e, "could not end past events");
         }
     }
 }

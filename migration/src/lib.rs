@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_accounts;
 mod m20261121_000002_branches_members;
+mod m20261121_000003_events;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_accounts::Migration), Box::new(m20261121_000002_branches_members::Migration)]
+        vec![
+            Box::new(m20261121_000001_accounts::Migration),
+            Box::new(m20261121_000002_branches_members::Migration),
+            Box::new(m20261121_000003_events::Migration),
+        ]
     }
 }

@@ -109,6 +109,23 @@ impl From<crate::members::MemberError> for WebError {
     }
 }
 
+impl From<crate::events::EventError> for WebError {
+    fn from(e: crate::events::EventError) -> Self {
+        use crate::events::EventError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden => WebError::Forbidden,
+            E::Ended => WebError::Conflict(Msg::new("event.is_ended")),
+            E::Cancelled => WebError::Conflict(Msg::new("event.is_cancelled")),
+            E::NotDraft => WebError::Conflict(Msg::new("event.not_draft")),
+            E::InThePast => WebError::Conflict(Msg::new("event.in_the_past")),
+            E::ReasonRequired => WebError::Conflict(Msg::new("event.reason_required")),
+            E::NoInvitees => WebError::Conflict(Msg::new("event.no_invitees")),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for WebError {
     fn from(e: sea_orm::DbErr) -> Self {
         WebError::Internal(e.into())

@@ -11,6 +11,7 @@ mod branches;
 mod browser;
 mod cli;
 mod csrf;
+mod events;
 mod i18n;
 mod import;
 mod members;

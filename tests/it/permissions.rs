@@ -74,6 +74,24 @@ const ROUTES: &[Case] = &[
     case("GET", "/members/999999999", [303, 404, 404, 404, 404]),
     case("GET", "/me", [303, 200, 200, 200, 200]),
     case("POST", "/me", [303, 404, 303, 303, 404]),
+    case("GET", "/events", [303, 303, 200, 200, 200]),
+    case("GET", "/events/mine", [303, 200, 200, 200, 200]),
+    case("GET", "/events/new", [303, 403, 200, 200, 200]),
+    case("POST", "/events", [303, 403, 404, 422, 422]),
+    case("GET", "/events/{event}", [303, 404, 404, 200, 200]),
+    case("POST", "/events/{event}", [303, 404, 404, 422, 422]),
+    case("GET", "/events/{event}/edit", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{event}/event.ics", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{event}/schedule", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{event}/cancel", [303, 404, 404, 200, 200]),
+    case("POST", "/events/{event}/cancel", [303, 404, 404, 422, 422]),
+    case("GET", "/events/{event}/delete", [303, 404, 404, 200, 200]),
+    case("POST", "/events/{event}/guests", [303, 404, 404, 422, 422]),
+    case("POST", "/events/{event}/agenda", [303, 404, 404, 422, 422]),
+    case("POST", "/events/{event}/agenda/999999/up", [303, 404, 404, 404, 404]),
+    case("POST", "/events/{event}/guests/999999/remove", [303, 404, 404, 404, 404]),
+    case("POST", "/events/{event}/copy", [303, 404, 404, 303, 303]),
+    case("GET", "/events/999999999", [303, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
     case("POST", "/logout", [303, 303, 303, 303, 303]),
@@ -103,6 +121,32 @@ async fn every_route_for_every_role() {
             .unwrap()
             .id
     };
+    let event = {
+        use partyday::events::{
+            rules::{EventData, Pairs},
+            service,
+        };
+        let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+        let form = Pairs(
+            [
+                ("kind", "theme_party_day".to_owned()),
+                ("title", "目标活动".to_owned()),
+                ("starts_at", format!("{day}T14:30")),
+                ("ends_at", format!("{day}T16:30")),
+                ("audience_kind", "branches".to_owned()),
+                ("statuses", "full".to_owned()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        );
+        let data = EventData::parse(&form, chrono_tz::Asia::Shanghai).unwrap();
+        let scope = partyday::branches::Scope::operator();
+        match service::create(&app.state.db, &scope, tree.a, &data, app.state.now()).await {
+            Ok(id) => id,
+            Err(_) => panic!("could not create the event"),
+        }
+    };
     let mut failures = Vec::new();
     for (who, client) in VISITORS.iter().zip(&visitors) {
         for case in ROUTES {
@@ -111,7 +155,8 @@ async fn every_route_for_every_role() {
                 .replace("{account}", &account.to_string())
                 .replace("{branch}", &tree.a.to_string())
                 .replace("{member}", &member.to_string())
-                .replace("{term}", &term.to_string());
+                .replace("{term}", &term.to_string())
+                .replace("{event}", &event.to_string());
             let expected = case.expected[VISITORS.iter().position(|v| v == who).unwrap()];
             let resp = match case.method {
                 "GET" => client.get(&path).await,
@@ -131,7 +176,10 @@ async fn every_route_for_every_role() {
                 failures.push(format!("{who} {} {path}: {expected} without the error page", case.method));
             }
             // A refusal shows nothing of the thing refused.
-            if matches!(expected, 403 | 404) && (resp.body.contains("目标党员") || resp.body.contains("第一党支部"))
+            if matches!(expected, 403 | 404)
+                && (resp.body.contains("目标党员")
+                    || resp.body.contains("第一党支部")
+                    || resp.body.contains("目标活动"))
             {
                 failures.push(format!("{who} {} {path}: the refusal shows data", case.method));
             }

@@ -1,0 +1,555 @@
+//! HTTP handlers of the events domain.
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{Condition, QueryFilter, QueryOrder, entity::prelude::*};
+
+use super::{
+    entity::event,
+    list::{self, EventQuery, When},
+    rules::{AgendaData, EventData, EventKind, EventState, GuestData, Pairs},
+    service::{self, Access, AgendaMove, EventError, Loaded, Refused},
+    views::*,
+};
+use crate::{
+    app::AppState,
+    branches::{self, BranchKind, Scope, entity::branch, service::UnitOption},
+    i18n::Msg,
+    members::{
+        entity::member,
+        rules::{Choice, MembershipState},
+    },
+    web::{Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors, markdown},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events", get(list).post(create))
+        .route("/events/new", get(new_form))
+        .route("/events/mine", get(mine))
+        .route("/events/{id}", get(show).post(update))
+        .route("/events/{id}/edit", get(edit_form))
+        .route("/events/{id}/event.ics", get(ics))
+        .route("/events/{id}/schedule", get(confirm_schedule).post(schedule))
+        .route("/events/{id}/cancel", get(confirm_cancel).post(cancel))
+        .route("/events/{id}/delete", get(confirm_delete).post(delete))
+        .route("/events/{id}/copy", post(copy))
+        .route("/events/{id}/guests", post(add_guest))
+        .route("/events/{id}/guests/{guest}/remove", post(remove_guest))
+        .route("/events/{id}/agenda", post(save_agenda))
+        .route("/events/{id}/agenda/{item}/{how}", post(move_agenda))
+}
+
+async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
+    branches::handlers::scope(state, user).await
+}
+
+fn to_event(id: i64) -> Redirect {
+    Redirect::to(&format!("/events/{id}"))
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// Open units the scope manages that can organise events (not the party groups).
+async fn own_units(state: &AppState, scope: &Scope) -> Result<Vec<UnitOption>, WebError> {
+    let all = state.units.get(&state.db).await?;
+    Ok(all.iter().filter(|u| scope.covers(u.id) && u.kind != BranchKind::Group).cloned().collect())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    if scope.require_manager().is_err() {
+        return Ok(Redirect::to("/events/mine").into_response());
+    }
+    let now = state.now();
+    let after = params
+        .after
+        .split_once('.')
+        .and_then(|(t, id)| Some((DateTime::<Utc>::from_timestamp(t.parse().ok()?, 0)?, id.parse::<i64>().ok()?)));
+    let query = EventQuery {
+        when: if params.when == "past" { When::Past } else { When::Upcoming },
+        branch: params.branch.parse().ok(),
+        kind: EventKind::parse(&params.kind),
+        state: EventState::parse(&params.state),
+        from: parse_date(&params.from),
+        to: parse_date(&params.to),
+        after,
+    };
+    let (rows, more) = list::page(&state.db, &scope, &query, state.settings.timezone, now).await?;
+    let next = if more { rows.last().map(|r| format!("{}.{}", r.starts_at.timestamp(), r.id)) } else { None };
+    let units = own_units(&state, &scope).await?;
+    let can_create = !units.is_empty();
+    let all_units = state.units.get(&state.db).await?;
+    let units = if scope.is_all() { units } else { all_units.iter().filter(|u| scope.covers(u.id)).cloned().collect() };
+    Ok(EventsListPage { ctx, params, units, rows, next, now, can_create, choices: Choices }.into_response())
+}
+
+async fn mine(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
+    let now = state.now();
+    let rows = match user.member_id {
+        Some(member_id) => {
+            let m = member::Entity::find_by_id(member_id).one(&state.db).await?;
+            let units: Vec<i64> = m
+                .filter(|m| m.state.is_member())
+                .map(|m| std::iter::once(m.branch_id).chain(m.group_id).collect())
+                .unwrap_or_default();
+            list::mine(&state.db, member_id, &units, now - chrono::Duration::days(31), None).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(MyEventsPage { ctx, rows, now }.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct NewParams {
+    branch: String,
+}
+
+/// Everything the event form needs besides the typed values.
+async fn form_page(
+    state: &AppState,
+    ctx: Ctx,
+    event_id: Option<i64>,
+    branch: UnitOption,
+    form: Pairs,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let all = state.units.get(&state.db).await?;
+    let co_organiser_choices = all
+        .iter()
+        .filter(|u| u.id != branch.id && u.kind != BranchKind::Group && u.kind.holds_members())
+        .cloned()
+        .collect();
+    let groups: Vec<UnitOption> =
+        all.iter().filter(|u| u.kind == BranchKind::Group && u.parent_id == Some(branch.id)).cloned().collect();
+    let group_ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+    let people = member::Entity::find()
+        .filter(
+            Condition::any().add(member::Column::BranchId.eq(branch.id)).add(member::Column::GroupId.is_in(group_ids)),
+        )
+        .filter(member::Column::State.eq(MembershipState::Active))
+        .order_by_asc(member::Column::Name)
+        .all(&state.db)
+        .await?;
+    let failed = !errors.is_empty();
+    let branch_zone = branch::Entity::find_by_id(branch.id)
+        .one(&state.db)
+        .await?
+        .map(|b| b.timezone)
+        .unwrap_or_else(|| state.settings.timezone.name().to_owned());
+    let page = EventFormPage {
+        ctx,
+        event_id,
+        branch,
+        branch_zone,
+        form,
+        errors,
+        co_organiser_choices,
+        groups,
+        people,
+        choices: Choices,
+    };
+    Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(params): Query<NewParams>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let units = own_units(&state, &scope).await?;
+    let chosen = params.branch.parse::<i64>().ok();
+    let branch = match chosen {
+        Some(id) => units.into_iter().find(|u| u.id == id).ok_or(WebError::NotFound)?,
+        None => units.into_iter().find(|u| u.kind.holds_members()).ok_or(WebError::Forbidden)?,
+    };
+    let kind = EventKind::ThemePartyDay;
+    let mut form = Pairs(vec![
+        ("branch_id".into(), branch.id.to_string()),
+        ("kind".into(), kind.key().into()),
+        ("audience_kind".into(), "branches".into()),
+    ]);
+    for s in kind.default_statuses() {
+        form.0.push(("statuses".into(), s.key().into()));
+    }
+    form_page(&state, ctx, None, branch, form, FieldErrors::default()).await
+}
+
+async fn branch_of(state: &AppState, id: i64) -> Result<(UnitOption, Tz), WebError> {
+    let b = branch::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
+    let tz = b.timezone.parse().unwrap_or(state.settings.timezone);
+    Ok((UnitOption { id: b.id, parent_id: b.parent_id, kind: b.kind, name: b.name, code: b.code }, tz))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Form(form): Form<Pairs>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    scope.require_manager()?;
+    let branch_id = form.get("branch_id").parse::<i64>().map_err(|_| WebError::NotFound)?;
+    if !scope.covers(branch_id) {
+        return Err(WebError::NotFound);
+    }
+    let (branch, tz) = branch_of(&state, branch_id).await?;
+    let errors = match EventData::parse(&form, tz) {
+        Ok(data) => match service::create(&state.db, &scope, branch_id, &data, state.now()).await {
+            Ok(id) => {
+                let flash = Flash::success(Msg::new("event.created").arg("title", &data.title));
+                return Ok((flash, to_event(id)).into_response());
+            }
+            Err(Refused::Fields(e)) => e,
+            Err(Refused::Rule(e)) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    form_page(&state, ctx, None, branch, form, errors).await
+}
+
+/// The event's values as form pairs, for editing.
+fn as_form(e: &event::Model, co_organisers: &[i64], picks: &[i64], tz: Tz) -> Pairs {
+    let mut p: Vec<(String, String)> = vec![
+        ("kind".into(), e.kind.key().into()),
+        ("title".into(), e.title.clone()),
+        ("topic".into(), e.topic.clone().unwrap_or_default()),
+        ("description".into(), e.description.clone()),
+        ("starts_at".into(), input(&e.starts_at, tz)),
+        ("ends_at".into(), input(&e.ends_at, tz)),
+        ("location".into(), e.location.clone().unwrap_or_default()),
+        ("host_member_id".into(), e.host_member_id.map(|i| i.to_string()).unwrap_or_default()),
+        ("host_guest_name".into(), e.host_guest_name.clone().unwrap_or_default()),
+        ("recorder_member_id".into(), e.recorder_member_id.map(|i| i.to_string()).unwrap_or_default()),
+        ("audience_kind".into(), e.audience_kind.key().into()),
+        ("audience_group_id".into(), e.audience_group_id.map(|i| i.to_string()).unwrap_or_default()),
+        ("capacity".into(), e.capacity.map(|i| i.to_string()).unwrap_or_default()),
+        ("answer_deadline".into(), e.answer_deadline.map(|t| input(&t, tz)).unwrap_or_default()),
+    ];
+    p.extend(e.audience_statuses.split(',').filter(|s| !s.is_empty()).map(|s| ("statuses".into(), s.to_owned())));
+    p.extend(co_organisers.iter().map(|c| ("co_organisers".into(), c.to_string())));
+    p.extend(picks.iter().map(|m| ("picks".into(), m.to_string())));
+    Pairs(p)
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    loaded.require_changeable(state.now())?;
+    let (branch, tz) = branch_of(&state, loaded.event.branch_id).await?;
+    let picks = service::picks_of(&state.db, id).await?;
+    let form = as_form(&loaded.event, &loaded.co_organisers, &picks, tz);
+    form_page(&state, ctx, Some(id), branch, form, FieldErrors::default()).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    loaded.require_changeable(state.now())?;
+    let (branch, tz) = branch_of(&state, loaded.event.branch_id).await?;
+    let errors = match EventData::parse(&form, tz) {
+        Ok(data) => match service::update(&state.db, &scope, id, &data, state.now()).await {
+            Ok(()) => return Ok((Flash::success(Msg::new("event.saved")), to_event(id)).into_response()),
+            Err(Refused::Fields(e)) => e,
+            Err(Refused::Rule(e)) => return Err(e.into()),
+        },
+        Err(e) => e,
+    };
+    form_page(&state, ctx, Some(id), branch, form, errors).await
+}
+
+async fn show_page(
+    state: &AppState,
+    ctx: Ctx,
+    loaded: Loaded,
+    guest: (Pairs, FieldErrors),
+    agenda_item: (Pairs, FieldErrors),
+) -> Result<Response, WebError> {
+    let db = &state.db;
+    let Loaded { event, co_organisers, access } = loaded;
+    let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(WebError::NotFound)?;
+    let tz: Tz = branch.timezone.parse().unwrap_or(state.settings.timezone);
+    let co_organiser_names = branch::Entity::find()
+        .filter(branch::Column::Id.is_in(co_organisers))
+        .order_by_asc(branch::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    let people: Vec<i64> = event.host_member_id.into_iter().chain(event.recorder_member_id).collect();
+    let named = member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await?;
+    let name_of = |id: Option<i64>| id.and_then(|i| named.iter().find(|m| m.id == i)).map(|m| m.name.clone());
+    let host = name_of(event.host_member_id).or_else(|| event.host_guest_name.clone());
+    let recorder = name_of(event.recorder_member_id);
+    let state_now = service::effective_state(&event, state.now());
+    // Organisers see who is invited: the rows once scheduled, a preview of the audience before.
+    let (invitees, invitees_preview) = if access >= Access::CoOrganiser {
+        if event.state == EventState::Draft {
+            (service::audience(db, &event).await?, true)
+        } else {
+            (service::invited_members(db, event.id).await?, false)
+        }
+    } else {
+        (Vec::new(), false)
+    };
+    let changes = if access >= Access::CoOrganiser { service::changes_of(db, event.id).await? } else { Vec::new() };
+    let failed = !guest.1.is_empty() || !agenda_item.1.is_empty();
+    let page = EventShowPage {
+        ctx,
+        description_html: markdown::render(&event.description),
+        agenda: service::agenda_of(db, event.id).await?,
+        guests: service::guests_of(db, event.id).await?,
+        state: state_now,
+        access,
+        tz,
+        branch_name: branch.name,
+        co_organiser_names,
+        host,
+        recorder,
+        invitees,
+        invitees_preview,
+        changes,
+        guest_form: guest.0,
+        guest_errors: guest.1,
+        agenda_form: agenda_item.0,
+        agenda_errors: agenda_item.1,
+        event,
+        choices: Choices,
+    };
+    Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    show_page(&state, ctx, loaded, Default::default(), Default::default()).await
+}
+
+async fn confirm_page(
+    state: &AppState,
+    ctx: Ctx,
+    loaded: Loaded,
+    action: &'static str,
+    errors: FieldErrors,
+    reason: String,
+) -> Result<Response, WebError> {
+    let (invitees, guests) = if action == "schedule" {
+        (
+            service::audience(&state.db, &loaded.event).await?.len(),
+            service::guests_of(&state.db, loaded.event.id).await?.len(),
+        )
+    } else {
+        (0, 0)
+    };
+    let failed = !errors.is_empty();
+    let page = EventConfirmPage { ctx, event: loaded.event, action, invitees, guests, errors, reason };
+    Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
+}
+
+async fn confirm_schedule(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    loaded.require_manager()?;
+    if loaded.event.state != EventState::Draft {
+        return Err(EventError::NotDraft.into());
+    }
+    confirm_page(&state, ctx, loaded, "schedule", FieldErrors::default(), String::new()).await
+}
+
+async fn schedule(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::schedule(&state.db, &scope, id, state.now()).await?;
+    Ok((Flash::success(Msg::new("event.scheduled")), to_event(id)).into_response())
+}
+
+async fn confirm_cancel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    loaded.require_changeable(state.now())?;
+    confirm_page(&state, ctx, loaded, "cancel", FieldErrors::default(), String::new()).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ReasonForm {
+    reason: String,
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<ReasonForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    match service::cancel(&state.db, &scope, id, &form.reason, state.now()).await {
+        Ok(()) => Ok((Flash::success(Msg::new("event.cancelled")), to_event(id)).into_response()),
+        Err(EventError::ReasonRequired) => {
+            let loaded = service::load(&state.db, &scope, id).await?;
+            let errors = FieldErrors::single("reason", "event.reason_required");
+            confirm_page(&state, ctx, loaded, "cancel", errors, form.reason).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn confirm_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    loaded.require_manager()?;
+    if loaded.event.state != EventState::Draft {
+        return Err(EventError::NotDraft.into());
+    }
+    confirm_page(&state, ctx, loaded, "delete", FieldErrors::default(), String::new()).await
+}
+
+async fn delete(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::delete_draft(&state.db, &scope, id).await?;
+    Ok((Flash::success(Msg::new("event.deleted")), Redirect::to("/events")).into_response())
+}
+
+async fn copy(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let new_id = service::copy(&state.db, &scope, id, state.now()).await?;
+    Ok((Flash::success(Msg::new("event.copied")), Redirect::to(&format!("/events/{new_id}/edit"))).into_response())
+}
+
+async fn add_guest(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    match GuestData::parse(&form) {
+        Ok(data) => {
+            service::add_guest(&state.db, &scope, id, &data, state.now()).await?;
+            Ok((Flash::success(Msg::new("event.guest_added")), to_event(id)).into_response())
+        }
+        Err(errors) => {
+            let loaded = service::load(&state.db, &scope, id).await?;
+            loaded.require_changeable(state.now())?;
+            show_page(&state, ctx, loaded, (form, errors), Default::default()).await
+        }
+    }
+}
+
+async fn remove_guest(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, guest)): Path<(i64, i64)>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::remove_guest(&state.db, &scope, id, guest, state.now()).await?;
+    Ok((Flash::success(Msg::new("event.guest_removed")), to_event(id)).into_response())
+}
+
+async fn save_agenda(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let item = form.get("item").parse::<i64>().ok();
+    match AgendaData::parse(&form) {
+        Ok(data) => {
+            service::save_agenda_item(&state.db, &scope, id, item, &data, state.now()).await?;
+            Ok((Flash::success(Msg::new("event.agenda_saved")), to_event(id)).into_response())
+        }
+        Err(errors) => {
+            let loaded = service::load(&state.db, &scope, id).await?;
+            loaded.require_changeable(state.now())?;
+            show_page(&state, ctx, loaded, Default::default(), (form, errors)).await
+        }
+    }
+}
+
+async fn move_agenda(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, item, how)): Path<(i64, i64, String)>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let how = match how.as_str() {
+        "up" => AgendaMove::Up,
+        "down" => AgendaMove::Down,
+        "remove" => AgendaMove::Remove,
+        _ => return Err(WebError::NotFound),
+    };
+    service::move_agenda_item(&state.db, &scope, id, item, how, state.now()).await?;
+    Ok((Flash::success(Msg::new("event.agenda_saved")), to_event(id)).into_response())
+}
+
+/// One event as an iCalendar file.
+async fn ics(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    let body = super::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"event-{id}.ics\"")),
+        ],
+        body,
+    )
+        .into_response())
+}

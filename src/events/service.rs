@@ -1,0 +1,840 @@
+//! Event rules that need the database: who may see and change an event, its lifecycle, the
+//! audience and its invitees, guests, agenda, copies, lists and calendar feeds.
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, Condition, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession,
+    TransactionTrait, entity::prelude::*,
+};
+
+use super::{
+    entity::{agenda, change, event, guest, invitation, pick, unit},
+    rules::{AgendaData, Audience, AudienceKind, EventData, EventState, GuestData, statuses_from_db, statuses_to_db},
+};
+use crate::{
+    branches::{BranchKind, Scope, entity::branch},
+    members::{
+        entity::member,
+        rules::{Choice, MembershipState},
+    },
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("event not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("the event has ended")]
+    Ended,
+    #[error("the event is cancelled")]
+    Cancelled,
+    #[error("only a draft can be scheduled or deleted")]
+    NotDraft,
+    #[error("the event is over already")]
+    InThePast,
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("the audience is empty")]
+    NoInvitees,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// How a viewer relates to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Invited, or a member of a holding branch: reads a scheduled, ended or cancelled event.
+    Reader,
+    /// Secretary of a co-organising branch: reads everything, drafts too.
+    CoOrganiser,
+    /// Administrator, or secretary of the organising branch.
+    Manager,
+}
+
+/// An event with the branches that hold it, and the viewer's access.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub event: event::Model,
+    /// Co-organising branches (the organiser is `event.branch_id`).
+    pub co_organisers: Vec<i64>,
+    pub access: Access,
+}
+
+impl Loaded {
+    pub fn require_manager(&self) -> Result<(), EventError> {
+        if self.access == Access::Manager { Ok(()) } else { Err(EventError::Forbidden) }
+    }
+
+    /// Time, place and content can change until the event is over or cancelled.
+    pub fn require_changeable(&self, now: DateTime<Utc>) -> Result<(), EventError> {
+        self.require_manager()?;
+        match effective_state(&self.event, now) {
+            EventState::Ended => Err(EventError::Ended),
+            EventState::Cancelled => Err(EventError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The state as the viewer should see it: a scheduled event whose end has passed is ended, even
+/// before the clock has recorded it.
+pub fn effective_state(e: &event::Model, now: DateTime<Utc>) -> EventState {
+    if e.state == EventState::Scheduled && e.ends_at <= now { EventState::Ended } else { e.state }
+}
+
+/// The member an account is linked to, with the units they belong to.
+async fn member_units(db: &impl ConnectionTrait, member_id: Option<i64>) -> Result<Vec<i64>, DbErr> {
+    let Some(id) = member_id else { return Ok(Vec::new()) };
+    Ok(member::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| m.state.is_member())
+        .map(|m| std::iter::once(m.branch_id).chain(m.group_id).collect())
+        .unwrap_or_default())
+}
+
+/// Loads an event the viewer may see; anything else is "not found", never data.
+pub async fn load(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Loaded, EventError> {
+    let event = event::Entity::find_by_id(id).one(db).await?.ok_or(EventError::NotFound)?;
+    let units: Vec<unit::Model> = unit::Entity::find().filter(unit::Column::EventId.eq(id)).all(db).await?;
+    let co_organisers: Vec<i64> = units.iter().filter(|u| !u.organiser).map(|u| u.branch_id).collect();
+    let access = if scope.covers(event.branch_id) {
+        Some(Access::Manager)
+    } else if co_organisers.iter().any(|b| scope.covers(*b)) {
+        Some(Access::CoOrganiser)
+    } else if event.state == EventState::Draft {
+        None
+    } else {
+        let member_id = scope.actor().member_id;
+        let invited = match member_id {
+            Some(m) => invitation::Entity::find()
+                .filter(invitation::Column::EventId.eq(id))
+                .filter(invitation::Column::MemberId.eq(m))
+                .one(db)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        let mine = member_units(db, member_id).await?;
+        (invited || units.iter().any(|u| mine.contains(&u.branch_id))).then_some(Access::Reader)
+    };
+    let access = access.ok_or(EventError::NotFound)?;
+    Ok(Loaded { event, co_organisers, access })
+}
+
+/// Checks the people and units an event refers to: they must exist, be open, and (for the
+/// host, recorder, picks and group) belong to the holding branches.
+async fn check_references(
+    db: &impl ConnectionTrait,
+    branch_id: i64,
+    data: &EventData,
+) -> Result<(), crate::web::forms::FieldErrors> {
+    let mut errors = crate::web::forms::FieldErrors::default();
+    let db_err = |_: DbErr| crate::web::forms::FieldErrors::single("title", "error.internal");
+    let holding: Vec<i64> = std::iter::once(branch_id).chain(data.co_organisers.iter().copied()).collect();
+    let open_units: Vec<branch::Model> = branch::Entity::find()
+        .filter(branch::Column::Id.is_in(holding.clone()))
+        .filter(branch::Column::ClosedAt.is_null())
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    if data.co_organisers.iter().any(|c| *c == branch_id || !open_units.iter().any(|u| u.id == *c)) {
+        errors.add("co_organisers", "event.co_organiser_invalid");
+    }
+    // Units under the holding branches (their party groups) count as theirs.
+    let groups: Vec<i64> = branch::Entity::find()
+        .select_only()
+        .column(branch::Column::Id)
+        .filter(branch::Column::ParentId.is_in(holding.clone()))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let all_units: BTreeSet<i64> = holding.iter().copied().chain(groups.iter().copied()).collect();
+    if data.audience.kind == AudienceKind::Group {
+        let ok = match data.audience.group_id {
+            Some(g) => {
+                groups.contains(&g)
+                    && branch::Entity::find_by_id(g)
+                        .one(db)
+                        .await
+                        .map_err(db_err)?
+                        .is_some_and(|b| b.kind == BranchKind::Group && b.closed_at.is_none())
+            }
+            None => false,
+        };
+        if !ok {
+            errors.add("audience_group_id", "event.group_invalid");
+        }
+    }
+    let people: Vec<i64> = data
+        .host_member_id
+        .into_iter()
+        .chain(data.recorder_member_id)
+        .chain(if data.audience.kind == AudienceKind::Members { data.audience.picks.clone() } else { Vec::new() })
+        .collect();
+    let found: Vec<member::Model> =
+        member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await.map_err(db_err)?;
+    let belongs = |id: i64| {
+        found.iter().any(|m| {
+            m.id == id
+                && m.state.is_member()
+                && (all_units.contains(&m.branch_id) || m.group_id.is_some_and(|g| all_units.contains(&g)))
+        })
+    };
+    if data.host_member_id.is_some_and(|h| !belongs(h)) {
+        errors.add("host_member_id", "event.person_invalid");
+    }
+    if data.recorder_member_id.is_some_and(|r| !belongs(r)) {
+        errors.add("recorder_member_id", "event.person_invalid");
+    }
+    if data.audience.kind == AudienceKind::Members && data.audience.picks.iter().any(|p| !belongs(*p)) {
+        errors.add("picks", "event.person_invalid");
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Why a form was refused: its fields, or the rules.
+#[derive(Debug)]
+pub enum Refused {
+    Fields(crate::web::forms::FieldErrors),
+    Rule(EventError),
+}
+
+impl From<EventError> for Refused {
+    fn from(e: EventError) -> Self {
+        Refused::Rule(e)
+    }
+}
+
+impl From<DbErr> for Refused {
+    fn from(e: DbErr) -> Self {
+        Refused::Rule(e.into())
+    }
+}
+
+fn apply(m: &mut event::ActiveModel, data: &EventData) {
+    m.kind = Set(data.kind);
+    m.title = Set(data.title.clone());
+    m.topic = Set(data.topic.clone());
+    m.description = Set(data.description.clone());
+    m.starts_at = Set(data.starts_at);
+    m.ends_at = Set(data.ends_at);
+    m.location = Set(data.location.clone());
+    m.host_member_id = Set(data.host_member_id);
+    m.host_guest_name = Set(data.host_guest_name.clone());
+    m.recorder_member_id = Set(data.recorder_member_id);
+    m.audience_kind = Set(data.audience.kind);
+    m.audience_group_id = Set(if data.audience.kind == AudienceKind::Group { data.audience.group_id } else { None });
+    m.audience_statuses = Set(statuses_to_db(&data.audience.statuses));
+    m.capacity = Set(data.capacity);
+    m.answer_deadline = Set(data.answer_deadline);
+}
+
+async fn write_units_and_picks(
+    db: &impl ConnectionTrait,
+    id: i64,
+    branch_id: i64,
+    data: &EventData,
+) -> Result<(), DbErr> {
+    unit::Entity::delete_many().filter(unit::Column::EventId.eq(id)).exec(db).await?;
+    pick::Entity::delete_many().filter(pick::Column::EventId.eq(id)).exec(db).await?;
+    let mut seen = BTreeSet::new();
+    let units = std::iter::once((branch_id, true)).chain(data.co_organisers.iter().map(|b| (*b, false)));
+    let units: Vec<unit::ActiveModel> = units
+        .filter(|(b, _)| seen.insert(*b))
+        .map(|(branch_id, organiser)| unit::ActiveModel {
+            event_id: Set(id),
+            branch_id: Set(branch_id),
+            organiser: Set(organiser),
+        })
+        .collect();
+    unit::Entity::insert_many(units).exec(db).await?;
+    if data.audience.kind == AudienceKind::Members {
+        let picks: BTreeSet<i64> = data.audience.picks.iter().copied().collect();
+        let rows: Vec<pick::ActiveModel> =
+            picks.into_iter().map(|m| pick::ActiveModel { event_id: Set(id), member_id: Set(m) }).collect();
+        pick::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Creates a draft event organised by `branch_id`.
+pub async fn create(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    branch_id: i64,
+    data: &EventData,
+    now: DateTime<Utc>,
+) -> Result<i64, Refused> {
+    if !scope.covers(branch_id) {
+        return Err(EventError::Forbidden.into());
+    }
+    let txn = db.begin().await?;
+    check_references(&txn, branch_id, data).await.map_err(Refused::Fields)?;
+    let mut m = event::ActiveModel {
+        branch_id: Set(branch_id),
+        state: Set(EventState::Draft),
+        edited_by_hand: Set(false),
+        sequence: Set(0),
+        created_by: Set(scope.account_id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply(&mut m, data);
+    let id = m.insert(&txn).await?.id;
+    write_units_and_picks(&txn, id, branch_id, data).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// What an edit of a scheduled event changed, for the change log.
+fn changes(before: &event::Model, data: &EventData, units_before: &[i64]) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    if before.starts_at != data.starts_at || before.ends_at != data.ends_at {
+        kinds.push("time");
+    }
+    if before.location != data.location {
+        kinds.push("place");
+    }
+    let mut units_after = data.co_organisers.clone();
+    units_after.sort_unstable();
+    let mut units_before = units_before.to_vec();
+    units_before.sort_unstable();
+    let audience_before = Audience {
+        kind: before.audience_kind,
+        group_id: before.audience_group_id,
+        picks: Vec::new(),
+        statuses: statuses_from_db(&before.audience_statuses),
+    };
+    let audience_after = Audience { picks: Vec::new(), ..data.audience.clone() };
+    if audience_before != audience_after || units_before != units_after || data.audience.kind == AudienceKind::Members {
+        kinds.push("audience");
+    }
+    let details_same = before.kind == data.kind
+        && before.title == data.title
+        && before.topic == data.topic
+        && before.description == data.description
+        && before.host_member_id == data.host_member_id
+        && before.host_guest_name == data.host_guest_name
+        && before.recorder_member_id == data.recorder_member_id
+        && before.capacity == data.capacity
+        && before.answer_deadline == data.answer_deadline;
+    if !details_same {
+        kinds.push("details");
+    }
+    kinds
+}
+
+/// Edits an event. On a scheduled event every change is logged with who and when and raises
+/// the iCalendar sequence; the invitee list follows a changed audience.
+pub async fn update(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    id: i64,
+    data: &EventData,
+    now: DateTime<Utc>,
+) -> Result<(), Refused> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, id).await?;
+    loaded.require_changeable(now)?;
+    let before = loaded.event;
+    check_references(&txn, before.branch_id, data).await.map_err(Refused::Fields)?;
+    let scheduled = before.state == EventState::Scheduled;
+    let kinds = if scheduled { changes(&before, data, &loaded.co_organisers) } else { Vec::new() };
+    let mut m: event::ActiveModel = before.clone().into();
+    apply(&mut m, data);
+    m.updated_at = Set(now);
+    if before.series_id.is_some() {
+        m.edited_by_hand = Set(true);
+    }
+    let sequence = if kinds.is_empty() { before.sequence } else { before.sequence + 1 };
+    m.sequence = Set(sequence);
+    m.update(&txn).await?;
+    write_units_and_picks(&txn, id, before.branch_id, data).await?;
+    for kind in &kinds {
+        log(&txn, id, kind, &summary(kind, &before, data), sequence, scope.account_id(), now).await?;
+    }
+    if scheduled && kinds.contains(&"audience") {
+        let event = event::Entity::find_by_id(id).one(&txn).await?.ok_or(EventError::NotFound)?;
+        sync_invitations(&txn, &event, now).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+fn summary(kind: &str, before: &event::Model, data: &EventData) -> String {
+    match kind {
+        "time" => format!(
+            "{} – {} → {} – {}",
+            before.starts_at.to_rfc3339(),
+            before.ends_at.to_rfc3339(),
+            data.starts_at.to_rfc3339(),
+            data.ends_at.to_rfc3339()
+        ),
+        "place" => {
+            format!("{} → {}", before.location.as_deref().unwrap_or("—"), data.location.as_deref().unwrap_or("—"))
+        }
+        _ => String::new(),
+    }
+}
+
+async fn log(
+    db: &impl ConnectionTrait,
+    event_id: i64,
+    kind: &str,
+    summary: &str,
+    sequence: i32,
+    account_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    change::ActiveModel {
+        event_id: Set(event_id),
+        kind: Set(kind.to_owned()),
+        summary: Set(summary.chars().take(1000).collect()),
+        sequence: Set(sequence),
+        account_id: Set(account_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A person the audience of an event reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitee {
+    pub member_id: i64,
+    pub name: String,
+    pub branch_id: i64,
+    pub political_status: crate::members::rules::PoliticalStatus,
+    pub email: Option<String>,
+}
+
+/// The members an event's audience reaches today: active members of the holding branches (or
+/// the group, or the picks) with one of the chosen political statuses; picks are taken as chosen.
+pub async fn audience(db: &impl ConnectionTrait, event: &event::Model) -> Result<Vec<Invitee>, DbErr> {
+    let mut cond = Condition::all().add(member::Column::State.eq(MembershipState::Active));
+    match event.audience_kind {
+        AudienceKind::Members => {
+            let picks: Vec<i64> = pick::Entity::find()
+                .select_only()
+                .column(pick::Column::MemberId)
+                .filter(pick::Column::EventId.eq(event.id))
+                .into_tuple()
+                .all(db)
+                .await?;
+            cond = cond.add(member::Column::Id.is_in(picks));
+        }
+        kind => {
+            let units: Vec<i64> = if kind == AudienceKind::Group {
+                event.audience_group_id.into_iter().collect()
+            } else {
+                unit::Entity::find()
+                    .select_only()
+                    .column(unit::Column::BranchId)
+                    .filter(unit::Column::EventId.eq(event.id))
+                    .into_tuple()
+                    .all(db)
+                    .await?
+            };
+            cond = cond
+                .add(
+                    Condition::any()
+                        .add(member::Column::BranchId.is_in(units.clone()))
+                        .add(member::Column::GroupId.is_in(units)),
+                )
+                .add(member::Column::PoliticalStatus.is_in(statuses_from_db(&event.audience_statuses)));
+        }
+    }
+    let rows = member::Entity::find()
+        .filter(cond)
+        .order_by_asc(member::Column::Name)
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Invitee::from).collect())
+}
+
+impl From<member::Model> for Invitee {
+    fn from(m: member::Model) -> Self {
+        Invitee {
+            member_id: m.id,
+            name: m.name,
+            branch_id: m.branch_id,
+            political_status: m.political_status,
+            email: m.email,
+        }
+    }
+}
+
+/// Brings the invitation rows of a scheduled event in line with its audience and guests: adds
+/// the newly reached, removes those no longer reached who have not answered.
+async fn sync_invitations(db: &impl ConnectionTrait, event: &event::Model, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let wanted: BTreeSet<i64> = audience(db, event).await?.into_iter().map(|i| i.member_id).collect();
+    let existing: Vec<invitation::Model> =
+        invitation::Entity::find().filter(invitation::Column::EventId.eq(event.id)).all(db).await?;
+    let have: BTreeSet<i64> = existing.iter().filter_map(|i| i.member_id).collect();
+    let gone: Vec<i64> = existing
+        .iter()
+        .filter(|i| i.member_id.is_some_and(|m| !wanted.contains(&m)) && i.answer == "pending")
+        .map(|i| i.id)
+        .collect();
+    if !gone.is_empty() {
+        invitation::Entity::delete_many().filter(invitation::Column::Id.is_in(gone)).exec(db).await?;
+    }
+    let new_members = wanted.difference(&have).map(|m| (Some(*m), None, "member".to_owned()));
+    let guests: Vec<guest::Model> = guest::Entity::find().filter(guest::Column::EventId.eq(event.id)).all(db).await?;
+    let invited_guests: BTreeSet<i64> = existing.iter().filter_map(|i| i.guest_id).collect();
+    let new_guests =
+        guests.iter().filter(|g| !invited_guests.contains(&g.id)).map(|g| (None, Some(g.id), g.role.key().to_owned()));
+    let rows: Vec<invitation::ActiveModel> = new_members
+        .chain(new_guests)
+        .map(|(member_id, guest_id, role)| invitation::ActiveModel {
+            event_id: Set(event.id),
+            member_id: Set(member_id),
+            guest_id: Set(guest_id),
+            role: Set(role),
+            answer: Set("pending".to_owned()),
+            answered_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    // Large audiences go in chunks: PostgreSQL and SQLite limit the parameters of a statement.
+    for chunk in rows.chunks(500) {
+        invitation::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Schedules a draft: it becomes visible to its audience, who get an invitation row each.
+pub async fn schedule(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, id).await?;
+    loaded.require_manager()?;
+    let event = loaded.event;
+    if event.state != EventState::Draft {
+        return Err(EventError::NotDraft);
+    }
+    if event.ends_at <= now {
+        return Err(EventError::InThePast);
+    }
+    let guests = guest::Entity::find().filter(guest::Column::EventId.eq(id)).count(&txn).await?;
+    if guests == 0 && audience(&txn, &event).await?.is_empty() {
+        return Err(EventError::NoInvitees);
+    }
+    let mut m: event::ActiveModel = event.clone().into();
+    m.state = Set(EventState::Scheduled);
+    m.updated_at = Set(now);
+    let event = m.update(&txn).await?;
+    log(&txn, id, "scheduled", "", event.sequence, scope.account_id(), now).await?;
+    sync_invitations(&txn, &event, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Cancels a draft or scheduled event, with a reason.
+pub async fn cancel(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(EventError::ReasonRequired);
+    }
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, id).await?;
+    loaded.require_changeable(now)?;
+    let event = loaded.event;
+    let sequence = if event.state == EventState::Scheduled { event.sequence + 1 } else { event.sequence };
+    let mut m: event::ActiveModel = event.into();
+    m.state = Set(EventState::Cancelled);
+    m.cancel_reason = Set(Some(reason.to_owned()));
+    m.sequence = Set(sequence);
+    m.updated_at = Set(now);
+    m.update(&txn).await?;
+    log(&txn, id, "cancelled", reason, sequence, scope.account_id(), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a draft (nothing was sent about it).
+pub async fn delete_draft(db: &impl TransactionTrait, scope: &Scope, id: i64) -> Result<(), EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, id).await?;
+    loaded.require_manager()?;
+    if loaded.event.state != EventState::Draft {
+        return Err(EventError::NotDraft);
+    }
+    event::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Copies an event (fields, holding branches, audience, guests and agenda) as a new draft.
+pub async fn copy(db: &impl TransactionTrait, scope: &Scope, id: i64, now: DateTime<Utc>) -> Result<i64, EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, id).await?;
+    loaded.require_manager()?;
+    let source = loaded.event;
+    let copy = event::ActiveModel {
+        id: sea_orm::NotSet,
+        state: Set(EventState::Draft),
+        cancel_reason: Set(None),
+        series_id: Set(None),
+        edited_by_hand: Set(false),
+        sequence: Set(0),
+        created_by: Set(scope.account_id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..source.clone().into()
+    };
+    let new_id = copy.insert(&txn).await?.id;
+    let units: Vec<unit::ActiveModel> = unit::Entity::find()
+        .filter(unit::Column::EventId.eq(id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|u| unit::ActiveModel { event_id: Set(new_id), branch_id: Set(u.branch_id), organiser: Set(u.organiser) })
+        .collect();
+    unit::Entity::insert_many(units).exec(&txn).await?;
+    let picks: Vec<pick::ActiveModel> = pick::Entity::find()
+        .filter(pick::Column::EventId.eq(id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| pick::ActiveModel { event_id: Set(new_id), member_id: Set(p.member_id) })
+        .collect();
+    pick::Entity::insert_many(picks).exec(&txn).await?;
+    for g in guest::Entity::find().filter(guest::Column::EventId.eq(id)).all(&txn).await? {
+        guest::ActiveModel { id: sea_orm::NotSet, event_id: Set(new_id), ..g.into() }.insert(&txn).await?;
+    }
+    for a in agenda::Entity::find().filter(agenda::Column::EventId.eq(id)).all(&txn).await? {
+        agenda::ActiveModel { id: sea_orm::NotSet, event_id: Set(new_id), ..a.into() }.insert(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(new_id)
+}
+
+/// Raises the sequence of a scheduled event after a change of its guests or agenda.
+async fn touched(
+    db: &impl ConnectionTrait,
+    event: &event::Model,
+    kind: &str,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut m: event::ActiveModel = event.clone().into();
+    m.updated_at = Set(now);
+    if event.state == EventState::Scheduled {
+        m.sequence = Set(event.sequence + 1);
+        log(db, event.id, kind, "", event.sequence + 1, scope.account_id(), now).await?;
+        if kind == "guests" {
+            sync_invitations(db, event, now).await?;
+        }
+    }
+    m.update(db).await?;
+    Ok(())
+}
+
+pub async fn add_guest(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    data: &GuestData,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, event_id).await?;
+    loaded.require_changeable(now)?;
+    guest::ActiveModel {
+        event_id: Set(event_id),
+        name: Set(data.name.clone()),
+        organisation: Set(data.organisation.clone()),
+        title: Set(data.title.clone()),
+        email: Set(data.email.clone()),
+        phone: Set(data.phone.clone()),
+        role: Set(data.role),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    touched(&txn, &loaded.event, "guests", scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_guest(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    guest_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, event_id).await?;
+    loaded.require_changeable(now)?;
+    let gone = guest::Entity::delete_many()
+        .filter(guest::Column::Id.eq(guest_id))
+        .filter(guest::Column::EventId.eq(event_id))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected == 0 {
+        return Err(EventError::NotFound);
+    }
+    touched(&txn, &loaded.event, "guests", scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn agenda_of(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<agenda::Model>, DbErr> {
+    agenda::Entity::find()
+        .filter(agenda::Column::EventId.eq(event_id))
+        .order_by_asc(agenda::Column::Position)
+        .order_by_asc(agenda::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn picks_of(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<i64>, DbErr> {
+    pick::Entity::find()
+        .select_only()
+        .column(pick::Column::MemberId)
+        .filter(pick::Column::EventId.eq(event_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The members with an invitation to an event, by name.
+pub async fn invited_members(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<Invitee>, DbErr> {
+    let invited = sea_orm::sea_query::Query::select()
+        .column(invitation::Column::MemberId)
+        .from(invitation::Entity)
+        .and_where(invitation::Column::EventId.eq(event_id))
+        .to_owned();
+    let rows = member::Entity::find()
+        .filter(member::Column::Id.in_subquery(invited))
+        .order_by_asc(member::Column::Name)
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Invitee::from).collect())
+}
+
+pub async fn guests_of(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<guest::Model>, DbErr> {
+    guest::Entity::find().filter(guest::Column::EventId.eq(event_id)).order_by_asc(guest::Column::Id).all(db).await
+}
+
+pub async fn changes_of(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<change::Model>, DbErr> {
+    change::Entity::find().filter(change::Column::EventId.eq(event_id)).order_by_asc(change::Column::Id).all(db).await
+}
+
+/// Adds an agenda item at the end, or replaces one.
+pub async fn save_agenda_item(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    item_id: Option<i64>,
+    data: &AgendaData,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, event_id).await?;
+    loaded.require_changeable(now)?;
+    let items = agenda_of(&txn, event_id).await?;
+    match item_id {
+        Some(item) => {
+            let found = items.into_iter().find(|i| i.id == item).ok_or(EventError::NotFound)?;
+            let mut m: agenda::ActiveModel = found.into();
+            m.title = Set(data.title.clone());
+            m.presenter = Set(data.presenter.clone());
+            m.minutes = Set(data.minutes);
+            m.update(&txn).await?;
+        }
+        None => {
+            let position = items.last().map_or(1, |i| i.position + 1);
+            agenda::ActiveModel {
+                event_id: Set(event_id),
+                position: Set(position),
+                title: Set(data.title.clone()),
+                presenter: Set(data.presenter.clone()),
+                minutes: Set(data.minutes),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    touched(&txn, &loaded.event, "agenda", scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What to do with an agenda item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgendaMove {
+    Up,
+    Down,
+    Remove,
+}
+
+pub async fn move_agenda_item(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    item_id: i64,
+    how: AgendaMove,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = db.begin().await?;
+    let loaded = load(&txn, scope, event_id).await?;
+    loaded.require_changeable(now)?;
+    let mut items = agenda_of(&txn, event_id).await?;
+    let at = items.iter().position(|i| i.id == item_id).ok_or(EventError::NotFound)?;
+    match how {
+        AgendaMove::Remove => {
+            agenda::Entity::delete_by_id(item_id).exec(&txn).await?;
+            items.remove(at);
+        }
+        AgendaMove::Up if at > 0 => items.swap(at, at - 1),
+        AgendaMove::Down if at + 1 < items.len() => items.swap(at, at + 1),
+        _ => {}
+    }
+    // Positions are renumbered 1..n, so that they stay dense whatever happened before.
+    for (n, item) in items.into_iter().enumerate() {
+        let position = n as i32 + 1;
+        if item.position != position {
+            let mut m: agenda::ActiveModel = item.into();
+            m.position = Set(position);
+            m.update(&txn).await?;
+        }
+    }
+    touched(&txn, &loaded.event, "agenda", scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Records that scheduled events whose end has passed are ended.
+pub async fn end_past(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(event::Entity::update_many()
+        .col_expr(event::Column::State, Expr::value(EventState::Ended.key()))
+        .filter(event::Column::State.eq(EventState::Scheduled))
+        .filter(event::Column::EndsAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,210 @@
+//! Events: planning, scheduling, changing and cancelling; audience and invitees; guests and
+//! agenda; who sees what; bad input; iCalendar output.
+use partyday::{
+    accounts::Role,
+    events::{
+        entity::{change, event, invitation},
+        rules::EventState,
+    },
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::helpers::{Client, TestApp, Tree};
+
+/// The fields of a valid event form for `branch`, a month from the test clock's now.
+fn form(branch: i64) -> Vec<(String, String)> {
+    let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+    vec![
+        ("branch_id".into(), branch.to_string()),
+        ("kind".into(), "theme_party_day".into()),
+        ("title".into(), "十二月主题党日".into()),
+        ("topic".into(), "学习二十届四中全会精神".into()),
+        ("description".into(), "**学习** <script>alert(1)</script>".into()),
+        ("starts_at".into(), format!("{day}T14:30")),
+        ("ends_at".into(), format!("{day}T16:30")),
+        ("location".into(), "三楼会议室".into()),
+        ("audience_kind".into(), "branches".into()),
+        ("statuses".into(), "full".into()),
+        ("statuses".into(), "probationary".into()),
+    ]
+}
+
+fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    for (k, v) in changes {
+        fields.retain(|(key, _)| key != k);
+        if !v.is_empty() {
+            fields.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    fields
+}
+
+async fn post(client: &Client, path: &str, fields: &[(String, String)]) -> crate::helpers::Resp {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    client.post(path, &refs).await
+}
+
+fn id_from(location: &str) -> i64 {
+    location.trim_start_matches("/events/").split('/').next().unwrap().parse().unwrap()
+}
+
+async fn setup() -> (TestApp, Tree, Client) {
+    let app = TestApp::spawn().await;
+    let tree = app.seed_tree().await;
+    let secretary = app.secretary_of(tree.a).await;
+    (app, tree, secretary)
+}
+
+#[tokio::test]
+async fn a_secretary_plans_schedules_changes_and_cancels_an_event() {
+    let (app, tree, secretary) = setup().await;
+    let member = app.add_member(tree.a, "张三").await;
+    let _other_branch = app.add_member(tree.b, "李四").await;
+    let resp = post(&secretary, "/events", &form(tree.a)).await;
+    resp.assert_status(303);
+    let id = id_from(resp.location());
+
+    // A draft: visible to the organiser with a preview of the invitees; not to the member.
+    let page = secretary.get(&format!("/events/{id}")).await;
+    page.assert_status(200).assert_contains("十二月主题党日").assert_contains("张三").assert_lacks("李四");
+    page.assert_contains("<strong>学习</strong>").assert_contains("&lt;script&gt;").assert_lacks("<script>alert");
+    let member_client = app.login_linked(Role::Member, member).await;
+    member_client.get(&format!("/events/{id}")).await.assert_status(404);
+
+    // Agenda and a guest.
+    secretary
+        .post(&format!("/events/{id}/agenda"), &[("title", "领学文件"), ("minutes", "30")])
+        .await
+        .assert_status(303);
+    secretary.post(&format!("/events/{id}/agenda"), &[("title", "交流发言")]).await.assert_status(303);
+    secretary
+        .post(&format!("/events/{id}/guests"), &[("name", "王局长"), ("organisation", "卫健局"), ("role", "leader")])
+        .await
+        .assert_status(303);
+
+    // Scheduling shows the count first, then invites the audience and the guest.
+    secretary.get(&format!("/events/{id}/schedule")).await.assert_status(200).assert_contains("2");
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    let db = &app.state.db;
+    let rows = invitation::Entity::find().filter(invitation::Column::EventId.eq(id)).all(db).await.unwrap();
+    assert_eq!(rows.iter().filter(|r| r.member_id.is_some()).count(), 2, "secretary and 张三");
+    assert_eq!(rows.iter().filter(|r| r.guest_id.is_some()).count(), 1);
+    member_client.get(&format!("/events/{id}")).await.assert_status(200).assert_contains("领学文件");
+    member_client.get("/events/mine").await.assert_contains("十二月主题党日");
+
+    // Moving the time and the place of a scheduled event is logged and raises the sequence.
+    let moved = with(form(tree.a), &[("location", "党员活动室")]);
+    post(&secretary, &format!("/events/{id}"), &moved).await.assert_status(303);
+    let e = event::Entity::find_by_id(id).one(db).await.unwrap().unwrap();
+    assert_eq!(e.sequence, 1);
+    let kinds: Vec<String> = change::Entity::find()
+        .filter(change::Column::EventId.eq(id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
+    assert!(kinds.contains(&"scheduled".to_owned()) && kinds.contains(&"place".to_owned()), "{kinds:?}");
+
+    // Cancelling needs a reason; then nothing more can change.
+    secretary.post(&format!("/events/{id}/cancel"), &[("reason", " ")]).await.assert_status(422);
+    secretary.post(&format!("/events/{id}/cancel"), &[("reason", "与上级会议冲突")]).await.assert_status(303);
+    let e = event::Entity::find_by_id(id).one(db).await.unwrap().unwrap();
+    assert_eq!((e.state, e.sequence), (EventState::Cancelled, 2));
+    post(&secretary, &format!("/events/{id}"), &moved).await.assert_status(409);
+
+    // The calendar file says so.
+    let (status, content_type, body) = member_client.download(&format!("/events/{id}/event.ics")).await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/calendar"), "{content_type}");
+    let text = String::from_utf8(body).unwrap();
+    for needle in ["STATUS:CANCELLED", "SEQUENCE:2", "UID:event-", "TZID=Asia/Shanghai", "ORGANIZER", "DTSTAMP:"] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn bad_event_input_gets_field_errors_and_changes_nothing() {
+    let (app, tree, secretary) = setup().await;
+    let other = app.add_member(tree.b, "外支部党员").await;
+    let base = form(tree.a);
+    let day = base.iter().find(|(k, _)| k == "starts_at").unwrap().1[..10].to_owned();
+    let other_id = other.to_string();
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![("title", String::new())], "title"),
+        (vec![("title", "长".repeat(201))], "title"),
+        (vec![("ends_at", format!("{day}T13:00"))], "ends_at"),
+        (vec![("starts_at", "2026-02-30T10:00".into())], "starts_at"),
+        (vec![("capacity", "-1".into())], "capacity"),
+        (vec![("kind", "party".into())], "kind"),
+        (vec![("statuses", String::new())], "statuses"),
+        (vec![("audience_kind", "group".into())], "audience_group_id"),
+        (vec![("host_member_id", other_id.clone())], "host_member_id"),
+        (vec![("co_organisers", tree.a.to_string())], "co_organisers"),
+        (vec![("co_organisers", "999999".into())], "co_organisers"),
+        (vec![("audience_kind", "members".into()), ("picks", other_id)], "picks"),
+    ];
+    for (changes, field) in cases {
+        let changes: Vec<(&str, &str)> = changes.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let resp = post(&secretary, "/events", &with(base.clone(), &changes)).await;
+        resp.assert_status(422);
+        assert!(resp.field_error(field).is_some(), "{changes:?}: no error on {field}");
+    }
+    assert_eq!(event::Entity::find().count(&app.state.db).await.unwrap(), 0);
+    // An unknown branch, or one not the secretary's: not found.
+    post(&secretary, "/events", &with(base.clone(), &[("branch_id", "999999")])).await.assert_status(404);
+    post(&secretary, "/events", &with(base, &[("branch_id", &tree.b.to_string())])).await.assert_status(404);
+    // A guest without a name.
+    let resp = post(&secretary, "/events", &form(tree.a)).await;
+    let id = id_from(resp.location());
+    let resp = secretary.post(&format!("/events/{id}/guests"), &[("name", ""), ("role", "leader")]).await;
+    resp.assert_status(422);
+    assert!(resp.field_error("name").is_some());
+}
+
+#[tokio::test]
+async fn other_branches_see_only_what_they_co_organise() {
+    let (app, tree, secretary) = setup().await;
+    let b_secretary = app.secretary_of(tree.b).await;
+    let joint = post(
+        &secretary,
+        "/events",
+        &with(
+            form(tree.a),
+            &[("kind", "joint_conference"), ("title", "联席会议"), ("co_organisers", &tree.b.to_string())],
+        ),
+    )
+    .await;
+    let joint = id_from(joint.location());
+    let own = id_from(post(&secretary, "/events", &with(form(tree.a), &[("title", "本支部学习")])).await.location());
+    // The co-organiser reads the joint event (a draft too) but cannot change it.
+    b_secretary.get(&format!("/events/{joint}")).await.assert_status(200).assert_contains("联席会议");
+    b_secretary.get(&format!("/events/{joint}/edit")).await.assert_status(403);
+    b_secretary.post(&format!("/events/{joint}/schedule"), &[]).await.assert_status(403);
+    // The other event of branch A is not there for B.
+    b_secretary.get(&format!("/events/{own}")).await.assert_status(404);
+    let list = b_secretary.get("/events").await;
+    list.assert_status(200).assert_contains("联席会议").assert_lacks("本支部学习");
+    // Copying makes a new draft with the same holding branches.
+    let copy = secretary.post(&format!("/events/{joint}/copy"), &[]).await;
+    copy.assert_status(303);
+    let copy_id = id_from(copy.location());
+    assert_ne!(copy_id, joint);
+    b_secretary.get(&format!("/events/{copy_id}")).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn ended_events_cannot_be_changed() {
+    let (app, tree, secretary) = setup().await;
+    app.add_member(tree.a, "张三").await;
+    let id = id_from(post(&secretary, "/events", &form(tree.a)).await.location());
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    app.clock.advance(chrono::Duration::days(40));
+    let secretary = app.secretary_of(tree.a).await;
+    secretary.get(&format!("/events/{id}")).await.assert_status(200).assert_contains("已结束");
+    post(&secretary, &format!("/events/{id}"), &form(tree.a)).await.assert_status(409);
+    secretary.post(&format!("/events/{id}/cancel"), &[("reason", "太晚了")]).await.assert_status(409);
+    secretary.get("/events?when=past").await.assert_contains("十二月主题党日");
+    assert_eq!(partyday::events::service::end_past(&app.state.db, app.state.now()).await.unwrap(), 1);
+}
