@@ -206,10 +206,14 @@ async fn create(
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     scope.require_manager()?;
-    let branch_id = form.get("branch_id").parse::<i64>().map_err(|_| WebError::NotFound)?;
-    if !scope.covers(branch_id) {
-        return Err(WebError::NotFound);
-    }
+    // No branch given: the first the secretary manages, as the new-event page offers.
+    let branch_id = match form.get("branch_id").parse::<i64>() {
+        Ok(id) if scope.covers(id) => id,
+        Ok(_) => return Err(WebError::NotFound),
+        Err(_) => {
+            own_units(&state, &scope).await?.iter().find(|u| u.kind.holds_members()).ok_or(WebError::Forbidden)?.id
+        }
+    };
     let (branch, tz) = branch_of(&state, branch_id).await?;
     let errors = match EventData::parse(&form, tz) {
         Ok(data) => match service::create(&state.db, &scope, branch_id, &data, state.now()).await {

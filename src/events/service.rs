@@ -18,6 +18,7 @@ use crate::{
         entity::member,
         rules::{Choice, MembershipState},
     },
+    web::forms::FieldErrors,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -125,21 +126,15 @@ pub async fn load(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<L
 }
 
 /// Checks the people and units an event refers to: they must exist, be open, and (for the
-/// host, recorder, picks and group) belong to the holding branches.
-async fn check_references(
-    db: &impl ConnectionTrait,
-    branch_id: i64,
-    data: &EventData,
-) -> Result<(), crate::web::forms::FieldErrors> {
-    let mut errors = crate::web::forms::FieldErrors::default();
-    let db_err = |_: DbErr| crate::web::forms::FieldErrors::single("title", "error.internal");
+/// host, recorder, picks and group) belong to the holding branches. Returns what is wrong.
+async fn check_references(db: &impl ConnectionTrait, branch_id: i64, data: &EventData) -> Result<FieldErrors, DbErr> {
+    let mut errors = FieldErrors::default();
     let holding: Vec<i64> = std::iter::once(branch_id).chain(data.co_organisers.iter().copied()).collect();
     let open_units: Vec<branch::Model> = branch::Entity::find()
         .filter(branch::Column::Id.is_in(holding.clone()))
         .filter(branch::Column::ClosedAt.is_null())
         .all(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     if data.co_organisers.iter().any(|c| *c == branch_id || !open_units.iter().any(|u| u.id == *c)) {
         errors.add("co_organisers", "event.co_organiser_invalid");
     }
@@ -150,8 +145,7 @@ async fn check_references(
         .filter(branch::Column::ParentId.is_in(holding.clone()))
         .into_tuple()
         .all(db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let all_units: BTreeSet<i64> = holding.iter().copied().chain(groups.iter().copied()).collect();
     if data.audience.kind == AudienceKind::Group {
         let ok = match data.audience.group_id {
@@ -159,8 +153,7 @@ async fn check_references(
                 groups.contains(&g)
                     && branch::Entity::find_by_id(g)
                         .one(db)
-                        .await
-                        .map_err(db_err)?
+                        .await?
                         .is_some_and(|b| b.kind == BranchKind::Group && b.closed_at.is_none())
             }
             None => false,
@@ -175,8 +168,7 @@ async fn check_references(
         .chain(data.recorder_member_id)
         .chain(if data.audience.kind == AudienceKind::Members { data.audience.picks.clone() } else { Vec::new() })
         .collect();
-    let found: Vec<member::Model> =
-        member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await.map_err(db_err)?;
+    let found: Vec<member::Model> = member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await?;
     let belongs = |id: i64| {
         found.iter().any(|m| {
             m.id == id
@@ -193,13 +185,13 @@ async fn check_references(
     if data.audience.kind == AudienceKind::Members && data.audience.picks.iter().any(|p| !belongs(*p)) {
         errors.add("picks", "event.person_invalid");
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    Ok(errors)
 }
 
 /// Why a form was refused: its fields, or the rules.
 #[derive(Debug)]
 pub enum Refused {
-    Fields(crate::web::forms::FieldErrors),
+    Fields(FieldErrors),
     Rule(EventError),
 }
 
@@ -273,7 +265,10 @@ pub async fn create(
         return Err(EventError::Forbidden.into());
     }
     let txn = db.begin().await?;
-    check_references(&txn, branch_id, data).await.map_err(Refused::Fields)?;
+    let errors = check_references(&txn, branch_id, data).await?;
+    if !errors.is_empty() {
+        return Err(Refused::Fields(errors));
+    }
     let mut m = event::ActiveModel {
         branch_id: Set(branch_id),
         state: Set(EventState::Draft),
@@ -342,7 +337,10 @@ pub async fn update(
     let loaded = load(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
     let before = loaded.event;
-    check_references(&txn, before.branch_id, data).await.map_err(Refused::Fields)?;
+    let errors = check_references(&txn, before.branch_id, data).await?;
+    if !errors.is_empty() {
+        return Err(Refused::Fields(errors));
+    }
     let scheduled = before.state == EventState::Scheduled;
     let kinds = if scheduled { changes(&before, data, &loaded.co_organisers) } else { Vec::new() };
     let mut m: event::ActiveModel = before.clone().into();

@@ -77,7 +77,7 @@ const ROUTES: &[Case] = &[
     case("GET", "/events", [303, 303, 200, 200, 200]),
     case("GET", "/events/mine", [303, 200, 200, 200, 200]),
     case("GET", "/events/new", [303, 403, 200, 200, 200]),
-    case("POST", "/events", [303, 403, 404, 422, 422]),
+    case("POST", "/events", [303, 403, 422, 422, 422]),
     case("GET", "/events/{event}", [303, 404, 404, 200, 200]),
     case("POST", "/events/{event}", [303, 404, 404, 422, 422]),
     case("GET", "/events/{event}/edit", [303, 404, 404, 200, 200]),
