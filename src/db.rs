@@ -50,6 +50,12 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// The n-th (1-based) placeholder of a custom SQL expression: sea-query wants `$n` for
+/// PostgreSQL and `?` for SQLite.
+pub fn placeholder(backend: DbBackend, n: usize) -> String {
+    if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
+}
+
 /// Every row of a select, read as one JSON array that the database builds. The array's order
 /// is not guaranteed (the caller sorts what needs sorting).
 ///

@@ -91,9 +91,7 @@ async fn list(
     let (rows, more) = list::page(&state.db, &scope, &query, state.settings.timezone, now).await?;
     let next = if more { rows.last().map(|r| format!("{}.{}", r.starts_at.timestamp(), r.id)) } else { None };
     let units = own_units(&state, &scope).await?;
-    let can_create = !units.is_empty();
-    let all_units = state.units.get(&state.db).await?;
-    let units = if scope.is_all() { units } else { all_units.iter().filter(|u| scope.covers(u.id)).cloned().collect() };
+    let can_create = units.iter().any(|u| u.kind.holds_members());
     Ok(EventsListPage { ctx, params, units, rows, next, now, can_create, choices: Choices }.into_response())
 }
 
@@ -101,11 +99,7 @@ async fn mine(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Resu
     let now = state.now();
     let rows = match user.member_id {
         Some(member_id) => {
-            let m = member::Entity::find_by_id(member_id).one(&state.db).await?;
-            let units: Vec<i64> = m
-                .filter(|m| m.state.is_member())
-                .map(|m| std::iter::once(m.branch_id).chain(m.group_id).collect())
-                .unwrap_or_default();
+            let units = service::member_units(&state.db, Some(member_id)).await?;
             list::mine(&state.db, member_id, &units, now - chrono::Duration::days(31), None).await?
         }
         None => Vec::new(),
@@ -124,7 +118,7 @@ async fn form_page(
     state: &AppState,
     ctx: Ctx,
     event_id: Option<i64>,
-    branch: UnitOption,
+    (branch, tz): (UnitOption, Tz),
     form: Pairs,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
@@ -146,11 +140,7 @@ async fn form_page(
         .all(&state.db)
         .await?;
     let failed = !errors.is_empty();
-    let branch_zone = branch::Entity::find_by_id(branch.id)
-        .one(&state.db)
-        .await?
-        .map(|b| b.timezone)
-        .unwrap_or_else(|| state.settings.timezone.name().to_owned());
+    let branch_zone = tz.name().to_owned();
     let page = EventFormPage {
         ctx,
         event_id,
@@ -189,6 +179,7 @@ async fn new_form(
     for s in kind.default_statuses() {
         form.0.push(("statuses".into(), s.key().into()));
     }
+    let branch = branch_of(&state, branch.id).await?;
     form_page(&state, ctx, None, branch, form, FieldErrors::default()).await
 }
 
@@ -214,7 +205,8 @@ async fn create(
             own_units(&state, &scope).await?.iter().find(|u| u.kind.holds_members()).ok_or(WebError::Forbidden)?.id
         }
     };
-    let (branch, tz) = branch_of(&state, branch_id).await?;
+    let branch = branch_of(&state, branch_id).await?;
+    let tz = branch.1;
     let errors = match EventData::parse(&form, tz) {
         Ok(data) => match service::create(&state.db, &scope, branch_id, &data, state.now()).await {
             Ok(id) => {
@@ -262,7 +254,8 @@ async fn edit_form(
     let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_changeable(state.now())?;
-    let (branch, tz) = branch_of(&state, loaded.event.branch_id).await?;
+    let branch = branch_of(&state, loaded.event.branch_id).await?;
+    let tz = branch.1;
     let picks = service::picks_of(&state.db, id).await?;
     let form = as_form(&loaded.event, &loaded.co_organisers, &picks, tz);
     form_page(&state, ctx, Some(id), branch, form, FieldErrors::default()).await
@@ -278,7 +271,8 @@ async fn update(
     let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_changeable(state.now())?;
-    let (branch, tz) = branch_of(&state, loaded.event.branch_id).await?;
+    let branch = branch_of(&state, loaded.event.branch_id).await?;
+    let tz = branch.1;
     let errors = match EventData::parse(&form, tz) {
         Ok(data) => match service::update(&state.db, &scope, id, &data, state.now()).await {
             Ok(()) => return Ok((Flash::success(Msg::new("event.saved")), to_event(id)).into_response()),
@@ -384,19 +378,27 @@ async fn confirm_page(
     Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
 }
 
+/// The confirmation before scheduling or deleting a draft.
+async fn confirm_draft(
+    state: AppState,
+    ctx: Ctx,
+    user: CurrentUser,
+    id: i64,
+    action: &'static str,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    loaded.require_draft()?;
+    confirm_page(&state, ctx, loaded, action, FieldErrors::default(), String::new()).await
+}
+
 async fn confirm_schedule(
     State(state): State<AppState>,
     ctx: Ctx,
     User(user): User,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
-    let loaded = service::load(&state.db, &scope, id).await?;
-    loaded.require_manager()?;
-    if loaded.event.state != EventState::Draft {
-        return Err(EventError::NotDraft.into());
-    }
-    confirm_page(&state, ctx, loaded, "schedule", FieldErrors::default(), String::new()).await
+    confirm_draft(state, ctx, user, id, "schedule").await
 }
 
 async fn schedule(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
@@ -448,13 +450,7 @@ async fn confirm_delete(
     User(user): User,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
-    let loaded = service::load(&state.db, &scope, id).await?;
-    loaded.require_manager()?;
-    if loaded.event.state != EventState::Draft {
-        return Err(EventError::NotDraft.into());
-    }
-    confirm_page(&state, ctx, loaded, "delete", FieldErrors::default(), String::new()).await
+    confirm_draft(state, ctx, user, id, "delete").await
 }
 
 async fn delete(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {

@@ -139,9 +139,7 @@ pub async fn page(
     };
     if let Some((at, id)) = q.after {
         let op = if order == Order::Asc { ">" } else { "<" };
-        let ph = |n: usize| {
-            if db.get_database_backend() == sea_orm::DbBackend::Postgres { format!("${n}") } else { "?".into() }
-        };
+        let ph = |n| db::placeholder(db.get_database_backend(), n);
         select = select.filter(Expr::cust_with_values(
             format!("(\"events\".\"starts_at\", \"events\".\"id\") {op} ({}, {})", ph(1), ph(2)),
             [Value::from(at), Value::from(id)],

@@ -68,6 +68,12 @@ impl Loaded {
         if self.access == Access::Manager { Ok(()) } else { Err(EventError::Forbidden) }
     }
 
+    /// Scheduling and deleting are for drafts.
+    pub fn require_draft(&self) -> Result<(), EventError> {
+        self.require_manager()?;
+        if self.event.state == EventState::Draft { Ok(()) } else { Err(EventError::NotDraft) }
+    }
+
     /// Time, place and content can change until the event is over or cancelled.
     pub fn require_changeable(&self, now: DateTime<Utc>) -> Result<(), EventError> {
         self.require_manager()?;
@@ -85,8 +91,8 @@ pub fn effective_state(e: &event::Model, now: DateTime<Utc>) -> EventState {
     if e.state == EventState::Scheduled && e.ends_at <= now { EventState::Ended } else { e.state }
 }
 
-/// The member an account is linked to, with the units they belong to.
-async fn member_units(db: &impl ConnectionTrait, member_id: Option<i64>) -> Result<Vec<i64>, DbErr> {
+/// The units (branch and party group) a member belongs to; none once they have left.
+pub async fn member_units(db: &impl ConnectionTrait, member_id: Option<i64>) -> Result<Vec<i64>, DbErr> {
     let Some(id) = member_id else { return Ok(Vec::new()) };
     Ok(member::Entity::find_by_id(id)
         .one(db)
@@ -135,7 +141,8 @@ async fn check_references(db: &impl ConnectionTrait, branch_id: i64, data: &Even
         .filter(branch::Column::ClosedAt.is_null())
         .all(db)
         .await?;
-    if data.co_organisers.iter().any(|c| *c == branch_id || !open_units.iter().any(|u| u.id == *c)) {
+    let holds_events = |c: &i64| open_units.iter().any(|u| u.id == *c && u.kind != BranchKind::Group);
+    if data.co_organisers.iter().any(|c| *c == branch_id || !holds_events(c)) {
         errors.add("co_organisers", "event.co_organiser_invalid");
     }
     // Units under the holding branches (their party groups) count as theirs.
@@ -287,7 +294,7 @@ pub async fn create(
 }
 
 /// What an edit of a scheduled event changed, for the change log.
-fn changes(before: &event::Model, data: &EventData, units_before: &[i64]) -> Vec<&'static str> {
+fn changes(before: &event::Model, data: &EventData, units_before: &[i64], picks_before: &[i64]) -> Vec<&'static str> {
     let mut kinds = Vec::new();
     if before.starts_at != data.starts_at || before.ends_at != data.ends_at {
         kinds.push("time");
@@ -299,14 +306,17 @@ fn changes(before: &event::Model, data: &EventData, units_before: &[i64]) -> Vec
     units_after.sort_unstable();
     let mut units_before = units_before.to_vec();
     units_before.sort_unstable();
+    let sorted = |ids: &[i64]| ids.iter().copied().collect::<BTreeSet<i64>>().into_iter().collect::<Vec<_>>();
     let audience_before = Audience {
         kind: before.audience_kind,
         group_id: before.audience_group_id,
-        picks: Vec::new(),
+        picks: sorted(picks_before),
         statuses: statuses_from_db(&before.audience_statuses),
     };
-    let audience_after = Audience { picks: Vec::new(), ..data.audience.clone() };
-    if audience_before != audience_after || units_before != units_after || data.audience.kind == AudienceKind::Members {
+    let picks_after =
+        if data.audience.kind == AudienceKind::Members { sorted(&data.audience.picks) } else { Vec::new() };
+    let audience_after = Audience { picks: picks_after, ..data.audience.clone() };
+    if audience_before != audience_after || units_before != units_after {
         kinds.push("audience");
     }
     let details_same = before.kind == data.kind
@@ -342,7 +352,8 @@ pub async fn update(
         return Err(Refused::Fields(errors));
     }
     let scheduled = before.state == EventState::Scheduled;
-    let kinds = if scheduled { changes(&before, data, &loaded.co_organisers) } else { Vec::new() };
+    let kinds =
+        if scheduled { changes(&before, data, &loaded.co_organisers, &picks_of(&txn, id).await?) } else { Vec::new() };
     let mut m: event::ActiveModel = before.clone().into();
     apply(&mut m, data);
     m.updated_at = Set(now);
@@ -351,14 +362,13 @@ pub async fn update(
     }
     let sequence = if kinds.is_empty() { before.sequence } else { before.sequence + 1 };
     m.sequence = Set(sequence);
-    m.update(&txn).await?;
+    let after = m.update(&txn).await?;
     write_units_and_picks(&txn, id, before.branch_id, data).await?;
     for kind in &kinds {
         log(&txn, id, kind, &summary(kind, &before, data), sequence, scope.account_id(), now).await?;
     }
     if scheduled && kinds.contains(&"audience") {
-        let event = event::Entity::find_by_id(id).one(&txn).await?.ok_or(EventError::NotFound)?;
-        sync_invitations(&txn, &event, now).await?;
+        sync_invitations(&txn, &after, now).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -519,11 +529,8 @@ pub async fn schedule(
 ) -> Result<(), EventError> {
     let txn = db.begin().await?;
     let loaded = load(&txn, scope, id).await?;
-    loaded.require_manager()?;
+    loaded.require_draft()?;
     let event = loaded.event;
-    if event.state != EventState::Draft {
-        return Err(EventError::NotDraft);
-    }
     if event.ends_at <= now {
         return Err(EventError::InThePast);
     }
@@ -572,11 +579,7 @@ pub async fn cancel(
 /// Deletes a draft (nothing was sent about it).
 pub async fn delete_draft(db: &impl TransactionTrait, scope: &Scope, id: i64) -> Result<(), EventError> {
     let txn = db.begin().await?;
-    let loaded = load(&txn, scope, id).await?;
-    loaded.require_manager()?;
-    if loaded.event.state != EventState::Draft {
-        return Err(EventError::NotDraft);
-    }
+    load(&txn, scope, id).await?.require_draft()?;
     event::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -139,12 +139,6 @@ pub struct MemberPage {
     pub prev: Option<Cursor>,
 }
 
-/// The n-th (1-based) placeholder of a custom SQL expression: sea-query wants `$n` for
-/// PostgreSQL and `?` for SQLite.
-fn ph(backend: DbBackend, n: usize) -> String {
-    if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
-}
-
 /// Escapes LIKE wildcards so typed text matches literally (backslash is the escape).
 fn like_literal(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -248,8 +242,11 @@ pub async fn page(db: &impl ConnectionTrait, scope: &Scope, query: &MemberQuery)
     if let Some(cursor) = &query.cursor {
         let op = if ascending { ">" } else { "<" };
         let column = if sort == Sort::Updated { "updated_at" } else { "name" };
-        let sql =
-            format!("(\"members\".\"{column}\", \"members\".\"id\") {op} ({}, {})", ph(backend, 1), ph(backend, 2));
+        let sql = format!(
+            "(\"members\".\"{column}\", \"members\".\"id\") {op} ({}, {})",
+            db::placeholder(backend, 1),
+            db::placeholder(backend, 2)
+        );
         let key: Value = match sort {
             Sort::Updated => match DateTime::parse_from_rfc3339(&cursor.key) {
                 Ok(t) => t.with_timezone(&Utc).into(),

@@ -221,3 +221,24 @@ async fn ended_events_cannot_be_changed() {
     secretary.get("/events?when=past").await.assert_contains("十二月主题党日");
     assert_eq!(partyday::events::service::end_past(&app.state.db, app.state.now()).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn saving_an_unchanged_event_changes_no_revision() {
+    let (app, tree, secretary) = setup().await;
+    let picked = app.add_member(tree.a, "张三").await.to_string();
+    let fields = with(form(tree.a), &[("audience_kind", "members"), ("picks", &picked)]);
+    let id = id_from(post(&secretary, "/events", &fields).await.location());
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    post(&secretary, &format!("/events/{id}"), &fields).await.assert_status(303);
+    let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(e.sequence, 0, "nothing changed, so no new revision");
+    let others = app.add_member(tree.a, "李四").await.to_string();
+    let mut more = fields.clone();
+    more.push(("picks".into(), others));
+    post(&secretary, &format!("/events/{id}"), &more).await.assert_status(303);
+    let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(e.sequence, 1);
+    let invited =
+        invitation::Entity::find().filter(invitation::Column::EventId.eq(id)).count(&app.state.db).await.unwrap();
+    assert_eq!(invited, 2);
+}
