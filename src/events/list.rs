@@ -70,7 +70,7 @@ impl EventRow {
     }
 }
 
-fn events_of_units(units: impl IntoIterator<Item = i64>) -> SelectStatement {
+pub(super) fn events_of_units(units: impl IntoIterator<Item = i64>) -> SelectStatement {
     Query::select()
         .column(unit::Column::EventId)
         .from(unit::Entity)
