@@ -59,7 +59,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// Open units the scope manages that can organise events (not the party groups).
-async fn own_units(state: &AppState, scope: &Scope) -> Result<Vec<UnitOption>, WebError> {
+pub(super) async fn own_units(state: &AppState, scope: &Scope) -> Result<Vec<UnitOption>, WebError> {
     let all = state.units.get(&state.db).await?;
     Ok(all.iter().filter(|u| scope.covers(u.id) && u.kind != BranchKind::Group).cloned().collect())
 }

@@ -95,7 +95,7 @@ fn rows(select: Select<event::Entity>) -> Select<event::Entity> {
         .join(JoinType::InnerJoin, event::Relation::Branch.def())
 }
 
-fn start_of(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+pub(super) fn start_of(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     super::series::local_to_utc(tz, date.and_hms_opt(0, 0, 0).unwrap_or_default())
         .unwrap_or_else(|_| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }

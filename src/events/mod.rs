@@ -1,5 +1,6 @@
 //! Events: party-day activities with agenda, guests, co-organisers, audience and monthly series;
 //! their lists, calendar and iCalendar output.
+pub mod calendar;
 pub mod entity;
 pub mod feeds;
 pub mod handlers;
@@ -10,5 +11,9 @@ pub mod series;
 pub mod service;
 mod views;
 
-pub use handlers::router;
+
+/// Every route of the events domain.
+pub fn router() -> axum::Router<crate::app::AppState> {
+    handlers::router().merge(calendar::router())
+}
 pub use service::EventError;

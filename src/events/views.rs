@@ -170,3 +170,87 @@ pub struct EventConfirmPage {
     pub errors: FieldErrors,
     pub reason: String,
 }
+
+/// One day of the month calendar.
+pub struct CalendarDay {
+    pub date: chrono::NaiveDate,
+    pub in_month: bool,
+    pub today: bool,
+    pub events: Vec<EventRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/calendar.html")]
+pub struct CalendarPage {
+    pub ctx: Ctx,
+    pub month: chrono::NaiveDate,
+    pub prev: String,
+    pub next: String,
+    pub branch: String,
+    pub units: Vec<UnitOption>,
+    pub weeks: Vec<Vec<CalendarDay>>,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub manager: bool,
+}
+
+impl CalendarPage {
+    /// "2026年11月" / "November 2026".
+    pub fn title(&self) -> String {
+        use chrono::Datelike;
+        match self.ctx.locale {
+            crate::i18n::Locale::ZhCn => format!("{}年{}月", self.month.year(), self.month.month()),
+            crate::i18n::Locale::En => self.month.format("%B %Y").to_string(),
+        }
+    }
+
+    pub fn link(&self, month: &str) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("month", month);
+        if !self.branch.is_empty() {
+            q.append_pair("branch", &self.branch);
+        }
+        format!("/events/calendar?{}", q.finish())
+    }
+
+    pub fn time(&self, r: &EventRow) -> String {
+        r.starts_at.with_timezone(&self.tz).format("%H:%M").to_string()
+    }
+}
+
+/// A subscription on the subscriptions page: the member's own (owner "member"), or a branch's.
+pub struct FeedRow {
+    pub owner: String,
+    pub name: String,
+    /// The section heading this entry opens.
+    pub heading: Option<&'static str>,
+    /// None: no live address yet.
+    pub url: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/feeds.html")]
+pub struct FeedsPage {
+    pub ctx: Ctx,
+    /// The member's own first (when the account is a member), then live branch subscriptions.
+    pub entries: Vec<FeedRow>,
+    pub branch_choices: Vec<UnitOption>,
+    /// The owner and action ("renew" or "revoke") waiting for confirmation.
+    pub confirm: Option<(String, &'static str)>,
+}
+
+impl FeedsPage {
+    /// The same address for calendar apps that open webcal:// links.
+    pub fn webcal(&self, url: &str) -> String {
+        url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1)
+    }
+
+    pub fn has_branch_feeds(&self) -> bool {
+        self.entries.iter().any(|e| e.owner != "member")
+    }
+
+    /// Whether the owner's entry awaits confirmation: Some(true) to renew, Some(false) to revoke.
+    pub fn confirming(&self, owner: &str) -> Option<bool> {
+        self.confirm.as_ref().filter(|(o, _)| o == owner).map(|(_, a)| *a == "renew")
+    }
+}
