@@ -183,7 +183,7 @@ async fn new_form(
     form_page(&state, ctx, None, branch, form, FieldErrors::default()).await
 }
 
-async fn branch_of(state: &AppState, id: i64) -> Result<(UnitOption, Tz), WebError> {
+pub(super) async fn branch_of(state: &AppState, id: i64) -> Result<(UnitOption, Tz), WebError> {
     let b = branch::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
     let tz = b.timezone.parse().unwrap_or(state.settings.timezone);
     Ok((UnitOption { id: b.id, parent_id: b.parent_id, kind: b.kind, name: b.name, code: b.code }, tz))

@@ -6,14 +6,16 @@ pub mod feeds;
 pub mod handlers;
 pub mod ical;
 pub mod list;
+pub mod recurring;
 pub mod rules;
 pub mod series;
+mod series_pages;
 pub mod service;
 mod views;
 
 
 /// Every route of the events domain.
 pub fn router() -> axum::Router<crate::app::AppState> {
-    handlers::router().merge(calendar::router())
+    handlers::router().merge(calendar::router()).merge(series_pages::router())
 }
 pub use service::EventError;

@@ -1,6 +1,6 @@
 //! Parsed event types and forms: kinds, states, audience, guests, agenda items, and the
 //! event form with its time rules.
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
 
@@ -432,6 +432,8 @@ pub struct SeriesData {
     pub description: String,
     pub location: Option<String>,
     pub statuses: Vec<PoliticalStatus>,
+    /// No occurrence after this date (none: the next twelve).
+    pub until: Option<NaiveDate>,
 }
 
 impl SeriesData {
@@ -462,8 +464,10 @@ impl SeriesData {
         if statuses.is_empty() {
             e.add("statuses", "event.pick_a_status");
         }
-        match (rule, start_time, minutes, kind, title, topic, description, location) {
+        let until = e.check("until", crate::branches::rules::parse_date(form.get("until")));
+        match (until, rule, start_time, minutes, kind, title, topic, description, location) {
             (
+                Some(until),
                 Some(rule),
                 Some(start_time),
                 Some(minutes),
@@ -482,6 +486,7 @@ impl SeriesData {
                 description: description.unwrap_or_default(),
                 location,
                 statuses,
+                until,
             }),
             _ => Err(e),
         }

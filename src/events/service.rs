@@ -343,6 +343,19 @@ pub async fn update(
     data: &EventData,
     now: DateTime<Utc>,
 ) -> Result<(), Refused> {
+    update_as(db, scope, id, data, now, true).await
+}
+
+/// [`update`], saying whether a person edited this occurrence itself (`by_hand`: series edits
+/// then leave it alone) or its series did.
+pub(super) async fn update_as(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    id: i64,
+    data: &EventData,
+    now: DateTime<Utc>,
+    by_hand: bool,
+) -> Result<(), Refused> {
     let txn = db.begin().await?;
     let loaded = load(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
@@ -352,14 +365,15 @@ pub async fn update(
         return Err(Refused::Fields(errors));
     }
     let scheduled = before.state == EventState::Scheduled;
-    let kinds =
-        if scheduled { changes(&before, data, &loaded.co_organisers, &picks_of(&txn, id).await?) } else { Vec::new() };
+    let changed = changes(&before, data, &loaded.co_organisers, &picks_of(&txn, id).await?);
     let mut m: event::ActiveModel = before.clone().into();
     apply(&mut m, data);
     m.updated_at = Set(now);
-    if before.series_id.is_some() {
+    if by_hand && before.series_id.is_some() && !changed.is_empty() {
         m.edited_by_hand = Set(true);
     }
+    // Drafts change silently; a scheduled event's changes are logged and raise the sequence.
+    let kinds = if scheduled { changed } else { Vec::new() };
     let sequence = if kinds.is_empty() { before.sequence } else { before.sequence + 1 };
     m.sequence = Set(sequence);
     let after = m.update(&txn).await?;

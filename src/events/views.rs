@@ -254,3 +254,46 @@ impl FeedsPage {
         self.confirm.as_ref().filter(|(o, _)| o == owner).map(|(_, a)| *a == "renew")
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/series.html")]
+pub struct SeriesPage {
+    pub ctx: Ctx,
+    /// None while planning a new series.
+    pub series: Option<super::entity::series::Model>,
+    pub branch: UnitOption,
+    pub tz: Tz,
+    pub form: Pairs,
+    pub errors: FieldErrors,
+    pub occurrences: Vec<event::Model>,
+    pub now: DateTime<Utc>,
+    pub choices: Choices,
+}
+
+impl SeriesPage {
+    pub const NTHS: [&'static str; 5] = ["1", "2", "3", "4", "last"];
+    pub const WEEKDAYS: [&'static str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+    /// The rule in words: "每月 24 日", "The last Friday of every month".
+    pub fn rule_text(&self) -> String {
+        use crate::i18n::Msg;
+        let Some(s) = &self.series else { return String::new() };
+        let mut parts = s.rule.split(':');
+        let msg = match (parts.next(), parts.next(), parts.next()) {
+            (Some("weekday"), Some(nth), Some(day)) => Msg::new("series.rule_weekday")
+                .arg("nth", self.ctx.tr(&format!("series.nth_{nth}")))
+                .arg("weekday", self.ctx.tr(&format!("weekday.{day}"))),
+            (_, Some(day), _) => Msg::new("series.rule_day").arg("day", day),
+            _ => Msg::new("series.rule_invalid"),
+        };
+        self.ctx.msg(&msg)
+    }
+
+    pub fn when(&self, e: &event::Model) -> String {
+        local(&e.starts_at, self.tz)
+    }
+
+    pub fn state_of(&self, e: &event::Model) -> EventState {
+        super::service::effective_state(e, self.now)
+    }
+}
