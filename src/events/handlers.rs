@@ -284,13 +284,22 @@ async fn update(
     form_page(&state, ctx, Some(id), branch, form, errors).await
 }
 
-async fn show_page(
+/// The forms of the event page that can come back with errors.
+#[derive(Default)]
+pub(super) struct Forms {
+    pub guest: (Pairs, FieldErrors),
+    pub agenda_item: (Pairs, FieldErrors),
+    pub attachment_error: Option<Msg>,
+}
+
+pub(super) async fn show_page(
     state: &AppState,
     ctx: Ctx,
+    scope: &Scope,
     loaded: Loaded,
-    guest: (Pairs, FieldErrors),
-    agenda_item: (Pairs, FieldErrors),
+    forms: Forms,
 ) -> Result<Response, WebError> {
+    let Forms { guest, agenda_item, attachment_error } = forms;
     let db = &state.db;
     let Loaded { event, co_organisers, access } = loaded;
     let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(WebError::NotFound)?;
@@ -319,8 +328,12 @@ async fn show_page(
     } else {
         (Vec::new(), false)
     };
-    let changes = if access >= Access::CoOrganiser { service::changes_of(db, event.id).await? } else { Vec::new() };
-    let failed = !guest.1.is_empty() || !agenda_item.1.is_empty();
+    let (changes, conflicts) = if access >= Access::CoOrganiser {
+        (service::changes_of(db, event.id).await?, conflict_views(state, scope, &event, tz).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let failed = !guest.1.is_empty() || !agenda_item.1.is_empty() || attachment_error.is_some();
     let page = EventShowPage {
         ctx,
         description_html: markdown::render(&event.description),
@@ -340,10 +353,35 @@ async fn show_page(
         guest_errors: guest.1,
         agenda_form: agenda_item.0,
         agenda_errors: agenda_item.1,
+        attachments: super::attachments::of_event(db, event.id).await?,
+        attachment_error,
+        conflicts,
         event,
         choices: Choices,
     };
     Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
+}
+
+/// Overlapping bookings of the room or host; events outside the viewer's branches show no title.
+async fn conflict_views(
+    state: &AppState,
+    scope: &Scope,
+    event: &event::Model,
+    tz: Tz,
+) -> Result<Vec<ConflictView>, WebError> {
+    let found = service::conflicts(&state.db, event).await?;
+    let mut views = Vec::with_capacity(found.len());
+    for c in found {
+        let visible = service::load(&state.db, scope, c.event.id).await.is_ok_and(|l| l.access >= Access::CoOrganiser);
+        views.push(ConflictView {
+            id: visible.then_some(c.event.id),
+            title: visible.then(|| c.event.title.clone()),
+            when: format!("{} – {}", local(&c.event.starts_at, tz), local(&c.event.ends_at, tz)),
+            same_place: c.same_place,
+            same_host: c.same_host,
+        });
+    }
+    Ok(views)
 }
 
 async fn show(
@@ -354,7 +392,7 @@ async fn show(
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
-    show_page(&state, ctx, loaded, Default::default(), Default::default()).await
+    show_page(&state, ctx, &scope, loaded, Forms::default()).await
 }
 
 async fn confirm_page(
@@ -481,7 +519,7 @@ async fn add_guest(
         Err(errors) => {
             let loaded = service::load(&state.db, &scope, id).await?;
             loaded.require_changeable(state.now())?;
-            show_page(&state, ctx, loaded, (form, errors), Default::default()).await
+            show_page(&state, ctx, &scope, loaded, Forms { guest: (form, errors), ..Default::default() }).await
         }
     }
 }
@@ -513,7 +551,7 @@ async fn save_agenda(
         Err(errors) => {
             let loaded = service::load(&state.db, &scope, id).await?;
             loaded.require_changeable(state.now())?;
-            show_page(&state, ctx, loaded, Default::default(), (form, errors)).await
+            show_page(&state, ctx, &scope, loaded, Forms { agenda_item: (form, errors), ..Default::default() }).await
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Events: party-day activities with agenda, guests, co-organisers, audience and monthly series;
 //! their lists, calendar and iCalendar output.
+pub mod attachments;
 pub mod calendar;
 pub mod entity;
 pub mod feeds;
@@ -17,5 +18,6 @@ mod views;
 /// Every route of the events domain.
 pub fn router() -> axum::Router<crate::app::AppState> {
     handlers::router().merge(calendar::router()).merge(series_pages::router())
+        .merge(attachments::router())
 }
 pub use service::EventError;

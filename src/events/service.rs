@@ -427,6 +427,49 @@ async fn log(
     Ok(())
 }
 
+/// Another event booked at an overlapping time in the same place or with the same host.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub event: event::Model,
+    pub same_place: bool,
+    pub same_host: bool,
+}
+
+/// Events (not cancelled) overlapping this one in the same location or with the same host member:
+/// warnings for the organisers, never refusals. Only events starting at most a week earlier are
+/// considered, so the start index bounds the search.
+pub async fn conflicts(db: &impl ConnectionTrait, e: &event::Model) -> Result<Vec<Conflict>, DbErr> {
+    if e.state == EventState::Cancelled || (e.location.is_none() && e.host_member_id.is_none()) {
+        return Ok(Vec::new());
+    }
+    let mut same = Condition::any();
+    if let Some(l) = &e.location {
+        same = same.add(event::Column::Location.eq(l.clone()));
+    }
+    if let Some(h) = e.host_member_id {
+        same = same.add(event::Column::HostMemberId.eq(h));
+    }
+    let found = event::Entity::find()
+        .filter(event::Column::StartsAt.gt(e.starts_at - chrono::Duration::days(7)))
+        .filter(event::Column::StartsAt.lt(e.ends_at))
+        .filter(event::Column::EndsAt.gt(e.starts_at))
+        .filter(event::Column::Id.ne(e.id))
+        .filter(event::Column::State.ne(EventState::Cancelled))
+        .filter(same)
+        .order_by_asc(event::Column::StartsAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|o| Conflict {
+            same_place: o.location.is_some() && o.location == e.location,
+            same_host: o.host_member_id.is_some() && o.host_member_id == e.host_member_id,
+            event: o,
+        })
+        .collect())
+}
+
 /// A person the audience of an event reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitee {

@@ -143,7 +143,26 @@ pub struct EventShowPage {
     pub guest_form: Pairs,
     pub agenda_errors: FieldErrors,
     pub agenda_form: Pairs,
+    pub attachments: Vec<super::entity::attachment::Model>,
+    pub attachment_error: Option<crate::i18n::Msg>,
+    pub conflicts: Vec<ConflictView>,
     pub choices: Choices,
+}
+
+/// A booking that overlaps the event's room or host.
+pub struct ConflictView {
+    /// Only for events the viewer may open.
+    pub id: Option<i64>,
+    pub title: Option<String>,
+    pub when: String,
+    pub same_place: bool,
+    pub same_host: bool,
+}
+
+/// "1.2 MB", "340 KB".
+pub fn file_size(bytes: &i64) -> String {
+    let b = *bytes as f64;
+    if b >= 1024.0 * 1024.0 { format!("{:.1} MB", b / 1024.0 / 1024.0) } else { format!("{:.0} KB", (b / 1024.0).ceil()) }
 }
 
 impl EventShowPage {
