@@ -20,8 +20,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches,
-    crypto,
+    branches, crypto,
     i18n::Msg,
     web::{Ctx, Flash, User, WebError},
 };
@@ -191,7 +190,8 @@ async fn upload(
 
 /// RFC 6266 header for a UTF-8 file name, with an ASCII fallback.
 fn disposition(name: &str) -> String {
-    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }

@@ -124,7 +124,11 @@ async fn owner_of(state: &AppState, user: &CurrentUser, scope: &Scope, raw: &str
     }
     let id = raw.strip_prefix("branch:").and_then(|i| i.parse::<i64>().ok()).ok_or(WebError::NotFound)?;
     let units = super::handlers::own_units(state, scope).await?;
-    units.iter().find(|u| u.id == id && u.kind.holds_members()).map(|u| FeedOwner::Branch(u.id)).ok_or(WebError::NotFound)
+    units
+        .iter()
+        .find(|u| u.id == id && u.kind.holds_members())
+        .map(|u| FeedOwner::Branch(u.id))
+        .ok_or(WebError::NotFound)
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -14,10 +14,8 @@ mod series_pages;
 pub mod service;
 mod views;
 
-
 /// Every route of the events domain.
 pub fn router() -> axum::Router<crate::app::AppState> {
-    handlers::router().merge(calendar::router()).merge(series_pages::router())
-        .merge(attachments::router())
+    handlers::router().merge(calendar::router()).merge(series_pages::router()).merge(attachments::router())
 }
 pub use service::EventError;

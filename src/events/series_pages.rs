@@ -74,17 +74,7 @@ async fn page(
         None => Vec::new(),
     };
     let failed = !errors.is_empty();
-    let page = SeriesPage {
-        ctx,
-        series,
-        branch,
-        tz,
-        form,
-        errors,
-        occurrences,
-        now: state.now(),
-        choices: Choices,
-    };
+    let page = SeriesPage { ctx, series, branch, tz, form, errors, occurrences, now: state.now(), choices: Choices };
     Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
 }
 
@@ -132,12 +122,14 @@ async fn create(
 ) -> Result<Response, WebError> {
     let scope = branches::handlers::scope(&state, &user).await?;
     scope.require_manager()?;
-    let branch_id = form.get("branch_id").parse::<i64>().map_err(|_| WebError::NotFound)?;
+    // No branch given: the first the secretary manages, as the new-series page offers.
+    let chosen = form.get("branch_id").parse::<i64>().ok();
     let unit = own_units(&state, &scope)
         .await?
         .into_iter()
-        .find(|u| u.id == branch_id && u.kind.holds_members())
+        .find(|u| u.kind.holds_members() && chosen.is_none_or(|id| id == u.id))
         .ok_or(WebError::NotFound)?;
+    let branch_id = unit.id;
     let branch = branch_of(&state, unit.id).await?;
     let tz = branch.1;
     let now = state.now();

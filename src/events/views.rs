@@ -162,7 +162,11 @@ pub struct ConflictView {
 /// "1.2 MB", "340 KB".
 pub fn file_size(bytes: &i64) -> String {
     let b = *bytes as f64;
-    if b >= 1024.0 * 1024.0 { format!("{:.1} MB", b / 1024.0 / 1024.0) } else { format!("{:.0} KB", (b / 1024.0).ceil()) }
+    if b >= 1024.0 * 1024.0 {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.0} KB", (b / 1024.0).ceil())
+    }
 }
 
 impl EventShowPage {

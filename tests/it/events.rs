@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use crate::helpers::{Client, TestApp, Tree};
 
 /// The fields of a valid event form for `branch`, a month from the test clock's now.
-fn form(branch: i64) -> Vec<(String, String)> {
+pub(crate) fn form(branch: i64) -> Vec<(String, String)> {
     let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
     vec![
         ("branch_id".into(), branch.to_string()),
@@ -29,7 +29,7 @@ fn form(branch: i64) -> Vec<(String, String)> {
     ]
 }
 
-fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     for (k, v) in changes {
         fields.retain(|(key, _)| key != k);
         if !v.is_empty() {
@@ -39,16 +39,16 @@ fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(Str
     fields
 }
 
-async fn post(client: &Client, path: &str, fields: &[(String, String)]) -> crate::helpers::Resp {
+pub(crate) async fn post(client: &Client, path: &str, fields: &[(String, String)]) -> crate::helpers::Resp {
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     client.post(path, &refs).await
 }
 
-fn id_from(location: &str) -> i64 {
+pub(crate) fn id_from(location: &str) -> i64 {
     location.trim_start_matches("/events/").split('/').next().unwrap().parse().unwrap()
 }
 
-async fn setup() -> (TestApp, Tree, Client) {
+pub(crate) async fn setup() -> (TestApp, Tree, Client) {
     let app = TestApp::spawn().await;
     let tree = app.seed_tree().await;
     let secretary = app.secretary_of(tree.a).await;

@@ -432,20 +432,28 @@ impl Client {
 
     /// Uploads a file to the member import, as the import page's form does.
     pub async fn upload(&self, branch: i64, file_name: &str, bytes: Vec<u8>) -> Resp {
+        self.upload_to("/members/import", &[("branch_id", &branch.to_string())], file_name, bytes).await
+    }
+
+    /// Posts a multipart form with some text fields and one file named "file", the CSRF token in
+    /// the query string as the app's upload forms carry it.
+    pub async fn upload_to(&self, path: &str, fields: &[(&str, &str)], file_name: &str, bytes: Vec<u8>) -> Resp {
         let token = self.csrf_token().await;
         let mut body = Vec::new();
         let boundary = "partydayboundary7MA4YWxkTrZu0gW";
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"branch_id\"\r\n\r\n{branch}\r\n")
-                .as_bytes(),
-        );
+        for (name, value) in fields {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
         body.extend(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
                 .as_bytes(),
         );
         body.extend(bytes);
         body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let url = format!("{}?_csrf={}", self.url("/members/import"), token);
+        let url = format!("{}?_csrf={}", self.url(path), token);
         let req = self
             .http
             .post(url)

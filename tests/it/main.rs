@@ -16,4 +16,5 @@ mod i18n;
 mod import;
 mod members;
 mod permissions;
+mod planning;
 mod platform;

@@ -92,6 +92,20 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/{event}/guests/999999/remove", [303, 404, 404, 404, 404]),
     case("POST", "/events/{event}/copy", [303, 404, 404, 303, 303]),
     case("GET", "/events/999999999", [303, 404, 404, 404, 404]),
+    case("POST", "/events/{event}/attachments", [303, 404, 404, 400, 400]),
+    case("GET", "/events/{event}/attachments/999999", [303, 404, 404, 404, 404]),
+    case("POST", "/events/{event}/attachments/999999/remove", [303, 404, 404, 404, 404]),
+    case("GET", "/events/calendar", [303, 200, 200, 200, 200]),
+    case("GET", "/events/calendar?month=2026-02&branch={branch}", [303, 200, 200, 200, 200]),
+    case("GET", "/calendar/feeds", [303, 200, 200, 200, 200]),
+    case("POST", "/calendar/feeds/renew", [303, 404, 404, 404, 404]),
+    case("POST", "/calendar/feeds/revoke", [303, 404, 404, 404, 404]),
+    case("GET", "/feeds/no-such-token.ics", [404, 404, 404, 404, 404]),
+    case("GET", "/events/series/new", [303, 403, 200, 200, 200]),
+    case("POST", "/events/series", [303, 403, 422, 422, 422]),
+    case("GET", "/events/series/{series}", [303, 404, 404, 200, 200]),
+    case("POST", "/events/series/{series}", [303, 404, 404, 422, 422]),
+    case("GET", "/events/series/999999999", [303, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
     case("POST", "/logout", [303, 303, 303, 303, 303]),
@@ -147,6 +161,28 @@ async fn every_route_for_every_role() {
             Err(_) => panic!("could not create the event"),
         }
     };
+    let series = {
+        use partyday::events::{
+            recurring::{self, Start},
+            rules::{Pairs, SeriesData},
+        };
+        let form = Pairs(
+            [("rule_kind", "day"), ("day", "24"), ("start_time", "14:30"), ("minutes", "120")]
+                .into_iter()
+                .chain([("kind", "theme_party_day"), ("title", "目标系列"), ("statuses", "full")])
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        );
+        let data = SeriesData::parse(&form).unwrap();
+        let scope = partyday::branches::Scope::operator();
+        let start = Start { from: app.state.today(), schedule: false };
+        match recurring::create(&app.state.db, &scope, tree.a, &data, chrono_tz::Asia::Shanghai, start, app.state.now())
+            .await
+        {
+            Ok((id, _)) => id,
+            Err(_) => panic!("could not create the series"),
+        }
+    };
     let mut failures = Vec::new();
     for (who, client) in VISITORS.iter().zip(&visitors) {
         for case in ROUTES {
@@ -156,7 +192,8 @@ async fn every_route_for_every_role() {
                 .replace("{branch}", &tree.a.to_string())
                 .replace("{member}", &member.to_string())
                 .replace("{term}", &term.to_string())
-                .replace("{event}", &event.to_string());
+                .replace("{event}", &event.to_string())
+                .replace("{series}", &series.to_string());
             let expected = case.expected[VISITORS.iter().position(|v| v == who).unwrap()];
             let resp = match case.method {
                 "GET" => client.get(&path).await,
@@ -179,7 +216,8 @@ async fn every_route_for_every_role() {
             if matches!(expected, 403 | 404)
                 && (resp.body.contains("目标党员")
                     || resp.body.contains("第一党支部")
-                    || resp.body.contains("目标活动"))
+                    || resp.body.contains("目标活动")
+                    || resp.body.contains("目标系列"))
             {
                 failures.push(format!("{who} {} {path}: the refusal shows data", case.method));
             }
