@@ -1,6 +1,6 @@
 //! The event lists: the organisers' list (filters, upcoming or past, keyset paging), a member's
 //! own events, and a month of events for the calendar. Rows are read as one JSON value per page.
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ConnectionTrait, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
@@ -19,6 +19,9 @@ use crate::{
 };
 
 pub const PER_PAGE: u64 = 50;
+
+/// No event lasts longer (a form rule), so a running event is found through the start-time index.
+const MAX_EVENT_DAYS: i64 = super::rules::MAX_DAYS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum When {
@@ -127,13 +130,16 @@ pub async fn page(
     if let Some(d) = q.to.and_then(|d| d.succ_opt()) {
         select = select.filter(event::Column::StartsAt.lt(start_of(d, tz)));
     }
+    // The bounds on starts_at let the (starts_at, id) index skip the other side of now.
     let order = match q.when {
         When::Upcoming => {
-            select = select.filter(event::Column::EndsAt.gt(now));
+            select = select
+                .filter(event::Column::StartsAt.gt(now - Duration::days(MAX_EVENT_DAYS)))
+                .filter(event::Column::EndsAt.gt(now));
             Order::Asc
         }
         When::Past => {
-            select = select.filter(event::Column::EndsAt.lte(now));
+            select = select.filter(event::Column::StartsAt.lt(now)).filter(event::Column::EndsAt.lte(now));
             Order::Desc
         }
     };
@@ -203,8 +209,10 @@ pub async fn between(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Vec<EventRow>, DbErr> {
-    let mut select =
-        event::Entity::find().filter(event::Column::StartsAt.lt(until)).filter(event::Column::EndsAt.gt(from));
+    let mut select = event::Entity::find()
+        .filter(event::Column::StartsAt.gt(from - Duration::days(MAX_EVENT_DAYS)))
+        .filter(event::Column::StartsAt.lt(until))
+        .filter(event::Column::EndsAt.gt(from));
     if let Some(units) = scope.units() {
         select = select.filter(event::Column::Id.in_subquery(events_of_units(units.iter().copied())));
     }

@@ -276,6 +276,9 @@ pub struct Audience {
     pub statuses: Vec<PoliticalStatus>,
 }
 
+/// The longest an event may last; lists find running events through their start within this.
+pub const MAX_DAYS: i64 = 31;
+
 /// An event's own fields, as created or edited (the organising branch is chosen apart).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventData {
@@ -310,6 +313,11 @@ impl EventData {
             && end <= s
         {
             e.add("ends_at", "event.end_before_start");
+        }
+        if let (Some(s), Some(end)) = (starts_at, ends_at)
+            && end - s > chrono::Duration::days(MAX_DAYS)
+        {
+            e.add("ends_at", "event.too_long");
         }
         let location = e.check("location", optional_text(form.get("location"), TITLE_MAX));
         let host_guest_name = e.check("host_guest_name", optional_text(form.get("host_guest_name"), 100));
@@ -530,6 +538,7 @@ mod tests {
         let tz = chrono_tz::Europe::Berlin;
         for (extra, field, key) in [
             (vec![("ends_at", "2026-12-24T14:00")], "ends_at", "event.end_before_start"),
+            (vec![("ends_at", "2027-01-25T14:00")], "ends_at", "event.too_long"),
             (
                 vec![("starts_at", "2026-03-29T02:30"), ("ends_at", "2026-03-29T04:00")],
                 "starts_at",

@@ -436,8 +436,8 @@ pub struct Conflict {
 }
 
 /// Events (not cancelled) overlapping this one in the same location or with the same host member:
-/// warnings for the organisers, never refusals. Only events starting at most a week earlier are
-/// considered, so the start index bounds the search.
+/// warnings for the organisers, never refusals. No event lasts longer than `MAX_DAYS`, so the
+/// start index bounds the search.
 pub async fn conflicts(db: &impl ConnectionTrait, e: &event::Model) -> Result<Vec<Conflict>, DbErr> {
     if e.state == EventState::Cancelled || (e.location.is_none() && e.host_member_id.is_none()) {
         return Ok(Vec::new());
@@ -450,7 +450,7 @@ pub async fn conflicts(db: &impl ConnectionTrait, e: &event::Model) -> Result<Ve
         same = same.add(event::Column::HostMemberId.eq(h));
     }
     let found = event::Entity::find()
-        .filter(event::Column::StartsAt.gt(e.starts_at - chrono::Duration::days(7)))
+        .filter(event::Column::StartsAt.gt(e.starts_at - chrono::Duration::days(super::rules::MAX_DAYS)))
         .filter(event::Column::StartsAt.lt(e.ends_at))
         .filter(event::Column::EndsAt.gt(e.starts_at))
         .filter(event::Column::Id.ne(e.id))
