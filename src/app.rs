@@ -130,7 +130,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx));
+    let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx.clone()));
+    let transport = crate::mail::Transport::from_settings(&state.settings)?;
+    let dispatcher = tokio::spawn(crate::mail::dispatch::run(state.clone(), transport, stop_rx));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -139,6 +141,7 @@ pub async fn serve(
         })
         .await?;
     housekeeping.abort();
+    dispatcher.abort();
     Ok(())
 }
 

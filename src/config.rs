@@ -18,6 +18,25 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub app: AppConfig,
     pub security: SecurityConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailConfig {
+    pub transport: String,
+    pub folder: String,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: String,
+    pub smtp_user: String,
+    pub smtp_password: String,
+    pub smtp_pool_size: u32,
+    pub concurrency: u32,
+    pub batch: u32,
+    pub lease_seconds: u32,
+    pub retry_base_seconds: u32,
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +161,36 @@ impl Config {
             ("security.login_window_minutes", s.login_window_minutes),
             ("security.session_idle_hours", s.session_idle_hours),
             ("security.session_max_days", s.session_max_days),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be at least 1"));
+            }
+        }
+        let m = &self.mail;
+        match m.transport.as_str() {
+            "folder" => {}
+            "smtp" if m.smtp_host.trim().is_empty() => {
+                return Err(ConfigError::new("mail.smtp_host", "must be set when mail.transport is \"smtp\""));
+            }
+            "smtp" => {}
+            other => return Err(ConfigError::new("mail.transport", format!("{other:?} is not one of folder, smtp"))),
+        }
+        if !matches!(m.smtp_security.as_str(), "starttls" | "tls" | "none") {
+            return Err(ConfigError::new("mail.smtp_security", "must be one of starttls, tls, none"));
+        }
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "mail.from",
+                format!("{:?} is not an address such as Partyday <noreply@example.org>", m.from),
+            ));
+        }
+        for (key, value) in [
+            ("mail.smtp_pool_size", m.smtp_pool_size),
+            ("mail.concurrency", m.concurrency),
+            ("mail.batch", m.batch),
+            ("mail.lease_seconds", m.lease_seconds),
+            ("mail.retry_base_seconds", m.retry_base_seconds),
+            ("mail.max_attempts", m.max_attempts),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be at least 1"));

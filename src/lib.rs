@@ -10,5 +10,6 @@ pub mod db;
 pub mod demo;
 pub mod events;
 pub mod i18n;
+pub mod mail;
 pub mod members;
 pub mod web;

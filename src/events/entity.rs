@@ -214,10 +214,12 @@ pub mod invitation {
         pub guest_id: Option<i64>,
         /// member | non_voting | guest_speaker | leader
         pub role: String,
-        /// pending until the invitations work records answers.
+        /// pending | accepted | declined | leave_requested (attendance adds the rest)
         pub answer: String,
         pub answered_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        /// Why the invitee asks for leave.
+        pub leave_reason: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

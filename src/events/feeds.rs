@@ -22,7 +22,6 @@ use crate::{
     crypto::{self, Signer},
     i18n::Locale,
     members::rules::Choice,
-    web::WebError,
 };
 
 /// Whose events a subscription carries.
@@ -158,7 +157,8 @@ pub async fn calendar_of(
     locale: Locale,
     events: &[event::Model],
     name: Option<&str>,
-) -> Result<String, WebError> {
+    method: ical::Method,
+) -> Result<String, DbErr> {
     let ids: Vec<i64> = events.iter().map(|e| e.branch_id).collect();
     let branches: HashMap<i64, branch::Model> = branch::Entity::find()
         .filter(branch::Column::Id.is_in(ids))
@@ -213,5 +213,5 @@ pub async fn calendar_of(
             cancelled: e.state == EventState::Cancelled,
         })
         .collect();
-    Ok(ical::calendar(name, Some(ical::Method::Publish), &items))
+    Ok(ical::calendar(name, Some(method), &items))
 }

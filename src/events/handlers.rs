@@ -581,7 +581,8 @@ async fn ics(
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
-    let body = super::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None).await?;
+    let body =
+        super::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None, super::ical::Method::Publish).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     branches::{BranchKind, Scope, entity::branch},
+    mail::outbox as mail,
     members::{
         entity::member,
         rules::{Choice, MembershipState},
@@ -384,6 +385,13 @@ pub(super) async fn update_as(
     if scheduled && kinds.contains(&"audience") {
         sync_invitations(&txn, &after, now).await?;
     }
+    if !kinds.is_empty() {
+        // Newcomers to the audience get the invitation; a change of time, place or details
+        // reaches everyone invited before.
+        let informs = kinds.iter().any(|k| matches!(*k, "time" | "place" | "details"));
+        let mail = if informs { mail::Kind::Update } else { mail::Kind::Invitation };
+        mail::queue_for_event(&txn, &after, mail, now).await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -567,6 +575,7 @@ async fn sync_invitations(db: &impl ConnectionTrait, event: &event::Model, now: 
             answer: Set("pending".to_owned()),
             answered_at: Set(None),
             created_at: Set(now),
+            leave_reason: Set(None),
             ..Default::default()
         })
         .collect();
@@ -601,6 +610,7 @@ pub async fn schedule(
     let event = m.update(&txn).await?;
     log(&txn, id, "scheduled", "", event.sequence, scope.account_id(), now).await?;
     sync_invitations(&txn, &event, now).await?;
+    mail::queue_for_event(&txn, &event, mail::Kind::Invitation, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -621,14 +631,18 @@ pub async fn cancel(
     let loaded = load(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
     let event = loaded.event;
-    let sequence = if event.state == EventState::Scheduled { event.sequence + 1 } else { event.sequence };
+    let scheduled = event.state == EventState::Scheduled;
+    let sequence = if scheduled { event.sequence + 1 } else { event.sequence };
     let mut m: event::ActiveModel = event.into();
     m.state = Set(EventState::Cancelled);
     m.cancel_reason = Set(Some(reason.to_owned()));
     m.sequence = Set(sequence);
     m.updated_at = Set(now);
-    m.update(&txn).await?;
+    let after = m.update(&txn).await?;
     log(&txn, id, "cancelled", reason, sequence, scope.account_id(), now).await?;
+    if scheduled {
+        mail::queue_for_event(&txn, &after, mail::Kind::Cancellation, now).await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -697,14 +711,20 @@ async fn touched(
 ) -> Result<(), DbErr> {
     let mut m: event::ActiveModel = event.clone().into();
     m.updated_at = Set(now);
-    if event.state == EventState::Scheduled {
+    let scheduled = event.state == EventState::Scheduled;
+    if scheduled {
         m.sequence = Set(event.sequence + 1);
         log(db, event.id, kind, "", event.sequence + 1, scope.account_id(), now).await?;
         if kind == "guests" {
             sync_invitations(db, event, now).await?;
         }
     }
-    m.update(db).await?;
+    let after = m.update(db).await?;
+    if scheduled {
+        // A new guest gets the invitation; an agenda change reaches everyone invited.
+        let mail = if kind == "agenda" { mail::Kind::Update } else { mail::Kind::Invitation };
+        mail::queue_for_event(db, &after, mail, now).await?;
+    }
     Ok(())
 }
 

@@ -320,3 +320,32 @@ impl SeriesPage {
         super::service::effective_state(e, self.now)
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/answer.html")]
+pub struct AnswerPage {
+    pub ctx: Ctx,
+    pub token: String,
+    pub invitation: super::entity::invitation::Model,
+    pub event: event::Model,
+    pub tz: Tz,
+    /// Answers are still taken.
+    pub open: bool,
+    pub reason: String,
+    pub errors: FieldErrors,
+}
+
+impl AnswerPage {
+    pub fn when(&self) -> String {
+        format!(
+            "{} – {} ({})",
+            local(&self.event.starts_at, self.tz),
+            local(&self.event.ends_at, self.tz),
+            self.tz.name()
+        )
+    }
+
+    pub fn answer_key(&self) -> String {
+        format!("answer.state_{}", self.invitation.answer)
+    }
+}

@@ -101,6 +101,8 @@ const ROUTES: &[Case] = &[
     case("POST", "/calendar/feeds/renew", [303, 404, 404, 404, 404]),
     case("POST", "/calendar/feeds/revoke", [303, 404, 404, 404, 404]),
     case("GET", "/feeds/no-such-token.ics", [404, 404, 404, 404, 404]),
+    case("GET", "/answer/1.forged", [404, 404, 404, 404, 404]),
+    case("POST", "/answer/1.forged", [404, 404, 404, 404, 404]),
     case("GET", "/events/series/new", [303, 403, 200, 200, 200]),
     case("POST", "/events/series", [303, 403, 422, 422, 422]),
     case("GET", "/events/series/{series}", [303, 404, 404, 200, 200]),

@@ -1,0 +1,108 @@
+//! Answering an invitation from the email's link, without logging in. Opening the link changes
+//! nothing (mail scanners follow links): the page shows the event and asks for a confirming POST.
+use axum::{
+    Form, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ActiveModelTrait, Set, entity::prelude::*};
+
+use super::{
+    entity::{event, invitation},
+    rules::EventState,
+    views::AnswerPage,
+};
+use crate::{
+    app::AppState,
+    branches::entity::branch,
+    i18n::Msg,
+    mail,
+    web::{Ctx, Flash, WebError, forms::FieldErrors},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/answer/{token}", get(show).post(answer))
+}
+
+/// The invitation and event a link opens, or why it cannot be used.
+async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event::Model), WebError> {
+    let id = mail::invitation_of_token(&state.signer, token).ok_or(WebError::NotFound)?;
+    let inv = invitation::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
+    let e = event::Entity::find_by_id(inv.event_id).one(&state.db).await?.ok_or(WebError::NotFound)?;
+    match e.state {
+        EventState::Draft => Err(WebError::NotFound),
+        EventState::Cancelled => Err(WebError::Conflict(Msg::new("answer.cancelled"))),
+        _ if e.ends_at <= state.now() => Err(WebError::Conflict(Msg::new("answer.ended"))),
+        _ => Ok((inv, e)),
+    }
+}
+
+/// Answers are taken until the deadline, or the start when there is none.
+fn closes_at(e: &event::Model) -> DateTime<Utc> {
+    e.answer_deadline.unwrap_or(e.starts_at)
+}
+
+async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    token: String,
+    (inv, e): (invitation::Model, event::Model),
+    reason: String,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let tz: Tz = branch::Entity::find_by_id(e.branch_id)
+        .one(&state.db)
+        .await?
+        .and_then(|b| b.timezone.parse().ok())
+        .unwrap_or(state.settings.timezone);
+    let open = state.now() < closes_at(&e);
+    let failed = !errors.is_empty();
+    let page = AnswerPage { ctx, token, invitation: inv, event: e, tz, open, reason, errors };
+    Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
+}
+
+async fn show(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> Result<Response, WebError> {
+    let opened = open(&state, &token).await?;
+    page(&state, ctx, token, opened, String::new(), FieldErrors::default()).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct AnswerForm {
+    answer: String,
+    reason: String,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, WebError> {
+    let (inv, e) = open(&state, &token).await?;
+    let now = state.now();
+    if now >= closes_at(&e) {
+        return Err(WebError::Conflict(Msg::new("answer.closed")));
+    }
+    let reason = form.reason.trim();
+    let (answer, reason) = match form.answer.as_str() {
+        "accept" => ("accepted", None),
+        "decline" => ("declined", None),
+        "leave" if reason.is_empty() || reason.chars().count() > 500 => {
+            let errors = FieldErrors::single("reason", "answer.reason_required");
+            return page(&state, ctx, token, (inv, e), form.reason, errors).await;
+        }
+        "leave" => ("leave_requested", Some(reason.to_owned())),
+        _ => return Err(WebError::BadRequest),
+    };
+    let mut m: invitation::ActiveModel = inv.into();
+    m.answer = Set(answer.to_owned());
+    m.answered_at = Set(Some(now));
+    m.leave_reason = Set(reason);
+    m.update(&state.db).await?;
+    Ok((Flash::success(Msg::new("answer.saved")), Redirect::to(&format!("/answer/{token}"))).into_response())
+}

@@ -1,0 +1,127 @@
+//! The dispatcher: claims due messages, renders and sends them a few at a time, and records the
+//! outcome (sent; retried later with exponential backoff; or failed for good with the server's answer).
+use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
+
+use chrono::Duration;
+use sea_orm::DbErr;
+use tokio::{sync::watch, task::JoinSet};
+
+use super::{
+    SendError, Transport,
+    message::{self, EventFacts},
+    outbox,
+};
+use crate::{app::AppState, crypto};
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+impl Pass {
+    pub fn total(&self) -> usize {
+        self.sent + self.retrying + self.failed
+    }
+}
+
+/// Claims one batch of due messages and sends it.
+pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pass, DbErr> {
+    let cfg = &state.settings.config.mail;
+    let now = state.now();
+    let token = crypto::random_token();
+    let lease = Duration::seconds(cfg.lease_seconds.into());
+    let rows = outbox::claim(&state.db, &token, cfg.batch.into(), now, now + lease).await?;
+    let mut pass = Pass::default();
+    if rows.is_empty() {
+        return Ok(pass);
+    }
+    let mut facts: HashMap<i64, Option<Arc<EventFacts>>> = HashMap::new();
+    let mut tasks = JoinSet::new();
+    let concurrency = cfg.concurrency as usize;
+    for row in rows {
+        let f = match row.event_id {
+            Some(id) => match facts.get(&id) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = EventFacts::load(state, id).await?.map(Arc::new);
+                    facts.insert(id, f.clone());
+                    f
+                }
+            },
+            None => None,
+        };
+        let outcome = match f {
+            None => Err(SendError::Permanent("the event no longer exists".to_owned())),
+            Some(f) => message::build(state, &row, &f).map_err(SendError::Permanent),
+        };
+        match outcome {
+            Ok(msg) => {
+                if tasks.len() >= concurrency
+                    && let Some(done) = tasks.join_next().await
+                {
+                    record(state, &mut pass, done).await?;
+                }
+                let transport = transport.clone();
+                let stem = row.message_id.clone();
+                tasks.spawn(async move { (row, transport.send(&msg, &stem).await) });
+            }
+            Err(e) => record(state, &mut pass, Ok((row, Err(e)))).await?,
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        record(state, &mut pass, done).await?;
+    }
+    Ok(pass)
+}
+
+type Done = Result<(super::entity::outbox::Model, Result<(), SendError>), tokio::task::JoinError>;
+
+async fn record(state: &AppState, pass: &mut Pass, done: Done) -> Result<(), DbErr> {
+    let Ok((row, result)) = done else {
+        // A panicking send leaves its claim to expire; the message is retried after the lease.
+        return Ok(());
+    };
+    let now = state.now();
+    let cfg = &state.settings.config.mail;
+    match result {
+        Ok(()) => {
+            outbox::mark_sent(&state.db, row.id, now).await?;
+            pass.sent += 1;
+        }
+        Err(SendError::Temporary(e)) if (row.attempts + 1) < cfg.max_attempts as i32 => {
+            let wait = i64::from(cfg.retry_base_seconds) << row.attempts.clamp(0, 16);
+            tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail not delivered, will retry");
+            outbox::mark_failed(&state.db, row.id, &e, Some(now + Duration::seconds(wait))).await?;
+            pass.retrying += 1;
+        }
+        Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+            tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail failed");
+            outbox::mark_failed(&state.db, row.id, &e, None).await?;
+            pass.failed += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Sends due messages until `stop` changes: at once while there is work, every half second when idle.
+pub async fn run(state: AppState, transport: Transport, mut stop: watch::Receiver<bool>) {
+    tracing::info!(transport = %transport.describe(), "mail dispatcher started");
+    loop {
+        let idle = match dispatch_once(&state, &transport).await {
+            Ok(pass) => pass.total() == 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail dispatcher could not reach the database");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}

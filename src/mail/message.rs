@@ -1,0 +1,201 @@
+//! Rendering an outbox row into a message: subject, plain text and HTML in the recipient's
+//! language, and the event as an iCalendar part (METHOD:REQUEST, or CANCEL for cancellations).
+use askama::Template;
+use chrono_tz::Tz;
+use lettre::{
+    Message,
+    message::{Mailbox, MultiPart, SinglePart, header::ContentType},
+};
+use sea_orm::{DbErr, entity::prelude::*};
+
+use super::{entity::outbox, outbox::Kind};
+use crate::{
+    app::AppState,
+    branches::entity::branch,
+    events::{
+        attachments,
+        entity::{agenda, event},
+        feeds, ical, service,
+    },
+    i18n::{self, Locale, Msg},
+    members::{entity::member, rules::Choice},
+};
+
+/// What every message about an event shows; built once per event and send pass.
+pub struct EventFacts {
+    pub event: event::Model,
+    pub branch_name: String,
+    pub tz: Tz,
+    pub host: Option<String>,
+    pub agenda: Vec<agenda::Model>,
+    /// (file name, link)
+    pub attachments: Vec<(String, String)>,
+    pub url: String,
+    pub ics_request: String,
+    pub ics_cancel: String,
+}
+
+impl EventFacts {
+    pub async fn load(state: &AppState, event_id: i64) -> Result<Option<EventFacts>, DbErr> {
+        let db = &state.db;
+        let Some(event) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
+        let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?;
+        let tz = branch.as_ref().and_then(|b| b.timezone.parse().ok()).unwrap_or(state.settings.timezone);
+        let host = match event.host_member_id {
+            Some(id) => member::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
+            None => event.host_guest_name.clone(),
+        };
+        let base = state.settings.base_url.as_str().trim_end_matches('/').to_owned();
+        let attachments = attachments::of_event(db, event.id)
+            .await?
+            .into_iter()
+            .map(|a| (a.file_name, format!("{base}/events/{}/attachments/{}", event.id, a.id)))
+            .collect();
+        let locale = state.settings.default_locale;
+        let one = std::slice::from_ref(&event);
+        let ics_request = feeds::calendar_of(state, locale, one, None, ical::Method::Request).await?;
+        let ics_cancel = feeds::calendar_of(state, locale, one, None, ical::Method::Cancel).await?;
+        Ok(Some(EventFacts {
+            branch_name: branch.map(|b| b.name).unwrap_or_default(),
+            tz,
+            host,
+            agenda: service::agenda_of(db, event.id).await?,
+            attachments,
+            url: format!("{base}/events/{}", event.id),
+            ics_request,
+            ics_cancel,
+            event,
+        }))
+    }
+}
+
+/// The values the templates read.
+pub struct Mail<'a> {
+    pub locale: Locale,
+    pub name: &'a str,
+    pub facts: &'a EventFacts,
+    /// The answer page (invitations and updates).
+    pub answer_url: Option<String>,
+}
+
+impl Mail<'_> {
+    pub fn tr<'k>(&self, key: &'k str) -> &'k str {
+        i18n::t(self.locale, key)
+    }
+
+    pub fn tr_with(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::render(self.locale, &Msg::new(key).arg(name, value))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.tr(self.facts.event.kind.label_key())
+    }
+
+    pub fn when(&self) -> String {
+        let e = &self.facts.event;
+        let (start, end) = (e.starts_at.with_timezone(&self.facts.tz), e.ends_at.with_timezone(&self.facts.tz));
+        let end_fmt = if start.date_naive() == end.date_naive() { "%H:%M" } else { "%Y-%m-%d %H:%M" };
+        format!("{} – {} ({})", start.format("%Y-%m-%d %H:%M"), end.format(end_fmt), self.facts.tz.name())
+    }
+
+    pub fn location(&self) -> &str {
+        self.facts.event.location.as_deref().unwrap_or("—")
+    }
+}
+
+// One folder per kind, each with a plain-text and an HTML body.
+#[derive(Template)]
+#[template(path = "mail/invitation/text.txt")]
+struct InvitationText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation/html.html")]
+struct InvitationHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/update/text.txt")]
+struct UpdateText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/update/html.html")]
+struct UpdateHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/cancellation/text.txt")]
+struct CancellationText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/cancellation/html.html")]
+struct CancellationHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+/// Subject, text and HTML of one message.
+fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
+    let title = &m.facts.event.title;
+    Ok(match kind {
+        Kind::Invitation => (
+            m.tr_with("mail.invitation_subject", "title", title),
+            InvitationText { m }.render()?,
+            InvitationHtml { m }.render()?,
+        ),
+        Kind::Update => {
+            (m.tr_with("mail.update_subject", "title", title), UpdateText { m }.render()?, UpdateHtml { m }.render()?)
+        }
+        Kind::Cancellation => (
+            m.tr_with("mail.cancellation_subject", "title", title),
+            CancellationText { m }.render()?,
+            CancellationHtml { m }.render()?,
+        ),
+    })
+}
+
+/// Builds the message of an outbox row; Err(text) when it can never be sent (a bad address).
+pub fn build(state: &AppState, row: &outbox::Model, facts: &EventFacts) -> Result<Message, String> {
+    let kind = Kind::parse(&row.kind).ok_or_else(|| format!("unknown message kind {:?}", row.kind))?;
+    let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
+    let base = state.settings.base_url.as_str().trim_end_matches('/');
+    let answer_url = match (kind, row.invitation_id) {
+        (Kind::Invitation | Kind::Update, Some(id)) => {
+            Some(format!("{base}/answer/{}", super::invitation_token(&state.signer, id)))
+        }
+        _ => None,
+    };
+    let mail = Mail { locale, name: &row.recipient_name, facts, answer_url };
+    let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
+    let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to = row
+        .recipient
+        .parse()
+        .map(|address| Mailbox::new(Some(row.recipient_name.clone()), address))
+        .map_err(|e| format!("bad address {:?}: {e}", row.recipient))?;
+    let domain = from.email.domain().to_owned();
+    let (method, ics) = match kind {
+        Kind::Cancellation => ("CANCEL", &facts.ics_cancel),
+        _ => ("REQUEST", &facts.ics_request),
+    };
+    let calendar = SinglePart::builder()
+        .header(
+            ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                .map_err(|e| format!("content type: {e}"))?,
+        )
+        .header(lettre::message::header::ContentDisposition::attachment("invite.ics"))
+        .body(ics.clone());
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{}@{domain}>", row.message_id)))
+        .multipart(MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(calendar))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}

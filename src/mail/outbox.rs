@@ -1,0 +1,218 @@
+//! Writing messages to the outbox, in the caller's transaction, and claiming them for sending.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder, Set,
+    entity::prelude::*,
+    sea_query::{ExprTrait, LockBehavior, LockType, Query},
+};
+
+use super::entity::outbox;
+use crate::{
+    events::entity::{event, guest, invitation},
+    members::entity::member,
+};
+
+/// What a message tells its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Invitation,
+    Update,
+    Cancellation,
+}
+
+impl Kind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Invitation => "invitation",
+            Kind::Update => "update",
+            Kind::Cancellation => "cancellation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::Invitation, Kind::Update, Kind::Cancellation].into_iter().find(|k| k.key() == s)
+    }
+}
+
+/// The same message is never queued twice: one invitation per invitee, one update per invitee
+/// and revision, one cancellation per invitee.
+fn dedupe_key(kind: Kind, invitation_id: i64, sequence: i32) -> String {
+    match kind {
+        Kind::Update => format!("update:{invitation_id}:{sequence}"),
+        k => format!("{}:{invitation_id}", k.key()),
+    }
+}
+
+/// Someone an event's message goes to.
+struct Recipient {
+    invitation_id: i64,
+    email: String,
+    name: String,
+    locale: String,
+    /// Invited before this change (an update goes to them; newcomers get the invitation).
+    earlier: bool,
+}
+
+async fn recipients(db: &impl ConnectionTrait, event_id: i64, now: DateTime<Utc>) -> Result<Vec<Recipient>, DbErr> {
+    let rows = invitation::Entity::find().filter(invitation::Column::EventId.eq(event_id)).all(db).await?;
+    let member_ids: Vec<i64> = rows.iter().filter_map(|r| r.member_id).collect();
+    let mut members = std::collections::HashMap::new();
+    for chunk in member_ids.chunks(1000) {
+        for m in member::Entity::find().filter(member::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            members.insert(m.id, m);
+        }
+    }
+    let guests: std::collections::HashMap<i64, guest::Model> = guest::Entity::find()
+        .filter(guest::Column::EventId.eq(event_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let (email, name, locale) = match (r.member_id, r.guest_id) {
+                (Some(m), _) => {
+                    let m = members.get(&m)?;
+                    (m.email.clone()?, m.name.clone(), m.locale.clone())
+                }
+                (None, Some(g)) => {
+                    let g = guests.get(&g)?;
+                    (g.email.clone()?, g.name.clone(), None)
+                }
+                (None, None) => return None,
+            };
+            Some(Recipient {
+                invitation_id: r.id,
+                email,
+                name,
+                // Empty: the configured default, decided when the message is sent.
+                locale: locale.unwrap_or_default(),
+                earlier: r.created_at < now,
+            })
+        })
+        .collect())
+}
+
+/// Queues the messages a change of a scheduled event causes, in the caller's transaction:
+/// invitations to every invitee with an email who has none yet; with `kind` Update, an update to
+/// those invited earlier; with Cancellation, a cancellation to everyone. Invitees without an
+/// email get nothing (the event page lists them as "no email"). Returns the rows written.
+pub async fn queue_for_event(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    kind: Kind,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let mut rows = Vec::new();
+    for r in recipients(db, e.id, now).await? {
+        let kinds: &[Kind] = match kind {
+            Kind::Cancellation => &[Kind::Cancellation],
+            Kind::Update if r.earlier => &[Kind::Invitation, Kind::Update],
+            _ => &[Kind::Invitation],
+        };
+        for k in kinds {
+            let key = dedupe_key(*k, r.invitation_id, e.sequence);
+            rows.push(outbox::ActiveModel {
+                kind: Set(k.key().to_owned()),
+                event_id: Set(Some(e.id)),
+                invitation_id: Set(Some(r.invitation_id)),
+                recipient: Set(r.email.clone()),
+                recipient_name: Set(r.name.chars().take(100).collect()),
+                locale: Set(r.locale.clone()),
+                sequence: Set(e.sequence),
+                // The left part of the Message-ID; the sender's domain is added when it is sent.
+                message_id: Set(format!("{}.e{}", key.replace(':', "."), e.id)),
+                dedupe_key: Set(key),
+                state: Set("queued".to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                claimed_until: Set(None),
+                claim_token: Set(None),
+                sent_at: Set(None),
+                last_error: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            });
+        }
+    }
+    let count = rows.len();
+    for chunk in rows.chunks(500) {
+        outbox::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing_on([outbox::Column::DedupeKey])
+            .exec(db)
+            .await?;
+    }
+    Ok(count)
+}
+
+/// Claims up to `limit` due messages for one dispatcher until `until`; a claim that has expired
+/// (its dispatcher died) is taken over. On PostgreSQL concurrent dispatchers skip each other's
+/// locked rows; SQLite has one writer at a time.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    token: &str,
+    limit: u64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let mut due = Query::select();
+    due.column(outbox::Column::Id)
+        .from(outbox::Entity)
+        .and_where(outbox::Column::State.eq("queued"))
+        .and_where(outbox::Column::NextAttemptAt.lte(now))
+        .and_where(outbox::Column::ClaimedUntil.is_null().or(outbox::Column::ClaimedUntil.lt(now)))
+        .order_by(outbox::Column::Id, sea_orm::Order::Asc)
+        .limit(limit);
+    if db.get_database_backend() == DbBackend::Postgres {
+        due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::ClaimToken, Expr::value(token))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(until))
+        .filter(outbox::Column::Id.in_subquery(due))
+        .exec(db)
+        .await?;
+    outbox::Entity::find()
+        .filter(outbox::Column::ClaimToken.eq(token))
+        .filter(outbox::Column::State.eq("queued"))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Records a delivery.
+pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value("sent"))
+        .col_expr(outbox::Column::SentAt, Expr::value(now))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or failed for good when `retry_at` is None.
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let error: String = error.chars().take(1000).collect();
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LastError, Expr::value(error))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    update = match retry_at {
+        Some(at) => update.col_expr(outbox::Column::NextAttemptAt, Expr::value(at)),
+        None => update.col_expr(outbox::Column::State, Expr::value("failed")),
+    };
+    update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}

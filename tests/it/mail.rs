@@ -1,0 +1,159 @@
+//! Email through a real SMTP server on loopback: invitations with their calendar part and answer
+//! link, updates and cancellations, retries after temporary refusals, permanent failures.
+use partyday::{
+    events::entity::invitation,
+    mail::{dispatch, entity::outbox},
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::{
+    events::{form, id_from, post, with},
+    helpers::TestApp,
+    smtp::{SmtpServer, header, parts},
+};
+
+async fn setup(smtp: &SmtpServer) -> (TestApp, crate::helpers::Tree, crate::helpers::Client) {
+    let app = TestApp::spawn_with(&smtp.config()).await;
+    let tree = app.seed_tree().await;
+    let secretary = app.secretary_of(tree.a).await;
+    (app, tree, secretary)
+}
+
+/// Schedules the standard event of branch a with a guest who has an email.
+async fn schedule(secretary: &crate::helpers::Client, branch: i64) -> i64 {
+    let resp = post(secretary, "/events", &with(form(branch), &[])).await;
+    let id = id_from(resp.location());
+    let guest =
+        [("name", "王局长"), ("organisation", "区卫健委"), ("role", "leader"), ("email", "wang@wjw.example.org")];
+    secretary.post(&format!("/events/{id}/guests"), &guest).await.assert_status(303);
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    id
+}
+
+#[tokio::test]
+async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
+    let smtp = SmtpServer::start().await;
+    let (app, tree, secretary) = setup(&smtp).await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = schedule(&secretary, tree.a).await;
+
+    // The secretary (a member of the branch), 张三 and the guest: three invitations.
+    let got = smtp.wait_for(3).await;
+    assert_eq!(got.len(), 3);
+    let email = partyday::members::entity::member::Entity::find_by_id(member)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .email
+        .unwrap();
+    let mine = got.iter().find(|m| m.to == vec![email.clone()]).expect("张三's invitation");
+    assert!(got.iter().any(|m| m.to == vec!["wang@wjw.example.org".to_owned()]), "the guest is invited");
+    assert_eq!(mine.from, "party@hma.example.org");
+    assert_eq!(header(&mine.data, "Subject").as_deref(), Some("活动邀请：十二月主题党日"));
+    let p = parts(&mine.data);
+    let (text, _) = &p["text/plain"];
+    let (html, _) = &p["text/html"];
+    let (ics, ics_type) = &p["text/calendar"];
+    assert!(text.contains("张三，您好") && text.contains("三楼会议室"), "{text}");
+    assert!(html.contains("十二月主题党日") && !html.contains("<script>"), "{html}");
+    assert!(ics_type.contains("method=REQUEST"), "{ics_type}");
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
+    assert!(calendar.properties.iter().any(|p| p.name == "METHOD" && p.val.as_ref() == "REQUEST"));
+    let vevent = calendar.components.iter().find(|c| c.name == "VEVENT").unwrap();
+    let prop = |name: &str| vevent.properties.iter().find(|p| p.name == name).map(|p| p.val.to_string());
+    assert_eq!(prop("SUMMARY").as_deref(), Some("十二月主题党日"));
+    assert!(prop("UID").is_some_and(|u| u.starts_with(&format!("event-{id}@"))));
+
+    // The link in the email: opening it changes nothing; confirming records the answer.
+    let link = text.split_whitespace().find(|w| w.contains("/answer/")).expect("an answer link");
+    let path = &link[link.find("/answer/").unwrap()..];
+    let browser = app.client();
+    browser.get(path).await.assert_status(200).assert_contains("十二月主题党日").assert_contains("尚未回复");
+    let row = || async {
+        invitation::Entity::find()
+            .filter(invitation::Column::EventId.eq(id))
+            .filter(invitation::Column::MemberId.eq(member))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(row().await.answer, "pending");
+    browser.post(path, &[("answer", "leave"), ("reason", " ")]).await.assert_status(422);
+    assert_eq!(row().await.answer, "pending");
+    browser.post(path, &[("answer", "accept")]).await.assert_status(303);
+    assert_eq!(row().await.answer, "accepted");
+    browser.get(path).await.assert_contains("参加");
+    browser.post(path, &[("answer", "leave"), ("reason", "出差")]).await.assert_status(303);
+    let r = row().await;
+    assert_eq!((r.answer.as_str(), r.leave_reason.as_deref()), ("leave_requested", Some("出差")));
+
+    // A tampered link opens nothing.
+    let tampered = format!("{}x", &path[..path.len() - 1]);
+    browser.get(&tampered).await.assert_status(404);
+    browser.get("/answer/1.abc").await.assert_status(404);
+
+    // A change of place reaches everyone with an update; cancelling sends METHOD:CANCEL.
+    let moved = with(form(tree.a), &[("location", "党员活动室")]);
+    post(&secretary, &format!("/events/{id}"), &moved).await.assert_status(303);
+    let got = smtp.wait_for(6).await;
+    let update = got[3..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
+    assert_eq!(header(&update.data, "Subject").as_deref(), Some("活动变更：十二月主题党日"));
+    assert!(parts(&update.data)["text/plain"].0.contains("党员活动室"));
+    secretary.post(&format!("/events/{id}/cancel"), &[("reason", "与上级会议冲突")]).await.assert_status(303);
+    let got = smtp.wait_for(9).await;
+    let cancel = got[6..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
+    let p = parts(&cancel.data);
+    assert!(p["text/calendar"].1.contains("method=CANCEL"));
+    assert!(p["text/calendar"].0.contains("STATUS:CANCELLED"));
+    assert!(p["text/plain"].0.contains("与上级会议冲突"));
+    browser.get(path).await.assert_status(409).assert_contains("已取消");
+
+    // Every message went once.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(smtp.received().len(), 9);
+    let sent = outbox::Entity::find().filter(outbox::Column::State.eq("sent")).count(&app.state.db).await.unwrap();
+    assert_eq!(sent, 9);
+}
+
+#[tokio::test]
+async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
+    let smtp = SmtpServer::start().await;
+    smtp.fail_next(2);
+    let (app, tree, secretary) = setup(&smtp).await;
+    schedule(&secretary, tree.a).await;
+    // Two invitations (the secretary, the guest): refused once each with 451, delivered on retry.
+    let got = smtp.wait_for(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(smtp.received().len(), got.len());
+    let rows = outbox::Entity::find().all(&app.state.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
+    assert!(rows.iter().any(|r| r.attempts == 2 && r.last_error.as_deref().is_some_and(|e| e.contains("451"))));
+
+    // 550: failed with the server's answer, never retried.
+    smtp.refuse_all(true);
+    let id = schedule(&secretary, tree.a).await;
+    for _ in 0..100 {
+        let failed = outbox::Entity::find()
+            .filter(outbox::Column::EventId.eq(id))
+            .filter(outbox::Column::State.eq("failed"))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        if failed == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == "failed" && r.attempts == 1), "{rows:?}");
+    assert!(rows.iter().all(|r| r.last_error.as_deref().is_some_and(|e| e.contains("550"))));
+    // Nothing is due any more.
+    let pass =
+        dispatch::dispatch_once(&app.state, &partyday::mail::Transport::from_settings(&app.state.settings).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(pass.total(), 0);
+}
