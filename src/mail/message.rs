@@ -145,15 +145,15 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
     let title = &m.facts.event.title;
     Ok(match kind {
         Kind::Invitation => (
-            m.tr_with("mail.invitation_subject", "title", title),
+            m.tr_with("email.invitation_subject", "title", title),
             InvitationText { m }.render()?,
             InvitationHtml { m }.render()?,
         ),
         Kind::Update => {
-            (m.tr_with("mail.update_subject", "title", title), UpdateText { m }.render()?, UpdateHtml { m }.render()?)
+            (m.tr_with("email.update_subject", "title", title), UpdateText { m }.render()?, UpdateHtml { m }.render()?)
         }
         Kind::Cancellation => (
-            m.tr_with("mail.cancellation_subject", "title", title),
+            m.tr_with("email.cancellation_subject", "title", title),
             CancellationText { m }.render()?,
             CancellationHtml { m }.render()?,
         ),
