@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/guests/{guest}/remove", post(remove_guest))
         .route("/events/{id}/agenda", post(save_agenda))
         .route("/events/{id}/agenda/{item}/{how}", post(move_agenda))
+        .route("/events/{id}/mail/resend", post(resend))
 }
 
 async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
@@ -333,6 +334,11 @@ pub(super) async fn show_page(
     } else {
         (Vec::new(), Vec::new())
     };
+    let delivery = if access >= Access::CoOrganiser && event.state != EventState::Draft {
+        Some(crate::mail::outbox::delivery(db, event.id).await?)
+    } else {
+        None
+    };
     let failed = !guest.1.is_empty() || !agenda_item.1.is_empty() || attachment_error.is_some();
     let page = EventShowPage {
         ctx,
@@ -356,6 +362,7 @@ pub(super) async fn show_page(
         attachments: super::attachments::of_event(db, event.id).await?,
         attachment_error,
         conflicts,
+        delivery,
         event,
         choices: Choices,
     };
@@ -591,4 +598,24 @@ async fn ics(
         body,
     )
         .into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ResendForm {
+    message: String,
+}
+
+/// Queues failed messages of the event again: one (`message` = its id) or all.
+async fn resend(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<ResendForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    service::load(&state.db, &scope, id).await?.require_manager()?;
+    let one = form.message.parse::<i64>().ok();
+    let n = crate::mail::outbox::resend(&state.db, id, one, state.now()).await?;
+    Ok((Flash::success(Msg::new("delivery.resent").arg("count", n)), to_event(id)).into_response())
 }

@@ -146,6 +146,8 @@ pub struct EventShowPage {
     pub attachments: Vec<super::entity::attachment::Model>,
     pub attachment_error: Option<crate::i18n::Msg>,
     pub conflicts: Vec<ConflictView>,
+    /// For organisers of a scheduled (or past) event.
+    pub delivery: Option<crate::mail::outbox::Delivery>,
     pub choices: Choices,
 }
 

@@ -216,3 +216,76 @@ pub async fn mark_failed(
     update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
     Ok(())
 }
+
+/// How an event's messages stand, for its organisers.
+#[derive(Debug, Default, Clone)]
+pub struct Delivery {
+    pub queued: usize,
+    pub sent: usize,
+    /// Failed messages with the invitee's name.
+    pub failed: Vec<(outbox::Model, String)>,
+    /// Invitees without an email address, to be told another way.
+    pub no_email: Vec<String>,
+}
+
+/// The delivery state of an event's invitations: counts of the latest message per invitee,
+/// the failures, and who has no address.
+pub async fn delivery(db: &impl ConnectionTrait, event_id: i64) -> Result<Delivery, DbErr> {
+    let rows = outbox::Entity::find()
+        .filter(outbox::Column::EventId.eq(event_id))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?;
+    let mut latest: std::collections::BTreeMap<i64, outbox::Model> = std::collections::BTreeMap::new();
+    for r in rows {
+        if let Some(inv) = r.invitation_id {
+            latest.insert(inv, r);
+        }
+    }
+    let mut d = Delivery::default();
+    for r in latest.into_values() {
+        match r.state.as_str() {
+            "sent" => d.sent += 1,
+            "failed" => {
+                let name = r.recipient_name.clone();
+                d.failed.push((r, name));
+            }
+            _ => d.queued += 1,
+        }
+    }
+    let invitations = invitation::Entity::find().filter(invitation::Column::EventId.eq(event_id)).all(db).await?;
+    let member_ids: Vec<i64> = invitations.iter().filter_map(|i| i.member_id).collect();
+    for chunk in member_ids.chunks(1000) {
+        let without = member::Entity::find()
+            .filter(member::Column::Id.is_in(chunk.to_vec()))
+            .filter(member::Column::Email.is_null())
+            .all(db)
+            .await?;
+        d.no_email.extend(without.into_iter().map(|m| m.name));
+    }
+    let guests = guest::Entity::find()
+        .filter(guest::Column::EventId.eq(event_id))
+        .filter(guest::Column::Email.is_null())
+        .all(db)
+        .await?;
+    d.no_email.extend(guests.into_iter().map(|g| g.name));
+    Ok(d)
+}
+
+/// Puts failed messages of an event (all, or one) back in the queue; returns how many.
+pub async fn resend(
+    db: &impl ConnectionTrait,
+    event_id: i64,
+    one: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value("queued"))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
+        .filter(outbox::Column::EventId.eq(event_id))
+        .filter(outbox::Column::State.eq("failed"));
+    if let Some(id) = one {
+        update = update.filter(outbox::Column::Id.eq(id));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}

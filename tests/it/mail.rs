@@ -150,6 +150,13 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
     let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
     assert!(rows.iter().all(|r| r.state == "failed" && r.attempts == 1), "{rows:?}");
     assert!(rows.iter().all(|r| r.last_error.as_deref().is_some_and(|e| e.contains("550"))));
+    // The event page shows the failures; resending after the server is fixed delivers them.
+    let page = secretary.get(&format!("/events/{id}")).await;
+    page.assert_contains("失败 2").assert_contains("550");
+    smtp.refuse_all(false);
+    let before = smtp.received().len();
+    secretary.post(&format!("/events/{id}/mail/resend"), &[]).await.assert_status(303);
+    smtp.wait_for(before + 2).await;
     // Nothing is due any more.
     let pass =
         dispatch::dispatch_once(&app.state, &partyday::mail::Transport::from_settings(&app.state.settings).unwrap())
