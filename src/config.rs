@@ -37,6 +37,7 @@ pub struct MailConfig {
     pub lease_seconds: u32,
     pub retry_base_seconds: u32,
     pub max_attempts: u32,
+    pub reminder_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +192,7 @@ impl Config {
             ("mail.lease_seconds", m.lease_seconds),
             ("mail.retry_base_seconds", m.retry_base_seconds),
             ("mail.max_attempts", m.max_attempts),
+            ("mail.reminder_hours", m.reminder_hours),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be at least 1"));

@@ -106,10 +106,19 @@ async fn record(state: &AppState, pass: &mut Pass, done: Done) -> Result<(), DbE
     Ok(())
 }
 
-/// Sends due messages until `stop` changes: at once while there is work, every half second when idle.
+/// Sends due messages until `stop` changes: at once while there is work, every half second when
+/// idle; queues due reminders every minute.
 pub async fn run(state: AppState, transport: Transport, mut stop: watch::Receiver<bool>) {
     tracing::info!(transport = %transport.describe(), "mail dispatcher started");
+    let mut reminders_at = std::time::Instant::now();
     loop {
+        if std::time::Instant::now() >= reminders_at {
+            reminders_at = std::time::Instant::now() + StdDuration::from_secs(60);
+            let hours = state.settings.config.mail.reminder_hours.into();
+            if let Err(e) = outbox::queue_reminders(&state.db, hours, state.now()).await {
+                tracing::warn!(error = %e, "could not queue reminders");
+            }
+        }
         let idle = match dispatch_once(&state, &transport).await {
             Ok(pass) => pass.total() == 0,
             Err(e) => {

@@ -74,7 +74,7 @@ pub struct Mail<'a> {
     pub locale: Locale,
     pub name: &'a str,
     pub facts: &'a EventFacts,
-    /// The answer page (invitations and updates).
+    /// The answer page (all but cancellations).
     pub answer_url: Option<String>,
 }
 
@@ -96,6 +96,13 @@ impl Mail<'_> {
         let (start, end) = (e.starts_at.with_timezone(&self.facts.tz), e.ends_at.with_timezone(&self.facts.tz));
         let end_fmt = if start.date_naive() == end.date_naive() { "%H:%M" } else { "%Y-%m-%d %H:%M" };
         format!("{} – {} ({})", start.format("%Y-%m-%d %H:%M"), end.format(end_fmt), self.facts.tz.name())
+    }
+
+    /// "Please answer “…” by 2026-12-20 18:00".
+    pub fn deadline_intro(&self) -> String {
+        let e = &self.facts.event;
+        let by = e.answer_deadline.unwrap_or(e.starts_at).with_timezone(&self.facts.tz).format("%Y-%m-%d %H:%M");
+        i18n::render(self.locale, &Msg::new("email.deadline_intro").arg("title", &e.title).arg("deadline", by))
     }
 
     pub fn location(&self) -> &str {
@@ -140,6 +147,30 @@ struct CancellationHtml<'a> {
     m: &'a Mail<'a>,
 }
 
+#[derive(Template)]
+#[template(path = "mail/reminder/text.txt")]
+struct ReminderText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reminder/html.html")]
+struct ReminderHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/deadline_reminder/text.txt")]
+struct DeadlineText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/deadline_reminder/html.html")]
+struct DeadlineHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
 /// Subject, text and HTML of one message.
 fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
     let title = &m.facts.event.title;
@@ -157,6 +188,16 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             CancellationText { m }.render()?,
             CancellationHtml { m }.render()?,
         ),
+        Kind::Reminder => (
+            m.tr_with("email.reminder_subject", "title", title),
+            ReminderText { m }.render()?,
+            ReminderHtml { m }.render()?,
+        ),
+        Kind::DeadlineReminder => (
+            m.tr_with("email.deadline_subject", "title", title),
+            DeadlineText { m }.render()?,
+            DeadlineHtml { m }.render()?,
+        ),
     })
 }
 
@@ -166,7 +207,7 @@ pub fn build(state: &AppState, row: &outbox::Model, facts: &EventFacts) -> Resul
     let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
     let base = state.settings.base_url.as_str().trim_end_matches('/');
     let answer_url = match (kind, row.invitation_id) {
-        (Kind::Invitation | Kind::Update, Some(id)) => {
+        (Kind::Invitation | Kind::Update | Kind::Reminder | Kind::DeadlineReminder, Some(id)) => {
             Some(format!("{base}/answer/{}", super::invitation_token(&state.signer, id)))
         }
         _ => None,

@@ -18,6 +18,10 @@ pub enum Kind {
     Invitation,
     Update,
     Cancellation,
+    /// Before the start, to those who accepted or have not answered.
+    Reminder,
+    /// Before the answer deadline, to those who have not answered.
+    DeadlineReminder,
 }
 
 impl Kind {
@@ -26,11 +30,15 @@ impl Kind {
             Kind::Invitation => "invitation",
             Kind::Update => "update",
             Kind::Cancellation => "cancellation",
+            Kind::Reminder => "reminder",
+            Kind::DeadlineReminder => "deadline_reminder",
         }
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Invitation, Kind::Update, Kind::Cancellation].into_iter().find(|k| k.key() == s)
+        [Kind::Invitation, Kind::Update, Kind::Cancellation, Kind::Reminder, Kind::DeadlineReminder]
+            .into_iter()
+            .find(|k| k.key() == s)
     }
 }
 
@@ -51,6 +59,7 @@ struct Recipient {
     locale: String,
     /// Invited before this change (an update goes to them; newcomers get the invitation).
     earlier: bool,
+    answer: String,
 }
 
 async fn recipients(db: &impl ConnectionTrait, event_id: i64, now: DateTime<Utc>) -> Result<Vec<Recipient>, DbErr> {
@@ -90,6 +99,7 @@ async fn recipients(db: &impl ConnectionTrait, event_id: i64, now: DateTime<Utc>
                 // Empty: the configured default, decided when the message is sent.
                 locale: locale.unwrap_or_default(),
                 earlier: r.created_at < now,
+                answer: r.answer,
             })
         })
         .collect())
@@ -110,7 +120,10 @@ pub async fn queue_for_event(
         let kinds: &[Kind] = match kind {
             Kind::Cancellation => &[Kind::Cancellation],
             Kind::Update if r.earlier => &[Kind::Invitation, Kind::Update],
-            _ => &[Kind::Invitation],
+            Kind::Invitation | Kind::Update => &[Kind::Invitation],
+            Kind::Reminder if matches!(r.answer.as_str(), "accepted" | "pending") => &[Kind::Reminder],
+            Kind::DeadlineReminder if r.answer == "pending" => &[Kind::DeadlineReminder],
+            Kind::Reminder | Kind::DeadlineReminder => &[],
         };
         for k in kinds {
             let key = dedupe_key(*k, r.invitation_id, e.sequence);
@@ -288,4 +301,34 @@ pub async fn resend(
         update = update.filter(outbox::Column::Id.eq(id));
     }
     Ok(update.exec(db).await?.rows_affected)
+}
+
+/// Queues the reminders that are due: `hours` before the start of scheduled events, and `hours`
+/// before their answer deadline; once per event and kind (a reminder already queued for an event
+/// is not queued again, so answers given afterwards get none).
+pub async fn queue_reminders(db: &impl ConnectionTrait, hours: i64, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let horizon = now + chrono::Duration::hours(hours);
+    let mut queued = 0;
+    for (kind, column) in
+        [(Kind::Reminder, event::Column::StartsAt), (Kind::DeadlineReminder, event::Column::AnswerDeadline)]
+    {
+        let due = event::Entity::find()
+            .filter(event::Column::State.eq(crate::events::rules::EventState::Scheduled))
+            .filter(column.gt(now))
+            .filter(column.lte(horizon))
+            .all(db)
+            .await?;
+        for e in due {
+            let done = outbox::Entity::find()
+                .filter(outbox::Column::EventId.eq(e.id))
+                .filter(outbox::Column::Kind.eq(kind.key()))
+                .one(db)
+                .await?
+                .is_some();
+            if !done {
+                queued += queue_for_event(db, &e, kind, now).await?;
+            }
+        }
+    }
+    Ok(queued)
 }

@@ -164,3 +164,55 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
             .unwrap();
     assert_eq!(pass.total(), 0);
 }
+
+#[tokio::test]
+async fn reminders_go_to_those_coming_or_undecided_once() {
+    let smtp = SmtpServer::start().await;
+    let (app, tree, secretary) = setup(&smtp).await;
+    let coming = app.add_member(tree.a, "张三").await;
+    let not_coming = app.add_member(tree.a, "李四").await;
+    let id = schedule(&secretary, tree.a).await;
+    smtp.wait_for(4).await; // the secretary, 张三, 李四 and the guest
+    let answer = |member: i64, answer: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            use sea_orm::{ActiveModelTrait, Set};
+            let row = invitation::Entity::find()
+                .filter(invitation::Column::EventId.eq(id))
+                .filter(invitation::Column::MemberId.eq(member))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut m: invitation::ActiveModel = row.into();
+            m.answer = Set(answer.to_owned());
+            m.update(&db).await.unwrap();
+        }
+    };
+    answer(coming, "accepted").await;
+    answer(not_coming, "declined").await;
+
+    // Nothing is due a month ahead; a day before the start, reminders go once.
+    assert_eq!(partyday::mail::outbox::queue_reminders(&app.state.db, 24, app.state.now()).await.unwrap(), 0);
+    let event = partyday::events::entity::event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    app.clock.advance(event.starts_at - chrono::Duration::hours(20) - app.state.now());
+    let now = app.state.now();
+    assert_eq!(
+        partyday::mail::outbox::queue_reminders(&app.state.db, 24, now).await.unwrap(),
+        3,
+        "not the one who declined"
+    );
+    assert_eq!(partyday::mail::outbox::queue_reminders(&app.state.db, 24, now).await.unwrap(), 0, "once");
+    let got = smtp.wait_for(7).await;
+    let reminders: Vec<_> =
+        got[4..].iter().filter(|m| header(&m.data, "Subject").is_some_and(|s| s.starts_with("活动提醒"))).collect();
+    assert_eq!(reminders.len(), 3);
+    let declined_email = partyday::members::entity::member::Entity::find_by_id(not_coming)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .email
+        .unwrap();
+    assert!(reminders.iter().all(|m| m.to != vec![declined_email.clone()]));
+}
