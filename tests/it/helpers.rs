@@ -117,10 +117,16 @@ impl TestApp {
     /// A second instance on the same database and data directory (a restart, or a second
     /// instance behind a load balancer).
     pub async fn sibling(&self) -> TestApp {
-        Self::start(self.db.clone(), self.data_dir.clone(), "").await
+        self.sibling_with("").await
     }
 
-    async fn start(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, extra_toml: &str) -> TestApp {
+    /// A sibling with extra configuration.
+    pub async fn sibling_with(&self, extra_toml: &str) -> TestApp {
+        Self::start(self.db.clone(), self.data_dir.clone(), extra_toml).await
+    }
+
+    /// Starts on a database and data directory (a restart, when the previous instance has stopped).
+    pub async fn start(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, extra_toml: &str) -> TestApp {
         // Server logs go with the test's output (shown for failing tests); RUST_LOG tunes them.
         let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();

@@ -216,3 +216,86 @@ async fn reminders_go_to_those_coming_or_undecided_once() {
         .unwrap();
     assert!(reminders.iter().all(|m| m.to != vec![declined_email.clone()]));
 }
+
+#[tokio::test]
+async fn a_server_down_at_start_or_a_crashed_dispatcher_loses_and_doubles_nothing() {
+    // The SMTP server is down when the event is scheduled; it comes up later.
+    let port = SmtpServer::free_port().await;
+    let app = TestApp::spawn_with(&SmtpServer::config_for(port)).await;
+    let tree = app.seed_tree().await;
+    let secretary = app.secretary_of(tree.a).await;
+    for name in ["张三", "李四", "王五"] {
+        app.add_member(tree.a, name).await;
+    }
+    let id = schedule(&secretary, tree.a).await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r.state == "queued" && r.attempts >= 1), "{rows:?}");
+    let smtp = SmtpServer::start_on(port).await;
+    smtp.wait_for(5).await;
+
+    // A dispatcher claimed messages and died: once its claim lapses they are sent, each once.
+    let day = (chrono::Utc::now() + chrono::Duration::days(40)).format("%Y-%m-%d").to_string();
+    let resp = post(
+        &secretary,
+        "/events",
+        &with(form(tree.a), &[("starts_at", &format!("{day}T09:00")), ("ends_at", &format!("{day}T10:00"))]),
+    )
+    .await;
+    let second = id_from(resp.location());
+    {
+        use sea_orm::{TransactionTrait, sea_query::Expr};
+        let txn = app.state.db.begin().await.unwrap();
+        let scope = partyday::branches::Scope::operator();
+        partyday::events::service::schedule(&txn, &scope, second, app.state.now()).await.unwrap();
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::ClaimToken, Expr::value("a dispatcher that crashed"))
+            .col_expr(outbox::Column::ClaimedUntil, Expr::value(app.state.now() + chrono::Duration::seconds(2)))
+            .filter(outbox::Column::EventId.eq(second))
+            .exec(&txn)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(smtp.received().len(), 5, "claimed messages wait for the claim to lapse");
+    smtp.wait_for(9).await; // no guest this time: four members
+
+    // Restarted with messages waiting for a retry: the new instance sends each once.
+    smtp.fail_next(1000);
+    let third = schedule(&secretary, tree.a).await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let (db, dir) = (app.db.clone(), app.data_dir.clone());
+    app.stop().await;
+    smtp.fail_next(0);
+    let app = TestApp::start(db, dir, &SmtpServer::config_for(port)).await;
+    let got = smtp.wait_for(14).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(smtp.received().len(), 14);
+    let mut ids: Vec<String> = got.iter().filter_map(|m| header(&m.data, "Message-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 14, "no message twice");
+    let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(third)).all(&app.state.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
+}
+
+#[tokio::test]
+async fn two_instances_send_each_message_once() {
+    let smtp = SmtpServer::start().await;
+    let (app, tree, secretary) = setup(&smtp).await;
+    let other = app.sibling_with(&smtp.config()).await;
+    for i in 0..40 {
+        app.add_member(tree.a, &format!("党员{i}")).await;
+    }
+    schedule(&secretary, tree.a).await; // 40 members, the secretary and a guest
+    let got = smtp.wait_for(42).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(smtp.received().len(), 42);
+    let mut ids: Vec<String> = got.iter().filter_map(|m| header(&m.data, "Message-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 42);
+    other.stop().await;
+}

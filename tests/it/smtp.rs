@@ -36,7 +36,16 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub async fn start() -> SmtpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(0).await
+    }
+
+    /// A port nobody listens on (yet).
+    pub async fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    }
+
+    pub async fn start_on(port: u16) -> SmtpServer {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let server = SmtpServer { port: listener.local_addr().unwrap().port(), ..Default::default() };
         let s = server.clone();
         tokio::spawn(async move {
@@ -52,9 +61,13 @@ impl SmtpServer {
 
     /// The app's configuration that sends here.
     pub fn config(&self) -> String {
+        Self::config_for(self.port)
+    }
+
+    pub fn config_for(port: u16) -> String {
         format!(
             "[mail]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsmtp_security = \"none\"\nretry_base_seconds = 1\nfrom = \"党支部 <party@hma.example.org>\"\n",
-            self.port
+            port
         )
     }
 
