@@ -7,6 +7,9 @@ pub mod dispatch;
 pub mod entity;
 pub mod message;
 pub mod outbox;
+mod pages;
+
+pub use pages::router;
 
 use std::{path::PathBuf, time::Duration};
 

@@ -103,6 +103,8 @@ const ROUTES: &[Case] = &[
     case("POST", "/calendar/feeds/revoke", [303, 404, 404, 404, 404]),
     case("GET", "/feeds/no-such-token.ics", [404, 404, 404, 404, 404]),
     case("GET", "/answer/1.forged", [404, 404, 404, 404, 404]),
+    case("GET", "/admin/mail", [303, 403, 403, 403, 200]),
+    case("GET", "/admin/mail?state=failed&before=abc", [303, 403, 403, 403, 200]),
     case("POST", "/answer/1.forged", [404, 404, 404, 404, 404]),
     case("GET", "/events/series/new", [303, 403, 200, 200, 200]),
     case("POST", "/events/series", [303, 403, 422, 422, 422]),
