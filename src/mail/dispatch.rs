@@ -40,6 +40,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     }
     let mut facts: HashMap<i64, Option<Arc<EventFacts>>> = HashMap::new();
     let mut tasks = JoinSet::new();
+    let mut done = Vec::new();
     let concurrency = cfg.concurrency as usize;
     for row in rows {
         let f = match row.event_id {
@@ -60,50 +61,54 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
         match outcome {
             Ok(msg) => {
                 if tasks.len() >= concurrency
-                    && let Some(done) = tasks.join_next().await
+                    && let Some(Ok(result)) = tasks.join_next().await
                 {
-                    record(state, &mut pass, done).await?;
+                    done.push(result);
                 }
                 let transport = transport.clone();
                 let stem = row.message_id.clone();
                 tasks.spawn(async move { (row, transport.send(&msg, &stem).await) });
             }
-            Err(e) => record(state, &mut pass, Ok((row, Err(e)))).await?,
+            Err(e) => done.push((row, Err(e))),
         }
     }
-    while let Some(done) = tasks.join_next().await {
-        record(state, &mut pass, done).await?;
+    // A send task that panicked is not in `done`: its claim lapses and the message is tried again.
+    while let Some(result) = tasks.join_next().await {
+        if let Ok(result) = result {
+            done.push(result);
+        }
     }
+    record(state, &mut pass, done).await?;
     Ok(pass)
 }
 
-type Done = Result<(super::entity::outbox::Model, Result<(), SendError>), tokio::task::JoinError>;
-
-async fn record(state: &AppState, pass: &mut Pass, done: Done) -> Result<(), DbErr> {
-    let Ok((row, result)) = done else {
-        // A panicking send leaves its claim to expire; the message is retried after the lease.
-        return Ok(());
-    };
+/// Writes the outcomes of a pass: deliveries in one statement, failures one by one.
+async fn record(
+    state: &AppState,
+    pass: &mut Pass,
+    done: Vec<(super::entity::outbox::Model, Result<(), SendError>)>,
+) -> Result<(), DbErr> {
     let now = state.now();
     let cfg = &state.settings.config.mail;
-    match result {
-        Ok(()) => {
-            outbox::mark_sent(&state.db, row.id, now).await?;
-            pass.sent += 1;
-        }
-        Err(SendError::Temporary(e)) if (row.attempts + 1) < cfg.max_attempts as i32 => {
-            let wait = i64::from(cfg.retry_base_seconds) << row.attempts.clamp(0, 16);
-            tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail not delivered, will retry");
-            outbox::mark_failed(&state.db, row.id, &e, Some(now + Duration::seconds(wait))).await?;
-            pass.retrying += 1;
-        }
-        Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
-            tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail failed");
-            outbox::mark_failed(&state.db, row.id, &e, None).await?;
-            pass.failed += 1;
+    let mut sent = Vec::new();
+    for (row, result) in done {
+        match result {
+            Ok(()) => sent.push(row.id),
+            Err(SendError::Temporary(e)) if (row.attempts + 1) < cfg.max_attempts as i32 => {
+                let wait = i64::from(cfg.retry_base_seconds) << row.attempts.clamp(0, 16);
+                tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail not delivered, will retry");
+                outbox::mark_failed(&state.db, row.id, &e, Some(now + Duration::seconds(wait))).await?;
+                pass.retrying += 1;
+            }
+            Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+                tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail failed");
+                outbox::mark_failed(&state.db, row.id, &e, None).await?;
+                pass.failed += 1;
+            }
         }
     }
-    Ok(())
+    pass.sent += sent.len();
+    outbox::mark_sent(&state.db, &sent, now).await
 }
 
 /// Sends due messages until `stop` changes: at once while there is work, every half second when

@@ -195,17 +195,19 @@ pub async fn claim(
         .await
 }
 
-/// Records a delivery.
-pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::State, Expr::value("sent"))
-        .col_expr(outbox::Column::SentAt, Expr::value(now))
-        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
-        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(outbox::Column::Id.eq(id))
-        .exec(db)
-        .await?;
+/// Records deliveries.
+pub async fn mark_sent(db: &impl ConnectionTrait, ids: &[i64], now: DateTime<Utc>) -> Result<(), DbErr> {
+    for chunk in ids.chunks(500) {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value("sent"))
+            .col_expr(outbox::Column::SentAt, Expr::value(now))
+            .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+            .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+            .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(outbox::Column::Id.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
