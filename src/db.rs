@@ -56,6 +56,12 @@ pub fn placeholder(backend: DbBackend, n: usize) -> String {
     if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() }
 }
 
+/// The n-th placeholder of a raw statement that may use a parameter more than once: `$n`, or
+/// SQLite's numbered `?n` (a plain `?` takes the next parameter at each occurrence).
+pub fn numbered(backend: DbBackend, n: usize) -> String {
+    if backend == DbBackend::Postgres { format!("${n}") } else { format!("?{n}") }
+}
+
 /// Every row of a select, read as one JSON array that the database builds. The array's order
 /// is not guaranteed (the caller sorts what needs sorting).
 ///

@@ -1,7 +1,7 @@
 //! Writing messages to the outbox, in the caller's transaction, and claiming them for sending.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder, Set,
+    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder,
     entity::prelude::*,
     sea_query::{ExprTrait, LockBehavior, LockType, Query},
 };
@@ -42,122 +42,79 @@ impl Kind {
     }
 }
 
-/// The same message is never queued twice: one invitation per invitee, one update per invitee
-/// and revision, one cancellation per invitee.
-fn dedupe_key(kind: Kind, invitation_id: i64, sequence: i32) -> String {
-    match kind {
-        Kind::Update => format!("update:{invitation_id}:{sequence}"),
-        k => format!("{}:{invitation_id}", k.key()),
+/// Writes one kind of message for the invitees of an event matching `only` (a condition on the
+/// invitation `i`, whose placeholder 7 is `extra`), members and guests with an email, in one INSERT … SELECT each: a large
+/// audience costs two statements, not thousands. The dedupe key (kind, invitation, and for
+/// updates the revision) makes a second write of the same message a no-op.
+async fn insert_for(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    kind: Kind,
+    only: &str,
+    extra: Option<Value>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let ph = |n| crate::db::numbered(backend, n);
+    // Revision-specific kinds carry the sequence in their key; the others are once per invitee.
+    let suffix = if kind == Kind::Update { format!(":{}", e.sequence) } else { String::new() };
+    let mut written = 0;
+    for (table, person, locale) in
+        [("members", "i.member_id", "COALESCE(p.locale, '')"), ("event_guests", "i.guest_id", "''")]
+    {
+        let sql = format!(
+            "INSERT INTO outbox (kind, event_id, invitation_id, recipient, recipient_name, locale, sequence, \
+             dedupe_key, message_id, state, attempts, next_attempt_at, created_at) \
+             SELECT {k}, i.event_id, i.id, p.email, SUBSTR(p.name, 1, 100), {locale}, {seq}, \
+             {k} || ':' || i.id || {suffix}, {k} || '.' || i.id || {dotted} || '.e' || i.event_id, 'queued', 0, {now}, {now} \
+             FROM invitations i JOIN {table} p ON p.id = {person} \
+             WHERE i.event_id = {event} AND p.email IS NOT NULL AND {only} \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+            k = ph(1),
+            seq = ph(2),
+            suffix = ph(3),
+            dotted = ph(4),
+            now = ph(5),
+            event = ph(6),
+        );
+        let mut values: Vec<Value> = vec![
+            kind.key().into(),
+            e.sequence.into(),
+            suffix.clone().into(),
+            suffix.replace(':', ".").into(),
+            now.into(),
+            e.id.into(),
+        ];
+        values.extend(extra.clone());
+        written += db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
     }
-}
-
-/// Someone an event's message goes to.
-struct Recipient {
-    invitation_id: i64,
-    email: String,
-    name: String,
-    locale: String,
-    /// Invited before this change (an update goes to them; newcomers get the invitation).
-    earlier: bool,
-    answer: String,
-}
-
-async fn recipients(db: &impl ConnectionTrait, event_id: i64, now: DateTime<Utc>) -> Result<Vec<Recipient>, DbErr> {
-    let rows = invitation::Entity::find().filter(invitation::Column::EventId.eq(event_id)).all(db).await?;
-    let member_ids: Vec<i64> = rows.iter().filter_map(|r| r.member_id).collect();
-    let mut members = std::collections::HashMap::new();
-    for chunk in member_ids.chunks(1000) {
-        for m in member::Entity::find().filter(member::Column::Id.is_in(chunk.to_vec())).all(db).await? {
-            members.insert(m.id, m);
-        }
-    }
-    let guests: std::collections::HashMap<i64, guest::Model> = guest::Entity::find()
-        .filter(guest::Column::EventId.eq(event_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            let (email, name, locale) = match (r.member_id, r.guest_id) {
-                (Some(m), _) => {
-                    let m = members.get(&m)?;
-                    (m.email.clone()?, m.name.clone(), m.locale.clone())
-                }
-                (None, Some(g)) => {
-                    let g = guests.get(&g)?;
-                    (g.email.clone()?, g.name.clone(), None)
-                }
-                (None, None) => return None,
-            };
-            Some(Recipient {
-                invitation_id: r.id,
-                email,
-                name,
-                // Empty: the configured default, decided when the message is sent.
-                locale: locale.unwrap_or_default(),
-                earlier: r.created_at < now,
-                answer: r.answer,
-            })
-        })
-        .collect())
+    Ok(written)
 }
 
 /// Queues the messages a change of a scheduled event causes, in the caller's transaction:
-/// invitations to every invitee with an email who has none yet; with `kind` Update, an update to
-/// those invited earlier; with Cancellation, a cancellation to everyone. Invitees without an
-/// email get nothing (the event page lists them as "no email"). Returns the rows written.
+/// invitations to every invitee with an email who has none yet; with `kind` Update, also an
+/// update to those invited before `now`; with Cancellation, a cancellation to everyone; reminders
+/// to those who accepted or have not answered (deadline reminders: not answered). Invitees
+/// without an email get nothing (the event page lists them). Returns the rows written.
 pub async fn queue_for_event(
     db: &impl ConnectionTrait,
     e: &event::Model,
     kind: Kind,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let mut rows = Vec::new();
-    for r in recipients(db, e.id, now).await? {
-        let kinds: &[Kind] = match kind {
-            Kind::Cancellation => &[Kind::Cancellation],
-            Kind::Update if r.earlier => &[Kind::Invitation, Kind::Update],
-            Kind::Invitation | Kind::Update => &[Kind::Invitation],
-            Kind::Reminder if matches!(r.answer.as_str(), "accepted" | "pending") => &[Kind::Reminder],
-            Kind::DeadlineReminder if r.answer == "pending" => &[Kind::DeadlineReminder],
-            Kind::Reminder | Kind::DeadlineReminder => &[],
-        };
-        for k in kinds {
-            let key = dedupe_key(*k, r.invitation_id, e.sequence);
-            rows.push(outbox::ActiveModel {
-                kind: Set(k.key().to_owned()),
-                event_id: Set(Some(e.id)),
-                invitation_id: Set(Some(r.invitation_id)),
-                recipient: Set(r.email.clone()),
-                recipient_name: Set(r.name.chars().take(100).collect()),
-                locale: Set(r.locale.clone()),
-                sequence: Set(e.sequence),
-                // The left part of the Message-ID; the sender's domain is added when it is sent.
-                message_id: Set(format!("{}.e{}", key.replace(':', "."), e.id)),
-                dedupe_key: Set(key),
-                state: Set("queued".to_owned()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                claimed_until: Set(None),
-                claim_token: Set(None),
-                sent_at: Set(None),
-                last_error: Set(None),
-                created_at: Set(now),
-                ..Default::default()
-            });
+    let all = "1 = 1";
+    let written = match kind {
+        Kind::Update => {
+            // Newcomers to the audience get the invitation; those invited before, the update.
+            let earlier = format!("i.created_at < {}", crate::db::numbered(db.get_database_backend(), 7));
+            insert_for(db, e, Kind::Invitation, all, None, now).await?
+                + insert_for(db, e, Kind::Update, &earlier, Some(now.into()), now).await?
         }
-    }
-    let count = rows.len();
-    for chunk in rows.chunks(500) {
-        outbox::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing_on([outbox::Column::DedupeKey])
-            .exec(db)
-            .await?;
-    }
-    Ok(count)
+        Kind::Reminder => insert_for(db, e, kind, "i.answer IN ('accepted', 'pending')", None, now).await?,
+        Kind::DeadlineReminder => insert_for(db, e, kind, "i.answer = 'pending'", None, now).await?,
+        Kind::Invitation | Kind::Cancellation => insert_for(db, e, kind, all, None, now).await?,
+    };
+    Ok(written as usize)
 }
 
 /// Claims up to `limit` due messages for one dispatcher until `until`; a claim that has expired
