@@ -9,7 +9,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ActiveModelTrait, Set, entity::prelude::*};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait, entity::prelude::*};
 
 use super::{
     entity::{event, invitation},
@@ -99,10 +99,13 @@ async fn answer(
         "leave" => ("leave_requested", Some(reason.to_owned())),
         _ => return Err(WebError::BadRequest),
     };
+    let txn = state.db.begin().await?;
     let mut m: invitation::ActiveModel = inv.into();
     m.answer = Set(answer.to_owned());
     m.answered_at = Set(Some(now));
     m.leave_reason = Set(reason);
-    m.update(&state.db).await?;
+    let inv = m.update(&txn).await?;
+    mail::outbox::queue_answer_copy(&txn, &e, inv.id, now).await?;
+    txn.commit().await?;
     Ok((Flash::success(Msg::new("answer.saved")), Redirect::to(&format!("/answer/{token}"))).into_response())
 }

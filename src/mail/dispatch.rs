@@ -3,7 +3,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use chrono::Duration;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, EntityTrait};
 use tokio::{sync::watch, task::JoinSet};
 
 use super::{
@@ -54,9 +54,17 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             },
             None => None,
         };
+        // A copy of an answer says what the answer is now.
+        let answer = match (row.kind.as_str(), row.invitation_id) {
+            ("answer_copy", Some(id)) => crate::events::entity::invitation::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(|i| (i.answer, i.leave_reason)),
+            _ => None,
+        };
         let outcome = match f {
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
-            Some(f) => message::build(state, &row, &f).map_err(SendError::Permanent),
+            Some(f) => message::build(state, &row, &f, answer).map_err(SendError::Permanent),
         };
         match outcome {
             Ok(msg) => {

@@ -74,6 +74,8 @@ pub struct Mail<'a> {
     pub locale: Locale,
     pub name: &'a str,
     pub facts: &'a EventFacts,
+    /// The invitee's answer and leave reason, as recorded when the message is sent.
+    pub answer: Option<(String, Option<String>)>,
     /// The answer page (all but cancellations).
     pub answer_url: Option<String>,
 }
@@ -103,6 +105,16 @@ impl Mail<'_> {
         let e = &self.facts.event;
         let by = e.answer_deadline.unwrap_or(e.starts_at).with_timezone(&self.facts.tz).format("%Y-%m-%d %H:%M");
         i18n::render(self.locale, &Msg::new("email.deadline_intro").arg("title", &e.title).arg("deadline", by))
+    }
+
+    /// "您的回复：参加" with the leave reason, for answer copies.
+    pub fn answer_text(&self) -> String {
+        let Some((answer, reason)) = &self.answer else { return String::new() };
+        let label = self.tr(&format!("answer.state_{answer}")).to_owned();
+        match reason {
+            Some(r) => format!("{}: {label} ({r})", self.tr("answer.current")),
+            None => format!("{}: {label}", self.tr("answer.current")),
+        }
     }
 
     pub fn location(&self) -> &str {
@@ -171,6 +183,18 @@ struct DeadlineHtml<'a> {
     m: &'a Mail<'a>,
 }
 
+#[derive(Template)]
+#[template(path = "mail/answer_copy/text.txt")]
+struct AnswerCopyText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/answer_copy/html.html")]
+struct AnswerCopyHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
 /// Subject, text and HTML of one message.
 fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
     let title = &m.facts.event.title;
@@ -198,21 +222,31 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             DeadlineText { m }.render()?,
             DeadlineHtml { m }.render()?,
         ),
+        Kind::AnswerCopy => (
+            m.tr_with("email.answer_subject", "title", title),
+            AnswerCopyText { m }.render()?,
+            AnswerCopyHtml { m }.render()?,
+        ),
     })
 }
 
 /// Builds the message of an outbox row; Err(text) when it can never be sent (a bad address).
-pub fn build(state: &AppState, row: &outbox::Model, facts: &EventFacts) -> Result<Message, String> {
+pub fn build(
+    state: &AppState,
+    row: &outbox::Model,
+    facts: &EventFacts,
+    answer: Option<(String, Option<String>)>,
+) -> Result<Message, String> {
     let kind = Kind::parse(&row.kind).ok_or_else(|| format!("unknown message kind {:?}", row.kind))?;
     let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
     let base = state.settings.base_url.as_str().trim_end_matches('/');
     let answer_url = match (kind, row.invitation_id) {
-        (Kind::Invitation | Kind::Update | Kind::Reminder | Kind::DeadlineReminder, Some(id)) => {
+        (Kind::Invitation | Kind::Update | Kind::Reminder | Kind::DeadlineReminder | Kind::AnswerCopy, Some(id)) => {
             Some(format!("{base}/answer/{}", super::invitation_token(&state.signer, id)))
         }
         _ => None,
     };
-    let mail = Mail { locale, name: &row.recipient_name, facts, answer_url };
+    let mail = Mail { locale, name: &row.recipient_name, facts, answer, answer_url };
     let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
     let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
     let to = row

@@ -22,6 +22,8 @@ pub enum Kind {
     Reminder,
     /// Before the answer deadline, to those who have not answered.
     DeadlineReminder,
+    /// A copy of the answer an invitee just gave.
+    AnswerCopy,
 }
 
 impl Kind {
@@ -32,32 +34,32 @@ impl Kind {
             Kind::Cancellation => "cancellation",
             Kind::Reminder => "reminder",
             Kind::DeadlineReminder => "deadline_reminder",
+            Kind::AnswerCopy => "answer_copy",
         }
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Invitation, Kind::Update, Kind::Cancellation, Kind::Reminder, Kind::DeadlineReminder]
+        [Kind::Invitation, Kind::Update, Kind::Cancellation, Kind::Reminder, Kind::DeadlineReminder, Kind::AnswerCopy]
             .into_iter()
             .find(|k| k.key() == s)
     }
 }
 
 /// Writes one kind of message for the invitees of an event matching `only` (a condition on the
-/// invitation `i`, whose placeholder 7 is `extra`), members and guests with an email, in one INSERT … SELECT each: a large
+/// invitation `i`, whose placeholder 7 is `extra`), members and guests with an email; the dedupe
+/// key is kind, invitation and `suffix` (the revision for updates, empty for once-only kinds), in one INSERT … SELECT each: a large
 /// audience costs two statements, not thousands. The dedupe key (kind, invitation, and for
 /// updates the revision) makes a second write of the same message a no-op.
 async fn insert_for(
     db: &impl ConnectionTrait,
     e: &event::Model,
     kind: Kind,
-    only: &str,
-    extra: Option<Value>,
+    (only, extra): (&str, Option<Value>),
+    suffix: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let ph = |n| crate::db::numbered(backend, n);
-    // Revision-specific kinds carry the sequence in their key; the others are once per invitee.
-    let suffix = if kind == Kind::Update { format!(":{}", e.sequence) } else { String::new() };
     let mut written = 0;
     for (table, person, locale) in
         [("members", "i.member_id", "COALESCE(p.locale, '')"), ("event_guests", "i.guest_id", "''")]
@@ -80,7 +82,7 @@ async fn insert_for(
         let mut values: Vec<Value> = vec![
             kind.key().into(),
             e.sequence.into(),
-            suffix.clone().into(),
+            suffix.into(),
             suffix.replace(':', ".").into(),
             now.into(),
             e.id.into(),
@@ -102,17 +104,19 @@ pub async fn queue_for_event(
     kind: Kind,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let all = "1 = 1";
+    let all = ("1 = 1", None);
+    let seventh = crate::db::numbered(db.get_database_backend(), 7);
     let written = match kind {
         Kind::Update => {
             // Newcomers to the audience get the invitation; those invited before, the update.
-            let earlier = format!("i.created_at < {}", crate::db::numbered(db.get_database_backend(), 7));
-            insert_for(db, e, Kind::Invitation, all, None, now).await?
-                + insert_for(db, e, Kind::Update, &earlier, Some(now.into()), now).await?
+            let earlier = format!("i.created_at < {seventh}");
+            let revision = format!(":{}", e.sequence);
+            insert_for(db, e, Kind::Invitation, all, "", now).await?
+                + insert_for(db, e, Kind::Update, (&earlier, Some(now.into())), &revision, now).await?
         }
-        Kind::Reminder => insert_for(db, e, kind, "i.answer IN ('accepted', 'pending')", None, now).await?,
-        Kind::DeadlineReminder => insert_for(db, e, kind, "i.answer = 'pending'", None, now).await?,
-        Kind::Invitation | Kind::Cancellation => insert_for(db, e, kind, all, None, now).await?,
+        Kind::Reminder => insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now).await?,
+        Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now).await?,
+        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy => insert_for(db, e, kind, all, "", now).await?,
     };
     Ok(written as usize)
 }
@@ -260,6 +264,18 @@ pub async fn resend(
         update = update.filter(outbox::Column::Id.eq(id));
     }
     Ok(update.exec(db).await?.rows_affected)
+}
+
+/// Queues a copy of the answer an invitee just gave (one per answer given).
+pub async fn queue_answer_copy(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    invitation_id: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let only = format!("i.id = {}", crate::db::numbered(db.get_database_backend(), 7));
+    let given = format!(":{}", now.timestamp_micros());
+    Ok(insert_for(db, e, Kind::AnswerCopy, (&only, Some(invitation_id.into())), &given, now).await? as usize)
 }
 
 /// Queues the reminders that are due: `hours` before the start of scheduled events, and `hours`

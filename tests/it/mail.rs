@@ -90,6 +90,13 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     let r = row().await;
     assert_eq!((r.answer.as_str(), r.leave_reason.as_deref()), ("leave_requested", Some("出差")));
 
+    // Each answer is confirmed by email, with the answer as it stands when sent.
+    let got = smtp.wait_for(5).await;
+    let copies: Vec<_> = got[3..].iter().filter(|m| m.to == vec![email.clone()]).collect();
+    assert_eq!(copies.len(), 2);
+    assert!(copies.iter().all(|m| header(&m.data, "Subject").as_deref() == Some("已收到回复：十二月主题党日")));
+    assert!(parts(&copies[1].data)["text/plain"].0.contains("出差"));
+
     // A tampered link opens nothing.
     let tampered = format!("{}x", &path[..path.len() - 1]);
     browser.get(&tampered).await.assert_status(404);
@@ -98,13 +105,13 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     // A change of place reaches everyone with an update; cancelling sends METHOD:CANCEL.
     let moved = with(form(tree.a), &[("location", "党员活动室")]);
     post(&secretary, &format!("/events/{id}"), &moved).await.assert_status(303);
-    let got = smtp.wait_for(6).await;
-    let update = got[3..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
+    let got = smtp.wait_for(8).await;
+    let update = got[5..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
     assert_eq!(header(&update.data, "Subject").as_deref(), Some("活动变更：十二月主题党日"));
     assert!(parts(&update.data)["text/plain"].0.contains("党员活动室"));
     secretary.post(&format!("/events/{id}/cancel"), &[("reason", "与上级会议冲突")]).await.assert_status(303);
-    let got = smtp.wait_for(9).await;
-    let cancel = got[6..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
+    let got = smtp.wait_for(11).await;
+    let cancel = got[8..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
     let p = parts(&cancel.data);
     assert!(p["text/calendar"].1.contains("method=CANCEL"));
     assert!(p["text/calendar"].0.contains("STATUS:CANCELLED"));
@@ -113,9 +120,9 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
 
     // Every message went once.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    assert_eq!(smtp.received().len(), 9);
+    assert_eq!(smtp.received().len(), 11);
     let sent = outbox::Entity::find().filter(outbox::Column::State.eq("sent")).count(&app.state.db).await.unwrap();
-    assert_eq!(sent, 9);
+    assert_eq!(sent, 11);
 }
 
 #[tokio::test]
