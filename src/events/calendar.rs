@@ -77,20 +77,30 @@ async fn calendar(
         (Vec::new(), Vec::new())
     };
     let grid_start = first - Days::new(u64::from(first.weekday().num_days_from_monday()));
+    let grid_end = next + Days::new(u64::from((7 - next.weekday().num_days_from_monday()) % 7));
+    // Each event goes on every day of the grid it touches; its dates are worked out once.
+    let mut by_day: std::collections::HashMap<NaiveDate, Vec<EventRow>> = std::collections::HashMap::new();
+    for r in rows {
+        let start = r.starts_at.with_timezone(&tz).date_naive().max(grid_start);
+        // An event ending at midnight does not spill into the next day.
+        let last_moment = (r.ends_at - chrono::Duration::seconds(1)).max(r.starts_at);
+        let end = last_moment.with_timezone(&tz).date_naive().min(grid_end);
+        let mut day = start;
+        loop {
+            by_day.entry(day).or_default().push(r.clone());
+            match day.succ_opt() {
+                Some(d) if d <= end && d < grid_end => day = d,
+                _ => break,
+            }
+        }
+    }
     let mut weeks: Vec<Vec<CalendarDay>> = Vec::new();
     let mut day = grid_start;
-    while day < next || day.weekday().num_days_from_monday() != 0 {
+    while day < grid_end {
         if day.weekday().num_days_from_monday() == 0 {
             weeks.push(Vec::with_capacity(7));
         }
-        let events: Vec<EventRow> = rows
-            .iter()
-            .filter(|r| {
-                let (s, e) = (r.starts_at.with_timezone(&tz).date_naive(), r.ends_at.with_timezone(&tz).date_naive());
-                s <= day && (day <= e || s == day)
-            })
-            .cloned()
-            .collect();
+        let events = by_day.remove(&day).unwrap_or_default();
         if let Some(w) = weeks.last_mut() {
             w.push(CalendarDay { date: day, in_month: day.month() == first.month(), today: day == today, events });
         }
