@@ -2,8 +2,9 @@
 //! committee with four branches and party groups, about forty members of every political
 //! status, officers with terms, and accounts for an administrator, two secretaries of different
 //! branches and a member. Loading it twice changes nothing.
-use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
 
 use crate::{
     accounts::{
@@ -16,8 +17,15 @@ use crate::{
         rules::{Appointment, BranchData},
         service as branches,
     },
+    crypto::Signer,
+    events::{
+        entity::invitation,
+        feeds::{self, FeedOwner},
+        rules::{Audience, AudienceKind, EventData, EventKind, GuestData},
+        service,
+    },
     members::{
-        rules::{Gender, MembershipState, NewMember, PoliticalStatus, Profile},
+        rules::{Choice, Gender, MembershipState, NewMember, PoliticalStatus, Profile},
         service as members,
     },
 };
@@ -188,8 +196,191 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(
             let appointment = Appointment { member_id: member_ids[name], role, from_on: date(from)?, until_on: None };
             branches::appoint(db, &scope, ids[unit], appointment, now).await?;
         }
+        load_events(db, timezone, today, now, &ids, &member_ids).await?;
     }
     load_accounts(db, now).await
+}
+
+/// A demo event: organiser, fields, and the guests and agenda it gets before it is scheduled.
+struct DemoEvent {
+    branch: &'static str,
+    data: EventData,
+    guests: Vec<GuestData>,
+    agenda: Vec<(&'static str, &'static str, i32)>,
+}
+
+/// The local wall-clock time `days` from today (moved off the weekend: back for a past day,
+/// forward for a coming one) as an instant.
+fn demo_time(tz: Tz, today: NaiveDate, days: i64, hour: u32, minute: u32) -> DateTime<Utc> {
+    use chrono::{Datelike, Weekday};
+    let mut day = today + Duration::days(days);
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day += Duration::days(if days < 0 { -1 } else { 1 });
+    }
+    let local = day.and_hms_opt(hour, minute, 0).unwrap_or_default();
+    tz.from_local_datetime(&local).earliest().map_or(local.and_utc(), |t| t.to_utc())
+}
+
+/// The demo's events (besides the monthly theme party days of the series): a party lecture that
+/// took place, a branch committee meeting and a joint conference of two branches to come, with
+/// guests and agendas. Each is prepared and scheduled as its secretary would have, ten days before
+/// it starts (or now, when that day is still to come).
+async fn load_events<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    timezone: &str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    units: &std::collections::HashMap<&str, i64>,
+    people: &std::collections::HashMap<&str, i64>,
+) -> anyhow::Result<()> {
+    use crate::events::rules::{AgendaData, GuestRole};
+    let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
+    let guest = |name: &str, organisation: &str, title: &str, role: GuestRole| GuestData {
+        name: name.to_owned(),
+        organisation: Some(organisation.to_owned()),
+        title: Some(title.to_owned()),
+        email: None,
+        phone: None,
+        role,
+    };
+    let lecture_at = demo_time(tz, today, -12, 14, 30);
+    let committee_at = demo_time(tz, today, 5, 16, 0);
+    let joint_at = demo_time(tz, today, 12, 9, 30);
+    let events = [
+        DemoEvent {
+            branch: "HMA-01",
+            data: EventData {
+                kind: EventKind::PartyLecture,
+                title: "专题党课：以高质量党建引领医学会高质量发展".to_owned(),
+                topic: Some("学习贯彻党的二十届四中全会精神".to_owned()),
+                description: "支部书记李建华同志结合医学会秘书处、学术部和继续教育部的工作实际，\
+                    为全体党员、发展对象和入党积极分子讲授专题党课。\n\n\
+                    **会前自学材料**\n\n\
+                    - 《中国共产党第二十届中央委员会第四次全体会议公报》\n\
+                    - 《中国共产党支部工作条例（试行）》第三章“组织生活”\n\n\
+                    会后一周内，每位党员提交一篇不少于 800 字的学习心得，由宣传委员汇总。"
+                    .to_owned(),
+                starts_at: lecture_at,
+                ends_at: lecture_at + Duration::minutes(90),
+                location: Some("高新区医学会三楼会议室".to_owned()),
+                host_member_id: Some(people["李建华"]),
+                host_guest_name: None,
+                recorder_member_id: Some(people["王晓梅"]),
+                co_organisers: Vec::new(),
+                audience: Audience {
+                    kind: AudienceKind::Branches,
+                    group_id: None,
+                    picks: Vec::new(),
+                    statuses: EventKind::PartyLecture.default_statuses(),
+                },
+                capacity: None,
+                answer_deadline: Some(lecture_at - Duration::days(2)),
+            },
+            guests: Vec::new(),
+            agenda: vec![
+                ("集体学习《中国共产党章程》总纲", "陈静", 15),
+                ("专题党课：以高质量党建引领医学会高质量发展", "李建华", 50),
+                ("交流研讨", "张伟、刘芳", 20),
+                ("小结并布置学习心得", "李建华", 5),
+            ],
+        },
+        DemoEvent {
+            branch: "HMA-01",
+            data: EventData {
+                kind: EventKind::BranchCommitteeMeeting,
+                title: "支部委员会会议：研究发展党员和民主评议党员工作".to_owned(),
+                topic: Some("发展党员、年度民主评议党员".to_owned()),
+                description: "议题材料由组织委员张伟同志准备，会前两天发各位委员审阅。\n\n\
+                    1. 听取发展对象杨洋同志的培养考察情况汇报，讨论是否提交支部党员大会讨论；\n\
+                    2. 研究年度民主评议党员工作方案；\n\
+                    3. 通报本季度党费收缴情况。"
+                    .to_owned(),
+                starts_at: committee_at,
+                ends_at: committee_at + Duration::minutes(60),
+                location: Some("高新区医学会秘书处小会议室".to_owned()),
+                host_member_id: Some(people["李建华"]),
+                host_guest_name: None,
+                recorder_member_id: Some(people["王晓梅"]),
+                co_organisers: Vec::new(),
+                audience: Audience {
+                    kind: AudienceKind::Members,
+                    group_id: None,
+                    picks: ["李建华", "陈静", "张伟", "王晓梅"].iter().map(|n| people[n]).collect(),
+                    statuses: EventKind::BranchCommitteeMeeting.default_statuses(),
+                },
+                capacity: None,
+                answer_deadline: None,
+            },
+            guests: Vec::new(),
+            agenda: vec![
+                ("发展对象杨洋同志培养考察情况汇报", "张伟", 15),
+                ("讨论年度民主评议党员工作方案", "陈静", 20),
+                ("本季度党费收缴情况通报", "王晓梅", 10),
+                ("其他事项", "李建华", 10),
+            ],
+        },
+        DemoEvent {
+            branch: "HMA-02",
+            data: EventData {
+                kind: EventKind::JointConference,
+                title: "“党建+医疗质量”联建共建座谈会".to_owned(),
+                topic: Some("以党建联建推动医疗质量安全持续改进".to_owned()),
+                description: "医院管理党支部与医疗质控党支部联合举办座谈会，围绕“党建引领医疗质量安全提升”\
+                    交流经验，并签订支部联建共建协议。区卫健委领导到会指导，\
+                    高新区人民医院院长作专题发言。\n\n\
+                    **请两支部党员**\n\n\
+                    - 结合本岗位准备 3 分钟交流发言；\n\
+                    - 在答复截止前回复是否参加，不能参加的请说明原因。"
+                    .to_owned(),
+                starts_at: joint_at,
+                ends_at: joint_at + Duration::minutes(150),
+                location: Some("市第一人民医院行政楼三楼会议室".to_owned()),
+                host_member_id: Some(people["周志强"]),
+                host_guest_name: None,
+                recorder_member_id: Some(people["谢超"]),
+                co_organisers: vec![units["HMA-03"]],
+                audience: Audience {
+                    kind: AudienceKind::Branches,
+                    group_id: None,
+                    picks: Vec::new(),
+                    statuses: EventKind::JointConference.default_statuses(),
+                },
+                capacity: None,
+                answer_deadline: Some(joint_at - Duration::days(3)),
+            },
+            guests: vec![
+                guest("陈国栋", "高新区卫生健康委员会", "党组书记、主任", GuestRole::Leader),
+                guest("林海峰", "高新区人民医院", "院长、主任医师", GuestRole::GuestSpeaker),
+                guest("孙悦", "高新区人民医院党委办公室", "干事", GuestRole::NonVoting),
+            ],
+            agenda: vec![
+                ("介绍与会领导和嘉宾", "周志强", 5),
+                ("专题发言：以质控数据驱动医疗质量持续改进", "林海峰", 30),
+                ("两支部党员代表交流发言", "徐静、郑霞", 40),
+                ("签订支部联建共建协议", "周志强、郑霞", 10),
+                ("区卫健委领导讲话", "陈国栋", 20),
+                ("会议总结", "郑霞", 10),
+            ],
+        },
+    ];
+    let scope = Scope::operator();
+    for e in events {
+        let at = (e.data.starts_at - Duration::days(10)).min(now);
+        let id = service::create(db, &scope, units[e.branch], &e.data, at)
+            .await
+            .map_err(|r| anyhow::anyhow!("demo event {:?} refused: {r:?}", e.data.title))?;
+        for g in &e.guests {
+            service::add_guest(db, &scope, id, g, at).await?;
+        }
+        for (title, presenter, minutes) in e.agenda {
+            let item =
+                AgendaData { title: title.to_owned(), presenter: Some(presenter.to_owned()), minutes: Some(minutes) };
+            service::save_agenda_item(db, &scope, id, None, &item, at).await?;
+        }
+        service::schedule(db, &scope, id, at).await?;
+    }
+    service::end_past(db, now).await?;
+    Ok(())
 }
 
 /// The demo accounts, linked to the demo members of the same name where those exist.
@@ -220,6 +411,12 @@ const FAMILY: [&str; 16] =
 const GIVEN: [&str; 18] =
     ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞"];
 
+/// The generated branches (in code order: BIG-001 first) and the members of each, in order.
+pub struct Association {
+    pub branches: Vec<i64>,
+    pub members: Vec<Vec<i64>>,
+}
+
 /// Generates a large association for benchmarks: one committee, `branches` branches and
 /// `members` members spread over them, plus the demo accounts. Refuses a database that already
 /// holds units. Goes through the services (same rules as the web), in one transaction.
@@ -230,7 +427,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     members: u32,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Association> {
     use sea_orm::TransactionSession;
     let scope = Scope::operator();
     anyhow::ensure!(
@@ -262,6 +459,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         PoliticalStatus::Activist,
         PoliticalStatus::NonParty,
     ];
+    let mut by_branch: Vec<Vec<i64>> = vec![Vec::new(); ids.len()];
     for i in 0..members as usize {
         let name = format!("{}{}{}", FAMILY[i % 16], GIVEN[i / 16 % 18], GIVEN[i / 288 % 18]);
         let new = NewMember {
@@ -284,8 +482,239 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
             state: MembershipState::Active,
             state_reason: None,
         };
-        members::create(&txn, &scope, new, today, now).await?;
+        let m = members::create(&txn, &scope, new, today, now).await?;
+        by_branch[i % ids.len()].push(m.id);
     }
     txn.commit().await?;
-    load_accounts(db, now).await
+    load_accounts(db, now).await?;
+    Ok(Association { branches: ids, members: by_branch })
+}
+
+/// Topics of the generated events.
+const TOPICS: [&str; 8] = [
+    "学习贯彻党的二十届四中全会精神",
+    "深入学习习近平新时代中国特色社会主义思想",
+    "弘扬伟大建党精神",
+    "加强医德医风建设",
+    "推进健康中国行动",
+    "廉洁从业警示教育",
+    "传承红色基因 践行初心使命",
+    "推动公立医院高质量发展",
+];
+
+/// Kinds of the generated events and their weights out of 100: mostly theme party days and the
+/// "three meetings and one lesson".
+const BENCH_KINDS: [(EventKind, u32); 10] = [
+    (EventKind::ThemePartyDay, 30),
+    (EventKind::BranchGeneralMeeting, 8),
+    (EventKind::BranchCommitteeMeeting, 15),
+    (EventKind::PartyGroupMeeting, 12),
+    (EventKind::PartyLecture, 8),
+    (EventKind::StudySession, 10),
+    (EventKind::OrganisationalLifeMeeting, 4),
+    (EventKind::JointConference, 3),
+    (EventKind::VolunteerService, 6),
+    (EventKind::Other, 4),
+];
+
+/// A small deterministic mix (splitmix64), so that every run generates the same events.
+fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn bench_kind(n: u64) -> EventKind {
+    let mut roll = (mix(n) % 100) as u32;
+    for (kind, weight) in BENCH_KINDS {
+        if roll < weight {
+            return kind;
+        }
+        roll -= weight;
+    }
+    EventKind::Other
+}
+
+/// What `generate_events` made.
+pub struct GeneratedEvents {
+    pub events: usize,
+    pub drafts: usize,
+    pub cancelled: usize,
+    pub invitations: u64,
+    /// BIG-001, the branch with the most events (for the feed benchmark).
+    pub big_branch: i64,
+    pub big_events: usize,
+    /// Upcoming scheduled theme party days of BIG-001: `/events?branch=…&kind=theme_party_day&state=scheduled`.
+    pub big_upcoming_theme_days: usize,
+}
+
+/// One event to generate: the organising branch's position, its fields, and what becomes of it.
+struct Planned {
+    branch: usize,
+    data: EventData,
+    draft: bool,
+    cancelled: bool,
+}
+
+/// Adds `count` events to a generated association through the event services: `big` of them
+/// (1,000 by default) organised by BIG-001 between 360 days ago and 360 days ahead, all
+/// scheduled (so that its calendar feed, which reaches 366 days back, carries every one of
+/// them); the rest spread evenly over the other branches from two years back to one year ahead,
+/// with drafts among the upcoming ones. About 2% are cancelled. Events in the past are created
+/// and scheduled as of two weeks before they start, then recorded as ended.
+///
+/// Audiences: the whole branch (every member, whatever their status: in the generated
+/// association a branch's members share one status) for theme party days, general and
+/// organisational life meetings, lectures and study; members picked by hand for committee
+/// meetings (5), party group meetings (12), joint conferences (6 of each branch), volunteer
+/// services (20) and others (10).
+pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    timezone: &str,
+    association: &Association,
+    count: usize,
+    big: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<GeneratedEvents> {
+    use sea_orm::{PaginatorTrait, TransactionSession};
+    let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
+    let branches = &association.branches;
+    anyhow::ensure!(branches.len() >= 3, "generating events needs at least 3 branches");
+    let big = big.min(count);
+    let today = now.with_timezone(&tz).date_naive();
+    let mut plans = Vec::with_capacity(count);
+    let others = branches.len() - 1;
+    let rest = count - big;
+    for n in 0..count {
+        let (branch, day, draft) = if n < big {
+            (0, -360 + (n * 720 / big) as i64, false)
+        } else {
+            let j = n - big;
+            let day = -730 + (j * 1095 / rest.max(1)) as i64;
+            (1 + j % others, day, day > 0 && j % 10 == 3)
+        };
+        let kind = bench_kind(n as u64);
+        let slot = [(9, 0), (14, 30), (19, 0)][n % 3];
+        let local = (today + Duration::days(day)).and_hms_opt(slot.0, slot.1, 0).unwrap_or_default();
+        let starts_at = tz.from_local_datetime(&local).earliest().map_or(local.and_utc(), |t| t.to_utc());
+        let minutes = match kind {
+            EventKind::VolunteerService | EventKind::Other => 180,
+            EventKind::ThemePartyDay | EventKind::OrganisationalLifeMeeting => 120,
+            _ => 90,
+        };
+        let m = &association.members[branch];
+        let slice = |from: usize, len: usize| m.iter().cycle().skip(from).take(len.min(m.len())).copied();
+        let topic = TOPICS[n % TOPICS.len()];
+        let month = chrono::Datelike::month(&local);
+        let mut co_organisers = Vec::new();
+        let (audience, picks): (AudienceKind, Vec<i64>) = match kind {
+            EventKind::BranchCommitteeMeeting => (AudienceKind::Members, slice(0, 5).collect()),
+            EventKind::PartyGroupMeeting => (AudienceKind::Members, slice(12 * (n % 8), 12).collect()),
+            EventKind::VolunteerService => (AudienceKind::Members, slice(20 * (n % 5), 20).collect()),
+            EventKind::Other => (AudienceKind::Members, slice(10 * (n % 10), 10).collect()),
+            EventKind::JointConference => {
+                // Never BIG-001 as a co-organiser: its feed carries exactly its own events.
+                let partner = 1 + (branch + n) % others;
+                let partner = if partner == branch { 1 + partner % others } else { partner };
+                co_organisers.push(branches[partner]);
+                let theirs = &association.members[partner];
+                (AudienceKind::Members, slice(0, 6).chain(theirs.iter().take(6).copied()).collect())
+            }
+            _ => (AudienceKind::Branches, Vec::new()),
+        };
+        let title = match kind {
+            EventKind::ThemePartyDay => format!("{month}月主题党日：{topic}"),
+            EventKind::BranchGeneralMeeting => format!("{month}月支部党员大会"),
+            EventKind::BranchCommitteeMeeting => format!("{month}月支部委员会会议"),
+            EventKind::PartyGroupMeeting => format!("党小组学习会：{topic}"),
+            EventKind::PartyLecture => format!("专题党课：{topic}"),
+            EventKind::StudySession => format!("集中学习：{topic}"),
+            EventKind::OrganisationalLifeMeeting => "年度组织生活会".to_owned(),
+            EventKind::JointConference => format!("支部联建座谈会：{topic}"),
+            EventKind::VolunteerService => "“党员先锋岗”社区义诊".to_owned(),
+            EventKind::Other => "参观红色教育基地".to_owned(),
+        };
+        let location = match kind {
+            EventKind::VolunteerService => "高新区社区卫生服务中心".to_owned(),
+            EventKind::Other => "市革命历史纪念馆".to_owned(),
+            _ => format!("第{}党支部党员活动室", branch + 1),
+        };
+        let data = EventData {
+            kind,
+            title,
+            topic: Some(topic.to_owned()),
+            description: format!("## 议程\n\n1. 学习：{topic}\n2. 交流发言\n3. 支部书记小结\n\n请提前 10 分钟签到。"),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(minutes),
+            location: Some(location),
+            host_member_id: m.first().copied(),
+            host_guest_name: None,
+            recorder_member_id: m.get(1).copied(),
+            co_organisers,
+            audience: Audience {
+                kind: audience,
+                group_id: None,
+                picks,
+                statuses: if audience == AudienceKind::Branches {
+                    PoliticalStatus::ALL.to_vec()
+                } else {
+                    kind.default_statuses()
+                },
+            },
+            capacity: (kind == EventKind::VolunteerService).then_some(30),
+            answer_deadline: (kind == EventKind::ThemePartyDay).then(|| starts_at - Duration::days(2)),
+        };
+        plans.push(Planned { branch, data, draft, cancelled: !draft && n % 50 == 7 });
+    }
+
+    let scope = Scope::operator();
+    let refused = |e: service::Refused| anyhow::anyhow!("a generated event was refused: {e:?}");
+    let mut summary = GeneratedEvents {
+        events: count,
+        drafts: 0,
+        cancelled: 0,
+        invitations: 0,
+        big_branch: branches[0],
+        big_events: big,
+        big_upcoming_theme_days: 0,
+    };
+    // Services open their own transactions (savepoints here); a commit every few hundred events.
+    for chunk in plans.chunks(250) {
+        let txn = db.begin().await?;
+        for p in chunk {
+            // As if planned two weeks ahead (or now, for the events of the next two weeks).
+            let at = (p.data.starts_at - Duration::days(14)).min(now);
+            let id = service::create(&txn, &scope, branches[p.branch], &p.data, at).await.map_err(refused)?;
+            if p.draft {
+                summary.drafts += 1;
+                continue;
+            }
+            service::schedule(&txn, &scope, id, at).await?;
+            if p.cancelled {
+                service::cancel(&txn, &scope, id, "与上级党委专题会议时间冲突，另行安排", at + Duration::hours(1))
+                    .await?;
+                summary.cancelled += 1;
+            } else if p.branch == 0 && p.data.kind == EventKind::ThemePartyDay && p.data.ends_at > now {
+                summary.big_upcoming_theme_days += 1;
+            }
+        }
+        txn.commit().await?;
+    }
+    service::end_past(db, now).await?;
+    summary.invitations = invitation::Entity::find().count(db).await?;
+    Ok(summary)
+}
+
+/// A calendar feed address for a branch (a new one: an earlier address stops working), as the
+/// path the server answers it on.
+pub async fn branch_feed<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    signer: &Signer,
+    branch_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(String, usize)> {
+    let row = feeds::renew(db, signer, FeedOwner::Branch(branch_id), now).await?;
+    let events = feeds::events_of(db, FeedOwner::Branch(branch_id), now).await?.len();
+    Ok((format!("/feeds/{}.ics", feeds::token(signer, &row)), events))
 }

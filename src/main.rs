@@ -60,6 +60,9 @@ enum Command {
         branches: u32,
         #[arg(long, default_value_t = 20_000)]
         members: u32,
+        /// Events, 1,000 of them held by BIG-001 (whose calendar feed address is printed).
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
     },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
@@ -113,15 +116,32 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
-        Command::GenerateBench { branches, members } => {
+        Command::GenerateBench { branches, members, events } => {
             let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+            let tz = state.settings.timezone.name();
             let started = std::time::Instant::now();
-            demo::generate(&state.db, state.settings.timezone.name(), branches, members, state.today(), state.now())
-                .await?;
+            let association = demo::generate(&state.db, tz, branches, members, state.today(), state.now()).await?;
             println!(
                 "Generated {branches} branches and {members} members in {:.1} s.",
                 started.elapsed().as_secs_f64()
             );
+            let started = std::time::Instant::now();
+            let made = demo::generate_events(&state.db, tz, &association, events, 1000, state.now()).await?;
+            println!(
+                "Generated {} events ({} drafts, {} cancelled) with {} invitations in {:.1} s.",
+                made.events,
+                made.drafts,
+                made.cancelled,
+                made.invitations,
+                started.elapsed().as_secs_f64()
+            );
+            let (feed, in_feed) = demo::branch_feed(&state.db, &state.signer, made.big_branch, state.now()).await?;
+            println!("BIG-001: branch id {}, {} events", made.big_branch, made.big_events);
+            println!(
+                "Full list page: /events?branch={}&kind=theme_party_day&state=scheduled ({} events)",
+                made.big_branch, made.big_upcoming_theme_days
+            );
+            println!("Branch feed: {feed} ({in_feed} events)");
             Ok(())
         }
         Command::ImportMembers { file, branch, lang } => import_members(settings, &file, &branch, &lang).await,
