@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_accounts;
 mod m20261121_000002_branches_members;
 mod m20261121_000003_events;
+mod m20261122_000004_event_indexes;
 mod m20261122_000005_outbox;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_accounts::Migration),
             Box::new(m20261121_000002_branches_members::Migration),
             Box::new(m20261121_000003_events::Migration),
+            Box::new(m20261122_000004_event_indexes::Migration),
             Box::new(m20261122_000005_outbox::Migration),
         ]
     }
