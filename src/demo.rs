@@ -24,6 +24,7 @@ use crate::{
         rules::{Audience, AudienceKind, EventData, EventKind, GuestData},
         service,
     },
+    mail::entity::outbox,
     members::{
         rules::{Choice, Gender, MembershipState, NewMember, PoliticalStatus, Profile},
         service as members,
@@ -364,6 +365,7 @@ async fn load_events<C: ConnectionTrait + TransactionTrait>(
         },
     ];
     let scope = Scope::operator();
+    let mut past = Vec::new();
     for e in events {
         let at = (e.data.starts_at - Duration::days(10)).min(now);
         let id = service::create(db, &scope, units[e.branch], &e.data, at)
@@ -378,8 +380,13 @@ async fn load_events<C: ConnectionTrait + TransactionTrait>(
             service::save_agenda_item(db, &scope, id, None, &item, at).await?;
         }
         service::schedule(db, &scope, id, at).await?;
+        if e.data.ends_at <= now {
+            past.push(id);
+        }
     }
     service::end_past(db, now).await?;
+    // The lecture's invitations went out before it took place; the coming events' go out now.
+    record_as_sent(db, Some(past)).await?;
     Ok(())
 }
 
@@ -542,6 +549,8 @@ pub struct GeneratedEvents {
     pub drafts: usize,
     pub cancelled: usize,
     pub invitations: u64,
+    /// Invitation and cancellation emails the services queued, recorded as sent.
+    pub messages: u64,
     /// BIG-001, the branch with the most events (for the feed benchmark).
     pub big_branch: i64,
     pub big_events: usize,
@@ -675,6 +684,7 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
         drafts: 0,
         cancelled: 0,
         invitations: 0,
+        messages: 0,
         big_branch: branches[0],
         big_events: big,
         big_upcoming_theme_days: 0,
@@ -702,8 +712,23 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
         txn.commit().await?;
     }
     service::end_past(db, now).await?;
+    summary.messages = record_as_sent(db, None).await?;
     summary.invitations = invitation::Entity::find().count(db).await?;
     Ok(summary)
+}
+
+/// Records queued messages (of the given events, or all) as sent when they were queued: made-up
+/// history was mailed when it happened, so a server started afterwards does not send it now.
+async fn record_as_sent(db: &impl ConnectionTrait, events: Option<Vec<i64>>) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value("sent"))
+        .col_expr(outbox::Column::SentAt, Expr::col(outbox::Column::CreatedAt))
+        .filter(outbox::Column::State.eq("queued"));
+    if let Some(ids) = events {
+        update = update.filter(outbox::Column::EventId.is_in(ids));
+    }
+    Ok(update.exec(db).await?.rows_affected)
 }
 
 /// A calendar feed address for a branch (a new one: an earlier address stops working), as the

@@ -128,11 +128,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let made = demo::generate_events(&state.db, tz, &association, events, 1000, state.now()).await?;
             println!(
-                "Generated {} events ({} drafts, {} cancelled) with {} invitations in {:.1} s.",
+                "Generated {} events ({} drafts, {} cancelled) with {} invitations and {} emails (recorded as sent) in {:.1} s.",
                 made.events,
                 made.drafts,
                 made.cancelled,
                 made.invitations,
+                made.messages,
                 started.elapsed().as_secs_f64()
             );
             let (feed, in_feed) = demo::branch_feed(&state.db, &state.signer, made.big_branch, state.now()).await?;
