@@ -197,9 +197,85 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(
             let appointment = Appointment { member_id: member_ids[name], role, from_on: date(from)?, until_on: None };
             branches::appoint(db, &scope, ids[unit], appointment, now).await?;
         }
+        load_series(db, timezone, today, now, &ids).await?;
         load_events(db, timezone, today, now, &ids, &member_ids).await?;
     }
     load_accounts(db, now).await
+}
+
+/// The monthly theme party day of each branch, as a series planned half a year ago: twelve
+/// occurrences, six of them past (ended, their invitations sent then) and six to come.
+async fn load_series<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    timezone: &str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    units: &std::collections::HashMap<&str, i64>,
+) -> anyhow::Result<()> {
+    use chrono::Datelike;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::events::{
+        entity::event,
+        recurring::{self, Start},
+        rules::{EventKind, SeriesData},
+        series::{Nth, SeriesRule},
+    };
+    let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
+    let planned_on = today.checked_sub_months(chrono::Months::new(6)).unwrap_or(today).with_day(1).unwrap_or(today);
+    let planned_at = tz
+        .from_local_datetime(&planned_on.and_hms_opt(9, 0, 0).unwrap_or_default())
+        .earliest()
+        .map_or(now, |t| t.to_utc());
+    let plans = [
+        ("HMA-01", SeriesRule::DayOfMonth(24), "机关党支部主题党日", "党员活动室（行政楼 3 楼）"),
+        (
+            "HMA-02",
+            SeriesRule::Weekday { nth: Nth::Last, weekday: chrono::Weekday::Fri },
+            "医院管理党支部主题党日",
+            "医学会二楼会议室",
+        ),
+        ("HMA-03", SeriesRule::DayOfMonth(15), "医疗质控党支部主题党日", "质控中心会议室"),
+        (
+            "HMA-04",
+            SeriesRule::Weekday { nth: Nth::Second, weekday: chrono::Weekday::Wed },
+            "离退休党支部主题党日",
+            "老干部活动中心",
+        ),
+    ];
+    let scope = Scope::operator();
+    let mut series_ids = Vec::new();
+    for (code, rule, title, location) in plans {
+        let data = SeriesData {
+            rule,
+            start_time: chrono::NaiveTime::from_hms_opt(14, 30, 0).unwrap_or_default(),
+            minutes: 120,
+            kind: EventKind::ThemePartyDay,
+            title: title.to_owned(),
+            topic: Some("学习贯彻党的二十届四中全会精神".to_owned()),
+            description: "1. 重温入党誓词\n2. 集中学习（领学 + 交流研讨）\n3. 党员志愿服务或组织生活其他安排\n\n请携带**学习笔记本**，按时签到。".to_owned(),
+            location: Some(location.to_owned()),
+            statuses: EventKind::ThemePartyDay.default_statuses(),
+            until: None,
+        };
+        let start = Start { from: planned_on, schedule: true };
+        let (id, _) = recurring::create(db, &scope, units[code], &data, tz, start, planned_at)
+            .await
+            .map_err(|r| anyhow::anyhow!("demo series {title:?} refused: {r:?}"))?;
+        series_ids.push(id);
+    }
+    service::end_past(db, now).await?;
+    // Invitations of the days that have passed went out when those days were planned.
+    let past: Vec<i64> = event::Entity::find()
+        .filter(event::Column::SeriesId.is_in(series_ids))
+        .filter(event::Column::EndsAt.lte(now))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    record_as_sent(db, Some(past)).await?;
+    Ok(())
 }
 
 /// A demo event: organiser, fields, and the guests and agenda it gets before it is scheduled.

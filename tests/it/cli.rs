@@ -108,6 +108,23 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
     c.get("/healthz").await.assert_status(200);
     c.login("admin@demo.partyday.org", partyday::demo::PASSWORD).await.assert_redirect_to("/");
     c.get("/admin/accounts").await.assert_contains("secretary@demo.partyday.org");
+    // A lived-in calendar: each branch's monthly theme party days, past and to come, and the
+    // invitations of the coming events written as .eml files.
+    c.get("/events").await.assert_contains("机关党支部主题党日").assert_contains("离退休党支部主题党日");
+    let past = c.get("/events?when=past").await;
+    past.assert_contains("医院管理党支部主题党日");
+    assert!(past.body.matches("<td>已结束</td>").count() >= 4 * 5, "the past half year of party days has ended");
+    c.get("/events/calendar").await.assert_status(200).assert_contains("主题党日");
+    let mail = dir.path().join("data/mail");
+    let mut eml = 0;
+    for _ in 0..100 {
+        eml = std::fs::read_dir(&mail).map(|d| d.count()).unwrap_or(0);
+        if eml > 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(eml > 20, "only {eml} messages in {}", mail.display());
 
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
