@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/guests/{guest}/remove", post(remove_guest))
         .route("/events/{id}/agenda", post(save_agenda))
         .route("/events/{id}/agenda/{item}/{how}", post(move_agenda))
+        .route("/events/{id}/mail", get(delivery_page))
         .route("/events/{id}/mail/resend", post(resend))
 }
 
@@ -618,4 +619,30 @@ async fn resend(
     let one = form.message.parse::<i64>().ok();
     let n = crate::mail::outbox::resend(&state.db, id, one, state.now()).await?;
     Ok((Flash::success(Msg::new("delivery.resent").arg("count", n)), to_event(id)).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct DeliveryParams {
+    page: String,
+}
+
+/// Each invitee's answer and the latest message to them, 100 a page, for the organisers.
+async fn delivery_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Query(params): Query<DeliveryParams>,
+) -> Result<Response, WebError> {
+    const PER_PAGE: u64 = 100;
+    let scope = scope(&state, &user).await?;
+    let loaded = service::load(&state.db, &scope, id).await?;
+    if loaded.access < Access::CoOrganiser {
+        return Err(WebError::NotFound);
+    }
+    let page = params.page.parse::<u64>().unwrap_or(1).max(1);
+    let (rows, total) = crate::mail::outbox::delivery_rows(&state.db, id, (page - 1) * PER_PAGE, PER_PAGE).await?;
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    Ok(DeliveryPage { ctx, event: loaded.event, rows, total, page, pages }.into_response())
 }

@@ -351,3 +351,24 @@ impl AnswerPage {
         format!("answer.state_{}", self.invitation.answer)
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/delivery.html")]
+pub struct DeliveryPage {
+    pub ctx: Ctx,
+    pub event: event::Model,
+    pub rows: Vec<crate::mail::outbox::InviteeDelivery>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+}
+
+impl DeliveryPage {
+    pub fn answer_key(&self, answer: &str) -> String {
+        format!("answer.state_{answer}")
+    }
+
+    pub fn state_key(&self, state: &str) -> String {
+        format!("delivery.state_{state}")
+    }
+}

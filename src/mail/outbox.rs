@@ -1,7 +1,7 @@
 //! Writing messages to the outbox, in the caller's transaction, and claiming them for sending.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder,
+    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder, QuerySelect,
     entity::prelude::*,
     sea_query::{ExprTrait, LockBehavior, LockType, Query},
 };
@@ -306,4 +306,70 @@ pub async fn queue_reminders(db: &impl ConnectionTrait, hours: i64, now: DateTim
         }
     }
     Ok(queued)
+}
+
+/// One invitee of an event with the latest message sent to them.
+#[derive(Debug, Clone)]
+pub struct InviteeDelivery {
+    pub name: String,
+    pub email: Option<String>,
+    pub answer: String,
+    pub latest: Option<outbox::Model>,
+}
+
+/// Each invitee's delivery state, members by name then guests, `limit` from `offset`.
+pub async fn delivery_rows(
+    db: &impl ConnectionTrait,
+    event_id: i64,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<InviteeDelivery>, u64), DbErr> {
+    use sea_orm::PaginatorTrait;
+    let total = invitation::Entity::find().filter(invitation::Column::EventId.eq(event_id)).count(db).await?;
+    let page = invitation::Entity::find()
+        .filter(invitation::Column::EventId.eq(event_id))
+        .order_by_asc(invitation::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = page.iter().map(|i| i.id).collect();
+    let mut latest: std::collections::HashMap<i64, outbox::Model> = std::collections::HashMap::new();
+    for m in outbox::Entity::find()
+        .filter(outbox::Column::InvitationId.is_in(ids))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?
+    {
+        if let Some(i) = m.invitation_id {
+            latest.insert(i, m);
+        }
+    }
+    let members: std::collections::HashMap<i64, member::Model> = member::Entity::find()
+        .filter(member::Column::Id.is_in(page.iter().filter_map(|i| i.member_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let guests: std::collections::HashMap<i64, guest::Model> = guest::Entity::find()
+        .filter(guest::Column::EventId.eq(event_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+    let rows = page
+        .into_iter()
+        .map(|i| {
+            let (name, email) =
+                match (i.member_id.and_then(|m| members.get(&m)), i.guest_id.and_then(|g| guests.get(&g))) {
+                    (Some(m), _) => (m.name.clone(), m.email.clone()),
+                    (None, Some(g)) => (g.name.clone(), g.email.clone()),
+                    _ => (String::new(), None),
+                };
+            InviteeDelivery { name, email, answer: i.answer, latest: latest.remove(&i.id) }
+        })
+        .collect();
+    Ok((rows, total))
 }

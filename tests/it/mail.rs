@@ -160,6 +160,11 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
     // The event page shows the failures; resending after the server is fixed delivers them.
     let page = secretary.get(&format!("/events/{id}")).await;
     page.assert_contains("失败 2").assert_contains("550");
+    let each = secretary.get(&format!("/events/{id}/mail")).await;
+    each.assert_status(200)
+        .assert_contains("王局长")
+        .assert_contains("wang@wjw.example.org")
+        .assert_contains("mailbox unavailable");
     smtp.refuse_all(false);
     let before = smtp.received().len();
     secretary.post(&format!("/events/{id}/mail/resend"), &[]).await.assert_status(303);

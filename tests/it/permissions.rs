@@ -92,6 +92,7 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/{event}/guests/999999/remove", [303, 404, 404, 404, 404]),
     case("POST", "/events/{event}/copy", [303, 404, 404, 303, 303]),
     case("POST", "/events/{event}/mail/resend", [303, 404, 404, 303, 303]),
+    case("GET", "/events/{event}/mail", [303, 404, 404, 200, 200]),
     case("GET", "/events/999999999", [303, 404, 404, 404, 404]),
     case("POST", "/events/{event}/attachments", [303, 404, 404, 400, 400]),
     case("GET", "/events/{event}/attachments/999999", [303, 404, 404, 404, 404]),
