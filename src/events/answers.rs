@@ -2,7 +2,7 @@
 //! nothing (mail scanners follow links): the page shows the event and asks for a confirming POST.
 use axum::{
     Form, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -49,7 +49,7 @@ fn closes_at(e: &event::Model) -> DateTime<Utc> {
 async fn page(
     state: &AppState,
     ctx: Ctx,
-    token: String,
+    (token, choice): (String, String),
     (inv, e): (invitation::Model, event::Model),
     reason: String,
     errors: FieldErrors,
@@ -61,13 +61,27 @@ async fn page(
         .unwrap_or(state.settings.timezone);
     let open = state.now() < closes_at(&e);
     let failed = !errors.is_empty();
-    let page = AnswerPage { ctx, token, invitation: inv, event: e, tz, open, reason, errors };
+    let choice = if matches!(choice.as_str(), "accept" | "decline" | "leave") { choice } else { String::new() };
+    let page = AnswerPage { ctx, token, choice, invitation: inv, event: e, tz, open, reason, errors };
     Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
 }
 
-async fn show(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> Result<Response, WebError> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ShowParams {
+    /// The answer the email's link stands for: accept, decline or leave.
+    a: String,
+}
+
+/// The email's links (one per answer) open this page with that answer ready to confirm.
+async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Query(params): Query<ShowParams>,
+) -> Result<Response, WebError> {
     let opened = open(&state, &token).await?;
-    page(&state, ctx, token, opened, String::new(), FieldErrors::default()).await
+    page(&state, ctx, (token, params.a), opened, String::new(), FieldErrors::default()).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -94,7 +108,7 @@ async fn answer(
         "decline" => ("declined", None),
         "leave" if reason.is_empty() || reason.chars().count() > 500 => {
             let errors = FieldErrors::single("reason", "answer.reason_required");
-            return page(&state, ctx, token, (inv, e), form.reason, errors).await;
+            return page(&state, ctx, (token, "leave".to_owned()), (inv, e), form.reason, errors).await;
         }
         "leave" => ("leave_requested", Some(reason.to_owned())),
         _ => return Err(WebError::BadRequest),

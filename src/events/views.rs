@@ -328,6 +328,8 @@ impl SeriesPage {
 pub struct AnswerPage {
     pub ctx: Ctx,
     pub token: String,
+    /// The answer the followed link stands for ("" for none): shown first, to confirm.
+    pub choice: String,
     pub invitation: super::entity::invitation::Model,
     pub event: event::Model,
     pub tz: Tz,

@@ -67,10 +67,19 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     assert!(prop("UID").is_some_and(|u| u.starts_with(&format!("event-{id}@"))));
 
     // The link in the email: opening it changes nothing; confirming records the answer.
-    let link = text.split_whitespace().find(|w| w.contains("/answer/")).expect("an answer link");
-    let path = &link[link.find("/answer/").unwrap()..];
+    let links: Vec<&str> = text.split_whitespace().filter(|w| w.contains("/answer/")).collect();
+    assert_eq!(links.len(), 3, "accept, decline, leave: {text}");
+    assert!(links[0].ends_with("?a=accept") && links[1].ends_with("?a=decline") && links[2].ends_with("?a=leave"));
+    let link = links[0];
+    let path = link[link.find("/answer/").unwrap()..].split('?').next().unwrap();
     let browser = app.client();
-    browser.get(path).await.assert_status(200).assert_contains("十二月主题党日").assert_contains("尚未回复");
+    let confirm = browser.get(&format!("{path}?a=accept")).await;
+    confirm
+        .assert_status(200)
+        .assert_contains("十二月主题党日")
+        .assert_contains("尚未回复")
+        .assert_contains("请点击下面的按钮确认");
+    assert!(!confirm.body.contains("value=\"decline\""), "only the chosen answer to confirm");
     let row = || async {
         invitation::Entity::find()
             .filter(invitation::Column::EventId.eq(id))
