@@ -788,6 +788,9 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
         txn.commit().await?;
     }
     service::end_past(db, now).await?;
+    // The reminders of the next day's events went out too (a server started on this data would
+    // otherwise begin by sending them while it is measured).
+    crate::mail::outbox::queue_reminders(db, 24, now).await?;
     summary.messages = record_as_sent(db, None).await?;
     summary.invitations = invitation::Entity::find().count(db).await?;
     Ok(summary)
