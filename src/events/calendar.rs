@@ -33,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/feeds/{token}", get(feed))
 }
 
+/// Events shown per day in an organiser's month; the rest are "+N more", a link to that day's list.
+const PER_DAY: u32 = 3;
+
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 struct CalendarParams {
@@ -67,9 +70,19 @@ async fn calendar(
     let scope = branches::handlers::scope(&state, &user).await?;
     let branch = params.branch.parse::<i64>().ok();
     let manager = scope.require_manager().is_ok();
+    // How many events start on each day, where the calendar shows only some of them.
+    let mut totals: std::collections::HashMap<NaiveDate, i64> = std::collections::HashMap::new();
     let (rows, units) = if manager {
         let units = super::handlers::own_units(&state, &scope).await?;
-        (list::between(&state.db, &scope, branch, from, until).await?, units)
+        let day_rows = list::between(&state.db, &scope, branch, (from, until), tz, PER_DAY).await?;
+        let rows = day_rows
+            .into_iter()
+            .map(|d| {
+                totals.insert(d.row.starts_at.with_timezone(&tz).date_naive(), d.day_total);
+                d.row
+            })
+            .collect();
+        (rows, units)
     } else if let Some(member_id) = user.member_id {
         let units = service::member_units(&state.db, Some(member_id)).await?;
         (list::mine(&state.db, member_id, &units, from, Some(until)).await?, Vec::new())
@@ -101,8 +114,11 @@ async fn calendar(
             weeks.push(Vec::with_capacity(7));
         }
         let events = by_day.remove(&day).unwrap_or_default();
+        let starting = events.iter().filter(|r| r.starts_at.with_timezone(&tz).date_naive() == day).count() as i64;
+        let more = totals.get(&day).map_or(0, |t| (t - starting).max(0));
         if let Some(w) = weeks.last_mut() {
-            w.push(CalendarDay { date: day, in_month: day.month() == first.month(), today: day == today, events });
+            let in_month = day.month() == first.month();
+            w.push(CalendarDay { date: day, in_month, today: day == today, events, more });
         }
         day = day + Days::new(1);
     }

@@ -1,6 +1,6 @@
 //! The event lists: the organisers' list (filters, upcoming or past, keyset paging), a member's
 //! own events, and a month of events for the calendar. Rows are read as one JSON value per page.
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ConnectionTrait, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
@@ -201,14 +201,27 @@ pub async fn mine(
     Ok(rows)
 }
 
-/// Events of the scope's branches overlapping [from, until), for the month calendar.
+/// A calendar row: the event, and how many events start on its day in all.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DayRow {
+    #[serde(flatten)]
+    pub row: EventRow,
+    pub day_total: i64,
+}
+
+/// Events of the scope's branches overlapping [from, until), for the month calendar: at most
+/// `per_day` of those starting on each day (a full month of an association of 200 branches is
+/// hundreds of events), each with its day's total for "+N more". Days are the zone's: exactly on
+/// PostgreSQL (`AT TIME ZONE`), by the zone's offset at `from` on SQLite (one hour off for events
+/// near midnight in a month with a daylight-saving change, which moves only which ones are shown).
 pub async fn between(
     db: &impl ConnectionTrait,
     scope: &Scope,
     branch: Option<i64>,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Vec<EventRow>, DbErr> {
+    (from, until): (DateTime<Utc>, DateTime<Utc>),
+    tz: Tz,
+    per_day: u32,
+) -> Result<Vec<DayRow>, DbErr> {
     let mut select = event::Entity::find()
         .filter(event::Column::StartsAt.gt(from - Duration::days(MAX_EVENT_DAYS)))
         .filter(event::Column::StartsAt.lt(until))
@@ -219,8 +232,35 @@ pub async fn between(
     if let Some(b) = branch {
         select = select.filter(event::Column::Id.in_subquery(events_of_units([b])));
     }
-    let stmt = rows(select).order_by_asc(event::Column::StartsAt).limit(1000).into_query();
-    let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
-    sort(&mut rows, true);
+    let day = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            // chrono-tz names are letters, digits and / _ + - only.
+            let name: String = tz.name().chars().filter(|c| c.is_ascii_alphanumeric() || "/_+-".contains(*c)).collect();
+            format!("(\"events\".\"starts_at\" AT TIME ZONE '{name}')::date")
+        }
+        _ => {
+            use chrono::Offset;
+            let minutes = tz.offset_from_utc_datetime(&from.naive_utc()).fix().local_minus_utc() / 60;
+            format!("date(\"events\".\"starts_at\", '{minutes:+} minutes')")
+        }
+    };
+    let inner = rows(select)
+        .expr_as(
+            Expr::cust(format!(
+                "ROW_NUMBER() OVER (PARTITION BY {day} ORDER BY \"events\".\"starts_at\", \"events\".\"id\")"
+            )),
+            "rn",
+        )
+        .expr_as(Expr::cust(format!("COUNT(*) OVER (PARTITION BY {day})")), "day_total")
+        .into_query();
+    let stmt = Query::select()
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(inner, "w")
+        .and_where(sea_orm::sea_query::ExprTrait::lte(Expr::col("rn"), per_day))
+        .to_owned();
+    let mut columns = EventRow::COLUMNS.to_vec();
+    columns.push("day_total");
+    let mut rows: Vec<DayRow> = db::json_rows(db, &stmt, &columns).await?;
+    rows.sort_unstable_by(|a, b| a.row.starts_at.cmp(&b.row.starts_at).then(a.row.id.cmp(&b.row.id)));
     Ok(rows)
 }

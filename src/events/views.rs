@@ -202,6 +202,8 @@ pub struct CalendarDay {
     pub in_month: bool,
     pub today: bool,
     pub events: Vec<EventRow>,
+    /// Events starting that day that are not shown.
+    pub more: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -236,6 +238,18 @@ impl CalendarPage {
             q.append_pair("branch", &self.branch);
         }
         format!("/events/calendar?{}", q.finish())
+    }
+
+    /// The organisers' list of one day (where "+N more" leads).
+    pub fn day_link(&self, day: &chrono::NaiveDate) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("when", if *day < self.now.with_timezone(&self.tz).date_naive() { "past" } else { "upcoming" });
+        q.append_pair("from", &day.to_string());
+        q.append_pair("to", &day.to_string());
+        if !self.branch.is_empty() {
+            q.append_pair("branch", &self.branch);
+        }
+        format!("/events?{}", q.finish())
     }
 
     pub fn time(&self, r: &EventRow) -> String {

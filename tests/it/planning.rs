@@ -189,6 +189,16 @@ async fn the_month_calendar_and_private_subscriptions() {
     let other = app.secretary_of(tree.b).await;
     other.get(&format!("/events/calendar?month={month}")).await.assert_status(200).assert_lacks("十二月主题党日");
     other.get("/events/calendar?month=2026-13").await.assert_status(200);
+    // A crowded day shows three and links to the rest.
+    for _ in 0..3 {
+        post(&secretary, "/events", &with(form(tree.a), &[("title", "加开会议")])).await.assert_status(303);
+    }
+    let page = secretary.get(&format!("/events/calendar?month={month}")).await;
+    page.assert_contains("另有 2 项").assert_contains("十二月主题党日");
+    assert_eq!(page.body.matches("class=\"event ").count(), 3, "three events on the day");
+    let more =
+        page.body.split("class=\"more\" href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    secretary.get(&more).await.assert_status(200).assert_contains("加开会议");
 
     // A member's own subscription, readable by a calendar app without a session.
     member_client.get("/calendar/feeds").await.assert_status(200).assert_lacks("class=\"feed-url\"");
