@@ -1,5 +1,6 @@
 //! Email: the durable outbox (one row per message, written in the same transaction as the change
-//! that causes it), and the reason an invitee gives when asking for leave.
+//! that causes it), the answer-link tokens (stored as hashes), and the reason an invitee gives
+//! when asking for leave.
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -16,6 +17,14 @@ enum Invitations {
     Table,
     Id,
     LeaveReason,
+}
+
+#[derive(DeriveIden)]
+enum InvitationTokens {
+    Table,
+    TokenHash,
+    InvitationId,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -48,6 +57,32 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(Invitations::Table)
                 .add_column(string_len_null(Invitations::LeaveReason, 500))
+                .to_owned(),
+        )
+        .await?;
+
+        // The tokens of the answer links sent to an invitee: random, kept only as SHA-256 hashes.
+        m.create_table(
+            Table::create()
+                .table(InvitationTokens::Table)
+                .col(string_len(InvitationTokens::TokenHash, 64).primary_key())
+                .col(big_integer(InvitationTokens::InvitationId))
+                .col(timestamp_with_time_zone(InvitationTokens::CreatedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_invitation_tokens_invitation")
+                        .from(InvitationTokens::Table, InvitationTokens::InvitationId)
+                        .to(Invitations::Table, Invitations::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_invitation_tokens_invitation")
+                .table(InvitationTokens::Table)
+                .col(InvitationTokens::InvitationId)
                 .to_owned(),
         )
         .await?;
@@ -112,6 +147,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(Outbox::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(InvitationTokens::Table).to_owned()).await?;
         m.alter_table(Table::alter().table(Invitations::Table).drop_column(Invitations::LeaveReason).to_owned())
             .await?;
         Ok(())

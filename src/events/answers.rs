@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 
 /// The invitation and event a link opens, or why it cannot be used.
 async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event::Model), WebError> {
-    let id = mail::invitation_of_token(&state.signer, token).ok_or(WebError::NotFound)?;
+    let id = mail::invitation_of_token(&state.db, token).await?.ok_or(WebError::NotFound)?;
     let inv = invitation::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
     let e = event::Entity::find_by_id(inv.event_id).one(&state.db).await?.ok_or(WebError::NotFound)?;
     match e.state {

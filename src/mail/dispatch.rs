@@ -3,11 +3,12 @@
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use chrono::Duration;
-use sea_orm::{DbErr, EntityTrait};
+use sea_orm::{DbErr, EntityTrait, Set};
 use tokio::{sync::watch, task::JoinSet};
 
 use super::{
     SendError, Transport,
+    entity::invitation_token,
     message::{self, EventFacts},
     outbox,
 };
@@ -38,6 +39,37 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     if rows.is_empty() {
         return Ok(pass);
     }
+    // A fresh answer-link token per message that carries links, stored (as its hash) before the
+    // message can reach anyone.
+    let mut tokens: HashMap<i64, String> = rows
+        .iter()
+        .filter(|r| r.kind != "cancellation" && r.invitation_id.is_some())
+        .map(|r| (r.id, crypto::random_token()))
+        .collect();
+    let token_rows: Vec<(i64, invitation_token::ActiveModel)> = rows
+        .iter()
+        .filter_map(|r| {
+            let token = tokens.get(&r.id)?;
+            let row = invitation_token::ActiveModel {
+                token_hash: Set(crypto::token_hash(token)),
+                invitation_id: Set(r.invitation_id?),
+                created_at: Set(now),
+            };
+            Some((r.id, row))
+        })
+        .collect();
+    for chunk in token_rows.chunks(500) {
+        let models: Vec<_> = chunk.iter().map(|(_, m)| m.clone()).collect();
+        if invitation_token::Entity::insert_many(models).exec(&state.db).await.is_err() {
+            // An invitation deleted meanwhile (its invitee left the audience) fails the foreign
+            // key: insert one by one, and a message whose token could not be kept goes without links.
+            for (message, model) in chunk {
+                if invitation_token::Entity::insert(model.clone()).exec(&state.db).await.is_err() {
+                    tokens.remove(message);
+                }
+            }
+        }
+    }
     let mut facts: HashMap<i64, Option<Arc<EventFacts>>> = HashMap::new();
     let mut tasks = JoinSet::new();
     let mut done = Vec::new();
@@ -64,7 +96,8 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
         };
         let outcome = match f {
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
-            Some(f) => message::build(state, &row, &f, answer).map_err(SendError::Permanent),
+            Some(f) => message::build(state, &row, &f, answer, tokens.get(&row.id).map(String::as_str))
+                .map_err(SendError::Permanent),
         };
         match outcome {
             Ok(msg) => {

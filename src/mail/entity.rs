@@ -1,4 +1,4 @@
-//! The outbox: one row per message to send.
+//! The outbox (one row per message to send) and the answer-link tokens.
 pub mod outbox {
     use sea_orm::entity::prelude::*;
 
@@ -31,6 +31,23 @@ pub mod outbox {
         pub claim_token: Option<String>,
         pub sent_at: Option<DateTimeUtc>,
         pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A token of an invitee's answer links, as its SHA-256: one per message that carries links.
+pub mod invitation_token {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "invitation_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub invitation_id: i64,
         pub created_at: DateTimeUtc,
     }
 

@@ -236,16 +236,13 @@ pub fn build(
     row: &outbox::Model,
     facts: &EventFacts,
     answer: Option<(String, Option<String>)>,
+    token: Option<&str>,
 ) -> Result<Message, String> {
     let kind = Kind::parse(&row.kind).ok_or_else(|| format!("unknown message kind {:?}", row.kind))?;
     let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
     let base = state.settings.base_url.as_str().trim_end_matches('/');
-    let answer_url = match (kind, row.invitation_id) {
-        (Kind::Invitation | Kind::Update | Kind::Reminder | Kind::DeadlineReminder | Kind::AnswerCopy, Some(id)) => {
-            Some(format!("{base}/answer/{}", super::invitation_token(&state.signer, id)))
-        }
-        _ => None,
-    };
+    // Every kind but cancellations links to the answer page.
+    let answer_url = token.filter(|_| kind != Kind::Cancellation).map(|t| format!("{base}/answer/{t}"));
     let mail = Mail { locale, name: &row.recipient_name, facts, answer, answer_url };
     let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
     let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;

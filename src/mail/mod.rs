@@ -18,7 +18,7 @@ use lettre::{
     transport::smtp::{PoolConfig, authentication::Credentials},
 };
 
-use crate::{config::Settings, crypto::Signer};
+use crate::config::Settings;
 
 /// Where messages go.
 #[derive(Clone)]
@@ -88,34 +88,20 @@ impl Transport {
     }
 }
 
-/// The token in an invitee's answer links: the invitation's id and an HMAC of it under the
-/// server's secret. Nothing is stored: the links of one invitation cannot open another, and they
-/// stop working when the invitation row goes (the invitee left the audience) or the event ends.
-pub fn invitation_token(signer: &Signer, invitation_id: i64) -> String {
-    format!("{invitation_id}.{}", signer.sign("invitation", invitation_id.to_string().as_bytes()))
-}
-
-/// The invitation a token names, if the token is genuine.
-pub fn invitation_of_token(signer: &Signer, token: &str) -> Option<i64> {
-    let (id, signature) = token.split_once('.')?;
-    let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
-    signer.verify("invitation", id.to_string().as_bytes(), signature).then_some(id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invitation_tokens_open_only_their_invitation() {
-        let signer = Signer::new(b"0123456789abcdef0123456789abcdef");
-        let t = invitation_token(&signer, 42);
-        assert_eq!(invitation_of_token(&signer, &t), Some(42));
-        let forged = t.replacen("42.", "43.", 1);
-        assert_eq!(invitation_of_token(&signer, &forged), None);
-        assert_eq!(invitation_of_token(&signer, "42"), None);
-        assert_eq!(invitation_of_token(&signer, "x.y"), None);
-        assert_eq!(invitation_of_token(&Signer::new(b"another secret, 32 characters.."), &t), None);
-        assert!(t.len() > 40, "at least 256 bits of signature");
+/// The invitation an answer-link token opens: tokens are random (256 bits), one per message,
+/// kept only as their SHA-256, and die with the invitation row (the invitee left the audience);
+/// the answer page also refuses them once the event is over or cancelled.
+pub async fn invitation_of_token(
+    db: &impl sea_orm::ConnectionTrait,
+    token: &str,
+) -> Result<Option<i64>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
     }
+    let found = entity::invitation_token::Entity::find()
+        .filter(entity::invitation_token::Column::TokenHash.eq(crate::crypto::token_hash(token)))
+        .one(db)
+        .await?;
+    Ok(found.map(|t| t.invitation_id))
 }

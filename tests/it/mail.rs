@@ -72,6 +72,15 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     assert!(links[0].ends_with("?a=accept") && links[1].ends_with("?a=decline") && links[2].ends_with("?a=leave"));
     let link = links[0];
     let path = link[link.find("/answer/").unwrap()..].split('?').next().unwrap();
+    // The token is random and kept only as its hash.
+    let token = path.trim_start_matches("/answer/");
+    assert!(token.len() >= 43, "at least 256 bits: {token}");
+    {
+        use partyday::mail::entity::invitation_token;
+        let by = |h: String| invitation_token::Entity::find().filter(invitation_token::Column::TokenHash.eq(h));
+        assert!(by(token.to_owned()).one(&app.state.db).await.unwrap().is_none());
+        assert!(by(partyday::crypto::token_hash(token)).one(&app.state.db).await.unwrap().is_some());
+    }
     let browser = app.client();
     let confirm = browser.get(&format!("{path}?a=accept")).await;
     confirm
