@@ -242,7 +242,8 @@ async fn revoke(
 async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
     let token = token.strip_suffix(".ics").unwrap_or(&token);
     let Some((_, owner)) = feeds::by_token(&state.db, token).await? else {
-        return Ok((StatusCode::NOT_FOUND, "unknown or revoked calendar address\n").into_response());
+        let text = crate::i18n::t(state.settings.default_locale, "feed.unknown");
+        return Ok((StatusCode::NOT_FOUND, format!("{text}\n")).into_response());
     };
     let (name, locale) = match owner {
         FeedOwner::Member(id) => {
