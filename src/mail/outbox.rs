@@ -198,47 +198,58 @@ pub async fn mark_failed(
 pub struct Delivery {
     pub queued: usize,
     pub sent: usize,
-    /// Failed messages with the invitee's name.
-    pub failed: Vec<(outbox::Model, String)>,
+    /// The failed messages (the latest to each invitee).
+    pub failed: Vec<outbox::Model>,
     /// Invitees without an email address, to be told another way.
     pub no_email: Vec<String>,
 }
 
 /// The delivery state of an event's invitations: counts of the latest message per invitee,
-/// the failures, and who has no address.
+/// the failures, and who has no address; counted by the database, not read row by row.
 pub async fn delivery(db: &impl ConnectionTrait, event_id: i64) -> Result<Delivery, DbErr> {
-    let rows = outbox::Entity::find()
-        .filter(outbox::Column::EventId.eq(event_id))
+    use sea_orm::sea_query::Func;
+    let latest = Query::select()
+        .expr(Func::max(Expr::col(outbox::Column::Id)))
+        .from(outbox::Entity)
+        .and_where(outbox::Column::EventId.eq(event_id))
+        .and_where(outbox::Column::InvitationId.is_not_null())
+        .group_by_col(outbox::Column::InvitationId)
+        .to_owned();
+    let counts: Vec<(String, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::State)
+        .column_as(Expr::from(Func::count(Expr::col(outbox::Column::Id))), "n")
+        .filter(outbox::Column::Id.in_subquery(latest.clone()))
+        .group_by(outbox::Column::State)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut d = Delivery::default();
+    for (state, n) in counts {
+        match state.as_str() {
+            "sent" => d.sent += n as usize,
+            "failed" => {}
+            _ => d.queued += n as usize,
+        }
+    }
+    d.failed = outbox::Entity::find()
+        .filter(outbox::Column::Id.in_subquery(latest))
+        .filter(outbox::Column::State.eq("failed"))
         .order_by_asc(outbox::Column::Id)
         .all(db)
         .await?;
-    let mut latest: std::collections::BTreeMap<i64, outbox::Model> = std::collections::BTreeMap::new();
-    for r in rows {
-        if let Some(inv) = r.invitation_id {
-            latest.insert(inv, r);
-        }
-    }
-    let mut d = Delivery::default();
-    for r in latest.into_values() {
-        match r.state.as_str() {
-            "sent" => d.sent += 1,
-            "failed" => {
-                let name = r.recipient_name.clone();
-                d.failed.push((r, name));
-            }
-            _ => d.queued += 1,
-        }
-    }
-    let invitations = invitation::Entity::find().filter(invitation::Column::EventId.eq(event_id)).all(db).await?;
-    let member_ids: Vec<i64> = invitations.iter().filter_map(|i| i.member_id).collect();
-    for chunk in member_ids.chunks(1000) {
-        let without = member::Entity::find()
-            .filter(member::Column::Id.is_in(chunk.to_vec()))
-            .filter(member::Column::Email.is_null())
-            .all(db)
-            .await?;
-        d.no_email.extend(without.into_iter().map(|m| m.name));
-    }
+    let invited = Query::select()
+        .column(invitation::Column::MemberId)
+        .from(invitation::Entity)
+        .and_where(invitation::Column::EventId.eq(event_id))
+        .to_owned();
+    let without = member::Entity::find()
+        .filter(member::Column::Id.in_subquery(invited))
+        .filter(member::Column::Email.is_null())
+        .order_by_asc(member::Column::Name)
+        .all(db)
+        .await?;
+    d.no_email.extend(without.into_iter().map(|m| m.name));
     let guests = guest::Entity::find()
         .filter(guest::Column::EventId.eq(event_id))
         .filter(guest::Column::Email.is_null())
