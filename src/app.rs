@@ -132,6 +132,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx.clone()));
+    let clock = tokio::spawn(event_clock(state.clone(), stop_rx.clone()));
     let transport = crate::mail::Transport::from_settings(&state.settings)?;
     let dispatcher = tokio::spawn(crate::mail::dispatch::run(state.clone(), transport, stop_rx));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -142,12 +143,12 @@ pub async fn serve(
         })
         .await?;
     housekeeping.abort();
+    clock.abort();
     dispatcher.abort();
     Ok(())
 }
 
-/// Periodically removes expired sessions and login failures too old to count, and records
-/// scheduled events whose end has passed as ended (pages already show them so).
+/// Periodically removes expired sessions and login failures too old to count.
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(600));
     loop {
@@ -162,8 +163,22 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = accounts::throttle::purge(&state.db, state.login_policy().window, now).await {
             tracing::warn!(error = %e, "could not purge old login failures");
         }
-        if let Err(e) = crate::events::service::end_past(&state.db, now).await {
-            tracing::warn!(error = %e, "could not end past events");
+    }
+}
+
+/// The event clock: at start-up (events that ended while the server was down) and every 30
+/// seconds, ends the events whose end has passed and settles their attendance, once each.
+async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(30));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match crate::attendance::service::finalise_due(&state.db, state.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "events ended and attendance settled"),
+            Err(e) => tracing::warn!(error = %e, "could not finalise ended events"),
         }
     }
 }

@@ -19,6 +19,7 @@ pub struct Config {
     pub app: AppConfig,
     pub security: SecurityConfig,
     pub mail: MailConfig,
+    pub attendance: AttendanceConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +39,14 @@ pub struct MailConfig {
     pub retry_base_seconds: u32,
     pub max_attempts: u32,
     pub reminder_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttendanceConfig {
+    /// Self check-in (QR code, email link) opens this many minutes before the start.
+    pub checkin_opens_minutes: u32,
+    /// A self check-in this many minutes after the start counts as late.
+    pub late_after_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

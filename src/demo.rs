@@ -264,7 +264,7 @@ async fn load_series<C: ConnectionTrait + TransactionTrait>(
             .map_err(|r| anyhow::anyhow!("demo series {title:?} refused: {r:?}"))?;
         series_ids.push(id);
     }
-    service::end_past(db, now).await?;
+    crate::attendance::service::finalise_due(db, now).await?;
     // Invitations of the days that have passed went out when those days were planned.
     let past: Vec<i64> = event::Entity::find()
         .filter(event::Column::SeriesId.is_in(series_ids))
@@ -460,7 +460,7 @@ async fn load_events<C: ConnectionTrait + TransactionTrait>(
             past.push(id);
         }
     }
-    service::end_past(db, now).await?;
+    crate::attendance::service::finalise_due(db, now).await?;
     // The lecture's invitations went out before it took place; the coming events' go out now.
     record_as_sent(db, Some(past)).await?;
     Ok(())
@@ -787,7 +787,7 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
         }
         txn.commit().await?;
     }
-    service::end_past(db, now).await?;
+    crate::attendance::service::finalise_due(db, now).await?;
     // The reminders of the next day's events went out too (a server started on this data would
     // otherwise begin by sending them while it is measured).
     crate::mail::outbox::queue_reminders(db, 24, now).await?;

@@ -2,6 +2,7 @@
 //! this library, which the integration tests drive too.
 pub mod accounts;
 pub mod app;
+pub mod attendance;
 pub mod branches;
 pub mod clock;
 pub mod config;

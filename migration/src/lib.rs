@@ -7,6 +7,7 @@ mod m20261121_000002_branches_members;
 mod m20261121_000003_events;
 mod m20261122_000004_event_indexes;
 mod m20261122_000005_outbox;
+mod m20261123_000006_attendance;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_events::Migration),
             Box::new(m20261122_000004_event_indexes::Migration),
             Box::new(m20261122_000005_outbox::Migration),
+            Box::new(m20261123_000006_attendance::Migration),
         ]
     }
 }

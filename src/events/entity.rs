@@ -40,6 +40,8 @@ pub mod event {
         pub created_by: Option<i64>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// When the event clock ended the event and settled its attendance (once).
+        pub finalised_at: Option<DateTimeUtc>,
         #[sea_orm(belongs_to, from = "branch_id", to = "id")]
         pub branch: BelongsTo<crate::branches::entity::branch::Entity>,
     }
@@ -220,6 +222,21 @@ pub mod invitation {
         pub created_at: DateTimeUtc,
         /// Why the invitee asks for leave.
         pub leave_reason: Option<String>,
+        /// The secretary's note on the leave decision, who decided and when.
+        pub leave_note: Option<String>,
+        pub leave_decided_by: Option<i64>,
+        pub leave_decided_at: Option<DateTimeUtc>,
+        /// Added at the event, not invited beforehand.
+        pub walk_in: bool,
+        pub checked_in_at: Option<DateTimeUtc>,
+        /// roster | qr | link
+        pub checkin_method: Option<String>,
+        /// present | late | excused | absent; empty until checked in or finalised.
+        pub outcome: Option<String>,
+        pub left_early: bool,
+        pub makeup_required: bool,
+        pub makeup_done_on: Option<Date>,
+        pub makeup_note: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

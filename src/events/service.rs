@@ -385,6 +385,10 @@ pub(super) async fn update_as(
     if scheduled && kinds.contains(&"audience") {
         sync_invitations(&txn, &after, now).await?;
     }
+    if scheduled && after.capacity != before.capacity {
+        // More seats (or none limited): the waitlist moves up, in order (the update holds the lock).
+        crate::attendance::service::promote(&txn, &after, now).await?;
+    }
     if !kinds.is_empty() {
         // Newcomers to the audience get the invitation; a change of time, place or details
         // reaches everyone invited before.
@@ -904,15 +908,4 @@ pub async fn move_agenda_item(
     touched(&txn, &loaded.event, "agenda", scope, now).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// Records that scheduled events whose end has passed are ended.
-pub async fn end_past(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    Ok(event::Entity::update_many()
-        .col_expr(event::Column::State, Expr::value(EventState::Ended.key()))
-        .filter(event::Column::State.eq(EventState::Scheduled))
-        .filter(event::Column::EndsAt.lte(now))
-        .exec(db)
-        .await?
-        .rows_affected)
 }

@@ -92,6 +92,11 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
                 .one(&state.db)
                 .await?
                 .map(|i| (i.answer, i.leave_reason)),
+            // A notice gives the secretary's note on a leave decision.
+            ("notice", Some(id)) => crate::events::entity::invitation::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(|i| (i.answer, i.leave_note)),
             _ => None,
         };
         let outcome = match f {

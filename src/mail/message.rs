@@ -117,6 +117,17 @@ impl Mail<'_> {
         }
     }
 
+    /// What a notice tells: the leave decision, a seat from the waitlist, or a changed answer.
+    pub fn notice_intro(&self) -> String {
+        let key = match self.answer.as_ref().map(|(a, _)| a.as_str()) {
+            Some("leave_approved") => "email.notice_leave_approved",
+            Some("leave_rejected") => "email.notice_leave_rejected",
+            Some("accepted") => "email.notice_accepted",
+            _ => "email.notice_changed",
+        };
+        self.tr_with(key, "title", &self.facts.event.title)
+    }
+
     pub fn location(&self) -> &str {
         self.facts.event.location.as_deref().unwrap_or("—")
     }
@@ -195,6 +206,18 @@ struct AnswerCopyHtml<'a> {
     m: &'a Mail<'a>,
 }
 
+#[derive(Template)]
+#[template(path = "mail/notice/text.txt")]
+struct NoticeText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice/html.html")]
+struct NoticeHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
 /// Subject, text and HTML of one message.
 fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
     let title = &m.facts.event.title;
@@ -227,6 +250,9 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             AnswerCopyText { m }.render()?,
             AnswerCopyHtml { m }.render()?,
         ),
+        Kind::Notice => {
+            (m.tr_with("email.notice_subject", "title", title), NoticeText { m }.render()?, NoticeHtml { m }.render()?)
+        }
     })
 }
 

@@ -24,6 +24,9 @@ pub enum Kind {
     DeadlineReminder,
     /// A copy of the answer an invitee just gave.
     AnswerCopy,
+    /// What a secretary decided (leave approved or rejected, an answer changed for them), or a
+    /// seat given from the waitlist.
+    Notice,
 }
 
 impl Kind {
@@ -35,12 +38,21 @@ impl Kind {
             Kind::Reminder => "reminder",
             Kind::DeadlineReminder => "deadline_reminder",
             Kind::AnswerCopy => "answer_copy",
+            Kind::Notice => "notice",
         }
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Invitation, Kind::Update, Kind::Cancellation, Kind::Reminder, Kind::DeadlineReminder, Kind::AnswerCopy]
-            .into_iter()
+        [
+            Kind::Invitation,
+            Kind::Update,
+            Kind::Cancellation,
+            Kind::Reminder,
+            Kind::DeadlineReminder,
+            Kind::AnswerCopy,
+            Kind::Notice,
+        ]
+        .into_iter()
             .find(|k| k.key() == s)
     }
 }
@@ -116,7 +128,7 @@ pub async fn queue_for_event(
         }
         Kind::Reminder => insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now).await?,
         Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now).await?,
-        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy => insert_for(db, e, kind, all, "", now).await?,
+        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice => insert_for(db, e, kind, all, "", now).await?,
     };
     Ok(written as usize)
 }
@@ -284,9 +296,29 @@ pub async fn queue_answer_copy(
     invitation_id: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
+    queue_one(db, e, Kind::AnswerCopy, invitation_id, now).await
+}
+
+/// Queues a notice to one invitee of what was decided for them (one per decision).
+pub async fn queue_notice(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    invitation_id: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    queue_one(db, e, Kind::Notice, invitation_id, now).await
+}
+
+async fn queue_one(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    kind: Kind,
+    invitation_id: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
     let only = format!("i.id = {}", crate::db::numbered(db.get_database_backend(), 7));
     let given = format!(":{}", now.timestamp_micros());
-    Ok(insert_for(db, e, Kind::AnswerCopy, (&only, Some(invitation_id.into())), &given, now).await? as usize)
+    Ok(insert_for(db, e, kind, (&only, Some(invitation_id.into())), &given, now).await? as usize)
 }
 
 /// Queues the reminders that are due: `hours` before the start of scheduled events, and `hours`

@@ -1,0 +1,169 @@
+//! The words of attendance: answers, outcomes, check-in methods, and what the roster can mark.
+use crate::members::rules::Choice;
+
+/// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the
+/// capacity wait in order for a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Pending,
+    Accepted,
+    Declined,
+    LeaveRequested,
+    LeaveApproved,
+    LeaveRejected,
+    Waitlisted,
+}
+
+impl Choice for Answer {
+    const ALL: &'static [Self] = &[
+        Answer::Pending,
+        Answer::Accepted,
+        Answer::Declined,
+        Answer::LeaveRequested,
+        Answer::LeaveApproved,
+        Answer::LeaveRejected,
+        Answer::Waitlisted,
+    ];
+    fn key(self) -> &'static str {
+        match self {
+            Answer::Pending => "pending",
+            Answer::Accepted => "accepted",
+            Answer::Declined => "declined",
+            Answer::LeaveRequested => "leave_requested",
+            Answer::LeaveApproved => "leave_approved",
+            Answer::LeaveRejected => "leave_rejected",
+            Answer::Waitlisted => "waitlisted",
+        }
+    }
+    fn label_key(self) -> &'static str {
+        match self {
+            Answer::Pending => "answer.state_pending",
+            Answer::Accepted => "answer.state_accepted",
+            Answer::Declined => "answer.state_declined",
+            Answer::LeaveRequested => "answer.state_leave_requested",
+            Answer::LeaveApproved => "answer.state_leave_approved",
+            Answer::LeaveRejected => "answer.state_leave_rejected",
+            Answer::Waitlisted => "answer.state_waitlisted",
+        }
+    }
+}
+
+impl Answer {
+    /// A leave request, whether decided or not.
+    pub fn is_leave(self) -> bool {
+        matches!(self, Answer::LeaveRequested | Answer::LeaveApproved | Answer::LeaveRejected)
+    }
+}
+
+/// What an invitee chooses (from the email's link or the web), or a secretary for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choose {
+    Accept,
+    Decline,
+    Leave(String),
+}
+
+impl Choose {
+    /// Reads a form's answer and reason; Err(field error key) for a leave without a reason.
+    pub fn from_form(answer: &str, reason: &str) -> Result<Option<Choose>, &'static str> {
+        let reason = reason.trim();
+        Ok(match answer {
+            "accept" => Some(Choose::Accept),
+            "decline" => Some(Choose::Decline),
+            "leave" if reason.is_empty() || reason.chars().count() > 500 => return Err("answer.reason_required"),
+            "leave" => Some(Choose::Leave(reason.to_owned())),
+            _ => None,
+        })
+    }
+}
+
+/// How the attendance of an event turned out for one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Present,
+    Late,
+    Excused,
+    Absent,
+}
+
+impl Choice for Outcome {
+    const ALL: &'static [Self] = &[Outcome::Present, Outcome::Late, Outcome::Excused, Outcome::Absent];
+    fn key(self) -> &'static str {
+        match self {
+            Outcome::Present => "present",
+            Outcome::Late => "late",
+            Outcome::Excused => "excused",
+            Outcome::Absent => "absent",
+        }
+    }
+    fn label_key(self) -> &'static str {
+        match self {
+            Outcome::Present => "outcome.present",
+            Outcome::Late => "outcome.late",
+            Outcome::Excused => "outcome.excused",
+            Outcome::Absent => "outcome.absent",
+        }
+    }
+}
+
+impl Outcome {
+    /// Came (on time or late).
+    pub fn attended(self) -> bool {
+        matches!(self, Outcome::Present | Outcome::Late)
+    }
+}
+
+/// How a check-in was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Marked on the roster by the host, recorder or a secretary (walk-ins too).
+    Roster,
+    /// Scanned the event's QR code.
+    Qr,
+    /// Through the invitation's email link.
+    Link,
+}
+
+impl Choice for Method {
+    const ALL: &'static [Self] = &[Method::Roster, Method::Qr, Method::Link];
+    fn key(self) -> &'static str {
+        match self {
+            Method::Roster => "roster",
+            Method::Qr => "qr",
+            Method::Link => "link",
+        }
+    }
+    fn label_key(self) -> &'static str {
+        match self {
+            Method::Roster => "checkin.method_roster",
+            Method::Qr => "checkin.method_qr",
+            Method::Link => "checkin.method_link",
+        }
+    }
+}
+
+/// One tap on the roster. Excused and absent are corrections after the event was finalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Present,
+    Late,
+    LeftEarly,
+    Excused,
+    Absent,
+    /// Takes a check-in back.
+    Undo,
+}
+
+impl Mark {
+    pub fn parse(s: &str) -> Option<Mark> {
+        Some(match s {
+            "present" => Mark::Present,
+            "late" => Mark::Late,
+            "left_early" => Mark::LeftEarly,
+            "excused" => Mark::Excused,
+            "absent" => Mark::Absent,
+            "undo" => Mark::Undo,
+            _ => return None,
+        })
+    }
+}

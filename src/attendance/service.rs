@@ -1,0 +1,666 @@
+//! Attendance rules: answers with capacity and waitlist, leave decisions, check-in (roster, QR
+//! code, email link), walk-ins, finalising ended events once, corrections and make-up study.
+//!
+//! Every change runs in a transaction that first locks the event's row (a write on it): on
+//! PostgreSQL the row lock, on SQLite the database's write lock, so counting seats and taking
+//! one cannot interleave. Every change is logged with who and when.
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
+};
+
+use super::{
+    entity::log,
+    rules::{Answer, Choose, Mark, Method, Outcome},
+};
+use crate::{
+    branches::Scope,
+    events::{
+        entity::{event, guest, invitation},
+        rules::{EventState, GuestRole},
+        service::{self as events, Access},
+    },
+    mail::outbox,
+    members::{entity::member, rules::Choice},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttendanceError {
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<events::EventError> for AttendanceError {
+    fn from(e: events::EventError) -> Self {
+        match e {
+            events::EventError::Db(e) => AttendanceError::Db(e),
+            events::EventError::Forbidden => AttendanceError::Forbidden,
+            _ => AttendanceError::NotFound,
+        }
+    }
+}
+
+use AttendanceError::Refused;
+
+/// The times of self check-in, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub opens_before: Duration,
+    pub late_after: Duration,
+}
+
+impl Window {
+    pub fn from_config(c: &crate::config::AttendanceConfig) -> Window {
+        Window {
+            opens_before: Duration::minutes(c.checkin_opens_minutes.into()),
+            late_after: Duration::minutes(c.late_after_minutes.into()),
+        }
+    }
+
+    pub fn opens(&self, e: &event::Model) -> DateTime<Utc> {
+        e.starts_at - self.opens_before
+    }
+
+    /// Self check-in is open: from before the start to the end, on a scheduled event.
+    pub fn is_open(&self, e: &event::Model, now: DateTime<Utc>) -> bool {
+        e.state == EventState::Scheduled && self.opens(e) <= now && now < e.ends_at
+    }
+}
+
+/// Who makes a change: the invitee themselves (web or email link), or staff (a secretary, the
+/// host or the recorder) acting with their scope.
+#[derive(Clone, Copy)]
+pub enum By<'a> {
+    Invitee,
+    Staff(&'a Scope),
+}
+
+impl By<'_> {
+    fn account(&self) -> Option<i64> {
+        match self {
+            By::Invitee => None,
+            By::Staff(scope) => scope.account_id(),
+        }
+    }
+}
+
+/// Answers are taken until the deadline, or the start when there is none.
+pub fn closes_at(e: &event::Model) -> DateTime<Utc> {
+    e.answer_deadline.unwrap_or(e.starts_at)
+}
+
+/// A transaction holding the event's lock, with the invitation and event read inside it.
+struct Locked {
+    txn: DatabaseTransaction,
+    inv: invitation::Model,
+    event: event::Model,
+}
+
+async fn lock_event(txn: &DatabaseTransaction, event_id: i64) -> Result<event::Model, AttendanceError> {
+    // A write that changes nothing: it takes the row lock (PostgreSQL) or the write lock (SQLite).
+    event::Entity::update_many()
+        .col_expr(event::Column::UpdatedAt, Expr::col(event::Column::UpdatedAt).into())
+        .filter(event::Column::Id.eq(event_id))
+        .exec(txn)
+        .await?;
+    event::Entity::find_by_id(event_id).one(txn).await?.ok_or(AttendanceError::NotFound)
+}
+
+async fn lock(db: &DatabaseConnection, invitation_id: i64) -> Result<Locked, AttendanceError> {
+    // The event is found before the transaction: on SQLite, a transaction that reads before its
+    // first write cannot wait for the write lock. The invitation is read again under the lock.
+    let event_id = invitation::Entity::find_by_id(invitation_id)
+        .select_only()
+        .column(invitation::Column::EventId)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .ok_or(AttendanceError::NotFound)?;
+    let txn = db.begin().await?;
+    let event = lock_event(&txn, event_id).await?;
+    let inv = invitation::Entity::find_by_id(invitation_id).one(&txn).await?.ok_or(AttendanceError::NotFound)?;
+    if event.state == EventState::Draft {
+        return Err(AttendanceError::NotFound);
+    }
+    Ok(Locked { txn, inv, event })
+}
+
+async fn write_log(
+    db: &impl ConnectionTrait,
+    invitation_id: i64,
+    what: &str,
+    (old, new): (Option<&str>, Option<&str>),
+    note: Option<&str>,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    log::ActiveModel {
+        invitation_id: Set(invitation_id),
+        what: Set(what.to_owned()),
+        old_value: Set(old.map(str::to_owned)),
+        new_value: Set(new.map(str::to_owned)),
+        note: Set(note.map(|n| n.chars().take(500).collect())),
+        by_account: Set(by),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+fn answer_of(inv: &invitation::Model) -> Answer {
+    Answer::parse(&inv.answer).unwrap_or(Answer::Pending)
+}
+
+/// The viewer may take attendance: organisers, co-organisers, the host and the recorder.
+pub fn may_take_attendance(loaded: &events::Loaded, scope: &Scope) -> bool {
+    let me = scope.actor().member_id;
+    loaded.access >= Access::CoOrganiser
+        || me.is_some_and(|m| loaded.event.host_member_id == Some(m) || loaded.event.recorder_member_id == Some(m))
+}
+
+/// The viewer may decide for this invitee (leave, answers after the deadline, corrections,
+/// make-up): a secretary of the organising branch, or of a co-organising branch for its own
+/// members.
+async fn may_decide(
+    db: &impl ConnectionTrait,
+    loaded: &events::Loaded,
+    scope: &Scope,
+    inv: &invitation::Model,
+) -> Result<bool, DbErr> {
+    Ok(match loaded.access {
+        Access::Manager => true,
+        Access::CoOrganiser => match inv.member_id {
+            Some(m) => member::Entity::find_by_id(m).one(db).await?.is_some_and(|m| scope.covers(m.branch_id)),
+            None => false,
+        },
+        Access::Reader => false,
+    })
+}
+
+async fn require_decider(l: &Locked, scope: &Scope) -> Result<(), AttendanceError> {
+    let loaded = events::load(&l.txn, scope, l.event.id).await?;
+    if may_decide(&l.txn, &loaded, scope, &l.inv).await? { Ok(()) } else { Err(AttendanceError::Forbidden) }
+}
+
+/// Seats taken by accepted invitations other than `except`.
+async fn seats_taken(db: &impl ConnectionTrait, event_id: i64, except: i64) -> Result<u64, DbErr> {
+    invitation::Entity::find()
+        .filter(invitation::Column::EventId.eq(event_id))
+        .filter(invitation::Column::Answer.eq(Answer::Accepted.key()))
+        .filter(invitation::Column::Id.ne(except))
+        .count(db)
+        .await
+}
+
+/// Records an answer. Accepting when every seat is taken puts the invitee on the waitlist
+/// (keeping their place if they are on it already); giving up a seat promotes the first waiting.
+/// Invitees answer until answers close; staff until the end, and their changes are logged with
+/// their account. Returns the answer recorded.
+pub async fn answer(
+    db: &DatabaseConnection,
+    invitation_id: i64,
+    choice: Choose,
+    by: By<'_>,
+    now: DateTime<Utc>,
+) -> Result<Answer, AttendanceError> {
+    let l = lock(db, invitation_id).await?;
+    match events::effective_state(&l.event, now) {
+        EventState::Cancelled => return Err(Refused("answer.cancelled")),
+        EventState::Ended => return Err(Refused("answer.ended")),
+        _ => {}
+    }
+    match by {
+        By::Invitee if now >= closes_at(&l.event) => return Err(Refused("answer.closed")),
+        By::Invitee => {}
+        By::Staff(scope) => require_decider(&l, scope).await?,
+    }
+    let old = answer_of(&l.inv);
+    let (new, reason) = match choice {
+        Choose::Accept if matches!(old, Answer::Accepted | Answer::Waitlisted) => (old, None),
+        Choose::Accept => match l.event.capacity {
+            Some(c) if seats_taken(&l.txn, l.event.id, l.inv.id).await? >= c.max(0) as u64 => (Answer::Waitlisted, None),
+            _ => (Answer::Accepted, None),
+        },
+        Choose::Decline => (Answer::Declined, None),
+        Choose::Leave(reason) => (Answer::LeaveRequested, Some(reason)),
+    };
+    let txn = &l.txn;
+    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    if new != old || reason != l.inv.leave_reason {
+        // The waitlist is in the order of answers: a repeated acceptance keeps its place.
+        m.answered_at = Set(Some(now));
+    }
+    m.answer = Set(new.key().to_owned());
+    m.leave_reason = Set(reason.clone());
+    if new.is_leave() {
+        m.leave_note = Set(None);
+        m.leave_decided_by = Set(None);
+        m.leave_decided_at = Set(None);
+    }
+    m.update(txn).await?;
+    write_log(txn, l.inv.id, "answer", (Some(old.key()), Some(new.key())), reason.as_deref(), by.account(), now).await?;
+    if old == Answer::Accepted && new != Answer::Accepted {
+        promote(txn, &l.event, now).await?;
+    }
+    if matches!(by, By::Invitee) {
+        outbox::queue_answer_copy(txn, &l.event, l.inv.id, now).await?;
+    } else {
+        outbox::queue_notice(txn, &l.event, l.inv.id, now).await?;
+    }
+    l.txn.commit().await?;
+    Ok(new)
+}
+
+/// Gives free seats to the waitlist in order and tells those promoted. Call with the event's
+/// lock held (in the transaction that freed the seat or raised the capacity).
+pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let taken = seats_taken(txn, e.id, 0).await?;
+    let free = match e.capacity {
+        Some(c) => (c.max(0) as u64).saturating_sub(taken),
+        None => u64::MAX,
+    };
+    if free == 0 {
+        return Ok(0);
+    }
+    let waiting = invitation::Entity::find()
+        .filter(invitation::Column::EventId.eq(e.id))
+        .filter(invitation::Column::Answer.eq(Answer::Waitlisted.key()))
+        .order_by_asc(invitation::Column::AnsweredAt)
+        .order_by_asc(invitation::Column::Id)
+        .limit(free.min(10_000))
+        .all(txn)
+        .await?;
+    let promoted = waiting.len() as u64;
+    for inv in waiting {
+        let id = inv.id;
+        let mut m: invitation::ActiveModel = inv.into();
+        m.answer = Set(Answer::Accepted.key().to_owned());
+        m.update(txn).await?;
+        let (old, new) = (Some(Answer::Waitlisted.key()), Some(Answer::Accepted.key()));
+        write_log(txn, id, "answer", (old, new), None, None, now).await?;
+        outbox::queue_notice(txn, e, id, now).await?;
+    }
+    Ok(promoted)
+}
+
+/// Takes the event's lock and fills free seats (after the capacity was raised or removed).
+pub async fn promote_after_change(txn: &DatabaseTransaction, e: &event::Model, now: DateTime<Utc>) -> Result<(), DbErr> {
+    if e.state == EventState::Scheduled {
+        promote(txn, e, now).await?;
+    }
+    Ok(())
+}
+
+/// A secretary approves or rejects a leave request, with an optional note; the invitee is told
+/// by email. After the event was finalised, the outcome of someone who did not come follows.
+pub async fn decide_leave(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    invitation_id: i64,
+    approve: bool,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AttendanceError> {
+    let l = lock(db, invitation_id).await?;
+    require_decider(&l, scope).await?;
+    if l.event.state == EventState::Cancelled {
+        return Err(Refused("answer.cancelled"));
+    }
+    let old = answer_of(&l.inv);
+    if !old.is_leave() {
+        return Err(Refused("leave.no_request"));
+    }
+    let new = if approve { Answer::LeaveApproved } else { Answer::LeaveRejected };
+    let note = Some(note.trim()).filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
+    let txn = &l.txn;
+    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    m.answer = Set(new.key().to_owned());
+    m.leave_note = Set(note.clone());
+    m.leave_decided_by = Set(scope.account_id());
+    m.leave_decided_at = Set(Some(now));
+    if l.event.finalised_at.is_some() && l.inv.checked_in_at.is_none() && l.inv.outcome.is_some() {
+        let outcome = if approve { Outcome::Excused } else { Outcome::Absent };
+        m.outcome = Set(Some(outcome.key().to_owned()));
+    }
+    m.update(txn).await?;
+    write_log(txn, l.inv.id, "leave", (Some(old.key()), Some(new.key())), note.as_deref(), scope.account_id(), now)
+        .await?;
+    outbox::queue_notice(txn, &l.event, l.inv.id, now).await?;
+    l.txn.commit().await?;
+    Ok(())
+}
+
+/// Self check-in with the event's QR code (a logged-in member) or an invitation link: once, while
+/// check-in is open; after the start plus the grace it is recorded as late.
+pub async fn check_in(
+    db: &DatabaseConnection,
+    invitation_id: i64,
+    method: Method,
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<Outcome, AttendanceError> {
+    let l = lock(db, invitation_id).await?;
+    if l.event.state == EventState::Cancelled {
+        return Err(Refused("answer.cancelled"));
+    }
+    if now < window.opens(&l.event) {
+        return Err(Refused("checkin.not_open"));
+    }
+    if !window.is_open(&l.event, now) {
+        return Err(Refused("checkin.closed"));
+    }
+    if l.inv.checked_in_at.is_some() {
+        return Err(Refused("checkin.already"));
+    }
+    let outcome = if now > l.event.starts_at + window.late_after { Outcome::Late } else { Outcome::Present };
+    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    m.checked_in_at = Set(Some(now));
+    m.checkin_method = Set(Some(method.key().to_owned()));
+    m.outcome = Set(Some(outcome.key().to_owned()));
+    m.update(&l.txn).await?;
+    write_log(&l.txn, l.inv.id, "checkin", (None, Some(outcome.key())), Some(method.key()), None, now).await?;
+    l.txn.commit().await?;
+    Ok(outcome)
+}
+
+/// One tap on the roster by the host, the recorder or a secretary: present, late, left early or
+/// undo while the event runs; after it was finalised, a correction by a secretary (any outcome,
+/// with an optional note), which also settles whether make-up study is needed.
+pub async fn mark(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    invitation_id: i64,
+    mark: Mark,
+    note: &str,
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<(), AttendanceError> {
+    let l = lock(db, invitation_id).await?;
+    let loaded = events::load(&l.txn, scope, l.event.id).await?;
+    let finalised = l.event.finalised_at.is_some();
+    if finalised {
+        if !may_decide(&l.txn, &loaded, scope, &l.inv).await? {
+            return Err(AttendanceError::Forbidden);
+        }
+    } else if !may_take_attendance(&loaded, scope) {
+        return Err(AttendanceError::Forbidden);
+    }
+    if l.event.state == EventState::Cancelled {
+        return Err(Refused("answer.cancelled"));
+    }
+    if now < window.opens(&l.event) {
+        return Err(Refused("checkin.not_open"));
+    }
+    let inv = &l.inv;
+    let old = inv.outcome.clone();
+    let mut m: invitation::ActiveModel = inv.clone().into();
+    let excused_or_absent = |inv: &invitation::Model| {
+        if answer_of(inv) == Answer::LeaveApproved || answer_of(inv) == Answer::Waitlisted {
+            Outcome::Excused
+        } else {
+            Outcome::Absent
+        }
+    };
+    let outcome = match mark {
+        Mark::Present | Mark::Late => {
+            if inv.checked_in_at.is_none() {
+                m.checked_in_at = Set(Some(now));
+                m.checkin_method = Set(Some(Method::Roster.key().to_owned()));
+            }
+            Some(if mark == Mark::Present { Outcome::Present } else { Outcome::Late })
+        }
+        Mark::LeftEarly => {
+            if !inv.outcome.as_deref().and_then(Outcome::parse).is_some_and(Outcome::attended) {
+                return Err(Refused("roster.not_checked_in"));
+            }
+            m.left_early = Set(!inv.left_early);
+            inv.outcome.as_deref().and_then(Outcome::parse)
+        }
+        Mark::Excused | Mark::Absent if !finalised => return Err(Refused("roster.not_final")),
+        Mark::Excused => Some(Outcome::Excused),
+        Mark::Absent => Some(Outcome::Absent),
+        Mark::Undo => {
+            m.checked_in_at = Set(None);
+            m.checkin_method = Set(None);
+            m.left_early = Set(false);
+            finalised.then(|| excused_or_absent(inv))
+        }
+    };
+    m.outcome = Set(outcome.map(|o| o.key().to_owned()));
+    if finalised && inv.member_id.is_some() && inv.role == "member" {
+        let missed = outcome.is_some_and(|o| !o.attended());
+        m.makeup_required = Set(missed);
+        if !missed {
+            m.makeup_done_on = Set(None);
+            m.makeup_note = Set(None);
+        }
+    }
+    m.update(&l.txn).await?;
+    let what = if finalised { "outcome" } else { "checkin" };
+    let new = match mark {
+        Mark::LeftEarly => Some(if inv.left_early { "stayed" } else { "left_early" }),
+        _ => outcome.map(Outcome::key),
+    };
+    let note = Some(note.trim()).filter(|n| !n.is_empty());
+    write_log(&l.txn, inv.id, what, (old.as_deref(), new), note, scope.account_id(), now).await?;
+    l.txn.commit().await?;
+    Ok(())
+}
+
+/// A secretary records make-up study done (on a date no later than today, not before the event),
+/// with a note.
+pub async fn makeup_done(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    invitation_id: i64,
+    (done_on, today): (NaiveDate, NaiveDate),
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AttendanceError> {
+    let l = lock(db, invitation_id).await?;
+    require_decider(&l, scope).await?;
+    if !l.inv.makeup_required {
+        return Err(Refused("makeup.not_required"));
+    }
+    if done_on > today || done_on < l.event.starts_at.date_naive() - Duration::days(1) {
+        return Err(Refused("makeup.bad_date"));
+    }
+    let note = Some(note.trim()).filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
+    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    m.makeup_done_on = Set(Some(done_on));
+    m.makeup_note = Set(note.clone());
+    m.update(&l.txn).await?;
+    let day = done_on.to_string();
+    write_log(&l.txn, l.inv.id, "makeup", (None, Some(&day)), note.as_deref(), scope.account_id(), now).await?;
+    l.txn.commit().await?;
+    Ok(())
+}
+
+/// Who comes in without an invitation.
+pub enum WalkIn {
+    Member(i64),
+    Guest { name: String, organisation: Option<String>, title: Option<String>, role: GuestRole },
+}
+
+/// Adds a walk-in to a scheduled or ended event (members of a holding branch as members, others as
+/// non-voting attendees); once check-in has opened they are checked in on the roster at once.
+pub async fn walk_in(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    event_id: i64,
+    who: WalkIn,
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<i64, AttendanceError> {
+    let txn = db.begin().await?;
+    let event = lock_event(&txn, event_id).await?;
+    let loaded = events::load(&txn, scope, event_id).await?;
+    if !may_take_attendance(&loaded, scope) {
+        return Err(AttendanceError::Forbidden);
+    }
+    match event.state {
+        EventState::Draft => return Err(Refused("walk_in.draft")),
+        EventState::Cancelled => return Err(Refused("answer.cancelled")),
+        _ => {}
+    }
+    let (member_id, guest_id, role) = match who {
+        WalkIn::Member(id) => {
+            let m = member::Entity::find_by_id(id).one(&txn).await?.filter(|m| m.state.is_member());
+            let m = m.ok_or(Refused("walk_in.unknown_member"))?;
+            let invited = invitation::Entity::find()
+                .filter(invitation::Column::EventId.eq(event_id))
+                .filter(invitation::Column::MemberId.eq(id))
+                .count(&txn)
+                .await?;
+            if invited > 0 {
+                return Err(Refused("walk_in.already_invited"));
+            }
+            let holding = m.branch_id == event.branch_id || loaded.co_organisers.contains(&m.branch_id);
+            (Some(id), None, if holding { "member" } else { GuestRole::NonVoting.key() })
+        }
+        WalkIn::Guest { name, organisation, title, role } => {
+            let g = guest::ActiveModel {
+                event_id: Set(event_id),
+                name: Set(name),
+                organisation: Set(organisation),
+                title: Set(title),
+                email: Set(None),
+                phone: Set(None),
+                role: Set(role),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            (None, Some(g.id), role.key())
+        }
+    };
+    let open = now >= window.opens(&event);
+    let finalised = event.finalised_at.is_some();
+    let inv = invitation::ActiveModel {
+        event_id: Set(event_id),
+        member_id: Set(member_id),
+        guest_id: Set(guest_id),
+        role: Set(role.to_owned()),
+        answer: Set(Answer::Accepted.key().to_owned()),
+        answered_at: Set(Some(now)),
+        created_at: Set(now),
+        walk_in: Set(true),
+        checked_in_at: Set(open.then_some(now)),
+        checkin_method: Set(open.then(|| Method::Roster.key().to_owned())),
+        outcome: Set(open.then(|| Outcome::Present.key().to_owned())),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let what = if finalised { "outcome" } else { "checkin" };
+    write_log(&txn, inv.id, what, (None, inv.outcome.as_deref()), Some("walk_in"), scope.account_id(), now).await?;
+    txn.commit().await?;
+    Ok(inv.id)
+}
+
+/// Ends and settles every event whose end has passed (the event clock, also at start-up).
+/// Returns how many this call finalised.
+pub async fn finalise_due(db: &impl TransactionTrait, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let due: Vec<i64> = {
+        let txn = db.begin().await?;
+        let ids = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+            .filter(event::Column::FinalisedAt.is_null())
+            .filter(event::Column::EndsAt.lte(now))
+            .order_by_asc(event::Column::EndsAt)
+            .limit(500)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        ids
+    };
+    let mut done = 0;
+    for id in due {
+        if finalise(db, id, now).await? {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Ends one event and settles its attendance, exactly once: the claim is the conditional update
+/// of its row, which only one transaction (instance, restart) can win. Members who did not
+/// check in become absent, or excused with approved leave or while waitlisted; each of them owes
+/// make-up study.
+pub async fn finalise(db: &impl TransactionTrait, event_id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let claimed = event::Entity::update_many()
+        .col_expr(event::Column::State, Expr::value(EventState::Ended.key()))
+        .col_expr(event::Column::FinalisedAt, Expr::value(now))
+        .filter(event::Column::Id.eq(event_id))
+        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+        .filter(event::Column::FinalisedAt.is_null())
+        .filter(event::Column::EndsAt.lte(now))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if claimed == 0 {
+        return Ok(false);
+    }
+    let unchecked = || {
+        invitation::Entity::update_many()
+            .filter(invitation::Column::EventId.eq(event_id))
+            .filter(invitation::Column::MemberId.is_not_null())
+            .filter(invitation::Column::Role.eq("member"))
+            .filter(invitation::Column::CheckedInAt.is_null())
+    };
+    unchecked()
+        .col_expr(invitation::Column::Outcome, Expr::value(Outcome::Excused.key()))
+        .col_expr(invitation::Column::MakeupRequired, Expr::value(true))
+        .filter(invitation::Column::Answer.is_in([Answer::LeaveApproved.key(), Answer::Waitlisted.key()]))
+        .exec(&txn)
+        .await?;
+    unchecked()
+        .col_expr(invitation::Column::Outcome, Expr::value(Outcome::Absent.key()))
+        .col_expr(invitation::Column::MakeupRequired, Expr::value(true))
+        .filter(invitation::Column::Outcome.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The invitation of a member for an event, if any.
+pub async fn invitation_of(
+    db: &impl ConnectionTrait,
+    event_id: i64,
+    member_id: i64,
+) -> Result<Option<invitation::Model>, DbErr> {
+    invitation::Entity::find()
+        .filter(invitation::Column::EventId.eq(event_id))
+        .filter(invitation::Column::MemberId.eq(member_id))
+        .one(db)
+        .await
+}
+
+/// The attendance log of an event's invitations, newest first.
+pub async fn log_of(db: &impl ConnectionTrait, event_id: i64, limit: u64) -> Result<Vec<log::Model>, DbErr> {
+    let ids = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::Id)
+        .filter(invitation::Column::EventId.eq(event_id))
+        .into_query();
+    log::Entity::find()
+        .filter(log::Column::InvitationId.in_subquery(ids))
+        .order_by_desc(log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
