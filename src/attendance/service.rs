@@ -113,19 +113,17 @@ async fn lock_event(txn: &DatabaseTransaction, event_id: i64) -> Result<event::M
     event::Entity::find_by_id(event_id).one(txn).await?.ok_or(AttendanceError::NotFound)
 }
 
-async fn lock(db: &DatabaseConnection, invitation_id: i64) -> Result<Locked, AttendanceError> {
-    // The event is found before the transaction: on SQLite, a transaction that reads before its
-    // first write cannot wait for the write lock. The invitation is read again under the lock.
-    let event_id = invitation::Entity::find_by_id(invitation_id)
-        .select_only()
-        .column(invitation::Column::EventId)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .ok_or(AttendanceError::NotFound)?;
+/// Locks the event and reads the invitation, which must be one of that event's.
+async fn lock(db: &DatabaseConnection, (event_id, invitation_id): (i64, i64)) -> Result<Locked, AttendanceError> {
+    // The lock is the transaction's first statement: on SQLite, a transaction that reads before
+    // its first write cannot wait for the write lock.
     let txn = db.begin().await?;
     let event = lock_event(&txn, event_id).await?;
-    let inv = invitation::Entity::find_by_id(invitation_id).one(&txn).await?.ok_or(AttendanceError::NotFound)?;
+    let inv = invitation::Entity::find_by_id(invitation_id)
+        .one(&txn)
+        .await?
+        .filter(|i| i.event_id == event_id)
+        .ok_or(AttendanceError::NotFound)?;
     if event.state == EventState::Draft {
         return Err(AttendanceError::NotFound);
     }
@@ -207,12 +205,12 @@ async fn seats_taken(db: &impl ConnectionTrait, event_id: i64, except: i64) -> R
 /// their account. Returns the answer recorded.
 pub async fn answer(
     db: &DatabaseConnection,
-    invitation_id: i64,
+    target: (i64, i64),
     choice: Choose,
     by: By<'_>,
     now: DateTime<Utc>,
 ) -> Result<Answer, AttendanceError> {
-    let l = lock(db, invitation_id).await?;
+    let l = lock(db, target).await?;
     match events::effective_state(&l.event, now) {
         EventState::Cancelled => return Err(Refused("answer.cancelled")),
         EventState::Ended => return Err(Refused("answer.ended")),
@@ -305,12 +303,12 @@ pub async fn promote_after_change(txn: &DatabaseTransaction, e: &event::Model, n
 pub async fn decide_leave(
     db: &DatabaseConnection,
     scope: &Scope,
-    invitation_id: i64,
+    target: (i64, i64),
     approve: bool,
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
-    let l = lock(db, invitation_id).await?;
+    let l = lock(db, target).await?;
     require_decider(&l, scope).await?;
     if l.event.state == EventState::Cancelled {
         return Err(Refused("answer.cancelled"));
@@ -343,12 +341,12 @@ pub async fn decide_leave(
 /// check-in is open; after the start plus the grace it is recorded as late.
 pub async fn check_in(
     db: &DatabaseConnection,
-    invitation_id: i64,
+    target: (i64, i64),
     method: Method,
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AttendanceError> {
-    let l = lock(db, invitation_id).await?;
+    let l = lock(db, target).await?;
     if l.event.state == EventState::Cancelled {
         return Err(Refused("answer.cancelled"));
     }
@@ -378,13 +376,13 @@ pub async fn check_in(
 pub async fn mark(
     db: &DatabaseConnection,
     scope: &Scope,
-    invitation_id: i64,
+    target: (i64, i64),
     mark: Mark,
     note: &str,
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
-    let l = lock(db, invitation_id).await?;
+    let l = lock(db, target).await?;
     let loaded = events::load(&l.txn, scope, l.event.id).await?;
     let finalised = l.event.finalised_at.is_some();
     if finalised {
@@ -461,12 +459,12 @@ pub async fn mark(
 pub async fn makeup_done(
     db: &DatabaseConnection,
     scope: &Scope,
-    invitation_id: i64,
+    target: (i64, i64),
     (done_on, today): (NaiveDate, NaiveDate),
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
-    let l = lock(db, invitation_id).await?;
+    let l = lock(db, target).await?;
     require_decider(&l, scope).await?;
     if !l.inv.makeup_required {
         return Err(Refused("makeup.not_required"));

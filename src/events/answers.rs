@@ -5,11 +5,11 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
-    routing::get,
+    routing::{get, post},
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait, entity::prelude::*};
+use sea_orm::entity::prelude::*;
 
 use super::{
     entity::{event, invitation},
@@ -18,6 +18,10 @@ use super::{
 };
 use crate::{
     app::AppState,
+    attendance::{
+        rules::{Answer, Choose, Method},
+        service::{self as attendance, By},
+    },
     branches::entity::branch,
     i18n::Msg,
     mail,
@@ -25,7 +29,9 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/answer/{token}", get(show).post(answer))
+    Router::new()
+        .route("/answer/{token}", get(show).post(answer))
+        .route("/answer/{token}/checkin", post(check_in))
 }
 
 /// The invitation and event a link opens, or why it cannot be used.
@@ -98,28 +104,26 @@ async fn answer(
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, WebError> {
     let (inv, e) = open(&state, &token).await?;
-    let now = state.now();
-    if now >= closes_at(&e) {
-        return Err(WebError::Conflict(Msg::new("answer.closed")));
-    }
-    let reason = form.reason.trim();
-    let (answer, reason) = match form.answer.as_str() {
-        "accept" => ("accepted", None),
-        "decline" => ("declined", None),
-        "leave" if reason.is_empty() || reason.chars().count() > 500 => {
-            let errors = FieldErrors::single("reason", "answer.reason_required");
+    let choice = match Choose::from_form(&form.answer, &form.reason) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(WebError::BadRequest),
+        Err(key) => {
+            let errors = FieldErrors::single("reason", key);
             return page(&state, ctx, (token, "leave".to_owned()), (inv, e), form.reason, errors).await;
         }
-        "leave" => ("leave_requested", Some(reason.to_owned())),
-        _ => return Err(WebError::BadRequest),
     };
-    let txn = state.db.begin().await?;
-    let mut m: invitation::ActiveModel = inv.into();
-    m.answer = Set(answer.to_owned());
-    m.answered_at = Set(Some(now));
-    m.leave_reason = Set(reason);
-    let inv = m.update(&txn).await?;
-    mail::outbox::queue_answer_copy(&txn, &e, inv.id, now).await?;
-    txn.commit().await?;
-    Ok((Flash::success(Msg::new("answer.saved")), Redirect::to(&format!("/answer/{token}"))).into_response())
+    let given = attendance::answer(&state.db, (e.id, inv.id), choice, By::Invitee, state.now()).await?;
+    let msg = if given == Answer::Waitlisted { "answer.waitlisted" } else { "answer.saved" };
+    Ok((Flash::success(Msg::new(msg)), Redirect::to(&format!("/answer/{token}"))).into_response())
+}
+
+/// A guest (or member) checks in with their invitation link while check-in is open.
+async fn check_in(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    let (inv, e) = open(&state, &token).await?;
+    let window = attendance::Window::from_config(&state.settings.config.attendance);
+    attendance::check_in(&state.db, (e.id, inv.id), Method::Link, window, state.now()).await?;
+    Ok((Flash::success(Msg::new("checkin.done")), Redirect::to(&format!("/answer/{token}"))).into_response())
 }

@@ -126,6 +126,18 @@ impl From<crate::events::EventError> for WebError {
     }
 }
 
+impl From<crate::attendance::AttendanceError> for WebError {
+    fn from(e: crate::attendance::AttendanceError) -> Self {
+        use crate::attendance::AttendanceError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden => WebError::Forbidden,
+            E::Refused(key) => WebError::Conflict(Msg::new(key)),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for WebError {
     fn from(e: sea_orm::DbErr) -> Self {
         WebError::Internal(e.into())
