@@ -172,7 +172,9 @@ async fn answer_own(
     let scope = scope(&state, &user).await?;
     events::load(&state.db, &scope, id).await?;
     let member = user.member_id.ok_or(WebError::Forbidden)?;
-    let inv = service::invitation_of(&state.db, id, member).await?.ok_or(WebError::Conflict(Msg::new("answer.not_invited")))?;
+    let inv = service::invitation_of(&state.db, id, member)
+        .await?
+        .ok_or(WebError::Conflict(Msg::new("answer.not_invited")))?;
     let choice = choice_of(&form)?;
     let given = service::answer(&state.db, (id, inv.id), choice, By::Invitee, state.now()).await?;
     let msg = if given == Answer::Waitlisted { "answer.waitlisted" } else { "answer.saved" };
@@ -323,7 +325,9 @@ async fn walk_in(
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     let who = if !form.member_id.trim().is_empty() {
-        WalkIn::Member(form.member_id.trim().parse().map_err(|_| WebError::Conflict(Msg::new("walk_in.unknown_member")))?)
+        WalkIn::Member(
+            form.member_id.trim().parse().map_err(|_| WebError::Conflict(Msg::new("walk_in.unknown_member")))?,
+        )
     } else {
         let name = optional(&form.name).ok_or(WebError::Conflict(Msg::new("walk_in.name_required")))?;
         let role = GuestRole::parse(&form.role).unwrap_or(GuestRole::NonVoting);
@@ -492,7 +496,11 @@ struct SheetPage {
     summary: Summary,
 }
 
-async fn sheet_data(state: &AppState, user: &CurrentUser, id: i64) -> Result<(event::Model, Tz, Vec<Person>), WebError> {
+async fn sheet_data(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(event::Model, Tz, Vec<Person>), WebError> {
     let (_scope, loaded) = taker(state, user, id).await?;
     let tz = zone(state, &loaded.event).await?;
     let people = records::people(&state.db, id).await?;
@@ -507,7 +515,8 @@ async fn sheet(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let (event, tz, people) = sheet_data(&state, &user, id).await?;
-    let branch_name = branch::Entity::find_by_id(event.branch_id).one(&state.db).await?.map(|b| b.name).unwrap_or_default();
+    let branch_name =
+        branch::Entity::find_by_id(event.branch_id).one(&state.db).await?.map(|b| b.name).unwrap_or_default();
     let host = match event.host_member_id {
         Some(m) => crate::members::entity::member::Entity::find_by_id(m).one(&state.db).await?.map(|m| m.name),
         None => event.host_guest_name.clone(),

@@ -157,9 +157,24 @@ pub async fn people(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<Pers
         .expr_as(col(&m, "political_status"), Alias::new("political_status"))
         .expr_as(Expr::cust("COALESCE(\"b\".\"name\", \"g\".\"organisation\")"), Alias::new("unit"))
         .expr_as(col(&g, "title"), Alias::new("title"))
-        .join_as(JoinType::LeftJoin, member::Entity, m.clone(), col(&m, "id").equals((i.clone(), Alias::new("member_id"))))
-        .join_as(JoinType::LeftJoin, branch::Entity, b.clone(), col(&b, "id").equals((m.clone(), Alias::new("branch_id"))))
-        .join_as(JoinType::LeftJoin, guest::Entity, g.clone(), col(&g, "id").equals((i.clone(), Alias::new("guest_id"))))
+        .join_as(
+            JoinType::LeftJoin,
+            member::Entity,
+            m.clone(),
+            col(&m, "id").equals((i.clone(), Alias::new("member_id"))),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            branch::Entity,
+            b.clone(),
+            col(&b, "id").equals((m.clone(), Alias::new("branch_id"))),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            guest::Entity,
+            g.clone(),
+            col(&g, "id").equals((i.clone(), Alias::new("guest_id"))),
+        )
         .and_where(col(&i, "event_id").eq(event_id));
     let mut rows: Vec<Person> = db::json_rows(db, &select, Person::COLUMNS).await?;
     rows.sort_by(|a, b| {

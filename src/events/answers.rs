@@ -28,9 +28,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/answer/{token}", get(show).post(answer))
-        .route("/answer/{token}/checkin", post(check_in))
+    Router::new().route("/answer/{token}", get(show).post(answer)).route("/answer/{token}/checkin", post(check_in))
 }
 
 /// The invitation and event a link opens, or why it cannot be used.
@@ -114,10 +112,7 @@ async fn answer(
 }
 
 /// A guest (or member) checks in with their invitation link while check-in is open.
-async fn check_in(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, WebError> {
+async fn check_in(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
     let (inv, e) = open(&state, &token).await?;
     let window = attendance::Window::from_config(&state.settings.config.attendance);
     attendance::check_in(&state.db, (e.id, inv.id), Method::Link, window, state.now()).await?;
