@@ -10,6 +10,7 @@ mod auth;
 mod branches;
 mod browser;
 mod cli;
+mod clock;
 mod csrf;
 mod events;
 mod i18n;
