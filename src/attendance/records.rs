@@ -64,6 +64,8 @@ pub struct Person {
 }
 
 impl Person {
+    /// How many of COLUMNS are the invitation's own.
+    const OWN: usize = 16;
     const COLUMNS: &[&str] = &[
         "id",
         "member_id",
@@ -132,25 +134,9 @@ pub async fn people(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<Pers
     let col = |t: &Alias, c: &str| Expr::col((t.clone(), Alias::new(c)));
     let mut select = Query::select();
     select.from_as(invitation::Entity, i.clone());
-    for c in [
-        "id",
-        "member_id",
-        "guest_id",
-        "role",
-        "answer",
-        "answered_at",
-        "leave_reason",
-        "leave_note",
-        "walk_in",
-        "checked_in_at",
-        "checkin_method",
-        "outcome",
-        "left_early",
-        "makeup_required",
-        "makeup_done_on",
-        "makeup_note",
-    ] {
-        select.expr_as(col(&i, c), Alias::new(c));
+    // The invitation's own columns come first in COLUMNS; the rest are joined or computed.
+    for c in &Person::COLUMNS[..Person::OWN] {
+        select.expr_as(col(&i, c), Alias::new(*c));
     }
     select
         .expr_as(Expr::cust("COALESCE(\"m\".\"name\", \"g\".\"name\", '')"), Alias::new("name"))
