@@ -36,3 +36,12 @@ document.addEventListener("submit", async (ev) => {
     row.classList.remove("busy");
   }
 });
+
+// The roster's name filter: shows the people whose line contains what is typed.
+document.addEventListener("input", (ev) => {
+  if (ev.target.id !== "roster-filter") return;
+  const q = ev.target.value.trim().toLowerCase();
+  for (const li of document.querySelectorAll("[data-person]")) {
+    li.hidden = q !== "" && !li.querySelector(".who").textContent.toLowerCase().includes(q);
+  }
+});
