@@ -6,6 +6,7 @@
 mod helpers;
 
 mod accounts;
+mod attendance;
 mod auth;
 mod branches;
 mod browser;
