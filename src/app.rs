@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::branches::router())
         .merge(crate::members::router())
         .merge(crate::events::router())
+        .merge(crate::attendance::router())
         .merge(crate::mail::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())

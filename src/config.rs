@@ -176,6 +176,15 @@ impl Config {
                 return Err(ConfigError::new(key, "must be at least 1"));
             }
         }
+        let a = &self.attendance;
+        for (key, value) in [
+            ("attendance.checkin_opens_minutes", a.checkin_opens_minutes),
+            ("attendance.late_after_minutes", a.late_after_minutes),
+        ] {
+            if value > 1440 {
+                return Err(ConfigError::new(key, "must be at most 1440 (a day)"));
+            }
+        }
         let m = &self.mail;
         match m.transport.as_str() {
             "folder" => {}

@@ -72,7 +72,10 @@ impl MigrationTrait for Migration {
             m.alter_table(Table::alter().table(Invitations::Table).add_column(&mut c).to_owned()).await?;
         }
         m.alter_table(
-            Table::alter().table(Events::Table).add_column(timestamp_with_time_zone_null(Events::FinalisedAt)).to_owned(),
+            Table::alter()
+                .table(Events::Table)
+                .add_column(timestamp_with_time_zone_null(Events::FinalisedAt))
+                .to_owned(),
         )
         .await?;
         // Seats taken and the waitlist's order are read by answer.

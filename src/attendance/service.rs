@@ -6,8 +6,8 @@
 //! one cannot interleave. Every change is logged with who and when.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
 };
 
 use super::{
@@ -225,7 +225,9 @@ pub async fn answer(
     let (new, reason) = match choice {
         Choose::Accept if matches!(old, Answer::Accepted | Answer::Waitlisted) => (old, None),
         Choose::Accept => match l.event.capacity {
-            Some(c) if seats_taken(&l.txn, l.event.id, l.inv.id).await? >= c.max(0) as u64 => (Answer::Waitlisted, None),
+            Some(c) if seats_taken(&l.txn, l.event.id, l.inv.id).await? >= c.max(0) as u64 => {
+                (Answer::Waitlisted, None)
+            }
             _ => (Answer::Accepted, None),
         },
         Choose::Decline => (Answer::Declined, None),
@@ -245,7 +247,8 @@ pub async fn answer(
         m.leave_decided_at = Set(None);
     }
     m.update(txn).await?;
-    write_log(txn, l.inv.id, "answer", (Some(old.key()), Some(new.key())), reason.as_deref(), by.account(), now).await?;
+    write_log(txn, l.inv.id, "answer", (Some(old.key()), Some(new.key())), reason.as_deref(), by.account(), now)
+        .await?;
     if old == Answer::Accepted && new != Answer::Accepted {
         promote(txn, &l.event, now).await?;
     }
@@ -291,7 +294,11 @@ pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime
 }
 
 /// Takes the event's lock and fills free seats (after the capacity was raised or removed).
-pub async fn promote_after_change(txn: &DatabaseTransaction, e: &event::Model, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn promote_after_change(
+    txn: &DatabaseTransaction,
+    e: &event::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     if e.state == EventState::Scheduled {
         promote(txn, e, now).await?;
     }

@@ -7,7 +7,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
 
@@ -29,9 +28,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/answer/{token}", get(show).post(answer))
-        .route("/answer/{token}/checkin", post(check_in))
+    Router::new().route("/answer/{token}", get(show).post(answer)).route("/answer/{token}/checkin", post(check_in))
 }
 
 /// The invitation and event a link opens, or why it cannot be used.
@@ -47,11 +44,6 @@ async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event
     }
 }
 
-/// Answers are taken until the deadline, or the start when there is none.
-fn closes_at(e: &event::Model) -> DateTime<Utc> {
-    e.answer_deadline.unwrap_or(e.starts_at)
-}
-
 async fn page(
     state: &AppState,
     ctx: Ctx,
@@ -65,10 +57,12 @@ async fn page(
         .await?
         .and_then(|b| b.timezone.parse().ok())
         .unwrap_or(state.settings.timezone);
-    let open = state.now() < closes_at(&e);
+    let open = state.now() < attendance::closes_at(&e);
+    let window = attendance::Window::from_config(&state.settings.config.attendance);
+    let checkin = window.is_open(&e, state.now()) && inv.checked_in_at.is_none();
     let failed = !errors.is_empty();
     let choice = if matches!(choice.as_str(), "accept" | "decline" | "leave") { choice } else { String::new() };
-    let page = AnswerPage { ctx, token, choice, invitation: inv, event: e, tz, open, reason, errors };
+    let page = AnswerPage { ctx, token, choice, invitation: inv, event: e, tz, open, checkin, reason, errors };
     Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
 }
 
@@ -118,10 +112,7 @@ async fn answer(
 }
 
 /// A guest (or member) checks in with their invitation link while check-in is open.
-async fn check_in(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, WebError> {
+async fn check_in(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
     let (inv, e) = open(&state, &token).await?;
     let window = attendance::Window::from_config(&state.settings.config.attendance);
     attendance::check_in(&state.db, (e.id, inv.id), Method::Link, window, state.now()).await?;

@@ -303,6 +303,7 @@ pub(super) async fn show_page(
 ) -> Result<Response, WebError> {
     let Forms { guest, agenda_item, attachment_error } = forms;
     let db = &state.db;
+    let loaded_view = loaded.clone();
     let Loaded { event, co_organisers, access } = loaded;
     let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(WebError::NotFound)?;
     let tz: Tz = branch.timezone.parse().unwrap_or(state.settings.timezone);
@@ -364,6 +365,7 @@ pub(super) async fn show_page(
         attachment_error,
         conflicts,
         delivery,
+        attendance: crate::attendance::pages::event_box(state, scope, &loaded_view).await?,
         event,
         choices: Choices,
     };

@@ -13,7 +13,7 @@ pub mod rules;
 pub mod series;
 mod series_pages;
 pub mod service;
-mod views;
+pub mod views;
 
 /// Every route of the events domain.
 pub fn router() -> axum::Router<crate::app::AppState> {

@@ -148,6 +148,7 @@ pub struct EventShowPage {
     pub conflicts: Vec<ConflictView>,
     /// For organisers of a scheduled (or past) event.
     pub delivery: Option<crate::mail::outbox::Delivery>,
+    pub attendance: crate::attendance::pages::EventBox,
     pub choices: Choices,
 }
 
@@ -349,6 +350,8 @@ pub struct AnswerPage {
     pub tz: Tz,
     /// Answers are still taken.
     pub open: bool,
+    /// Check-in with this link is open and not done yet.
+    pub checkin: bool,
     pub reason: String,
     pub errors: FieldErrors,
 }

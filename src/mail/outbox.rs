@@ -53,7 +53,7 @@ impl Kind {
             Kind::Notice,
         ]
         .into_iter()
-            .find(|k| k.key() == s)
+        .find(|k| k.key() == s)
     }
 }
 
@@ -128,7 +128,9 @@ pub async fn queue_for_event(
         }
         Kind::Reminder => insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now).await?,
         Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now).await?,
-        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice => insert_for(db, e, kind, all, "", now).await?,
+        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice => {
+            insert_for(db, e, kind, all, "", now).await?
+        }
     };
     Ok(written as usize)
 }

@@ -319,7 +319,8 @@ async fn run(mut req: Request, ctx: &Ctx, next: Next) -> Response {
 }
 
 /// Error responses that carry no page of their own (axum's rejections, our `WebError`s, a
-/// caught panic) get the translated error page; forms re-rendered with 422 keep their HTML.
+/// caught panic) get the translated error page; forms re-rendered with 422 keep their HTML, and
+/// answers to scripts their JSON (which carries the translated message).
 fn needs_error_page(response: &Response) -> bool {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -329,7 +330,7 @@ fn needs_error_page(response: &Response) -> bool {
         return true;
     }
     let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    !content_type.starts_with("text/html")
+    !content_type.starts_with("text/html") && !content_type.starts_with("application/json")
 }
 
 /// Headers every response gets: no framing, no sniffing, no inline script, no referrer leaks.

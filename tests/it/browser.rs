@@ -8,6 +8,7 @@ use std::{
 };
 
 use partyday::accounts::Role;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp};
@@ -100,6 +101,11 @@ impl Browser {
         self.call(reqwest::Method::POST, &format!("/element/{el}/click"), json!({})).await;
     }
 
+    /// Runs a script in the page and returns its value.
+    async fn execute(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []})).await
+    }
+
     /// Waits until the page source contains `text` (a form post navigates asynchronously).
     async fn wait_for(&self, text: &str) -> String {
         let started = Instant::now();
@@ -144,4 +150,34 @@ async fn a_secretary_signs_in_switches_language_and_signs_out_in_a_real_browser(
     browser.wait_for("My account").await;
     browser.click("form[action='/logout'] button").await;
     browser.wait_for("You have signed out.").await;
+}
+
+#[tokio::test]
+async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
+    let Some(browser) = Browser::start().await else { return };
+    let (app, tree, secretary) = crate::events::setup().await;
+    let member = app.add_member(tree.a, "点名测试").await;
+    let resp = crate::events::post(&secretary, "/events", &crate::events::form(tree.a)).await;
+    let id = crate::events::id_from(resp.assert_status(303).location());
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    let e = partyday::events::entity::event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    let inv = partyday::attendance::service::invitation_of(&app.state.db, id, member).await.unwrap().unwrap();
+    // The event has begun.
+    app.clock.advance(e.starts_at - chrono::Utc::now() + chrono::Duration::minutes(5));
+    app.create_account(Role::Admin, "roster@example.org").await;
+
+    browser.go(&format!("{}/events/{id}/roster", app.base)).await;
+    browser.wait_for("id=\"f-email\"").await;
+    browser.type_into("#f-email", "roster@example.org").await;
+    browser.type_into("#f-password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("data-count=\"present\">0<").await;
+    browser.execute("window.partydayKept = 1").await;
+    browser.click(&format!("#p{} button[value=present]", inv.id)).await;
+    // The script posts in the background: the counter changes, the page does not reload.
+    browser.wait_for("data-count=\"present\">1<").await;
+    browser.wait_for(&format!("id=\"p{}\" data-person=\"\" data-state=\"present\"", inv.id)).await;
+    assert_eq!(browser.execute("return window.partydayKept === 1").await, json!(true), "the page reloaded");
+    let saved = partyday::attendance::service::invitation_of(&app.state.db, id, member).await.unwrap().unwrap();
+    assert_eq!((saved.outcome.as_deref(), saved.checkin_method.as_deref()), (Some("present"), Some("roster")));
 }

@@ -219,7 +219,7 @@ async fn ended_events_cannot_be_changed() {
     post(&secretary, &format!("/events/{id}"), &form(tree.a)).await.assert_status(409);
     secretary.post(&format!("/events/{id}/cancel"), &[("reason", "太晚了")]).await.assert_status(409);
     secretary.get("/events?when=past").await.assert_contains("十二月主题党日");
-    assert_eq!(partyday::events::service::end_past(&app.state.db, app.state.now()).await.unwrap(), 1);
+    assert_eq!(partyday::attendance::service::finalise_due(&app.state.db, app.state.now()).await.unwrap(), 1);
 }
 
 #[tokio::test]

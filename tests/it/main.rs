@@ -6,10 +6,12 @@
 mod helpers;
 
 mod accounts;
+mod attendance;
 mod auth;
 mod branches;
 mod browser;
 mod cli;
+mod clock;
 mod csrf;
 mod events;
 mod i18n;

@@ -112,6 +112,31 @@ const ROUTES: &[Case] = &[
     case("GET", "/events/series/{series}", [303, 404, 404, 200, 200]),
     case("POST", "/events/series/{series}", [303, 404, 404, 422, 422]),
     case("GET", "/events/series/999999999", [303, 404, 404, 404, 404]),
+    // Attendance, on a scheduled event whose check-in is open (`{scheduled}`; `{inv}` is the
+    // invitation of the target member, `{checkin}` the token of its QR code; the secretary is
+    // invited, the others are not).
+    case("POST", "/events/{scheduled}/answer", [303, 404, 404, 400, 403]),
+    case("GET", "/events/{scheduled}/attendance", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{scheduled}/attendance?show=leave&q=x", [303, 404, 404, 200, 200]),
+    case("POST", "/events/{scheduled}/attendance/{inv}/answer", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{scheduled}/attendance/{inv}/leave", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{scheduled}/attendance/{inv}/mark", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{scheduled}/attendance/{inv}/makeup", [303, 404, 404, 409, 409]),
+    case("POST", "/events/{scheduled}/walk-ins", [303, 404, 404, 409, 409]),
+    case("GET", "/events/{scheduled}/roster", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{scheduled}/sheet", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{scheduled}/sheet.csv", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{scheduled}/checkin/{checkin}", [303, 409, 409, 200, 409]),
+    case("POST", "/events/{scheduled}/checkin/{checkin}", [303, 409, 409, 303, 409]),
+    case("GET", "/events/{scheduled}/checkin/forged", [303, 404, 404, 404, 404]),
+    case("POST", "/events/{scheduled}/checkin/forged", [303, 404, 404, 404, 404]),
+    case("GET", "/events/{event}/attendance", [303, 404, 404, 403, 403]),
+    case("GET", "/events/{event}/roster", [303, 404, 404, 403, 403]),
+    case("GET", "/events/999999999/roster", [303, 404, 404, 404, 404]),
+    case("POST", "/events/999999999/walk-ins", [303, 404, 404, 404, 404]),
+    case("POST", "/events/999999999/attendance/1/mark", [303, 404, 404, 404, 404]),
+    case("GET", "/attendance/mine", [303, 200, 200, 200, 200]),
+    case("POST", "/answer/1.forged/checkin", [404, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
     case("POST", "/logout", [303, 303, 303, 303, 303]),
@@ -189,6 +214,54 @@ async fn every_route_for_every_role() {
             Err(_) => panic!("could not create the series"),
         }
     };
+    // A scheduled event that starts within minutes: its check-in is open.
+    let (scheduled, inv, checkin) = {
+        use partyday::events::{
+            entity::invitation,
+            rules::{EventData, Pairs},
+            service,
+        };
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let local = |minutes: i64| {
+            let t = app.state.now() + chrono::Duration::minutes(minutes);
+            t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%dT%H:%M").to_string()
+        };
+        let form = Pairs(
+            [
+                ("kind", "theme_party_day".to_owned()),
+                ("title", "目标活动（签到）".to_owned()),
+                ("starts_at", local(10)),
+                ("ends_at", local(130)),
+                ("audience_kind", "branches".to_owned()),
+                ("statuses", "full".to_owned()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        );
+        let data = EventData::parse(&form, chrono_tz::Asia::Shanghai).unwrap();
+        let scope = partyday::branches::Scope::operator();
+        let Ok(id) = service::create(&app.state.db, &scope, tree.a, &data, app.state.now()).await else {
+            panic!("could not create the scheduled event")
+        };
+        if service::schedule(&app.state.db, &scope, id, app.state.now()).await.is_err() {
+            panic!("could not schedule the event");
+        }
+        let inv = invitation::Entity::find()
+            .filter(invitation::Column::EventId.eq(id))
+            .filter(invitation::Column::MemberId.eq(member))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        // The check-in address the roster prints under its QR code.
+        let roster = visitors[3].get(&format!("/events/{id}/roster")).await;
+        let marker = format!("/events/{id}/checkin/");
+        let start = roster.body.find(&marker).expect("the roster shows the check-in address") + marker.len();
+        let token = roster.body[start..].split('<').next().unwrap().to_owned();
+        (id, inv, token)
+    };
     let mut failures = Vec::new();
     for (who, client) in VISITORS.iter().zip(&visitors) {
         for case in ROUTES {
@@ -199,7 +272,10 @@ async fn every_route_for_every_role() {
                 .replace("{member}", &member.to_string())
                 .replace("{term}", &term.to_string())
                 .replace("{event}", &event.to_string())
-                .replace("{series}", &series.to_string());
+                .replace("{series}", &series.to_string())
+                .replace("{scheduled}", &scheduled.to_string())
+                .replace("{inv}", &inv.to_string())
+                .replace("{checkin}", &checkin);
             let expected = case.expected[VISITORS.iter().position(|v| v == who).unwrap()];
             let resp = match case.method {
                 "GET" => client.get(&path).await,

@@ -1,0 +1,689 @@
+//! Attendance pages: a member's answer on the event page, the organisers' attendance page
+//! (leave decisions, answers after the deadline, corrections, make-up), the phone roster, the
+//! QR self check-in, the printable sign-in sheet (HTML and CSV) and a member's own history.
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form, Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::entity::prelude::*;
+
+use super::{
+    entity::log,
+    records::{self, HistoryRow, Person, Summary},
+    rules::{Answer, Choose, Mark, Method},
+    service::{self, By, WalkIn, Window},
+};
+use crate::{
+    app::AppState,
+    branches::{Scope, entity::branch},
+    events::{
+        entity::{event, invitation},
+        rules::{EventState, GuestRole},
+        service::{self as events, Access, Loaded},
+    },
+    i18n::Msg,
+    members::rules::Choice,
+    web::{Ctx, CurrentUser, Flash, User, WebError},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events/{id}/answer", post(answer_own))
+        .route("/events/{id}/attendance", get(manage))
+        .route("/events/{id}/attendance/{inv}/answer", post(answer_for))
+        .route("/events/{id}/attendance/{inv}/leave", post(leave))
+        .route("/events/{id}/attendance/{inv}/mark", post(mark))
+        .route("/events/{id}/attendance/{inv}/makeup", post(makeup))
+        .route("/events/{id}/walk-ins", post(walk_in))
+        .route("/events/{id}/roster", get(roster))
+        .route("/events/{id}/sheet", get(sheet))
+        .route("/events/{id}/sheet.csv", get(sheet_csv))
+        .route("/events/{id}/checkin/{token}", get(qr_page).post(qr_check_in))
+        .route("/attendance/mine", get(history))
+}
+
+fn window(state: &AppState) -> Window {
+    Window::from_config(&state.settings.config.attendance)
+}
+
+async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
+    crate::branches::handlers::scope(state, user).await
+}
+
+async fn zone(state: &AppState, e: &event::Model) -> Result<Tz, WebError> {
+    Ok(branch::Entity::find_by_id(e.branch_id)
+        .one(&state.db)
+        .await?
+        .and_then(|b| b.timezone.parse().ok())
+        .unwrap_or(state.settings.timezone))
+}
+
+/// The event, for someone who takes its attendance (organisers, host, recorder).
+async fn taker(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Scope, Loaded), WebError> {
+    let scope = scope(state, user).await?;
+    let loaded = events::load(&state.db, &scope, id).await?;
+    if loaded.event.state == EventState::Draft || !service::may_take_attendance(&loaded, &scope) {
+        return Err(WebError::Forbidden);
+    }
+    Ok((scope, loaded))
+}
+
+/// The check-in code's token: signed per event (and start), useless for any other event.
+fn checkin_token(state: &AppState, e: &event::Model) -> String {
+    state.signer.sign("checkin", format!("{}:{}", e.id, e.starts_at.timestamp()).as_bytes())
+}
+
+fn checkin_url(state: &AppState, e: &event::Model) -> String {
+    let base = state.settings.base_url.as_str().trim_end_matches('/');
+    format!("{base}/events/{}/checkin/{}", e.id, checkin_token(state, e))
+}
+
+fn qr_svg(url: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
+    Some(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build())
+}
+
+/// What the event page shows about attendance.
+pub struct EventBox {
+    /// The viewer's own invitation, and whether they may still answer.
+    pub mine: Option<invitation::Model>,
+    pub can_answer: bool,
+    /// Organisers, host and recorder: the summary, and the QR code while check-in is open.
+    pub summary: Option<Summary>,
+    /// The people the summary's groups point into.
+    pub people: Vec<Person>,
+    pub qr: Option<(String, String)>,
+}
+
+impl EventBox {
+    pub fn my_answer(&self) -> Option<Answer> {
+        self.mine.as_ref().and_then(|i| Answer::parse(&i.answer))
+    }
+
+    pub fn my_outcome(&self) -> Option<super::rules::Outcome> {
+        self.mine.as_ref().and_then(|i| i.outcome.as_deref()).and_then(super::rules::Outcome::parse)
+    }
+}
+
+/// The event page's attendance box for this viewer.
+pub async fn event_box(state: &AppState, scope: &Scope, loaded: &Loaded) -> Result<EventBox, WebError> {
+    let e = &loaded.event;
+    let now = state.now();
+    let mine = match scope.actor().member_id {
+        Some(m) if e.state != EventState::Draft => service::invitation_of(&state.db, e.id, m).await?,
+        _ => None,
+    };
+    let can_answer = mine.is_some() && e.state == EventState::Scheduled && now < service::closes_at(e);
+    let taker = e.state != EventState::Draft && service::may_take_attendance(loaded, scope);
+    let (summary, people) = if taker {
+        let people = records::people(&state.db, e.id).await?;
+        (Some(Summary::of(&people, e.finalised_at.is_some())), people)
+    } else {
+        (None, Vec::new())
+    };
+    let qr = if taker && window(state).is_open(e, now) {
+        let url = checkin_url(state, e);
+        qr_svg(&url).map(|svg| (url, svg))
+    } else {
+        None
+    };
+    Ok(EventBox { mine, can_answer, summary, people, qr })
+}
+
+fn back(id: i64, to: &str, inv: Option<i64>) -> Redirect {
+    let anchor = inv.map(|i| format!("#p{i}")).unwrap_or_default();
+    match to {
+        "roster" => Redirect::to(&format!("/events/{id}/roster{anchor}")),
+        "event" => Redirect::to(&format!("/events/{id}")),
+        _ => Redirect::to(&format!("/events/{id}/attendance{anchor}")),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct AnswerForm {
+    answer: String,
+    reason: String,
+    back: String,
+}
+
+fn choice_of(form: &AnswerForm) -> Result<Choose, WebError> {
+    match Choose::from_form(&form.answer, &form.reason) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(WebError::BadRequest),
+        Err(key) => Err(WebError::Conflict(Msg::new(key))),
+    }
+}
+
+/// A member answers their own invitation on the event page.
+async fn answer_own(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    events::load(&state.db, &scope, id).await?;
+    let member = user.member_id.ok_or(WebError::Forbidden)?;
+    let inv = service::invitation_of(&state.db, id, member)
+        .await?
+        .ok_or(WebError::Conflict(Msg::new("answer.not_invited")))?;
+    let choice = choice_of(&form)?;
+    let given = service::answer(&state.db, (id, inv.id), choice, By::Invitee, state.now()).await?;
+    let msg = if given == Answer::Waitlisted { "answer.waitlisted" } else { "answer.saved" };
+    Ok((Flash::success(Msg::new(msg)), back(id, "event", None)).into_response())
+}
+
+/// A secretary changes an invitee's answer (after the deadline too), recorded with who and when.
+async fn answer_for(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, inv)): Path<(i64, i64)>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let choice = choice_of(&form)?;
+    service::answer(&state.db, (id, inv), choice, By::Staff(&scope), state.now()).await?;
+    Ok((Flash::success(Msg::new("answer.changed")), back(id, &form.back, Some(inv))).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct LeaveForm {
+    decision: String,
+    note: String,
+}
+
+async fn leave(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, inv)): Path<(i64, i64)>,
+    Form(form): Form<LeaveForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(WebError::BadRequest),
+    };
+    service::decide_leave(&state.db, &scope, (id, inv), approve, &form.note, state.now()).await?;
+    let msg = if approve { "leave.approved" } else { "leave.rejected" };
+    Ok((Flash::success(Msg::new(msg)), back(id, "attendance", Some(inv))).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct MarkForm {
+    mark: String,
+    note: String,
+    back: String,
+}
+
+/// The roster's counter after a tap.
+#[derive(serde::Serialize)]
+struct Counts {
+    expected: usize,
+    present: usize,
+    on_leave: usize,
+    absent: usize,
+    awaiting: usize,
+    others_present: usize,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
+/// A tap on the roster (or a correction after the end). With `Accept: application/json` (the
+/// roster's script) the answer is the new counter, or the translated error.
+async fn mark(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    headers: HeaderMap,
+    Path((id, inv)): Path<(i64, i64)>,
+    Form(form): Form<MarkForm>,
+) -> Result<Response, WebError> {
+    let json = wants_json(&headers);
+    let scope = scope(&state, &user).await?;
+    let mark = Mark::parse(&form.mark).ok_or(WebError::BadRequest)?;
+    let done = service::mark(&state.db, &scope, (id, inv), mark, &form.note, window(&state), state.now()).await;
+    if !json {
+        done?;
+        return Ok((Flash::success(Msg::new("roster.saved")), back(id, &form.back, Some(inv))).into_response());
+    }
+    if let Err(e) = done {
+        let e = WebError::from(e);
+        let message = match &e {
+            WebError::Conflict(m) => ctx.msg(m),
+            _ => ctx.tr("error.403.text").to_owned(),
+        };
+        return Ok((e.status(), Json(serde_json::json!({ "error": message }))).into_response());
+    }
+    let s = Summary::of(&records::people(&state.db, id).await?, false);
+    let counts = Counts {
+        expected: s.expected,
+        present: s.present.len(),
+        on_leave: s.on_leave.len(),
+        absent: s.absent.len(),
+        awaiting: s.awaiting.len(),
+        others_present: s.others_present,
+    };
+    Ok(Json(counts).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct MakeupForm {
+    done_on: String,
+    note: String,
+}
+
+async fn makeup(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, inv)): Path<(i64, i64)>,
+    Form(form): Form<MakeupForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let done_on = NaiveDate::parse_from_str(form.done_on.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::Conflict(Msg::new("makeup.bad_date")))?;
+    let e = event::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
+    let today = state.now().with_timezone(&zone(&state, &e).await?).date_naive();
+    service::makeup_done(&state.db, &scope, (id, inv), (done_on, today), &form.note, state.now()).await?;
+    Ok((Flash::success(Msg::new("makeup.saved")), back(id, "attendance", Some(inv))).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct WalkInForm {
+    member_id: String,
+    name: String,
+    organisation: String,
+    title: String,
+    role: String,
+    back: String,
+}
+
+fn optional(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.chars().take(200).collect())
+}
+
+async fn walk_in(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<WalkInForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let who = if !form.member_id.trim().is_empty() {
+        WalkIn::Member(
+            form.member_id.trim().parse().map_err(|_| WebError::Conflict(Msg::new("walk_in.unknown_member")))?,
+        )
+    } else {
+        let name = optional(&form.name).ok_or(WebError::Conflict(Msg::new("walk_in.name_required")))?;
+        let role = GuestRole::parse(&form.role).unwrap_or(GuestRole::NonVoting);
+        WalkIn::Guest { name, organisation: optional(&form.organisation), title: optional(&form.title), role }
+    };
+    let inv = service::walk_in(&state.db, &scope, id, who, window(&state), state.now()).await?;
+    Ok((Flash::success(Msg::new("walk_in.added")), back(id, &form.back, Some(inv))).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ListParams {
+    /// all | leave | waitlist | absent | makeup | awaiting
+    show: String,
+    q: String,
+}
+
+/// Rows listed on the attendance page at most (the summary counts everyone).
+const LIST_LIMIT: usize = 500;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/manage.html")]
+struct ManagePage {
+    ctx: Ctx,
+    event: event::Model,
+    tz: Tz,
+    people: Vec<Person>,
+    summary: Summary,
+    shown: Vec<usize>,
+    more: usize,
+    params: ListParams,
+    /// May decide leave, answers and corrections (secretaries).
+    decides: bool,
+    finalised: bool,
+    today: String,
+    log: Vec<log::Model>,
+    /// Names of the accounts in the log.
+    accounts: Vec<(i64, String)>,
+    members: Vec<(i64, String)>,
+}
+
+impl ManagePage {
+    const FILTERS: [&'static str; 6] = ["all", "leave", "waitlist", "awaiting", "absent", "makeup"];
+
+    fn name_of(&self, invitation_id: &i64) -> &str {
+        self.people.iter().find(|p| p.id == *invitation_id).map_or("—", |p| p.name.as_str())
+    }
+
+    fn account_name(&self, id: i64) -> &str {
+        self.accounts.iter().find(|(a, _)| *a == id).map_or("—", |(_, n)| n.as_str())
+    }
+}
+
+async fn manage(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
+    let (_scope, loaded) = taker(&state, &user, id).await?;
+    let e = loaded.event;
+    let tz = zone(&state, &e).await?;
+    let people = records::people(&state.db, id).await?;
+    let finalised = e.finalised_at.is_some();
+    let summary = Summary::of(&people, finalised);
+    let q = params.q.trim().to_lowercase();
+    let matching: Vec<usize> = (0..people.len())
+        .filter(|&n| {
+            let p = &people[n];
+            let by_filter = match params.show.as_str() {
+                "leave" => p.answer().is_leave(),
+                "waitlist" => p.answer() == Answer::Waitlisted,
+                "awaiting" => summary.awaiting.contains(&n),
+                "absent" => p.outcome() == Some(super::rules::Outcome::Absent),
+                "makeup" => p.makeup_required,
+                _ => true,
+            };
+            by_filter && (q.is_empty() || p.name.to_lowercase().contains(&q))
+        })
+        .collect();
+    let more = matching.len().saturating_sub(LIST_LIMIT);
+    let shown = matching.into_iter().take(LIST_LIMIT).collect();
+    // Members of the holding branches who are not on the list yet, for walk-ins.
+    let listed: std::collections::HashSet<i64> = people.iter().filter_map(|p| p.member_id).collect();
+    let holding: Vec<i64> = std::iter::once(e.branch_id).chain(loaded.co_organisers.iter().copied()).collect();
+    let members = crate::members::entity::member::Entity::find()
+        .filter(crate::members::entity::member::Column::BranchId.is_in(holding))
+        .filter(crate::members::entity::member::Column::State.eq(crate::members::rules::MembershipState::Active))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|m| !listed.contains(&m.id))
+        .map(|m| (m.id, m.name))
+        .collect();
+    let log = service::log_of(&state.db, id, 50).await?;
+    let by: Vec<i64> = log.iter().filter_map(|l| l.by_account).collect();
+    let accounts = crate::accounts::entity::account::Entity::find()
+        .filter(crate::accounts::entity::account::Column::Id.is_in(by))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.display_name))
+        .collect();
+    let page = ManagePage {
+        ctx,
+        tz,
+        people,
+        summary,
+        shown,
+        more,
+        params,
+        decides: loaded.access >= Access::CoOrganiser,
+        finalised,
+        today: state.now().with_timezone(&tz).date_naive().to_string(),
+        accounts,
+        log,
+        members,
+        event: e,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/roster.html")]
+struct RosterPage {
+    ctx: Ctx,
+    event: event::Model,
+    people: Vec<Person>,
+    summary: Summary,
+    open: bool,
+    qr: Option<(String, String)>,
+}
+
+/// The roster for the phone: everyone with their answer, one tap to mark.
+async fn roster(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let (_scope, loaded) = taker(&state, &user, id).await?;
+    let e = loaded.event;
+    let people = records::people(&state.db, id).await?;
+    let summary = Summary::of(&people, e.finalised_at.is_some());
+    let now = state.now();
+    let open = e.state != EventState::Cancelled && e.finalised_at.is_none() && now >= window(&state).opens(&e);
+    let qr = if window(&state).is_open(&e, now) {
+        let url = checkin_url(&state, &e);
+        qr_svg(&url).map(|svg| (url, svg))
+    } else {
+        None
+    };
+    Ok(RosterPage { ctx, event: e, people, summary, open, qr }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/sheet.html")]
+struct SheetPage {
+    ctx: Ctx,
+    event: event::Model,
+    tz: Tz,
+    branch_name: String,
+    host: Option<String>,
+    people: Vec<Person>,
+    summary: Summary,
+}
+
+async fn sheet_data(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(event::Model, Tz, Vec<Person>), WebError> {
+    let (_scope, loaded) = taker(state, user, id).await?;
+    let tz = zone(state, &loaded.event).await?;
+    let people = records::people(&state.db, id).await?;
+    Ok((loaded.event, tz, people))
+}
+
+/// The printable sign-in sheet.
+async fn sheet(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let (event, tz, people) = sheet_data(&state, &user, id).await?;
+    let branch_name =
+        branch::Entity::find_by_id(event.branch_id).one(&state.db).await?.map(|b| b.name).unwrap_or_default();
+    let host = match event.host_member_id {
+        Some(m) => crate::members::entity::member::Entity::find_by_id(m).one(&state.db).await?.map(|m| m.name),
+        None => event.host_guest_name.clone(),
+    };
+    let summary = Summary::of(&people, event.finalised_at.is_some());
+    Ok(SheetPage { ctx, event, tz, branch_name, host, people, summary }.into_response())
+}
+
+/// A spreadsheet cell that cannot start a formula.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
+}
+
+/// The sign-in sheet as CSV (UTF-8 with BOM, for spreadsheet programs).
+async fn sheet_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let (event, tz, people) = sheet_data(&state, &user, id).await?;
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let headers = [
+        "sheet.number",
+        "column.name",
+        "sheet.unit",
+        "column.political_status",
+        "sheet.role",
+        "answer.current",
+        "answer.reason",
+        "sheet.checked_in_at",
+        "sheet.method",
+        "sheet.outcome",
+        "outcome.left_early",
+        "makeup.title",
+    ];
+    let tr = |k: &str| ctx.tr(k).to_owned();
+    w.write_record(headers.iter().map(|h| tr(h))).map_err(|e| WebError::Internal(e.into()))?;
+    for (n, p) in people.iter().enumerate() {
+        let role = if p.expected() { tr("sheet.role_member") } else { tr(&p.role_label()) };
+        let makeup = match (p.makeup_required, p.makeup_done_on) {
+            (false, _) => String::new(),
+            (true, Some(d)) => format!("{} {d}", tr("makeup.done")),
+            (true, None) => tr("makeup.open"),
+        };
+        let record = [
+            (n + 1).to_string(),
+            p.name.clone(),
+            p.unit.clone().unwrap_or_default(),
+            p.status_label().map(tr).unwrap_or_default(),
+            role,
+            tr(p.answer().label_key()),
+            p.leave_reason.clone().unwrap_or_default(),
+            p.checked_in_at.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+            p.method().map(|m| tr(m.label_key())).unwrap_or_default(),
+            p.outcome().map(|o| tr(o.label_key())).unwrap_or_default(),
+            if p.left_early { tr("outcome.left_early") } else { String::new() },
+            makeup,
+        ];
+        w.write_record(record.iter().map(|c| cell(c))).map_err(|e| WebError::Internal(e.into()))?;
+    }
+    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    let name = format!("sign-in-{}-{}.csv", event.id, event.starts_at.with_timezone(&tz).format("%Y%m%d"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/checkin.html")]
+struct CheckinPage {
+    ctx: Ctx,
+    event: event::Model,
+    tz: Tz,
+    token: String,
+    /// Checked in already (at this time).
+    done: Option<chrono::DateTime<Utc>>,
+}
+
+/// The event and the member's invitation a scanned code opens, or why it cannot be used.
+async fn scanned(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    token: &str,
+) -> Result<(event::Model, invitation::Model), WebError> {
+    let e = event::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
+    let valid = state.signer.verify("checkin", format!("{}:{}", e.id, e.starts_at.timestamp()).as_bytes(), token);
+    if !valid || e.state == EventState::Draft {
+        return Err(WebError::NotFound);
+    }
+    if e.state == EventState::Cancelled {
+        return Err(WebError::Conflict(Msg::new("answer.cancelled")));
+    }
+    let now = state.now();
+    if now < window(state).opens(&e) {
+        return Err(WebError::Conflict(Msg::new("checkin.not_open")));
+    }
+    if !window(state).is_open(&e, now) {
+        return Err(WebError::Conflict(Msg::new("checkin.closed")));
+    }
+    let member = user.member_id.ok_or(WebError::Conflict(Msg::new("checkin.not_invited")))?;
+    let inv = service::invitation_of(&state.db, id, member).await?;
+    Ok((e, inv.ok_or(WebError::Conflict(Msg::new("checkin.not_invited")))?))
+}
+
+/// Opening the scanned code's address shows a button (a link preview must not check anyone in).
+async fn qr_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Path((id, token)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    let (event, inv) = scanned(&state, &user, id, &token).await?;
+    let tz = zone(&state, &event).await?;
+    Ok(CheckinPage { ctx, event, tz, token, done: inv.checked_in_at }.into_response())
+}
+
+async fn qr_check_in(
+    State(state): State<AppState>,
+    User(user): User,
+    Path((id, token)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    let (event, inv) = scanned(&state, &user, id, &token).await?;
+    let outcome = service::check_in(&state.db, (event.id, inv.id), Method::Qr, window(&state), state.now()).await?;
+    let msg = if outcome == super::rules::Outcome::Late { "checkin.done_late" } else { "checkin.done" };
+    Ok((Flash::success(Msg::new(msg)), Redirect::to(&format!("/events/{id}"))).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HistoryParams {
+    page: u64,
+    open: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/history.html")]
+struct HistoryPage {
+    ctx: Ctx,
+    linked: bool,
+    open_tasks: Vec<HistoryRow>,
+    rows: Vec<HistoryRow>,
+    page: u64,
+    more: bool,
+    open_only: bool,
+}
+
+/// A member's own record: open make-up study first, then every event they were invited to.
+async fn history(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    User(user): User,
+    Query(params): Query<HistoryParams>,
+) -> Result<Response, WebError> {
+    let page = params.page.max(1);
+    let open_only = params.open == "1";
+    let Some(member) = user.member_id else {
+        let page = HistoryPage { ctx, linked: false, open_tasks: vec![], rows: vec![], page, more: false, open_only };
+        return Ok(page.into_response());
+    };
+    let (open_tasks, _) = records::history(&state.db, member, true, 1).await?;
+    let (rows, more) = records::history(&state.db, member, open_only, page).await?;
+    Ok(HistoryPage { ctx, linked: true, open_tasks, rows, page, more, open_only }.into_response())
+}
