@@ -1,10 +1,11 @@
 //! Demo data for trying Partyday out (`partyday serve --demo`): a medical association's party
 //! committee with four branches and party groups, about forty members of every political
 //! status, officers with terms, and accounts for an administrator, two secretaries of different
-//! branches and a member. Loading it twice changes nothing.
+//! branches and a member; the attendance of the events that took place (answers, leave, check-ins,
+//! make-up study) and the first answers to the coming ones. Loading it twice changes nothing.
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
 
 use crate::{
     accounts::{
@@ -139,12 +140,7 @@ fn contact(i: usize) -> (String, String) {
     (format!("m{:02}@demo.partyday.org", i + 1), format!("1380000{:04}", i + 1))
 }
 
-pub async fn load<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    timezone: &str,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+pub async fn load(db: &DatabaseConnection, timezone: &str, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<()> {
     let scope = Scope::operator();
     let loaded = branches::find_by_code(db, &scope, "HMA").await.is_ok();
     if !loaded {
@@ -200,7 +196,13 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(
         load_series(db, timezone, today, now, &ids).await?;
         load_events(db, timezone, today, now, &ids, &member_ids).await?;
     }
-    load_accounts(db, now).await
+    load_accounts(db, now).await?;
+    if !loaded {
+        // After the accounts: leave decisions and roster marks are the secretaries'.
+        let made = load_attendance(db, timezone, today, now).await?;
+        tracing::info!(?made, "demo attendance recorded");
+    }
+    Ok(())
 }
 
 /// The monthly theme party day of each branch, as a series planned half a year ago: twelve
@@ -264,7 +266,6 @@ async fn load_series<C: ConnectionTrait + TransactionTrait>(
             .map_err(|r| anyhow::anyhow!("demo series {title:?} refused: {r:?}"))?;
         series_ids.push(id);
     }
-    crate::attendance::service::finalise_due(db, now).await?;
     // Invitations of the days that have passed went out when those days were planned.
     let past: Vec<i64> = event::Entity::find()
         .filter(event::Column::SeriesId.is_in(series_ids))
@@ -460,10 +461,266 @@ async fn load_events<C: ConnectionTrait + TransactionTrait>(
             past.push(id);
         }
     }
-    crate::attendance::service::finalise_due(db, now).await?;
     // The lecture's invitations went out before it took place; the coming events' go out now.
     record_as_sent(db, Some(past)).await?;
     Ok(())
+}
+
+/// Why working members asked for leave.
+const LEAVE_REASONS: [&str; 8] = [
+    "出差：赴省卫生健康委参加医疗质量管理专题会议",
+    "值班：当日急诊科 24 小时值班，无法调换",
+    "病假：急性胃肠炎，已就医",
+    "外出培训：参加省医学会继续医学教育项目管理培训班",
+    "出差：带队赴对口帮扶县医院开展义诊",
+    "值班：医院等级评审迎检值班",
+    "家中老人住院，需要陪护",
+    "外出培训：参加国家病案质控业务培训",
+];
+
+/// Why retired members asked for leave.
+const RETIRED_REASONS: [&str; 4] =
+    ["身体不适，在家休养", "病假：住院治疗，已告知支部", "赴外地探亲，月底返回", "陪护老伴住院"];
+
+/// What secretaries wrote when they approved leave (working members; retired members).
+const LEAVE_NOTES: [&str; 2] = ["同意。请会后按要求完成补学。", "同意，请自学本次学习材料并提交学习心得。"];
+const RETIRED_LEAVE_NOTE: &str = "同意，请安心休养，会后由支部送学上门。";
+
+/// The make-up study notes (working members; retired members).
+const MAKEUP_NOTES: [&str; 3] =
+    ["已学习会议精神并提交心得", "已自学会议材料并向支部书记汇报学习体会", "参加支部集中补学，学习笔记已交组织委员"];
+const RETIRED_MAKEUP_NOTE: &str = "支部委员送学上门，已学习会议精神并交流体会";
+
+/// What the demo's attendance holds, for the tests and the curious.
+#[derive(Debug, Default)]
+pub struct DemoAttendance {
+    pub checked_in: usize,
+    pub late: usize,
+    pub left_early: usize,
+    pub leave_approved: usize,
+    pub leave_rejected: usize,
+    pub declined: usize,
+    pub unanswered: usize,
+    pub makeup_done: usize,
+    /// Answers to the coming events: accepted, leave requests waiting for a decision.
+    pub coming_accepted: usize,
+    pub coming_leave_requests: usize,
+}
+
+/// The account a demo secretary or the administrator acts with, and its scope.
+async fn account_scope(db: &DatabaseConnection, email: &str, today: NaiveDate) -> anyhow::Result<Scope> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use crate::accounts::{Actor, entity::account};
+    let a = account::Entity::find()
+        .filter(account::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo account {email} is missing"))?;
+    let actor = Actor { account_id: a.id, role: a.role, member_id: a.member_id };
+    Ok(branches::scope_of(db, &actor, today).await?)
+}
+
+/// How the demo's people answered and came, recorded through the attendance services at the
+/// moment each thing happened, so that the rules hold and the attendance log reads as in real
+/// use. The events that took place: most members accepted a few days before and checked in by
+/// the QR code or on the secretary's roster (some late, one or two left early), some asked for
+/// leave and had it approved with a note (one was refused), a few declined, never answered or
+/// did not turn up; each is finalised a minute after its end as the event clock does, and of
+/// those who missed one at least two weeks ago about two in three have done their make-up study.
+/// The coming events (each branch's next party day, the committee meeting, the joint
+/// conference): first answers, with leave requests waiting for the secretary's decision, and the
+/// guests' confirmations taken by the secretary. Leave is decided (and the roster marked) by the
+/// branch's secretary account where there is one, otherwise by the administrator. Deterministic:
+/// every roll is a hash of the event and the member.
+async fn load_attendance(
+    db: &DatabaseConnection,
+    timezone: &str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DemoAttendance> {
+    use std::collections::{HashMap, HashSet};
+
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, sea_query::Expr};
+
+    use crate::{
+        attendance::{
+            rules::{Choose, Mark, Method},
+            service::{self as attendance, By, Window},
+        },
+        branches::entity::branch,
+        events::{entity::event, rules::EventState},
+    };
+    let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
+    // The default configuration's check-in window.
+    let window = Window { opens_before: Duration::minutes(30), late_after: Duration::minutes(10) };
+    let admin = account_scope(db, ACCOUNTS[0].0, today).await?;
+    let secretaries = [
+        ("HMA-01", account_scope(db, ACCOUNTS[1].0, today).await?),
+        ("HMA-02", account_scope(db, ACCOUNTS[2].0, today).await?),
+    ];
+    let codes: HashMap<i64, String> =
+        branch::Entity::find().all(db).await?.into_iter().map(|b| (b.id, b.code)).collect();
+    let events = event::Entity::find()
+        .filter(event::Column::State.eq(EventState::Scheduled))
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await?;
+    let mut made = DemoAttendance::default();
+    let mut next_of_series = HashSet::new();
+    for e in &events {
+        let code = codes.get(&e.branch_id).map_or("", String::as_str);
+        let scope = secretaries.iter().find(|(c, _)| *c == code).map_or(&admin, |(_, s)| s);
+        let retired = code == "HMA-04";
+        let invitations = invitation::Entity::find()
+            .filter(invitation::Column::EventId.eq(e.id))
+            .order_by_asc(invitation::Column::Id)
+            .all(db)
+            .await?;
+        if e.ends_at > now {
+            // Only the next of a series' days has answers yet.
+            if e.series_id.is_some_and(|s| !next_of_series.insert(s)) {
+                continue;
+            }
+            let mut k = 0;
+            for inv in &invitations {
+                let target = (e.id, inv.id);
+                let Some(member) = inv.member_id else {
+                    attendance::answer(db, target, Choose::Accept, By::Staff(scope), now).await?;
+                    continue;
+                };
+                k += 1;
+                let roll = mix(((e.id as u64) << 32) | member as u64);
+                let at = (now - Duration::hours(1 + (roll >> 8) as i64 % 70)).max(inv.created_at);
+                let reasons: &[&str] = if retired { &RETIRED_REASONS } else { &LEAVE_REASONS };
+                // The second invitee of each asks for leave, so every secretary has one to decide.
+                let choice = match if k == 2 { 60 } else { roll % 100 } {
+                    0..55 => Choose::Accept,
+                    55..68 => Choose::Leave(reasons[(roll >> 16) as usize % reasons.len()].to_owned()),
+                    68..72 => Choose::Decline,
+                    _ => continue,
+                };
+                match choice {
+                    Choose::Accept => made.coming_accepted += 1,
+                    Choose::Leave(_) => made.coming_leave_requests += 1,
+                    Choose::Decline => {}
+                }
+                attendance::answer(db, target, choice, By::Invitee, at).await?;
+            }
+            continue;
+        }
+        let closes = attendance::closes_at(e);
+        for inv in &invitations {
+            let target = (e.id, inv.id);
+            let Some(member) = inv.member_id else {
+                // Guests: their confirmation taken by the secretary, checked in on arrival.
+                attendance::answer(db, target, Choose::Accept, By::Staff(scope), closes - Duration::days(1)).await?;
+                attendance::mark(db, scope, target, Mark::Present, "", window, e.starts_at - Duration::minutes(10))
+                    .await?;
+                made.checked_in += 1;
+                continue;
+            };
+            let roll = mix(((e.id as u64) << 32) | member as u64);
+            // Answered between five days and two hours before answers closed.
+            let answered = (closes - Duration::hours(2 + (roll >> 8) as i64 % 118)).max(inv.created_at);
+            match roll % 100 {
+                0..71 => {
+                    attendance::answer(db, target, Choose::Accept, By::Invitee, answered).await?;
+                    made.checked_in += 1;
+                    let late = made.checked_in % 12 == 5;
+                    let minutes = if late { 12 + (roll >> 16) as i64 % 18 } else { -25 + (roll >> 16) as i64 % 27 };
+                    let at = e.starts_at + Duration::minutes(minutes);
+                    if (roll >> 24) % 10 < 6 {
+                        attendance::check_in(db, target, Method::Qr, window, at).await?;
+                    } else {
+                        let mark = if late { Mark::Late } else { Mark::Present };
+                        attendance::mark(db, scope, target, mark, "", window, at).await?;
+                    }
+                    if late {
+                        made.late += 1;
+                    }
+                    if made.checked_in % 60 == 30 {
+                        let note =
+                            if retired { "身体不适，提前离场" } else { "医院临时会诊，提前离场" };
+                        let at = e.ends_at - Duration::minutes(35);
+                        attendance::mark(db, scope, target, Mark::LeftEarly, note, window, at).await?;
+                        made.left_early += 1;
+                    }
+                }
+                // Accepted, but did not come.
+                71..74 => {
+                    attendance::answer(db, target, Choose::Accept, By::Invitee, answered).await?;
+                }
+                74..87 => {
+                    let reject = !retired && made.leave_rejected == 0 && made.leave_approved >= 3;
+                    let reasons: &[&str] = if retired { &RETIRED_REASONS } else { &LEAVE_REASONS };
+                    let reason =
+                        if reject { "单位临时有事" } else { reasons[(roll >> 16) as usize % reasons.len()] };
+                    attendance::answer(db, target, Choose::Leave(reason.to_owned()), By::Invitee, answered).await?;
+                    let decided = (answered + Duration::hours(1 + (roll >> 32) as i64 % 20))
+                        .min(e.starts_at - Duration::minutes(30))
+                        .max(answered + Duration::minutes(10));
+                    let note = if reject {
+                        "本次集中学习并重温入党誓词，原则上不予请假，请调整工作安排按时参加。"
+                    } else if retired {
+                        RETIRED_LEAVE_NOTE
+                    } else {
+                        LEAVE_NOTES[(roll >> 40) as usize % LEAVE_NOTES.len()]
+                    };
+                    attendance::decide_leave(db, scope, target, !reject, note, decided).await?;
+                    if reject {
+                        made.leave_rejected += 1;
+                    } else {
+                        made.leave_approved += 1;
+                    }
+                }
+                87..93 => {
+                    attendance::answer(db, target, Choose::Decline, By::Invitee, answered).await?;
+                    made.declined += 1;
+                }
+                _ => made.unanswered += 1,
+            }
+        }
+        attendance::finalise(db, e.id, e.ends_at + Duration::minutes(1)).await?;
+        if e.ends_at > now - Duration::days(14) {
+            continue;
+        }
+        let missed = invitation::Entity::find()
+            .filter(invitation::Column::EventId.eq(e.id))
+            .filter(invitation::Column::MakeupRequired.eq(true))
+            .order_by_asc(invitation::Column::Id)
+            .all(db)
+            .await?;
+        let held_on = e.starts_at.with_timezone(&tz).date_naive();
+        for inv in missed {
+            let roll = mix(((inv.id as u64) << 32) ^ 0x6d61_6b65);
+            if roll % 3 == 0 {
+                continue;
+            }
+            let done_on = (held_on + Duration::days(3 + (roll >> 8) as i64 % 11)).min(today);
+            let at = tz
+                .from_local_datetime(&done_on.and_hms_opt(17, 0, 0).unwrap_or_default())
+                .earliest()
+                .map_or(now, |t| t.to_utc())
+                .min(now);
+            let note =
+                if retired { RETIRED_MAKEUP_NOTE } else { MAKEUP_NOTES[(roll >> 16) as usize % MAKEUP_NOTES.len()] };
+            attendance::makeup_done(db, scope, (e.id, inv.id), (done_on, today), note, at).await?;
+            made.makeup_done += 1;
+        }
+    }
+    // As the event clock would (nothing should be left), and the answer copies and notices of
+    // this history were mailed when they were written.
+    attendance::finalise_due(db, now).await?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value("sent"))
+        .col_expr(outbox::Column::SentAt, Expr::col(outbox::Column::CreatedAt))
+        .filter(outbox::Column::State.eq("queued"))
+        .filter(outbox::Column::Kind.is_in(["answer_copy", "notice"]))
+        .exec(db)
+        .await?;
+    Ok(made)
 }
 
 /// The demo accounts, linked to the demo members of the same name where those exist.
@@ -647,7 +904,8 @@ struct Planned {
 /// scheduled (so that its calendar feed, which reaches 366 days back, carries every one of
 /// them); the rest spread evenly over the other branches from two years back to one year ahead,
 /// with drafts among the upcoming ones. About 2% are cancelled. Events in the past are created
-/// and scheduled as of two weeks before they start, then recorded as ended.
+/// and scheduled as of two weeks before they start, get their attendance (answers, leave,
+/// check-ins, in bulk: see `bulk_past_attendance`) and are finalised as the event clock does.
 ///
 /// Audiences: the whole branch (every member, whatever their status: in the generated
 /// association a branch's members share one status) for theme party days, general and
@@ -787,13 +1045,192 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
         }
         txn.commit().await?;
     }
-    crate::attendance::service::finalise_due(db, now).await?;
+    bulk_past_attendance(db, now).await?;
+    finalise_all(db, now).await?;
     // The reminders of the next day's events went out too (a server started on this data would
     // otherwise begin by sending them while it is measured).
     crate::mail::outbox::queue_reminders(db, 24, now).await?;
     summary.messages = record_as_sent(db, None).await?;
     summary.invitations = invitation::Entity::find().count(db).await?;
     Ok(summary)
+}
+
+/// `t` plus `minutes` (SQL expressions) as a timestamp expression of the backend:
+/// SQLite keeps instants as RFC 3339 text (the form sqlx writes), PostgreSQL as timestamptz.
+fn plus_minutes(backend: sea_orm::DbBackend, t: &str, minutes: &str) -> String {
+    if backend == sea_orm::DbBackend::Postgres {
+        format!("({t} + ({minutes}) * interval '1 minute')")
+    } else {
+        format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {t}, ({minutes}) || ' minutes')")
+    }
+}
+
+/// Attendance of the generated events that have ended and are not finalised yet, written in bulk
+/// (three statements, not a service call per person), in the demo's shares by a hash of the
+/// invitation: 71% accepted and checked in (60% by QR code, the rest on the roster; one in
+/// twelve 15 minutes late), 3% accepted but did not come, 13% on approved leave (出差, 值班,
+/// 病假, 外出培训), 6% declined, 7% never answered; guests checked in too. Answers a day or more
+/// after the invitation, leave decided a day later; each change gets its attendance log row.
+/// Finalising afterwards makes the rest absent or excused, with make-up study.
+async fn bulk_past_attendance(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::Statement;
+    let backend = db.get_database_backend();
+    // Numbered: the statements use it more than once.
+    let now_param = crate::db::numbered(backend, 1);
+    let past = format!(
+        "i.event_id IN (SELECT e.id FROM events e WHERE e.state = 'scheduled' AND e.finalised_at IS NULL \
+         AND e.ends_at <= {now_param})"
+    );
+    let b = "((i.id * 7919 + i.event_id) % 100)";
+    let member = "i.role = 'member' AND i.member_id IS NOT NULL";
+    let starts = "(SELECT e.starts_at FROM events e WHERE e.id = i.event_id)";
+    let late = format!("({b} % 12 = 5)");
+    let update = format!(
+        "UPDATE invitations AS i SET \
+           answer = CASE WHEN NOT ({member}) OR {b} < 74 THEN 'accepted' WHEN {b} < 87 THEN 'leave_approved' \
+             WHEN {b} < 93 THEN 'declined' ELSE 'pending' END, \
+           answered_at = CASE WHEN NOT ({member}) OR {b} < 93 THEN {answered} END, \
+           leave_reason = CASE WHEN {member} AND {b} >= 74 AND {b} < 87 THEN \
+             CASE {b} % 4 WHEN 0 THEN '出差' WHEN 1 THEN '值班' WHEN 2 THEN '病假' ELSE '外出培训' END END, \
+           leave_note = CASE WHEN {member} AND {b} >= 74 AND {b} < 87 THEN '同意，请会后补学' END, \
+           leave_decided_at = CASE WHEN {member} AND {b} >= 74 AND {b} < 87 THEN {decided} END, \
+           checked_in_at = CASE WHEN NOT ({member}) OR {b} < 71 THEN {checked_in} END, \
+           checkin_method = CASE WHEN NOT ({member}) OR {b} < 71 THEN \
+             CASE WHEN {b} % 10 < 6 AND {member} THEN 'qr' ELSE 'roster' END END, \
+           outcome = CASE WHEN NOT ({member}) OR {b} < 71 THEN CASE WHEN {late} THEN 'late' ELSE 'present' END END \
+         WHERE i.answer = 'pending' AND {past}",
+        answered = plus_minutes(backend, "i.created_at", &format!("60 * (24 + {b})")),
+        decided = plus_minutes(backend, "i.created_at", &format!("60 * (48 + {b})")),
+        checked_in = plus_minutes(backend, starts, &format!("CASE WHEN {late} THEN 15 ELSE -({b} % 20) END")),
+    );
+    let changed = db.execute_raw(Statement::from_sql_and_values(backend, update, [now.into()])).await?.rows_affected();
+    let log = format!(
+        "INSERT INTO attendance_log (invitation_id, what, old_value, new_value, note, at) \
+         SELECT i.id, 'answer', 'pending', CASE WHEN i.answer = 'leave_approved' THEN 'leave_requested' \
+           ELSE i.answer END, i.leave_reason, i.answered_at FROM invitations i \
+           WHERE i.answered_at IS NOT NULL AND {past} \
+         UNION ALL SELECT i.id, 'leave', 'leave_requested', 'leave_approved', i.leave_note, i.leave_decided_at \
+           FROM invitations i WHERE i.leave_decided_at IS NOT NULL AND {past} \
+         UNION ALL SELECT i.id, 'checkin', NULL, i.outcome, i.checkin_method, i.checked_in_at \
+           FROM invitations i WHERE i.checked_in_at IS NOT NULL AND {past}"
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend, log, [now.into()])).await?;
+    Ok(changed)
+}
+
+/// Ends every generated event whose end has passed, through the event clock's own rules.
+async fn finalise_all(db: &impl TransactionTrait, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
+    let mut done = 0;
+    loop {
+        // At most 500 a call, as the clock does every 30 seconds.
+        match crate::attendance::service::finalise_due(db, now).await? {
+            0 => return Ok(done),
+            n => done += n,
+        }
+    }
+}
+
+/// The events of the attendance benchmark (`generate-bench --attendance`).
+pub struct AttendanceBench {
+    /// A joint conference 20 days ahead held by BIG-101 with BIG-102…BIG-200: 10,000 invitees.
+    pub answer_event: (i64, u64),
+    /// Plain answer-link tokens, one per invitation of the answer event.
+    pub tokens: Vec<String>,
+    /// A joint conference of BIG-002…BIG-021 that started ten minutes ago (check-in open).
+    pub roster_event: (i64, u64),
+    /// A joint conference of BIG-022…BIG-041 held yesterday, attendance recorded and finalised.
+    pub summary_event: (i64, u64),
+}
+
+/// Adds the attendance benchmark's events to a generated association (after `generate_events`):
+/// three joint conferences of many branches (every member invited, whatever their status), one
+/// to answer, one under way for the roster, one ended with its attendance recorded. Creates one
+/// answer-link token per invitation of the first, as its emails would, and returns them.
+pub async fn generate_attendance(
+    db: &DatabaseConnection,
+    timezone: &str,
+    association: &Association,
+    now: DateTime<Utc>,
+) -> anyhow::Result<AttendanceBench> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect};
+
+    use crate::mail::entity::invitation_token;
+    let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
+    let branches = &association.branches;
+    anyhow::ensure!(branches.len() >= 200, "the attendance benchmark needs 200 branches");
+    let today = now.with_timezone(&tz).date_naive();
+    let local = |days: i64, h: u32, m: u32| {
+        let t = (today + Duration::days(days)).and_hms_opt(h, m, 0).unwrap_or_default();
+        tz.from_local_datetime(&t).earliest().map_or(t.and_utc(), |t| t.to_utc())
+    };
+    let minute = now - Duration::seconds(chrono::Timelike::second(&now).into());
+    let plans = [
+        ("全区党员大会：学习贯彻党的二十届四中全会精神", 100..200, local(20, 9, 0), 150),
+        ("支部联建现场推进会：党建引领医疗质量提升", 1..21, minute - Duration::minutes(10), 180),
+        ("支部联建专题学习会：弘扬伟大建党精神", 21..41, local(-1, 14, 30), 120),
+    ];
+    let scope = Scope::operator();
+    let mut made = Vec::new();
+    let txn = db.begin().await?;
+    for (title, holding, starts_at, minutes) in plans {
+        let organiser = holding.start;
+        let m = &association.members[organiser];
+        let data = EventData {
+            kind: EventKind::JointConference,
+            title: title.to_owned(),
+            topic: Some(TOPICS[0].to_owned()),
+            description: "## 议程\n\n1. 集中学习\n2. 交流发言\n3. 上级领导讲话\n\n请提前 15 分钟签到。".to_owned(),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(minutes),
+            location: Some("高新区会议中心一号报告厅".to_owned()),
+            host_member_id: m.first().copied(),
+            host_guest_name: None,
+            recorder_member_id: m.get(1).copied(),
+            co_organisers: branches[holding.start + 1..holding.end].to_vec(),
+            audience: Audience {
+                kind: AudienceKind::Branches,
+                group_id: None,
+                picks: Vec::new(),
+                statuses: PoliticalStatus::ALL.to_vec(),
+            },
+            capacity: None,
+            answer_deadline: Some(starts_at - Duration::days(2)).filter(|d| *d > now),
+        };
+        let at = (starts_at - Duration::days(14)).min(now);
+        let id = service::create(&txn, &scope, branches[organiser], &data, at)
+            .await
+            .map_err(|e| anyhow::anyhow!("a benchmark event was refused: {e:?}"))?;
+        service::schedule(&txn, &scope, id, at).await?;
+        let invitees = invitation::Entity::find().filter(invitation::Column::EventId.eq(id)).count(&txn).await?;
+        made.push((id, invitees));
+    }
+    let answer_event = made[0].0;
+    let ids: Vec<i64> = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::Id)
+        .filter(invitation::Column::EventId.eq(answer_event))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut tokens = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let rows = chunk.iter().map(|id| {
+            let token = crate::crypto::random_token();
+            let row = invitation_token::ActiveModel {
+                token_hash: sea_orm::Set(crate::crypto::token_hash(&token)),
+                invitation_id: sea_orm::Set(*id),
+                created_at: sea_orm::Set(now),
+            };
+            tokens.push(token);
+            row
+        });
+        invitation_token::Entity::insert_many(rows.collect::<Vec<_>>()).exec(&txn).await?;
+    }
+    bulk_past_attendance(&txn, now).await?;
+    txn.commit().await?;
+    finalise_all(db, now).await?;
+    record_as_sent(db, None).await?;
+    Ok(AttendanceBench { answer_event: made[0], tokens, roster_event: made[1], summary_event: made[2] })
 }
 
 /// Records queued messages (of the given events, or all) as sent when they were queued: made-up

@@ -63,6 +63,15 @@ enum Command {
         /// Events, 1,000 of them held by BIG-001 (whose calendar feed address is printed).
         #[arg(long, default_value_t = 10_000)]
         events: usize,
+        /// Also the attendance benchmark's events (bench/attendance): a joint conference of 100
+        /// branches to answer, one of 20 branches under way (check-in open), one of 20 branches
+        /// held yesterday with its attendance recorded.
+        #[arg(long)]
+        attendance: bool,
+        /// With --attendance: write one answer-link token per invitation of the conference to
+        /// answer into this file, one a line.
+        #[arg(long, value_name = "FILE", requires = "attendance")]
+        answer_tokens: Option<std::path::PathBuf>,
     },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
@@ -116,7 +125,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
-        Command::GenerateBench { branches, members, events } => {
+        Command::GenerateBench { branches, members, events, attendance, answer_tokens } => {
             let state = AppState::init(settings, Arc::new(SystemClock)).await?;
             let tz = state.settings.timezone.name();
             let started = std::time::Instant::now();
@@ -143,6 +152,21 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 made.big_branch, made.big_upcoming_theme_days
             );
             println!("Branch feed: {feed} ({in_feed} events)");
+            if attendance {
+                let started = std::time::Instant::now();
+                let bench = demo::generate_attendance(&state.db, tz, &association, state.now()).await?;
+                println!("Generated the attendance benchmark's events in {:.1} s.", started.elapsed().as_secs_f64());
+                if let Some(file) = answer_tokens {
+                    let mut text = bench.tokens.join("\n");
+                    text.push('\n');
+                    std::fs::write(&file, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+                    println!("Answer tokens: {} ({} tokens)", file.display(), bench.tokens.len());
+                }
+                let (answer, roster, summary) = (bench.answer_event, bench.roster_event, bench.summary_event);
+                println!("Answer event: /events/{} ({} invitees)", answer.0, answer.1);
+                println!("Roster event: /events/{} ({} invitees)", roster.0, roster.1);
+                println!("Summary event: /events/{} ({} invitees)", summary.0, summary.1);
+            }
             Ok(())
         }
         Command::ImportMembers { file, branch, lang } => import_members(settings, &file, &branch, &lang).await,

@@ -115,6 +115,7 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
     past.assert_contains("医院管理党支部主题党日");
     assert!(past.body.matches("<td>已结束</td>").count() >= 4 * 5, "the past half year of party days has ended");
     c.get("/events/calendar").await.assert_status(200).assert_contains("主题党日");
+    demo_attendance_is_recorded(&db).await;
     let mail = dir.path().join("data/mail");
     let mut eml = 0;
     for _ in 0..100 {
@@ -158,4 +159,66 @@ async fn serve_without_demo_says_how_to_create_the_first_administrator() {
     child.wait().unwrap();
     assert!(printed.contains("partyday create-admin --email"), "{printed}");
     assert!(!printed.contains("admin@demo.partyday.org"));
+}
+
+/// The demo's past events carry their attendance (answers, leave with reasons and decisions,
+/// check-ins, outcomes, make-up study) and its coming ones their first answers, consistently.
+async fn demo_attendance_is_recorded(db: &TestDb) {
+    use partyday::{
+        attendance::entity::log,
+        events::entity::{event, invitation},
+    };
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let count = async |cond: Condition| invitation::Entity::find().filter(cond).count(&conn).await.unwrap();
+    let col = |c: invitation::Column, v: &str| Condition::all().add(c.eq(v));
+    let ended = event::Entity::find().filter(event::Column::State.eq("ended")).all(&conn).await.unwrap();
+    assert!(ended.len() >= 4 * 5 + 1, "the past party days and the lecture ended");
+    assert!(ended.iter().all(|e| e.finalised_at.is_some_and(|f| f >= e.ends_at)), "finalised after their end");
+    let past = Condition::all()
+        .add(invitation::Column::EventId.is_in(ended.iter().map(|e| e.id)))
+        .add(invitation::Column::MemberId.is_not_null());
+    let present = count(past.clone().add(col(invitation::Column::Outcome, "present"))).await;
+    let all = count(past.clone()).await;
+    assert!(present * 2 > all, "most came: {present} of {all}");
+    for method in ["qr", "roster"] {
+        let by = count(past.clone().add(col(invitation::Column::CheckinMethod, method))).await;
+        assert!(by >= 10, "{by} checked in by {method}");
+    }
+    assert!(count(past.clone().add(col(invitation::Column::Outcome, "late"))).await >= 3, "a few came late");
+    assert!(count(past.clone().add(invitation::Column::LeftEarly.eq(true))).await >= 1, "someone left early");
+    let excused = past
+        .clone()
+        .add(col(invitation::Column::Outcome, "excused"))
+        .add(col(invitation::Column::Answer, "leave_approved"))
+        .add(invitation::Column::LeaveReason.is_not_null())
+        .add(invitation::Column::LeaveNote.is_not_null())
+        .add(invitation::Column::LeaveDecidedBy.is_not_null());
+    assert!(count(excused).await >= 5, "approved leave, with reasons and the secretary's notes");
+    let rejected = past.clone().add(col(invitation::Column::Answer, "leave_rejected"));
+    assert_eq!(count(rejected.clone().add(col(invitation::Column::Outcome, "absent"))).await, 1, "one leave refused");
+    let absent =
+        past.clone().add(col(invitation::Column::Outcome, "absent")).add(invitation::Column::MakeupRequired.eq(true));
+    assert!(count(absent).await >= 5, "declined, unanswered and no-shows are absent and owe make-up study");
+    let done = past.clone().add(invitation::Column::MakeupDoneOn.is_not_null());
+    assert!(count(done.clone()).await >= 5, "some did their make-up study");
+    let odd = Condition::any()
+        .add(invitation::Column::MakeupRequired.eq(false))
+        .add(invitation::Column::Outcome.is_in(["present", "late"]))
+        .add(invitation::Column::MakeupNote.is_null());
+    assert_eq!(count(done.add(odd)).await, 0, "make-up only by those who missed the event, with a note");
+    let attended_unchecked = Condition::all()
+        .add(invitation::Column::Outcome.is_in(["present", "late"]))
+        .add(invitation::Column::CheckedInAt.is_null());
+    assert_eq!(count(attended_unchecked).await, 0, "whoever came has a check-in");
+    assert_eq!(count(past.clone().add(invitation::Column::Outcome.is_null())).await, 0, "every member settled");
+    // Every change is in the attendance log.
+    let logged = log::Entity::find().count(&conn).await.unwrap();
+    let answered = count(past.add(invitation::Column::AnsweredAt.is_not_null())).await;
+    assert!(logged > answered + present, "{logged} log rows for {answered} answers and {present} check-ins");
+    // Coming events: first answers, and leave requests waiting for the secretary.
+    let coming = Condition::all().add(invitation::Column::EventId.is_not_in(ended.iter().map(|e| e.id)));
+    assert!(count(coming.clone().add(col(invitation::Column::Answer, "accepted"))).await >= 5);
+    assert!(count(coming.clone().add(col(invitation::Column::Answer, "leave_requested"))).await >= 2);
+    assert_eq!(count(coming.add(invitation::Column::Outcome.is_not_null())).await, 0, "nobody checked in yet");
 }
