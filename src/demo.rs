@@ -695,7 +695,7 @@ async fn load_attendance(
         let held_on = e.starts_at.with_timezone(&tz).date_naive();
         for inv in missed {
             let roll = mix(((inv.id as u64) << 32) ^ 0x6d61_6b65);
-            if roll % 3 == 0 {
+            if roll.is_multiple_of(3) {
                 continue;
             }
             let done_on = (held_on + Duration::days(3 + (roll >> 8) as i64 % 11)).min(today);
