@@ -706,7 +706,7 @@ async fn load_attendance(
                 .min(now);
             let note =
                 if retired { RETIRED_MAKEUP_NOTE } else { MAKEUP_NOTES[(roll >> 16) as usize % MAKEUP_NOTES.len()] };
-            attendance::makeup_done(db, scope, (e.id, inv.id), (done_on, today), note, at).await?;
+            attendance::makeup_done(db, scope, (e.id, inv.id), done_on, (held_on, today), note, at).await?;
             made.makeup_done += 1;
         }
     }

@@ -188,7 +188,7 @@ async fn answer_for(
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+    let (scope, _) = taker(&state, &user, id).await?;
     let choice = choice_of(&form)?;
     service::answer(&state.db, (id, inv), choice, By::Staff(&scope), state.now()).await?;
     Ok((Flash::success(Msg::new("answer.changed")), back(id, &form.back, Some(inv))).into_response())
@@ -207,7 +207,7 @@ async fn leave(
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<LeaveForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+    let (scope, _) = taker(&state, &user, id).await?;
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -252,17 +252,22 @@ async fn mark(
     Form(form): Form<MarkForm>,
 ) -> Result<Response, WebError> {
     let json = wants_json(&headers);
-    let scope = scope(&state, &user).await?;
-    let mark = Mark::parse(&form.mark).ok_or(WebError::BadRequest)?;
-    let done = service::mark(&state.db, &scope, (id, inv), mark, &form.note, window(&state), state.now()).await;
+    let done = async {
+        let (scope, _) = taker(&state, &user, id).await?;
+        let mark = Mark::parse(&form.mark).ok_or(WebError::BadRequest)?;
+        service::mark(&state.db, &scope, (id, inv), mark, &form.note, window(&state), state.now()).await?;
+        Ok::<_, WebError>(())
+    }
+    .await;
     if !json {
         done?;
         return Ok((Flash::success(Msg::new("roster.saved")), back(id, &form.back, Some(inv))).into_response());
     }
     if let Err(e) = done {
-        let e = WebError::from(e);
         let message = match &e {
             WebError::Conflict(m) => ctx.msg(m),
+            WebError::NotFound => ctx.tr("error.404.text").to_owned(),
+            WebError::BadRequest => ctx.tr("error.400.text").to_owned(),
             _ => ctx.tr("error.403.text").to_owned(),
         };
         return Ok((e.status(), Json(serde_json::json!({ "error": message }))).into_response());
@@ -292,12 +297,13 @@ async fn makeup(
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<MakeupForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+    let (scope, loaded) = taker(&state, &user, id).await?;
     let done_on = NaiveDate::parse_from_str(form.done_on.trim(), "%Y-%m-%d")
         .map_err(|_| WebError::Conflict(Msg::new("makeup.bad_date")))?;
-    let e = event::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
-    let today = state.now().with_timezone(&zone(&state, &e).await?).date_naive();
-    service::makeup_done(&state.db, &scope, (id, inv), (done_on, today), &form.note, state.now()).await?;
+    // Not before the event's day, not after today, in the branch's zone.
+    let tz = zone(&state, &loaded.event).await?;
+    let days = (loaded.event.starts_at.with_timezone(&tz).date_naive(), state.now().with_timezone(&tz).date_naive());
+    service::makeup_done(&state.db, &scope, (id, inv), done_on, days, &form.note, state.now()).await?;
     Ok((Flash::success(Msg::new("makeup.saved")), back(id, "attendance", Some(inv))).into_response())
 }
 
@@ -323,7 +329,7 @@ async fn walk_in(
     Path(id): Path<i64>,
     Form(form): Form<WalkInForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+    let (scope, _) = taker(&state, &user, id).await?;
     let who = if !form.member_id.trim().is_empty() {
         WalkIn::Member(
             form.member_id.trim().parse().map_err(|_| WebError::Conflict(Msg::new("walk_in.unknown_member")))?,

@@ -354,7 +354,7 @@ pub async fn history(
         .offset(page.saturating_sub(1) * HISTORY_PAGE)
         .into_query();
     let mut rows: Vec<HistoryRow> = db::json_rows(db, &stmt, HistoryRow::COLUMNS).await?;
-    rows.sort_by(|a, b| (b.starts_at, b.event_id).cmp(&(a.starts_at, a.event_id)));
+    rows.sort_by_key(|r| std::cmp::Reverse((r.starts_at, r.event_id)));
     let more = rows.len() as u64 > HISTORY_PAGE;
     rows.truncate(HISTORY_PAGE as usize);
     Ok((rows, more))

@@ -106,7 +106,7 @@ struct Locked {
 async fn lock_event(txn: &DatabaseTransaction, event_id: i64) -> Result<event::Model, AttendanceError> {
     // A write that changes nothing: it takes the row lock (PostgreSQL) or the write lock (SQLite).
     event::Entity::update_many()
-        .col_expr(event::Column::UpdatedAt, Expr::col(event::Column::UpdatedAt).into())
+        .col_expr(event::Column::UpdatedAt, Expr::col(event::Column::UpdatedAt))
         .filter(event::Column::Id.eq(event_id))
         .exec(txn)
         .await?;
@@ -241,11 +241,10 @@ pub async fn answer(
     }
     m.answer = Set(new.key().to_owned());
     m.leave_reason = Set(reason.clone());
-    if new.is_leave() {
-        m.leave_note = Set(None);
-        m.leave_decided_by = Set(None);
-        m.leave_decided_at = Set(None);
-    }
+    // A new answer replaces any decision on an earlier leave request.
+    m.leave_note = Set(None);
+    m.leave_decided_by = Set(None);
+    m.leave_decided_at = Set(None);
     m.update(txn).await?;
     write_log(txn, l.inv.id, "answer", (Some(old.key()), Some(new.key())), reason.as_deref(), by.account(), now)
         .await?;
@@ -461,13 +460,14 @@ pub async fn mark(
     Ok(())
 }
 
-/// A secretary records make-up study done (on a date no later than today, not before the event),
-/// with a note.
+/// A secretary records make-up study done, with a note, on a date between the event's day and
+/// today (both in the branch's zone).
 pub async fn makeup_done(
     db: &DatabaseConnection,
     scope: &Scope,
     target: (i64, i64),
-    (done_on, today): (NaiveDate, NaiveDate),
+    done_on: NaiveDate,
+    (event_day, today): (NaiveDate, NaiveDate),
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
@@ -476,7 +476,7 @@ pub async fn makeup_done(
     if !l.inv.makeup_required {
         return Err(Refused("makeup.not_required"));
     }
-    if done_on > today || done_on < l.event.starts_at.date_naive() - Duration::days(1) {
+    if done_on > today || done_on < event_day {
         return Err(Refused("makeup.bad_date"));
     }
     let note = Some(note.trim()).filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
