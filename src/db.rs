@@ -3,13 +3,38 @@ use std::{path::Path, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
     sea_query::SelectStatement,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 use serde::de::DeserializeOwned;
 
 use crate::config::DatabaseConfig;
+
+/// Begins a transaction that is going to write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`, waiting out the busy timeout like any writer): a deferred transaction that
+/// reads before its first write fails with SQLITE_BUSY_SNAPSHOT when another connection (the mail
+/// dispatcher, the event clock, another request) committed in between. PostgreSQL ignores the mode.
+pub async fn write_txn<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    db.begin_with_options(options).await
+}
+
+/// On SQLite, one writer at a time per process waits here, in order, for its turn at the write
+/// lock: the attendance routes, where hundreds of answers can come at once. Waiting in SQLite
+/// instead (the busy handler) polls with sleeps of 1 to 100 ms while the lock may already be free,
+/// holding a pool connection meanwhile; this turned 64 simultaneous answers into sleeps. Hold the
+/// guard until the transaction ends; take no other turn while holding it. None on PostgreSQL,
+/// whose row locks queue by themselves.
+pub async fn writer_turn(db: &impl ConnectionTrait) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    match db.get_database_backend() {
+        DbBackend::Sqlite => Some(TURN.lock().await),
+        _ => None,
+    }
+}
 
 /// Opens a pool. For SQLite the file (and its folder) is created when missing, with WAL
 /// journaling, foreign keys enforced and a busy timeout so writers queue instead of failing.
@@ -19,7 +44,11 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .max_connections(config.max_connections)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Ping only connections idle for a while (a server or firewall may have dropped them),
+        // not every checkout: on SQLite each ping is a round trip to the connection's thread,
+        // as much as the statement itself (BENCHMARKS.md, attendance).
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if config.url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_path(&config.url).and_then(Path::parent)
             && !dir.as_os_str().is_empty()

@@ -8,6 +8,7 @@ mod m20261121_000003_events;
 mod m20261122_000004_event_indexes;
 mod m20261122_000005_outbox;
 mod m20261123_000006_attendance;
+mod m20261124_000007_event_month_index;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_event_indexes::Migration),
             Box::new(m20261122_000005_outbox::Migration),
             Box::new(m20261123_000006_attendance::Migration),
+            Box::new(m20261124_000007_event_month_index::Migration),
         ]
     }
 }

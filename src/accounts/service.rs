@@ -310,7 +310,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     update: AccountUpdate,
     now: DateTime<Utc>,
 ) -> Result<account::Model, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let current = find(&txn, id).await?;
     if email_in_use(&txn, update.email.as_str(), Some(id)).await? {
         return Err(AccountError::EmailTaken);
@@ -346,7 +346,7 @@ pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let hash = hash_password(password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let account = find(&txn, id).await?;
     let email_key = throttle::email_key(&account.email);
     let mut am: account::ActiveModel = account.into();
@@ -369,7 +369,7 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<account::Model, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let current = find(&txn, id).await?;
     if disabled {
         if id == admin.actor.account_id {
@@ -442,7 +442,7 @@ pub async fn change_own_password<C: ConnectionTrait + TransactionTrait>(
         return Err(AccountError::WrongPassword);
     }
     let hash = hash_password(new).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let mut am: account::ActiveModel = account.into();
     am.password_hash = Set(hash);
     am.must_change_password = Set(false);

@@ -226,17 +226,6 @@ struct MarkForm {
     back: String,
 }
 
-/// The roster's counter after a tap.
-#[derive(serde::Serialize)]
-struct Counts {
-    expected: usize,
-    present: usize,
-    on_leave: usize,
-    absent: usize,
-    awaiting: usize,
-    others_present: usize,
-}
-
 fn wants_json(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
 }
@@ -272,15 +261,7 @@ async fn mark(
         };
         return Ok((e.status(), Json(serde_json::json!({ "error": message }))).into_response());
     }
-    let s = Summary::of(&records::people(&state.db, id).await?, false);
-    let counts = Counts {
-        expected: s.expected,
-        present: s.present.len(),
-        on_leave: s.on_leave.len(),
-        absent: s.absent.len(),
-        awaiting: s.awaiting.len(),
-        others_present: s.others_present,
-    };
+    let counts = records::counts(&state.db, id).await?;
     Ok(Json(counts).into_response())
 }
 

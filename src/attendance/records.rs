@@ -110,9 +110,8 @@ impl Person {
         self.outcome().is_some_and(Outcome::attended)
     }
 
-    /// On leave: approved leave (or excused after the end).
-    pub fn on_leave(&self) -> bool {
-        self.outcome() == Some(Outcome::Excused) || (self.outcome.is_none() && self.answer() == Answer::LeaveApproved)
+    pub fn place(&self) -> Place {
+        Place::of(self.expected(), self.answer(), self.outcome())
     }
 
     /// The role's catalogue key (guest roles, or a member).
@@ -175,6 +174,94 @@ pub async fn people(db: &impl ConnectionTrait, event_id: i64) -> Result<Vec<Pers
     Ok(rows)
 }
 
+/// Where one person counts in an event's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Expected (a member invited as a member) and came.
+    Present,
+    /// Expected, with approved leave (or excused after the end).
+    OnLeave,
+    Absent,
+    /// Expected, not checked in yet (before the end).
+    Awaiting,
+    /// Non-voting attendees and guests.
+    Other {
+        attended: bool,
+    },
+}
+
+impl Place {
+    pub fn of(expected: bool, answer: Answer, outcome: Option<Outcome>) -> Place {
+        let attended = outcome.is_some_and(Outcome::attended);
+        if !expected {
+            Place::Other { attended }
+        } else if attended {
+            Place::Present
+        } else if outcome == Some(Outcome::Excused) || (outcome.is_none() && answer == Answer::LeaveApproved) {
+            Place::OnLeave
+        } else if outcome == Some(Outcome::Absent) {
+            Place::Absent
+        } else {
+            Place::Awaiting
+        }
+    }
+}
+
+/// The roster's live counter.
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub expected: usize,
+    pub present: usize,
+    pub on_leave: usize,
+    pub absent: usize,
+    pub awaiting: usize,
+    pub others_present: usize,
+}
+
+/// The counter of an event, counted by the database (one row per expected × answer × outcome)
+/// rather than by reading everyone's row: the roster asks for it after every tap.
+pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, DbErr> {
+    #[derive(Deserialize)]
+    struct Group {
+        #[serde(deserialize_with = "flag")]
+        expected: bool,
+        answer: String,
+        outcome: Option<String>,
+        n: usize,
+    }
+    let expected = "CASE WHEN \"member_id\" IS NOT NULL AND \"role\" = 'member' THEN 1 ELSE 0 END";
+    let mut select = Query::select();
+    select
+        .from(invitation::Entity)
+        .expr_as(Expr::cust(expected), Alias::new("expected"))
+        .column(invitation::Column::Answer)
+        .column(invitation::Column::Outcome)
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .and_where(invitation::Column::EventId.eq(event_id))
+        .add_group_by([
+            Expr::cust(expected),
+            Expr::col(invitation::Column::Answer),
+            Expr::col(invitation::Column::Outcome),
+        ]);
+    let groups: Vec<Group> = db::json_rows(db, &select, &["expected", "answer", "outcome", "n"]).await?;
+    let mut c = Counts::default();
+    for g in groups {
+        let answer = Answer::parse(&g.answer).unwrap_or(Answer::Pending);
+        let place = Place::of(g.expected, answer, g.outcome.as_deref().and_then(Outcome::parse));
+        match place {
+            Place::Present => c.present += g.n,
+            Place::OnLeave => c.on_leave += g.n,
+            Place::Absent => c.absent += g.n,
+            Place::Awaiting => c.awaiting += g.n,
+            Place::Other { attended } => c.others_present += if attended { g.n } else { 0 },
+        }
+        if !matches!(place, Place::Other { .. }) {
+            c.expected += g.n;
+        }
+    }
+    Ok(c)
+}
+
 /// Counts and names of an event's attendance. Before the event is finalised, those who have
 /// not checked in (and are not on leave) are "not yet checked in" rather than absent.
 #[derive(Debug, Default)]
@@ -211,28 +298,28 @@ impl Summary {
                 Answer::Accepted => s.accepted += 1,
                 _ => {}
             }
-            if !p.expected() {
-                s.others.push(n);
-                s.others_present += usize::from(p.attended());
-                continue;
+            let place = p.place();
+            match place {
+                Place::Other { attended } => {
+                    s.others.push(n);
+                    s.others_present += usize::from(attended);
+                    continue;
+                }
+                Place::Present => {
+                    s.present.push(n);
+                    match p.political_status.as_deref() {
+                        Some("full") => s.present_full += 1,
+                        Some("probationary") => s.present_probationary += 1,
+                        _ => {}
+                    }
+                    s.late += usize::from(p.outcome() == Some(Outcome::Late));
+                    s.left_early += usize::from(p.left_early);
+                }
+                Place::OnLeave => s.on_leave.push(n),
+                Place::Absent => s.absent.push(n),
+                Place::Awaiting => s.awaiting.push(n),
             }
             s.expected += 1;
-            if p.attended() {
-                s.present.push(n);
-                match p.political_status.as_deref() {
-                    Some("full") => s.present_full += 1,
-                    Some("probationary") => s.present_probationary += 1,
-                    _ => {}
-                }
-                s.late += usize::from(p.outcome() == Some(Outcome::Late));
-                s.left_early += usize::from(p.left_early);
-            } else if p.on_leave() {
-                s.on_leave.push(n);
-            } else if p.outcome() == Some(Outcome::Absent) {
-                s.absent.push(n);
-            } else {
-                s.awaiting.push(n);
-            }
             if p.makeup_required {
                 if p.makeup_done_on.is_some() {
                     s.makeup_done += 1;

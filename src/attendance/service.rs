@@ -6,8 +6,9 @@
 //! one cannot interleave. Every change is logged with who and when.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*,
+    sea_query::Expr,
 };
 
 use super::{
@@ -101,33 +102,42 @@ struct Locked {
     txn: DatabaseTransaction,
     inv: invitation::Model,
     event: event::Model,
+    /// Released after the transaction (SQLite).
+    _turn: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
 
 async fn lock_event(txn: &DatabaseTransaction, event_id: i64) -> Result<event::Model, AttendanceError> {
-    // A write that changes nothing: it takes the row lock (PostgreSQL) or the write lock (SQLite).
+    // A write that changes nothing: it takes the row lock (PostgreSQL) or the write lock (SQLite),
+    // and gives the event's row back.
     event::Entity::update_many()
         .col_expr(event::Column::UpdatedAt, Expr::col(event::Column::UpdatedAt))
         .filter(event::Column::Id.eq(event_id))
-        .exec(txn)
-        .await?;
-    event::Entity::find_by_id(event_id).one(txn).await?.ok_or(AttendanceError::NotFound)
+        .exec_with_returning(txn)
+        .await?
+        .pop()
+        .ok_or(AttendanceError::NotFound)
 }
 
 /// Locks the event and reads the invitation, which must be one of that event's.
 async fn lock(db: &DatabaseConnection, (event_id, invitation_id): (i64, i64)) -> Result<Locked, AttendanceError> {
-    // The lock is the transaction's first statement: on SQLite, a transaction that reads before
-    // its first write cannot wait for the write lock.
-    let txn = db.begin().await?;
-    let event = lock_event(&txn, event_id).await?;
-    let inv = invitation::Entity::find_by_id(invitation_id)
+    let turn = crate::db::writer_turn(db).await;
+    let txn = crate::db::write_txn(db).await?;
+    // One statement: the event's row, locked (FOR UPDATE on PostgreSQL; SQLite has held the write
+    // lock since BEGIN IMMEDIATE), with the invitation, which must be one of that event's.
+    let of_event =
+        event::Entity::belongs_to(invitation::Entity).from(event::Column::Id).to(invitation::Column::EventId).into();
+    let found = event::Entity::find_by_id(event_id)
+        .join(JoinType::InnerJoin, of_event)
+        .filter(invitation::Column::Id.eq(invitation_id))
+        .select_also(invitation::Entity)
+        .lock_exclusive()
         .one(&txn)
-        .await?
-        .filter(|i| i.event_id == event_id)
-        .ok_or(AttendanceError::NotFound)?;
+        .await?;
+    let Some((event, Some(inv))) = found else { return Err(AttendanceError::NotFound) };
     if event.state == EventState::Draft {
         return Err(AttendanceError::NotFound);
     }
-    Ok(Locked { txn, inv, event })
+    Ok(Locked { txn, inv, event, _turn: turn })
 }
 
 async fn write_log(
@@ -252,9 +262,9 @@ pub async fn answer(
         promote(txn, &l.event, now).await?;
     }
     if matches!(by, By::Invitee) {
-        outbox::queue_answer_copy(txn, &l.event, l.inv.id, now).await?;
+        outbox::queue_answer_copy(txn, &l.event, &l.inv, now).await?;
     } else {
-        outbox::queue_notice(txn, &l.event, l.inv.id, now).await?;
+        outbox::queue_notice(txn, &l.event, &l.inv, now).await?;
     }
     l.txn.commit().await?;
     Ok(new)
@@ -263,9 +273,8 @@ pub async fn answer(
 /// Gives free seats to the waitlist in order and tells those promoted. Call with the event's
 /// lock held (in the transaction that freed the seat or raised the capacity).
 pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let taken = seats_taken(txn, e.id, 0).await?;
     let free = match e.capacity {
-        Some(c) => (c.max(0) as u64).saturating_sub(taken),
+        Some(c) => (c.max(0) as u64).saturating_sub(seats_taken(txn, e.id, 0).await?),
         None => u64::MAX,
     };
     if free == 0 {
@@ -281,13 +290,12 @@ pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime
         .await?;
     let promoted = waiting.len() as u64;
     for inv in waiting {
-        let id = inv.id;
-        let mut m: invitation::ActiveModel = inv.into();
+        let mut m: invitation::ActiveModel = inv.clone().into();
         m.answer = Set(Answer::Accepted.key().to_owned());
         m.update(txn).await?;
         let (old, new) = (Some(Answer::Waitlisted.key()), Some(Answer::Accepted.key()));
-        write_log(txn, id, "answer", (old, new), None, None, now).await?;
-        outbox::queue_notice(txn, e, id, now).await?;
+        write_log(txn, inv.id, "answer", (old, new), None, None, now).await?;
+        outbox::queue_notice(txn, e, &inv, now).await?;
     }
     Ok(promoted)
 }
@@ -338,7 +346,7 @@ pub async fn decide_leave(
     m.update(txn).await?;
     write_log(txn, l.inv.id, "leave", (Some(old.key()), Some(new.key())), note.as_deref(), scope.account_id(), now)
         .await?;
-    outbox::queue_notice(txn, &l.event, l.inv.id, now).await?;
+    outbox::queue_notice(txn, &l.event, &l.inv, now).await?;
     l.txn.commit().await?;
     Ok(())
 }
@@ -506,7 +514,8 @@ pub async fn walk_in(
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<i64, AttendanceError> {
-    let txn = db.begin().await?;
+    let _turn = crate::db::writer_turn(db).await;
+    let txn = crate::db::write_txn(db).await?;
     let event = lock_event(&txn, event_id).await?;
     let loaded = events::load(&txn, scope, event_id).await?;
     if !may_take_attendance(&loaded, scope) {
@@ -576,7 +585,7 @@ pub async fn walk_in(
 /// Returns how many this call finalised.
 pub async fn finalise_due(db: &impl TransactionTrait, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let due: Vec<i64> = {
-        let txn = db.begin().await?;
+        let txn = crate::db::write_txn(db).await?;
         let ids = event::Entity::find()
             .select_only()
             .column(event::Column::Id)
@@ -605,7 +614,7 @@ pub async fn finalise_due(db: &impl TransactionTrait, now: DateTime<Utc>) -> Res
 /// check in become absent, or excused with approved leave or while waitlisted; each of them owes
 /// make-up study.
 pub async fn finalise(db: &impl TransactionTrait, event_id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let claimed = event::Entity::update_many()
         .col_expr(event::Column::State, Expr::value(EventState::Ended.key()))
         .col_expr(event::Column::FinalisedAt, Expr::value(now))

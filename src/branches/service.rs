@@ -300,7 +300,7 @@ pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> Result<branch::Model, BranchError> {
     scope.require_all()?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let unit = find(&txn, id).await?;
     // Walk up from the new parent: meeting the unit itself means a cycle.
     let mut cursor = new_parent;
@@ -336,7 +336,7 @@ pub async fn close<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> Result<branch::Model, BranchError> {
     scope.require_all()?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let unit = find(&txn, id).await?;
     if active_member_count(&txn, id).await? > 0 {
         return Err(BranchError::HasMembers);
@@ -376,7 +376,7 @@ pub async fn reopen(
 /// under it. Anything with history is closed instead.
 pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, id: i64) -> Result<(), BranchError> {
     scope.require_all()?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     find(&txn, id).await?;
     let children = branch::Entity::find().filter(branch::Column::ParentId.eq(id)).count(&txn).await?;
     let members = member::Entity::find()

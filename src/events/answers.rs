@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono_tz::Tz;
-use sea_orm::entity::prelude::*;
+use sea_orm::{JoinType, QuerySelect, entity::prelude::*};
 
 use super::{
     entity::{event, invitation},
@@ -33,9 +33,17 @@ pub fn router() -> Router<AppState> {
 
 /// The invitation and event a link opens, or why it cannot be used.
 async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event::Model), WebError> {
-    let id = mail::invitation_of_token(&state.db, token).await?.ok_or(WebError::NotFound)?;
-    let inv = invitation::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
-    let e = event::Entity::find_by_id(inv.event_id).one(&state.db).await?.ok_or(WebError::NotFound)?;
+    let by_token = mail::invitation_of_token(token).ok_or(WebError::NotFound)?;
+    // Invitation and event in one statement (the link's answers come in bursts).
+    let of_event =
+        invitation::Entity::belongs_to(event::Entity).from(invitation::Column::EventId).to(event::Column::Id).into();
+    let found = invitation::Entity::find()
+        .filter(invitation::Column::Id.in_subquery(by_token))
+        .join(JoinType::InnerJoin, of_event)
+        .select_also(event::Entity)
+        .one(&state.db)
+        .await?;
+    let Some((inv, Some(e))) = found else { return Err(WebError::NotFound) };
     match e.state {
         EventState::Draft => Err(WebError::NotFound),
         EventState::Cancelled => Err(WebError::Conflict(Msg::new("answer.cancelled"))),

@@ -1,4 +1,6 @@
 //! The month calendar and the calendar subscriptions (private iCalendar feeds).
+use std::collections::HashMap;
+
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
@@ -34,7 +36,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Events shown per day in an organiser's month; the rest are "+N more", a link to that day's list.
-const PER_DAY: u32 = 3;
+const PER_DAY: usize = 3;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -71,28 +73,20 @@ async fn calendar(
     let branch = params.branch.parse::<i64>().ok();
     let manager = scope.require_manager().is_ok();
     // How many events start on each day, where the calendar shows only some of them.
-    let mut totals: std::collections::HashMap<NaiveDate, i64> = std::collections::HashMap::new();
-    let (rows, units) = if manager {
+    let (rows, units, totals) = if manager {
         let units = super::handlers::own_units(&state, &scope).await?;
-        let day_rows = list::between(&state.db, &scope, branch, (from, until), tz, PER_DAY).await?;
-        let rows = day_rows
-            .into_iter()
-            .map(|d| {
-                totals.insert(d.row.starts_at.with_timezone(&tz).date_naive(), d.day_total);
-                d.row
-            })
-            .collect();
-        (rows, units)
+        let (rows, totals) = list::between(&state.db, &scope, branch, (from, until), tz, PER_DAY).await?;
+        (rows, units, totals)
     } else if let Some(member_id) = user.member_id {
         let units = service::member_units(&state.db, Some(member_id)).await?;
-        (list::mine(&state.db, member_id, &units, from, Some(until)).await?, Vec::new())
+        (list::mine(&state.db, member_id, &units, from, Some(until)).await?, Vec::new(), HashMap::new())
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), HashMap::new())
     };
     let grid_start = first - Days::new(u64::from(first.weekday().num_days_from_monday()));
     let grid_end = next + Days::new(u64::from((7 - next.weekday().num_days_from_monday()) % 7));
     // Each event goes on every day of the grid it touches; its dates are worked out once.
-    let mut by_day: std::collections::HashMap<NaiveDate, Vec<EventRow>> = std::collections::HashMap::new();
+    let mut by_day: HashMap<NaiveDate, Vec<EventRow>> = HashMap::new();
     for r in rows {
         let start = r.starts_at.with_timezone(&tz).date_naive().max(grid_start);
         // An event ending at midnight does not spill into the next day.
@@ -114,8 +108,8 @@ async fn calendar(
             weeks.push(Vec::with_capacity(7));
         }
         let events = by_day.remove(&day).unwrap_or_default();
-        let starting = events.iter().filter(|r| r.starts_at.with_timezone(&tz).date_naive() == day).count() as i64;
-        let more = totals.get(&day).map_or(0, |t| (t - starting).max(0));
+        let starting = events.iter().filter(|r| r.starts_at.with_timezone(&tz).date_naive() == day).count();
+        let more = totals.get(&day).map_or(0, |t| t.saturating_sub(starting));
         if let Some(w) = weeks.last_mut() {
             let in_month = day.month() == first.month();
             w.push(CalendarDay { date: day, in_month, today: day == today, events, more });

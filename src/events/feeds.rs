@@ -69,7 +69,7 @@ pub async fn renew(
     owner: FeedOwner,
     now: DateTime<Utc>,
 ) -> Result<feed::Model, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     revoke_in(&txn, owner, now).await?;
     let (member_id, branch_id) = match owner {
         FeedOwner::Member(id) => (Some(id), None),

@@ -1,6 +1,8 @@
 //! The event lists: the organisers' list (filters, upcoming or past, keyset paging), a member's
 //! own events, and a month of events for the calendar. Rows are read as one JSON value per page.
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ConnectionTrait, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
@@ -201,27 +203,25 @@ pub async fn mine(
     Ok(rows)
 }
 
-/// A calendar row: the event, and how many events start on its day in all.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DayRow {
-    #[serde(flatten)]
-    pub row: EventRow,
-    pub day_total: i64,
-}
-
 /// Events of the scope's branches overlapping [from, until), for the month calendar: at most
-/// `per_day` of those starting on each day (a full month of an association of 200 branches is
-/// hundreds of events), each with its day's total for "+N more". Days are the zone's: exactly on
-/// PostgreSQL (`AT TIME ZONE`), by the zone's offset at `from` on SQLite (one hour off for events
-/// near midnight in a month with a daylight-saving change, which moves only which ones are shown).
+/// `per_day` of those starting on each day of the zone `tz` (a month of an association of 200
+/// branches is hundreds of events), and how many start on each day in all, for "+N more".
+///
+/// Two statements: the (start, id) of every event in range, read from the index
+/// `idx_events_starts_ends` alone, cut per day here; then the rows shown, by id.
 pub async fn between(
     db: &impl ConnectionTrait,
     scope: &Scope,
     branch: Option<i64>,
     (from, until): (DateTime<Utc>, DateTime<Utc>),
     tz: Tz,
-    per_day: u32,
-) -> Result<Vec<DayRow>, DbErr> {
+    per_day: usize,
+) -> Result<(Vec<EventRow>, HashMap<NaiveDate, usize>), DbErr> {
+    #[derive(Deserialize)]
+    struct Start {
+        id: i64,
+        starts_at: DateTime<Utc>,
+    }
     let mut select = event::Entity::find()
         .filter(event::Column::StartsAt.gt(from - Duration::days(MAX_EVENT_DAYS)))
         .filter(event::Column::StartsAt.lt(until))
@@ -232,35 +232,23 @@ pub async fn between(
     if let Some(b) = branch {
         select = select.filter(event::Column::Id.in_subquery(events_of_units([b])));
     }
-    let day = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            // chrono-tz names are letters, digits and / _ + - only.
-            let name: String = tz.name().chars().filter(|c| c.is_ascii_alphanumeric() || "/_+-".contains(*c)).collect();
-            format!("(\"events\".\"starts_at\" AT TIME ZONE '{name}')::date")
+    let stmt = select.select_only().columns([event::Column::Id, event::Column::StartsAt]).into_query();
+    let mut starts: Vec<Start> = db::json_rows(db, &stmt, &["id", "starts_at"]).await?;
+    starts.sort_unstable_by_key(|s| (s.starts_at, s.id));
+    let mut totals: HashMap<NaiveDate, usize> = HashMap::new();
+    let mut shown = Vec::new();
+    for s in &starts {
+        let n = totals.entry(s.starts_at.with_timezone(&tz).date_naive()).or_default();
+        *n += 1;
+        if *n <= per_day {
+            shown.push(s.id);
         }
-        _ => {
-            use chrono::Offset;
-            let minutes = tz.offset_from_utc_datetime(&from.naive_utc()).fix().local_minus_utc() / 60;
-            format!("date(\"events\".\"starts_at\", '{minutes:+} minutes')")
-        }
-    };
-    let inner = rows(select)
-        .expr_as(
-            Expr::cust(format!(
-                "ROW_NUMBER() OVER (PARTITION BY {day} ORDER BY \"events\".\"starts_at\", \"events\".\"id\")"
-            )),
-            "rn",
-        )
-        .expr_as(Expr::cust(format!("COUNT(*) OVER (PARTITION BY {day})")), "day_total")
-        .into_query();
-    let stmt = Query::select()
-        .column(sea_orm::sea_query::Asterisk)
-        .from_subquery(inner, "w")
-        .and_where(sea_orm::sea_query::ExprTrait::lte(Expr::col("rn"), per_day))
-        .to_owned();
-    let mut columns = EventRow::COLUMNS.to_vec();
-    columns.push("day_total");
-    let mut rows: Vec<DayRow> = db::json_rows(db, &stmt, &columns).await?;
-    rows.sort_unstable_by(|a, b| a.row.starts_at.cmp(&b.row.starts_at).then(a.row.id.cmp(&b.row.id)));
-    Ok(rows)
+    }
+    if shown.is_empty() {
+        return Ok((Vec::new(), totals));
+    }
+    let stmt = rows(event::Entity::find().filter(event::Column::Id.is_in(shown))).into_query();
+    let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
+    sort(&mut rows, true);
+    Ok((rows, totals))
 }

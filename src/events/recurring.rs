@@ -98,7 +98,7 @@ pub async fn create(
         let field = if data.until.is_some() { "until" } else { "rule_kind" };
         return Err(Refused::Fields(FieldErrors::single(field, "series.no_dates")));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let unit = branch::Entity::find_by_id(branch_id).one(&txn).await?.ok_or(EventError::NotFound)?;
     if unit.kind == BranchKind::Group || unit.closed_at.is_some() {
         return Err(EventError::NotFound.into());
@@ -180,7 +180,7 @@ pub async fn update(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Carried, Refused> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let before = load(&txn, scope, id).await?;
     write(before.into(), data, now).update(&txn).await?;
     let mut carried = Carried::default();

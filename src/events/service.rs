@@ -272,7 +272,7 @@ pub async fn create(
     if !scope.covers(branch_id) {
         return Err(EventError::Forbidden.into());
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let errors = check_references(&txn, branch_id, data).await?;
     if !errors.is_empty() {
         return Err(Refused::Fields(errors));
@@ -357,7 +357,7 @@ pub(super) async fn update_as(
     now: DateTime<Utc>,
     by_hand: bool,
 ) -> Result<(), Refused> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
     let before = loaded.event;
@@ -597,7 +597,7 @@ pub async fn schedule(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, id).await?;
     loaded.require_draft()?;
     let event = loaded.event;
@@ -631,7 +631,7 @@ pub async fn cancel(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(EventError::ReasonRequired);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
     let event = loaded.event;
@@ -653,7 +653,7 @@ pub async fn cancel(
 
 /// Deletes a draft (nothing was sent about it).
 pub async fn delete_draft(db: &impl TransactionTrait, scope: &Scope, id: i64) -> Result<(), EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     load(&txn, scope, id).await?.require_draft()?;
     event::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
@@ -662,7 +662,7 @@ pub async fn delete_draft(db: &impl TransactionTrait, scope: &Scope, id: i64) ->
 
 /// Copies an event (fields, holding branches, audience, guests and agenda) as a new draft.
 pub async fn copy(db: &impl TransactionTrait, scope: &Scope, id: i64, now: DateTime<Utc>) -> Result<i64, EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, id).await?;
     loaded.require_manager()?;
     let source = loaded.event;
@@ -739,7 +739,7 @@ pub async fn add_guest(
     data: &GuestData,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     guest::ActiveModel {
@@ -766,7 +766,7 @@ pub async fn remove_guest(
     guest_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     let gone = guest::Entity::delete_many()
@@ -834,7 +834,7 @@ pub async fn save_agenda_item(
     data: &AgendaData,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     let items = agenda_of(&txn, event_id).await?;
@@ -882,7 +882,7 @@ pub async fn move_agenda_item(
     how: AgendaMove,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let loaded = load(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     let mut items = agenda_of(&txn, event_id).await?;

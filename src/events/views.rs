@@ -204,7 +204,7 @@ pub struct CalendarDay {
     pub today: bool,
     pub events: Vec<EventRow>,
     /// Events starting that day that are not shown.
-    pub more: i64,
+    pub more: usize,
 }
 
 #[derive(Template, WebTemplate)]

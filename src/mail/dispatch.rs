@@ -3,7 +3,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use chrono::Duration;
-use sea_orm::{DbErr, EntityTrait, Set};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
 use tokio::{sync::watch, task::JoinSet};
 
 use super::{
@@ -12,7 +12,7 @@ use super::{
     message::{self, EventFacts},
     outbox,
 };
-use crate::{app::AppState, crypto};
+use crate::{app::AppState, crypto, events::entity::invitation};
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,10 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     let now = state.now();
     let token = crypto::random_token();
     let lease = Duration::seconds(cfg.lease_seconds.into());
+    // The dispatcher's writes take their turn with the attendance writers (db::writer_turn).
+    let turn = crate::db::writer_turn(&state.db).await;
     let rows = outbox::claim(&state.db, &token, cfg.batch.into(), now, now + lease).await?;
+    drop(turn);
     let mut pass = Pass::default();
     if rows.is_empty() {
         return Ok(pass);
@@ -58,6 +61,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             Some((r.id, row))
         })
         .collect();
+    let turn = crate::db::writer_turn(&state.db).await;
     for chunk in token_rows.chunks(500) {
         let models: Vec<_> = chunk.iter().map(|(_, m)| m.clone()).collect();
         if invitation_token::Entity::insert_many(models).exec(&state.db).await.is_err() {
@@ -70,6 +74,24 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             }
         }
     }
+    drop(turn);
+    // The invitations that answer copies and notices speak of, in one query.
+    let answered: Vec<i64> = rows
+        .iter()
+        .filter(|r| matches!(r.kind.as_str(), "answer_copy" | "notice"))
+        .filter_map(|r| r.invitation_id)
+        .collect();
+    let answers: HashMap<i64, invitation::Model> = if answered.is_empty() {
+        HashMap::new()
+    } else {
+        invitation::Entity::find()
+            .filter(invitation::Column::Id.is_in(answered))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect()
+    };
     let mut facts: HashMap<i64, Option<Arc<EventFacts>>> = HashMap::new();
     let mut tasks = JoinSet::new();
     let mut done = Vec::new();
@@ -86,17 +108,11 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             },
             None => None,
         };
-        // A copy of an answer says what the answer is now.
-        let answer = match (row.kind.as_str(), row.invitation_id) {
-            ("answer_copy", Some(id)) => crate::events::entity::invitation::Entity::find_by_id(id)
-                .one(&state.db)
-                .await?
-                .map(|i| (i.answer, i.leave_reason)),
-            // A notice gives the secretary's note on a leave decision.
-            ("notice", Some(id)) => crate::events::entity::invitation::Entity::find_by_id(id)
-                .one(&state.db)
-                .await?
-                .map(|i| (i.answer, i.leave_note)),
+        // A copy of an answer says what the answer is now; a notice gives the secretary's note
+        // on a leave decision.
+        let answer = match (row.kind.as_str(), row.invitation_id.and_then(|id| answers.get(&id))) {
+            ("answer_copy", Some(i)) => Some((i.answer.clone(), i.leave_reason.clone())),
+            ("notice", Some(i)) => Some((i.answer.clone(), i.leave_note.clone())),
             _ => None,
         };
         let outcome = match f {
@@ -136,6 +152,7 @@ async fn record(
 ) -> Result<(), DbErr> {
     let now = state.now();
     let cfg = &state.settings.config.mail;
+    let _turn = crate::db::writer_turn(&state.db).await;
     let mut sent = Vec::new();
     for (row, result) in done {
         match result {

@@ -72,13 +72,20 @@ impl Transport {
     pub async fn send(&self, message: &Message, file_stem: &str) -> Result<(), SendError> {
         match self {
             Transport::Folder(dir) => {
-                let write = async {
-                    tokio::fs::create_dir_all(dir).await?;
-                    let tmp = dir.join(format!(".{file_stem}.tmp"));
-                    tokio::fs::write(&tmp, message.formatted()).await?;
-                    tokio::fs::rename(&tmp, dir.join(format!("{file_stem}.eml"))).await
-                };
-                write.await.map_err(|e| SendError::Temporary(format!("cannot write to {}: {e}", dir.display())))
+                // One blocking task for the three file operations (not one hand-off each).
+                let (dir, stem, bytes) = (dir.clone(), file_stem.to_owned(), message.formatted());
+                let shown = dir.display().to_string();
+                let write = tokio::task::spawn_blocking(move || {
+                    std::fs::create_dir_all(&dir)?;
+                    let tmp = dir.join(format!(".{stem}.tmp"));
+                    std::fs::write(&tmp, bytes)?;
+                    std::fs::rename(&tmp, dir.join(format!("{stem}.eml")))
+                });
+                match write.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(SendError::Temporary(format!("cannot write to {shown}: {e}"))),
+                    Err(e) => Err(SendError::Temporary(format!("cannot write to {shown}: {e}"))),
+                }
             }
             Transport::Smtp(smtp) => smtp.send(message.clone()).await.map(|_| ()).map_err(|e| {
                 let text = e.to_string();
@@ -88,20 +95,20 @@ impl Transport {
     }
 }
 
-/// The invitation an answer-link token opens: tokens are random (256 bits), one per message,
-/// kept only as their SHA-256, and die with the invitation row (the invitee left the audience);
-/// the answer page also refuses them once the event is over or cancelled.
-pub async fn invitation_of_token(
-    db: &impl sea_orm::ConnectionTrait,
-    token: &str,
-) -> Result<Option<i64>, sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+/// The invitations an answer-link token opens (one at most), as a subquery: tokens are random
+/// (256 bits), one per message, kept only as their SHA-256, and die with the invitation row (the
+/// invitee left the audience); the answer page also refuses them once the event is over or
+/// cancelled. None for what cannot be a token.
+pub fn invitation_of_token(token: &str) -> Option<sea_orm::sea_query::SelectStatement> {
+    use sea_orm::{ColumnTrait, sea_query::Query};
     if token.is_empty() || token.len() > 100 {
-        return Ok(None);
+        return None;
     }
-    let found = entity::invitation_token::Entity::find()
-        .filter(entity::invitation_token::Column::TokenHash.eq(crate::crypto::token_hash(token)))
-        .one(db)
-        .await?;
-    Ok(found.map(|t| t.invitation_id))
+    Some(
+        Query::select()
+            .column(entity::invitation_token::Column::InvitationId)
+            .from(entity::invitation_token::Entity)
+            .and_where(entity::invitation_token::Column::TokenHash.eq(crate::crypto::token_hash(token)))
+            .to_owned(),
+    )
 }

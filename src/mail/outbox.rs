@@ -58,10 +58,10 @@ impl Kind {
 }
 
 /// Writes one kind of message for the invitees of an event matching `only` (a condition on the
-/// invitation `i`, whose placeholder 7 is `extra`), members and guests with an email; the dedupe
-/// key is kind, invitation and `suffix` (the revision for updates, empty for once-only kinds), in one INSERT … SELECT each: a large
-/// audience costs two statements, not thousands. The dedupe key (kind, invitation, and for
-/// updates the revision) makes a second write of the same message a no-op.
+/// invitation `i`, whose placeholder 7 is `extra`), members and guests with an email, in one
+/// INSERT … SELECT each: a large audience costs two statements, not thousands. The dedupe key
+/// (kind, invitation and `suffix`: the revision for updates, empty for once-only kinds) makes a
+/// second write of the same message a no-op.
 async fn insert_for(
     db: &impl ConnectionTrait,
     e: &event::Model,
@@ -70,39 +70,52 @@ async fn insert_for(
     suffix: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    Ok(insert_from(db, e, kind, (only, extra.clone()), suffix, now, &MEMBERS).await?
+        + insert_from(db, e, kind, (only, extra), suffix, now, &GUESTS).await?)
+}
+
+/// Where invitees' addresses are: (table, the invitation's column, the locale expression).
+type Source = (&'static str, &'static str, &'static str);
+const MEMBERS: Source = ("members", "i.member_id", "COALESCE(p.locale, '')");
+const GUESTS: Source = ("event_guests", "i.guest_id", "''");
+
+/// `insert_for` for the invitees in one table (members or guests).
+async fn insert_from(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    kind: Kind,
+    (only, extra): (&str, Option<Value>),
+    suffix: &str,
+    now: DateTime<Utc>,
+    &(table, person, locale): &Source,
+) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let ph = |n| crate::db::numbered(backend, n);
-    let mut written = 0;
-    for (table, person, locale) in
-        [("members", "i.member_id", "COALESCE(p.locale, '')"), ("event_guests", "i.guest_id", "''")]
-    {
-        let sql = format!(
-            "INSERT INTO outbox (kind, event_id, invitation_id, recipient, recipient_name, locale, sequence, \
-             dedupe_key, message_id, state, attempts, next_attempt_at, created_at) \
-             SELECT {k}, i.event_id, i.id, p.email, SUBSTR(p.name, 1, 100), {locale}, {seq}, \
-             {k} || ':' || i.id || {suffix}, {k} || '.' || i.id || {dotted} || '.e' || i.event_id, 'queued', 0, {now}, {now} \
-             FROM invitations i JOIN {table} p ON p.id = {person} \
-             WHERE i.event_id = {event} AND p.email IS NOT NULL AND {only} \
-             ON CONFLICT (dedupe_key) DO NOTHING",
-            k = ph(1),
-            seq = ph(2),
-            suffix = ph(3),
-            dotted = ph(4),
-            now = ph(5),
-            event = ph(6),
-        );
-        let mut values: Vec<Value> = vec![
-            kind.key().into(),
-            e.sequence.into(),
-            suffix.into(),
-            suffix.replace(':', ".").into(),
-            now.into(),
-            e.id.into(),
-        ];
-        values.extend(extra.clone());
-        written += db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
-    }
-    Ok(written)
+    let sql = format!(
+        "INSERT INTO outbox (kind, event_id, invitation_id, recipient, recipient_name, locale, sequence, \
+         dedupe_key, message_id, state, attempts, next_attempt_at, created_at) \
+         SELECT {k}, i.event_id, i.id, p.email, SUBSTR(p.name, 1, 100), {locale}, {seq}, \
+         {k} || ':' || i.id || {suffix}, {k} || '.' || i.id || {dotted} || '.e' || i.event_id, 'queued', 0, {now}, {now} \
+         FROM invitations i JOIN {table} p ON p.id = {person} \
+         WHERE i.event_id = {event} AND p.email IS NOT NULL AND {only} \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+        k = ph(1),
+        seq = ph(2),
+        suffix = ph(3),
+        dotted = ph(4),
+        now = ph(5),
+        event = ph(6),
+    );
+    let mut values: Vec<Value> = vec![
+        kind.key().into(),
+        e.sequence.into(),
+        suffix.into(),
+        suffix.replace(':', ".").into(),
+        now.into(),
+        e.id.into(),
+    ];
+    values.extend(extra);
+    Ok(db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected())
 }
 
 /// Queues the messages a change of a scheduled event causes, in the caller's transaction:
@@ -295,32 +308,33 @@ pub async fn resend(
 pub async fn queue_answer_copy(
     db: &impl ConnectionTrait,
     e: &event::Model,
-    invitation_id: i64,
+    inv: &invitation::Model,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    queue_one(db, e, Kind::AnswerCopy, invitation_id, now).await
+    queue_one(db, e, Kind::AnswerCopy, inv, now).await
 }
 
 /// Queues a notice to one invitee of what was decided for them (one per decision).
 pub async fn queue_notice(
     db: &impl ConnectionTrait,
     e: &event::Model,
-    invitation_id: i64,
+    inv: &invitation::Model,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    queue_one(db, e, Kind::Notice, invitation_id, now).await
+    queue_one(db, e, Kind::Notice, inv, now).await
 }
 
 async fn queue_one(
     db: &impl ConnectionTrait,
     e: &event::Model,
     kind: Kind,
-    invitation_id: i64,
+    inv: &invitation::Model,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let only = format!("i.id = {}", crate::db::numbered(db.get_database_backend(), 7));
     let given = format!(":{}", now.timestamp_micros());
-    Ok(insert_for(db, e, kind, (&only, Some(invitation_id.into())), &given, now).await? as usize)
+    let from = if inv.guest_id.is_some() { &GUESTS } else { &MEMBERS };
+    Ok(insert_from(db, e, kind, (&only, Some(inv.id.into())), &given, now, from).await? as usize)
 }
 
 /// Queues the reminders that are due: `hours` before the start of scheduled events, and `hours`

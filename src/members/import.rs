@@ -366,7 +366,7 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     }
 
     let mut report = ImportReport::default();
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     for plan in plans.into_iter().flatten() {
         match plan {
             Plan::Create(new) => {

@@ -221,7 +221,7 @@ pub async fn change_status<C: ConnectionTrait + TransactionTrait>(
     change: Change<PoliticalStatus>,
     now: DateTime<Utc>,
 ) -> Result<member::Model, MemberError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let current = get(&txn, scope, id).await?;
     if current.political_status == change.to {
         return Err(MemberError::NoChange);
@@ -288,7 +288,7 @@ pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
     change: Change<i64>,
     now: DateTime<Utc>,
 ) -> Result<member::Model, MemberError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let current = get(&txn, scope, id).await?;
     if current.branch_id == change.to {
         return Err(MemberError::SameBranch);
@@ -324,7 +324,7 @@ pub async fn change_state<C: ConnectionTrait + TransactionTrait>(
     if change.to == MembershipState::Exempt && change.note.is_none() {
         return Err(MemberError::ReasonRequired);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     let current = get(&txn, scope, id).await?;
     if current.state == change.to {
         return Err(MemberError::NoChange);
