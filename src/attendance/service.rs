@@ -396,8 +396,10 @@ pub async fn mark(
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
+    // Who may mark is read before the lock, to keep the locked part short (a roster is tapped
+    // fast); the event's state is checked on its locked row.
+    let loaded = events::load(db, scope, target.0).await?;
     let l = lock(db, target).await?;
-    let loaded = events::load(&l.txn, scope, l.event.id).await?;
     let finalised = l.event.finalised_at.is_some();
     if finalised {
         if !may_decide(&l.txn, &loaded, scope, &l.inv).await? {

@@ -93,13 +93,11 @@ async fn calendar(
         let last_moment = (r.ends_at - chrono::Duration::seconds(1)).max(r.starts_at);
         let end = last_moment.with_timezone(&tz).date_naive().min(grid_end);
         let mut day = start;
-        loop {
+        while let Some(next) = day.succ_opt().filter(|d| *d <= end && *d < grid_end) {
             by_day.entry(day).or_default().push(r.clone());
-            match day.succ_opt() {
-                Some(d) if d <= end && d < grid_end => day = d,
-                _ => break,
-            }
+            day = next;
         }
+        by_day.entry(day).or_default().push(r);
     }
     let mut weeks: Vec<Vec<CalendarDay>> = Vec::new();
     let mut day = grid_start;

@@ -208,7 +208,8 @@ pub async fn mine(
 /// branches is hundreds of events), and how many start on each day in all, for "+N more".
 ///
 /// Two statements: the (start, id) of every event in range, read from the index
-/// `idx_events_starts_ends` alone, cut per day here; then the rows shown, by id.
+/// `idx_events_starts_ends` alone, cut per day here (exactly in the zone, daylight saving
+/// included); then the rows shown, by id.
 pub async fn between(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -220,7 +221,8 @@ pub async fn between(
     #[derive(Deserialize)]
     struct Start {
         id: i64,
-        starts_at: DateTime<Utc>,
+        /// Seconds since the epoch: the database converts, which is cheaper than parsing text.
+        starts: i64,
     }
     let mut select = event::Entity::find()
         .filter(event::Column::StartsAt.gt(from - Duration::days(MAX_EVENT_DAYS)))
@@ -232,13 +234,18 @@ pub async fn between(
     if let Some(b) = branch {
         select = select.filter(event::Column::Id.in_subquery(events_of_units([b])));
     }
-    let stmt = select.select_only().columns([event::Column::Id, event::Column::StartsAt]).into_query();
-    let mut starts: Vec<Start> = db::json_rows(db, &stmt, &["id", "starts_at"]).await?;
-    starts.sort_unstable_by_key(|s| (s.starts_at, s.id));
+    let epoch = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "CAST(EXTRACT(EPOCH FROM \"events\".\"starts_at\") AS BIGINT)",
+        _ => "unixepoch(\"events\".\"starts_at\")",
+    };
+    let stmt = select.select_only().column(event::Column::Id).expr_as(Expr::cust(epoch), "starts").into_query();
+    let mut starts: Vec<Start> = db::json_rows(db, &stmt, &["id", "starts"]).await?;
+    starts.sort_unstable_by_key(|s| (s.starts, s.id));
     let mut totals: HashMap<NaiveDate, usize> = HashMap::new();
     let mut shown = Vec::new();
     for s in &starts {
-        let n = totals.entry(s.starts_at.with_timezone(&tz).date_naive()).or_default();
+        let at = DateTime::from_timestamp(s.starts, 0).unwrap_or_default();
+        let n = totals.entry(at.with_timezone(&tz).date_naive()).or_default();
         *n += 1;
         if *n <= per_day {
             shown.push(s.id);
