@@ -869,6 +869,9 @@ async fn the_summary_and_the_sign_in_sheet_count_what_happened() {
     assert_eq!(group(&page.body, "请假"), "孙三（出差北京）");
     assert_eq!(group(&page.body, "未签到"), "吴书记、周五、李四");
     page.assert_contains("迟到 1 人");
+    // The roster's counter (counted by the database after each tap) agrees with the page.
+    let (status, json) = tap(&s.client, id, inv_late, "late").await;
+    assert_eq!((status, json), (200, counts(6, 2, 1, 0, 3, 1)));
 
     // Ended: those not checked in are absent.
     finalise_due(&app.state.db, e.ends_at + Duration::minutes(1)).await.unwrap();
