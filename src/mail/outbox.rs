@@ -57,9 +57,15 @@ impl Kind {
     }
 }
 
+/// Where invitees' addresses are: (table, the invitation's column, the locale expression).
+type Source = (&'static str, &'static str, &'static str);
+const MEMBERS: Source = ("members", "i.member_id", "COALESCE(p.locale, '')");
+const GUESTS: Source = ("event_guests", "i.guest_id", "''");
+const EVERYONE: &[Source] = &[MEMBERS, GUESTS];
+
 /// Writes one kind of message for the invitees of an event matching `only` (a condition on the
-/// invitation `i`, whose placeholder 7 is `extra`), members and guests with an email, in one
-/// INSERT … SELECT each: a large audience costs two statements, not thousands. The dedupe key
+/// invitation `i`, whose placeholder 7 is `extra`) who have an email, from each of `sources`, in
+/// one INSERT … SELECT each: a large audience costs two statements, not thousands. The dedupe key
 /// (kind, invitation and `suffix`: the revision for updates, empty for once-only kinds) makes a
 /// second write of the same message a no-op.
 async fn insert_for(
@@ -69,53 +75,39 @@ async fn insert_for(
     (only, extra): (&str, Option<Value>),
     suffix: &str,
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    Ok(insert_from(db, e, kind, (only, extra.clone()), suffix, now, &MEMBERS).await?
-        + insert_from(db, e, kind, (only, extra), suffix, now, &GUESTS).await?)
-}
-
-/// Where invitees' addresses are: (table, the invitation's column, the locale expression).
-type Source = (&'static str, &'static str, &'static str);
-const MEMBERS: Source = ("members", "i.member_id", "COALESCE(p.locale, '')");
-const GUESTS: Source = ("event_guests", "i.guest_id", "''");
-
-/// `insert_for` for the invitees in one table (members or guests).
-async fn insert_from(
-    db: &impl ConnectionTrait,
-    e: &event::Model,
-    kind: Kind,
-    (only, extra): (&str, Option<Value>),
-    suffix: &str,
-    now: DateTime<Utc>,
-    &(table, person, locale): &Source,
+    sources: &[Source],
 ) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let ph = |n| crate::db::numbered(backend, n);
-    let sql = format!(
-        "INSERT INTO outbox (kind, event_id, invitation_id, recipient, recipient_name, locale, sequence, \
-         dedupe_key, message_id, state, attempts, next_attempt_at, created_at) \
-         SELECT {k}, i.event_id, i.id, p.email, SUBSTR(p.name, 1, 100), {locale}, {seq}, \
-         {k} || ':' || i.id || {suffix}, {k} || '.' || i.id || {dotted} || '.e' || i.event_id, 'queued', 0, {now}, {now} \
-         FROM invitations i JOIN {table} p ON p.id = {person} \
-         WHERE i.event_id = {event} AND p.email IS NOT NULL AND {only} \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-        k = ph(1),
-        seq = ph(2),
-        suffix = ph(3),
-        dotted = ph(4),
-        now = ph(5),
-        event = ph(6),
-    );
-    let mut values: Vec<Value> = vec![
-        kind.key().into(),
-        e.sequence.into(),
-        suffix.into(),
-        suffix.replace(':', ".").into(),
-        now.into(),
-        e.id.into(),
-    ];
-    values.extend(extra);
-    Ok(db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected())
+    let mut written = 0;
+    for &(table, person, locale) in sources {
+        let sql = format!(
+            "INSERT INTO outbox (kind, event_id, invitation_id, recipient, recipient_name, locale, sequence, \
+             dedupe_key, message_id, state, attempts, next_attempt_at, created_at) \
+             SELECT {k}, i.event_id, i.id, p.email, SUBSTR(p.name, 1, 100), {locale}, {seq}, \
+             {k} || ':' || i.id || {suffix}, {k} || '.' || i.id || {dotted} || '.e' || i.event_id, 'queued', 0, {now}, {now} \
+             FROM invitations i JOIN {table} p ON p.id = {person} \
+             WHERE i.event_id = {event} AND p.email IS NOT NULL AND {only} \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+            k = ph(1),
+            seq = ph(2),
+            suffix = ph(3),
+            dotted = ph(4),
+            now = ph(5),
+            event = ph(6),
+        );
+        let mut values: Vec<Value> = vec![
+            kind.key().into(),
+            e.sequence.into(),
+            suffix.into(),
+            suffix.replace(':', ".").into(),
+            now.into(),
+            e.id.into(),
+        ];
+        values.extend(extra.clone());
+        written += db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
+    }
+    Ok(written)
 }
 
 /// Queues the messages a change of a scheduled event causes, in the caller's transaction:
@@ -136,13 +128,15 @@ pub async fn queue_for_event(
             // Newcomers to the audience get the invitation; those invited before, the update.
             let earlier = format!("i.created_at < {seventh}");
             let revision = format!(":{}", e.sequence);
-            insert_for(db, e, Kind::Invitation, all, "", now).await?
-                + insert_for(db, e, Kind::Update, (&earlier, Some(now.into())), &revision, now).await?
+            insert_for(db, e, Kind::Invitation, all, "", now, EVERYONE).await?
+                + insert_for(db, e, Kind::Update, (&earlier, Some(now.into())), &revision, now, EVERYONE).await?
         }
-        Kind::Reminder => insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now).await?,
-        Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now).await?,
+        Kind::Reminder => {
+            insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now, EVERYONE).await?
+        }
+        Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now, EVERYONE).await?,
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice => {
-            insert_for(db, e, kind, all, "", now).await?
+            insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
     };
     Ok(written as usize)
@@ -333,8 +327,8 @@ async fn queue_one(
 ) -> Result<usize, DbErr> {
     let only = format!("i.id = {}", crate::db::numbered(db.get_database_backend(), 7));
     let given = format!(":{}", now.timestamp_micros());
-    let from = if inv.guest_id.is_some() { &GUESTS } else { &MEMBERS };
-    Ok(insert_from(db, e, kind, (&only, Some(inv.id.into())), &given, now, from).await? as usize)
+    let from = if inv.guest_id.is_some() { [GUESTS] } else { [MEMBERS] };
+    Ok(insert_for(db, e, kind, (&only, Some(inv.id.into())), &given, now, &from).await? as usize)
 }
 
 /// Queues the reminders that are due: `hours` before the start of scheduled events, and `hours`
