@@ -249,15 +249,16 @@ pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, 
         let answer = Answer::parse(&g.answer).unwrap_or(Answer::Pending);
         let place = Place::of(g.expected, answer, g.outcome.as_deref().and_then(Outcome::parse));
         match place {
+            Place::Other { attended } => {
+                c.others_present += usize::from(attended) * g.n;
+                continue;
+            }
             Place::Present => c.present += g.n,
             Place::OnLeave => c.on_leave += g.n,
             Place::Absent => c.absent += g.n,
             Place::Awaiting => c.awaiting += g.n,
-            Place::Other { attended } => c.others_present += if attended { g.n } else { 0 },
         }
-        if !matches!(place, Place::Other { .. }) {
-            c.expected += g.n;
-        }
+        c.expected += g.n;
     }
     Ok(c)
 }

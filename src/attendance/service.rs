@@ -106,28 +106,20 @@ struct Locked {
     _turn: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
 
+/// The event's row, locked: FOR UPDATE on PostgreSQL; on SQLite the transaction (begun by
+/// `db::write_txn`) has held the write lock since BEGIN IMMEDIATE.
 async fn lock_event(txn: &DatabaseTransaction, event_id: i64) -> Result<event::Model, AttendanceError> {
-    // A write that changes nothing: it takes the row lock (PostgreSQL) or the write lock (SQLite),
-    // and gives the event's row back.
-    event::Entity::update_many()
-        .col_expr(event::Column::UpdatedAt, Expr::col(event::Column::UpdatedAt))
-        .filter(event::Column::Id.eq(event_id))
-        .exec_with_returning(txn)
-        .await?
-        .pop()
-        .ok_or(AttendanceError::NotFound)
+    event::Entity::find_by_id(event_id).lock_exclusive().one(txn).await?.ok_or(AttendanceError::NotFound)
 }
 
 /// Locks the event and reads the invitation, which must be one of that event's.
 async fn lock(db: &DatabaseConnection, (event_id, invitation_id): (i64, i64)) -> Result<Locked, AttendanceError> {
     let turn = crate::db::writer_turn(db).await;
     let txn = crate::db::write_txn(db).await?;
-    // One statement: the event's row, locked (FOR UPDATE on PostgreSQL; SQLite has held the write
-    // lock since BEGIN IMMEDIATE), with the invitation, which must be one of that event's.
-    let of_event =
-        event::Entity::belongs_to(invitation::Entity).from(event::Column::Id).to(invitation::Column::EventId).into();
+    // One statement: the event's row, locked as in `lock_event`, with the invitation, which must
+    // be one of that event's.
     let found = event::Entity::find_by_id(event_id)
-        .join(JoinType::InnerJoin, of_event)
+        .join(JoinType::InnerJoin, invitation::to_event().rev())
         .filter(invitation::Column::Id.eq(invitation_id))
         .select_also(invitation::Entity)
         .lock_exclusive()

@@ -35,11 +35,9 @@ pub fn router() -> Router<AppState> {
 async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event::Model), WebError> {
     let by_token = mail::invitation_of_token(token).ok_or(WebError::NotFound)?;
     // Invitation and event in one statement (the link's answers come in bursts).
-    let of_event =
-        invitation::Entity::belongs_to(event::Entity).from(invitation::Column::EventId).to(event::Column::Id).into();
     let found = invitation::Entity::find()
         .filter(invitation::Column::Id.in_subquery(by_token))
-        .join(JoinType::InnerJoin, of_event)
+        .join(JoinType::InnerJoin, invitation::to_event())
         .select_also(event::Entity)
         .one(&state.db)
         .await?;

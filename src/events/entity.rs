@@ -240,6 +240,11 @@ pub mod invitation {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// The join from an invitation to its event (`.rev()` from the event to its invitations).
+    pub fn to_event() -> RelationDef {
+        Entity::belongs_to(super::event::Entity).from(Column::EventId).to(super::event::Column::Id).into()
+    }
 }
 
 /// A private calendar subscription: a member's events, or a branch's.

@@ -81,11 +81,11 @@ impl Transport {
                     std::fs::write(&tmp, bytes)?;
                     std::fs::rename(&tmp, dir.join(format!("{stem}.eml")))
                 });
-                match write.await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(SendError::Temporary(format!("cannot write to {shown}: {e}"))),
-                    Err(e) => Err(SendError::Temporary(format!("cannot write to {shown}: {e}"))),
-                }
+                write
+                    .await
+                    .map_err(std::io::Error::other)
+                    .and_then(|written| written)
+                    .map_err(|e| SendError::Temporary(format!("cannot write to {shown}: {e}")))
             }
             Transport::Smtp(smtp) => smtp.send(message.clone()).await.map(|_| ()).map_err(|e| {
                 let text = e.to_string();

@@ -167,25 +167,9 @@ async fn every_route_for_every_role() {
             .id
     };
     let event = {
-        use partyday::events::{
-            rules::{EventData, Pairs},
-            service,
-        };
+        use partyday::events::service;
         let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
-        let form = Pairs(
-            [
-                ("kind", "theme_party_day".to_owned()),
-                ("title", "目标活动".to_owned()),
-                ("starts_at", format!("{day}T14:30")),
-                ("ends_at", format!("{day}T16:30")),
-                ("audience_kind", "branches".to_owned()),
-                ("statuses", "full".to_owned()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        );
-        let data = EventData::parse(&form, chrono_tz::Asia::Shanghai).unwrap();
+        let data = event_data("目标活动", format!("{day}T14:30"), format!("{day}T16:30"));
         let scope = partyday::branches::Scope::operator();
         match service::create(&app.state.db, &scope, tree.a, &data, app.state.now()).await {
             Ok(id) => id,
@@ -216,30 +200,13 @@ async fn every_route_for_every_role() {
     };
     // A scheduled event that starts within minutes: its check-in is open.
     let (scheduled, inv, checkin) = {
-        use partyday::events::{
-            entity::invitation,
-            rules::{EventData, Pairs},
-            service,
-        };
+        use partyday::events::{entity::invitation, service};
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let local = |minutes: i64| {
             let t = app.state.now() + chrono::Duration::minutes(minutes);
             t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%dT%H:%M").to_string()
         };
-        let form = Pairs(
-            [
-                ("kind", "theme_party_day".to_owned()),
-                ("title", "目标活动（签到）".to_owned()),
-                ("starts_at", local(10)),
-                ("ends_at", local(130)),
-                ("audience_kind", "branches".to_owned()),
-                ("statuses", "full".to_owned()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        );
-        let data = EventData::parse(&form, chrono_tz::Asia::Shanghai).unwrap();
+        let data = event_data("目标活动（签到）", local(10), local(130));
         let scope = partyday::branches::Scope::operator();
         let Ok(id) = service::create(&app.state.db, &scope, tree.a, &data, app.state.now()).await else {
             panic!("could not create the scheduled event")
@@ -337,4 +304,23 @@ async fn forbidden_changes_change_nothing() {
     page.assert_contains("target@example.org").assert_contains("正常").assert_lacks("stolen@example.org");
     admin.get("/admin/accounts?q=new%40example.org").await.assert_contains("没有符合条件的账户");
     app.client().login("target@example.org", crate::helpers::PASSWORD).await.assert_redirect_to("/");
+}
+
+/// A theme party day of the whole branch (full members), from and to local times (YYYY-MM-DDTHH:MM).
+fn event_data(title: &str, starts_at: String, ends_at: String) -> partyday::events::rules::EventData {
+    use partyday::events::rules::{EventData, Pairs};
+    let form = Pairs(
+        [
+            ("kind", "theme_party_day".to_owned()),
+            ("title", title.to_owned()),
+            ("starts_at", starts_at),
+            ("ends_at", ends_at),
+            ("audience_kind", "branches".to_owned()),
+            ("statuses", "full".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    );
+    EventData::parse(&form, chrono_tz::Asia::Shanghai).unwrap()
 }
