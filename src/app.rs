@@ -20,6 +20,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Attendance changes, grouped into shared transactions on SQLite (`db::Writer`).
+    pub writer: db::Writer,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<Signer>,
@@ -33,6 +35,7 @@ impl AppState {
         db::migrate(&db).await.context("cannot migrate the database")?;
         let secret = load_secret(&settings)?;
         Ok(AppState {
+            writer: db::Writer::new(db.clone()),
             db,
             settings: Arc::new(settings),
             clock,

@@ -1,10 +1,16 @@
 //! Database connection and migrations, for SQLite (embedded default) and PostgreSQL.
-use std::{path::Path, time::Duration};
+use std::{
+    future::Future,
+    path::Path,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sea_query::SelectStatement,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
@@ -36,6 +42,166 @@ pub async fn writer_turn(db: &impl ConnectionTrait) -> Option<tokio::sync::Mutex
     }
 }
 
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Short write transactions that may commit together: on SQLite, the writes queued while another
+/// group holds the writer's turn run one after another in one transaction, so that many answers
+/// or roster taps pay for one BEGIN, one COMMIT and one turn (BENCHMARKS.md, attendance). Each
+/// sees the writes of those before it, as if it ran alone after them. When one fails, the group is
+/// rolled back and run again without it, and it runs alone: every piece of work commits or fails
+/// on its own account. On PostgreSQL each runs in its own transaction (its row locks queue).
+///
+/// The work must be repeatable (it may run twice when a neighbour fails) and hold no turn.
+#[derive(Clone)]
+pub struct Writer {
+    db: DatabaseConnection,
+    queue: Arc<Mutex<Vec<Box<dyn Queued>>>>,
+}
+
+/// A piece of work waiting in a `Writer`'s queue, with the place for its outcome.
+trait Queued: Send {
+    /// Runs the work in `txn`, keeps its outcome and says whether it succeeded.
+    fn run<'a>(&'a mut self, txn: &'a DatabaseTransaction) -> BoxFuture<'a, bool>;
+    /// The transaction could not begin or commit: that is the outcome.
+    fn fail(&mut self, e: DbErr);
+    /// Hands the outcome to the caller (after the commit).
+    fn deliver(self: Box<Self>);
+}
+
+struct Work<A, F, T, E> {
+    args: A,
+    work: F,
+    outcome: Option<Result<T, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<A, F, T, E> Queued for Work<A, F, T, E>
+where
+    A: Send,
+    F: for<'t> Fn(&'t DatabaseTransaction, &'t A) -> BoxFuture<'t, Result<T, E>> + Send,
+    T: Send,
+    E: From<DbErr> + Send,
+{
+    fn run<'a>(&'a mut self, txn: &'a DatabaseTransaction) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let outcome = (self.work)(txn, &self.args).await;
+            let ok = outcome.is_ok();
+            self.outcome = Some(outcome);
+            ok
+        })
+    }
+
+    fn fail(&mut self, e: DbErr) {
+        self.outcome = Some(Err(e.into()));
+    }
+
+    fn deliver(self: Box<Self>) {
+        if let Some(outcome) = self.outcome {
+            // The caller may have gone away (its client hung up): the work is done all the same.
+            let _ = self.reply.send(outcome);
+        }
+    }
+}
+
+impl Writer {
+    pub fn new(db: DatabaseConnection) -> Writer {
+        Writer { db, queue: Arc::default() }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Runs `work` on `args` in a write transaction (see `write_txn`), perhaps together with
+    /// others, and returns its outcome once committed (or rolled back, when it failed).
+    pub async fn run<A, F, T, E>(&self, args: A, work: F) -> Result<T, E>
+    where
+        A: Send + 'static,
+        F: for<'t> Fn(&'t DatabaseTransaction, &'t A) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbErr> + Send + 'static,
+    {
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            let txn = write_txn(&self.db).await?;
+            let outcome = work(&txn, &args).await;
+            if outcome.is_ok() {
+                txn.commit().await?;
+            }
+            return outcome;
+        }
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.lock_queue().push(Box::new(Work { args, work, outcome: None, reply }));
+        // Whoever gets the turn runs everything queued by then; a caller whose work an earlier
+        // group took finds the queue empty and its outcome ready.
+        let turn = writer_turn(&self.db).await;
+        let group = std::mem::take(&mut *self.lock_queue());
+        if !group.is_empty() {
+            let db = self.db.clone();
+            // In a task of its own, so that a caller going away does not cancel the others' work.
+            let _ = tokio::spawn(async move {
+                run_group(&db, group).await;
+                drop(turn);
+            })
+            .await;
+        }
+        outcome.await.unwrap_or_else(|_| Err(DbErr::Custom("the write was abandoned".to_owned()).into()))
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Box<dyn Queued>>> {
+        // Nothing panics while holding it; a poisoned queue is still a queue.
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Runs `group` in one transaction; on a failure, what came before it, the failed work alone and
+/// what came after it, each again.
+fn run_group(db: &DatabaseConnection, mut group: Vec<Box<dyn Queued>>) -> BoxFuture<'_, ()> {
+    Box::pin(async move {
+        let txn = match write_txn(db).await {
+            Ok(txn) => txn,
+            Err(e) => return fail_each(db, group, e).await,
+        };
+        let mut failed = None;
+        for (i, work) in group.iter_mut().enumerate() {
+            if !work.run(&txn).await {
+                failed = Some(i);
+                break;
+            }
+        }
+        let Some(i) = failed else {
+            return match txn.commit().await {
+                Ok(()) => group.into_iter().for_each(|w| w.deliver()),
+                Err(e) => fail_each(db, group, e).await,
+            };
+        };
+        // A rollback that fails leaves the connection to the pool, which rolls back itself.
+        let _ = txn.rollback().await;
+        if group.len() == 1 {
+            return group.into_iter().for_each(|w| w.deliver());
+        }
+        let mut rest = group.split_off(i);
+        let alone = rest.remove(0);
+        if !group.is_empty() {
+            run_group(db, group).await;
+        }
+        run_group(db, vec![alone]).await;
+        if !rest.is_empty() {
+            run_group(db, rest).await;
+        }
+    })
+}
+
+/// The transaction of a group could not begin or commit: alone, each work gets that error.
+async fn fail_each(db: &DatabaseConnection, mut group: Vec<Box<dyn Queued>>, e: DbErr) {
+    if let [work] = group.as_mut_slice() {
+        work.fail(e);
+        return group.into_iter().for_each(|w| w.deliver());
+    }
+    for work in group {
+        run_group(db, vec![work]).await;
+    }
+}
+
 /// Opens a pool. For SQLite the file (and its folder) is created when missing, with WAL
 /// journaling, foreign keys enforced and a busy timeout so writers queue instead of failing.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
@@ -64,9 +230,30 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
                 // Read through a memory map: with only SQLite's small default page cache, index
                 // and FTS pages were read by a system call each time (measured in BENCHMARKS.md).
                 .pragma("mmap_size", "268435456")
+                // The log is checkpointed by `checkpoint_in_background`, not by the COMMIT that
+                // fills it.
+                .pragma("wal_autocheckpoint", "0")
         });
+        let db = Database::connect(options).await?;
+        checkpoint_in_background(db.clone());
+        return Ok(db);
     }
     Database::connect(options).await
+}
+
+/// SQLite: copies the write-ahead log into the database every half second, in a task of its own
+/// and without blocking writers (a passive checkpoint). SQLite's automatic checkpoint runs inside
+/// the COMMIT that passes 1,000 pages of log, and its fsync of the database file (165 ms seen
+/// here) held up every writer queued behind that commit (`Writer`, `writer_turn`).
+fn checkpoint_in_background(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        while !db.get_sqlite_connection_pool().is_closed() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(error = %e, "could not checkpoint the database's log");
+            }
+        }
+    });
 }
 
 fn sqlite_path(url: &str) -> Option<&Path> {
@@ -124,8 +311,57 @@ pub async fn json_rows<T: DeserializeOwned>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Sixty writes in one group on SQLite: a work that fails after writing leaves nothing behind,
+    /// and every other commits, seeing its own write.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grouped_writes_commit_or_fail_each_on_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/w.db?mode=rwc", dir.path().display());
+        let db = connect(&DatabaseConfig { url, max_connections: 4 }).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (n INTEGER NOT NULL)").await.unwrap();
+        let writer = Writer::new(db.clone());
+        // Holding the turn until all sixty wait makes them one group, failures among them.
+        let turn = writer_turn(&db).await;
+        let tasks: Vec<_> = (0..60_i64)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .run(n, |txn, &n| {
+                            Box::pin(async move {
+                                txn.execute_unprepared(&format!("INSERT INTO t VALUES ({n})")).await?;
+                                if n % 3 == 0 {
+                                    return Err(DbErr::Custom(format!("refused {n}")));
+                                }
+                                let sql = format!("SELECT COUNT(*) FROM t WHERE n = {n}");
+                                let row = txn.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?;
+                                row.unwrap().try_get_by_index::<i64>(0)
+                            })
+                        })
+                        .await
+                })
+            })
+            .collect();
+        while writer.lock_queue().len() < 60 {
+            tokio::task::yield_now().await;
+        }
+        drop(turn);
+        for (n, task) in (0..60_i64).zip(tasks) {
+            match task.await.unwrap() {
+                Ok(seen) => assert!(n % 3 != 0 && seen == 1, "{n} saw {seen} rows of its own"),
+                Err(e) => assert!(n % 3 == 0 && e.to_string().contains(&format!("refused {n}")), "{n}: {e}"),
+            }
+        }
+        let sql = "SELECT group_concat(n) FROM (SELECT n FROM t ORDER BY n)".to_owned();
+        let row = db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap().unwrap();
+        let kept: String = row.try_get_by_index(0).unwrap();
+        let expected: Vec<String> = (0..60).filter(|n| n % 3 != 0).map(|n: i64| n.to_string()).collect();
+        assert_eq!(kept, expected.join(","));
+    }
 
     #[test]
     fn finds_sqlite_file_paths() {

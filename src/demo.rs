@@ -554,6 +554,7 @@ async fn load_attendance(
     let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
     // The default configuration's check-in window.
     let window = Window { opens_before: Duration::minutes(30), late_after: Duration::minutes(10) };
+    let writer = crate::db::Writer::new(db.clone());
     let admin = account_scope(db, ACCOUNTS[0].0, today).await?;
     let secretaries = [
         ("HMA-01", account_scope(db, ACCOUNTS[1].0, today).await?),
@@ -587,7 +588,7 @@ async fn load_attendance(
             for inv in &invitations {
                 let target = (e.id, inv.id);
                 let Some(member) = inv.member_id else {
-                    attendance::answer(db, target, Choose::Accept, By::Staff(scope), now).await?;
+                    attendance::answer(&writer, target, Choose::Accept, By::Staff(scope), now).await?;
                     continue;
                 };
                 k += 1;
@@ -606,7 +607,7 @@ async fn load_attendance(
                     Choose::Leave(_) => made.coming_leave_requests += 1,
                     Choose::Decline => {}
                 }
-                attendance::answer(db, target, choice, By::Invitee, at).await?;
+                attendance::answer(&writer, target, choice, By::Invitee, at).await?;
             }
             continue;
         }
@@ -615,9 +616,18 @@ async fn load_attendance(
             let target = (e.id, inv.id);
             let Some(member) = inv.member_id else {
                 // Guests: their confirmation taken by the secretary, checked in on arrival.
-                attendance::answer(db, target, Choose::Accept, By::Staff(scope), closes - Duration::days(1)).await?;
-                attendance::mark(db, scope, target, Mark::Present, "", window, e.starts_at - Duration::minutes(10))
+                attendance::answer(&writer, target, Choose::Accept, By::Staff(scope), closes - Duration::days(1))
                     .await?;
+                attendance::mark(
+                    &writer,
+                    scope,
+                    target,
+                    Mark::Present,
+                    "",
+                    window,
+                    e.starts_at - Duration::minutes(10),
+                )
+                .await?;
                 made.checked_in += 1;
                 continue;
             };
@@ -626,16 +636,16 @@ async fn load_attendance(
             let answered = (closes - Duration::hours(2 + (roll >> 8) as i64 % 118)).max(inv.created_at);
             match roll % 100 {
                 0..71 => {
-                    attendance::answer(db, target, Choose::Accept, By::Invitee, answered).await?;
+                    attendance::answer(&writer, target, Choose::Accept, By::Invitee, answered).await?;
                     made.checked_in += 1;
                     let late = made.checked_in % 12 == 5;
                     let minutes = if late { 12 + (roll >> 16) as i64 % 18 } else { -25 + (roll >> 16) as i64 % 27 };
                     let at = e.starts_at + Duration::minutes(minutes);
                     if (roll >> 24) % 10 < 6 {
-                        attendance::check_in(db, target, Method::Qr, window, at).await?;
+                        attendance::check_in(&writer, target, Method::Qr, window, at).await?;
                     } else {
                         let mark = if late { Mark::Late } else { Mark::Present };
-                        attendance::mark(db, scope, target, mark, "", window, at).await?;
+                        attendance::mark(&writer, scope, target, mark, "", window, at).await?;
                     }
                     if late {
                         made.late += 1;
@@ -644,20 +654,21 @@ async fn load_attendance(
                         let note =
                             if retired { "身体不适，提前离场" } else { "医院临时会诊，提前离场" };
                         let at = e.ends_at - Duration::minutes(35);
-                        attendance::mark(db, scope, target, Mark::LeftEarly, note, window, at).await?;
+                        attendance::mark(&writer, scope, target, Mark::LeftEarly, note, window, at).await?;
                         made.left_early += 1;
                     }
                 }
                 // Accepted, but did not come.
                 71..74 => {
-                    attendance::answer(db, target, Choose::Accept, By::Invitee, answered).await?;
+                    attendance::answer(&writer, target, Choose::Accept, By::Invitee, answered).await?;
                 }
                 74..87 => {
                     let reject = !retired && made.leave_rejected == 0 && made.leave_approved >= 3;
                     let reasons: &[&str] = if retired { &RETIRED_REASONS } else { &LEAVE_REASONS };
                     let reason =
                         if reject { "单位临时有事" } else { reasons[(roll >> 16) as usize % reasons.len()] };
-                    attendance::answer(db, target, Choose::Leave(reason.to_owned()), By::Invitee, answered).await?;
+                    attendance::answer(&writer, target, Choose::Leave(reason.to_owned()), By::Invitee, answered)
+                        .await?;
                     let decided = (answered + Duration::hours(1 + (roll >> 32) as i64 % 20))
                         .min(e.starts_at - Duration::minutes(30))
                         .max(answered + Duration::minutes(10));
@@ -668,7 +679,7 @@ async fn load_attendance(
                     } else {
                         LEAVE_NOTES[(roll >> 40) as usize % LEAVE_NOTES.len()]
                     };
-                    attendance::decide_leave(db, scope, target, !reject, note, decided).await?;
+                    attendance::decide_leave(&writer, scope, target, !reject, note, decided).await?;
                     if reject {
                         made.leave_rejected += 1;
                     } else {
@@ -676,7 +687,7 @@ async fn load_attendance(
                     }
                 }
                 87..93 => {
-                    attendance::answer(db, target, Choose::Decline, By::Invitee, answered).await?;
+                    attendance::answer(&writer, target, Choose::Decline, By::Invitee, answered).await?;
                     made.declined += 1;
                 }
                 _ => made.unanswered += 1,
@@ -706,7 +717,7 @@ async fn load_attendance(
                 .min(now);
             let note =
                 if retired { RETIRED_MAKEUP_NOTE } else { MAKEUP_NOTES[(roll >> 16) as usize % MAKEUP_NOTES.len()] };
-            attendance::makeup_done(db, scope, (e.id, inv.id), done_on, (held_on, today), note, at).await?;
+            attendance::makeup_done(&writer, scope, (e.id, inv.id), done_on, (held_on, today), note, at).await?;
             made.makeup_done += 1;
         }
     }

@@ -176,7 +176,7 @@ async fn answer_own(
         .await?
         .ok_or(WebError::Conflict(Msg::new("answer.not_invited")))?;
     let choice = choice_of(&form)?;
-    let given = service::answer(&state.db, (id, inv.id), choice, By::Invitee, state.now()).await?;
+    let given = service::answer(&state.writer, (id, inv.id), choice, By::Invitee, state.now()).await?;
     let msg = if given == Answer::Waitlisted { "answer.waitlisted" } else { "answer.saved" };
     Ok((Flash::success(Msg::new(msg)), back(id, "event", None)).into_response())
 }
@@ -190,7 +190,7 @@ async fn answer_for(
 ) -> Result<Response, WebError> {
     let (scope, _) = taker(&state, &user, id).await?;
     let choice = choice_of(&form)?;
-    service::answer(&state.db, (id, inv), choice, By::Staff(&scope), state.now()).await?;
+    service::answer(&state.writer, (id, inv), choice, By::Staff(&scope), state.now()).await?;
     Ok((Flash::success(Msg::new("answer.changed")), back(id, &form.back, Some(inv))).into_response())
 }
 
@@ -213,7 +213,7 @@ async fn leave(
         "reject" => false,
         _ => return Err(WebError::BadRequest),
     };
-    service::decide_leave(&state.db, &scope, (id, inv), approve, &form.note, state.now()).await?;
+    service::decide_leave(&state.writer, &scope, (id, inv), approve, &form.note, state.now()).await?;
     let msg = if approve { "leave.approved" } else { "leave.rejected" };
     Ok((Flash::success(Msg::new(msg)), back(id, "attendance", Some(inv))).into_response())
 }
@@ -242,9 +242,14 @@ async fn mark(
 ) -> Result<Response, WebError> {
     let json = wants_json(&headers);
     let done = async {
-        let (scope, _) = taker(&state, &user, id).await?;
-        let mark = Mark::parse(&form.mark).ok_or(WebError::BadRequest)?;
-        service::mark(&state.db, &scope, (id, inv), mark, &form.note, window(&state), state.now()).await?;
+        let Some(mark) = Mark::parse(&form.mark) else {
+            // Who may mark is answered before what they sent.
+            taker(&state, &user, id).await?;
+            return Err(WebError::BadRequest);
+        };
+        // The service checks who may mark (loading the event once).
+        let scope = scope(&state, &user).await?;
+        service::mark(&state.writer, &scope, (id, inv), mark, &form.note, window(&state), state.now()).await?;
         Ok::<_, WebError>(())
     }
     .await;
@@ -284,7 +289,7 @@ async fn makeup(
     // Not before the event's day, not after today, in the branch's zone.
     let tz = zone(&state, &loaded.event).await?;
     let days = (loaded.event.starts_at.with_timezone(&tz).date_naive(), state.now().with_timezone(&tz).date_naive());
-    service::makeup_done(&state.db, &scope, (id, inv), done_on, days, &form.note, state.now()).await?;
+    service::makeup_done(&state.writer, &scope, (id, inv), done_on, days, &form.note, state.now()).await?;
     Ok((Flash::success(Msg::new("makeup.saved")), back(id, "attendance", Some(inv))).into_response())
 }
 
@@ -320,7 +325,7 @@ async fn walk_in(
         let role = GuestRole::parse(&form.role).unwrap_or(GuestRole::NonVoting);
         WalkIn::Guest { name, organisation: optional(&form.organisation), title: optional(&form.title), role }
     };
-    let inv = service::walk_in(&state.db, &scope, id, who, window(&state), state.now()).await?;
+    let inv = service::walk_in(&state.writer, &scope, id, who, window(&state), state.now()).await?;
     Ok((Flash::success(Msg::new("walk_in.added")), back(id, &form.back, Some(inv))).into_response())
 }
 
@@ -633,7 +638,7 @@ async fn qr_check_in(
     Path((id, token)): Path<(i64, String)>,
 ) -> Result<Response, WebError> {
     let (event, inv) = scanned(&state, &user, id, &token).await?;
-    let outcome = service::check_in(&state.db, (event.id, inv.id), Method::Qr, window(&state), state.now()).await?;
+    let outcome = service::check_in(&state.writer, (event.id, inv.id), Method::Qr, window(&state), state.now()).await?;
     let msg = if outcome == super::rules::Outcome::Late { "checkin.done_late" } else { "checkin.done" };
     Ok((Flash::success(Msg::new(msg)), Redirect::to(&format!("/events/{id}"))).into_response())
 }

@@ -6,9 +6,8 @@
 //! one cannot interleave. Every change is logged with who and when.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*,
-    sea_query::Expr,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
 };
 
 use super::{
@@ -17,6 +16,7 @@ use super::{
 };
 use crate::{
     branches::Scope,
+    db::Writer,
     events::{
         entity::{event, guest, invitation},
         rules::{EventState, GuestRole},
@@ -90,20 +90,19 @@ impl By<'_> {
             By::Staff(scope) => scope.account_id(),
         }
     }
+
+    /// Who, owned (for a `Writer`'s work).
+    fn staff(&self) -> Option<Scope> {
+        match self {
+            By::Invitee => None,
+            By::Staff(scope) => Some((*scope).clone()),
+        }
+    }
 }
 
 /// Answers are taken until the deadline, or the start when there is none.
 pub fn closes_at(e: &event::Model) -> DateTime<Utc> {
     e.answer_deadline.unwrap_or(e.starts_at)
-}
-
-/// A transaction holding the event's lock, with the invitation and event read inside it.
-struct Locked {
-    txn: DatabaseTransaction,
-    inv: invitation::Model,
-    event: event::Model,
-    /// Released after the transaction (SQLite).
-    _turn: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
 
 /// The event's row, locked: FOR UPDATE on PostgreSQL; on SQLite the transaction (begun by
@@ -112,24 +111,25 @@ async fn lock_event(txn: &DatabaseTransaction, event_id: i64) -> Result<event::M
     event::Entity::find_by_id(event_id).lock_exclusive().one(txn).await?.ok_or(AttendanceError::NotFound)
 }
 
-/// Locks the event and reads the invitation, which must be one of that event's.
-async fn lock(db: &DatabaseConnection, (event_id, invitation_id): (i64, i64)) -> Result<Locked, AttendanceError> {
-    let turn = crate::db::writer_turn(db).await;
-    let txn = crate::db::write_txn(db).await?;
-    // One statement: the event's row, locked as in `lock_event`, with the invitation, which must
-    // be one of that event's.
+/// The event, locked as in `lock_event`, and the invitation, which must be one of that event's.
+/// Every change of an invitation starts here, in a write of the `Writer` (one such write at a
+/// time per event; on SQLite, one at a time).
+async fn lock(
+    txn: &DatabaseTransaction,
+    (event_id, invitation_id): (i64, i64),
+) -> Result<(event::Model, invitation::Model), AttendanceError> {
+    // One statement: the event's row with the invitation.
     let found = event::Entity::find_by_id(event_id)
         .join(JoinType::InnerJoin, invitation::to_event().rev())
         .filter(invitation::Column::Id.eq(invitation_id))
         .select_also(invitation::Entity)
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await?;
-    let Some((event, Some(inv))) = found else { return Err(AttendanceError::NotFound) };
-    if event.state == EventState::Draft {
-        return Err(AttendanceError::NotFound);
+    match found {
+        Some((event, Some(inv))) if event.state != EventState::Draft => Ok((event, inv)),
+        _ => Err(AttendanceError::NotFound),
     }
-    Ok(Locked { txn, inv, event, _turn: turn })
 }
 
 async fn write_log(
@@ -172,11 +172,11 @@ pub fn may_take_attendance(loaded: &events::Loaded, scope: &Scope) -> bool {
 /// members.
 async fn may_decide(
     db: &impl ConnectionTrait,
-    loaded: &events::Loaded,
+    access: Access,
     scope: &Scope,
     inv: &invitation::Model,
 ) -> Result<bool, DbErr> {
-    Ok(match loaded.access {
+    Ok(match access {
         Access::Manager => true,
         Access::CoOrganiser => match inv.member_id {
             Some(m) => member::Entity::find_by_id(m).one(db).await?.is_some_and(|m| scope.covers(m.branch_id)),
@@ -186,9 +186,13 @@ async fn may_decide(
     })
 }
 
-async fn require_decider(l: &Locked, scope: &Scope) -> Result<(), AttendanceError> {
-    let loaded = events::load(&l.txn, scope, l.event.id).await?;
-    if may_decide(&l.txn, &loaded, scope, &l.inv).await? { Ok(()) } else { Err(AttendanceError::Forbidden) }
+async fn require_decider(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    inv: &invitation::Model,
+) -> Result<(), AttendanceError> {
+    let loaded = events::load(txn, scope, inv.event_id).await?;
+    if may_decide(txn, loaded.access, scope, inv).await? { Ok(()) } else { Err(AttendanceError::Forbidden) }
 }
 
 /// Seats taken by accepted invitations other than `except`.
@@ -206,38 +210,48 @@ async fn seats_taken(db: &impl ConnectionTrait, event_id: i64, except: i64) -> R
 /// Invitees answer until answers close; staff until the end, and their changes are logged with
 /// their account. Returns the answer recorded.
 pub async fn answer(
-    db: &DatabaseConnection,
+    w: &Writer,
     target: (i64, i64),
     choice: Choose,
     by: By<'_>,
     now: DateTime<Utc>,
 ) -> Result<Answer, AttendanceError> {
-    let l = lock(db, target).await?;
-    match events::effective_state(&l.event, now) {
+    w.run((choice, by.staff()), move |txn, (choice, staff)| {
+        Box::pin(answer_locked(txn, target, choice.clone(), staff.as_ref().map_or(By::Invitee, By::Staff), now))
+    })
+    .await
+}
+
+async fn answer_locked(
+    txn: &DatabaseTransaction,
+    target: (i64, i64),
+    choice: Choose,
+    by: By<'_>,
+    now: DateTime<Utc>,
+) -> Result<Answer, AttendanceError> {
+    let (event, inv) = lock(txn, target).await?;
+    match events::effective_state(&event, now) {
         EventState::Cancelled => return Err(Refused("answer.cancelled")),
         EventState::Ended => return Err(Refused("answer.ended")),
         _ => {}
     }
     match by {
-        By::Invitee if now >= closes_at(&l.event) => return Err(Refused("answer.closed")),
+        By::Invitee if now >= closes_at(&event) => return Err(Refused("answer.closed")),
         By::Invitee => {}
-        By::Staff(scope) => require_decider(&l, scope).await?,
+        By::Staff(scope) => require_decider(txn, scope, &inv).await?,
     }
-    let old = answer_of(&l.inv);
+    let old = answer_of(&inv);
     let (new, reason) = match choice {
         Choose::Accept if matches!(old, Answer::Accepted | Answer::Waitlisted) => (old, None),
-        Choose::Accept => match l.event.capacity {
-            Some(c) if seats_taken(&l.txn, l.event.id, l.inv.id).await? >= c.max(0) as u64 => {
-                (Answer::Waitlisted, None)
-            }
+        Choose::Accept => match event.capacity {
+            Some(c) if seats_taken(txn, event.id, inv.id).await? >= c.max(0) as u64 => (Answer::Waitlisted, None),
             _ => (Answer::Accepted, None),
         },
         Choose::Decline => (Answer::Declined, None),
         Choose::Leave(reason) => (Answer::LeaveRequested, Some(reason)),
     };
-    let txn = &l.txn;
-    let mut m: invitation::ActiveModel = l.inv.clone().into();
-    if new != old || reason != l.inv.leave_reason {
+    let mut m: invitation::ActiveModel = inv.clone().into();
+    if new != old || reason != inv.leave_reason {
         // The waitlist is in the order of answers: a repeated acceptance keeps its place.
         m.answered_at = Set(Some(now));
     }
@@ -248,17 +262,15 @@ pub async fn answer(
     m.leave_decided_by = Set(None);
     m.leave_decided_at = Set(None);
     m.update(txn).await?;
-    write_log(txn, l.inv.id, "answer", (Some(old.key()), Some(new.key())), reason.as_deref(), by.account(), now)
-        .await?;
+    write_log(txn, inv.id, "answer", (Some(old.key()), Some(new.key())), reason.as_deref(), by.account(), now).await?;
     if old == Answer::Accepted && new != Answer::Accepted {
-        promote(txn, &l.event, now).await?;
+        promote(txn, &event, now).await?;
     }
     if matches!(by, By::Invitee) {
-        outbox::queue_answer_copy(txn, &l.event, &l.inv, now).await?;
+        outbox::queue_answer_copy(txn, &event, &inv, now).await?;
     } else {
-        outbox::queue_notice(txn, &l.event, &l.inv, now).await?;
+        outbox::queue_notice(txn, &event, &inv, now).await?;
     }
-    l.txn.commit().await?;
     Ok(new)
 }
 
@@ -307,72 +319,93 @@ pub async fn promote_after_change(
 /// A secretary approves or rejects a leave request, with an optional note; the invitee is told
 /// by email. After the event was finalised, the outcome of someone who did not come follows.
 pub async fn decide_leave(
-    db: &DatabaseConnection,
+    w: &Writer,
     scope: &Scope,
     target: (i64, i64),
     approve: bool,
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
-    let l = lock(db, target).await?;
-    require_decider(&l, scope).await?;
-    if l.event.state == EventState::Cancelled {
+    w.run((scope.clone(), note.to_owned()), move |txn, (scope, note)| {
+        Box::pin(decide_leave_locked(txn, scope, target, approve, note, now))
+    })
+    .await
+}
+
+async fn decide_leave_locked(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    target: (i64, i64),
+    approve: bool,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AttendanceError> {
+    let (event, inv) = lock(txn, target).await?;
+    require_decider(txn, scope, &inv).await?;
+    if event.state == EventState::Cancelled {
         return Err(Refused("answer.cancelled"));
     }
-    let old = answer_of(&l.inv);
+    let old = answer_of(&inv);
     if !old.is_leave() {
         return Err(Refused("leave.no_request"));
     }
     let new = if approve { Answer::LeaveApproved } else { Answer::LeaveRejected };
     let note = Some(note.trim()).filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
-    let txn = &l.txn;
-    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    let mut m: invitation::ActiveModel = inv.clone().into();
     m.answer = Set(new.key().to_owned());
     m.leave_note = Set(note.clone());
     m.leave_decided_by = Set(scope.account_id());
     m.leave_decided_at = Set(Some(now));
-    if l.event.finalised_at.is_some() && l.inv.checked_in_at.is_none() && l.inv.outcome.is_some() {
+    if event.finalised_at.is_some() && inv.checked_in_at.is_none() && inv.outcome.is_some() {
         let outcome = if approve { Outcome::Excused } else { Outcome::Absent };
         m.outcome = Set(Some(outcome.key().to_owned()));
     }
     m.update(txn).await?;
-    write_log(txn, l.inv.id, "leave", (Some(old.key()), Some(new.key())), note.as_deref(), scope.account_id(), now)
+    write_log(txn, inv.id, "leave", (Some(old.key()), Some(new.key())), note.as_deref(), scope.account_id(), now)
         .await?;
-    outbox::queue_notice(txn, &l.event, &l.inv, now).await?;
-    l.txn.commit().await?;
+    outbox::queue_notice(txn, &event, &inv, now).await?;
     Ok(())
 }
 
 /// Self check-in with the event's QR code (a logged-in member) or an invitation link: once, while
 /// check-in is open; after the start plus the grace it is recorded as late.
 pub async fn check_in(
-    db: &DatabaseConnection,
+    w: &Writer,
     target: (i64, i64),
     method: Method,
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<Outcome, AttendanceError> {
-    let l = lock(db, target).await?;
-    if l.event.state == EventState::Cancelled {
+    w.run((), move |txn, ()| Box::pin(check_in_locked(txn, target, method, window, now))).await
+}
+
+async fn check_in_locked(
+    txn: &DatabaseTransaction,
+    target: (i64, i64),
+    method: Method,
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<Outcome, AttendanceError> {
+    let (event, inv) = lock(txn, target).await?;
+    if event.state == EventState::Cancelled {
         return Err(Refused("answer.cancelled"));
     }
-    if now < window.opens(&l.event) {
+    if now < window.opens(&event) {
         return Err(Refused("checkin.not_open"));
     }
-    if !window.is_open(&l.event, now) {
+    if !window.is_open(&event, now) {
         return Err(Refused("checkin.closed"));
     }
-    if l.inv.checked_in_at.is_some() {
+    if inv.checked_in_at.is_some() {
         return Err(Refused("checkin.already"));
     }
-    let outcome = if now > l.event.starts_at + window.late_after { Outcome::Late } else { Outcome::Present };
-    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    let outcome = if now > event.starts_at + window.late_after { Outcome::Late } else { Outcome::Present };
+    let mut m: invitation::ActiveModel = inv.clone().into();
     m.checked_in_at = Set(Some(now));
     m.checkin_method = Set(Some(method.key().to_owned()));
     m.outcome = Set(Some(outcome.key().to_owned()));
-    m.update(&l.txn).await?;
-    write_log(&l.txn, l.inv.id, "checkin", (None, Some(outcome.key())), Some(method.key()), None, now).await?;
-    l.txn.commit().await?;
+    m.update(txn).await?;
+    write_log(txn, inv.id, "checkin", (None, Some(outcome.key())), Some(method.key()), None, now).await?;
     Ok(outcome)
 }
 
@@ -380,7 +413,7 @@ pub async fn check_in(
 /// undo while the event runs; after it was finalised, a correction by a secretary (any outcome,
 /// with an optional note), which also settles whether make-up study is needed.
 pub async fn mark(
-    db: &DatabaseConnection,
+    w: &Writer,
     scope: &Scope,
     target: (i64, i64),
     mark: Mark,
@@ -390,23 +423,50 @@ pub async fn mark(
 ) -> Result<(), AttendanceError> {
     // Who may mark is read before the lock, to keep the locked part short (a roster is tapped
     // fast); the event's state is checked on its locked row.
-    let loaded = events::load(db, scope, target.0).await?;
-    let l = lock(db, target).await?;
-    let finalised = l.event.finalised_at.is_some();
-    if finalised {
-        if !may_decide(&l.txn, &loaded, scope, &l.inv).await? {
-            return Err(AttendanceError::Forbidden);
-        }
-    } else if !may_take_attendance(&loaded, scope) {
+    let loaded = events::load(w.db(), scope, target.0).await?;
+    if loaded.event.state == EventState::Draft {
         return Err(AttendanceError::Forbidden);
     }
-    if l.event.state == EventState::Cancelled {
+    let may = Taker { access: loaded.access, takes_attendance: may_take_attendance(&loaded, scope) };
+    w.run((scope.clone(), note.to_owned()), move |txn, (scope, note)| {
+        Box::pin(mark_locked(txn, scope, may, target, mark, note, window, now))
+    })
+    .await
+}
+
+/// What the one who marks may do, read before the lock.
+#[derive(Clone, Copy)]
+struct Taker {
+    access: Access,
+    takes_attendance: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn mark_locked(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    may: Taker,
+    target: (i64, i64),
+    mark: Mark,
+    note: &str,
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<(), AttendanceError> {
+    let (event, inv) = lock(txn, target).await?;
+    let finalised = event.finalised_at.is_some();
+    if finalised {
+        if !may_decide(txn, may.access, scope, &inv).await? {
+            return Err(AttendanceError::Forbidden);
+        }
+    } else if !may.takes_attendance {
+        return Err(AttendanceError::Forbidden);
+    }
+    if event.state == EventState::Cancelled {
         return Err(Refused("answer.cancelled"));
     }
-    if now < window.opens(&l.event) {
+    if now < window.opens(&event) {
         return Err(Refused("checkin.not_open"));
     }
-    let inv = &l.inv;
     let old = inv.outcome.clone();
     let mut m: invitation::ActiveModel = inv.clone().into();
     let excused_or_absent = |inv: &invitation::Model| {
@@ -438,7 +498,7 @@ pub async fn mark(
             m.checked_in_at = Set(None);
             m.checkin_method = Set(None);
             m.left_early = Set(false);
-            finalised.then(|| excused_or_absent(inv))
+            finalised.then(|| excused_or_absent(&inv))
         }
     };
     m.outcome = Set(outcome.map(|o| o.key().to_owned()));
@@ -450,22 +510,36 @@ pub async fn mark(
             m.makeup_note = Set(None);
         }
     }
-    m.update(&l.txn).await?;
+    m.update(txn).await?;
     let what = if finalised { "outcome" } else { "checkin" };
     let new = match mark {
         Mark::LeftEarly => Some(if inv.left_early { "stayed" } else { "left_early" }),
         _ => outcome.map(Outcome::key),
     };
     let note = Some(note.trim()).filter(|n| !n.is_empty());
-    write_log(&l.txn, inv.id, what, (old.as_deref(), new), note, scope.account_id(), now).await?;
-    l.txn.commit().await?;
+    write_log(txn, inv.id, what, (old.as_deref(), new), note, scope.account_id(), now).await?;
     Ok(())
 }
 
 /// A secretary records make-up study done, with a note, on a date between the event's day and
 /// today (both in the branch's zone).
 pub async fn makeup_done(
-    db: &DatabaseConnection,
+    w: &Writer,
+    scope: &Scope,
+    target: (i64, i64),
+    done_on: NaiveDate,
+    days: (NaiveDate, NaiveDate),
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AttendanceError> {
+    w.run((scope.clone(), note.to_owned()), move |txn, (scope, note)| {
+        Box::pin(makeup_done_locked(txn, scope, target, done_on, days, note, now))
+    })
+    .await
+}
+
+async fn makeup_done_locked(
+    txn: &DatabaseTransaction,
     scope: &Scope,
     target: (i64, i64),
     done_on: NaiveDate,
@@ -473,26 +547,26 @@ pub async fn makeup_done(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AttendanceError> {
-    let l = lock(db, target).await?;
-    require_decider(&l, scope).await?;
-    if !l.inv.makeup_required {
+    let (_, inv) = lock(txn, target).await?;
+    require_decider(txn, scope, &inv).await?;
+    if !inv.makeup_required {
         return Err(Refused("makeup.not_required"));
     }
     if done_on > today || done_on < event_day {
         return Err(Refused("makeup.bad_date"));
     }
     let note = Some(note.trim()).filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
-    let mut m: invitation::ActiveModel = l.inv.clone().into();
+    let mut m: invitation::ActiveModel = inv.clone().into();
     m.makeup_done_on = Set(Some(done_on));
     m.makeup_note = Set(note.clone());
-    m.update(&l.txn).await?;
+    m.update(txn).await?;
     let day = done_on.to_string();
-    write_log(&l.txn, l.inv.id, "makeup", (None, Some(&day)), note.as_deref(), scope.account_id(), now).await?;
-    l.txn.commit().await?;
+    write_log(txn, inv.id, "makeup", (None, Some(&day)), note.as_deref(), scope.account_id(), now).await?;
     Ok(())
 }
 
 /// Who comes in without an invitation.
+#[derive(Clone)]
 pub enum WalkIn {
     Member(i64),
     Guest { name: String, organisation: Option<String>, title: Option<String>, role: GuestRole },
@@ -501,17 +575,29 @@ pub enum WalkIn {
 /// Adds a walk-in to a scheduled or ended event (members of a holding branch as members, others as
 /// non-voting attendees); once check-in has opened they are checked in on the roster at once.
 pub async fn walk_in(
-    db: &DatabaseConnection,
+    w: &Writer,
     scope: &Scope,
     event_id: i64,
     who: WalkIn,
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<i64, AttendanceError> {
-    let _turn = crate::db::writer_turn(db).await;
-    let txn = crate::db::write_txn(db).await?;
-    let event = lock_event(&txn, event_id).await?;
-    let loaded = events::load(&txn, scope, event_id).await?;
+    w.run((scope.clone(), who), move |txn, (scope, who)| {
+        Box::pin(walk_in_locked(txn, scope, event_id, who, window, now))
+    })
+    .await
+}
+
+async fn walk_in_locked(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    event_id: i64,
+    who: &WalkIn,
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<i64, AttendanceError> {
+    let event = lock_event(txn, event_id).await?;
+    let loaded = events::load(txn, scope, event_id).await?;
     if !may_take_attendance(&loaded, scope) {
         return Err(AttendanceError::Forbidden);
     }
@@ -521,13 +607,13 @@ pub async fn walk_in(
         _ => {}
     }
     let (member_id, guest_id, role) = match who {
-        WalkIn::Member(id) => {
-            let m = member::Entity::find_by_id(id).one(&txn).await?.filter(|m| m.state.is_member());
+        &WalkIn::Member(id) => {
+            let m = member::Entity::find_by_id(id).one(txn).await?.filter(|m| m.state.is_member());
             let m = m.ok_or(Refused("walk_in.unknown_member"))?;
             let invited = invitation::Entity::find()
                 .filter(invitation::Column::EventId.eq(event_id))
                 .filter(invitation::Column::MemberId.eq(id))
-                .count(&txn)
+                .count(txn)
                 .await?;
             if invited > 0 {
                 return Err(Refused("walk_in.already_invited"));
@@ -538,15 +624,15 @@ pub async fn walk_in(
         WalkIn::Guest { name, organisation, title, role } => {
             let g = guest::ActiveModel {
                 event_id: Set(event_id),
-                name: Set(name),
-                organisation: Set(organisation),
-                title: Set(title),
+                name: Set(name.clone()),
+                organisation: Set(organisation.clone()),
+                title: Set(title.clone()),
                 email: Set(None),
                 phone: Set(None),
-                role: Set(role),
+                role: Set(*role),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await?;
             (None, Some(g.id), role.key())
         }
@@ -567,11 +653,10 @@ pub async fn walk_in(
         outcome: Set(open.then(|| Outcome::Present.key().to_owned())),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let what = if finalised { "outcome" } else { "checkin" };
-    write_log(&txn, inv.id, what, (None, inv.outcome.as_deref()), Some("walk_in"), scope.account_id(), now).await?;
-    txn.commit().await?;
+    write_log(txn, inv.id, what, (None, inv.outcome.as_deref()), Some("walk_in"), scope.account_id(), now).await?;
     Ok(inv.id)
 }
 

@@ -112,7 +112,7 @@ async fn answer(
             return page(&state, ctx, (token, "leave".to_owned()), (inv, e), form.reason, errors).await;
         }
     };
-    let given = attendance::answer(&state.db, (e.id, inv.id), choice, By::Invitee, state.now()).await?;
+    let given = attendance::answer(&state.writer, (e.id, inv.id), choice, By::Invitee, state.now()).await?;
     let msg = if given == Answer::Waitlisted { "answer.waitlisted" } else { "answer.saved" };
     Ok((Flash::success(Msg::new(msg)), Redirect::to(&format!("/answer/{token}"))).into_response())
 }
@@ -121,6 +121,6 @@ async fn answer(
 async fn check_in(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
     let (inv, e) = open(&state, &token).await?;
     let window = attendance::Window::from_config(&state.settings.config.attendance);
-    attendance::check_in(&state.db, (e.id, inv.id), Method::Link, window, state.now()).await?;
+    attendance::check_in(&state.writer, (e.id, inv.id), Method::Link, window, state.now()).await?;
     Ok((Flash::success(Msg::new("checkin.done")), Redirect::to(&format!("/answer/{token}"))).into_response())
 }
