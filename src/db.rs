@@ -245,11 +245,29 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 /// and without blocking writers (a passive checkpoint). SQLite's automatic checkpoint runs inside
 /// the COMMIT that passes 1,000 pages of log, and its fsync of the database file (165 ms seen
 /// here) held up every writer queued behind that commit (`Writer`, `writer_turn`).
+///
+/// A checkpoint never catches up with writers that do not pause, and the log only starts over
+/// (with the first write after a checkpoint that caught up) once it has: past `LOG_FRAMES` pages,
+/// the task checkpoints the little left again while holding the writers' turn, so that the
+/// process's writers pause for it. A passive checkpoint never waits for a lock: bulk writers
+/// outside the turn (`generate-bench`) go on, and their log is removed when they close.
 fn checkpoint_in_background(db: DatabaseConnection) {
+    const LOG_FRAMES: i64 = 4096;
+    /// Pages in the log (-1 when it is not in use), of (busy, pages in the log, pages copied).
+    async fn checkpoint(db: &DatabaseConnection, mode: &str) -> Result<i64, DbErr> {
+        let sql = format!("PRAGMA wal_checkpoint({mode})");
+        let row = db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?;
+        row.map_or(Ok(0), |r| r.try_get_by_index::<i64>(1))
+    }
     tokio::spawn(async move {
         while !db.get_sqlite_connection_pool().is_closed() {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+            let mut done = checkpoint(&db, "PASSIVE").await;
+            if matches!(done, Ok(frames) if frames > LOG_FRAMES) {
+                let _turn = writer_turn(&db).await;
+                done = checkpoint(&db, "PASSIVE").await;
+            }
+            if let Err(e) = done {
                 tracing::warn!(error = %e, "could not checkpoint the database's log");
             }
         }
@@ -276,6 +294,15 @@ pub fn placeholder(backend: DbBackend, n: usize) -> String {
 /// SQLite's numbered `?n` (a plain `?` takes the next parameter at each occurrence).
 pub fn numbered(backend: DbBackend, n: usize) -> String {
     if backend == DbBackend::Postgres { format!("${n}") } else { format!("?{n}") }
+}
+
+/// A timestamp column (quoted SQL) as whole seconds since the epoch: for rows read by `json_rows`,
+/// where a number is cheaper to read than a date in text (a calendar month holds hundreds).
+pub fn epoch_seconds(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
+        _ => format!("unixepoch({column})"),
+    }
 }
 
 /// Every row of a select, read as one JSON array that the database builds. The array's order

@@ -167,6 +167,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("Roster event: /events/{} ({} invitees)", roster.0, roster.1);
                 println!("Summary event: /events/{} ({} invitees)", summary.0, summary.1);
             }
+            // Closing checkpoints SQLite's log into the database and removes it: the next reader
+            // finds no gigabyte of log to look through.
+            state.db.close().await?;
             Ok(())
         }
         Command::ImportMembers { file, branch, lang } => import_members(settings, &file, &branch, &lang).await,

@@ -8,21 +8,20 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate, Timelike};
 use sea_orm::{QueryFilter, QueryOrder, entity::prelude::*};
 
 use super::{
     entity::feed,
     feeds::{self, FeedOwner},
-    list::{self, EventRow},
-    service,
-    views::{CalendarDay, CalendarPage, FeedRow, FeedsPage},
+    list, service,
+    views::{CalendarDay, CalendarEvent, CalendarPage, FeedRow, FeedsPage},
 };
 use crate::{
     app::AppState,
     branches::{self, Scope, entity::branch},
     i18n::Msg,
-    members::entity::member,
+    members::{entity::member, rules::Choice},
     web::{Ctx, CurrentUser, Flash, User, WebError},
 };
 
@@ -85,19 +84,26 @@ async fn calendar(
     };
     let grid_start = first - Days::new(u64::from(first.weekday().num_days_from_monday()));
     let grid_end = next + Days::new(u64::from((7 - next.weekday().num_days_from_monday()) % 7));
-    // Each event goes on every day of the grid it touches; its dates are worked out once.
-    let mut by_day: HashMap<NaiveDate, Vec<EventRow>> = HashMap::new();
-    for r in rows {
-        let start = r.starts_at.with_timezone(&tz).date_naive().max(grid_start);
+    // Each event goes on every day of the grid it touches; its dates and labels are worked out once.
+    let mut by_day: HashMap<NaiveDate, Vec<usize>> = HashMap::new();
+    let mut starting: HashMap<NaiveDate, usize> = HashMap::new();
+    let mut events = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        let local = row.starts_at.with_timezone(&tz);
+        *starting.entry(local.date_naive()).or_default() += 1;
         // An event ending at midnight does not spill into the next day.
-        let last_moment = (r.ends_at - chrono::Duration::seconds(1)).max(r.starts_at);
+        let last_moment = (row.ends_at - chrono::Duration::seconds(1)).max(row.starts_at);
         let end = last_moment.with_timezone(&tz).date_naive().min(grid_end);
-        let mut day = start;
-        while let Some(next) = day.succ_opt().filter(|d| *d <= end && *d < grid_end) {
-            by_day.entry(day).or_default().push(r.clone());
-            day = next;
+        let mut day = local.date_naive().max(grid_start);
+        loop {
+            by_day.entry(day).or_default().push(i);
+            match day.succ_opt().filter(|d| *d <= end && *d < grid_end) {
+                Some(next) => day = next,
+                None => break,
+            }
         }
-        by_day.entry(day).or_default().push(r);
+        let time = format!("{:02}:{:02}", local.hour(), local.minute());
+        events.push(CalendarEvent { time, state: row.state_at(now).key(), row });
     }
     let mut weeks: Vec<Vec<CalendarDay>> = Vec::new();
     let mut day = grid_start;
@@ -105,12 +111,12 @@ async fn calendar(
         if day.weekday().num_days_from_monday() == 0 {
             weeks.push(Vec::with_capacity(7));
         }
-        let events = by_day.remove(&day).unwrap_or_default();
-        let starting = events.iter().filter(|r| r.starts_at.with_timezone(&tz).date_naive() == day).count();
-        let more = totals.get(&day).map_or(0, |t| t.saturating_sub(starting));
+        let shown = starting.get(&day).copied().unwrap_or(0);
+        let more = totals.get(&day).map_or(0, |t| t.saturating_sub(shown));
         if let Some(w) = weeks.last_mut() {
-            let in_month = day.month() == first.month();
-            w.push(CalendarDay { date: day, in_month, today: day == today, events, more });
+            let (in_month, today) = (day.month() == first.month(), day == today);
+            let events = by_day.remove(&day).unwrap_or_default();
+            w.push(CalendarDay { date: day, number: day.day(), in_month, today, events, more });
         }
         day = day + Days::new(1);
     }
@@ -122,6 +128,7 @@ async fn calendar(
         branch: params.branch,
         units,
         weeks,
+        events,
         now,
         tz,
         manager,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ConnectionTrait, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
+    ConnectionTrait, DbBackend, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
     entity::prelude::*,
     sea_query::{Expr, Order, Query, SelectStatement},
 };
@@ -50,7 +50,10 @@ pub struct EventRow {
     pub title: String,
     pub kind: String,
     pub state: String,
+    /// Read as seconds since the epoch (see `rows`).
+    #[serde(with = "chrono::serde::ts_seconds")]
     pub starts_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_seconds")]
     pub ends_at: DateTime<Utc>,
     pub location: Option<String>,
     pub branch_name: String,
@@ -83,18 +86,14 @@ pub(super) fn events_of_units(units: impl IntoIterator<Item = i64>) -> SelectSta
         .to_owned()
 }
 
-fn rows(select: Select<event::Entity>) -> Select<event::Entity> {
+fn rows(select: Select<event::Entity>, backend: DbBackend) -> Select<event::Entity> {
+    let epoch = |c: &str| Expr::cust(db::epoch_seconds(backend, &format!("\"events\".\"{c}\"")));
     select
         .select_only()
-        .columns([
-            event::Column::Id,
-            event::Column::Title,
-            event::Column::Kind,
-            event::Column::State,
-            event::Column::StartsAt,
-            event::Column::EndsAt,
-            event::Column::Location,
-        ])
+        .columns([event::Column::Id, event::Column::Title, event::Column::Kind, event::Column::State])
+        .column_as(epoch("starts_at"), "starts_at")
+        .column_as(epoch("ends_at"), "ends_at")
+        .column(event::Column::Location)
         .column_as(Expr::col((branch::Entity, branch::Column::Name)), "branch_name")
         .column_as(Expr::col((branch::Entity, branch::Column::Timezone)), "timezone")
         .join(JoinType::InnerJoin, event::Relation::Branch.def())
@@ -153,7 +152,7 @@ pub async fn page(
             [Value::from(at), Value::from(id)],
         ));
     }
-    let stmt = rows(select)
+    let stmt = rows(select, db.get_database_backend())
         .order_by(event::Column::StartsAt, order.clone())
         .order_by(event::Column::Id, order.clone())
         .limit(PER_PAGE + 1)
@@ -197,7 +196,7 @@ pub async fn mine(
     if let Some(until) = until {
         select = select.filter(event::Column::StartsAt.lt(until));
     }
-    let stmt = rows(select).order_by_asc(event::Column::StartsAt).limit(500).into_query();
+    let stmt = rows(select, db.get_database_backend()).order_by_asc(event::Column::StartsAt).limit(500).into_query();
     let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
     sort(&mut rows, true);
     Ok(rows)
@@ -234,10 +233,7 @@ pub async fn between(
     if let Some(b) = branch {
         select = select.filter(event::Column::Id.in_subquery(events_of_units([b])));
     }
-    let epoch = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => "CAST(EXTRACT(EPOCH FROM \"events\".\"starts_at\") AS BIGINT)",
-        _ => "unixepoch(\"events\".\"starts_at\")",
-    };
+    let epoch = db::epoch_seconds(db.get_database_backend(), "\"events\".\"starts_at\"");
     let stmt = select.select_only().column(event::Column::Id).expr_as(Expr::cust(epoch), "starts").into_query();
     let mut starts: Vec<Start> = db::json_rows(db, &stmt, &["id", "starts"]).await?;
     starts.sort_unstable_by_key(|s| (s.starts, s.id));
@@ -254,7 +250,8 @@ pub async fn between(
     if shown.is_empty() {
         return Ok((Vec::new(), totals));
     }
-    let stmt = rows(event::Entity::find().filter(event::Column::Id.is_in(shown))).into_query();
+    let stmt =
+        rows(event::Entity::find().filter(event::Column::Id.is_in(shown)), db.get_database_backend()).into_query();
     let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
     sort(&mut rows, true);
     Ok((rows, totals))

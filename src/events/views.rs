@@ -200,11 +200,23 @@ pub struct EventConfirmPage {
 /// One day of the month calendar.
 pub struct CalendarDay {
     pub date: chrono::NaiveDate,
+    /// The day of the month.
+    pub number: u32,
     pub in_month: bool,
     pub today: bool,
-    pub events: Vec<EventRow>,
+    /// Indexes into the page's `events`.
+    pub events: Vec<usize>,
     /// Events starting that day that are not shown.
     pub more: usize,
+}
+
+/// An event in the month calendar (on every day it touches), its labels worked out once.
+pub struct CalendarEvent {
+    pub row: EventRow,
+    /// The start's time of day ("09:30") in the calendar's zone.
+    pub time: String,
+    /// Its state now (a class name).
+    pub state: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -217,6 +229,7 @@ pub struct CalendarPage {
     pub branch: String,
     pub units: Vec<UnitOption>,
     pub weeks: Vec<Vec<CalendarDay>>,
+    pub events: Vec<CalendarEvent>,
     pub now: DateTime<Utc>,
     pub tz: Tz,
     pub manager: bool,
@@ -253,8 +266,9 @@ impl CalendarPage {
         format!("/events?{}", q.finish())
     }
 
-    pub fn time(&self, r: &EventRow) -> String {
-        r.starts_at.with_timezone(&self.tz).format("%H:%M").to_string()
+    /// The branch filter chose this unit.
+    pub fn chosen(&self, unit: &i64) -> bool {
+        self.branch.parse() == Ok(*unit)
     }
 }
 
