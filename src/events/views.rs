@@ -40,14 +40,21 @@ impl Choices {
     }
 }
 
-/// A time in a zone, as shown on pages and in forms.
+/// A time in a zone, as shown on pages and in forms ("2026-11-24 14:30"; lists show fifty, so
+/// written out directly rather than through a format string parsed each time).
 pub fn local(t: &DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    minutes(t, tz, ' ')
 }
 
 /// The value of a datetime-local input.
 pub fn input(t: &DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+    minutes(t, tz, 'T')
+}
+
+fn minutes(t: &DateTime<Utc>, tz: Tz, sep: char) -> String {
+    use chrono::{Datelike, Timelike};
+    let l = t.with_timezone(&tz);
+    format!("{:04}-{:02}-{:02}{sep}{:02}:{:02}", l.year(), l.month(), l.day(), l.hour(), l.minute())
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
