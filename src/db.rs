@@ -29,7 +29,8 @@ pub async fn write_txn<C: TransactionTrait>(db: &C) -> Result<C::Transaction, Db
 }
 
 /// On SQLite, one writer at a time per process waits here, in order, for its turn at the write
-/// lock: the attendance routes, where hundreds of answers can come at once. Waiting in SQLite
+/// lock: a `Writer`'s groups (attendance, where hundreds of answers can come at once), the mail
+/// dispatcher's writes and the log's catch-up checkpoint. Waiting in SQLite
 /// instead (the busy handler) polls with sleeps of 1 to 100 ms while the lock may already be free,
 /// holding a pool connection meanwhile; this turned 64 simultaneous answers into sleeps. Hold the
 /// guard until the transaction ends; take no other turn while holding it. None on PostgreSQL,
