@@ -13,4 +13,5 @@ pub mod events;
 pub mod i18n;
 pub mod mail;
 pub mod members;
+pub mod sheet;
 pub mod web;

@@ -72,9 +72,20 @@ pub fn administer(actor: &Actor) -> Result<AccountsAdmin, AccountError> {
 
 // ---- passwords ----------------------------------------------------------------------------
 
+/// Hashing takes 19 MiB and a core for its whole run: no more run at once than there are cores,
+/// whatever number of logins arrive together (the others wait their turn).
+async fn hashing_turn() -> tokio::sync::SemaphorePermit<'static> {
+    static TURNS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let turns = TURNS.get_or_init(|| tokio::sync::Semaphore::new(cores));
+    // The semaphore is never closed.
+    turns.acquire().await.unwrap_or_else(|_| unreachable!("the hashing semaphore is never closed"))
+}
+
 /// Hashes with argon2id (OWASP parameters: 19 MiB, 2 passes), off the async threads.
 pub async fn hash_password(password: &Password) -> Result<String, AccountError> {
     let plain = password.expose().to_owned();
+    let _turn = hashing_turn().await;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(plain.as_bytes())
@@ -91,6 +102,7 @@ async fn verify_password(hash: Option<String>, plain: &str) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let plain = plain.to_owned();
     let known = hash.is_some();
+    let _turn = hashing_turn().await;
     tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| {
             DUMMY
@@ -135,7 +147,7 @@ pub enum LoginError {
 
 /// Checks an email and password, with throttling per email and per client address.
 pub async fn authenticate(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     email: &str,
     password: &str,
     client_addr: &str,
@@ -146,16 +158,18 @@ pub async fn authenticate(
     let email_key = throttle::email_key(&email);
     let addr_key = throttle::address_key(client_addr);
     let keys = [(email_key.as_str(), policy.max_per_email), (addr_key.as_str(), policy.max_per_address)];
-    // While refused, the password is not even checked: guessing stops, not just slows.
-    if let Some(retry_at) = throttle::retry_at(db, &keys, policy.window, now).await? {
-        return Err(LoginError::Throttled { retry_at });
-    }
+    // While refused, the password is not even checked: guessing stops, not just slows. The
+    // attempt counts as a failure from here until its password proves right.
+    let attempt = match throttle::admit(db, &keys, policy.window, now).await? {
+        Ok(attempt) => attempt,
+        Err(retry_at) => return Err(LoginError::Throttled { retry_at }),
+    };
     let account = account::Entity::find().filter(account::Column::Email.eq(&email)).one(db).await?;
     if !verify_password(account.as_ref().map(|a| a.password_hash.clone()), password).await {
-        throttle::record(db, &[&email_key, &addr_key], now).await?;
         return Err(LoginError::Invalid);
     }
     let account = account.ok_or(LoginError::Invalid)?;
+    throttle::forget(db, attempt).await?;
     // Told only to someone who knows the password, so it reveals nothing to a guesser.
     if account.disabled_at.is_some() {
         return Err(LoginError::Disabled);

@@ -1,8 +1,12 @@
-//! Login throttling. Every failed login is logged under the email it tried and the client address
-//! it came from; a key with too many failures inside the window is refused until enough of them
-//! age out. The log is append-only, so concurrent instances need no coordination.
+//! Login throttling. Every login attempt is logged under the email it tried and the client
+//! address it came from before its password is checked, and its rows are taken back when the
+//! password was right; a key with too many failures inside the window is refused until enough of
+//! them age out.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prelude::*};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, QueryOrder, QuerySelect, Set, Statement, TransactionSession, TransactionTrait,
+    entity::prelude::*,
+};
 
 use super::entity::login_failure;
 
@@ -46,13 +50,52 @@ pub async fn retry_at(
     Ok(latest)
 }
 
-pub async fn record(db: &impl ConnectionTrait, keys: &[&str], now: DateTime<Utc>) -> Result<(), DbErr> {
-    let rows = keys.iter().map(|k| login_failure::ActiveModel {
-        scope_key: Set((*k).to_owned()),
-        failed_at: Set(now),
-        ..Default::default()
-    });
-    login_failure::Entity::insert_many(rows).exec(db).await?;
+/// An attempt that may go on to check its password: the rows that count it as a failure until
+/// [`forget`] takes them back.
+#[derive(Debug)]
+pub struct Attempt(Vec<i64>);
+
+/// Counts an attempt under `keys` before its password is checked, in one transaction with the
+/// check of the limits: parallel attempts cannot all pass a check that none of them has recorded
+/// yet. Refused (with when to retry) while a key is over its limit, recording nothing.
+pub async fn admit(
+    db: &impl TransactionTrait,
+    keys: &[(&str, u32)],
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<Result<Attempt, DateTime<Utc>>, DbErr> {
+    let txn = crate::db::write_txn(db).await?;
+    // SQLite: the write transaction already runs alone. PostgreSQL: a lock per key, held until
+    // commit, in a fixed order (no deadlock between two attempts sharing both keys).
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        sorted.sort_unstable();
+        for key in sorted {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
+                [key.into()],
+            ))
+            .await?;
+        }
+    }
+    if let Some(retry) = retry_at(&txn, keys, window, now).await? {
+        txn.rollback().await?;
+        return Ok(Err(retry));
+    }
+    let mut ids = Vec::with_capacity(keys.len());
+    for (key, _) in keys {
+        let row =
+            login_failure::ActiveModel { scope_key: Set((*key).to_owned()), failed_at: Set(now), ..Default::default() };
+        ids.push(row.insert(&txn).await?.id);
+    }
+    txn.commit().await?;
+    Ok(Ok(Attempt(ids)))
+}
+
+/// Takes back an attempt whose password was right.
+pub async fn forget(db: &impl ConnectionTrait, attempt: Attempt) -> Result<(), DbErr> {
+    login_failure::Entity::delete_many().filter(login_failure::Column::Id.is_in(attempt.0)).exec(db).await?;
     Ok(())
 }
 

@@ -30,6 +30,7 @@ use crate::{
     },
     i18n::Msg,
     members::rules::Choice,
+    sheet,
     web::{Ctx, CurrentUser, Flash, User, WebError},
 };
 
@@ -517,11 +518,6 @@ async fn sheet(
     Ok(SheetPage { ctx, event, tz, branch_name, host, people, summary }.into_response())
 }
 
-/// A spreadsheet cell that cannot start a formula.
-fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
-}
-
 /// The sign-in sheet as CSV (UTF-8 with BOM, for spreadsheet programs).
 async fn sheet_csv(
     State(state): State<AppState>,
@@ -530,7 +526,6 @@ async fn sheet_csv(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let (event, tz, people) = sheet_data(&state, &user, id).await?;
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let headers = [
         "sheet.number",
         "column.name",
@@ -546,7 +541,8 @@ async fn sheet_csv(
         "makeup.title",
     ];
     let tr = |k: &str| ctx.tr(k).to_owned();
-    w.write_record(headers.iter().map(|h| tr(h))).map_err(|e| WebError::Internal(e.into()))?;
+    let headers: Vec<String> = headers.iter().map(|h| tr(h)).collect();
+    let mut rows = Vec::with_capacity(people.len());
     for (n, p) in people.iter().enumerate() {
         let role = if p.expected() { tr("sheet.role_member") } else { tr(&p.role_label()) };
         let makeup = match (p.makeup_required, p.makeup_done_on) {
@@ -554,7 +550,7 @@ async fn sheet_csv(
             (true, Some(d)) => format!("{} {d}", tr("makeup.done")),
             (true, None) => tr("makeup.open"),
         };
-        let record = [
+        rows.push(vec![
             (n + 1).to_string(),
             p.name.clone(),
             p.unit.clone().unwrap_or_default(),
@@ -567,10 +563,9 @@ async fn sheet_csv(
             p.outcome().map(|o| tr(o.label_key())).unwrap_or_default(),
             if p.left_early { tr("outcome.left_early") } else { String::new() },
             makeup,
-        ];
-        w.write_record(record.iter().map(|c| cell(c))).map_err(|e| WebError::Internal(e.into()))?;
+        ]);
     }
-    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    let body = sheet::write(sheet::Format::Csv, &headers, &rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
     let name = format!("sign-in-{}-{}.csv", event.id, event.starts_at.with_timezone(&tz).format("%Y%m%d"));
     Ok((
         [

@@ -37,6 +37,8 @@ pub mod event {
         pub edited_by_hand: bool,
         /// The iCalendar SEQUENCE: raised by every change of a scheduled event.
         pub sequence: i32,
+        /// Raised by every write of this row (`service::save`): edit forms carry it back.
+        pub revision: i32,
         pub created_by: Option<i64>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

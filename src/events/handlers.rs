@@ -240,6 +240,7 @@ fn as_form(e: &event::Model, co_organisers: &[i64], picks: &[i64], tz: Tz) -> Pa
         ("audience_group_id".into(), e.audience_group_id.map(|i| i.to_string()).unwrap_or_default()),
         ("capacity".into(), e.capacity.map(|i| i.to_string()).unwrap_or_default()),
         ("answer_deadline".into(), e.answer_deadline.map(|t| input(&t, tz)).unwrap_or_default()),
+        ("revision".into(), e.revision.to_string()),
     ];
     p.extend(e.audience_statuses.split(',').filter(|s| !s.is_empty()).map(|s| ("statuses".into(), s.to_owned())));
     p.extend(co_organisers.iter().map(|c| ("co_organisers".into(), c.to_string())));
@@ -275,10 +276,23 @@ async fn update(
     loaded.require_changeable(state.now())?;
     let branch = branch_of(&state, loaded.event.branch_id).await?;
     let tz = branch.1;
+    // The revision the form was based on; a form without one (an old page) is not checked.
+    let based_on = form.get("revision").parse::<i32>().ok();
     let errors = match EventData::parse(&form, tz) {
-        Ok(data) => match service::update(&state.db, &scope, id, &data, state.now()).await {
+        Ok(data) => match service::update(&state.db, &scope, id, &data, based_on, state.now()).await {
             Ok(()) => return Ok((Flash::success(Msg::new("event.saved")), to_event(id)).into_response()),
             Err(Refused::Fields(e)) => e,
+            Err(Refused::Rule(EventError::Stale)) => {
+                // What the person typed stays in the form; the next save is based on the
+                // revision now stored, once they have looked at it.
+                let current = service::load(&state.db, &scope, id).await?.event.revision;
+                let mut form = form;
+                form.0.retain(|(k, _)| k != "revision");
+                form.0.push(("revision".into(), current.to_string()));
+                let errors = FieldErrors::single("form", "event.stale");
+                let page = form_page(&state, ctx, Some(id), branch, form, errors).await?;
+                return Ok((StatusCode::CONFLICT, page).into_response());
+            }
             Err(Refused::Rule(e)) => return Err(e.into()),
         },
         Err(e) => e,

@@ -198,7 +198,7 @@ pub async fn update(
         };
         // The occurrence keeps what the series does not decide: host, recorder, co-organisers,
         // a narrowed audience, capacity and deadline.
-        let loaded = service::load(&txn, scope, e.id).await?;
+        let loaded = service::load_locked(&txn, scope, e.id).await?;
         let mut next = occurrence(data, start, end);
         next.host_member_id = e.host_member_id;
         next.host_guest_name = e.host_guest_name.clone();
@@ -209,7 +209,7 @@ pub async fn update(
         next.audience.picks = service::picks_of(&txn, e.id).await?;
         next.capacity = e.capacity;
         next.answer_deadline = e.answer_deadline.filter(|d| *d <= start);
-        service::update_as(&txn, scope, e.id, &next, now, false).await?;
+        service::update_as(&txn, scope, e.id, &next, None, now, false).await?;
         carried.updated += 1;
     }
     txn.commit().await?;

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, Condition, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession,
+    ActiveModelTrait, ActiveValue, Condition, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession,
     TransactionTrait, entity::prelude::*,
 };
 
@@ -40,6 +40,9 @@ pub enum EventError {
     ReasonRequired,
     #[error("the audience is empty")]
     NoInvitees,
+    /// The form was based on an older revision of the event: someone saved in between.
+    #[error("the event was changed by someone else")]
+    Stale,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -105,7 +108,20 @@ pub async fn member_units(db: &impl ConnectionTrait, member_id: Option<i64>) -> 
 
 /// Loads an event the viewer may see; anything else is "not found", never data.
 pub async fn load(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Loaded, EventError> {
-    let event = event::Entity::find_by_id(id).one(db).await?.ok_or(EventError::NotFound)?;
+    load_with(db, scope, id, false).await
+}
+
+/// Loads an event to change it: as [`load`], with its row locked until the transaction ends
+/// (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the write transaction runs alone). Every
+/// read-modify-write of an event starts here, so that two edits never both work from one row.
+pub async fn load_locked(txn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Loaded, EventError> {
+    load_with(txn, scope, id, true).await
+}
+
+async fn load_with(db: &impl ConnectionTrait, scope: &Scope, id: i64, lock: bool) -> Result<Loaded, EventError> {
+    let find = event::Entity::find_by_id(id);
+    let find = if lock { find.lock_exclusive() } else { find };
+    let event = find.one(db).await?.ok_or(EventError::NotFound)?;
     let units: Vec<unit::Model> = unit::Entity::find().filter(unit::Column::EventId.eq(id)).all(db).await?;
     let co_organisers: Vec<i64> = units.iter().filter(|u| !u.organiser).map(|u| u.branch_id).collect();
     let access = if scope.covers(event.branch_id) {
@@ -233,6 +249,24 @@ fn apply(m: &mut event::ActiveModel, data: &EventData) {
     m.answer_deadline = Set(data.answer_deadline);
 }
 
+/// Writes the changed fields of a locked event's row, raising its revision (and, with
+/// `raise_sequence`, its iCalendar sequence) in SQL, and returns the row as written.
+async fn save(db: &impl ConnectionTrait, m: event::ActiveModel, raise_sequence: bool) -> Result<event::Model, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let id = match &m.id {
+        Set(id) | ActiveValue::Unchanged(id) => *id,
+        ActiveValue::NotSet => return Err(DbErr::RecordNotUpdated),
+    };
+    let mut update = event::Entity::update_many()
+        .set(m)
+        .col_expr(event::Column::Revision, Expr::col(event::Column::Revision).add(1));
+    if raise_sequence {
+        update = update.col_expr(event::Column::Sequence, Expr::col(event::Column::Sequence).add(1));
+    }
+    update.filter(event::Column::Id.eq(id)).exec(db).await?;
+    event::Entity::find_by_id(id).one(db).await?.ok_or(DbErr::RecordNotUpdated)
+}
+
 async fn write_units_and_picks(
     db: &impl ConnectionTrait,
     id: i64,
@@ -337,14 +371,18 @@ fn changes(before: &event::Model, data: &EventData, units_before: &[i64], picks_
 
 /// Edits an event. On a scheduled event every change is logged with who and when and raises
 /// the iCalendar sequence; the invitee list follows a changed audience.
+///
+/// `based_on` is the revision the person's form showed: when the event was saved since, the
+/// change is refused ([`EventError::Stale`]) rather than silently undoing the other save.
 pub async fn update(
     db: &impl TransactionTrait,
     scope: &Scope,
     id: i64,
     data: &EventData,
+    based_on: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<(), Refused> {
-    update_as(db, scope, id, data, now, true).await
+    update_as(db, scope, id, data, based_on, now, true).await
 }
 
 /// [`update`], saying whether a person edited this occurrence itself (`by_hand`: series edits
@@ -354,13 +392,17 @@ pub(super) async fn update_as(
     scope: &Scope,
     id: i64,
     data: &EventData,
+    based_on: Option<i32>,
     now: DateTime<Utc>,
     by_hand: bool,
 ) -> Result<(), Refused> {
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, id).await?;
+    let loaded = load_locked(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
     let before = loaded.event;
+    if based_on.is_some_and(|r| r != before.revision) {
+        return Err(EventError::Stale.into());
+    }
     let errors = check_references(&txn, before.branch_id, data).await?;
     if !errors.is_empty() {
         return Err(Refused::Fields(errors));
@@ -375,12 +417,10 @@ pub(super) async fn update_as(
     }
     // Drafts change silently; a scheduled event's changes are logged and raise the sequence.
     let kinds = if scheduled { changed } else { Vec::new() };
-    let sequence = if kinds.is_empty() { before.sequence } else { before.sequence + 1 };
-    m.sequence = Set(sequence);
-    let after = m.update(&txn).await?;
+    let after = save(&txn, m, !kinds.is_empty()).await?;
     write_units_and_picks(&txn, id, before.branch_id, data).await?;
     for kind in &kinds {
-        log(&txn, id, kind, &summary(kind, &before, data), sequence, scope.account_id(), now).await?;
+        log(&txn, id, kind, &summary(kind, &before, data), after.sequence, scope.account_id(), now).await?;
     }
     if scheduled && kinds.contains(&"audience") {
         sync_invitations(&txn, &after, now).await?;
@@ -598,7 +638,7 @@ pub async fn schedule(
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, id).await?;
+    let loaded = load_locked(&txn, scope, id).await?;
     loaded.require_draft()?;
     let event = loaded.event;
     if event.ends_at <= now {
@@ -611,7 +651,7 @@ pub async fn schedule(
     let mut m: event::ActiveModel = event.clone().into();
     m.state = Set(EventState::Scheduled);
     m.updated_at = Set(now);
-    let event = m.update(&txn).await?;
+    let event = save(&txn, m, false).await?;
     log(&txn, id, "scheduled", "", event.sequence, scope.account_id(), now).await?;
     sync_invitations(&txn, &event, now).await?;
     mail::queue_for_event(&txn, &event, mail::Kind::Invitation, now).await?;
@@ -632,18 +672,16 @@ pub async fn cancel(
         return Err(EventError::ReasonRequired);
     }
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, id).await?;
+    let loaded = load_locked(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
     let event = loaded.event;
     let scheduled = event.state == EventState::Scheduled;
-    let sequence = if scheduled { event.sequence + 1 } else { event.sequence };
     let mut m: event::ActiveModel = event.into();
     m.state = Set(EventState::Cancelled);
     m.cancel_reason = Set(Some(reason.to_owned()));
-    m.sequence = Set(sequence);
     m.updated_at = Set(now);
-    let after = m.update(&txn).await?;
-    log(&txn, id, "cancelled", reason, sequence, scope.account_id(), now).await?;
+    let after = save(&txn, m, scheduled).await?;
+    log(&txn, id, "cancelled", reason, after.sequence, scope.account_id(), now).await?;
     if scheduled {
         mail::queue_for_event(&txn, &after, mail::Kind::Cancellation, now).await?;
     }
@@ -654,7 +692,7 @@ pub async fn cancel(
 /// Deletes a draft (nothing was sent about it).
 pub async fn delete_draft(db: &impl TransactionTrait, scope: &Scope, id: i64) -> Result<(), EventError> {
     let txn = crate::db::write_txn(db).await?;
-    load(&txn, scope, id).await?.require_draft()?;
+    load_locked(&txn, scope, id).await?.require_draft()?;
     event::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
@@ -673,6 +711,7 @@ pub async fn copy(db: &impl TransactionTrait, scope: &Scope, id: i64, now: DateT
         series_id: Set(None),
         edited_by_hand: Set(false),
         sequence: Set(0),
+        revision: Set(0),
         created_by: Set(scope.account_id()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -705,7 +744,8 @@ pub async fn copy(db: &impl TransactionTrait, scope: &Scope, id: i64, now: DateT
     Ok(new_id)
 }
 
-/// Raises the sequence of a scheduled event after a change of its guests or agenda.
+/// Raises the sequence of a scheduled event after a change of its guests or agenda. `event` is
+/// the row as [`load_locked`] read it.
 async fn touched(
     db: &impl ConnectionTrait,
     event: &event::Model,
@@ -716,15 +756,12 @@ async fn touched(
     let mut m: event::ActiveModel = event.clone().into();
     m.updated_at = Set(now);
     let scheduled = event.state == EventState::Scheduled;
+    let after = save(db, m, scheduled).await?;
     if scheduled {
-        m.sequence = Set(event.sequence + 1);
-        log(db, event.id, kind, "", event.sequence + 1, scope.account_id(), now).await?;
+        log(db, event.id, kind, "", after.sequence, scope.account_id(), now).await?;
         if kind == "guests" {
-            sync_invitations(db, event, now).await?;
+            sync_invitations(db, &after, now).await?;
         }
-    }
-    let after = m.update(db).await?;
-    if scheduled {
         // A new guest gets the invitation; an agenda change reaches everyone invited.
         let mail = if kind == "agenda" { mail::Kind::Update } else { mail::Kind::Invitation };
         mail::queue_for_event(db, &after, mail, now).await?;
@@ -740,7 +777,7 @@ pub async fn add_guest(
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, event_id).await?;
+    let loaded = load_locked(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     guest::ActiveModel {
         event_id: Set(event_id),
@@ -767,7 +804,7 @@ pub async fn remove_guest(
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, event_id).await?;
+    let loaded = load_locked(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     let gone = guest::Entity::delete_many()
         .filter(guest::Column::Id.eq(guest_id))
@@ -845,7 +882,7 @@ pub async fn save_agenda_item(
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, event_id).await?;
+    let loaded = load_locked(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     let items = agenda_of(&txn, event_id).await?;
     match item_id {
@@ -893,7 +930,7 @@ pub async fn move_agenda_item(
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
     let txn = crate::db::write_txn(db).await?;
-    let loaded = load(&txn, scope, event_id).await?;
+    let loaded = load_locked(&txn, scope, event_id).await?;
     loaded.require_changeable(now)?;
     let mut items = agenda_of(&txn, event_id).await?;
     let at = items.iter().position(|i| i.id == item_id).ok_or(EventError::NotFound)?;

@@ -153,39 +153,7 @@ impl Column {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Xlsx,
-}
-
-impl Format {
-    /// By file name extension.
-    pub fn of_file_name(name: &str) -> Option<Format> {
-        let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
-            Some(Format::Csv)
-        } else if lower.ends_with(".xlsx") {
-            Some(Format::Xlsx)
-        } else {
-            None
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }
-    }
-}
+pub use crate::sheet::Format;
 
 /// Why a file cannot be read at all. Each has a translated message (`import.file_*`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -276,7 +244,7 @@ fn from_records(records: Vec<(usize, Vec<String>)>) -> Result<Sheet, SheetError>
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => crate::sheet::uncell(s).to_owned(),
         Data::Int(i) => i.to_string(),
         // Phone numbers typed into Excel arrive as whole floats.
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
@@ -299,7 +267,7 @@ pub fn read(bytes: &[u8], format: Format) -> Result<Sheet, SheetError> {
             for record in reader.records() {
                 let record = record.map_err(|_| SheetError::Unreadable)?;
                 let line = record.position().map_or(0, |p| p.line() as usize);
-                out.push((line, record.iter().map(str::to_owned).collect()));
+                out.push((line, record.iter().map(|c| crate::sheet::uncell(c).to_owned()).collect()));
                 if out.len() > MAX_ROWS + 1 {
                     return Err(SheetError::TooManyRows);
                 }
@@ -329,40 +297,10 @@ pub fn read(bytes: &[u8], format: Format) -> Result<Sheet, SheetError> {
     from_records(records)
 }
 
-/// Writes a sheet with headers in the given language. CSV starts with a byte-order mark so that
-/// spreadsheet programs open it as UTF-8.
+/// Writes a sheet with headers in the given language (`sheet::write`: no cell starts a formula).
 pub fn write(format: Format, locale: Locale, columns: &[Column], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
     let headers: Vec<String> = columns.iter().map(|c| c.header(locale)).collect();
-    match format {
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-            writer.write_record(&headers).map_err(|e| e.to_string())?;
-            for row in rows {
-                writer.write_record(row).map_err(|e| e.to_string())?;
-            }
-            writer.into_inner().map_err(|e| e.to_string())
-        }
-        Format::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet();
-            for (c, h) in headers.iter().enumerate() {
-                let col = u16::try_from(c).map_err(|e| e.to_string())?;
-                sheet.write_string(0, col, h).map_err(|e| e.to_string())?;
-                sheet.set_column_width(col, 16).map_err(|e| e.to_string())?;
-            }
-            for (r, row) in rows.iter().enumerate() {
-                let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
-                for (c, value) in row.iter().enumerate() {
-                    if !value.is_empty() {
-                        let col = u16::try_from(c).map_err(|e| e.to_string())?;
-                        // Text cells throughout: phone numbers and ids keep their exact digits.
-                        sheet.write_string(r, col, value).map_err(|e| e.to_string())?;
-                    }
-                }
-            }
-            book.save_to_buffer().map_err(|e| e.to_string())
-        }
-    }
+    crate::sheet::write(format, &headers, rows)
 }
 
 #[cfg(test)]

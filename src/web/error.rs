@@ -121,6 +121,7 @@ impl From<crate::events::EventError> for WebError {
             E::InThePast => WebError::Conflict(Msg::new("event.in_the_past")),
             E::ReasonRequired => WebError::Conflict(Msg::new("event.reason_required")),
             E::NoInvitees => WebError::Conflict(Msg::new("event.no_invitees")),
+            E::Stale => WebError::Conflict(Msg::new("event.stale")),
             E::Db(e) => e.into(),
         }
     }

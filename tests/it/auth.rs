@@ -94,6 +94,27 @@ async fn repeated_failures_for_an_account_are_refused_for_a_while() {
 }
 
 #[tokio::test]
+async fn parallel_wrong_passwords_are_verified_at_most_the_allowed_number_of_times() {
+    let app = TestApp::spawn().await;
+    app.create_account(Role::Member, "parallel@example.org").await;
+    // Fifty browsers at once, each with its own cookie: every 401 is a password that was checked.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let c = app.client();
+        set.spawn(async move { c.login("parallel@example.org", "guess-guess-guess").await.status });
+    }
+    let statuses: Vec<u16> = set.join_all().await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 50, "only 401 and 429 answers: {statuses:?}");
+    assert!(checked <= 5, "{checked} passwords checked, at most the 5 allowed");
+    // The right password is refused too until the window passes.
+    app.client().login("parallel@example.org", PASSWORD).await.assert_status(429);
+    app.clock.advance(Duration::minutes(16));
+    app.client().login("parallel@example.org", PASSWORD).await.assert_redirect_to("/");
+}
+
+#[tokio::test]
 async fn repeated_failures_from_one_address_are_refused_for_a_while() {
     let app = TestApp::spawn_with("[security]\nlogin_max_failures_per_address = 3").await;
     app.create_account(Role::Member, "real@example.org").await;

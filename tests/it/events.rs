@@ -242,3 +242,77 @@ async fn saving_an_unchanged_event_changes_no_revision() {
         invitation::Entity::find().filter(invitation::Column::EventId.eq(id)).count(&app.state.db).await.unwrap();
     assert_eq!(invited, 2);
 }
+
+#[tokio::test]
+async fn concurrent_edits_each_raise_the_sequence_and_reach_the_invitees() {
+    use partyday::mail::entity::outbox;
+    let (app, tree, secretary) = setup().await;
+    app.add_member(tree.a, "张三").await;
+    let id = id_from(post(&secretary, "/events", &form(tree.a)).await.location());
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    // Ten saves at once from pages without a revision (each moves the event to another room):
+    // every one takes the event's lock in turn, so each gets its own sequence and update email.
+    let secretary = std::sync::Arc::new(secretary);
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..10 {
+        let (secretary, start) = (secretary.clone(), start.clone());
+        let fields = with(form(tree.a), &[("location", &format!("{n} 号会议室"))]);
+        tasks.spawn(async move {
+            start.wait().await;
+            post(&secretary, &format!("/events/{id}"), &fields).await.status
+        });
+    }
+    assert_eq!(tasks.join_all().await, vec![303; 10]);
+    let db = &app.state.db;
+    let e = event::Entity::find_by_id(id).one(db).await.unwrap().unwrap();
+    assert_eq!(e.sequence, 10, "one new sequence per save");
+    let logged: Vec<i32> = change::Entity::find()
+        .filter(change::Column::EventId.eq(id))
+        .filter(change::Column::Kind.eq("place"))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.sequence)
+        .collect();
+    let mut sorted = logged.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=10).collect::<Vec<_>>(), "each change logged under its own sequence");
+    let updates = outbox::Entity::find()
+        .filter(outbox::Column::EventId.eq(id))
+        .filter(outbox::Column::Kind.eq("update"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(updates, 10 * 2, "every save's update reached both invitees (the secretary and 张三)");
+}
+
+#[tokio::test]
+async fn a_save_based_on_an_older_revision_is_refused_and_keeps_what_was_typed() {
+    let (app, tree, secretary) = setup().await;
+    let id = id_from(post(&secretary, "/events", &form(tree.a)).await.location());
+    let edit = secretary.get(&format!("/events/{id}/edit")).await;
+    edit.assert_status(200);
+    let revision = {
+        let at = edit.body.find("name=\"revision\" value=\"").expect("the form carries its revision") + 23;
+        edit.body[at..at + edit.body[at..].find('"').unwrap()].to_owned()
+    };
+    // Another organiser saves first.
+    let other = with(form(tree.a), &[("location", "五楼报告厅"), ("revision", &revision)]);
+    post(&secretary, &format!("/events/{id}"), &other).await.assert_status(303);
+    // The first form, saved later, is refused with a clear message and keeps its text.
+    let mine = with(form(tree.a), &[("title", "我改的标题"), ("revision", &revision)]);
+    let refused = post(&secretary, &format!("/events/{id}"), &mine).await;
+    refused.assert_status(409).assert_contains("其他人已保存了此活动").assert_contains("value=\"我改的标题\"");
+    let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!((e.title.as_str(), e.location.as_deref()), ("十二月主题党日", Some("五楼报告厅")));
+    // Saved again from the refused page (now based on the stored revision), it goes through.
+    let again = refused.body.find("name=\"revision\" value=\"").unwrap() + 23;
+    let current = &refused.body[again..again + refused.body[again..].find('"').unwrap()];
+    assert_ne!(current, revision);
+    let mine = with(mine, &[("revision", current)]);
+    post(&secretary, &format!("/events/{id}"), &mine).await.assert_status(303);
+    let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(e.title, "我改的标题");
+}

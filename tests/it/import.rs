@@ -149,6 +149,13 @@ async fn exports_import_back_unchanged_in_both_formats_and_languages() {
         ],
         vec![("name", "没有联系方式"), ("political_status", "non_party")],
         vec![("name", "钱多多"), ("phone", "13500000003"), ("political_status", "candidate")],
+        // Text that a spreadsheet program would run as a formula.
+        vec![
+            ("name", "=HYPERLINK(\"http://evil.example\",\"点我\")"),
+            ("unit", "+86-10-1234"),
+            ("notes", "@SUM(A1)"),
+            ("political_status", "non_party"),
+        ],
     ] {
         let mut fields = fields.clone();
         fields.push(("branch_id", a.as_str()));
@@ -165,9 +172,23 @@ async fn exports_import_back_unchanged_in_both_formats_and_languages() {
                 content_type.contains(if format == "csv" { "text/csv" } else { "spreadsheetml" }),
                 "{content_type}"
             );
+            // No cell starts a formula: those that would are written as text.
+            let cells: Vec<String> = if format == "csv" {
+                let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+                reader.records().flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>()).collect()
+            } else {
+                use calamine::Reader;
+                let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
+                let range = book.worksheet_range_at(0).unwrap().unwrap();
+                range.cells().map(|(_, _, c)| c.to_string()).collect()
+            };
+            assert!(cells.iter().all(|c| !c.starts_with(['=', '+', '-', '@'])), "{format}: {cells:?}");
+            for neutralised in ["'=HYPERLINK(\"http://evil.example\",\"点我\")", "'+86-10-1234", "'@SUM(A1)"] {
+                assert!(cells.iter().any(|c| c == neutralised), "{format}: {neutralised} missing");
+            }
             let r = secretary.upload(tree.a, &format!("export.{format}"), bytes).await;
             r.assert_status(200);
-            let done = if lang == "en" { "unchanged 4." } else { "未变化 4 人。" };
+            let done = if lang == "en" { "unchanged 5." } else { "未变化 5 人。" };
             r.assert_contains(done);
             assert_eq!(snapshot(&app, tree.a).await, before, "{lang} {format} changed something");
         }
