@@ -299,10 +299,12 @@ pub fn numbered(backend: DbBackend, n: usize) -> String {
 
 /// A timestamp column (quoted SQL) as whole seconds since the epoch: for rows read by `json_rows`,
 /// where a number is cheaper to read than a date in text (a calendar month holds hundreds).
+/// SQLite's `unixepoch` has no answer for a time it cannot read (second 60, stored before forms
+/// refused it): such a value reads as its minute rather than taking the page down.
 pub fn epoch_seconds(backend: DbBackend, column: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
-        _ => format!("unixepoch({column})"),
+        _ => format!("COALESCE(unixepoch({column}), unixepoch(substr({column}, 1, 16)), 0)"),
     }
 }
 

@@ -140,10 +140,46 @@ fn contact(i: usize) -> (String, String) {
     (format!("m{:02}@demo.partyday.org", i + 1), format!("1380000{:04}", i + 1))
 }
 
-pub async fn load(db: &DatabaseConnection, timezone: &str, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// What `serve --demo` found in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    /// The database was empty: the demo is in it now.
+    Now,
+    /// The demo was loaded before (a restart): nothing was added.
+    Before,
+}
+
+/// `serve --demo` on a database that holds data of its own: the demo's accounts, with their
+/// published password, are never added to it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "serve --demo loads the demo only into an empty database, and this one already holds an organisation or \
+     accounts. Serve it without --demo, or point database.url (PARTYDAY__DATABASE__URL) at a new database."
+)]
+pub struct NotEmpty;
+
+/// Loads the demo association into an empty database. A database that holds the demo already
+/// (the demo's committee and its administrator) is left as it is; any other refuses ([`NotEmpty`]).
+pub async fn load(
+    db: &DatabaseConnection,
+    timezone: &str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Loaded> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let scope = Scope::operator();
-    let loaded = branches::find_by_code(db, &scope, "HMA").await.is_ok();
-    if !loaded {
+    let units = crate::branches::entity::branch::Entity::find().count(db).await?;
+    let accounts = crate::accounts::entity::account::Entity::find().count(db).await?;
+    if units > 0 || accounts > 0 {
+        let demo_committee = branches::find_by_code(db, &scope, "HMA").await.is_ok();
+        let demo_admin = crate::accounts::entity::account::Entity::find()
+            .filter(crate::accounts::entity::account::Column::Email.eq(ACCOUNTS[0].0))
+            .count(db)
+            .await?
+            > 0;
+        return if demo_committee && demo_admin { Ok(Loaded::Before) } else { Err(NotEmpty.into()) };
+    }
+    {
         let mut ids = std::collections::HashMap::new();
         for (code, name, kind, parent) in UNITS {
             let data = BranchData {
@@ -197,12 +233,10 @@ pub async fn load(db: &DatabaseConnection, timezone: &str, today: NaiveDate, now
         load_events(db, timezone, today, now, &ids, &member_ids).await?;
     }
     load_accounts(db, now).await?;
-    if !loaded {
-        // After the accounts: leave decisions and roster marks are the secretaries'.
-        let made = load_attendance(db, timezone, today, now).await?;
-        tracing::info!(?made, "demo attendance recorded");
-    }
-    Ok(())
+    // After the accounts: leave decisions and roster marks are the secretaries'.
+    let made = load_attendance(db, timezone, today, now).await?;
+    tracing::info!(?made, "demo attendance recorded");
+    Ok(Loaded::Now)
 }
 
 /// The monthly theme party day of each branch, as a series planned half a year ago: twelve

@@ -181,7 +181,11 @@ async fn serve(settings: Settings, load_demo: bool) -> anyhow::Result<()> {
     let base_url = settings.base_url.clone();
     let state = AppState::init(settings, Arc::new(SystemClock)).await?;
     if load_demo {
-        demo::load(&state.db, state.settings.timezone.name(), state.today(), state.now()).await?;
+        if demo::load(&state.db, state.settings.timezone.name(), state.today(), state.now()).await?
+            == demo::Loaded::Before
+        {
+            println!("The demo was loaded into this database before: nothing was added.");
+        }
         println!("Demo accounts (password for all: {}):", demo::PASSWORD);
         for (email, _, role) in demo::ACCOUNTS {
             println!("  {:<10} {email}", role.as_str());

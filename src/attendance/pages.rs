@@ -305,9 +305,10 @@ struct WalkInForm {
     back: String,
 }
 
-fn optional(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.chars().take(200).collect())
+/// A walk-in guest's name, organisation or title: one line of at most 100 characters, as on the
+/// event's guest form; anything else is refused whole, never cut.
+fn walk_in_text(raw: &str) -> Result<Option<String>, WebError> {
+    crate::branches::rules::optional_text(raw, 100).map_err(|_| WebError::Conflict(Msg::new("walk_in.text_invalid")))
 }
 
 async fn walk_in(
@@ -322,9 +323,9 @@ async fn walk_in(
             form.member_id.trim().parse().map_err(|_| WebError::Conflict(Msg::new("walk_in.unknown_member")))?,
         )
     } else {
-        let name = optional(&form.name).ok_or(WebError::Conflict(Msg::new("walk_in.name_required")))?;
+        let name = walk_in_text(&form.name)?.ok_or(WebError::Conflict(Msg::new("walk_in.name_required")))?;
         let role = GuestRole::parse(&form.role).unwrap_or(GuestRole::NonVoting);
-        WalkIn::Guest { name, organisation: optional(&form.organisation), title: optional(&form.title), role }
+        WalkIn::Guest { name, organisation: walk_in_text(&form.organisation)?, title: walk_in_text(&form.title)?, role }
     };
     let inv = service::walk_in(&state.writer, &scope, id, who, window(&state), state.now()).await?;
     Ok((Flash::success(Msg::new("walk_in.added")), back(id, &form.back, Some(inv))).into_response())
@@ -641,7 +642,7 @@ async fn qr_check_in(
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 struct HistoryParams {
-    page: u64,
+    page: String,
     open: String,
 }
 
@@ -664,7 +665,7 @@ async fn history(
     User(user): User,
     Query(params): Query<HistoryParams>,
 ) -> Result<Response, WebError> {
-    let page = params.page.max(1);
+    let page = crate::web::forms::page_number(Some(&params.page));
     let open_only = params.open == "1";
     let Some(member) = user.member_id else {
         let page = HistoryPage { ctx, linked: false, open_tasks: vec![], rows: vec![], page, more: false, open_only };

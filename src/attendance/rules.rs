@@ -66,15 +66,24 @@ pub enum Choose {
 impl Choose {
     /// Reads a form's answer and reason; Err(field error key) for a leave without a reason.
     pub fn from_form(answer: &str, reason: &str) -> Result<Option<Choose>, &'static str> {
-        let reason = reason.trim();
         Ok(match answer {
             "accept" => Some(Choose::Accept),
             "decline" => Some(Choose::Decline),
-            "leave" if reason.is_empty() || reason.chars().count() > 500 => return Err("answer.reason_required"),
-            "leave" => Some(Choose::Leave(reason.to_owned())),
+            "leave" => Some(Choose::Leave(leave_reason(reason)?)),
             _ => None,
         })
     }
+}
+
+/// A leave reason: one line of at most 500 characters (it is shown in lists, the sign-in sheet
+/// and its CSV). Line breaks typed in the box become spaces; other control characters (NUL,
+/// escape) are refused.
+pub fn leave_reason(raw: &str) -> Result<String, &'static str> {
+    if raw.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err("field.invalid_characters");
+    }
+    let line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() || line.chars().count() > 500 { Err("answer.reason_required") } else { Ok(line) }
 }
 
 /// How the attendance of an event turned out for one person.

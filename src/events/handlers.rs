@@ -185,6 +185,15 @@ async fn new_form(
     form_page(&state, ctx, None, branch, form, FieldErrors::default()).await
 }
 
+/// The organising branch a form names: none when empty, an error when it is not an id.
+pub(super) fn chosen_branch(raw: &str) -> Result<Option<i64>, ()> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<i64>().ok().filter(|id| *id > 0).map(Some).ok_or(())
+}
+
 pub(super) async fn branch_of(state: &AppState, id: i64) -> Result<(UnitOption, Tz), WebError> {
     let b = branch::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
     let tz = b.timezone.parse().unwrap_or(state.settings.timezone);
@@ -199,16 +208,22 @@ async fn create(
 ) -> Result<Response, WebError> {
     let scope = scope(&state, &user).await?;
     scope.require_manager()?;
-    // No branch given: the first the secretary manages, as the new-event page offers.
-    let branch_id = match form.get("branch_id").parse::<i64>() {
-        Ok(id) if scope.covers(id) => id,
-        Ok(_) => return Err(WebError::NotFound),
-        Err(_) => {
-            own_units(&state, &scope).await?.iter().find(|u| u.kind.holds_members()).ok_or(WebError::Forbidden)?.id
+    // No branch given: the first the secretary manages, as the new-event page offers. A broken
+    // one is said so, on the form of that first branch, rather than taken as "none".
+    let (branch_id, broken) = match chosen_branch(form.get("branch_id")) {
+        Ok(Some(id)) if scope.covers(id) => (id, false),
+        Ok(Some(_)) => return Err(WebError::NotFound),
+        chosen => {
+            let first = own_units(&state, &scope).await?.into_iter().find(|u| u.kind.holds_members());
+            (first.ok_or(WebError::Forbidden)?.id, chosen.is_err())
         }
     };
     let branch = branch_of(&state, branch_id).await?;
     let tz = branch.1;
+    if broken {
+        let errors = FieldErrors::single("form", "event.branch_invalid");
+        return form_page(&state, ctx, None, branch, form, errors).await;
+    }
     let errors = match EventData::parse(&form, tz) {
         Ok(data) => match service::create(&state.db, &scope, branch_id, &data, state.now()).await {
             Ok(id) => {
@@ -657,7 +672,7 @@ async fn delivery_page(
     if loaded.access < Access::CoOrganiser {
         return Err(WebError::NotFound);
     }
-    let page = params.page.parse::<u64>().unwrap_or(1).max(1);
+    let page = crate::web::forms::page_number(Some(&params.page));
     let (rows, total) = crate::mail::outbox::delivery_rows(&state.db, id, (page - 1) * PER_PAGE, PER_PAGE).await?;
     let pages = total.div_ceil(PER_PAGE).max(1);
     Ok(DeliveryPage { ctx, event: loaded.event, rows, total, page, pages }.into_response())

@@ -1,5 +1,7 @@
 //! Parsed event types and forms: kinds, states, audience, guests, agenda items, and the
 //! event form with its time rules.
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
@@ -231,6 +233,7 @@ pub fn parse_local(raw: &str, tz: Tz) -> Result<Option<DateTime<Utc>>, &'static 
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
         .ok_or("field.datetime_invalid")?;
+    let local = local.date().and_time(whole_minute(local.time()).ok_or("field.datetime_invalid")?);
     if !(2000..=2200).contains(&chrono::Datelike::year(&local)) {
         return Err("field.datetime_invalid");
     }
@@ -247,7 +250,19 @@ pub fn parse_time_of_day(raw: &str) -> Result<NaiveTime, &'static str> {
     if s.is_empty() {
         return Err("field.required");
     }
-    ["%H:%M", "%H:%M:%S"].iter().find_map(|f| NaiveTime::parse_from_str(s, f).ok()).ok_or("field.time_invalid")
+    let time =
+        ["%H:%M", "%H:%M:%S"].iter().find_map(|f| NaiveTime::parse_from_str(s, f).ok()).ok_or("field.time_invalid")?;
+    whole_minute(time).ok_or("field.time_invalid")
+}
+
+/// Times are kept to the minute, as the forms show them. Second 60 (which chrono reads as a leap
+/// second) is refused: stored, it reads back as no time at all in SQLite (`unixepoch` is NULL).
+fn whole_minute(t: NaiveTime) -> Option<NaiveTime> {
+    use chrono::Timelike;
+    if t.nanosecond() >= 1_000_000_000 {
+        return None;
+    }
+    NaiveTime::from_hms_opt(t.hour(), t.minute(), 0)
 }
 
 fn parse_optional_count(raw: &str, max: i32) -> Result<Option<i32>, &'static str> {
@@ -265,6 +280,31 @@ fn parse_optional_count(raw: &str, max: i32) -> Result<Option<i32>, &'static str
 
 fn parse_id(raw: &str) -> Option<i64> {
     raw.trim().parse::<i64>().ok().filter(|n| *n > 0)
+}
+
+/// A chosen id from a select: empty is none; anything else must be an id (a tampered or broken
+/// form is told so, not read as "none").
+fn optional_id(raw: &str) -> Result<Option<i64>, &'static str> {
+    if raw.trim().is_empty() { Ok(None) } else { parse_id(raw).map(Some).ok_or("field.choose_one") }
+}
+
+/// More ids than any branch has members: a list past it was not made by the form.
+pub const MAX_CHOSEN: usize = 5_000;
+
+/// The ids ticked in a list of check boxes, each once, in the order given.
+fn id_list<'a>(raw: impl Iterator<Item = &'a str>) -> Result<Vec<i64>, &'static str> {
+    let mut seen = BTreeSet::new();
+    let mut ids = Vec::new();
+    for (n, value) in raw.enumerate() {
+        if n >= 2 * MAX_CHOSEN {
+            return Err("field.too_many_chosen");
+        }
+        let id = parse_id(value).ok_or("field.choose_one")?;
+        if seen.insert(id) {
+            ids.push(id);
+        }
+    }
+    if ids.len() > MAX_CHOSEN { Err("field.too_many_chosen") } else { Ok(ids) }
 }
 
 /// The audience of an event as chosen in the form.
@@ -321,19 +361,23 @@ impl EventData {
         }
         let location = e.check("location", optional_text(form.get("location"), TITLE_MAX));
         let host_guest_name = e.check("host_guest_name", optional_text(form.get("host_guest_name"), 100));
-        let host_member_id = parse_id(form.get("host_member_id"));
+        let host_member_id = e.check("host_member_id", optional_id(form.get("host_member_id"))).flatten();
         if host_member_id.is_some() && host_guest_name.as_ref().is_some_and(Option::is_some) {
             e.add("host_guest_name", "event.host_one_of");
         }
-        let recorder_member_id = parse_id(form.get("recorder_member_id"));
-        let co_organisers: Vec<i64> = form.all("co_organisers").filter_map(parse_id).collect();
+        let recorder_member_id = e.check("recorder_member_id", optional_id(form.get("recorder_member_id"))).flatten();
+        let co_organisers = e.check("co_organisers", id_list(form.all("co_organisers"))).unwrap_or_default();
         let audience_kind = e.check("audience_kind", parse_choice::<AudienceKind>(form.get("audience_kind")));
-        let group_id = parse_id(form.get("audience_group_id"));
-        let picks: Vec<i64> = form.all("picks").filter_map(parse_id).collect();
+        let group_id = e.check("audience_group_id", optional_id(form.get("audience_group_id"))).flatten();
+        let picks = e.check("picks", id_list(form.all("picks"))).unwrap_or_default();
         let statuses: Vec<PoliticalStatus> = form.all("statuses").filter_map(PoliticalStatus::parse).collect();
         match audience_kind {
-            Some(AudienceKind::Group) if group_id.is_none() => e.add("audience_group_id", "field.required"),
-            Some(AudienceKind::Members) if picks.is_empty() => e.add("picks", "event.pick_someone"),
+            Some(AudienceKind::Group) if group_id.is_none() && e.get("audience_group_id").is_none() => {
+                e.add("audience_group_id", "field.required");
+            }
+            Some(AudienceKind::Members) if picks.is_empty() && e.get("picks").is_none() => {
+                e.add("picks", "event.pick_someone");
+            }
             Some(AudienceKind::Branches | AudienceKind::Group) if statuses.is_empty() => {
                 e.add("statuses", "event.pick_a_status");
             }

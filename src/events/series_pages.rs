@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 
 use super::{
     entity::series,
-    handlers::{branch_of, own_units},
+    handlers::{branch_of, chosen_branch, own_units},
     recurring::{self, Start},
     rules::{EventKind, Pairs, SeriesData, statuses_from_db},
     series::SeriesRule,
@@ -122,17 +122,22 @@ async fn create(
 ) -> Result<Response, WebError> {
     let scope = branches::handlers::scope(&state, &user).await?;
     scope.require_manager()?;
-    // No branch given: the first the secretary manages, as the new-series page offers.
-    let chosen = form.get("branch_id").parse::<i64>().ok();
+    // No branch given: the first the secretary manages, as the new-series page offers. A broken
+    // one is said so, on the form of that first branch.
+    let chosen = chosen_branch(form.get("branch_id"));
+    let wanted = chosen.unwrap_or(None);
     let unit = own_units(&state, &scope)
         .await?
         .into_iter()
-        .find(|u| u.kind.holds_members() && chosen.is_none_or(|id| id == u.id))
+        .find(|u| u.kind.holds_members() && wanted.is_none_or(|id| id == u.id))
         .ok_or(WebError::NotFound)?;
     let branch_id = unit.id;
     let branch = branch_of(&state, unit.id).await?;
     let tz = branch.1;
     let now = state.now();
+    if chosen.is_err() {
+        return page(&state, ctx, None, branch, form, FieldErrors::single("form", "event.branch_invalid")).await;
+    }
     let errors = match SeriesData::parse(&form) {
         Ok(data) => {
             let start = Start { from: now.with_timezone(&tz).date_naive(), schedule: form.get("schedule") == "1" };

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, Set, SqlErr, TransactionSession, TransactionTrait,
-    entity::prelude::*,
+    Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr, TransactionSession,
+    TransactionTrait, entity::prelude::*,
 };
 
 use super::{
@@ -139,9 +139,10 @@ fn profile_into(am: &mut member::ActiveModel, p: Profile) {
     am.notes = Set(p.notes);
 }
 
-/// Adds a member to a branch of the scope; their membership period starts `today`.
-pub async fn create(
-    db: &impl ConnectionTrait,
+/// Adds a member to a branch of the scope; their membership period starts `today`. The member,
+/// the period and the history line are written together or not at all.
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     scope: &Scope,
     new: NewMember,
     today: NaiveDate,
@@ -150,9 +151,10 @@ pub async fn create(
     if !scope.covers(new.branch_id) {
         return Err(MemberError::Forbidden);
     }
-    member_branch(db, new.branch_id).await?;
-    check_group(db, new.branch_id, new.profile.group_id).await?;
-    check_unique(db, new.profile.email.as_deref(), new.profile.phone.as_deref(), None).await?;
+    let txn = crate::db::write_txn(db).await?;
+    member_branch(&txn, new.branch_id).await?;
+    check_group(&txn, new.branch_id, new.profile.group_id).await?;
+    check_unique(&txn, new.profile.email.as_deref(), new.profile.phone.as_deref(), None).await?;
     let mut am = member::ActiveModel {
         branch_id: Set(new.branch_id),
         political_status: Set(new.political_status),
@@ -163,7 +165,7 @@ pub async fn create(
         ..Default::default()
     };
     profile_into(&mut am, new.profile);
-    let saved = am.insert(db).await.map_err(map_unique)?;
+    let saved = am.insert(&txn).await.map_err(map_unique)?;
     if saved.state.is_member() {
         period::ActiveModel {
             member_id: Set(saved.id),
@@ -172,7 +174,7 @@ pub async fn create(
             until_on: Set(None),
             ..Default::default()
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
     }
     record(
@@ -181,34 +183,40 @@ pub async fn create(
         scope,
         now,
     )
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(saved)
 }
 
-/// Changes profile fields (not status, branch or state: those are dated changes).
-pub async fn update(
-    db: &impl ConnectionTrait,
+/// Changes profile fields (not status, branch or state: those are dated changes), with the
+/// history line of a group change, in one transaction.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     scope: &Scope,
     id: i64,
     profile: Profile,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<member::Model, MemberError> {
-    let current = get(db, scope, id).await?;
-    check_group(db, current.branch_id, profile.group_id).await?;
-    check_unique(db, profile.email.as_deref(), profile.phone.as_deref(), Some(id)).await?;
+    let txn = crate::db::write_txn(db).await?;
+    get(&txn, scope, id).await?;
+    // Read again under the row's lock: the group change is worked out from what is stored now.
+    let current = member::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(MemberError::NotFound)?;
+    check_group(&txn, current.branch_id, profile.group_id).await?;
+    check_unique(&txn, profile.email.as_deref(), profile.phone.as_deref(), Some(id)).await?;
     let group_change = (current.group_id != profile.group_id).then_some((current.group_id, profile.group_id));
     let mut am: member::ActiveModel = current.into();
     profile_into(&mut am, profile);
     am.updated_at = Set(now);
-    let saved = am.update(db).await.map_err(map_unique)?;
+    let saved = am.update(&txn).await.map_err(map_unique)?;
     if let Some((from, to)) = group_change {
         let id_text = |g: Option<i64>| g.map(|g| g.to_string());
         record(id, Entry { kind: "group", on: today, from: id_text(from), to: id_text(to), note: None }, scope, now)
-            .insert(db)
+            .insert(&txn)
             .await?;
     }
+    txn.commit().await?;
     Ok(saved)
 }
 

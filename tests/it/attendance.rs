@@ -961,6 +961,21 @@ async fn bad_answers_and_check_ins_are_refused_and_change_nothing() {
         .await
         .assert_status(409)
         .assert_contains("请选择党员或填写嘉宾姓名");
+    // Unclean text is refused whole, never stored or cut.
+    for reason in ["出差\u{0}", "出差\u{1b}[31m"] {
+        let fields = [("answer", "leave"), ("reason", reason)];
+        s.client.post(&path(inv_a, "answer"), &fields).await.assert_status(409).assert_contains("控制字符");
+    }
+    let long_name = "名".repeat(100_000);
+    for fields in [
+        vec![("name", long_name.as_str())],
+        vec![("name", "刘主任\u{0}")],
+        vec![("name", "刘主任"), ("organisation", "市医保局\r\n伪造的一行")],
+        vec![("name", "刘主任"), ("title", "\u{1b}[2J主任")],
+    ] {
+        let resp = s.client.post(&format!("/events/{id}/walk-ins"), &fields).await;
+        resp.assert_status(409).assert_contains("每项不超过 100 个字符");
+    }
     // An invitation of another event, or none: not found.
     let other = scheduled(&app, &s.client, tree.a, (Duration::hours(5), 60), &[]).await;
     let elsewhere = inv_of(&app, other, a).await.id;
@@ -1075,4 +1090,63 @@ async fn make_up_study_cannot_be_dated_before_the_event() {
     assert_eq!(snapshot(&app, id).await, before);
     s.client.post(&makeup, &[("done_on", &day.to_string())]).await.assert_status(303);
     assert_eq!(inv(&app, inv_a).await.makeup_done_on, Some(day));
+}
+
+#[tokio::test]
+async fn the_sign_in_csv_neutralises_formulas_and_reasons_are_one_line() {
+    let (app, tree, s) = setup("吴书记").await;
+    let a = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(2), 60), &[]).await;
+    let ca = app.login_linked(Role::Member, a).await;
+    // A reason typed over three lines in the box is kept as one line.
+    let fields = [("answer", "leave"), ("reason", "  =1+1 出差\r\n北京\n\t三天 ")];
+    ca.post(&format!("/events/{id}/answer"), &fields).await.assert_status(303);
+    assert_eq!(inv_of(&app, id, a).await.leave_reason.as_deref(), Some("=1+1 出差 北京 三天"));
+    let guest = [("name", "@SUM(1+1)*cmd|' /C calc'!A0"), ("organisation", "-2+3"), ("role", "non_voting")];
+    s.client.post(&format!("/events/{id}/walk-ins"), &guest).await.assert_status(303);
+    let (status, _, bytes) = s.client.download(&format!("/events/{id}/sheet.csv")).await;
+    assert_eq!(status, 200);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+    let cells: Vec<String> =
+        reader.records().flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>()).collect();
+    assert!(cells.iter().all(|c| !c.starts_with(['=', '+', '-', '@'])), "{cells:?}");
+    for neutralised in ["'=1+1 出差 北京 三天", "'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3"] {
+        assert!(cells.iter().any(|c| c == neutralised), "{neutralised} missing from {cells:?}");
+    }
+}
+
+#[tokio::test]
+async fn huge_page_numbers_and_id_lists_get_an_answer_not_a_crash() {
+    let (app, tree, s) = setup("吴书记").await;
+    let a = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(2), 60), &[]).await;
+    let ca = app.login_linked(Role::Member, a).await;
+    for page in ["9223372036854775807", "18446744073709551616", "-1", "abc"] {
+        ca.get(&format!("/attendance/mine?page={page}")).await.assert_status(200);
+        s.client.get(&format!("/events/{id}/mail?page={page}")).await.assert_status(200);
+    }
+    // 40,000 ticked boxes: refused with a field error on the list, nothing written.
+    let events_before = partyday::events::entity::event::Entity::find().count(&app.state.db).await.unwrap();
+    let many: Vec<String> = (0..40_000).map(|n| (n % 7 + 1).to_string()).collect();
+    for field in ["picks", "co_organisers"] {
+        let mut fields = with(form(tree.a), &[("audience_kind", "members")]);
+        fields.push(("picks".into(), a.to_string()));
+        fields.extend(many.iter().map(|v| (field.to_owned(), v.clone())));
+        let resp = post(&s.client, "/events", &fields).await;
+        resp.assert_status(422);
+        assert!(resp.field_error(field).is_some(), "{field}: no field error");
+    }
+    // Broken ids are said so, not dropped.
+    for (field, value) in [("host_member_id", "abc"), ("recorder_member_id", "99999999999999999999"), ("picks", "x")] {
+        let fields = with(form(tree.a), &[("audience_kind", "members"), (field, value)]);
+        let resp = post(&s.client, "/events", &fields).await;
+        resp.assert_status(422);
+        assert!(resp.field_error(field).is_some(), "{field}={value}: no field error");
+    }
+    for branch in ["abc", "99999999999999999999999"] {
+        let resp = post(&s.client, "/events", &with(form(tree.a), &[("branch_id", branch)])).await;
+        resp.assert_status(422).assert_contains("表单中的组织单位无效");
+    }
+    let after = partyday::events::entity::event::Entity::find().count(&app.state.db).await.unwrap();
+    assert_eq!(after, events_before);
 }

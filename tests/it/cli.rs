@@ -141,6 +141,25 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
 }
 
 #[tokio::test]
+async fn serve_demo_refuses_a_database_that_holds_data_of_its_own() {
+    use partyday::accounts::entity::account;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let db = Arc::new(TestDb::new().await);
+    let dir = tempfile::tempdir().unwrap();
+    // A real association's database: an administrator and a branch.
+    let app = TestApp::spawn_on(db.clone()).await;
+    app.create_account(partyday::accounts::Role::Admin, "boss@example.org").await;
+    app.seed_tree().await;
+    let out = partyday(&db, dir.path()).args(["serve", "--demo"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "it served");
+    assert!(stderr.contains("loads the demo only into an empty database"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(partyday::demo::PASSWORD));
+    assert_eq!(account::Entity::find().count(&app.state.db).await.unwrap(), 1, "no demo account was added");
+    app.client().login("admin@demo.partyday.org", partyday::demo::PASSWORD).await.assert_status(401);
+}
+
+#[tokio::test]
 async fn serve_without_demo_says_how_to_create_the_first_administrator() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();

@@ -316,3 +316,39 @@ async fn a_save_based_on_an_older_revision_is_refused_and_keeps_what_was_typed()
     let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!(e.title, "我改的标题");
 }
+
+#[tokio::test]
+async fn a_second_60_is_refused_and_a_stored_one_takes_no_page_down() {
+    use sea_orm::ConnectionTrait;
+    let (app, tree, secretary) = setup().await;
+    let member = app.add_member(tree.a, "张三").await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+    for field in ["starts_at", "ends_at"] {
+        let at = if field == "starts_at" { format!("{day}T10:00:60") } else { format!("{day}T16:29:60") };
+        let resp = post(&secretary, "/events", &with(form(tree.a), &[(field, &at)])).await;
+        resp.assert_status(422);
+        assert!(resp.field_error(field).is_some(), "{field}: no error");
+    }
+    assert_eq!(event::Entity::find().count(&app.state.db).await.unwrap(), 0);
+    // Seconds are dropped: times are kept to the minute, as the form shows them.
+    let resp = post(&secretary, "/events", &with(form(tree.a), &[("starts_at", &format!("{day}T14:30:15"))])).await;
+    let id = id_from(resp.location());
+    let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(chrono::Timelike::second(&e.starts_at), 0);
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    // A second 60 stored before the forms refused it (SQLite keeps the text as it was written).
+    if !app.db.is_postgres() {
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE events SET starts_at = substr(starts_at, 1, 17) || '60' || substr(starts_at, 20) WHERE id = {id}"
+            ))
+            .await
+            .unwrap();
+    }
+    let month = &day[..7];
+    let member_client = app.login_linked(Role::Member, member).await;
+    member_client.get("/events/mine").await.assert_status(200).assert_contains("十二月主题党日");
+    member_client.get(&format!("/events/calendar?month={month}")).await.assert_status(200);
+    secretary.get("/events").await.assert_status(200).assert_contains("十二月主题党日");
+}

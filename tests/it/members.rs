@@ -296,3 +296,66 @@ async fn an_administrator_links_an_account_to_a_member() {
     link(account, String::new()).await.assert_redirect_to(&format!("/admin/accounts/{account}"));
     holder.get("/me").await.assert_contains("还没有关联党员信息");
 }
+
+/// Makes every insert into `table` fail, as a full disk or a lost connection would.
+async fn fail_inserts_into(app: &TestApp, table: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = &app.state.db;
+    if app.db.is_postgres() {
+        db.execute_unprepared(
+            "CREATE FUNCTION injected_failure() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$",
+        )
+        .await
+        .unwrap();
+        db.execute_unprepared(&format!(
+            "CREATE TRIGGER injected BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected_failure()"
+        ))
+        .await
+        .unwrap();
+    } else {
+        db.execute_unprepared(&format!(
+            "CREATE TRIGGER injected BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        ))
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_member_is_added_whole_or_not_at_all() {
+    use partyday::members::entity::period;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let tree = app.seed_tree().await;
+    let secretary = app.secretary_of(tree.a).await;
+    let (members, periods) = (app.member_count().await, period::Entity::find().count(&app.state.db).await.unwrap());
+    // The history line is written last: when it fails, the member and their period go too.
+    fail_inserts_into(&app, "member_history").await;
+    let a = tree.a.to_string();
+    let r = secretary.post("/members", &form(&a, &[])).await;
+    r.assert_status(500);
+    assert_eq!(app.member_count().await, members, "no member without a period and history");
+    assert_eq!(period::Entity::find().count(&app.state.db).await.unwrap(), periods);
+    secretary.get("/members").await.assert_lacks("王小明");
+}
+
+#[tokio::test]
+async fn a_member_edit_is_saved_whole_or_not_at_all() {
+    use partyday::members::entity::member;
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let tree = app.seed_tree().await;
+    let secretary = app.secretary_of(tree.a).await;
+    let a = tree.a.to_string();
+    let r = secretary.post("/members", &form(&a, &[])).await;
+    r.assert_status(303);
+    let id: i64 = r.location().trim_start_matches("/members/").parse().unwrap();
+    // A move into the party group writes a history line; when that fails, the move is undone.
+    fail_inserts_into(&app, "member_history").await;
+    let group = tree.a_group.to_string();
+    let r = secretary.post(&format!("/members/{id}"), &form(&a, &[("group_id", &group), ("post", "院长")])).await;
+    r.assert_status(500);
+    let m = member::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!((m.group_id, m.post.as_deref()), (None, Some("医疗质量控制科主任")));
+}

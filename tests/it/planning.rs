@@ -123,6 +123,7 @@ async fn bad_series_input_gets_field_errors_and_changes_nothing() {
         (vec![("until", yesterday.as_str())], "until"),
         (vec![("until", "2026-02-30")], "until"),
         (vec![("start_time", "25:00")], "start_time"),
+        (vec![("start_time", "09:59:60")], "start_time"),
         (vec![("minutes", "-5")], "minutes"),
         (vec![("title", "")], "title"),
         (vec![("statuses", "")], "statuses"),
