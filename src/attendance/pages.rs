@@ -298,6 +298,7 @@ async fn makeup(
 #[serde(default)]
 struct WalkInForm {
     member_id: String,
+    phone: String,
     name: String,
     organisation: String,
     title: String,
@@ -318,10 +319,12 @@ async fn walk_in(
     Form(form): Form<WalkInForm>,
 ) -> Result<Response, WebError> {
     let (scope, _) = taker(&state, &user, id).await?;
+    let unknown = || WebError::Conflict(Msg::new("walk_in.unknown_member"));
     let who = if !form.member_id.trim().is_empty() {
-        WalkIn::Member(
-            form.member_id.trim().parse().map_err(|_| WebError::Conflict(Msg::new("walk_in.unknown_member")))?,
-        )
+        WalkIn::Member(form.member_id.trim().parse().map_err(|_| unknown())?)
+    } else if !form.phone.trim().is_empty() {
+        let phone = crate::members::rules::parse_phone(&form.phone).ok().flatten().ok_or_else(unknown)?;
+        WalkIn::Phone(phone)
     } else {
         let name = walk_in_text(&form.name)?.ok_or(WebError::Conflict(Msg::new("walk_in.name_required")))?;
         let role = GuestRole::parse(&form.role).unwrap_or(GuestRole::NonVoting);

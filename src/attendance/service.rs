@@ -568,8 +568,17 @@ async fn makeup_done_locked(
 /// Who comes in without an invitation.
 #[derive(Clone)]
 pub enum WalkIn {
+    /// A member the taker may see: of a holding branch, or of the taker's own scope.
     Member(i64),
-    Guest { name: String, organisation: Option<String>, title: Option<String>, role: GuestRole },
+    /// Any active member of the association, named by their exact phone number (a member of
+    /// another branch who came along: the taker knows them, not their id).
+    Phone(String),
+    Guest {
+        name: String,
+        organisation: Option<String>,
+        title: Option<String>,
+        role: GuestRole,
+    },
 }
 
 /// Adds a walk-in to a scheduled or ended event (members of a holding branch as members, others as
@@ -607,9 +616,22 @@ async fn walk_in_locked(
         _ => {}
     }
     let (member_id, guest_id, role) = match who {
-        &WalkIn::Member(id) => {
-            let m = member::Entity::find_by_id(id).one(txn).await?.filter(|m| m.state.is_member());
-            let m = m.ok_or(Refused("walk_in.unknown_member"))?;
+        WalkIn::Member(_) | WalkIn::Phone(_) => {
+            let holds = |b: i64| b == event.branch_id || loaded.co_organisers.contains(&b);
+            let found = match who {
+                // Members beyond the taker's sight read as unknown, exactly like ids that do not
+                // exist: ids cannot be walked to learn names, branches and statuses.
+                WalkIn::Member(id) => member::Entity::find_by_id(*id)
+                    .one(txn)
+                    .await?
+                    .filter(|m| holds(m.branch_id) || scope.covers(m.branch_id)),
+                WalkIn::Phone(phone) => {
+                    member::Entity::find().filter(member::Column::Phone.eq(phone.as_str())).one(txn).await?
+                }
+                WalkIn::Guest { .. } => None,
+            };
+            let m = found.filter(|m| m.state.is_member()).ok_or(Refused("walk_in.unknown_member"))?;
+            let id = m.id;
             let invited = invitation::Entity::find()
                 .filter(invitation::Column::EventId.eq(event_id))
                 .filter(invitation::Column::MemberId.eq(id))
@@ -618,8 +640,7 @@ async fn walk_in_locked(
             if invited > 0 {
                 return Err(Refused("walk_in.already_invited"));
             }
-            let holding = m.branch_id == event.branch_id || loaded.co_organisers.contains(&m.branch_id);
-            (Some(id), None, if holding { "member" } else { GuestRole::NonVoting.key() })
+            (Some(id), None, if holds(m.branch_id) { "member" } else { GuestRole::NonVoting.key() })
         }
         WalkIn::Guest { name, organisation, title, role } => {
             let g = guest::ActiveModel {

@@ -42,6 +42,12 @@ async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event
         .one(&state.db)
         .await?;
     let Some((inv, Some(e))) = found else { return Err(WebError::NotFound) };
+    // Invited as a member: only while still in the audience (not after a transfer or leaving).
+    if let Some(member_id) = inv.member_id.filter(|_| inv.role == "member")
+        && !super::service::still_reached(&state.db, &e, member_id).await?
+    {
+        return Err(WebError::NotFound);
+    }
     match e.state {
         EventState::Draft => Err(WebError::NotFound),
         EventState::Cancelled => Err(WebError::Conflict(Msg::new("answer.cancelled"))),

@@ -148,6 +148,30 @@ async fn load_with(db: &impl ConnectionTrait, scope: &Scope, id: i64, lock: bool
     Ok(Loaded { event, co_organisers, access })
 }
 
+/// Whether a member invited to an event is still in its audience: a member (active or exempt) of a
+/// holding branch, of the chosen party group, or picked. An answer link dies once they are not
+/// (transferred out, left), with the invitation it stood for.
+pub async fn still_reached(db: &impl ConnectionTrait, event: &event::Model, member_id: i64) -> Result<bool, DbErr> {
+    let Some(m) = member::Entity::find_by_id(member_id).one(db).await? else { return Ok(false) };
+    if !m.state.is_member() {
+        return Ok(false);
+    }
+    let units: Vec<i64> = match event.audience_kind {
+        AudienceKind::Members => return Ok(picks_of(db, event.id).await?.contains(&member_id)),
+        AudienceKind::Group => event.audience_group_id.into_iter().collect(),
+        _ => {
+            unit::Entity::find()
+                .select_only()
+                .column(unit::Column::BranchId)
+                .filter(unit::Column::EventId.eq(event.id))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
+    Ok(units.contains(&m.branch_id) || m.group_id.is_some_and(|g| units.contains(&g)))
+}
+
 /// Checks the people and units an event refers to: they must exist, be open, and (for the
 /// host, recorder, picks and group) belong to the holding branches. Returns what is wrong.
 async fn check_references(db: &impl ConnectionTrait, branch_id: i64, data: &EventData) -> Result<FieldErrors, DbErr> {

@@ -1150,3 +1150,75 @@ async fn huge_page_numbers_and_id_lists_get_an_answer_not_a_crash() {
     let after = partyday::events::entity::event::Entity::find().count(&app.state.db).await.unwrap();
     assert_eq!(after, events_before);
 }
+
+#[tokio::test]
+async fn walk_ins_name_only_members_the_taker_may_see_or_an_exact_phone() {
+    use partyday::members::entity::member;
+    let (app, tree, s) = setup("吴书记").await;
+    let stranger = app.add_member(tree.b, "外支部党员").await;
+    let own = app.add_member(tree.a, "新来的").await;
+    // The event is for picked members only, so the branch's own member is not on the list yet.
+    let picked = s.member.to_string();
+    let id = scheduled(
+        &app,
+        &s.client,
+        tree.a,
+        (Duration::hours(2), 60),
+        &[("audience_kind", "members"), ("picks", &picked)],
+    )
+    .await;
+    let walk_ins = format!("/events/{id}/walk-ins");
+    let before = snapshot(&app, id).await;
+    // Another branch's member by id reads exactly as an id that does not exist: nothing is added,
+    // nothing about them is shown.
+    for member_id in [stranger.to_string(), "999999999".to_owned()] {
+        let resp = s.client.post(&walk_ins, &[("member_id", member_id.as_str())]).await;
+        resp.assert_status(409).assert_contains("找不到该党员").assert_lacks("外支部党员");
+    }
+    assert_eq!(snapshot(&app, id).await, before);
+    s.client.get(&format!("/events/{id}/attendance")).await.assert_lacks("外支部党员");
+    // The holding branch's own member by id, and the other branch's member by their exact phone.
+    s.client.post(&walk_ins, &[("member_id", own.to_string().as_str())]).await.assert_status(303);
+    let phone = member::Entity::find_by_id(stranger).one(&app.state.db).await.unwrap().unwrap().phone.unwrap();
+    let last = if phone.ends_with('0') { '1' } else { '0' };
+    let almost = format!("{}{last}", &phone[..phone.len() - 1]);
+    s.client.post(&walk_ins, &[("phone", almost.as_str())]).await.assert_status(409).assert_contains("找不到该党员");
+    s.client.post(&walk_ins, &[("phone", phone.as_str())]).await.assert_status(303);
+    let list = s.client.get(&format!("/events/{id}/attendance")).await;
+    list.assert_contains("新来的").assert_contains("外支部党员");
+    assert_eq!(inv_of(&app, id, stranger).await.role, "non_voting");
+    assert_eq!(inv_of(&app, id, own).await.role, "member");
+}
+
+#[tokio::test]
+async fn answer_links_die_when_the_invitee_leaves_the_audience() {
+    use partyday::members::{
+        rules::{Change, MembershipState},
+        service as members,
+    };
+    let (app, tree, s) = setup("吴书记").await;
+    let (a, b, c) = (
+        app.add_member(tree.a, "调走的").await,
+        app.add_member(tree.a, "离开的").await,
+        app.add_member(tree.a, "留下的").await,
+    );
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(30), 60), &[]).await;
+    let invs = [inv_of(&app, id, a).await.id, inv_of(&app, id, b).await.id, inv_of(&app, id, c).await.id];
+    let tokens = link_tokens(&app, id, &invs).await;
+    let today = app.state.today();
+    let (db, op, now) = (&app.state.db, Scope::operator(), app.state.now());
+    members::transfer(db, &op, a, Change { to: tree.b, effective_on: today, note: None }, now).await.unwrap();
+    let left = Change { to: MembershipState::Left, effective_on: today, note: None };
+    members::change_state(db, &op, b, left, now).await.unwrap();
+    let before = snapshot(&app, id).await;
+    let browser = app.client();
+    for inv in &invs[..2] {
+        let token = &tokens[inv];
+        browser.get(&format!("/answer/{token}?a=accept")).await.assert_status(404).assert_lacks("十二月主题党日");
+        browser.post(&format!("/answer/{token}"), &[("answer", "accept")]).await.assert_status(404);
+    }
+    assert_eq!(snapshot(&app, id).await, before, "nothing recorded through a dead link");
+    let token = &tokens[&invs[2]];
+    browser.post(&format!("/answer/{token}"), &[("answer", "accept")]).await.assert_status(303);
+    assert_eq!(inv(&app, invs[2]).await.answer, "accepted");
+}
