@@ -135,10 +135,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let housekeeping = tokio::spawn(housekeeping(state.clone(), stop_rx.clone()));
-    let clock = tokio::spawn(event_clock(state.clone(), stop_rx.clone()));
+    let workers = &state.settings.config.workers;
+    let mut background = tokio::task::JoinSet::new();
+    if workers.housekeeping {
+        background.spawn(housekeeping(state.clone(), stop_rx.clone()));
+    }
+    if workers.event_clock {
+        background.spawn(event_clock(state.clone(), stop_rx.clone()));
+    }
     let transport = crate::mail::Transport::from_settings(&state.settings)?;
-    let dispatcher = tokio::spawn(crate::mail::dispatch::run(state.clone(), transport, stop_rx));
+    if workers.dispatcher {
+        background.spawn(crate::mail::dispatch::run(state.clone(), transport, stop_rx));
+    }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -146,9 +154,7 @@ pub async fn serve(
             let _ = stop_tx.send(true);
         })
         .await?;
-    housekeeping.abort();
-    clock.abort();
-    dispatcher.abort();
+    background.abort_all();
     Ok(())
 }
 

@@ -20,6 +20,16 @@ pub struct Config {
     pub security: SecurityConfig,
     pub mail: MailConfig,
     pub attendance: AttendanceConfig,
+    pub workers: WorkersConfig,
+}
+
+/// The background work of this instance. Each can be switched off: on instances that only serve
+/// pages, and in tests, which drive one pass at a time (`dispatch_once`, `finalise_due`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkersConfig {
+    pub dispatcher: bool,
+    pub event_clock: bool,
+    pub housekeeping: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

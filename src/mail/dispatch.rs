@@ -28,10 +28,15 @@ impl Pass {
     }
 }
 
-/// Claims one batch of due messages and sends it.
+/// Claims one batch of due messages and sends it, within the claim's lease: sends stop at three
+/// quarters of it (a send that has not finished by then counts as a temporary failure, messages
+/// not yet tried are given back), so that every outcome is recorded while the claim still holds.
+/// Another dispatcher only takes over messages whose claim has expired, so none of them can still
+/// be on its way from this one.
 pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pass, DbErr> {
     let cfg = &state.settings.config.mail;
     let now = state.now();
+    let send_by = tokio::time::Instant::now() + StdDuration::from_secs(cfg.lease_seconds.into()) * 3 / 4;
     let token = crypto::random_token();
     let lease = Duration::seconds(cfg.lease_seconds.into());
     // The dispatcher's writes take their turn with the attendance writers (db::writer_turn).
@@ -95,8 +100,13 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     let mut facts: HashMap<i64, Option<Arc<EventFacts>>> = HashMap::new();
     let mut tasks = JoinSet::new();
     let mut done = Vec::new();
+    let mut untried = Vec::new();
     let concurrency = cfg.concurrency as usize;
     for row in rows {
+        if tokio::time::Instant::now() >= send_by {
+            untried.push(row.id);
+            continue;
+        }
         let f = match row.event_id {
             Some(id) => match facts.get(&id) {
                 Some(f) => f.clone(),
@@ -129,7 +139,13 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
                 }
                 let transport = transport.clone();
                 let stem = row.message_id.clone();
-                tasks.spawn(async move { (row, transport.send(&msg, &stem).await) });
+                tasks.spawn(async move {
+                    let sent = tokio::time::timeout_at(send_by, transport.send(&msg, &stem)).await;
+                    let outcome = sent.unwrap_or_else(|_| {
+                        Err(SendError::Temporary("no answer from the mail server before the claim ran out".into()))
+                    });
+                    (row, outcome)
+                });
             }
             Err(e) => done.push((row, Err(e))),
         }
@@ -140,13 +156,18 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             done.push(result);
         }
     }
-    record(state, &mut pass, done).await?;
+    record(state, &token, &mut pass, done).await?;
+    if !untried.is_empty() {
+        let _turn = crate::db::writer_turn(&state.db).await;
+        outbox::release(&state.db, &token, &untried).await?;
+    }
     Ok(pass)
 }
 
 /// Writes the outcomes of a pass: deliveries in one statement, failures one by one.
 async fn record(
     state: &AppState,
+    token: &str,
     pass: &mut Pass,
     done: Vec<(super::entity::outbox::Model, Result<(), SendError>)>,
 ) -> Result<(), DbErr> {
@@ -160,18 +181,18 @@ async fn record(
             Err(SendError::Temporary(e)) if (row.attempts + 1) < cfg.max_attempts as i32 => {
                 let wait = i64::from(cfg.retry_base_seconds) << row.attempts.clamp(0, 16);
                 tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail not delivered, will retry");
-                outbox::mark_failed(&state.db, row.id, &e, Some(now + Duration::seconds(wait))).await?;
+                outbox::mark_failed(&state.db, token, row.id, &e, Some(now + Duration::seconds(wait))).await?;
                 pass.retrying += 1;
             }
             Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
                 tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail failed");
-                outbox::mark_failed(&state.db, row.id, &e, None).await?;
+                outbox::mark_failed(&state.db, token, row.id, &e, None).await?;
                 pass.failed += 1;
             }
         }
     }
     pass.sent += sent.len();
-    outbox::mark_sent(&state.db, &sent, now).await
+    outbox::mark_sent(&state.db, token, &sent, now).await
 }
 
 /// Sends due messages until `stop` changes: at once while there is work, every half second when

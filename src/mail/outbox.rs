@@ -177,8 +177,9 @@ pub async fn claim(
         .await
 }
 
-/// Records deliveries.
-pub async fn mark_sent(db: &impl ConnectionTrait, ids: &[i64], now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Records deliveries of messages still claimed by `token`. Every outcome matches the claim: a
+/// dispatcher that lost its claim (another took the messages over) changes nothing.
+pub async fn mark_sent(db: &impl ConnectionTrait, token: &str, ids: &[i64], now: DateTime<Utc>) -> Result<(), DbErr> {
     for chunk in ids.chunks(500) {
         outbox::Entity::update_many()
             .col_expr(outbox::Column::State, Expr::value("sent"))
@@ -187,6 +188,22 @@ pub async fn mark_sent(db: &impl ConnectionTrait, ids: &[i64], now: DateTime<Utc
             .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
             .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(outbox::Column::Id.is_in(chunk.to_vec()))
+            .filter(outbox::Column::ClaimToken.eq(token))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Gives back messages claimed by `token` that were not tried (the pass ran out of its lease):
+/// due again at once, for whichever dispatcher comes next.
+pub async fn release(db: &impl ConnectionTrait, token: &str, ids: &[i64]) -> Result<(), DbErr> {
+    for chunk in ids.chunks(500) {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+            .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(outbox::Column::Id.is_in(chunk.to_vec()))
+            .filter(outbox::Column::ClaimToken.eq(token))
             .exec(db)
             .await?;
     }
@@ -196,6 +213,7 @@ pub async fn mark_sent(db: &impl ConnectionTrait, ids: &[i64], now: DateTime<Utc
 /// Records a failed attempt: retried at `retry_at`, or failed for good when `retry_at` is None.
 pub async fn mark_failed(
     db: &impl ConnectionTrait,
+    token: &str,
     id: i64,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
@@ -210,7 +228,7 @@ pub async fn mark_failed(
         Some(at) => update.col_expr(outbox::Column::NextAttemptAt, Expr::value(at)),
         None => update.col_expr(outbox::Column::State, Expr::value("failed")),
     };
-    update.filter(outbox::Column::Id.eq(id)).exec(db).await?;
+    update.filter(outbox::Column::Id.eq(id)).filter(outbox::Column::ClaimToken.eq(token)).exec(db).await?;
     Ok(())
 }
 

@@ -329,3 +329,47 @@ async fn two_instances_send_each_message_once() {
     assert_eq!(ids.len(), 42);
     other.stop().await;
 }
+
+#[tokio::test]
+async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
+    use partyday::mail::Transport;
+    let smtp = SmtpServer::start().await;
+    // Two instances that send only when told to, with a two-second claim.
+    let config = format!("{}lease_seconds = 2\n[workers]\ndispatcher = false\n", smtp.config());
+    let app = TestApp::spawn_with(&config).await;
+    let other = app.sibling_with(&config).await;
+    let tree = app.seed_tree().await;
+    let secretary = app.secretary_of(tree.a).await;
+    for name in ["张三", "李四"] {
+        app.add_member(tree.a, name).await;
+    }
+    // The server hangs for five seconds on every connection opened in the next second.
+    let id = schedule(&secretary, tree.a).await; // the secretary, two members and a guest
+    smtp.stall_new_connections(std::time::Duration::from_secs(1), std::time::Duration::from_secs(5));
+    let (one, two) = (
+        Transport::from_settings(&app.state.settings).unwrap(),
+        Transport::from_settings(&other.state.settings).unwrap(),
+    );
+    // The first dispatcher claims all four and must give up on the stalled server before its
+    // claim runs out, while the second keeps trying beside it.
+    let state = app.state.clone();
+    let first = tokio::spawn(async move { dispatch::dispatch_once(&state, &one).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    while smtp.received().len() < 4 && started.elapsed() < std::time::Duration::from_secs(15) {
+        dispatch::dispatch_once(&other.state, &two).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let first = first.await.unwrap();
+    assert_eq!((first.sent, first.retrying), (0, 4), "{first:?}");
+    // Past the stall: the first dispatcher's connections would have gone through by now.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let got = smtp.received();
+    let mut ids: Vec<String> = got.iter().filter_map(|m| header(&m.data, "Message-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((got.len(), ids.len()), (4, 4), "each message delivered exactly once");
+    let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == "sent" && r.claim_token.is_none()), "{rows:?}");
+    other.stop().await;
+}

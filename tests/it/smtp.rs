@@ -25,6 +25,8 @@ pub struct Received {
 struct Behaviour {
     temporary_failures: usize,
     permanent: bool,
+    /// Connections opened before this instant wait this long before the greeting.
+    stall: Option<(std::time::Instant, Duration)>,
 }
 
 #[derive(Clone, Default)]
@@ -75,6 +77,12 @@ impl SmtpServer {
         self.behaviour.lock().unwrap().temporary_failures = n;
     }
 
+    /// For the next `window`, every new connection hangs for `delay` before the server greets it
+    /// (an overloaded server); a client that gives up meanwhile delivers nothing through it.
+    pub fn stall_new_connections(&self, window: Duration, delay: Duration) {
+        self.behaviour.lock().unwrap().stall = Some((std::time::Instant::now() + window, delay));
+    }
+
     pub fn refuse_all(&self, yes: bool) {
         self.behaviour.lock().unwrap().permanent = yes;
     }
@@ -96,6 +104,10 @@ impl SmtpServer {
     }
 
     async fn session(&self, socket: tokio::net::TcpStream) -> std::io::Result<()> {
+        let stall = self.behaviour.lock().unwrap().stall.filter(|(until, _)| std::time::Instant::now() < *until);
+        if let Some((_, delay)) = stall {
+            tokio::time::sleep(delay).await;
+        }
         let (read, mut write) = socket.into_split();
         let mut lines = BufReader::new(read);
         write.write_all(b"220 test.localhost ESMTP\r\n").await?;
