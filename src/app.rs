@@ -34,6 +34,7 @@ impl AppState {
         let db = db::connect(&settings.config.database).await.context("cannot open the database")?;
         db::migrate(&db).await.context("cannot migrate the database")?;
         let secret = load_secret(&settings)?;
+        crate::branches::rules::set_default_zone(settings.timezone);
         Ok(AppState {
             writer: db::Writer::new(db.clone()),
             db,

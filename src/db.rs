@@ -222,9 +222,13 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         {
             std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
+        ensure_wal(&config.url).await?;
+        // No `journal_mode` here: WAL is a property of the file (set once by `ensure_wal`), and
+        // asking for it on every new connection takes a lock that the busy timeout does not wait
+        // for: a CLI command opening connections beside a busy server failed with "database is
+        // locked" about once in sixty runs.
         options.map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
@@ -240,6 +244,37 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         return Ok(db);
     }
     Database::connect(options).await
+}
+
+/// Puts a SQLite database (creating it when missing) into WAL mode, once: a file whose header
+/// already says WAL is left alone. Switching needs a lock that is not waited for by the busy
+/// handler, so it is retried for a while when another process holds the database.
+async fn ensure_wal(url: &str) -> Result<(), DbErr> {
+    // Bytes 18 and 19 of the header are the file format's write and read versions: 2 for WAL.
+    let header = |path: &Path| -> std::io::Result<[u8; 20]> {
+        use std::io::Read;
+        let mut start = [0u8; 20];
+        std::fs::File::open(path)?.read_exact(&mut start)?;
+        Ok(start)
+    };
+    if sqlite_path(url).and_then(|p| header(p).ok()).is_some_and(|h| h[18..20] == [2, 2]) {
+        return Ok(());
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
+        o.create_if_missing(true).journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::from_secs(10))
+    });
+    let mut tries = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => return db.close().await,
+            Err(e) if tries < 100 && e.to_string().contains("locked") => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// SQLite: copies the write-ahead log into the database every half second, in a task of its own

@@ -59,11 +59,7 @@ async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> 
 }
 
 async fn zone(state: &AppState, e: &event::Model) -> Result<Tz, WebError> {
-    Ok(branch::Entity::find_by_id(e.branch_id)
-        .one(&state.db)
-        .await?
-        .and_then(|b| b.timezone.parse().ok())
-        .unwrap_or(state.settings.timezone))
+    Ok(branch::Entity::find_by_id(e.branch_id).one(&state.db).await?.map_or(state.settings.timezone, |b| b.tz()))
 }
 
 /// The event, for someone who takes its attendance (organisers, host, recorder).

@@ -389,7 +389,7 @@ impl HistoryRow {
     }
 
     pub fn tz(&self) -> chrono_tz::Tz {
-        self.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+        crate::branches::rules::zone(&self.timezone)
     }
 }
 

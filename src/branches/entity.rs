@@ -27,6 +27,13 @@ pub mod branch {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// The branch's time zone: wall-clock times of its events are in it.
+        pub fn tz(&self) -> chrono_tz::Tz {
+            crate::branches::rules::zone(&self.timezone)
+        }
+    }
 }
 
 pub mod officer {

@@ -185,6 +185,20 @@ pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, &'static str> {
     Ok(Some(date))
 }
 
+/// The configured zone (`app.timezone`), set once at start-up by `AppState::init`.
+static DEFAULT_ZONE: std::sync::OnceLock<chrono_tz::Tz> = std::sync::OnceLock::new();
+
+pub fn set_default_zone(tz: chrono_tz::Tz) {
+    // The first value stays: one process serves one configuration (tests share the default).
+    let _ = DEFAULT_ZONE.set(tz);
+}
+
+/// A stored zone name as a zone. Names are checked when written ([`parse_timezone`]); a name
+/// that no longer parses (edited by hand in the database) falls back to the configured zone.
+pub fn zone(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or_else(|_| DEFAULT_ZONE.get().copied().unwrap_or(chrono_tz::Asia::Shanghai))
+}
+
 pub fn parse_timezone(raw: &str) -> Result<String, &'static str> {
     let s = raw.trim();
     s.parse::<chrono_tz::Tz>().map(|tz| tz.name().to_owned()).map_err(|_| "branch.timezone_invalid")

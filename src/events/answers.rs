@@ -64,11 +64,8 @@ async fn page(
     reason: String,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let tz: Tz = branch::Entity::find_by_id(e.branch_id)
-        .one(&state.db)
-        .await?
-        .and_then(|b| b.timezone.parse().ok())
-        .unwrap_or(state.settings.timezone);
+    let tz: Tz =
+        branch::Entity::find_by_id(e.branch_id).one(&state.db).await?.map_or(state.settings.timezone, |b| b.tz());
     let open = state.now() < attendance::closes_at(&e);
     let window = attendance::Window::from_config(&state.settings.config.attendance);
     let checkin = window.is_open(&e, state.now()) && inv.checked_in_at.is_none();

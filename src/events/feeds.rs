@@ -186,7 +186,7 @@ pub async fn calendar_of(
             Owned {
                 uid: format!("event-{}@{host}", e.id),
                 url: format!("{base}/events/{}", e.id),
-                tz: b.and_then(|b| b.timezone.parse().ok()).unwrap_or(state.settings.timezone),
+                tz: b.map_or(state.settings.timezone, |b| b.tz()),
                 category: crate::i18n::t(locale, e.kind.label_key()).to_owned(),
                 organizer: b.map(|b| b.name.clone()).unwrap_or_default(),
                 email: b.and_then(|b| b.contact_email.clone()).unwrap_or_else(|| fallback_email.clone()),

@@ -196,7 +196,7 @@ pub(super) fn chosen_branch(raw: &str) -> Result<Option<i64>, ()> {
 
 pub(super) async fn branch_of(state: &AppState, id: i64) -> Result<(UnitOption, Tz), WebError> {
     let b = branch::Entity::find_by_id(id).one(&state.db).await?.ok_or(WebError::NotFound)?;
-    let tz = b.timezone.parse().unwrap_or(state.settings.timezone);
+    let tz = b.tz();
     Ok((UnitOption { id: b.id, parent_id: b.parent_id, kind: b.kind, name: b.name, code: b.code }, tz))
 }
 
@@ -335,7 +335,7 @@ pub(super) async fn show_page(
     let loaded_view = loaded.clone();
     let Loaded { event, co_organisers, access } = loaded;
     let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(WebError::NotFound)?;
-    let tz: Tz = branch.timezone.parse().unwrap_or(state.settings.timezone);
+    let tz: Tz = branch.tz();
     let co_organiser_names = branch::Entity::find()
         .filter(branch::Column::Id.is_in(co_organisers))
         .order_by_asc(branch::Column::Code)

@@ -74,7 +74,7 @@ impl EventRow {
     }
 
     pub fn tz(&self) -> Tz {
-        self.timezone.parse().unwrap_or(Tz::Asia__Shanghai)
+        crate::branches::rules::zone(&self.timezone)
     }
 }
 
@@ -100,8 +100,7 @@ fn rows(select: Select<event::Entity>, backend: DbBackend) -> Select<event::Enti
 }
 
 pub(super) fn start_of(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    super::series::local_to_utc(tz, date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .unwrap_or_else(|_| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    super::series::start_of_day(tz, date)
 }
 
 /// The organisers' list: events held by the scope's branches (all, for administrators).

@@ -188,9 +188,32 @@ pub fn local_to_utc(tz: chrono_tz::Tz, local: NaiveDateTime) -> Result<DateTime<
     }
 }
 
+/// The first instant of a local day: its midnight; where midnight falls in a DST gap (clocks jump
+/// from 00:00 to 01:00, as in Havana), the first instant after the gap, when the day's clocks
+/// start; where midnight happens twice, the first. Lists and calendars cut days with it.
+pub fn start_of_day(tz: chrono_tz::Tz, date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    // Zone transitions fall on whole minutes and gaps last at most a few hours.
+    (0..=24 * 60)
+        .find_map(|m| tz.from_local_datetime(&(midnight + chrono::Duration::minutes(m))).earliest())
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+
+    #[test]
+    fn a_day_starts_at_its_first_instant_even_when_midnight_is_skipped() {
+        let havana = chrono_tz::America::Havana;
+        // 2026-03-08: Cuba's clocks go from 00:00 to 01:00 (UTC-5 to UTC-4).
+        let day = date(2026, 3, 8);
+        assert!(havana.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()).earliest().is_none());
+        assert_eq!(start_of_day(havana, day), Utc.with_ymd_and_hms(2026, 3, 8, 5, 0, 0).unwrap());
+        assert_eq!(start_of_day(havana, date(2026, 3, 9)), Utc.with_ymd_and_hms(2026, 3, 9, 4, 0, 0).unwrap());
+        let shanghai = chrono_tz::Asia::Shanghai;
+        assert_eq!(start_of_day(shanghai, date(2026, 12, 2)), Utc.with_ymd_and_hms(2026, 12, 1, 16, 0, 0).unwrap());
+    }
     use super::*;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {

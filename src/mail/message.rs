@@ -40,7 +40,7 @@ impl EventFacts {
         let db = &state.db;
         let Some(event) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
         let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?;
-        let tz = branch.as_ref().and_then(|b| b.timezone.parse().ok()).unwrap_or(state.settings.timezone);
+        let tz = branch.as_ref().map_or(state.settings.timezone, branch::Model::tz);
         let host = match event.host_member_id {
             Some(id) => member::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
             None => event.host_guest_name.clone(),

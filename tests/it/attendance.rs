@@ -1126,7 +1126,7 @@ async fn huge_page_numbers_and_id_lists_get_an_answer_not_a_crash() {
         s.client.get(&format!("/events/{id}/mail?page={page}")).await.assert_status(200);
     }
     // 40,000 ticked boxes: refused with a field error on the list, nothing written.
-    let events_before = partyday::events::entity::event::Entity::find().count(&app.state.db).await.unwrap();
+    let events_before = event::Entity::find().count(&app.state.db).await.unwrap();
     let many: Vec<String> = (0..40_000).map(|n| (n % 7 + 1).to_string()).collect();
     for field in ["picks", "co_organisers"] {
         let mut fields = with(form(tree.a), &[("audience_kind", "members")]);
@@ -1147,7 +1147,7 @@ async fn huge_page_numbers_and_id_lists_get_an_answer_not_a_crash() {
         let resp = post(&s.client, "/events", &with(form(tree.a), &[("branch_id", branch)])).await;
         resp.assert_status(422).assert_contains("表单中的组织单位无效");
     }
-    let after = partyday::events::entity::event::Entity::find().count(&app.state.db).await.unwrap();
+    let after = event::Entity::find().count(&app.state.db).await.unwrap();
     assert_eq!(after, events_before);
 }
 

@@ -323,3 +323,73 @@ async fn the_template_downloads_in_the_readers_language() {
     assert!(sheet.has(partyday::members::table::Column::PoliticalStatus));
     assert_eq!(sheet.rows.len(), 1);
 }
+
+// Two worker threads: the commands run blocking on one while the server's writes go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_imports_beside_a_busy_server_every_time() {
+    use std::{
+        process::Command,
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+        },
+    };
+    let app = TestApp::spawn().await;
+    let tree = app.seed_tree().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The server writes without pause meanwhile (members added through its own service).
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, db, branch) = (stop.clone(), app.state.db.clone(), tree.b);
+        let (today, now) = (app.state.today(), app.state.now());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let new = partyday::members::rules::NewMember {
+                    branch_id: branch,
+                    profile: partyday::members::rules::Profile {
+                        name: format!("服务器写入{n}"),
+                        gender: None,
+                        birth_date: None,
+                        phone: None,
+                        email: None,
+                        unit: None,
+                        post: None,
+                        group_id: None,
+                        joined_party_on: None,
+                        full_member_on: None,
+                        locale: None,
+                        notes: None,
+                    },
+                    political_status: partyday::members::rules::PoliticalStatus::Full,
+                    state: partyday::members::rules::MembershipState::Active,
+                    state_reason: None,
+                };
+                let scope = partyday::branches::Scope::operator();
+                partyday::members::service::create(&db, &scope, new, today, now).await.unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    for run in 0..12 {
+        let file = dir.path().join(format!("run{run}.csv"));
+        std::fs::write(&file, format!("name,political_status\n命令行{run}甲,full\n命令行{run}乙,activist\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_partyday"))
+            .current_dir(dir.path())
+            .env_remove("PARTYDAY_ENV")
+            .env("PARTYDAY__DATABASE__URL", &app.db.url)
+            .env("PARTYDAY__APP__DATA_DIR", app.data_dir.path())
+            .env("RUST_LOG", "warn")
+            .args(["import-members", &file.to_string_lossy(), "--branch", "T-A", "--lang", "en"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "run {run}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Created 2;"), "run {run}");
+    }
+    stop.store(true, Ordering::SeqCst);
+    let written = writer.await.unwrap();
+    assert!(written > 0, "the server wrote meanwhile");
+    let admin = app.login_as(Role::Admin).await;
+    admin.get(&format!("/members?branch={}", tree.a)).await.assert_contains("共 24 人");
+}
