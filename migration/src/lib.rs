@@ -10,7 +10,7 @@ mod m20261122_000005_outbox;
 mod m20261123_000006_attendance;
 mod m20261124_000007_event_month_index;
 mod m20261125_000008_invitation_counts_index;
-mod m20261202_000009_event_revision;
+mod m20261202_000009_event_revision_and_consent;
 
 pub struct Migrator;
 
@@ -26,7 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_attendance::Migration),
             Box::new(m20261124_000007_event_month_index::Migration),
             Box::new(m20261125_000008_invitation_counts_index::Migration),
-            Box::new(m20261202_000009_event_revision::Migration),
+            Box::new(m20261202_000009_event_revision_and_consent::Migration),
         ]
     }
 }

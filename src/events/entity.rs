@@ -64,6 +64,9 @@ pub mod unit {
         #[sea_orm(primary_key, auto_increment = false)]
         pub branch_id: i64,
         pub organiser: bool,
+        /// False while a co-organiser named by someone who does not manage it has not accepted:
+        /// it holds nothing yet (no invitations, no access for its secretaries beyond answering).
+        pub accepted: bool,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/event.ics", get(ics))
         .route("/events/{id}/schedule", get(confirm_schedule).post(schedule))
         .route("/events/{id}/cancel", get(confirm_cancel).post(cancel))
+        .route("/events/{id}/co-organising", post(answer_co_organising))
         .route("/events/{id}/delete", get(confirm_delete).post(delete))
         .route("/events/{id}/copy", post(copy))
         .route("/events/{id}/guests", post(add_guest))
@@ -275,7 +276,7 @@ async fn edit_form(
     let branch = branch_of(&state, loaded.event.branch_id).await?;
     let tz = branch.1;
     let picks = service::picks_of(&state.db, id).await?;
-    let form = as_form(&loaded.event, &loaded.co_organisers, &picks, tz);
+    let form = as_form(&loaded.event, &loaded.named_co_organisers(), &picks, tz);
     form_page(&state, ctx, Some(id), branch, form, FieldErrors::default()).await
 }
 
@@ -333,17 +334,20 @@ pub(super) async fn show_page(
     let Forms { guest, agenda_item, attachment_error } = forms;
     let db = &state.db;
     let loaded_view = loaded.clone();
-    let Loaded { event, co_organisers, access } = loaded;
+    let Loaded { event, co_organisers, asked, access } = loaded;
     let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(WebError::NotFound)?;
     let tz: Tz = branch.tz();
-    let co_organiser_names = branch::Entity::find()
-        .filter(branch::Column::Id.is_in(co_organisers))
+    let named = branch::Entity::find()
+        .filter(branch::Column::Id.is_in(co_organisers.iter().chain(&asked).copied()))
         .order_by_asc(branch::Column::Code)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|b| b.name)
-        .collect();
+        .await?;
+    let co_organiser_names = named.iter().filter(|b| co_organisers.contains(&b.id)).map(|b| b.name.clone()).collect();
+    // Branches asked to co-organise: the organisers see who has not answered; the secretary of an
+    // asked branch answers here.
+    let asked_names = named.iter().filter(|b| asked.contains(&b.id)).map(|b| b.name.clone()).collect();
+    let to_answer =
+        named.iter().filter(|b| asked.contains(&b.id) && scope.covers(b.id)).map(|b| (b.id, b.name.clone())).collect();
     let people: Vec<i64> = event.host_member_id.into_iter().chain(event.recorder_member_id).collect();
     let named = member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await?;
     let name_of = |id: Option<i64>| id.and_then(|i| named.iter().find(|m| m.id == i)).map(|m| m.name.clone());
@@ -381,6 +385,8 @@ pub(super) async fn show_page(
         tz,
         branch_name: branch.name,
         co_organiser_names,
+        asked_names,
+        to_answer,
         host,
         recorder,
         invitees,
@@ -519,6 +525,32 @@ async fn cancel(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CoOrganisingForm {
+    branch_id: String,
+    answer: String,
+}
+
+/// The secretary of a branch asked to co-organise accepts or declines.
+async fn answer_co_organising(
+    State(state): State<AppState>,
+    User(user): User,
+    Path(id): Path<i64>,
+    Form(form): Form<CoOrganisingForm>,
+) -> Result<Response, WebError> {
+    let scope = scope(&state, &user).await?;
+    let branch_id = form.branch_id.trim().parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let (answer, msg) = match form.answer.as_str() {
+        "accept" => (service::CoOrganising::Accept, "event.co_organising_accepted"),
+        "decline" => (service::CoOrganising::Decline, "event.co_organising_declined"),
+        _ => return Err(WebError::BadRequest),
+    };
+    service::answer_co_organising(&state.db, &scope, id, branch_id, answer, state.now()).await?;
+    let to = if answer == service::CoOrganising::Accept { to_event(id) } else { Redirect::to("/events") };
+    Ok((Flash::success(Msg::new(msg)), to).into_response())
 }
 
 async fn confirm_delete(

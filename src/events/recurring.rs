@@ -203,7 +203,7 @@ pub async fn update(
         next.host_member_id = e.host_member_id;
         next.host_guest_name = e.host_guest_name.clone();
         next.recorder_member_id = e.recorder_member_id;
-        next.co_organisers = loaded.co_organisers;
+        next.co_organisers = loaded.named_co_organisers();
         next.audience.kind = e.audience_kind;
         next.audience.group_id = e.audience_group_id;
         next.audience.picks = service::picks_of(&txn, e.id).await?;

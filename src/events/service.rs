@@ -62,12 +62,20 @@ pub enum Access {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub event: event::Model,
-    /// Co-organising branches (the organiser is `event.branch_id`).
+    /// Co-organising branches that accepted (the organiser is `event.branch_id`): the holding
+    /// branches are the organiser and these.
     pub co_organisers: Vec<i64>,
+    /// Branches asked to co-organise that have not accepted yet.
+    pub asked: Vec<i64>,
     pub access: Access,
 }
 
 impl Loaded {
+    /// Every branch named as co-organiser, accepted or asked: what the edit form shows.
+    pub fn named_co_organisers(&self) -> Vec<i64> {
+        self.co_organisers.iter().chain(&self.asked).copied().collect()
+    }
+
     pub fn require_manager(&self) -> Result<(), EventError> {
         if self.access == Access::Manager { Ok(()) } else { Err(EventError::Forbidden) }
     }
@@ -123,11 +131,15 @@ async fn load_with(db: &impl ConnectionTrait, scope: &Scope, id: i64, lock: bool
     let find = if lock { find.lock_exclusive() } else { find };
     let event = find.one(db).await?.ok_or(EventError::NotFound)?;
     let units: Vec<unit::Model> = unit::Entity::find().filter(unit::Column::EventId.eq(id)).all(db).await?;
-    let co_organisers: Vec<i64> = units.iter().filter(|u| !u.organiser).map(|u| u.branch_id).collect();
+    let co_organisers: Vec<i64> = units.iter().filter(|u| !u.organiser && u.accepted).map(|u| u.branch_id).collect();
+    let asked: Vec<i64> = units.iter().filter(|u| !u.accepted).map(|u| u.branch_id).collect();
     let access = if scope.covers(event.branch_id) {
         Some(Access::Manager)
     } else if co_organisers.iter().any(|b| scope.covers(*b)) {
         Some(Access::CoOrganiser)
+    } else if asked.iter().any(|b| scope.covers(*b)) {
+        // Asked to co-organise: sees the event to decide, nothing of its people.
+        Some(Access::Reader)
     } else if event.state == EventState::Draft {
         None
     } else {
@@ -142,10 +154,10 @@ async fn load_with(db: &impl ConnectionTrait, scope: &Scope, id: i64, lock: bool
             None => false,
         };
         let mine = member_units(db, member_id).await?;
-        (invited || units.iter().any(|u| mine.contains(&u.branch_id))).then_some(Access::Reader)
+        (invited || units.iter().any(|u| u.accepted && mine.contains(&u.branch_id))).then_some(Access::Reader)
     };
     let access = access.ok_or(EventError::NotFound)?;
-    Ok(Loaded { event, co_organisers, access })
+    Ok(Loaded { event, co_organisers, asked, access })
 }
 
 /// Whether a member invited to an event is still in its audience: a member (active or exempt) of a
@@ -291,12 +303,24 @@ async fn save(db: &impl ConnectionTrait, m: event::ActiveModel, raise_sequence: 
     event::Entity::find_by_id(id).one(db).await?.ok_or(DbErr::RecordNotUpdated)
 }
 
+/// Writes the holding branches and picks. A co-organiser counts at once when the person saving
+/// manages it or it had accepted before; any other is asked (`accepted` false) until its
+/// secretary answers ([`answer_co_organising`]).
 async fn write_units_and_picks(
     db: &impl ConnectionTrait,
+    scope: &Scope,
     id: i64,
     branch_id: i64,
     data: &EventData,
 ) -> Result<(), DbErr> {
+    let accepted_before: BTreeSet<i64> = unit::Entity::find()
+        .filter(unit::Column::EventId.eq(id))
+        .filter(unit::Column::Accepted.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.branch_id)
+        .collect();
     unit::Entity::delete_many().filter(unit::Column::EventId.eq(id)).exec(db).await?;
     pick::Entity::delete_many().filter(pick::Column::EventId.eq(id)).exec(db).await?;
     let mut seen = BTreeSet::new();
@@ -307,6 +331,7 @@ async fn write_units_and_picks(
             event_id: Set(id),
             branch_id: Set(branch_id),
             organiser: Set(organiser),
+            accepted: Set(organiser || scope.covers(branch_id) || accepted_before.contains(&branch_id)),
         })
         .collect();
     unit::Entity::insert_many(units).exec(db).await?;
@@ -347,7 +372,7 @@ pub async fn create(
     };
     apply(&mut m, data);
     let id = m.insert(&txn).await?.id;
-    write_units_and_picks(&txn, id, branch_id, data).await?;
+    write_units_and_picks(&txn, scope, id, branch_id, data).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -423,6 +448,7 @@ pub(super) async fn update_as(
     let txn = crate::db::write_txn(db).await?;
     let loaded = load_locked(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
+    let named = loaded.named_co_organisers();
     let before = loaded.event;
     if based_on.is_some_and(|r| r != before.revision) {
         return Err(EventError::Stale.into());
@@ -432,7 +458,7 @@ pub(super) async fn update_as(
         return Err(Refused::Fields(errors));
     }
     let scheduled = before.state == EventState::Scheduled;
-    let changed = changes(&before, data, &loaded.co_organisers, &picks_of(&txn, id).await?);
+    let changed = changes(&before, data, &named, &picks_of(&txn, id).await?);
     let mut m: event::ActiveModel = before.clone().into();
     apply(&mut m, data);
     m.updated_at = Set(now);
@@ -442,7 +468,7 @@ pub(super) async fn update_as(
     // Drafts change silently; a scheduled event's changes are logged and raise the sequence.
     let kinds = if scheduled { changed } else { Vec::new() };
     let after = save(&txn, m, !kinds.is_empty()).await?;
-    write_units_and_picks(&txn, id, before.branch_id, data).await?;
+    write_units_and_picks(&txn, scope, id, before.branch_id, data).await?;
     for kind in &kinds {
         log(&txn, id, kind, &summary(kind, &before, data), after.sequence, scope.account_id(), now).await?;
     }
@@ -579,6 +605,7 @@ pub async fn audience(db: &impl ConnectionTrait, event: &event::Model) -> Result
                     .select_only()
                     .column(unit::Column::BranchId)
                     .filter(unit::Column::EventId.eq(event.id))
+                    .filter(unit::Column::Accepted.eq(true))
                     .into_tuple()
                     .all(db)
                     .await?
@@ -747,7 +774,12 @@ pub async fn copy(db: &impl TransactionTrait, scope: &Scope, id: i64, now: DateT
         .all(&txn)
         .await?
         .into_iter()
-        .map(|u| unit::ActiveModel { event_id: Set(new_id), branch_id: Set(u.branch_id), organiser: Set(u.organiser) })
+        .map(|u| unit::ActiveModel {
+            event_id: Set(new_id),
+            branch_id: Set(u.branch_id),
+            organiser: Set(u.organiser),
+            accepted: Set(u.accepted),
+        })
         .collect();
     unit::Entity::insert_many(units).exec(&txn).await?;
     let picks: Vec<pick::ActiveModel> = pick::Entity::find()
@@ -977,6 +1009,57 @@ pub async fn move_agenda_item(
         }
     }
     touched(&txn, &loaded.event, "agenda", scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A co-organising branch's answer to being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoOrganising {
+    Accept,
+    Decline,
+}
+
+/// The secretary of a branch asked to co-organise answers. Accepting makes it a holding branch:
+/// on a scheduled event its members are invited (and emailed) at once. Declining removes it.
+pub async fn answer_co_organising(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    branch_id: i64,
+    answer: CoOrganising,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = crate::db::write_txn(db).await?;
+    let loaded = load_locked(&txn, scope, event_id).await?;
+    if !loaded.asked.contains(&branch_id) || !scope.covers(branch_id) {
+        return Err(EventError::NotFound);
+    }
+    if effective_state(&loaded.event, now) == EventState::Ended {
+        return Err(EventError::Ended);
+    }
+    use sea_orm::sea_query::Expr;
+    let this_unit = Condition::all().add(unit::Column::EventId.eq(event_id)).add(unit::Column::BranchId.eq(branch_id));
+    let kind = match answer {
+        CoOrganising::Accept => {
+            unit::Entity::update_many()
+                .col_expr(unit::Column::Accepted, Expr::value(true))
+                .filter(this_unit)
+                .exec(&txn)
+                .await?;
+            "co_organiser_accepted"
+        }
+        CoOrganising::Decline => {
+            unit::Entity::delete_many().filter(this_unit).exec(&txn).await?;
+            "co_organiser_declined"
+        }
+    };
+    let event = loaded.event;
+    log(&txn, event_id, kind, "", event.sequence, scope.account_id(), now).await?;
+    if answer == CoOrganising::Accept && event.state == EventState::Scheduled {
+        sync_invitations(&txn, &event, now).await?;
+        mail::queue_for_event(&txn, &event, mail::Kind::Invitation, now).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -138,6 +138,10 @@ pub struct EventShowPage {
     pub tz: Tz,
     pub branch_name: String,
     pub co_organiser_names: Vec<String>,
+    /// Branches asked to co-organise that have not answered.
+    pub asked_names: Vec<String>,
+    /// Of those, the ones the viewer answers for (id, name).
+    pub to_answer: Vec<(i64, String)>,
     pub host: Option<String>,
     pub recorder: Option<String>,
     pub description_html: String,

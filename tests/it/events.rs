@@ -352,3 +352,56 @@ async fn a_second_60_is_refused_and_a_stored_one_takes_no_page_down() {
     member_client.get(&format!("/events/calendar?month={month}")).await.assert_status(200);
     secretary.get("/events").await.assert_status(200).assert_contains("十二月主题党日");
 }
+
+#[tokio::test]
+async fn a_co_organiser_named_by_another_branch_is_asked_before_its_members_are_invited() {
+    use partyday::mail::entity::outbox;
+    let (app, tree, secretary) = setup().await;
+    let b_secretary = app.secretary_of(tree.b).await;
+    let b_member = app.add_member(tree.b, "乙支部党员").await;
+    let b_member_client = app.login_linked(Role::Member, b_member).await;
+    let fields = with(form(tree.a), &[("title", "联席会议"), ("co_organisers", &tree.b.to_string())]);
+    let id = id_from(post(&secretary, "/events", &fields).await.location());
+    secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    let db = &app.state.db;
+    let invited = |id: i64| async move {
+        invitation::Entity::find().filter(invitation::Column::EventId.eq(id)).all(db).await.unwrap()
+    };
+    // Asked, not yet holding: B's members are neither invited, emailed nor shown to A.
+    assert!(invited(id).await.iter().all(|i| i.member_id != Some(b_member)));
+    let to_b = outbox::Entity::find()
+        .filter(outbox::Column::EventId.eq(id))
+        .filter(outbox::Column::RecipientName.eq("乙支部党员"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(to_b, 0);
+    let page = secretary.get(&format!("/events/{id}")).await;
+    page.assert_contains("已邀请联合主办").assert_contains("第二党支部").assert_lacks("乙支部党员");
+    secretary.get(&format!("/events/{id}/attendance")).await.assert_lacks("乙支部党员");
+    secretary.get(&format!("/events/{id}/mail")).await.assert_lacks("乙支部党员");
+    b_member_client.get(&format!("/events/{id}")).await.assert_status(404);
+    // B's secretary is asked on the event page, and only B's secretary may answer.
+    let asked = b_secretary.get(&format!("/events/{id}")).await;
+    asked.assert_status(200).assert_contains("第二党支部被邀请联合主办本次活动");
+    let b = tree.b.to_string();
+    let accept = [("branch_id", b.as_str()), ("answer", "accept")];
+    secretary.post(&format!("/events/{id}/co-organising"), &accept).await.assert_status(404);
+    b_member_client.post(&format!("/events/{id}/co-organising"), &accept).await.assert_status(404);
+    b_secretary.post(&format!("/events/{id}/co-organising"), &accept).await.assert_status(303);
+    // Accepted: B holds the event, its members are invited and emailed, A sees them.
+    assert!(invited(id).await.iter().any(|i| i.member_id == Some(b_member)));
+    secretary.get(&format!("/events/{id}")).await.assert_contains("乙支部党员").assert_lacks("已邀请联合主办");
+    b_member_client.get(&format!("/events/{id}")).await.assert_status(200);
+    b_secretary.post(&format!("/events/{id}/co-organising"), &accept).await.assert_status(404);
+
+    // Declining removes the request; an administrator's naming counts at once.
+    let second = id_from(post(&secretary, "/events", &fields).await.location());
+    let decline = [("branch_id", b.as_str()), ("answer", "decline")];
+    b_secretary.post(&format!("/events/{second}/co-organising"), &decline).await.assert_redirect_to("/events");
+    b_secretary.get(&format!("/events/{second}")).await.assert_status(404);
+    let admin = app.login_as(Role::Admin).await;
+    let third = id_from(post(&admin, "/events", &fields).await.location());
+    admin.post(&format!("/events/{third}/schedule"), &[]).await.assert_status(303);
+    assert!(invited(third).await.iter().any(|i| i.member_id == Some(b_member)));
+}

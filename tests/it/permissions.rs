@@ -93,6 +93,9 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/{event}/copy", [303, 404, 404, 303, 303]),
     case("POST", "/events/{event}/mail/resend", [303, 404, 404, 303, 303]),
     case("GET", "/events/{event}/mail", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{event}/mail?page=9223372036854775807", [303, 404, 404, 200, 200]),
+    // Only the secretary of a branch asked to co-organise answers (nobody is asked here).
+    case("POST", "/events/{event}/co-organising", [303, 404, 404, 404, 404]),
     case("GET", "/events/999999999", [303, 404, 404, 404, 404]),
     case("POST", "/events/{event}/attachments", [303, 404, 404, 400, 400]),
     case("GET", "/events/{event}/attachments/999999", [303, 404, 404, 404, 404]),
@@ -136,6 +139,7 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/999999999/walk-ins", [303, 404, 404, 404, 404]),
     case("POST", "/events/999999999/attendance/1/mark", [303, 404, 404, 404, 404]),
     case("GET", "/attendance/mine", [303, 200, 200, 200, 200]),
+    case("GET", "/attendance/mine?page=9223372036854775807", [303, 200, 200, 200, 200]),
     case("POST", "/answer/1.forged/checkin", [404, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
