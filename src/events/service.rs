@@ -1047,11 +1047,11 @@ pub async fn answer_co_organising(
                 .filter(this_unit)
                 .exec(&txn)
                 .await?;
-            "co_organiser_accepted"
+            "co_accepted"
         }
         CoOrganising::Decline => {
             unit::Entity::delete_many().filter(this_unit).exec(&txn).await?;
-            "co_organiser_declined"
+            "co_declined"
         }
     };
     let event = loaded.event;
