@@ -25,9 +25,10 @@ use crate::{
         rules::{Audience, AudienceKind, EventData, EventKind, GuestData},
         service,
     },
+    forms::Choice,
     mail::entity::outbox,
     members::{
-        rules::{Choice, Gender, MembershipState, NewMember, PoliticalStatus, Profile},
+        rules::{Gender, MembershipState, NewMember, PoliticalStatus, Profile},
         service as members,
     },
 };

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod events;
+pub mod forms;
 pub mod i18n;
 pub mod mail;
 pub mod members;

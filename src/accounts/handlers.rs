@@ -19,12 +19,13 @@ use super::{
 };
 use crate::{
     app::AppState,
+    forms::FieldErrors,
     i18n::Msg,
     web::{
         Authenticated, Ctx, Flash, User, WebError,
         context::ClientAddr,
         cookies,
-        forms::{FieldErrors, local_path, page_number},
+        forms::{local_path, page_number},
     },
 };
 
@@ -422,4 +423,22 @@ async fn link_member(
         Err(e) => return Err(e.into()),
     };
     show_page(&state, ctx, &admin, id, ShowState { link_errors, member_input: form.member, ..Default::default() }).await
+}
+
+/// How this domain's refusals reach the person: the web error (and translated message) of each.
+impl From<AccountError> for WebError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound => WebError::NotFound,
+            AccountError::Forbidden => WebError::Forbidden,
+            AccountError::EmailTaken => WebError::Conflict(Msg::new("account.email_taken")),
+            AccountError::WrongPassword => WebError::Conflict(Msg::new("password.wrong_current")),
+            AccountError::LastAdmin => WebError::Conflict(Msg::new("account.last_admin")),
+            AccountError::OwnAccount => WebError::Conflict(Msg::new("account.own_account")),
+            AccountError::MemberNotFound => WebError::Conflict(Msg::new("account.member_not_found")),
+            AccountError::MemberLinked => WebError::Conflict(Msg::new("account.member_linked")),
+            AccountError::Hashing(reason) => WebError::Internal(anyhow::anyhow!("password hashing: {reason}")),
+            AccountError::Db(e) => e.into(),
+        }
+    }
 }

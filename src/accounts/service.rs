@@ -19,7 +19,8 @@ use super::{
     rules::{AccountUpdate, NewAccount, Password, ProfileUpdate, Role},
     sessions, throttle,
 };
-use crate::{i18n::Locale, web::forms::Page};
+use crate::forms::Page;
+use crate::i18n::Locale;
 
 /// Who is acting: the logged-in account and its role.
 #[derive(Debug, Clone)]

@@ -7,10 +7,8 @@ use super::{
     rules::{AccountUpdateForm, NewAccountForm, Role},
     service::AccountState,
 };
-use crate::web::{
-    Ctx,
-    forms::{FieldErrors, Page},
-};
+use crate::forms::{FieldErrors, Page};
+use crate::web::Ctx;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts/login.html")]

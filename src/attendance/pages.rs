@@ -28,8 +28,8 @@ use crate::{
         rules::{EventState, GuestRole},
         service::{self as events, Access, Loaded},
     },
+    forms::Choice,
     i18n::Msg,
-    members::rules::Choice,
     sheet,
     web::{Ctx, CurrentUser, Flash, User, WebError},
 };
@@ -673,4 +673,17 @@ async fn history(
     let (open_tasks, _) = records::history(&state.db, member, true, 1).await?;
     let (rows, more) = records::history(&state.db, member, open_only, page).await?;
     Ok(HistoryPage { ctx, linked: true, open_tasks, rows, page, more, open_only }.into_response())
+}
+
+/// How this domain's refusals reach the person: the web error (and translated message) of each.
+impl From<crate::attendance::AttendanceError> for WebError {
+    fn from(e: crate::attendance::AttendanceError) -> Self {
+        use crate::attendance::AttendanceError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden => WebError::Forbidden,
+            E::Refused(key) => WebError::Conflict(Msg::new(key)),
+            E::Db(e) => e.into(),
+        }
+    }
 }

@@ -14,7 +14,8 @@ use crate::{
     branches::entity::branch,
     db,
     events::entity::{event, guest, invitation},
-    members::{entity::member, rules::Choice},
+    forms::Choice,
+    members::entity::member,
 };
 
 /// SQLite gives booleans as 0/1.

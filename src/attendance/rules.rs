@@ -1,5 +1,5 @@
 //! The words of attendance: answers, outcomes, check-in methods, and what the roster can mark.
-use crate::members::rules::Choice;
+use crate::forms::Choice;
 
 /// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the
 /// capacity wait in order for a seat.

@@ -22,8 +22,9 @@ use crate::{
         rules::{EventState, GuestRole},
         service::{self as events, Access},
     },
+    forms::Choice,
     mail::outbox,
-    members::{entity::member, rules::Choice},
+    members::entity::member,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -15,9 +15,10 @@ use super::{
 };
 use crate::{
     app::AppState,
+    forms::FieldErrors,
     i18n::Msg,
     members,
-    web::{Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors},
+    web::{Ctx, CurrentUser, Flash, User, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -378,4 +379,26 @@ async fn roster(
         BranchRosterPage { ctx, branch, on: if error.is_some() { q.on } else { day.to_string() }, members, error },
     )
         .into_response())
+}
+
+/// How this domain's refusals reach the person: the web error (and translated message) of each.
+impl From<BranchError> for WebError {
+    fn from(e: BranchError) -> Self {
+        use crate::branches::BranchError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden => WebError::Forbidden,
+            E::CodeTaken => WebError::Conflict(Msg::new("branch.code_taken")),
+            E::BadPlacement => WebError::Conflict(Msg::new("branch.bad_placement")),
+            E::UnderOwnDescendant => WebError::Conflict(Msg::new("branch.under_own_descendant")),
+            E::Closed => WebError::Conflict(Msg::new("branch.closed_error")),
+            E::HasMembers => WebError::Conflict(Msg::new("branch.has_members")),
+            E::HasOpenChildren => WebError::Conflict(Msg::new("branch.has_open_children")),
+            E::HasHistory => WebError::Conflict(Msg::new("branch.has_history")),
+            E::MemberNotHere => WebError::Conflict(Msg::new("officer.member_not_here")),
+            E::RoleDoesNotFit => WebError::Conflict(Msg::new("officer.role_does_not_fit")),
+            E::EndBeforeStart => WebError::Conflict(Msg::new("officer.until_before_from")),
+            E::Db(e) => e.into(),
+        }
+    }
 }

@@ -1,8 +1,7 @@
 //! Parsed types of the branches domain: kinds and their nesting, codes, officer roles.
+use crate::forms::FieldErrors;
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
-
-use crate::web::forms::FieldErrors;
 
 /// Level in the organisation tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

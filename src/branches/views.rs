@@ -8,11 +8,9 @@ use super::{
     service::{OfficerRow, TreeRow},
 };
 // Templates call `label_key()` of statuses.
-use crate::members::rules::Choice as _;
-use crate::{
-    members::entity::member,
-    web::{Ctx, forms::FieldErrors},
-};
+use crate::forms::Choice as _;
+use crate::forms::FieldErrors;
+use crate::{members::entity::member, web::Ctx};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "branches/list.html")]

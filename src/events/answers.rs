@@ -22,9 +22,10 @@ use crate::{
         service::{self as attendance, By},
     },
     branches::entity::branch,
+    forms::FieldErrors,
     i18n::Msg,
     mail,
-    web::{Ctx, Flash, WebError, forms::FieldErrors},
+    web::{Ctx, Flash, WebError},
 };
 
 pub fn router() -> Router<AppState> {

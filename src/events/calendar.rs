@@ -20,8 +20,9 @@ use super::{
 use crate::{
     app::AppState,
     branches::{self, Scope, entity::branch},
+    forms::Choice,
     i18n::Msg,
-    members::{entity::member, rules::Choice},
+    members::entity::member,
     web::{Ctx, CurrentUser, Flash, User, WebError},
 };
 

@@ -20,8 +20,8 @@ use crate::{
     app::AppState,
     branches::entity::branch,
     crypto::{self, Signer},
+    forms::Choice,
     i18n::Locale,
-    members::rules::Choice,
 };
 
 /// Whose events a subscription carries.

@@ -20,12 +20,10 @@ use super::{
 use crate::{
     app::AppState,
     branches::{self, BranchKind, Scope, entity::branch, service::UnitOption},
+    forms::{Choice, FieldErrors},
     i18n::Msg,
-    members::{
-        entity::member,
-        rules::{Choice, MembershipState},
-    },
-    web::{Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors, markdown},
+    members::{entity::member, rules::MembershipState},
+    web::{Ctx, CurrentUser, Flash, User, WebError, markdown},
 };
 
 pub fn router() -> Router<AppState> {
@@ -708,4 +706,23 @@ async fn delivery_page(
     let (rows, total) = crate::mail::outbox::delivery_rows(&state.db, id, (page - 1) * PER_PAGE, PER_PAGE).await?;
     let pages = total.div_ceil(PER_PAGE).max(1);
     Ok(DeliveryPage { ctx, event: loaded.event, rows, total, page, pages }.into_response())
+}
+
+/// How this domain's refusals reach the person: the web error (and translated message) of each.
+impl From<EventError> for WebError {
+    fn from(e: EventError) -> Self {
+        use crate::events::EventError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden => WebError::Forbidden,
+            E::Ended => WebError::Conflict(Msg::new("event.is_ended")),
+            E::Cancelled => WebError::Conflict(Msg::new("event.is_cancelled")),
+            E::NotDraft => WebError::Conflict(Msg::new("event.not_draft")),
+            E::InThePast => WebError::Conflict(Msg::new("event.in_the_past")),
+            E::ReasonRequired => WebError::Conflict(Msg::new("event.reason_required")),
+            E::NoInvitees => WebError::Conflict(Msg::new("event.no_invitees")),
+            E::Stale => WebError::Conflict(Msg::new("event.stale")),
+            E::Db(e) => e.into(),
+        }
+    }
 }

@@ -65,11 +65,11 @@ impl EventRow {
         &["id", "title", "kind", "state", "starts_at", "ends_at", "location", "branch_name", "timezone"];
 
     pub fn kind(&self) -> Option<EventKind> {
-        <EventKind as crate::members::rules::Choice>::parse(&self.kind)
+        <EventKind as crate::forms::Choice>::parse(&self.kind)
     }
 
     pub fn state_at(&self, now: DateTime<Utc>) -> EventState {
-        let state = <EventState as crate::members::rules::Choice>::parse(&self.state).unwrap_or(EventState::Draft);
+        let state = <EventState as crate::forms::Choice>::parse(&self.state).unwrap_or(EventState::Draft);
         if state == EventState::Scheduled && self.ends_at <= now { EventState::Ended } else { state }
     }
 

@@ -14,10 +14,8 @@ use super::{
     series::{LocalTimeError, SeriesRule, local_to_utc},
     service::{self, EventError, Refused},
 };
-use crate::{
-    branches::{BranchKind, Scope, entity::branch},
-    web::forms::FieldErrors,
-};
+use crate::branches::{BranchKind, Scope, entity::branch};
+use crate::forms::FieldErrors;
 
 /// How many occurrences a new series generates.
 pub const OCCURRENCES: usize = 12;

@@ -10,8 +10,8 @@ use super::series::{LocalTimeError, SeriesRule, local_to_utc};
 use crate::{
     accounts::rules::parse_optional_email,
     branches::rules::{optional_multiline, optional_text, required_text},
-    members::rules::{Choice, PoliticalStatus, parse_choice, parse_phone},
-    web::forms::FieldErrors,
+    forms::{Choice, FieldErrors, parse_choice},
+    members::rules::{PoliticalStatus, parse_phone},
 };
 
 /// Kinds of event: the monthly theme party day, the "three meetings and one lesson", and more.

@@ -21,9 +21,9 @@ use super::{
 use crate::{
     app::AppState,
     branches::{self, service::UnitOption},
+    forms::{Choice, FieldErrors},
     i18n::Msg,
-    members::rules::Choice,
-    web::{Ctx, Flash, User, WebError, forms::FieldErrors},
+    web::{Ctx, Flash, User, WebError},
 };
 
 pub fn router() -> Router<AppState> {

@@ -14,12 +14,9 @@ use super::{
 };
 use crate::{
     branches::{BranchKind, Scope, entity::branch},
+    forms::{Choice, FieldErrors},
     mail::outbox as mail,
-    members::{
-        entity::member,
-        rules::{Choice, MembershipState},
-    },
-    web::forms::FieldErrors,
+    members::{entity::member, rules::MembershipState},
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -12,11 +12,9 @@ use super::{
 };
 use crate::{
     branches::service::UnitOption,
-    members::{
-        entity::member,
-        rules::{Choice, PoliticalStatus},
-    },
-    web::{Ctx, forms::FieldErrors},
+    forms::{Choice, FieldErrors},
+    members::{entity::member, rules::PoliticalStatus},
+    web::Ctx,
 };
 
 /// Choices for select boxes and checkboxes.

@@ -17,8 +17,9 @@ use crate::{
         entity::{agenda, event},
         feeds, ical, service,
     },
+    forms::Choice,
     i18n::{self, Locale, Msg},
-    members::{entity::member, rules::Choice},
+    members::entity::member,
 };
 
 /// What every message about an event shows; built once per event and send pass.

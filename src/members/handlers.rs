@@ -9,7 +9,7 @@ use axum::{
 
 use super::{
     import::{self, ImportError},
-    rules::{Change, ChangeForm, Choice, MemberForm, MembershipState, OwnContactForm, PoliticalStatus, parse_choice},
+    rules::{Change, ChangeForm, MemberForm, MembershipState, OwnContactForm, PoliticalStatus},
     search::{self, Cursor, MemberQuery, Sort},
     service::{self, MemberError},
     table::{self, Column, Format},
@@ -18,8 +18,9 @@ use super::{
 use crate::{
     app::AppState,
     branches::{self, BranchKind, Scope, rules::parse_optional_id, service::UnitOption},
+    forms::{Choice, FieldErrors, parse_choice},
     i18n::{Locale, Msg},
-    web::{Authenticated, Ctx, CurrentUser, Flash, User, WebError, forms::FieldErrors},
+    web::{Authenticated, Ctx, CurrentUser, Flash, User, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -542,4 +543,24 @@ async fn update_own(
         Err(errors) => errors,
     };
     own_page(&state, ctx, &user, Some(form), errors).await
+}
+
+/// How this domain's refusals reach the person: the web error (and translated message) of each.
+impl From<MemberError> for WebError {
+    fn from(e: MemberError) -> Self {
+        use crate::members::MemberError as E;
+        match e {
+            E::NotFound => WebError::NotFound,
+            E::Forbidden => WebError::Forbidden,
+            E::EmailTaken => WebError::Conflict(Msg::new("member.email_taken")),
+            E::PhoneTaken => WebError::Conflict(Msg::new("member.phone_taken")),
+            E::GroupNotOfBranch => WebError::Conflict(Msg::new("member.group_not_of_branch")),
+            E::BranchUnavailable => WebError::Conflict(Msg::new("member.branch_unavailable")),
+            E::SameBranch => WebError::Conflict(Msg::new("member.same_branch")),
+            E::BeforeCurrentPeriod => WebError::Conflict(Msg::new("member.before_current_period")),
+            E::ReasonRequired => WebError::Conflict(Msg::new("member.reason_required")),
+            E::NoChange => WebError::Conflict(Msg::new("member.no_change")),
+            E::Db(e) => e.into(),
+        }
+    }
 }

@@ -10,14 +10,14 @@ use sea_orm::{ConnectionTrait, DbErr, QuerySelect, TransactionSession, Transacti
 
 use super::{
     entity::member,
-    rules::{Change, Choice, Gender, MemberForm, MembershipState, NewMember, PoliticalStatus, parse_choice},
+    rules::{Change, Gender, MemberForm, MembershipState, NewMember, PoliticalStatus},
     service::{self, MemberError},
     table::{Column, Sheet, SheetRow},
 };
 use crate::{
     branches::{BranchKind, Scope, entity::branch},
+    forms::{Choice, FieldErrors, parse_choice},
     i18n::Msg,
-    web::forms::FieldErrors,
 };
 
 /// One reason a row cannot be imported.

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use crate::{
     accounts::rules::{parse_optional_email, parse_optional_locale},
     branches::rules::{optional_multiline, optional_text, parse_date, parse_optional_id, required_text},
+    forms::{Choice, FieldErrors, parse_choice, parse_optional_choice},
     i18n::Locale,
-    web::forms::FieldErrors,
 };
 
 /// Political status (政治面貌).
@@ -43,29 +43,6 @@ pub enum MembershipState {
     TransferredOut,
     #[sea_orm(string_value = "left")]
     Left,
-}
-
-/// An enum with stable keys, translated labels, and parsing from either (for imports).
-pub trait Choice: Sized + Copy + PartialEq + 'static {
-    const ALL: &'static [Self];
-    fn key(self) -> &'static str;
-    /// Catalogue key of the translated name.
-    fn label_key(self) -> &'static str;
-
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|c| c.key() == s.trim())
-    }
-
-    /// Accepts the key or its label in any language (case-insensitively), as typed in a file.
-    fn parse_lenient(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Self::parse(s).or_else(|| {
-            Self::ALL
-                .iter()
-                .copied()
-                .find(|c| Locale::ALL.iter().any(|l| crate::i18n::t(*l, c.label_key()).eq_ignore_ascii_case(s)))
-        })
-    }
 }
 
 impl Choice for PoliticalStatus {
@@ -164,14 +141,6 @@ pub fn parse_phone(raw: &str) -> Result<Option<String>, &'static str> {
         && !body.starts_with('-')
         && !body.ends_with('-');
     if ok { Ok(Some(s)) } else { Err("field.phone_invalid") }
-}
-
-pub fn parse_choice<T: Choice>(raw: &str) -> Result<T, &'static str> {
-    T::parse_lenient(raw).ok_or("field.choose_one")
-}
-
-pub fn parse_optional_choice<T: Choice>(raw: &str) -> Result<Option<T>, &'static str> {
-    if raw.trim().is_empty() { Ok(None) } else { parse_choice(raw).map(Some) }
 }
 
 pub const NAME_MAX: usize = 50;

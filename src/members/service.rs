@@ -11,11 +11,12 @@ use sea_orm::{
 
 use super::{
     entity::{history, member, period},
-    rules::{Change, Choice, MembershipState, NewMember, OwnContact, PoliticalStatus, Profile},
+    rules::{Change, MembershipState, NewMember, OwnContact, PoliticalStatus, Profile},
 };
 use crate::{
     accounts::Actor,
     branches::{BranchKind, Scope, entity::branch},
+    forms::Choice,
 };
 
 #[derive(Debug, thiserror::Error)]

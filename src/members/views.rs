@@ -5,15 +5,16 @@ use askama_web::WebTemplate;
 use super::{
     entity::member,
     import::{ImportReport, RowError},
-    rules::{Choice, Gender, MemberForm, MembershipState, OwnContactForm, PoliticalStatus},
+    rules::{Gender, MemberForm, MembershipState, OwnContactForm, PoliticalStatus},
     search::{Cursor, MemberPage, Sort},
     service::MemberProfile,
     table::Column,
 };
 use crate::{
     branches::{entity::branch, service::UnitOption},
+    forms::{Choice, FieldErrors},
     i18n::Msg,
-    web::{Ctx, forms::FieldErrors},
+    web::Ctx,
 };
 
 /// Choices for select boxes, shared by the pages below.

@@ -5,7 +5,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{accounts::AccountError, i18n::Msg};
+use crate::i18n::Msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -69,95 +69,8 @@ impl IntoResponse for WebError {
     }
 }
 
-impl From<crate::branches::BranchError> for WebError {
-    fn from(e: crate::branches::BranchError) -> Self {
-        use crate::branches::BranchError as E;
-        match e {
-            E::NotFound => WebError::NotFound,
-            E::Forbidden => WebError::Forbidden,
-            E::CodeTaken => WebError::Conflict(Msg::new("branch.code_taken")),
-            E::BadPlacement => WebError::Conflict(Msg::new("branch.bad_placement")),
-            E::UnderOwnDescendant => WebError::Conflict(Msg::new("branch.under_own_descendant")),
-            E::Closed => WebError::Conflict(Msg::new("branch.closed_error")),
-            E::HasMembers => WebError::Conflict(Msg::new("branch.has_members")),
-            E::HasOpenChildren => WebError::Conflict(Msg::new("branch.has_open_children")),
-            E::HasHistory => WebError::Conflict(Msg::new("branch.has_history")),
-            E::MemberNotHere => WebError::Conflict(Msg::new("officer.member_not_here")),
-            E::RoleDoesNotFit => WebError::Conflict(Msg::new("officer.role_does_not_fit")),
-            E::EndBeforeStart => WebError::Conflict(Msg::new("officer.until_before_from")),
-            E::Db(e) => e.into(),
-        }
-    }
-}
-
-impl From<crate::members::MemberError> for WebError {
-    fn from(e: crate::members::MemberError) -> Self {
-        use crate::members::MemberError as E;
-        match e {
-            E::NotFound => WebError::NotFound,
-            E::Forbidden => WebError::Forbidden,
-            E::EmailTaken => WebError::Conflict(Msg::new("member.email_taken")),
-            E::PhoneTaken => WebError::Conflict(Msg::new("member.phone_taken")),
-            E::GroupNotOfBranch => WebError::Conflict(Msg::new("member.group_not_of_branch")),
-            E::BranchUnavailable => WebError::Conflict(Msg::new("member.branch_unavailable")),
-            E::SameBranch => WebError::Conflict(Msg::new("member.same_branch")),
-            E::BeforeCurrentPeriod => WebError::Conflict(Msg::new("member.before_current_period")),
-            E::ReasonRequired => WebError::Conflict(Msg::new("member.reason_required")),
-            E::NoChange => WebError::Conflict(Msg::new("member.no_change")),
-            E::Db(e) => e.into(),
-        }
-    }
-}
-
-impl From<crate::events::EventError> for WebError {
-    fn from(e: crate::events::EventError) -> Self {
-        use crate::events::EventError as E;
-        match e {
-            E::NotFound => WebError::NotFound,
-            E::Forbidden => WebError::Forbidden,
-            E::Ended => WebError::Conflict(Msg::new("event.is_ended")),
-            E::Cancelled => WebError::Conflict(Msg::new("event.is_cancelled")),
-            E::NotDraft => WebError::Conflict(Msg::new("event.not_draft")),
-            E::InThePast => WebError::Conflict(Msg::new("event.in_the_past")),
-            E::ReasonRequired => WebError::Conflict(Msg::new("event.reason_required")),
-            E::NoInvitees => WebError::Conflict(Msg::new("event.no_invitees")),
-            E::Stale => WebError::Conflict(Msg::new("event.stale")),
-            E::Db(e) => e.into(),
-        }
-    }
-}
-
-impl From<crate::attendance::AttendanceError> for WebError {
-    fn from(e: crate::attendance::AttendanceError) -> Self {
-        use crate::attendance::AttendanceError as E;
-        match e {
-            E::NotFound => WebError::NotFound,
-            E::Forbidden => WebError::Forbidden,
-            E::Refused(key) => WebError::Conflict(Msg::new(key)),
-            E::Db(e) => e.into(),
-        }
-    }
-}
-
 impl From<sea_orm::DbErr> for WebError {
     fn from(e: sea_orm::DbErr) -> Self {
         WebError::Internal(e.into())
-    }
-}
-
-impl From<AccountError> for WebError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::NotFound => WebError::NotFound,
-            AccountError::Forbidden => WebError::Forbidden,
-            AccountError::EmailTaken => WebError::Conflict(Msg::new("account.email_taken")),
-            AccountError::WrongPassword => WebError::Conflict(Msg::new("password.wrong_current")),
-            AccountError::LastAdmin => WebError::Conflict(Msg::new("account.last_admin")),
-            AccountError::OwnAccount => WebError::Conflict(Msg::new("account.own_account")),
-            AccountError::MemberNotFound => WebError::Conflict(Msg::new("account.member_not_found")),
-            AccountError::MemberLinked => WebError::Conflict(Msg::new("account.member_linked")),
-            AccountError::Hashing(reason) => WebError::Internal(anyhow::anyhow!("password hashing: {reason}")),
-            AccountError::Db(e) => e.into(),
-        }
     }
 }
