@@ -31,7 +31,7 @@ use crate::{
     forms::Choice,
     i18n::Msg,
     sheet,
-    web::{Ctx, CurrentUser, Flash, User, WebError},
+    web::{Ctx, CurrentUser, Flash, Scoped, User, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -54,22 +54,17 @@ fn window(state: &AppState) -> Window {
     Window::from_config(&state.settings.config.attendance)
 }
 
-async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
-    crate::branches::handlers::scope(state, user).await
-}
-
 async fn zone(state: &AppState, e: &event::Model) -> Result<Tz, WebError> {
     Ok(branch::Entity::find_by_id(e.branch_id).one(&state.db).await?.map_or(state.settings.timezone, |b| b.tz()))
 }
 
 /// The event, for someone who takes its attendance (organisers, host, recorder).
-async fn taker(state: &AppState, user: &CurrentUser, id: i64) -> Result<(Scope, Loaded), WebError> {
-    let scope = scope(state, user).await?;
-    let loaded = events::load(&state.db, &scope, id).await?;
-    if loaded.event.state == EventState::Draft || !service::may_take_attendance(&loaded, &scope) {
+async fn taker(state: &AppState, scope: &Scope, id: i64) -> Result<Loaded, WebError> {
+    let loaded = events::load(&state.db, scope, id).await?;
+    if loaded.event.state == EventState::Draft || !service::may_take_attendance(&loaded, scope) {
         return Err(WebError::Forbidden);
     }
-    Ok((scope, loaded))
+    Ok(loaded)
 }
 
 /// The check-in code's token: signed per event (and start), useless for any other event.
@@ -162,11 +157,10 @@ fn choice_of(form: &AnswerForm) -> Result<Choose, WebError> {
 /// A member answers their own invitation on the event page.
 async fn answer_own(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { user, scope }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     events::load(&state.db, &scope, id).await?;
     let member = user.member_id.ok_or(WebError::Forbidden)?;
     let inv = service::invitation_of(&state.db, id, member)
@@ -181,11 +175,11 @@ async fn answer_own(
 /// A secretary changes an invitee's answer (after the deadline too), recorded with who and when.
 async fn answer_for(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let (scope, _) = taker(&state, &user, id).await?;
+    taker(&state, &scope, id).await?;
     let choice = choice_of(&form)?;
     service::answer(&state.writer, (id, inv), choice, By::Staff(&scope), state.now()).await?;
     Ok((Flash::success(Msg::new("answer.changed")), back(id, &form.back, Some(inv))).into_response())
@@ -200,11 +194,11 @@ struct LeaveForm {
 
 async fn leave(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<LeaveForm>,
 ) -> Result<Response, WebError> {
-    let (scope, _) = taker(&state, &user, id).await?;
+    taker(&state, &scope, id).await?;
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -232,7 +226,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 async fn mark(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     headers: HeaderMap,
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<MarkForm>,
@@ -241,11 +235,10 @@ async fn mark(
     let done = async {
         let Some(mark) = Mark::parse(&form.mark) else {
             // Who may mark is answered before what they sent.
-            taker(&state, &user, id).await?;
+            taker(&state, &scope, id).await?;
             return Err(WebError::BadRequest);
         };
         // The service checks who may mark (loading the event once).
-        let scope = scope(&state, &user).await?;
         service::mark(&state.writer, &scope, (id, inv), mark, &form.note, window(&state), state.now()).await?;
         Ok::<_, WebError>(())
     }
@@ -276,11 +269,11 @@ struct MakeupForm {
 
 async fn makeup(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, inv)): Path<(i64, i64)>,
     Form(form): Form<MakeupForm>,
 ) -> Result<Response, WebError> {
-    let (scope, loaded) = taker(&state, &user, id).await?;
+    let loaded = taker(&state, &scope, id).await?;
     let done_on = NaiveDate::parse_from_str(form.done_on.trim(), "%Y-%m-%d")
         .map_err(|_| WebError::Conflict(Msg::new("makeup.bad_date")))?;
     // Not before the event's day, not after today, in the branch's zone.
@@ -310,11 +303,11 @@ fn walk_in_text(raw: &str) -> Result<Option<String>, WebError> {
 
 async fn walk_in(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<WalkInForm>,
 ) -> Result<Response, WebError> {
-    let (scope, _) = taker(&state, &user, id).await?;
+    taker(&state, &scope, id).await?;
     let unknown = || WebError::Conflict(Msg::new("walk_in.unknown_member"));
     let who = if !form.member_id.trim().is_empty() {
         WalkIn::Member(form.member_id.trim().parse().map_err(|_| unknown())?)
@@ -377,11 +370,11 @@ impl ManagePage {
 async fn manage(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
-    let (_scope, loaded) = taker(&state, &user, id).await?;
+    let loaded = taker(&state, &scope, id).await?;
     let e = loaded.event;
     let tz = zone(&state, &e).await?;
     let people = records::people(&state.db, id).await?;
@@ -459,10 +452,10 @@ struct RosterPage {
 async fn roster(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let (_scope, loaded) = taker(&state, &user, id).await?;
+    let loaded = taker(&state, &scope, id).await?;
     let e = loaded.event;
     let people = records::people(&state.db, id).await?;
     let summary = Summary::of(&people, e.finalised_at.is_some());
@@ -489,12 +482,8 @@ struct SheetPage {
     summary: Summary,
 }
 
-async fn sheet_data(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<(event::Model, Tz, Vec<Person>), WebError> {
-    let (_scope, loaded) = taker(state, user, id).await?;
+async fn sheet_data(state: &AppState, scope: &Scope, id: i64) -> Result<(event::Model, Tz, Vec<Person>), WebError> {
+    let loaded = taker(state, scope, id).await?;
     let tz = zone(state, &loaded.event).await?;
     let people = records::people(&state.db, id).await?;
     Ok((loaded.event, tz, people))
@@ -504,10 +493,10 @@ async fn sheet_data(
 async fn sheet(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let (event, tz, people) = sheet_data(&state, &user, id).await?;
+    let (event, tz, people) = sheet_data(&state, &scope, id).await?;
     let branch_name =
         branch::Entity::find_by_id(event.branch_id).one(&state.db).await?.map(|b| b.name).unwrap_or_default();
     let host = match event.host_member_id {
@@ -522,10 +511,10 @@ async fn sheet(
 async fn sheet_csv(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let (event, tz, people) = sheet_data(&state, &user, id).await?;
+    let (event, tz, people) = sheet_data(&state, &scope, id).await?;
     let headers = [
         "sheet.number",
         "column.name",

@@ -18,7 +18,7 @@ use crate::{
     forms::FieldErrors,
     i18n::Msg,
     members,
-    web::{Ctx, CurrentUser, Flash, User, WebError},
+    web::{Ctx, Flash, Scoped, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -35,17 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/branches/{id}/roster", get(roster))
 }
 
-/// The caller's scope, as the branches service computes it.
-pub async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
-    Ok(service::scope_of(&state.db, &user.actor(), state.today()).await?)
-}
-
 fn back_to(id: i64) -> Redirect {
     Redirect::to(&format!("/branches/{id}"))
 }
 
-async fn list(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn list(State(state): State<AppState>, ctx: Ctx, Scoped { scope, .. }: Scoped) -> Result<Response, WebError> {
     scope.require_manager()?;
     let rows = service::tree(&state.db, &scope).await?;
     Ok(BranchesListPage { ctx, rows, can_create: scope.is_all() }.into_response())
@@ -63,8 +57,7 @@ async fn new_page(
     Ok((status, BranchNewPage { ctx, form, errors, parents }).into_response())
 }
 
-async fn new_form(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn new_form(State(state): State<AppState>, ctx: Ctx, Scoped { scope, .. }: Scoped) -> Result<Response, WebError> {
     if !scope.is_all() {
         return Err(WebError::Forbidden);
     }
@@ -76,10 +69,9 @@ async fn new_form(State(state): State<AppState>, ctx: Ctx, User(user): User) -> 
 async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Form(form): Form<BranchForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     if !scope.is_all() {
         return Err(WebError::Forbidden);
     }
@@ -162,21 +154,19 @@ async fn show_page(
 async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     show_page(&state, ctx, &scope, id, ShowErrors::default()).await
 }
 
 async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<BranchForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
     if !scope.is_all() {
         return Err(WebError::Forbidden);
@@ -204,11 +194,10 @@ struct MoveForm {
 async fn move_to(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<MoveForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
     if !scope.is_all() {
         return Err(WebError::Forbidden);
@@ -232,12 +221,11 @@ async fn move_to(
 async fn confirm(
     state: &AppState,
     ctx: Ctx,
-    user: &CurrentUser,
+    scope: &Scope,
     id: i64,
     action: &'static str,
 ) -> Result<Response, WebError> {
-    let scope = scope(state, user).await?;
-    let branch = service::get(&state.db, &scope, id).await?;
+    let branch = service::get(&state.db, scope, id).await?;
     if !scope.is_all() {
         return Err(WebError::Forbidden);
     }
@@ -247,19 +235,19 @@ async fn confirm(
 async fn close_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    confirm(&state, ctx, &user, id, "close").await
+    confirm(&state, ctx, &scope, id, "close").await
 }
 
 async fn delete_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    confirm(&state, ctx, &user, id, "delete").await
+    confirm(&state, ctx, &scope, id, "delete").await
 }
 
 /// Refusals that leave the unit as it was come back as a message on its page.
@@ -275,8 +263,11 @@ fn refused(id: i64, e: BranchError) -> Result<Response, WebError> {
     Ok((Flash::error(Msg::new(key)), back_to(id)).into_response())
 }
 
-async fn close(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn close(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     service::get(&state.db, &scope, id).await?;
     match service::close(&state.db, &scope, id, state.now()).await.inspect(|_| state.units.invalidate()) {
         Ok(b) => Ok((Flash::success(Msg::new("branch.closed_done").arg("name", &b.name)), back_to(id)).into_response()),
@@ -284,8 +275,11 @@ async fn close(State(state): State<AppState>, User(user): User, Path(id): Path<i
     }
 }
 
-async fn reopen(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn reopen(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     service::get(&state.db, &scope, id).await?;
     match service::reopen(&state.db, &scope, id, state.now()).await.inspect(|_| state.units.invalidate()) {
         Ok(b) => Ok((Flash::success(Msg::new("branch.reopened").arg("name", &b.name)), back_to(id)).into_response()),
@@ -293,8 +287,11 @@ async fn reopen(State(state): State<AppState>, User(user): User, Path(id): Path<
     }
 }
 
-async fn delete(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn delete(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let branch = service::get(&state.db, &scope, id).await?;
     match service::delete(&state.db, &scope, id).await.inspect(|_| state.units.invalidate()) {
         Ok(()) => Ok((Flash::success(Msg::new("branch.deleted").arg("name", &branch.name)), Redirect::to("/branches"))
@@ -306,11 +303,10 @@ async fn delete(State(state): State<AppState>, User(user): User, Path(id): Path<
 async fn appoint(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<AppointmentForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
     let appoint = match form.parse() {
         Ok(a) => match service::appoint(&state.db, &scope, id, a, state.now()).await {
@@ -333,11 +329,10 @@ struct EndTermForm {
 
 async fn end_term(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, term)): Path<(i64, i64)>,
     Form(form): Form<EndTermForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
     let flash = match parse_date(&form.until_on) {
         Ok(Some(on)) => match service::end_term(&state.db, &scope, id, term, on).await {
@@ -360,11 +355,10 @@ struct RosterQuery {
 async fn roster(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Query(q): Query<RosterQuery>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let branch = service::get(&state.db, &scope, id).await?;
     let (day, error) = match parse_date(&q.on) {
         Ok(Some(d)) => (d, None),

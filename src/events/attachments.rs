@@ -20,9 +20,9 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches, crypto,
+    crypto,
     i18n::Msg,
-    web::{Ctx, Flash, User, WebError},
+    web::{Ctx, Flash, Scoped, WebError},
 };
 
 /// The largest attachment accepted.
@@ -162,11 +162,10 @@ async fn read_file(multipart: &mut Multipart) -> Result<(String, Vec<u8>), Uploa
 async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     let now = state.now();
     // Permission first: a forbidden caller learns nothing from how the upload was malformed.
     let loaded = service::load(&state.db, &scope, id).await?;
@@ -198,10 +197,9 @@ fn disposition(name: &str) -> String {
 
 async fn download(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, a)): Path<(i64, i64)>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     service::load(&state.db, &scope, id).await?;
     let row = attachment::Entity::find_by_id(a)
         .filter(attachment::Column::EventId.eq(id))
@@ -223,10 +221,9 @@ async fn download(
 
 async fn remove(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, a)): Path<(i64, i64)>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_changeable(state.now())?;
     let row = attachment::Entity::find_by_id(a)

@@ -19,11 +19,11 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{self, Scope, entity::branch},
+    branches::{Scope, entity::branch},
     forms::Choice,
     i18n::Msg,
     members::entity::member,
-    web::{Ctx, CurrentUser, Flash, User, WebError},
+    web::{Ctx, CurrentUser, Flash, Scoped, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -56,7 +56,7 @@ fn parse_month(s: &str) -> Option<NaiveDate> {
 async fn calendar(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { user, scope }: Scoped,
     Query(params): Query<CalendarParams>,
 ) -> Result<Response, WebError> {
     let tz = state.settings.timezone;
@@ -69,7 +69,6 @@ async fn calendar(
     };
     let from = list::start_of(first, tz);
     let until = list::start_of(next, tz);
-    let scope = branches::handlers::scope(&state, &user).await?;
     let branch = params.branch.parse::<i64>().ok();
     let manager = scope.require_manager().is_ok();
     // How many events start on each day, where the calendar shows only some of them.
@@ -167,10 +166,9 @@ struct FeedForm {
 async fn feeds_view(
     state: &AppState,
     ctx: Ctx,
-    user: &CurrentUser,
+    (user, scope): (&CurrentUser, &Scope),
     confirm: Option<(String, &'static str)>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(state, user).await?;
     let mut entries = Vec::new();
     if let Some(id) = user.member_id {
         let url = feeds::active(&state.db, FeedOwner::Member(id)).await?.map(|f| feed_url(state, &f));
@@ -178,7 +176,7 @@ async fn feeds_view(
     }
     let branch_choices = if scope.require_manager().is_ok() {
         let units: Vec<_> =
-            super::handlers::own_units(state, &scope).await?.into_iter().filter(|u| u.kind.holds_members()).collect();
+            super::handlers::own_units(state, scope).await?.into_iter().filter(|u| u.kind.holds_members()).collect();
         let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
         let mut select = feed::Entity::find().filter(feed::Column::RevokedAt.is_null());
         select = match scope.units() {
@@ -203,21 +201,24 @@ async fn feeds_view(
     Ok(page.into_response())
 }
 
-async fn feeds_page(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
-    feeds_view(&state, ctx, &user, None).await
+async fn feeds_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { user, scope }: Scoped,
+) -> Result<Response, WebError> {
+    feeds_view(&state, ctx, (&user, &scope), None).await
 }
 
 /// A new address for the owner's feed. Replacing a live one asks first: the old address stops working.
 async fn renew(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { user, scope }: Scoped,
     Form(form): Form<FeedForm>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     let owner = owner_of(&state, &user, &scope, &form.owner).await?;
     if form.confirmed.is_empty() && feeds::active(&state.db, owner).await?.is_some() {
-        return feeds_view(&state, ctx, &user, Some((form.owner, "renew"))).await;
+        return feeds_view(&state, ctx, (&user, &scope), Some((form.owner, "renew"))).await;
     }
     feeds::renew(&state.db, &state.signer, owner, state.now()).await?;
     Ok((Flash::success(Msg::new("feed.created")), Redirect::to("/calendar/feeds")).into_response())
@@ -226,13 +227,12 @@ async fn renew(
 async fn revoke(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { user, scope }: Scoped,
     Form(form): Form<FeedForm>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     let owner = owner_of(&state, &user, &scope, &form.owner).await?;
     if form.confirmed.is_empty() {
-        return feeds_view(&state, ctx, &user, Some((form.owner, "revoke"))).await;
+        return feeds_view(&state, ctx, (&user, &scope), Some((form.owner, "revoke"))).await;
     }
     let msg = if feeds::revoke(&state.db, owner, state.now()).await? { "feed.revoked" } else { "feed.none" };
     Ok((Flash::success(Msg::new(msg)), Redirect::to("/calendar/feeds")).into_response())

@@ -19,11 +19,11 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{self, BranchKind, Scope, entity::branch, service::UnitOption},
+    branches::{BranchKind, Scope, entity::branch, service::UnitOption},
     forms::{Choice, FieldErrors},
     i18n::Msg,
     members::{entity::member, rules::MembershipState},
-    web::{Ctx, CurrentUser, Flash, User, WebError, markdown},
+    web::{Ctx, Flash, Scoped, User, WebError, markdown},
 };
 
 pub fn router() -> Router<AppState> {
@@ -47,10 +47,6 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/mail/resend", post(resend))
 }
 
-async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
-    branches::handlers::scope(state, user).await
-}
-
 fn to_event(id: i64) -> Redirect {
     Redirect::to(&format!("/events/{id}"))
 }
@@ -68,10 +64,9 @@ pub(super) async fn own_units(state: &AppState, scope: &Scope) -> Result<Vec<Uni
 async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     if scope.require_manager().is_err() {
         return Ok(Redirect::to("/events/mine").into_response());
     }
@@ -160,10 +155,9 @@ async fn form_page(
 async fn new_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<NewParams>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     scope.require_manager()?;
     let units = own_units(&state, &scope).await?;
     let chosen = params.branch.parse::<i64>().ok();
@@ -202,10 +196,9 @@ pub(super) async fn branch_of(state: &AppState, id: i64) -> Result<(UnitOption, 
 async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     scope.require_manager()?;
     // No branch given: the first the secretary manages, as the new-event page offers. A broken
     // one is said so, on the form of that first branch, rather than taken as "none".
@@ -265,10 +258,9 @@ fn as_form(e: &event::Model, co_organisers: &[i64], picks: &[i64], tz: Tz) -> Pa
 async fn edit_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_changeable(state.now())?;
     let branch = branch_of(&state, loaded.event.branch_id).await?;
@@ -281,11 +273,10 @@ async fn edit_form(
 async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_changeable(state.now())?;
     let branch = branch_of(&state, loaded.event.branch_id).await?;
@@ -430,10 +421,9 @@ async fn conflict_views(
 async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     show_page(&state, ctx, &scope, loaded, Forms::default()).await
 }
@@ -463,11 +453,10 @@ async fn confirm_page(
 async fn confirm_draft(
     state: AppState,
     ctx: Ctx,
-    user: CurrentUser,
+    scope: Scope,
     id: i64,
     action: &'static str,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_draft()?;
     confirm_page(&state, ctx, loaded, action, FieldErrors::default(), String::new()).await
@@ -476,14 +465,17 @@ async fn confirm_draft(
 async fn confirm_schedule(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    confirm_draft(state, ctx, user, id, "schedule").await
+    confirm_draft(state, ctx, scope, id, "schedule").await
 }
 
-async fn schedule(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn schedule(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     service::schedule(&state.db, &scope, id, state.now()).await?;
     Ok((Flash::success(Msg::new("event.scheduled")), to_event(id)).into_response())
 }
@@ -491,10 +483,9 @@ async fn schedule(State(state): State<AppState>, User(user): User, Path(id): Pat
 async fn confirm_cancel(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     loaded.require_changeable(state.now())?;
     confirm_page(&state, ctx, loaded, "cancel", FieldErrors::default(), String::new()).await
@@ -509,11 +500,10 @@ struct ReasonForm {
 async fn cancel(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<ReasonForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     match service::cancel(&state.db, &scope, id, &form.reason, state.now()).await {
         Ok(()) => Ok((Flash::success(Msg::new("event.cancelled")), to_event(id)).into_response()),
         Err(EventError::ReasonRequired) => {
@@ -535,11 +525,10 @@ struct CoOrganisingForm {
 /// The secretary of a branch asked to co-organise accepts or declines.
 async fn answer_co_organising(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<CoOrganisingForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let branch_id = form.branch_id.trim().parse::<i64>().map_err(|_| WebError::NotFound)?;
     let (answer, msg) = match form.answer.as_str() {
         "accept" => (service::CoOrganising::Accept, "event.co_organising_accepted"),
@@ -554,20 +543,26 @@ async fn answer_co_organising(
 async fn confirm_delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    confirm_draft(state, ctx, user, id, "delete").await
+    confirm_draft(state, ctx, scope, id, "delete").await
 }
 
-async fn delete(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn delete(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     service::delete_draft(&state.db, &scope, id).await?;
     Ok((Flash::success(Msg::new("event.deleted")), Redirect::to("/events")).into_response())
 }
 
-async fn copy(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn copy(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let new_id = service::copy(&state.db, &scope, id, state.now()).await?;
     Ok((Flash::success(Msg::new("event.copied")), Redirect::to(&format!("/events/{new_id}/edit"))).into_response())
 }
@@ -575,11 +570,10 @@ async fn copy(State(state): State<AppState>, User(user): User, Path(id): Path<i6
 async fn add_guest(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     match GuestData::parse(&form) {
         Ok(data) => {
             service::add_guest(&state.db, &scope, id, &data, state.now()).await?;
@@ -595,10 +589,9 @@ async fn add_guest(
 
 async fn remove_guest(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, guest)): Path<(i64, i64)>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::remove_guest(&state.db, &scope, id, guest, state.now()).await?;
     Ok((Flash::success(Msg::new("event.guest_removed")), to_event(id)).into_response())
 }
@@ -606,11 +599,10 @@ async fn remove_guest(
 async fn save_agenda(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let item = form.get("item").parse::<i64>().ok();
     match AgendaData::parse(&form) {
         Ok(data) => {
@@ -627,10 +619,9 @@ async fn save_agenda(
 
 async fn move_agenda(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path((id, item, how)): Path<(i64, i64, String)>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let how = match how.as_str() {
         "up" => AgendaMove::Up,
         "down" => AgendaMove::Down,
@@ -645,10 +636,9 @@ async fn move_agenda(
 async fn ics(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     let body =
         super::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None, super::ical::Method::Publish).await?;
@@ -671,11 +661,10 @@ struct ResendForm {
 /// Queues failed messages of the event again: one (`message` = its id) or all.
 async fn resend(
     State(state): State<AppState>,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<ResendForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::load(&state.db, &scope, id).await?.require_manager()?;
     let one = form.message.parse::<i64>().ok();
     let n = crate::mail::outbox::resend(&state.db, id, one, state.now()).await?;
@@ -692,12 +681,11 @@ struct DeliveryParams {
 async fn delivery_page(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Query(params): Query<DeliveryParams>,
 ) -> Result<Response, WebError> {
     const PER_PAGE: u64 = 100;
-    let scope = scope(&state, &user).await?;
     let loaded = service::load(&state.db, &scope, id).await?;
     if loaded.access < Access::CoOrganiser {
         return Err(WebError::NotFound);

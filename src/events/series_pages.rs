@@ -20,10 +20,10 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{self, service::UnitOption},
+    branches::service::UnitOption,
     forms::{Choice, FieldErrors},
     i18n::Msg,
-    web::{Ctx, Flash, User, WebError},
+    web::{Ctx, Flash, Scoped, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -87,10 +87,9 @@ struct NewParams {
 async fn new_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<NewParams>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     scope.require_manager()?;
     let units = own_units(&state, &scope).await?;
     let unit = match params.branch.parse::<i64>().ok() {
@@ -117,10 +116,9 @@ async fn new_form(
 async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     scope.require_manager()?;
     // No branch given: the first the secretary manages, as the new-series page offers. A broken
     // one is said so, on the form of that first branch.
@@ -158,10 +156,9 @@ async fn create(
 async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     let s = recurring::load(&state.db, &scope, id).await?;
     let branch = branch_of(&state, s.branch_id).await?;
     let form = as_form(&s);
@@ -171,11 +168,10 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
-    let scope = branches::handlers::scope(&state, &user).await?;
     let s = recurring::load(&state.db, &scope, id).await?;
     let branch = branch_of(&state, s.branch_id).await?;
     let tz = branch.1;

@@ -20,7 +20,7 @@ use crate::{
     branches::{self, BranchKind, Scope, rules::parse_optional_id, service::UnitOption},
     forms::{Choice, FieldErrors, parse_choice},
     i18n::{Locale, Msg},
-    web::{Authenticated, Ctx, CurrentUser, Flash, User, WebError},
+    web::{Authenticated, Ctx, CurrentUser, Flash, Scoped, User, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -39,10 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/transfer", post(transfer))
         .route("/members/{id}/state", post(change_state))
         .route("/me", get(own).post(update_own))
-}
-
-async fn scope(state: &AppState, user: &CurrentUser) -> Result<Scope, WebError> {
-    branches::handlers::scope(state, user).await
 }
 
 /// Units for the branch and group select boxes, from one light read: the open units that hold
@@ -82,10 +78,9 @@ fn query_of(p: &ListParams) -> MemberQuery {
 async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     scope.require_manager()?;
     let query = query_of(&params);
     let page = search::page(&state.db, &scope, &query).await?;
@@ -98,10 +93,9 @@ async fn list(
 async fn export(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     scope.require_manager()?;
     let format = if params.format == "xlsx" { Format::Xlsx } else { Format::Csv };
     let query = MemberQuery { cursor: None, ..query_of(&params) };
@@ -167,10 +161,9 @@ async fn new_page(
 async fn new_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     scope.require_manager()?;
     let form = MemberForm { branch_id: params.branch, political_status: "full".into(), ..Default::default() };
     new_page(&state, ctx, &scope, form, FieldErrors::default()).await
@@ -191,10 +184,9 @@ fn field_of(e: MemberError) -> Result<FieldErrors, WebError> {
 async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Form(form): Form<MemberForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     scope.require_manager()?;
     let errors = match form.parse_new(state.today()) {
         Ok(new) => match service::create(&state.db, &scope, new, state.today(), state.now()).await {
@@ -232,10 +224,9 @@ async fn show_page(
 async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     show_page(&state, ctx, &scope, id, ChangeErrors::default()).await
 }
 
@@ -263,21 +254,19 @@ async fn edit_page(
 async fn edit_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     edit_page(&state, ctx, &scope, id, None, FieldErrors::default()).await
 }
 
 async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<MemberForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     service::get(&state.db, &scope, id).await?;
     let errors = match form.parse_edit(state.today()) {
         Ok(profile) => match service::update(&state.db, &scope, id, profile, state.today(), state.now()).await {
@@ -346,11 +335,10 @@ async fn record_change<T>(
 async fn change_status(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let apply = async |change| service::change_status(&state.db, &scope, id, change, state.now()).await;
     let result = record_change(&state, &scope, id, &form, parse_choice::<PoliticalStatus>, apply).await?;
     after_change(&state, ctx, &scope, id, result, |e| &mut e.status).await
@@ -359,11 +347,10 @@ async fn change_status(
 async fn transfer(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let to_branch = |s: &str| parse_optional_id(s).and_then(|b| b.ok_or("field.required"));
     let apply = async |change| service::transfer(&state.db, &scope, id, change, state.now()).await;
     let result = record_change(&state, &scope, id, &form, to_branch, apply).await?;
@@ -379,11 +366,10 @@ async fn transfer(
 async fn change_state(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     let apply = async |change| service::change_state(&state.db, &scope, id, change, state.now()).await;
     let result = record_change(&state, &scope, id, &form, parse_choice::<MembershipState>, apply).await?;
     after_change(&state, ctx, &scope, id, result, |e| &mut e.state).await
@@ -419,8 +405,11 @@ struct ImportPageParts {
     report: Option<import::ImportReport>,
 }
 
-async fn import_form(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
+async fn import_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+) -> Result<Response, WebError> {
     scope.require_manager()?;
     import_page(&state, ctx, &scope, ImportPageParts::default()).await
 }
@@ -458,10 +447,9 @@ async fn read_upload(multipart: &mut Multipart) -> Result<(String, Option<(Strin
 async fn import_file(
     State(state): State<AppState>,
     ctx: Ctx,
-    User(user): User,
+    Scoped { scope, .. }: Scoped,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let scope = scope(&state, &user).await?;
     // Permission first: a forbidden caller learns nothing from how the upload was malformed.
     scope.require_manager()?;
     let mut multipart = multipart.map_err(|_| WebError::BadRequest)?;

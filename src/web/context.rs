@@ -170,6 +170,25 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
     }
 }
 
+/// A signed-in user with the scope the branches service gives them (which units they manage,
+/// today): the one way handlers learn it, so that no handler can forget or vary the check.
+pub struct Scoped {
+    pub user: CurrentUser,
+    pub scope: crate::branches::Scope,
+}
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let User(user) = User::from_request_parts(parts, state).await?;
+        let scope = crate::branches::scope_of(&state.db, &user.actor(), state.today())
+            .await
+            .map_err(|e| WebError::from(e).into_response())?;
+        Ok(Scoped { user, scope })
+    }
+}
+
 /// The client's address, for login throttling: the peer, or the last X-Forwarded-For entry
 /// when configured to trust a reverse proxy.
 pub struct ClientAddr(pub String);

@@ -10,6 +10,6 @@ pub mod forms;
 pub mod markdown;
 pub mod pages;
 
-pub use context::{Authenticated, Ctx, CurrentUser, User};
+pub use context::{Authenticated, Ctx, CurrentUser, Scoped, User};
 pub use error::WebError;
 pub use flash::Flash;
