@@ -1058,7 +1058,7 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
     }
 
     let scope = Scope::operator();
-    let refused = |e: service::Refused| anyhow::anyhow!("a generated event was refused: {e:?}");
+    let refused = |e: service::FormError| anyhow::anyhow!("a generated event was refused: {e:?}");
     let mut summary = GeneratedEvents {
         events: count,
         drafts: 0,

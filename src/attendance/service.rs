@@ -41,10 +41,16 @@ pub enum AttendanceError {
 
 impl From<events::EventError> for AttendanceError {
     fn from(e: events::EventError) -> Self {
+        use events::EventError as E;
         match e {
-            events::EventError::Db(e) => AttendanceError::Db(e),
-            events::EventError::Forbidden => AttendanceError::Forbidden,
-            _ => AttendanceError::NotFound,
+            E::Db(e) => AttendanceError::Db(e),
+            E::Forbidden => AttendanceError::Forbidden,
+            E::NotFound => AttendanceError::NotFound,
+            E::Ended => Refused("answer.ended"),
+            E::Cancelled => Refused("answer.cancelled"),
+            // Attendance never edits, schedules or deletes the event itself: these refusals of
+            // the events service cannot reach it, and say only that the event is not there for it.
+            E::NotDraft | E::InThePast | E::ReasonRequired | E::NoInvitees | E::Stale => AttendanceError::NotFound,
         }
     }
 }
@@ -303,18 +309,6 @@ pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime
         outbox::queue_notice(txn, e, &inv, now).await?;
     }
     Ok(promoted)
-}
-
-/// Takes the event's lock and fills free seats (after the capacity was raised or removed).
-pub async fn promote_after_change(
-    txn: &DatabaseTransaction,
-    e: &event::Model,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    if e.state == EventState::Scheduled {
-        promote(txn, e, now).await?;
-    }
-    Ok(())
 }
 
 /// A secretary approves or rejects a leave request, with an optional note; the invitee is told

@@ -14,7 +14,7 @@ use super::{
     entity::event,
     list::{self, EventQuery, When},
     rules::{AgendaData, EventData, EventKind, EventState, GuestData, Pairs},
-    service::{self, Access, AgendaMove, EventError, Loaded, Refused},
+    service::{self, Access, AgendaMove, EventError, FormError, Loaded},
     views::*,
 };
 use crate::{
@@ -222,8 +222,8 @@ async fn create(
                 let flash = Flash::success(Msg::new("event.created").arg("title", &data.title));
                 return Ok((flash, to_event(id)).into_response());
             }
-            Err(Refused::Fields(e)) => e,
-            Err(Refused::Rule(e)) => return Err(e.into()),
+            Err(FormError::Fields(e)) => e,
+            Err(FormError::Rule(e)) => return Err(e.into()),
         },
         Err(e) => e,
     };
@@ -286,8 +286,8 @@ async fn update(
     let errors = match EventData::parse(&form, tz) {
         Ok(data) => match service::update(&state.db, &scope, id, &data, based_on, state.now()).await {
             Ok(()) => return Ok((Flash::success(Msg::new("event.saved")), to_event(id)).into_response()),
-            Err(Refused::Fields(e)) => e,
-            Err(Refused::Rule(EventError::Stale)) => {
+            Err(FormError::Fields(e)) => e,
+            Err(FormError::Rule(EventError::Stale)) => {
                 // What the person typed stays in the form; the next save is based on the
                 // revision now stored, once they have looked at it.
                 let current = service::load(&state.db, &scope, id).await?.event.revision;
@@ -298,7 +298,7 @@ async fn update(
                 let page = form_page(&state, ctx, Some(id), branch, form, errors).await?;
                 return Ok((StatusCode::CONFLICT, page).into_response());
             }
-            Err(Refused::Rule(e)) => return Err(e.into()),
+            Err(FormError::Rule(e)) => return Err(e.into()),
         },
         Err(e) => e,
     };

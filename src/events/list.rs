@@ -70,7 +70,7 @@ impl EventRow {
 
     pub fn state_at(&self, now: DateTime<Utc>) -> EventState {
         let state = <EventState as crate::forms::Choice>::parse(&self.state).unwrap_or(EventState::Draft);
-        if state == EventState::Scheduled && self.ends_at <= now { EventState::Ended } else { state }
+        state.seen_at(self.ends_at, now)
     }
 
     pub fn tz(&self) -> Tz {

@@ -12,7 +12,7 @@ use super::{
     entity::{event, series},
     rules::{Audience, AudienceKind, EventData, EventState, SeriesData, statuses_to_db},
     series::{LocalTimeError, SeriesRule, local_to_utc},
-    service::{self, EventError, Refused},
+    service::{self, EventError, FormError},
 };
 use crate::branches::{BranchKind, Scope, entity::branch};
 use crate::forms::FieldErrors;
@@ -83,18 +83,18 @@ pub async fn create(
     tz: Tz,
     Start { from, schedule }: Start,
     now: DateTime<Utc>,
-) -> Result<(i64, Vec<i64>), Refused> {
+) -> Result<(i64, Vec<i64>), FormError> {
     if !scope.covers(branch_id) {
         return Err(EventError::Forbidden.into());
     }
     // A time that does not exist on some date is refused for the whole series, naming the field.
     for d in data.rule.occurrences(from, OCCURRENCES + 1) {
-        times(data, tz, d).map_err(Refused::Fields)?;
+        times(data, tz, d).map_err(FormError::Fields)?;
     }
     let dates = dates(data, tz, from, now);
     if dates.is_empty() {
         let field = if data.until.is_some() { "until" } else { "rule_kind" };
-        return Err(Refused::Fields(FieldErrors::single(field, "series.no_dates")));
+        return Err(FormError::Fields(FieldErrors::single(field, "series.no_dates")));
     }
     let txn = crate::db::write_txn(db).await?;
     let unit = branch::Entity::find_by_id(branch_id).one(&txn).await?.ok_or(EventError::NotFound)?;
@@ -110,12 +110,12 @@ pub async fn create(
     let series_id = write(row, data, now).insert(&txn).await?.id;
     let mut ids = Vec::with_capacity(dates.len());
     for date in dates {
-        let (start, end) = times(data, tz, date).map_err(Refused::Fields)?;
+        let (start, end) = times(data, tz, date).map_err(FormError::Fields)?;
         let id = service::create(&txn, scope, branch_id, &occurrence(data, start, end), now).await?;
         if schedule {
             service::schedule(&txn, scope, id, now).await.map_err(|e| match e {
-                EventError::NoInvitees => Refused::Fields(FieldErrors::single("statuses", "event.no_invitees")),
-                e => Refused::Rule(e),
+                EventError::NoInvitees => FormError::Fields(FieldErrors::single("statuses", "event.no_invitees")),
+                e => FormError::Rule(e),
             })?;
         }
         ids.push(id);
@@ -177,7 +177,7 @@ pub async fn update(
     data: &SeriesData,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<Carried, Refused> {
+) -> Result<Carried, FormError> {
     let txn = crate::db::write_txn(db).await?;
     let before = load(&txn, scope, id).await?;
     write(before.into(), data, now).update(&txn).await?;
@@ -189,7 +189,7 @@ pub async fn update(
         }
         let local = e.starts_at.with_timezone(&tz).date_naive();
         let date = data.rule.date_in(local.year(), local.month());
-        let slot = date.map(|d| times(data, tz, d)).transpose().map_err(Refused::Fields)?;
+        let slot = date.map(|d| times(data, tz, d)).transpose().map_err(FormError::Fields)?;
         let Some((start, end)) = slot.filter(|(start, _)| *start > now && !e.edited_by_hand) else {
             carried.kept += 1;
             continue;

@@ -110,6 +110,14 @@ pub enum EventState {
     Cancelled,
 }
 
+impl EventState {
+    /// The state as people should see it: a scheduled event whose end has passed is ended, even
+    /// before the event clock has recorded it.
+    pub fn seen_at(self, ends_at: DateTime<Utc>, now: DateTime<Utc>) -> EventState {
+        if self == EventState::Scheduled && ends_at <= now { EventState::Ended } else { self }
+    }
+}
+
 impl Choice for EventState {
     const ALL: &'static [Self] = &[EventState::Draft, EventState::Scheduled, EventState::Ended, EventState::Cancelled];
     fn key(self) -> &'static str {

@@ -15,7 +15,7 @@ use super::{
     recurring::{self, Start},
     rules::{EventKind, Pairs, SeriesData, statuses_from_db},
     series::SeriesRule,
-    service::Refused,
+    service::FormError,
     views::{Choices, SeriesPage},
 };
 use crate::{
@@ -144,8 +144,8 @@ async fn create(
                     let msg = Msg::new("series.created").arg("count", events.len());
                     return Ok((Flash::success(msg), Redirect::to(&format!("/events/series/{id}"))).into_response());
                 }
-                Err(Refused::Fields(e)) => e,
-                Err(Refused::Rule(e)) => return Err(e.into()),
+                Err(FormError::Fields(e)) => e,
+                Err(FormError::Rule(e)) => return Err(e.into()),
             }
         }
         Err(e) => e,
@@ -181,8 +181,8 @@ async fn update(
                 let msg = Msg::new("series.saved").arg("updated", carried.updated).arg("kept", carried.kept);
                 return Ok((Flash::success(msg), Redirect::to(&format!("/events/series/{id}"))).into_response());
             }
-            Err(Refused::Fields(e)) => e,
-            Err(Refused::Rule(e)) => return Err(e.into()),
+            Err(FormError::Fields(e)) => e,
+            Err(FormError::Rule(e)) => return Err(e.into()),
         },
         Err(e) => e,
     };

@@ -97,7 +97,7 @@ impl Loaded {
 /// The state as the viewer should see it: a scheduled event whose end has passed is ended, even
 /// before the clock has recorded it.
 pub fn effective_state(e: &event::Model, now: DateTime<Utc>) -> EventState {
-    if e.state == EventState::Scheduled && e.ends_at <= now { EventState::Ended } else { e.state }
+    e.state.seen_at(e.ends_at, now)
 }
 
 /// The units (branch and party group) a member belongs to; none once they have left.
@@ -247,20 +247,20 @@ async fn check_references(db: &impl ConnectionTrait, branch_id: i64, data: &Even
 
 /// Why a form was refused: its fields, or the rules.
 #[derive(Debug)]
-pub enum Refused {
+pub enum FormError {
     Fields(FieldErrors),
     Rule(EventError),
 }
 
-impl From<EventError> for Refused {
+impl From<EventError> for FormError {
     fn from(e: EventError) -> Self {
-        Refused::Rule(e)
+        FormError::Rule(e)
     }
 }
 
-impl From<DbErr> for Refused {
+impl From<DbErr> for FormError {
     fn from(e: DbErr) -> Self {
-        Refused::Rule(e.into())
+        FormError::Rule(e.into())
     }
 }
 
@@ -348,14 +348,14 @@ pub async fn create(
     branch_id: i64,
     data: &EventData,
     now: DateTime<Utc>,
-) -> Result<i64, Refused> {
+) -> Result<i64, FormError> {
     if !scope.covers(branch_id) {
         return Err(EventError::Forbidden.into());
     }
     let txn = crate::db::write_txn(db).await?;
     let errors = check_references(&txn, branch_id, data).await?;
     if !errors.is_empty() {
-        return Err(Refused::Fields(errors));
+        return Err(FormError::Fields(errors));
     }
     let mut m = event::ActiveModel {
         branch_id: Set(branch_id),
@@ -427,7 +427,7 @@ pub async fn update(
     data: &EventData,
     based_on: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<(), Refused> {
+) -> Result<(), FormError> {
     update_as(db, scope, id, data, based_on, now, true).await
 }
 
@@ -441,7 +441,7 @@ pub(super) async fn update_as(
     based_on: Option<i32>,
     now: DateTime<Utc>,
     by_hand: bool,
-) -> Result<(), Refused> {
+) -> Result<(), FormError> {
     let txn = crate::db::write_txn(db).await?;
     let loaded = load_locked(&txn, scope, id).await?;
     loaded.require_changeable(now)?;
@@ -452,7 +452,7 @@ pub(super) async fn update_as(
     }
     let errors = check_references(&txn, before.branch_id, data).await?;
     if !errors.is_empty() {
-        return Err(Refused::Fields(errors));
+        return Err(FormError::Fields(errors));
     }
     let scheduled = before.state == EventState::Scheduled;
     let changed = changes(&before, data, &named, &picks_of(&txn, id).await?);
