@@ -12,6 +12,32 @@ use crate::{
     smtp::{SmtpServer, header, parts},
 };
 
+/// Waits (up to 15 s) until no message waits to be sent (every one sent or failed): from then on
+/// nothing more goes out, so counts taken after it are final.
+async fn settled(app: &TestApp) {
+    for _ in 0..150 {
+        let waiting =
+            outbox::Entity::find().filter(outbox::Column::State.eq("queued")).count(&app.state.db).await.unwrap();
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("messages still waiting to be sent");
+}
+
+/// Waits (up to 15 s) until each of an event's `n` messages has been tried at least once.
+async fn tried(app: &TestApp, event: i64, n: usize) -> Vec<outbox::Model> {
+    for _ in 0..150 {
+        let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(event)).all(&app.state.db).await.unwrap();
+        if rows.len() == n && rows.iter().all(|r| r.attempts >= 1) {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the event's {n} messages were not all tried");
+}
+
 async fn setup(smtp: &SmtpServer) -> (TestApp, crate::helpers::Tree, crate::helpers::Client) {
     let app = TestApp::spawn_with(&smtp.config()).await;
     let tree = app.seed_tree().await;
@@ -137,7 +163,7 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     browser.get(path).await.assert_status(409).assert_contains("已取消");
 
     // Every message went once.
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    settled(&app).await;
     assert_eq!(smtp.received().len(), 11);
     let sent = outbox::Entity::find().filter(outbox::Column::State.eq("sent")).count(&app.state.db).await.unwrap();
     assert_eq!(sent, 11);
@@ -150,9 +176,9 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
     let (app, tree, secretary) = setup(&smtp).await;
     schedule(&secretary, tree.a).await;
     // Two invitations (the secretary, the guest): refused once each with 451, delivered on retry.
-    let got = smtp.wait_for(2).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(smtp.received().len(), got.len());
+    smtp.wait_for(2).await;
+    settled(&app).await;
+    assert_eq!(smtp.received().len(), 2);
     let rows = outbox::Entity::find().all(&app.state.db).await.unwrap();
     assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
     assert!(rows.iter().any(|r| r.attempts == 2 && r.last_error.as_deref().is_some_and(|e| e.contains("451"))));
@@ -258,9 +284,7 @@ async fn a_server_down_at_start_or_a_crashed_dispatcher_loses_and_doubles_nothin
         app.add_member(tree.a, name).await;
     }
     let id = schedule(&secretary, tree.a).await;
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
-    assert_eq!(rows.len(), 5);
+    let rows = tried(&app, id, 5).await;
     assert!(rows.iter().all(|r| r.state == "queued" && r.attempts >= 1), "{rows:?}");
     let smtp = SmtpServer::start_on(port).await;
     smtp.wait_for(5).await;
@@ -288,20 +312,22 @@ async fn a_server_down_at_start_or_a_crashed_dispatcher_loses_and_doubles_nothin
             .unwrap();
         txn.commit().await.unwrap();
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    // Another dispatcher finds nothing to take while the claim holds.
+    let transport = partyday::mail::Transport::from_settings(&app.state.settings).unwrap();
+    assert_eq!(dispatch::dispatch_once(&app.state, &transport).await.unwrap().total(), 0);
     assert_eq!(smtp.received().len(), 5, "claimed messages wait for the claim to lapse");
     smtp.wait_for(9).await; // no guest this time: four members
 
     // Restarted with messages waiting for a retry: the new instance sends each once.
     smtp.fail_next(1000);
     let third = schedule(&secretary, tree.a).await;
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    tried(&app, third, 5).await;
     let (db, dir) = (app.db.clone(), app.data_dir.clone());
     app.stop().await;
     smtp.fail_next(0);
     let app = TestApp::start(db, dir, &SmtpServer::config_for(port)).await;
     let got = smtp.wait_for(14).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    settled(&app).await;
     assert_eq!(smtp.received().len(), 14);
     let mut ids: Vec<String> = got.iter().filter_map(|m| header(&m.data, "Message-ID")).collect();
     ids.sort();
@@ -320,9 +346,10 @@ async fn two_instances_send_each_message_once() {
         app.add_member(tree.a, &format!("党员{i}")).await;
     }
     schedule(&secretary, tree.a).await; // 40 members, the secretary and a guest
-    let got = smtp.wait_for(42).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(smtp.received().len(), 42);
+    smtp.wait_for(42).await;
+    settled(&app).await;
+    let got = smtp.received();
+    assert_eq!(got.len(), 42);
     let mut ids: Vec<String> = got.iter().filter_map(|m| header(&m.data, "Message-ID")).collect();
     ids.sort();
     ids.dedup();
@@ -362,8 +389,8 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     }
     let first = first.await.unwrap();
     assert_eq!((first.sent, first.retrying), (0, 4), "{first:?}");
-    // Past the stall: the first dispatcher's connections would have gone through by now.
-    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    // Once the stalled connections are over, whatever they carried has arrived.
+    smtp.stalls_over().await;
     let got = smtp.received();
     let mut ids: Vec<String> = got.iter().filter_map(|m| header(&m.data, "Message-ID")).collect();
     ids.sort();

@@ -71,8 +71,17 @@ async fn static_files_and_security_headers() {
     css.assert_status(200);
     assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
     assert!(css.body.contains(".topbar"));
-    c.get("/static/../Cargo.toml").await;
     assert_eq!(c.get("/static/secret.key").await.status, 404);
+    // Paths that climb out of the static folder, sent exactly as written (an HTTP client would
+    // tidy `..` away before sending): none reaches a file of the project or the data folder.
+    for path in
+        ["/static/../Cargo.toml", "/static/%2e%2e/Cargo.toml", "/static/..%2fCargo.toml", "/static/..%5cCargo.toml"]
+    {
+        let answer = raw_get(&app.base, path).await;
+        let status_line = answer.lines().next().unwrap_or_default().to_owned();
+        assert!(status_line.contains(" 404 "), "{path}: {status_line}");
+        assert!(!answer.contains("[package]") && !answer.contains("[workspace]"), "{path} served a file");
+    }
     let page = c.get("/login").await;
     for (header, value) in
         [("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("cache-control", "no-store")]
@@ -155,4 +164,16 @@ async fn hostile_or_malformed_requests_never_reach_a_500() {
     }
     // Still healthy, still signed in.
     admin.get("/admin/accounts").await.assert_status(200);
+}
+
+/// A GET sent as raw bytes on a new connection, returning the whole answer.
+async fn raw_get(base: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
 }

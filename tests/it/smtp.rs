@@ -27,6 +27,8 @@ struct Behaviour {
     permanent: bool,
     /// Connections opened before this instant wait this long before the greeting.
     stall: Option<(std::time::Instant, Duration)>,
+    /// Stalled sessions not over yet.
+    stalled_open: usize,
 }
 
 #[derive(Clone, Default)]
@@ -104,10 +106,32 @@ impl SmtpServer {
     }
 
     async fn session(&self, socket: tokio::net::TcpStream) -> std::io::Result<()> {
-        let stall = self.behaviour.lock().unwrap().stall.filter(|(until, _)| std::time::Instant::now() < *until);
-        if let Some((_, delay)) = stall {
-            tokio::time::sleep(delay).await;
+        let stall = {
+            let mut b = self.behaviour.lock().unwrap();
+            let stall = b.stall.filter(|(until, _)| std::time::Instant::now() < *until);
+            b.stalled_open += usize::from(stall.is_some());
+            stall
+        };
+        let Some((_, delay)) = stall else { return self.converse(socket).await };
+        tokio::time::sleep(delay).await;
+        let result = self.converse(socket).await;
+        self.behaviour.lock().unwrap().stalled_open -= 1;
+        result
+    }
+
+    /// Waits (up to 15 s) until every stalled session is over: whatever they were going to
+    /// deliver has arrived by then.
+    pub async fn stalls_over(&self) {
+        for _ in 0..150 {
+            if self.behaviour.lock().unwrap().stalled_open == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        panic!("stalled SMTP sessions still open");
+    }
+
+    async fn converse(&self, socket: tokio::net::TcpStream) -> std::io::Result<()> {
         let (read, mut write) = socket.into_split();
         let mut lines = BufReader::new(read);
         write.write_all(b"220 test.localhost ESMTP\r\n").await?;
