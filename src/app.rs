@@ -26,7 +26,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<Signer>,
     pub units: Arc<crate::branches::cache::UnitCache>,
+    /// What other domains show on an event's page (attendance's box), rendered by them: the
+    /// events domain shows it without knowing them.
+    pub event_sections: EventSections,
 }
+
+/// Renders a domain's section of an event's page, for the viewer (`Scope`), as HTML.
+pub type EventSections = for<'a> fn(
+    &'a AppState,
+    &'a web::Ctx,
+    &'a crate::branches::Scope,
+    &'a crate::events::service::Loaded,
+) -> db::BoxFuture<'a, Result<String, web::WebError>>;
 
 impl AppState {
     /// Connects to the database, brings its schema up to date and loads the signing secret.
@@ -42,6 +53,7 @@ impl AppState {
             clock,
             signer: Arc::new(Signer::new(&secret)),
             units: Arc::default(),
+            event_sections: crate::attendance::pages::event_section,
         })
     }
 

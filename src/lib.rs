@@ -12,6 +12,7 @@ pub mod demo;
 pub mod events;
 pub mod forms;
 pub mod i18n;
+pub mod invitations;
 pub mod mail;
 pub mod members;
 pub mod sheet;

@@ -15,9 +15,8 @@ use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
 
 use super::{
-    entity::log,
     records::{self, HistoryRow, Person, Summary},
-    rules::{Answer, Choose, Mark, Method},
+    rules::{Choose, Mark, Method},
     service::{self, By, WalkIn, Window},
 };
 use crate::{
@@ -30,6 +29,7 @@ use crate::{
     },
     forms::Choice,
     i18n::Msg,
+    invitations::{Answer, log},
     sheet,
     web::{Ctx, CurrentUser, Flash, Scoped, User, WebError},
 };
@@ -127,6 +127,39 @@ pub async fn event_box(state: &AppState, scope: &Scope, loaded: &Loaded) -> Resu
         None
     };
     Ok(EventBox { mine, can_answer, summary, people, qr })
+}
+
+/// Attendance's section of an event's page: the viewer's own answer, and for those who take
+/// attendance the summary, the QR code and the links to the roster and sheet.
+#[derive(Template)]
+#[template(path = "attendance/event_section.html")]
+struct EventSection<'a> {
+    ctx: &'a Ctx,
+    event: &'a event::Model,
+    state: EventState,
+    tz: Tz,
+    attendance: EventBox,
+}
+
+/// [`crate::app::EventSections`] for attendance.
+pub fn event_section<'a>(
+    state: &'a AppState,
+    ctx: &'a Ctx,
+    scope: &'a Scope,
+    loaded: &'a Loaded,
+) -> crate::db::BoxFuture<'a, Result<String, WebError>> {
+    Box::pin(async move {
+        let attendance = event_box(state, scope, loaded).await?;
+        let event = &loaded.event;
+        let section = EventSection {
+            ctx,
+            event,
+            state: events::effective_state(event, state.now()),
+            tz: zone(state, event).await?,
+            attendance,
+        };
+        section.render().map_err(|e| WebError::Internal(e.into()))
+    })
 }
 
 fn back(id: i64, to: &str, inv: Option<i64>) -> Redirect {

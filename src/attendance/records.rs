@@ -9,7 +9,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Deserializer};
 
-use super::rules::{Answer, Method, Outcome};
+use super::rules::{Method, Outcome};
+use crate::invitations::Answer;
 use crate::{
     branches::entity::branch,
     db,

@@ -1,60 +1,6 @@
 //! The words of attendance: answers, outcomes, check-in methods, and what the roster can mark.
 use crate::forms::Choice;
 
-/// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the
-/// capacity wait in order for a seat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    Pending,
-    Accepted,
-    Declined,
-    LeaveRequested,
-    LeaveApproved,
-    LeaveRejected,
-    Waitlisted,
-}
-
-impl Choice for Answer {
-    const ALL: &'static [Self] = &[
-        Answer::Pending,
-        Answer::Accepted,
-        Answer::Declined,
-        Answer::LeaveRequested,
-        Answer::LeaveApproved,
-        Answer::LeaveRejected,
-        Answer::Waitlisted,
-    ];
-    fn key(self) -> &'static str {
-        match self {
-            Answer::Pending => "pending",
-            Answer::Accepted => "accepted",
-            Answer::Declined => "declined",
-            Answer::LeaveRequested => "leave_requested",
-            Answer::LeaveApproved => "leave_approved",
-            Answer::LeaveRejected => "leave_rejected",
-            Answer::Waitlisted => "waitlisted",
-        }
-    }
-    fn label_key(self) -> &'static str {
-        match self {
-            Answer::Pending => "answer.state_pending",
-            Answer::Accepted => "answer.state_accepted",
-            Answer::Declined => "answer.state_declined",
-            Answer::LeaveRequested => "answer.state_leave_requested",
-            Answer::LeaveApproved => "answer.state_leave_approved",
-            Answer::LeaveRejected => "answer.state_leave_rejected",
-            Answer::Waitlisted => "answer.state_waitlisted",
-        }
-    }
-}
-
-impl Answer {
-    /// A leave request, whether decided or not.
-    pub fn is_leave(self) -> bool {
-        matches!(self, Answer::LeaveRequested | Answer::LeaveApproved | Answer::LeaveRejected)
-    }
-}
-
 /// What an invitee chooses (from the email's link or the web), or a secretary for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choose {

@@ -10,10 +10,7 @@ use sea_orm::{
     QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
 };
 
-use super::{
-    entity::log,
-    rules::{Answer, Choose, Mark, Method, Outcome},
-};
+use super::rules::{Choose, Mark, Method, Outcome};
 use crate::{
     branches::Scope,
     db::Writer,
@@ -23,6 +20,7 @@ use crate::{
         service::{self as events, Access},
     },
     forms::Choice,
+    invitations::{Answer, log, promote, seats_taken, write_log},
     mail::outbox,
     members::entity::member,
 };
@@ -139,30 +137,6 @@ async fn lock(
     }
 }
 
-async fn write_log(
-    db: &impl ConnectionTrait,
-    invitation_id: i64,
-    what: &str,
-    (old, new): (Option<&str>, Option<&str>),
-    note: Option<&str>,
-    by: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    log::ActiveModel {
-        invitation_id: Set(invitation_id),
-        what: Set(what.to_owned()),
-        old_value: Set(old.map(str::to_owned)),
-        new_value: Set(new.map(str::to_owned)),
-        note: Set(note.map(|n| n.chars().take(500).collect())),
-        by_account: Set(by),
-        at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
 fn answer_of(inv: &invitation::Model) -> Answer {
     Answer::parse(&inv.answer).unwrap_or(Answer::Pending)
 }
@@ -200,16 +174,6 @@ async fn require_decider(
 ) -> Result<(), AttendanceError> {
     let loaded = events::load(txn, scope, inv.event_id).await?;
     if may_decide(txn, loaded.access, scope, inv).await? { Ok(()) } else { Err(AttendanceError::Forbidden) }
-}
-
-/// Seats taken by accepted invitations other than `except`.
-async fn seats_taken(db: &impl ConnectionTrait, event_id: i64, except: i64) -> Result<u64, DbErr> {
-    invitation::Entity::find()
-        .filter(invitation::Column::EventId.eq(event_id))
-        .filter(invitation::Column::Answer.eq(Answer::Accepted.key()))
-        .filter(invitation::Column::Id.ne(except))
-        .count(db)
-        .await
 }
 
 /// Records an answer. Accepting when every seat is taken puts the invitee on the waitlist
@@ -279,36 +243,6 @@ async fn answer_locked(
         outbox::queue_notice(txn, &event, &inv, now).await?;
     }
     Ok(new)
-}
-
-/// Gives free seats to the waitlist in order and tells those promoted. Call with the event's
-/// lock held (in the transaction that freed the seat or raised the capacity).
-pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let free = match e.capacity {
-        Some(c) => (c.max(0) as u64).saturating_sub(seats_taken(txn, e.id, 0).await?),
-        None => u64::MAX,
-    };
-    if free == 0 {
-        return Ok(0);
-    }
-    let waiting = invitation::Entity::find()
-        .filter(invitation::Column::EventId.eq(e.id))
-        .filter(invitation::Column::Answer.eq(Answer::Waitlisted.key()))
-        .order_by_asc(invitation::Column::AnsweredAt)
-        .order_by_asc(invitation::Column::Id)
-        .limit(free.min(10_000))
-        .all(txn)
-        .await?;
-    let promoted = waiting.len() as u64;
-    for inv in waiting {
-        let mut m: invitation::ActiveModel = inv.clone().into();
-        m.answer = Set(Answer::Accepted.key().to_owned());
-        m.update(txn).await?;
-        let (old, new) = (Some(Answer::Waitlisted.key()), Some(Answer::Accepted.key()));
-        write_log(txn, inv.id, "answer", (old, new), None, None, now).await?;
-        outbox::queue_notice(txn, e, &inv, now).await?;
-    }
-    Ok(promoted)
 }
 
 /// A secretary approves or rejects a leave request, with an optional note; the invitee is told

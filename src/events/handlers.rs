@@ -364,6 +364,7 @@ pub(super) async fn show_page(
         None
     };
     let failed = !guest.1.is_empty() || !agenda_item.1.is_empty() || attachment_error.is_some();
+    let sections_html = (state.event_sections)(state, &ctx, scope, &loaded_view).await?;
     let page = EventShowPage {
         ctx,
         description_html: markdown::render(&event.description),
@@ -389,7 +390,7 @@ pub(super) async fn show_page(
         attachment_error,
         conflicts,
         delivery,
-        attendance: crate::attendance::pages::event_box(state, scope, &loaded_view).await?,
+        sections_html,
         event,
         choices: Choices,
     };

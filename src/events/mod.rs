@@ -1,6 +1,5 @@
 //! Events: party-day activities with agenda, guests, co-organisers, audience and monthly series;
 //! their lists, calendar and iCalendar output.
-pub mod answers;
 pub mod attachments;
 pub mod calendar;
 pub mod entity;
@@ -17,10 +16,6 @@ pub mod views;
 
 /// Every route of the events domain.
 pub fn router() -> axum::Router<crate::app::AppState> {
-    handlers::router()
-        .merge(calendar::router())
-        .merge(series_pages::router())
-        .merge(attachments::router())
-        .merge(answers::router())
+    handlers::router().merge(calendar::router()).merge(series_pages::router()).merge(attachments::router())
 }
 pub use service::EventError;

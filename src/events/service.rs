@@ -474,7 +474,7 @@ pub(super) async fn update_as(
     }
     if scheduled && after.capacity != before.capacity {
         // More seats (or none limited): the waitlist moves up, in order (the update holds the lock).
-        crate::attendance::service::promote(&txn, &after, now).await?;
+        crate::invitations::promote(&txn, &after, now).await?;
     }
     if !kinds.is_empty() {
         // Newcomers to the audience get the invitation; a change of time, place or details

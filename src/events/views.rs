@@ -157,7 +157,8 @@ pub struct EventShowPage {
     pub conflicts: Vec<ConflictView>,
     /// For organisers of a scheduled (or past) event.
     pub delivery: Option<crate::mail::outbox::Delivery>,
-    pub attendance: crate::attendance::pages::EventBox,
+    /// Other domains' sections (`AppState::event_sections`), as HTML they rendered.
+    pub sections_html: String,
     pub choices: Choices,
 }
 
@@ -358,39 +359,6 @@ impl SeriesPage {
 
     pub fn state_of(&self, e: &event::Model) -> EventState {
         super::service::effective_state(e, self.now)
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "events/answer.html")]
-pub struct AnswerPage {
-    pub ctx: Ctx,
-    pub token: String,
-    /// The answer the followed link stands for ("" for none): shown first, to confirm.
-    pub choice: String,
-    pub invitation: super::entity::invitation::Model,
-    pub event: event::Model,
-    pub tz: Tz,
-    /// Answers are still taken.
-    pub open: bool,
-    /// Check-in with this link is open and not done yet.
-    pub checkin: bool,
-    pub reason: String,
-    pub errors: FieldErrors,
-}
-
-impl AnswerPage {
-    pub fn when(&self) -> String {
-        format!(
-            "{} – {} ({})",
-            local(&self.event.starts_at, self.tz),
-            local(&self.event.ends_at, self.tz),
-            self.tz.name()
-        )
-    }
-
-    pub fn answer_key(&self) -> String {
-        format!("answer.state_{}", self.invitation.answer)
     }
 }
 

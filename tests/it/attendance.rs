@@ -13,12 +13,13 @@ use std::{
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use partyday::{
     accounts::{Role, entity::account},
-    attendance::{entity::log, service::finalise_due},
+    attendance::service::finalise_due,
     branches::{self, OfficerRole, Scope, rules::Appointment},
     events::{
         entity::{event, invitation},
         rules::EventState,
     },
+    invitations::log,
     mail::entity::outbox,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};

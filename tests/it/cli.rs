@@ -184,8 +184,8 @@ async fn serve_without_demo_says_how_to_create_the_first_administrator() {
 /// check-ins, outcomes, make-up study) and its coming ones their first answers, consistently.
 async fn demo_attendance_is_recorded(db: &TestDb) {
     use partyday::{
-        attendance::entity::log,
         events::entity::{event, invitation},
+        invitations::log,
     };
     use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
     let conn = sea_orm::Database::connect(&db.url).await.unwrap();

@@ -1,5 +1,7 @@
-//! Answering an invitation from the email's link, without logging in. Opening the link changes
+//! Answering an invitation (and checking in) from the email's link, without logging in. Opening the link changes
 //! nothing (mail scanners follow links): the page shows the event and asks for a confirming POST.
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
@@ -11,19 +13,21 @@ use chrono_tz::Tz;
 use sea_orm::{JoinType, QuerySelect, entity::prelude::*};
 
 use super::{
-    entity::{event, invitation},
-    rules::EventState,
-    views::AnswerPage,
+    rules::{Choose, Method},
+    service::{self as attendance, By},
 };
 use crate::{
     app::AppState,
-    attendance::{
-        rules::{Answer, Choose, Method},
-        service::{self as attendance, By},
-    },
     branches::entity::branch,
-    forms::FieldErrors,
+    events::{
+        entity::{event, invitation},
+        rules::EventState,
+        service::still_reached,
+        views::local,
+    },
+    forms::{Choice, FieldErrors},
     i18n::Msg,
+    invitations::Answer,
     mail,
     web::{Ctx, Flash, WebError},
 };
@@ -45,7 +49,7 @@ async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event
     let Some((inv, Some(e))) = found else { return Err(WebError::NotFound) };
     // Invited as a member: only while still in the audience (not after a transfer or leaving).
     if let Some(member_id) = inv.member_id.filter(|_| inv.role == "member")
-        && !super::service::still_reached(&state.db, &e, member_id).await?
+        && !still_reached(&state.db, &e, member_id).await?
     {
         return Err(WebError::NotFound);
     }
@@ -127,4 +131,37 @@ async fn check_in(State(state): State<AppState>, Path(token): Path<String>) -> R
     let window = attendance::Window::from_config(&state.settings.config.attendance);
     attendance::check_in(&state.writer, (e.id, inv.id), Method::Link, window, state.now()).await?;
     Ok((Flash::success(Msg::new("checkin.done")), Redirect::to(&format!("/answer/{token}"))).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/answer.html")]
+pub struct AnswerPage {
+    pub ctx: Ctx,
+    pub token: String,
+    /// The answer the followed link stands for ("" for none): shown first, to confirm.
+    pub choice: String,
+    pub invitation: invitation::Model,
+    pub event: event::Model,
+    pub tz: Tz,
+    /// Answers are still taken.
+    pub open: bool,
+    /// Check-in with this link is open and not done yet.
+    pub checkin: bool,
+    pub reason: String,
+    pub errors: FieldErrors,
+}
+
+impl AnswerPage {
+    pub fn when(&self) -> String {
+        format!(
+            "{} – {} ({})",
+            local(&self.event.starts_at, self.tz),
+            local(&self.event.ends_at, self.tz),
+            self.tz.name()
+        )
+    }
+
+    pub fn answer_key(&self) -> String {
+        format!("answer.state_{}", self.invitation.answer)
+    }
 }
