@@ -12,14 +12,25 @@ use crate::{
 
 /// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the
 /// capacity wait in order for a seat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Stored as its key; a value the database holds that is none of these fails to read rather than
+/// passing for another answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum Answer {
+    #[sea_orm(string_value = "pending")]
     Pending,
+    #[sea_orm(string_value = "accepted")]
     Accepted,
+    #[sea_orm(string_value = "declined")]
     Declined,
+    #[sea_orm(string_value = "leave_requested")]
     LeaveRequested,
+    #[sea_orm(string_value = "leave_approved")]
     LeaveApproved,
+    #[sea_orm(string_value = "leave_rejected")]
     LeaveRejected,
+    #[sea_orm(string_value = "waitlisted")]
     Waitlisted,
 }
 
@@ -92,7 +103,7 @@ pub mod log {
 pub async fn seats_taken(db: &impl ConnectionTrait, event_id: i64, except: i64) -> Result<u64, DbErr> {
     invitation::Entity::find()
         .filter(invitation::Column::EventId.eq(event_id))
-        .filter(invitation::Column::Answer.eq(Answer::Accepted.key()))
+        .filter(invitation::Column::Answer.eq(Answer::Accepted))
         .filter(invitation::Column::Id.ne(except))
         .count(db)
         .await
@@ -135,7 +146,7 @@ pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime
     }
     let waiting = invitation::Entity::find()
         .filter(invitation::Column::EventId.eq(e.id))
-        .filter(invitation::Column::Answer.eq(Answer::Waitlisted.key()))
+        .filter(invitation::Column::Answer.eq(Answer::Waitlisted))
         .order_by_asc(invitation::Column::AnsweredAt)
         .order_by_asc(invitation::Column::Id)
         .limit(free.min(10_000))
@@ -144,7 +155,7 @@ pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime
     let promoted = waiting.len() as u64;
     for inv in waiting {
         let mut m: invitation::ActiveModel = inv.clone().into();
-        m.answer = Set(Answer::Accepted.key().to_owned());
+        m.answer = Set(Answer::Accepted);
         m.update(txn).await?;
         let (old, new) = (Some(Answer::Waitlisted.key()), Some(Answer::Accepted.key()));
         write_log(txn, inv.id, "answer", (old, new), None, None, now).await?;

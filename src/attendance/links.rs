@@ -161,7 +161,7 @@ impl AnswerPage {
         )
     }
 
-    pub fn answer_key(&self) -> String {
-        format!("answer.state_{}", self.invitation.answer)
+    pub fn answer_key(&self) -> &'static str {
+        self.invitation.answer.label_key()
     }
 }

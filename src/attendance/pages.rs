@@ -96,7 +96,7 @@ pub struct EventBox {
 
 impl EventBox {
     pub fn my_answer(&self) -> Option<Answer> {
-        self.mine.as_ref().and_then(|i| Answer::parse(&i.answer))
+        self.mine.as_ref().map(|i| i.answer)
     }
 
     pub fn my_outcome(&self) -> Option<super::rules::Outcome> {

@@ -41,7 +41,7 @@ pub struct Person {
     pub guest_id: Option<i64>,
     /// member | non_voting | guest_speaker | leader
     pub role: String,
-    pub answer: String,
+    pub answer: Answer,
     pub answered_at: Option<DateTime<Utc>>,
     pub leave_reason: Option<String>,
     pub leave_note: Option<String>,
@@ -92,7 +92,7 @@ impl Person {
     ];
 
     pub fn answer(&self) -> Answer {
-        Answer::parse(&self.answer).unwrap_or(Answer::Pending)
+        self.answer
     }
 
     pub fn outcome(&self) -> Option<Outcome> {
@@ -227,7 +227,7 @@ pub struct Counts {
 pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, DbErr> {
     #[derive(Deserialize)]
     struct Group {
-        answer: String,
+        answer: Answer,
         outcome: Option<String>,
         expected: usize,
         n: usize,
@@ -246,7 +246,7 @@ pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, 
     let groups: Vec<Group> = db::json_rows(db, &select, &["answer", "outcome", "expected", "n"]).await?;
     let mut c = Counts::default();
     for g in groups {
-        let answer = Answer::parse(&g.answer).unwrap_or(Answer::Pending);
+        let answer = g.answer;
         let outcome = g.outcome.as_deref().and_then(Outcome::parse);
         for (expected, n) in [(true, g.expected), (false, g.n.saturating_sub(g.expected))] {
             match Place::of(expected, answer, outcome) {
@@ -354,7 +354,7 @@ pub struct HistoryRow {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub timezone: String,
-    pub answer: String,
+    pub answer: Answer,
     pub outcome: Option<String>,
     pub leave_reason: Option<String>,
     #[serde(deserialize_with = "flag")]
@@ -379,7 +379,7 @@ impl HistoryRow {
     ];
 
     pub fn answer(&self) -> Answer {
-        Answer::parse(&self.answer).unwrap_or(Answer::Pending)
+        self.answer
     }
 
     pub fn outcome(&self) -> Option<Outcome> {

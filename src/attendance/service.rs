@@ -138,7 +138,7 @@ async fn lock(
 }
 
 fn answer_of(inv: &invitation::Model) -> Answer {
-    Answer::parse(&inv.answer).unwrap_or(Answer::Pending)
+    inv.answer
 }
 
 /// The viewer may take attendance: organisers, co-organisers, the host and the recorder.
@@ -226,7 +226,7 @@ async fn answer_locked(
         // The waitlist is in the order of answers: a repeated acceptance keeps its place.
         m.answered_at = Set(Some(now));
     }
-    m.answer = Set(new.key().to_owned());
+    m.answer = Set(new);
     m.leave_reason = Set(reason.clone());
     // A new answer replaces any decision on an earlier leave request.
     m.leave_note = Set(None);
@@ -281,7 +281,7 @@ async fn decide_leave_locked(
     let new = if approve { Answer::LeaveApproved } else { Answer::LeaveRejected };
     let note = Some(note.trim()).filter(|n| !n.is_empty()).map(|n| n.chars().take(500).collect::<String>());
     let mut m: invitation::ActiveModel = inv.clone().into();
-    m.answer = Set(new.key().to_owned());
+    m.answer = Set(new);
     m.leave_note = Set(note.clone());
     m.leave_decided_by = Set(scope.account_id());
     m.leave_decided_at = Set(Some(now));
@@ -594,7 +594,7 @@ async fn walk_in_locked(
         member_id: Set(member_id),
         guest_id: Set(guest_id),
         role: Set(role.to_owned()),
-        answer: Set(Answer::Accepted.key().to_owned()),
+        answer: Set(Answer::Accepted),
         answered_at: Set(Some(now)),
         created_at: Set(now),
         walk_in: Set(true),
@@ -667,7 +667,7 @@ pub async fn finalise(db: &impl TransactionTrait, event_id: i64, now: DateTime<U
     unchecked()
         .col_expr(invitation::Column::Outcome, Expr::value(Outcome::Excused.key()))
         .col_expr(invitation::Column::MakeupRequired, Expr::value(true))
-        .filter(invitation::Column::Answer.is_in([Answer::LeaveApproved.key(), Answer::Waitlisted.key()]))
+        .filter(invitation::Column::Answer.is_in([Answer::LeaveApproved, Answer::Waitlisted]))
         .exec(&txn)
         .await?;
     unchecked()

@@ -221,8 +221,7 @@ pub mod invitation {
         pub guest_id: Option<i64>,
         /// member | non_voting | guest_speaker | leader
         pub role: String,
-        /// pending | accepted | declined | leave_requested (attendance adds the rest)
-        pub answer: String,
+        pub answer: crate::invitations::Answer,
         pub answered_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         /// Why the invitee asks for leave.

@@ -646,7 +646,9 @@ async fn sync_invitations(db: &impl ConnectionTrait, event: &event::Model, now: 
     let have: BTreeSet<i64> = existing.iter().filter_map(|i| i.member_id).collect();
     let gone: Vec<i64> = existing
         .iter()
-        .filter(|i| i.member_id.is_some_and(|m| !wanted.contains(&m)) && i.answer == "pending")
+        .filter(|i| {
+            i.member_id.is_some_and(|m| !wanted.contains(&m)) && i.answer == crate::invitations::Answer::Pending
+        })
         .map(|i| i.id)
         .collect();
     if !gone.is_empty() {
@@ -664,7 +666,7 @@ async fn sync_invitations(db: &impl ConnectionTrait, event: &event::Model, now: 
             member_id: Set(member_id),
             guest_id: Set(guest_id),
             role: Set(role),
-            answer: Set("pending".to_owned()),
+            answer: Set(crate::invitations::Answer::Pending),
             answered_at: Set(None),
             created_at: Set(now),
             leave_reason: Set(None),

@@ -374,8 +374,8 @@ pub struct DeliveryPage {
 }
 
 impl DeliveryPage {
-    pub fn answer_key(&self, answer: &str) -> String {
-        format!("answer.state_{answer}")
+    pub fn answer_key(&self, answer: crate::invitations::Answer) -> &'static str {
+        answer.label_key()
     }
 
     pub fn state_key(&self, state: &str) -> String {

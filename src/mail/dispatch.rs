@@ -121,8 +121,8 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
         // A copy of an answer says what the answer is now; a notice gives the secretary's note
         // on a leave decision.
         let answer = match (row.kind.as_str(), row.invitation_id.and_then(|id| answers.get(&id))) {
-            ("answer_copy", Some(i)) => Some((i.answer.clone(), i.leave_reason.clone())),
-            ("notice", Some(i)) => Some((i.answer.clone(), i.leave_note.clone())),
+            ("answer_copy", Some(i)) => Some((i.answer, i.leave_reason.clone())),
+            ("notice", Some(i)) => Some((i.answer, i.leave_note.clone())),
             _ => None,
         };
         let outcome = match f {

@@ -19,6 +19,7 @@ use crate::{
     },
     forms::Choice,
     i18n::{self, Locale, Msg},
+    invitations::Answer,
     members::entity::member,
 };
 
@@ -76,7 +77,7 @@ pub struct Mail<'a> {
     pub name: &'a str,
     pub facts: &'a EventFacts,
     /// The invitee's answer and leave reason, as recorded when the message is sent.
-    pub answer: Option<(String, Option<String>)>,
+    pub answer: Option<(Answer, Option<String>)>,
     /// The answer page (all but cancellations).
     pub answer_url: Option<String>,
 }
@@ -111,7 +112,7 @@ impl Mail<'_> {
     /// "您的回复：参加" with the leave reason, for answer copies.
     pub fn answer_text(&self) -> String {
         let Some((answer, reason)) = &self.answer else { return String::new() };
-        let label = self.tr(&format!("answer.state_{answer}")).to_owned();
+        let label = self.tr(answer.label_key()).to_owned();
         match reason {
             Some(r) => format!("{}: {label} ({r})", self.tr("answer.current")),
             None => format!("{}: {label}", self.tr("answer.current")),
@@ -120,10 +121,10 @@ impl Mail<'_> {
 
     /// What a notice tells: the leave decision, a seat from the waitlist, or a changed answer.
     pub fn notice_intro(&self) -> String {
-        let key = match self.answer.as_ref().map(|(a, _)| a.as_str()) {
-            Some("leave_approved") => "email.notice_leave_approved",
-            Some("leave_rejected") => "email.notice_leave_rejected",
-            Some("accepted") => "email.notice_accepted",
+        let key = match self.answer.as_ref().map(|(a, _)| *a) {
+            Some(Answer::LeaveApproved) => "email.notice_leave_approved",
+            Some(Answer::LeaveRejected) => "email.notice_leave_rejected",
+            Some(Answer::Accepted) => "email.notice_accepted",
             _ => "email.notice_changed",
         };
         self.tr_with(key, "title", &self.facts.event.title)
@@ -262,7 +263,7 @@ pub fn build(
     state: &AppState,
     row: &outbox::Model,
     facts: &EventFacts,
-    answer: Option<(String, Option<String>)>,
+    answer: Option<(Answer, Option<String>)>,
     token: Option<&str>,
 ) -> Result<Message, String> {
     let kind = Kind::parse(&row.kind).ok_or_else(|| format!("unknown message kind {:?}", row.kind))?;

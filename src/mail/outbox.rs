@@ -384,7 +384,7 @@ pub async fn queue_reminders(db: &impl ConnectionTrait, hours: i64, now: DateTim
 pub struct InviteeDelivery {
     pub name: String,
     pub email: Option<String>,
-    pub answer: String,
+    pub answer: crate::invitations::Answer,
     pub latest: Option<outbox::Model>,
 }
 

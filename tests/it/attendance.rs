@@ -19,6 +19,7 @@ use partyday::{
         entity::{event, invitation},
         rules::EventState,
     },
+    forms::Choice,
     invitations::log,
     mail::entity::outbox,
 };
@@ -270,14 +271,14 @@ async fn members_answer_until_the_deadline_then_only_a_secretary_with_the_change
     page.assert_status(200).assert_contains(&format!("action=\"{answer_path}\"")).assert_contains("尚未回复");
 
     // Pending → accepted → declined, each logged as the member's own and copied to them by email.
-    assert_eq!(inv(&app, inv_a).await.answer, "pending");
+    assert_eq!(inv(&app, inv_a).await.answer.key(), "pending");
     ca.post(&answer_path, &[("answer", "accept")]).await.assert_redirect_to(&format!("/events/{id}"));
     let row = inv(&app, inv_a).await;
-    assert_eq!(row.answer, "accepted");
+    assert_eq!(row.answer.key(), "accepted");
     assert!(row.answered_at.is_some());
     ca.get(&format!("/events/{id}")).await.assert_contains("已收到您的回复");
     ca.post(&answer_path, &[("answer", "decline")]).await.assert_status(303);
-    assert_eq!(inv(&app, inv_a).await.answer, "declined");
+    assert_eq!(inv(&app, inv_a).await.answer.key(), "declined");
     let logged = log_of(&app, inv_a).await;
     let changes: Vec<_> = logged
         .iter()
@@ -299,7 +300,7 @@ async fn members_answer_until_the_deadline_then_only_a_secretary_with_the_change
     assert_eq!(snapshot(&app, id).await, before, "a refused answer changes nothing");
     ca.post(&answer_path, &[("answer", "leave"), ("reason", "出差")]).await.assert_status(303);
     let row = inv(&app, inv_a).await;
-    assert_eq!((row.answer.as_str(), row.leave_reason.as_deref()), ("leave_requested", Some("出差")));
+    assert_eq!((row.answer.key(), row.leave_reason.as_deref()), ("leave_requested", Some("出差")));
     cb.post(&answer_path, &[("answer", "leave"), ("reason", "住院治疗")]).await.assert_status(303);
     cc.post(&answer_path, &[("answer", "leave"), ("reason", "外出学习")]).await.assert_status(303);
 
@@ -324,7 +325,7 @@ async fn members_answer_until_the_deadline_then_only_a_secretary_with_the_change
         .await
         .assert_redirect_to(&format!("/events/{id}/attendance#p{inv_a}"));
     let row = inv(&app, inv_a).await;
-    assert_eq!((row.answer.as_str(), row.leave_reason), ("accepted", None));
+    assert_eq!((row.answer.key(), row.leave_reason), ("accepted", None));
     let last = log_of(&app, inv_a).await.pop().unwrap();
     assert_eq!(
         (last.what.as_str(), last.old_value.as_deref(), last.new_value.as_deref(), last.by_account),
@@ -341,12 +342,12 @@ async fn members_answer_until_the_deadline_then_only_a_secretary_with_the_change
     s.client.post(&leave(inv_c), &[("decision", "reject"), ("note", "本次会议重要，请参加")]).await.assert_status(303);
     let (row_b, row_c) = (inv(&app, inv_b).await, inv(&app, inv_c).await);
     assert_eq!(
-        (row_b.answer.as_str(), row_b.leave_note.as_deref(), row_b.leave_decided_by),
+        (row_b.answer.key(), row_b.leave_note.as_deref(), row_b.leave_decided_by),
         ("leave_approved", Some("同意，请会后补学"), Some(s.account))
     );
     assert!(row_b.leave_decided_at.is_some());
     assert_eq!(
-        (row_c.answer.as_str(), row_c.leave_note.as_deref(), row_c.leave_decided_by),
+        (row_c.answer.key(), row_c.leave_note.as_deref(), row_c.leave_decided_by),
         ("leave_rejected", Some("本次会议重要，请参加"), Some(s.account))
     );
     assert_eq!((mails(&app, inv_b, "notice").await, mails(&app, inv_c, "notice").await), (1, 1));
@@ -375,7 +376,7 @@ async fn members_answer_until_the_deadline_then_only_a_secretary_with_the_change
         .post(&format!("/events/{id}/attendance/{inv_c}/answer"), &[("answer", "decline")])
         .await
         .assert_status(303);
-    assert_eq!(inv(&app, inv_c).await.answer, "declined");
+    assert_eq!(inv(&app, inv_c).await.answer.key(), "declined");
     move_to(&app, e.ends_at + Duration::minutes(1));
     finalise_due(&app.state.db, app.state.now()).await.unwrap(); // before the server's clock does, mid-check
     let before = snapshot(&app, id).await;
@@ -424,7 +425,7 @@ async fn a_hundred_simultaneous_accepts_fill_twenty_seats_and_the_waitlist_moves
         assert_eq!((status, location), (303, format!("/answer/{token}")));
     }
     let rows = invitations(&app, id).await;
-    let having = |answer: &str| rows.iter().filter(|r| r.answer == answer).count();
+    let having = |answer: &str| rows.iter().filter(|r| r.answer.key() == answer).count();
     assert_eq!(
         (having("accepted"), having("waitlisted"), having("pending")),
         (20, 80, 1),
@@ -434,10 +435,10 @@ async fn a_hundred_simultaneous_accepts_fill_twenty_seats_and_the_waitlist_moves
     page.assert_contains("候补 80 人");
 
     // The waitlist is in the order of answers.
-    let mut waiting: Vec<&invitation::Model> = rows.iter().filter(|r| r.answer == "waitlisted").collect();
+    let mut waiting: Vec<&invitation::Model> = rows.iter().filter(|r| r.answer.key() == "waitlisted").collect();
     waiting.sort_by_key(|r| (r.answered_at, r.id));
     let (first, second) = (waiting[0].id, waiting[1].id);
-    let accepted: Vec<i64> = rows.iter().filter(|r| r.answer == "accepted").map(|r| r.id).collect();
+    let accepted: Vec<i64> = rows.iter().filter(|r| r.answer.key() == "accepted").map(|r| r.id).collect();
 
     // One who has a seat declines: the first waiting gets it and is told; nobody else moves.
     let notices = |app: &TestApp| {
@@ -458,25 +459,25 @@ async fn a_hundred_simultaneous_accepts_fill_twenty_seats_and_the_waitlist_moves
     assert!(notices(&app).await.is_empty());
     let browser = app.client();
     browser.post(&format!("/answer/{}", tokens[&accepted[0]]), &[("answer", "decline")]).await.assert_status(303);
-    assert_eq!(inv(&app, accepted[0]).await.answer, "declined");
-    assert_eq!(inv(&app, first).await.answer, "accepted", "the earliest on the waitlist moves up");
+    assert_eq!(inv(&app, accepted[0]).await.answer.key(), "declined");
+    assert_eq!(inv(&app, first).await.answer.key(), "accepted", "the earliest on the waitlist moves up");
     assert_eq!(notices(&app).await, vec![first]);
     let promoted = log_of(&app, first).await.pop().unwrap();
     assert_eq!((promoted.old_value.as_deref(), promoted.new_value.as_deref()), (Some("waitlisted"), Some("accepted")));
     let rows = invitations(&app, id).await;
-    let having = |answer: &str| rows.iter().filter(|r| r.answer == answer).count();
+    let having = |answer: &str| rows.iter().filter(|r| r.answer.key() == answer).count();
     assert_eq!((having("accepted"), having("waitlisted")), (20, 79));
 
     // Accepting again while waiting keeps one's place; the next free seat goes to them.
     let kept = inv(&app, second).await.answered_at;
     browser.post(&format!("/answer/{}", tokens[&second]), &[("answer", "accept")]).await.assert_status(303);
     let row = inv(&app, second).await;
-    assert_eq!((row.answer.as_str(), row.answered_at), ("waitlisted", kept));
+    assert_eq!((row.answer.key(), row.answered_at), ("waitlisted", kept));
     browser.post(&format!("/answer/{}", tokens[&accepted[1]]), &[("answer", "decline")]).await.assert_status(303);
-    assert_eq!(inv(&app, second).await.answer, "accepted");
+    assert_eq!(inv(&app, second).await.answer.key(), "accepted");
     assert_eq!(notices(&app).await, vec![first, second]);
     let rows = invitations(&app, id).await;
-    assert_eq!(rows.iter().filter(|r| r.answer == "accepted").count(), 20);
+    assert_eq!(rows.iter().filter(|r| r.answer.key() == "accepted").count(), 20);
 }
 
 #[tokio::test]
@@ -501,7 +502,7 @@ async fn walk_ins_added_during_the_event_are_checked_in() {
     for r in &added {
         assert!(r.checked_in_at.is_some(), "{r:?}");
         assert_eq!(
-            (r.checkin_method.as_deref(), r.outcome.as_deref(), r.answer.as_str()),
+            (r.checkin_method.as_deref(), r.outcome.as_deref(), r.answer.key()),
             (Some("roster"), Some("present"), "accepted")
         );
     }
@@ -984,7 +985,7 @@ async fn bad_answers_and_check_ins_are_refused_and_change_nothing() {
     s.client.post(&path(elsewhere, "leave"), &[("decision", "approve")]).await.assert_status(404);
     s.client.post(&path(999_999_999, "answer"), &[("answer", "decline")]).await.assert_status(404);
     assert_eq!(snapshot(&app, id).await, before);
-    assert_eq!(inv(&app, elsewhere).await.answer, "pending");
+    assert_eq!(inv(&app, elsewhere).await.answer.key(), "pending");
 
     // A cancelled event takes no answers, decisions or walk-ins.
     s.client.post(&format!("/events/{other}/cancel"), &[("reason", "改期")]).await.assert_status(303);
@@ -1052,7 +1053,7 @@ async fn a_secretary_of_another_branch_cannot_touch_the_attendance() {
         resp.assert_lacks("张三");
     }
     assert_eq!(snapshot(&app, id).await, before);
-    assert_eq!(inv(&app, inv_a).await.answer, "leave_requested");
+    assert_eq!(inv(&app, inv_a).await.answer.key(), "leave_requested");
 }
 
 /// With `Accept: application/json` (the roster's script) every refusal is a JSON `{error}`, an
@@ -1221,5 +1222,5 @@ async fn answer_links_die_when_the_invitee_leaves_the_audience() {
     assert_eq!(snapshot(&app, id).await, before, "nothing recorded through a dead link");
     let token = &tokens[&invs[2]];
     browser.post(&format!("/answer/{token}"), &[("answer", "accept")]).await.assert_status(303);
-    assert_eq!(inv(&app, invs[2]).await.answer, "accepted");
+    assert_eq!(inv(&app, invs[2]).await.answer.key(), "accepted");
 }

@@ -2,6 +2,8 @@
 //! link, updates and cancellations, retries after temporary refusals, permanent failures.
 use partyday::{
     events::entity::invitation,
+    forms::Choice,
+    invitations::Answer,
     mail::{dispatch, entity::outbox},
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -124,15 +126,15 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
             .unwrap()
             .unwrap()
     };
-    assert_eq!(row().await.answer, "pending");
+    assert_eq!(row().await.answer.key(), "pending");
     browser.post(path, &[("answer", "leave"), ("reason", " ")]).await.assert_status(422);
-    assert_eq!(row().await.answer, "pending");
+    assert_eq!(row().await.answer.key(), "pending");
     browser.post(path, &[("answer", "accept")]).await.assert_status(303);
-    assert_eq!(row().await.answer, "accepted");
+    assert_eq!(row().await.answer.key(), "accepted");
     browser.get(path).await.assert_contains("参加");
     browser.post(path, &[("answer", "leave"), ("reason", "出差")]).await.assert_status(303);
     let r = row().await;
-    assert_eq!((r.answer.as_str(), r.leave_reason.as_deref()), ("leave_requested", Some("出差")));
+    assert_eq!((r.answer.key(), r.leave_reason.as_deref()), ("leave_requested", Some("出差")));
 
     // Each answer is confirmed by email, with the answer as it stands when sent.
     let got = smtp.wait_for(5).await;
@@ -241,7 +243,7 @@ async fn reminders_go_to_those_coming_or_undecided_once() {
                 .unwrap()
                 .unwrap();
             let mut m: invitation::ActiveModel = row.into();
-            m.answer = Set(answer.to_owned());
+            m.answer = Set(Answer::parse(answer).expect("an answer"));
             m.update(&db).await.unwrap();
         }
     };
