@@ -288,13 +288,23 @@ async fn update(
             Ok(()) => return Ok((Flash::success(Msg::new("event.saved")), to_event(id)).into_response()),
             Err(FormError::Fields(e)) => e,
             Err(FormError::Rule(EventError::Stale)) => {
-                // What the person typed stays in the form; the next save is based on the
-                // revision now stored, once they have looked at it.
-                let current = service::load(&state.db, &scope, id).await?.event.revision;
+                // What the person typed stays in the form, and under each field that differs from
+                // what is stored now, the stored value: the next save (based on the revision now
+                // stored) is made knowing both.
+                let current = service::load(&state.db, &scope, id).await?;
+                let picks = service::picks_of(&state.db, id).await?;
+                let saved = as_form(&current.event, &current.named_co_organisers(), &picks, tz);
+                let mut errors = FieldErrors::single("form", "event.stale");
+                for field in ["title", "topic", "starts_at", "ends_at", "location", "host_guest_name", "capacity"] {
+                    if saved.get(field).trim() != form.get(field).trim() {
+                        let value = saved.get(field).replacen('T', " ", usize::from(field.ends_with("_at")));
+                        let value = if value.is_empty() { "—".to_owned() } else { value };
+                        errors.add_msg(field, Msg::new("event.saved_meanwhile").arg("value", value));
+                    }
+                }
                 let mut form = form;
                 form.0.retain(|(k, _)| k != "revision");
-                form.0.push(("revision".into(), current.to_string()));
-                let errors = FieldErrors::single("form", "event.stale");
+                form.0.push(("revision".into(), current.event.revision.to_string()));
                 let page = form_page(&state, ctx, Some(id), branch, form, errors).await?;
                 return Ok((StatusCode::CONFLICT, page).into_response());
             }

@@ -183,6 +183,23 @@ pub fn file_size(bytes: &i64) -> String {
 }
 
 impl EventShowPage {
+    /// Catalogue key of a change log line's kind (as `service::log` records it).
+    pub fn change_label(&self, kind: &str) -> &'static str {
+        match kind {
+            "scheduled" => "change.scheduled",
+            "cancelled" => "change.cancelled",
+            "time" => "change.time",
+            "place" => "change.place",
+            "audience" => "change.audience",
+            "details" => "change.details",
+            "guests" => "change.guests",
+            "agenda" => "change.agenda",
+            "co_accepted" => "change.co_accepted",
+            "co_declined" => "change.co_declined",
+            _ => "change.other",
+        }
+    }
+
     pub fn manages(&self) -> bool {
         self.access == Access::Manager
     }

@@ -305,6 +305,10 @@ async fn a_save_based_on_an_older_revision_is_refused_and_keeps_what_was_typed()
     let mine = with(form(tree.a), &[("title", "我改的标题"), ("revision", &revision)]);
     let refused = post(&secretary, &format!("/events/{id}"), &mine).await;
     refused.assert_status(409).assert_contains("其他人已保存了此活动").assert_contains("value=\"我改的标题\"");
+    // Under each field that differs, what is saved now: saving again is done knowing it.
+    assert_eq!(refused.field_error("location").as_deref(), Some("当前已保存：五楼报告厅"));
+    assert_eq!(refused.field_error("title").as_deref(), Some("当前已保存：十二月主题党日"));
+    assert_eq!(refused.field_error("starts_at"), None, "unchanged fields say nothing");
     let e = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     assert_eq!((e.title.as_str(), e.location.as_deref()), ("十二月主题党日", Some("五楼报告厅")));
     // Saved again from the refused page (now based on the stored revision), it goes through.
@@ -377,7 +381,7 @@ async fn a_co_organiser_named_by_another_branch_is_asked_before_its_members_are_
         .unwrap();
     assert_eq!(to_b, 0);
     let page = secretary.get(&format!("/events/{id}")).await;
-    page.assert_contains("已邀请联合主办").assert_contains("第二党支部").assert_lacks("乙支部党员");
+    page.assert_contains("待答复的协办支部").assert_contains("第二党支部").assert_lacks("乙支部党员");
     secretary.get(&format!("/events/{id}/attendance")).await.assert_lacks("乙支部党员");
     secretary.get(&format!("/events/{id}/mail")).await.assert_lacks("乙支部党员");
     b_member_client.get(&format!("/events/{id}")).await.assert_status(404);
@@ -391,7 +395,7 @@ async fn a_co_organiser_named_by_another_branch_is_asked_before_its_members_are_
     b_secretary.post(&format!("/events/{id}/co-organising"), &accept).await.assert_status(303);
     // Accepted: B holds the event, its members are invited and emailed, A sees them.
     assert!(invited(id).await.iter().any(|i| i.member_id == Some(b_member)));
-    secretary.get(&format!("/events/{id}")).await.assert_contains("乙支部党员").assert_lacks("已邀请联合主办");
+    secretary.get(&format!("/events/{id}")).await.assert_contains("乙支部党员").assert_lacks("待答复的协办支部");
     b_member_client.get(&format!("/events/{id}")).await.assert_status(200);
     b_secretary.post(&format!("/events/{id}/co-organising"), &accept).await.assert_status(404);
 
