@@ -2,8 +2,7 @@
 //! instead of raw strings. Parse functions report field errors in translatable form.
 use sea_orm::entity::prelude::*;
 
-use crate::forms::FieldErrors;
-use crate::i18n::Locale;
+use crate::{forms::FieldErrors, i18n::Locale};
 
 /// What an account may do. Secretaries are scoped to branches (see the branches domain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]

@@ -19,8 +19,7 @@ use super::{
     rules::{AccountUpdate, NewAccount, Password, ProfileUpdate, Role},
     sessions, throttle,
 };
-use crate::forms::Page;
-use crate::i18n::Locale;
+use crate::{forms::Page, i18n::Locale};
 
 /// Who is acting: the logged-in account and its role.
 #[derive(Debug, Clone)]

@@ -7,8 +7,10 @@ use super::{
     rules::{AccountUpdateForm, NewAccountForm, Role},
     service::AccountState,
 };
-use crate::forms::{FieldErrors, Page};
-use crate::web::Ctx;
+use crate::{
+    forms::{FieldErrors, Page},
+    web::Ctx,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts/login.html")]

@@ -8,9 +8,11 @@ use super::{
     service::{OfficerRow, TreeRow},
 };
 // Templates call `label_key()` of statuses.
-use crate::forms::Choice as _;
-use crate::forms::FieldErrors;
-use crate::{members::entity::member, web::Ctx};
+use crate::{
+    forms::{Choice as _, FieldErrors},
+    members::entity::member,
+    web::Ctx,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "branches/list.html")]

@@ -14,8 +14,10 @@ use super::{
     series::{LocalTimeError, SeriesRule, local_to_utc},
     service::{self, EventError, FormError},
 };
-use crate::branches::{BranchKind, Scope, entity::branch};
-use crate::forms::FieldErrors;
+use crate::{
+    branches::{BranchKind, Scope, entity::branch},
+    forms::FieldErrors,
+};
 
 /// How many occurrences a new series generates.
 pub const OCCURRENCES: usize = 12;

@@ -254,30 +254,14 @@ impl TestApp {
         Tree { committee, a, a_group, b }
     }
 
-    /// Adds a member (full member, active) to a branch; their email is derived from the name.
+    /// Adds a member (full member, active) to a branch, with a phone and an email of their own.
     pub async fn add_member(&self, branch: i64, name: &str) -> i64 {
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let new = NewMember {
-            branch_id: branch,
-            profile: Profile {
-                name: name.to_owned(),
-                gender: None,
-                birth_date: None,
-                phone: Some(format!("1390000{n:04}")),
-                email: Some(format!("member{n}@test.example.org")),
-                unit: Some("测试医院".to_owned()),
-                post: None,
-                group_id: None,
-                joined_party_on: None,
-                full_member_on: None,
-                locale: None,
-                notes: None,
-            },
-            political_status: PoliticalStatus::Full,
-            state: MembershipState::Active,
-            state_reason: None,
-        };
+        let mut new = new_member(branch, name);
+        new.profile.phone = Some(format!("1390000{n:04}"));
+        new.profile.email = Some(format!("member{n}@test.example.org"));
+        new.profile.unit = Some("测试医院".to_owned());
         members::service::create(&self.state.db, &Scope::operator(), new, self.state.today(), self.state.now())
             .await
             .unwrap()
@@ -313,6 +297,30 @@ impl TestApp {
     pub async fn member_count(&self) -> u64 {
         use sea_orm::{EntityTrait, PaginatorTrait};
         members::entity::member::Entity::find().count(&self.state.db).await.unwrap()
+    }
+}
+
+/// A new full member, active, of `branch`, with nothing but a name.
+pub fn new_member(branch: i64, name: &str) -> NewMember {
+    NewMember {
+        branch_id: branch,
+        profile: Profile {
+            name: name.to_owned(),
+            gender: None,
+            birth_date: None,
+            phone: None,
+            email: None,
+            unit: None,
+            post: None,
+            group_id: None,
+            joined_party_on: None,
+            full_member_on: None,
+            locale: None,
+            notes: None,
+        },
+        political_status: PoliticalStatus::Full,
+        state: MembershipState::Active,
+        state_reason: None,
     }
 }
 

@@ -345,26 +345,7 @@ async fn the_command_line_imports_beside_a_busy_server_every_time() {
         tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(Ordering::SeqCst) {
-                let new = partyday::members::rules::NewMember {
-                    branch_id: branch,
-                    profile: partyday::members::rules::Profile {
-                        name: format!("服务器写入{n}"),
-                        gender: None,
-                        birth_date: None,
-                        phone: None,
-                        email: None,
-                        unit: None,
-                        post: None,
-                        group_id: None,
-                        joined_party_on: None,
-                        full_member_on: None,
-                        locale: None,
-                        notes: None,
-                    },
-                    political_status: partyday::members::rules::PoliticalStatus::Full,
-                    state: partyday::members::rules::MembershipState::Active,
-                    state_reason: None,
-                };
+                let new = crate::helpers::new_member(branch, &format!("服务器写入{n}"));
                 let scope = partyday::branches::Scope::operator();
                 partyday::members::service::create(&db, &scope, new, today, now).await.unwrap();
                 n += 1;
