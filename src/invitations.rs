@@ -1,5 +1,5 @@
 //! What events and attendance share about invitations, so that neither imports the other: the
-//! answer words, the log of every change to an invitation, and the seats (capacity and
+//! answer and outcome words, the log of every change to an invitation, and the seats (capacity and
 //! waitlist). Events change the capacity, attendance takes the answers; both fill free seats here.
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prelude::*};
@@ -72,6 +72,49 @@ impl Answer {
     /// A leave request, whether decided or not.
     pub fn is_leave(self) -> bool {
         matches!(self, Answer::LeaveRequested | Answer::LeaveApproved | Answer::LeaveRejected)
+    }
+}
+
+/// How the attendance of an event turned out for one person.
+/// Stored as its key, like [`Answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    #[sea_orm(string_value = "present")]
+    Present,
+    #[sea_orm(string_value = "late")]
+    Late,
+    #[sea_orm(string_value = "excused")]
+    Excused,
+    #[sea_orm(string_value = "absent")]
+    Absent,
+}
+
+impl Choice for Outcome {
+    const ALL: &'static [Self] = &[Outcome::Present, Outcome::Late, Outcome::Excused, Outcome::Absent];
+    fn key(self) -> &'static str {
+        match self {
+            Outcome::Present => "present",
+            Outcome::Late => "late",
+            Outcome::Excused => "excused",
+            Outcome::Absent => "absent",
+        }
+    }
+    fn label_key(self) -> &'static str {
+        match self {
+            Outcome::Present => "outcome.present",
+            Outcome::Late => "outcome.late",
+            Outcome::Excused => "outcome.excused",
+            Outcome::Absent => "outcome.absent",
+        }
+    }
+}
+
+impl Outcome {
+    /// Came (on time or late).
+    pub fn attended(self) -> bool {
+        matches!(self, Outcome::Present | Outcome::Late)
     }
 }
 

@@ -99,8 +99,8 @@ impl EventBox {
         self.mine.as_ref().map(|i| i.answer)
     }
 
-    pub fn my_outcome(&self) -> Option<super::rules::Outcome> {
-        self.mine.as_ref().and_then(|i| i.outcome.as_deref()).and_then(super::rules::Outcome::parse)
+    pub fn my_outcome(&self) -> Option<crate::invitations::Outcome> {
+        self.mine.as_ref().and_then(|i| i.outcome)
     }
 }
 
@@ -421,7 +421,7 @@ async fn manage(
                 "leave" => p.answer().is_leave(),
                 "waitlist" => p.answer() == Answer::Waitlisted,
                 "awaiting" => summary.awaiting.contains(&n),
-                "absent" => p.outcome() == Some(super::rules::Outcome::Absent),
+                "absent" => p.outcome() == Some(crate::invitations::Outcome::Absent),
                 "makeup" => p.makeup_required,
                 _ => true,
             };
@@ -656,7 +656,7 @@ async fn qr_check_in(
 ) -> Result<Response, WebError> {
     let (event, inv) = scanned(&state, &user, id, &token).await?;
     let outcome = service::check_in(&state.writer, (event.id, inv.id), Method::Qr, window(&state), state.now()).await?;
-    let msg = if outcome == super::rules::Outcome::Late { "checkin.done_late" } else { "checkin.done" };
+    let msg = if outcome == crate::invitations::Outcome::Late { "checkin.done_late" } else { "checkin.done" };
     Ok((Flash::success(Msg::new(msg)), Redirect::to(&format!("/events/{id}"))).into_response())
 }
 

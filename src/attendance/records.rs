@@ -9,8 +9,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Deserializer};
 
-use super::rules::{Method, Outcome};
-use crate::invitations::Answer;
+use super::rules::Method;
+use crate::invitations::{Answer, Outcome};
 use crate::{
     branches::entity::branch,
     db,
@@ -49,7 +49,7 @@ pub struct Person {
     pub walk_in: bool,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub checkin_method: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     #[serde(deserialize_with = "flag")]
     pub left_early: bool,
     #[serde(deserialize_with = "flag")]
@@ -96,7 +96,7 @@ impl Person {
     }
 
     pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome.as_deref().and_then(Outcome::parse)
+        self.outcome
     }
 
     pub fn method(&self) -> Option<Method> {
@@ -228,7 +228,7 @@ pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, 
     #[derive(Deserialize)]
     struct Group {
         answer: Answer,
-        outcome: Option<String>,
+        outcome: Option<Outcome>,
         expected: usize,
         n: usize,
     }
@@ -247,7 +247,7 @@ pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, 
     let mut c = Counts::default();
     for g in groups {
         let answer = g.answer;
-        let outcome = g.outcome.as_deref().and_then(Outcome::parse);
+        let outcome = g.outcome;
         for (expected, n) in [(true, g.expected), (false, g.n.saturating_sub(g.expected))] {
             match Place::of(expected, answer, outcome) {
                 Place::Other { attended } => {
@@ -355,7 +355,7 @@ pub struct HistoryRow {
     pub ends_at: DateTime<Utc>,
     pub timezone: String,
     pub answer: Answer,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub leave_reason: Option<String>,
     #[serde(deserialize_with = "flag")]
     pub makeup_required: bool,
@@ -383,7 +383,7 @@ impl HistoryRow {
     }
 
     pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome.as_deref().and_then(Outcome::parse)
+        self.outcome
     }
 
     pub fn makeup_open(&self) -> bool {

@@ -32,42 +32,6 @@ pub fn leave_reason(raw: &str) -> Result<String, &'static str> {
     if line.is_empty() || line.chars().count() > 500 { Err("answer.reason_required") } else { Ok(line) }
 }
 
-/// How the attendance of an event turned out for one person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Present,
-    Late,
-    Excused,
-    Absent,
-}
-
-impl Choice for Outcome {
-    const ALL: &'static [Self] = &[Outcome::Present, Outcome::Late, Outcome::Excused, Outcome::Absent];
-    fn key(self) -> &'static str {
-        match self {
-            Outcome::Present => "present",
-            Outcome::Late => "late",
-            Outcome::Excused => "excused",
-            Outcome::Absent => "absent",
-        }
-    }
-    fn label_key(self) -> &'static str {
-        match self {
-            Outcome::Present => "outcome.present",
-            Outcome::Late => "outcome.late",
-            Outcome::Excused => "outcome.excused",
-            Outcome::Absent => "outcome.absent",
-        }
-    }
-}
-
-impl Outcome {
-    /// Came (on time or late).
-    pub fn attended(self) -> bool {
-        matches!(self, Outcome::Present | Outcome::Late)
-    }
-}
-
 /// How a check-in was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {

@@ -10,7 +10,7 @@ use sea_orm::{
     QueryTrait, Set, TransactionSession, TransactionTrait, entity::prelude::*, sea_query::Expr,
 };
 
-use super::rules::{Choose, Mark, Method, Outcome};
+use super::rules::{Choose, Mark, Method};
 use crate::{
     branches::Scope,
     db::Writer,
@@ -20,7 +20,7 @@ use crate::{
         service::{self as events, Access},
     },
     forms::Choice,
-    invitations::{Answer, log, promote, seats_taken, write_log},
+    invitations::{Answer, Outcome, log, promote, seats_taken, write_log},
     mail::outbox,
     members::entity::member,
 };
@@ -287,7 +287,7 @@ async fn decide_leave_locked(
     m.leave_decided_at = Set(Some(now));
     if event.finalised_at.is_some() && inv.checked_in_at.is_none() && inv.outcome.is_some() {
         let outcome = if approve { Outcome::Excused } else { Outcome::Absent };
-        m.outcome = Set(Some(outcome.key().to_owned()));
+        m.outcome = Set(Some(outcome));
     }
     m.update(txn).await?;
     write_log(txn, inv.id, "leave", (Some(old.key()), Some(new.key())), note.as_deref(), scope.account_id(), now)
@@ -332,7 +332,7 @@ async fn check_in_locked(
     let mut m: invitation::ActiveModel = inv.clone().into();
     m.checked_in_at = Set(Some(now));
     m.checkin_method = Set(Some(method.key().to_owned()));
-    m.outcome = Set(Some(outcome.key().to_owned()));
+    m.outcome = Set(Some(outcome));
     m.update(txn).await?;
     write_log(txn, inv.id, "checkin", (None, Some(outcome.key())), Some(method.key()), None, now).await?;
     Ok(outcome)
@@ -396,7 +396,7 @@ async fn mark_locked(
     if now < window.opens(&event) {
         return Err(Refused("checkin.not_open"));
     }
-    let old = inv.outcome.clone();
+    let old = inv.outcome;
     let mut m: invitation::ActiveModel = inv.clone().into();
     let excused_or_absent = |inv: &invitation::Model| {
         if answer_of(inv) == Answer::LeaveApproved || answer_of(inv) == Answer::Waitlisted {
@@ -414,11 +414,11 @@ async fn mark_locked(
             Some(if mark == Mark::Present { Outcome::Present } else { Outcome::Late })
         }
         Mark::LeftEarly => {
-            if !inv.outcome.as_deref().and_then(Outcome::parse).is_some_and(Outcome::attended) {
+            if !inv.outcome.is_some_and(Outcome::attended) {
                 return Err(Refused("roster.not_checked_in"));
             }
             m.left_early = Set(!inv.left_early);
-            inv.outcome.as_deref().and_then(Outcome::parse)
+            inv.outcome
         }
         Mark::Excused | Mark::Absent if !finalised => return Err(Refused("roster.not_final")),
         Mark::Excused => Some(Outcome::Excused),
@@ -430,7 +430,7 @@ async fn mark_locked(
             finalised.then(|| excused_or_absent(&inv))
         }
     };
-    m.outcome = Set(outcome.map(|o| o.key().to_owned()));
+    m.outcome = Set(outcome);
     if finalised && inv.member_id.is_some() && inv.role == "member" {
         let missed = outcome.is_some_and(|o| !o.attended());
         m.makeup_required = Set(missed);
@@ -446,7 +446,7 @@ async fn mark_locked(
         _ => outcome.map(Outcome::key),
     };
     let note = Some(note.trim()).filter(|n| !n.is_empty());
-    write_log(txn, inv.id, what, (old.as_deref(), new), note, scope.account_id(), now).await?;
+    write_log(txn, inv.id, what, (old.map(Outcome::key), new), note, scope.account_id(), now).await?;
     Ok(())
 }
 
@@ -600,13 +600,14 @@ async fn walk_in_locked(
         walk_in: Set(true),
         checked_in_at: Set(open.then_some(now)),
         checkin_method: Set(open.then(|| Method::Roster.key().to_owned())),
-        outcome: Set(open.then(|| Outcome::Present.key().to_owned())),
+        outcome: Set(open.then_some(Outcome::Present)),
         ..Default::default()
     }
     .insert(txn)
     .await?;
     let what = if finalised { "outcome" } else { "checkin" };
-    write_log(txn, inv.id, what, (None, inv.outcome.as_deref()), Some("walk_in"), scope.account_id(), now).await?;
+    write_log(txn, inv.id, what, (None, inv.outcome.map(Outcome::key)), Some("walk_in"), scope.account_id(), now)
+        .await?;
     Ok(inv.id)
 }
 

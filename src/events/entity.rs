@@ -235,8 +235,8 @@ pub mod invitation {
         pub checked_in_at: Option<DateTimeUtc>,
         /// roster | qr | link
         pub checkin_method: Option<String>,
-        /// present | late | excused | absent; empty until checked in or finalised.
-        pub outcome: Option<String>,
+        /// Empty until checked in or finalised.
+        pub outcome: Option<crate::invitations::Outcome>,
         pub left_early: bool,
         pub makeup_required: bool,
         pub makeup_done_on: Option<Date>,

@@ -502,7 +502,7 @@ async fn walk_ins_added_during_the_event_are_checked_in() {
     for r in &added {
         assert!(r.checked_in_at.is_some(), "{r:?}");
         assert_eq!(
-            (r.checkin_method.as_deref(), r.outcome.as_deref(), r.answer.key()),
+            (r.checkin_method.as_deref(), r.outcome.map(|o| o.key()), r.answer.key()),
             (Some("roster"), Some("present"), "accepted")
         );
     }
@@ -590,7 +590,7 @@ async fn check_in_by_roster_qr_code_and_link_once_and_only_while_open() {
     assert!(inv(&app, inv_a).await.checked_in_at.is_none());
     ca.post(&qr, &[]).await.assert_redirect_to(&format!("/events/{id}"));
     let row = inv(&app, inv_a).await;
-    assert_eq!((row.checkin_method.as_deref(), row.outcome.as_deref()), (Some("qr"), Some("present")));
+    assert_eq!((row.checkin_method.as_deref(), row.outcome.map(|o| o.key())), (Some("qr"), Some("present")));
     let at = row.checked_in_at.unwrap();
     ca.get(&format!("/events/{id}")).await.assert_contains("签到成功").assert_contains("已签到");
     ca.post(&qr, &[]).await.assert_status(409).assert_contains("已签到");
@@ -604,7 +604,7 @@ async fn check_in_by_roster_qr_code_and_link_once_and_only_while_open() {
     browser.get(&format!("/answer/{guest_token}")).await.assert_contains(&format!("action=\"{link_check_in}\""));
     browser.post(&link_check_in, &[]).await.assert_redirect_to(&format!("/answer/{guest_token}"));
     let row = inv(&app, inv_g).await;
-    assert_eq!((row.checkin_method.as_deref(), row.outcome.as_deref()), (Some("link"), Some("present")));
+    assert_eq!((row.checkin_method.as_deref(), row.outcome.map(|o| o.key())), (Some("link"), Some("present")));
     let at = row.checked_in_at;
     browser.post(&link_check_in, &[]).await.assert_status(409).assert_contains("已签到");
     assert_eq!(inv(&app, inv_g).await.checked_in_at, at);
@@ -628,9 +628,9 @@ async fn check_in_by_roster_qr_code_and_link_once_and_only_while_open() {
     assert_eq!(tap(&s.client, id, inv_d, "present").await, (200, counts(5, 4, 0, 0, 1, 1)));
     assert_eq!(tap(&s.client, id, inv_d, "undo").await, (200, counts(5, 3, 0, 0, 2, 1)));
     let (row_b, row_c, row_d) = (inv(&app, inv_b).await, inv(&app, inv_c).await, inv(&app, inv_d).await);
-    assert_eq!((row_b.checkin_method.as_deref(), row_b.outcome.as_deref()), (Some("roster"), Some("present")));
+    assert_eq!((row_b.checkin_method.as_deref(), row_b.outcome.map(|o| o.key())), (Some("roster"), Some("present")));
     assert_eq!(
-        (row_c.checkin_method.as_deref(), row_c.outcome.as_deref(), row_c.left_early),
+        (row_c.checkin_method.as_deref(), row_c.outcome.map(|o| o.key()), row_c.left_early),
         (Some("roster"), Some("late"), true)
     );
     assert_eq!((row_d.checked_in_at, row_d.outcome), (None, None));
@@ -719,8 +719,8 @@ async fn finalising_settles_an_ended_event_exactly_once() {
     let ended = event_row(&app, id).await;
     assert_eq!((ended.state, ended.finalised_at), (EventState::Ended, Some(after_end)));
 
-    let outcome = |r: &invitation::Model| (r.outcome.clone(), r.makeup_required);
-    let settled = |s: &str, makeup: bool| (Some(s.to_owned()), makeup);
+    let outcome = |r: &invitation::Model| (r.outcome.map(|o| o.key()), r.makeup_required);
+    let settled = |s: &'static str, makeup: bool| (Some(s), makeup);
     assert_eq!(outcome(&inv(&app, inv_came).await), settled("present", false));
     assert_eq!(outcome(&inv(&app, inv_excused).await), settled("excused", true));
     for (who, row) in
@@ -764,7 +764,7 @@ async fn a_secretary_corrects_the_record_after_the_end_and_records_make_up_study
     finalise_due(&app.state.db, app.state.now()).await.unwrap(); // (or the server's clock did it)
     assert!(event_row(&app, id).await.finalised_at.is_some());
     for r in [inv(&app, inv_a).await, inv(&app, inv_b).await] {
-        assert_eq!((r.outcome.as_deref(), r.makeup_required, r.makeup_done_on), (Some("absent"), true, None));
+        assert_eq!((r.outcome.map(|o| o.key()), r.makeup_required, r.makeup_done_on), (Some("absent"), true, None));
     }
     // Each sees the open make-up study.
     for c in [&ca, &cb] {
@@ -779,7 +779,7 @@ async fn a_secretary_corrects_the_record_after_the_end_and_records_make_up_study
     let mark = format!("/events/{id}/attendance/{inv_a}/mark");
     s.client.post(&mark, &[("mark", "present"), ("note", "到场但未签到，经核实")]).await.assert_status(303);
     let row = inv(&app, inv_a).await;
-    assert_eq!((row.outcome.as_deref(), row.makeup_required), (Some("present"), false));
+    assert_eq!((row.outcome.map(|o| o.key()), row.makeup_required), (Some("present"), false));
     let last = log_of(&app, inv_a).await.pop().unwrap();
     assert_eq!(
         (
@@ -802,7 +802,7 @@ async fn a_secretary_corrects_the_record_after_the_end_and_records_make_up_study
         .assert_status(303);
     let row = inv(&app, inv_b).await;
     assert_eq!(
-        (row.makeup_required, row.makeup_done_on, row.makeup_note.as_deref(), row.outcome.as_deref()),
+        (row.makeup_required, row.makeup_done_on, row.makeup_note.as_deref(), row.outcome.map(|o| o.key())),
         (true, Some(today), Some("已学习会议材料并谈体会"), Some("absent"))
     );
     let last = log_of(&app, inv_b).await.pop().unwrap();
