@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prelude::*};
 
 use crate::{
-    events::entity::{event, invitation},
+    events::{
+        entity::{event, invitation},
+        rules::GuestRole,
+    },
     forms::Choice,
     mail::outbox,
 };
@@ -115,6 +118,52 @@ impl Outcome {
     /// Came (on time or late).
     pub fn attended(self) -> bool {
         matches!(self, Outcome::Present | Outcome::Late)
+    }
+}
+
+/// Why someone is on an event's list: a member of its audience (expected, 应到), or a guest in
+/// one of the guest roles (members of other branches who walk in come as non-voting attendees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[sea_orm(string_value = "member")]
+    Member,
+    #[sea_orm(string_value = "non_voting")]
+    NonVoting,
+    #[sea_orm(string_value = "guest_speaker")]
+    GuestSpeaker,
+    #[sea_orm(string_value = "leader")]
+    Leader,
+}
+
+impl Choice for Role {
+    const ALL: &'static [Self] = &[Role::Member, Role::NonVoting, Role::GuestSpeaker, Role::Leader];
+    fn key(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::NonVoting => GuestRole::NonVoting.key(),
+            Role::GuestSpeaker => GuestRole::GuestSpeaker.key(),
+            Role::Leader => GuestRole::Leader.key(),
+        }
+    }
+    fn label_key(self) -> &'static str {
+        match self {
+            Role::Member => "sheet.role_member",
+            Role::NonVoting => GuestRole::NonVoting.label_key(),
+            Role::GuestSpeaker => GuestRole::GuestSpeaker.label_key(),
+            Role::Leader => GuestRole::Leader.label_key(),
+        }
+    }
+}
+
+impl From<GuestRole> for Role {
+    fn from(r: GuestRole) -> Role {
+        match r {
+            GuestRole::NonVoting => Role::NonVoting,
+            GuestRole::GuestSpeaker => Role::GuestSpeaker,
+            GuestRole::Leader => Role::Leader,
+        }
     }
 }
 

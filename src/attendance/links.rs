@@ -27,7 +27,7 @@ use crate::{
     },
     forms::{Choice, FieldErrors},
     i18n::Msg,
-    invitations::Answer,
+    invitations::{Answer, Role},
     mail,
     web::{Ctx, Flash, WebError},
 };
@@ -48,7 +48,7 @@ async fn open(state: &AppState, token: &str) -> Result<(invitation::Model, event
         .await?;
     let Some((inv, Some(e))) = found else { return Err(WebError::NotFound) };
     // Invited as a member: only while still in the audience (not after a transfer or leaving).
-    if let Some(member_id) = inv.member_id.filter(|_| inv.role == "member")
+    if let Some(member_id) = inv.member_id.filter(|_| inv.role == Role::Member)
         && !still_reached(&state.db, &e, member_id).await?
     {
         return Err(WebError::NotFound);

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde::{Deserialize, Deserializer};
 
 use super::rules::Method;
-use crate::invitations::{Answer, Outcome};
+use crate::invitations::{Answer, Outcome, Role};
 use crate::{
     branches::entity::branch,
     db,
@@ -40,7 +40,7 @@ pub struct Person {
     pub member_id: Option<i64>,
     pub guest_id: Option<i64>,
     /// member | non_voting | guest_speaker | leader
-    pub role: String,
+    pub role: Role,
     pub answer: Answer,
     pub answered_at: Option<DateTime<Utc>>,
     pub leave_reason: Option<String>,
@@ -105,7 +105,7 @@ impl Person {
 
     /// Expected (应到): members invited as members.
     pub fn expected(&self) -> bool {
-        self.member_id.is_some() && self.role == "member"
+        self.member_id.is_some() && self.role == Role::Member
     }
 
     pub fn attended(&self) -> bool {
@@ -118,7 +118,7 @@ impl Person {
 
     /// The role's catalogue key (guest roles, or a member).
     pub fn role_label(&self) -> String {
-        format!("guest_role.{}", self.role)
+        self.role.label_key().to_owned()
     }
 
     pub fn status_label(&self) -> Option<&'static str> {

@@ -20,7 +20,7 @@ use crate::{
         service::{self as events, Access},
     },
     forms::Choice,
-    invitations::{Answer, Outcome, log, promote, seats_taken, write_log},
+    invitations::{Answer, Outcome, Role, log, promote, seats_taken, write_log},
     mail::outbox,
     members::entity::member,
 };
@@ -431,7 +431,7 @@ async fn mark_locked(
         }
     };
     m.outcome = Set(outcome);
-    if finalised && inv.member_id.is_some() && inv.role == "member" {
+    if finalised && inv.member_id.is_some() && inv.role == Role::Member {
         let missed = outcome.is_some_and(|o| !o.attended());
         m.makeup_required = Set(missed);
         if !missed {
@@ -569,7 +569,7 @@ async fn walk_in_locked(
             if invited > 0 {
                 return Err(Refused("walk_in.already_invited"));
             }
-            (Some(id), None, if holds(m.branch_id) { "member" } else { GuestRole::NonVoting.key() })
+            (Some(id), None, if holds(m.branch_id) { Role::Member } else { Role::NonVoting })
         }
         WalkIn::Guest { name, organisation, title, role } => {
             let g = guest::ActiveModel {
@@ -584,7 +584,7 @@ async fn walk_in_locked(
             }
             .insert(txn)
             .await?;
-            (None, Some(g.id), role.key())
+            (None, Some(g.id), Role::from(*role))
         }
     };
     let open = now >= window.opens(&event);
@@ -593,7 +593,7 @@ async fn walk_in_locked(
         event_id: Set(event_id),
         member_id: Set(member_id),
         guest_id: Set(guest_id),
-        role: Set(role.to_owned()),
+        role: Set(role),
         answer: Set(Answer::Accepted),
         answered_at: Set(Some(now)),
         created_at: Set(now),
@@ -662,7 +662,7 @@ pub async fn finalise(db: &impl TransactionTrait, event_id: i64, now: DateTime<U
         invitation::Entity::update_many()
             .filter(invitation::Column::EventId.eq(event_id))
             .filter(invitation::Column::MemberId.is_not_null())
-            .filter(invitation::Column::Role.eq("member"))
+            .filter(invitation::Column::Role.eq(Role::Member))
             .filter(invitation::Column::CheckedInAt.is_null())
     };
     unchecked()

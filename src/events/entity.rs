@@ -219,8 +219,7 @@ pub mod invitation {
         pub event_id: i64,
         pub member_id: Option<i64>,
         pub guest_id: Option<i64>,
-        /// member | non_voting | guest_speaker | leader
-        pub role: String,
+        pub role: crate::invitations::Role,
         pub answer: crate::invitations::Answer,
         pub answered_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

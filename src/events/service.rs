@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     branches::{BranchKind, Scope, entity::branch},
-    forms::{Choice, FieldErrors},
+    forms::FieldErrors,
     mail::outbox as mail,
     members::{entity::member, rules::MembershipState},
 };
@@ -654,11 +654,11 @@ async fn sync_invitations(db: &impl ConnectionTrait, event: &event::Model, now: 
     if !gone.is_empty() {
         invitation::Entity::delete_many().filter(invitation::Column::Id.is_in(gone)).exec(db).await?;
     }
-    let new_members = wanted.difference(&have).map(|m| (Some(*m), None, "member".to_owned()));
+    let new_members = wanted.difference(&have).map(|m| (Some(*m), None, crate::invitations::Role::Member));
     let guests: Vec<guest::Model> = guest::Entity::find().filter(guest::Column::EventId.eq(event.id)).all(db).await?;
     let invited_guests: BTreeSet<i64> = existing.iter().filter_map(|i| i.guest_id).collect();
     let new_guests =
-        guests.iter().filter(|g| !invited_guests.contains(&g.id)).map(|g| (None, Some(g.id), g.role.key().to_owned()));
+        guests.iter().filter(|g| !invited_guests.contains(&g.id)).map(|g| (None, Some(g.id), g.role.into()));
     let rows: Vec<invitation::ActiveModel> = new_members
         .chain(new_guests)
         .map(|(member_id, guest_id, role)| invitation::ActiveModel {

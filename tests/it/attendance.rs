@@ -507,9 +507,9 @@ async fn walk_ins_added_during_the_event_are_checked_in() {
         );
     }
     let member = added.iter().find(|r| r.member_id == Some(late_comer)).unwrap();
-    assert_eq!(member.role, "member");
+    assert_eq!(member.role.key(), "member");
     let guest_row = added.iter().find(|r| r.guest_id.is_some()).unwrap();
-    assert_eq!(guest_row.role, "leader");
+    assert_eq!(guest_row.role.key(), "leader");
     let log = log_of(&app, guest_row.id).await;
     assert_eq!((log.len(), log[0].by_account, log[0].note.as_deref()), (1, Some(s.account), Some("walk_in")));
 
@@ -1188,8 +1188,8 @@ async fn walk_ins_name_only_members_the_taker_may_see_or_an_exact_phone() {
     s.client.post(&walk_ins, &[("phone", phone.as_str())]).await.assert_status(303);
     let list = s.client.get(&format!("/events/{id}/attendance")).await;
     list.assert_contains("新来的").assert_contains("外支部党员");
-    assert_eq!(inv_of(&app, id, stranger).await.role, "non_voting");
-    assert_eq!(inv_of(&app, id, own).await.role, "member");
+    assert_eq!(inv_of(&app, id, stranger).await.role.key(), "non_voting");
+    assert_eq!(inv_of(&app, id, own).await.role.key(), "member");
 }
 
 #[tokio::test]
