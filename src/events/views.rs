@@ -394,8 +394,4 @@ impl DeliveryPage {
     pub fn answer_key(&self, answer: crate::invitations::Answer) -> &'static str {
         answer.label_key()
     }
-
-    pub fn state_key(&self, state: &str) -> String {
-        format!("delivery.state_{state}")
-    }
 }

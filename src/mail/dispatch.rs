@@ -10,7 +10,7 @@ use super::{
     SendError, Transport,
     entity::invitation_token,
     message::{self, EventFacts},
-    outbox,
+    outbox::{self, Kind},
 };
 use crate::{app::AppState, crypto, events::entity::invitation};
 
@@ -51,7 +51,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     // message can reach anyone.
     let mut tokens: HashMap<i64, String> = rows
         .iter()
-        .filter(|r| r.kind != "cancellation" && r.invitation_id.is_some())
+        .filter(|r| r.kind != Kind::Cancellation && r.invitation_id.is_some())
         .map(|r| (r.id, crypto::random_token()))
         .collect();
     let token_rows: Vec<(i64, invitation_token::ActiveModel)> = rows
@@ -83,7 +83,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     // The invitations that answer copies and notices speak of, in one query.
     let answered: Vec<i64> = rows
         .iter()
-        .filter(|r| matches!(r.kind.as_str(), "answer_copy" | "notice"))
+        .filter(|r| matches!(r.kind, Kind::AnswerCopy | Kind::Notice))
         .filter_map(|r| r.invitation_id)
         .collect();
     let answers: HashMap<i64, invitation::Model> = if answered.is_empty() {
@@ -120,9 +120,9 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
         };
         // A copy of an answer says what the answer is now; a notice gives the secretary's note
         // on a leave decision.
-        let answer = match (row.kind.as_str(), row.invitation_id.and_then(|id| answers.get(&id))) {
-            ("answer_copy", Some(i)) => Some((i.answer, i.leave_reason.clone())),
-            ("notice", Some(i)) => Some((i.answer, i.leave_note.clone())),
+        let answer = match (row.kind, row.invitation_id.and_then(|id| answers.get(&id))) {
+            (Kind::AnswerCopy, Some(i)) => Some((i.answer, i.leave_reason.clone())),
+            (Kind::Notice, Some(i)) => Some((i.answer, i.leave_note.clone())),
             _ => None,
         };
         let outcome = match f {

@@ -266,7 +266,7 @@ pub fn build(
     answer: Option<(Answer, Option<String>)>,
     token: Option<&str>,
 ) -> Result<Message, String> {
-    let kind = Kind::parse(&row.kind).ok_or_else(|| format!("unknown message kind {:?}", row.kind))?;
+    let kind = row.kind;
     let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
     let base = state.settings.base_url.as_str().trim_end_matches('/');
     // Every kind but cancellations links to the answer page.

@@ -13,23 +13,44 @@ use crate::{
 };
 
 /// What a message tells its recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Kind {
+    #[sea_orm(string_value = "invitation")]
     Invitation,
+    #[sea_orm(string_value = "update")]
     Update,
+    #[sea_orm(string_value = "cancellation")]
     Cancellation,
     /// Before the start, to those who accepted or have not answered.
+    #[sea_orm(string_value = "reminder")]
     Reminder,
     /// Before the answer deadline, to those who have not answered.
+    #[sea_orm(string_value = "deadline_reminder")]
     DeadlineReminder,
     /// A copy of the answer an invitee just gave.
+    #[sea_orm(string_value = "answer_copy")]
     AnswerCopy,
     /// What a secretary decided (leave approved or rejected, an answer changed for them), or a
     /// seat given from the waitlist.
+    #[sea_orm(string_value = "notice")]
     Notice,
 }
 
 impl Kind {
+    /// Catalogue key of the kind's name, for the organisers' and administrators' pages.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Kind::Invitation => "mail_kind.invitation",
+            Kind::Update => "mail_kind.update",
+            Kind::Cancellation => "mail_kind.cancellation",
+            Kind::Reminder => "mail_kind.reminder",
+            Kind::DeadlineReminder => "mail_kind.deadline_reminder",
+            Kind::AnswerCopy => "mail_kind.answer_copy",
+            Kind::Notice => "mail_kind.notice",
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Kind::Invitation => "invitation",
@@ -41,19 +62,30 @@ impl Kind {
             Kind::Notice => "notice",
         }
     }
+}
 
-    pub fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::Invitation,
-            Kind::Update,
-            Kind::Cancellation,
-            Kind::Reminder,
-            Kind::DeadlineReminder,
-            Kind::AnswerCopy,
-            Kind::Notice,
-        ]
-        .into_iter()
-        .find(|k| k.key() == s)
+/// Where a message stands. Stored as its key; a value that is none of these fails to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum State {
+    /// Waiting to be sent (again, after a temporary failure).
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Failed for good, or after the last attempt.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl State {
+    /// Catalogue key of the state's name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            State::Queued => "delivery.state_queued",
+            State::Sent => "delivery.state_sent",
+            State::Failed => "delivery.state_failed",
+        }
     }
 }
 
@@ -155,7 +187,7 @@ pub async fn claim(
     let mut due = Query::select();
     due.column(outbox::Column::Id)
         .from(outbox::Entity)
-        .and_where(outbox::Column::State.eq("queued"))
+        .and_where(outbox::Column::State.eq(State::Queued))
         .and_where(outbox::Column::NextAttemptAt.lte(now))
         .and_where(outbox::Column::ClaimedUntil.is_null().or(outbox::Column::ClaimedUntil.lt(now)))
         .order_by(outbox::Column::Id, sea_orm::Order::Asc)
@@ -171,7 +203,7 @@ pub async fn claim(
         .await?;
     outbox::Entity::find()
         .filter(outbox::Column::ClaimToken.eq(token))
-        .filter(outbox::Column::State.eq("queued"))
+        .filter(outbox::Column::State.eq(State::Queued))
         .order_by_asc(outbox::Column::Id)
         .all(db)
         .await
@@ -182,7 +214,7 @@ pub async fn claim(
 pub async fn mark_sent(db: &impl ConnectionTrait, token: &str, ids: &[i64], now: DateTime<Utc>) -> Result<(), DbErr> {
     for chunk in ids.chunks(500) {
         outbox::Entity::update_many()
-            .col_expr(outbox::Column::State, Expr::value("sent"))
+            .col_expr(outbox::Column::State, Expr::value(State::Sent))
             .col_expr(outbox::Column::SentAt, Expr::value(now))
             .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
             .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
@@ -226,7 +258,7 @@ pub async fn mark_failed(
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None));
     update = match retry_at {
         Some(at) => update.col_expr(outbox::Column::NextAttemptAt, Expr::value(at)),
-        None => update.col_expr(outbox::Column::State, Expr::value("failed")),
+        None => update.col_expr(outbox::Column::State, Expr::value(State::Failed)),
     };
     update.filter(outbox::Column::Id.eq(id)).filter(outbox::Column::ClaimToken.eq(token)).exec(db).await?;
     Ok(())
@@ -273,7 +305,7 @@ pub async fn delivery(db: &impl ConnectionTrait, event_id: i64) -> Result<Delive
     }
     d.failed = outbox::Entity::find()
         .filter(outbox::Column::Id.in_subquery(latest))
-        .filter(outbox::Column::State.eq("failed"))
+        .filter(outbox::Column::State.eq(State::Failed))
         .order_by_asc(outbox::Column::Id)
         .all(db)
         .await?;
@@ -306,10 +338,10 @@ pub async fn resend(
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut update = outbox::Entity::update_many()
-        .col_expr(outbox::Column::State, Expr::value("queued"))
+        .col_expr(outbox::Column::State, Expr::value(State::Queued))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
         .filter(outbox::Column::EventId.eq(event_id))
-        .filter(outbox::Column::State.eq("failed"));
+        .filter(outbox::Column::State.eq(State::Failed));
     if let Some(id) = one {
         update = update.filter(outbox::Column::Id.eq(id));
     }

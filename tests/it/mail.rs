@@ -4,6 +4,7 @@ use partyday::{
     events::entity::invitation,
     forms::Choice,
     invitations::Answer,
+    mail::outbox::State,
     mail::{dispatch, entity::outbox},
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -182,7 +183,7 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
     settled(&app).await;
     assert_eq!(smtp.received().len(), 2);
     let rows = outbox::Entity::find().all(&app.state.db).await.unwrap();
-    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == State::Sent), "{rows:?}");
     assert!(rows.iter().any(|r| r.attempts == 2 && r.last_error.as_deref().is_some_and(|e| e.contains("451"))));
 
     // 550: failed with the server's answer, never retried.
@@ -201,7 +202,7 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
-    assert!(rows.iter().all(|r| r.state == "failed" && r.attempts == 1), "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == State::Failed && r.attempts == 1), "{rows:?}");
     assert!(rows.iter().all(|r| r.last_error.as_deref().is_some_and(|e| e.contains("550"))));
     // The event page shows the failures; resending after the server is fixed delivers them.
     let page = secretary.get(&format!("/events/{id}")).await;
@@ -287,7 +288,7 @@ async fn a_server_down_at_start_or_a_crashed_dispatcher_loses_and_doubles_nothin
     }
     let id = schedule(&secretary, tree.a).await;
     let rows = tried(&app, id, 5).await;
-    assert!(rows.iter().all(|r| r.state == "queued" && r.attempts >= 1), "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == State::Queued && r.attempts >= 1), "{rows:?}");
     let smtp = SmtpServer::start_on(port).await;
     smtp.wait_for(5).await;
 
@@ -336,7 +337,7 @@ async fn a_server_down_at_start_or_a_crashed_dispatcher_loses_and_doubles_nothin
     ids.dedup();
     assert_eq!(ids.len(), 14, "no message twice");
     let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(third)).all(&app.state.db).await.unwrap();
-    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == State::Sent), "{rows:?}");
 }
 
 #[tokio::test]
@@ -399,6 +400,6 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     ids.dedup();
     assert_eq!((got.len(), ids.len()), (4, 4), "each message delivered exactly once");
     let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
-    assert!(rows.iter().all(|r| r.state == "sent" && r.claim_token.is_none()), "{rows:?}");
+    assert!(rows.iter().all(|r| r.state == State::Sent && r.claim_token.is_none()), "{rows:?}");
     other.stop().await;
 }
