@@ -373,9 +373,9 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     for name in ["张三", "李四"] {
         app.add_member(tree.a, name).await;
     }
-    // The server hangs for five seconds on every connection opened in the next second.
+    // The server hangs for five seconds on every connection opened in the next three seconds.
     let id = schedule(&secretary, tree.a).await; // the secretary, two members and a guest
-    smtp.stall_new_connections(std::time::Duration::from_secs(1), std::time::Duration::from_secs(5));
+    smtp.stall_new_connections(std::time::Duration::from_secs(3), std::time::Duration::from_secs(5));
     let (one, two) = (
         Transport::from_settings(&app.state.settings).unwrap(),
         Transport::from_settings(&other.state.settings).unwrap(),
@@ -384,7 +384,17 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     // claim runs out, while the second keeps trying beside it.
     let state = app.state.clone();
     let first = tokio::spawn(async move { dispatch::dispatch_once(&state, &one).await.unwrap() });
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The second starts only once the first holds all four claims (a busy machine may take a
+    // while to get there).
+    let claimed = || async {
+        let rows = outbox::Entity::find().filter(outbox::Column::EventId.eq(id)).all(&app.state.db).await.unwrap();
+        rows.len() == 4 && rows.iter().all(|r| r.claim_token.is_some())
+    };
+    let waited = std::time::Instant::now();
+    while !claimed().await {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(10), "the first dispatcher never claimed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let started = std::time::Instant::now();
     while smtp.received().len() < 4 && started.elapsed() < std::time::Duration::from_secs(15) {
         dispatch::dispatch_once(&other.state, &two).await.unwrap();
