@@ -9,7 +9,10 @@ use tokio::{net::TcpListener, sync::watch};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
-    accounts::{self, service::LoginPolicy, sessions::SessionPolicy},
+    accounts::{
+        self,
+        service::{LoginPolicy, sessions::SessionPolicy},
+    },
     clock::Clock,
     config::Settings,
     crypto::{self, Signer},
@@ -25,7 +28,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<Signer>,
-    pub units: Arc<crate::branches::cache::UnitCache>,
+    pub units: Arc<crate::branches::service::cache::UnitCache>,
     /// What other domains show on an event's page (attendance's box), rendered by them: the
     /// events domain shows it without knowing them.
     pub event_sections: EventSections,
@@ -53,7 +56,7 @@ impl AppState {
             clock,
             signer: Arc::new(Signer::new(&secret)),
             units: Arc::default(),
-            event_sections: crate::attendance::pages::event_section,
+            event_sections: crate::attendance::handlers::event_section,
         })
     }
 
@@ -158,7 +161,7 @@ pub async fn serve(
     }
     let transport = crate::mail::Transport::from_settings(&state.settings)?;
     if workers.dispatcher {
-        background.spawn(crate::mail::dispatch::run(state.clone(), transport, stop_rx));
+        background.spawn(crate::mail::service::dispatch::run(state.clone(), transport, stop_rx));
     }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -180,10 +183,10 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let now = state.now();
-        if let Err(e) = accounts::sessions::purge_expired(&state.db, now).await {
+        if let Err(e) = accounts::service::sessions::purge_expired(&state.db, now).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
         }
-        if let Err(e) = accounts::throttle::purge(&state.db, state.login_policy().window, now).await {
+        if let Err(e) = accounts::service::throttle::purge(&state.db, state.login_policy().window, now).await {
             tracing::warn!(error = %e, "could not purge old login failures");
         }
     }

@@ -21,9 +21,11 @@ use crate::{
     crypto::Signer,
     events::{
         entity::invitation,
-        feeds::{self, FeedOwner},
         rules::{Audience, AudienceKind, EventData, EventKind, GuestData},
-        service,
+        service::{
+            self,
+            feeds::{self, FeedOwner},
+        },
     },
     forms::Choice,
     mail::entity::outbox,
@@ -254,9 +256,11 @@ async fn load_series<C: ConnectionTrait + TransactionTrait>(
 
     use crate::events::{
         entity::event,
-        recurring::{self, Start},
-        rules::{EventKind, SeriesData},
-        series::{Nth, SeriesRule},
+        rules::{
+            EventKind, SeriesData,
+            series::{Nth, SeriesRule},
+        },
+        service::series::{self as recurring, Start},
     };
     let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
     let planned_on = today.checked_sub_months(chrono::Months::new(6)).unwrap_or(today).with_day(1).unwrap_or(today);
@@ -1095,7 +1099,7 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
     finalise_all(db, now).await?;
     // The reminders of the next day's events went out too (a server started on this data would
     // otherwise begin by sending them while it is measured).
-    crate::mail::outbox::queue_reminders(db, 24, now).await?;
+    crate::mail::service::queue_reminders(db, 24, now).await?;
     summary.messages = record_as_sent(db, None).await?;
     summary.invitations = invitation::Entity::find().count(db).await?;
     Ok(summary)

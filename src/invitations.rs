@@ -10,7 +10,7 @@ use crate::{
         rules::GuestRole,
     },
     forms::Choice,
-    mail::outbox,
+    mail::service as outbox,
 };
 
 /// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the

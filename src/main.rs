@@ -237,8 +237,8 @@ async fn import_members(settings: Settings, file: &std::path::Path, branch: &str
         branches::{self, Scope},
         i18n::{self, Locale},
         members::{
-            import::{self, ImportError},
-            table::{self, Format},
+            rules::table::{self, Format},
+            service::import::{self, ImportError},
         },
     };
     let locale = Locale::from_tag(lang).ok_or_else(|| anyhow::anyhow!("--lang: use zh-CN or en"))?;

@@ -13,8 +13,7 @@ use serde::Deserialize;
 
 use super::{
     rules::{AccountUpdateForm, NewAccountForm, NewPasswordForm, ProfileForm, Role},
-    service::{self, AccountError, AccountQuery, AccountState, LoginError},
-    sessions,
+    service::{self, AccountError, AccountQuery, AccountState, LoginError, sessions},
     views::*,
 };
 use crate::{

@@ -4,8 +4,6 @@ pub mod entity;
 mod handlers;
 pub mod rules;
 pub mod service;
-pub mod sessions;
-pub mod throttle;
 mod views;
 
 pub use handlers::router;

@@ -1,6 +1,5 @@
 //! Branches: the organisation tree (party committee → general branch → branch → party group),
 //! officers with their terms, and the scope rule that decides which units a secretary manages.
-pub mod cache;
 pub mod entity;
 pub mod handlers;
 pub mod rules;

@@ -186,7 +186,7 @@ pub mod series {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub branch_id: i64,
-        /// [`crate::events::series::SeriesRule`] in its stored form.
+        /// [`crate::events::rules::series::SeriesRule`] in its stored form.
         pub rule: String,
         pub kind: EventKind,
         pub title: String,

@@ -8,7 +8,7 @@ pub mod outbox {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub kind: crate::mail::outbox::Kind,
+        pub kind: crate::mail::service::Kind,
         pub event_id: Option<i64>,
         pub invitation_id: Option<i64>,
         pub recipient: String,
@@ -21,7 +21,7 @@ pub mod outbox {
         pub dedupe_key: String,
         #[sea_orm(unique)]
         pub message_id: String,
-        pub state: crate::mail::outbox::State,
+        pub state: crate::mail::service::State,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         /// A dispatcher's claim: until then no other dispatcher takes the row.

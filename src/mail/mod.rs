@@ -3,13 +3,12 @@
 //! each message from the event as it is when sent (askama templates, one folder per kind, in the
 //! recipient's language, with an iCalendar part) and hands it to the configured transport: SMTP
 //! through lettre (pooled), or a folder of `.eml` files.
-pub mod dispatch;
 pub mod entity;
-pub mod message;
-pub mod outbox;
-mod pages;
+mod handlers;
+pub mod service;
+pub mod views;
 
-pub use pages::router;
+pub use handlers::router;
 
 use std::{path::PathBuf, time::Duration};
 

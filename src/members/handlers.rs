@@ -8,11 +8,15 @@ use axum::{
 };
 
 use super::{
-    import::{self, ImportError},
-    rules::{Change, ChangeForm, MemberForm, MembershipState, OwnContactForm, PoliticalStatus},
-    search::{self, Cursor, MemberQuery, Sort},
-    service::{self, MemberError},
-    table::{self, Column, Format},
+    rules::{
+        Change, ChangeForm, MemberForm, MembershipState, OwnContactForm, PoliticalStatus,
+        table::{self, Column, Format},
+    },
+    service::{
+        self, MemberError,
+        import::{self, ImportError},
+        search::{self, Cursor, MemberQuery, Sort},
+    },
     views::*,
 };
 use crate::{

@@ -2,11 +2,8 @@
 //! membership periods behind past rosters, fast search, import and export.
 pub mod entity;
 mod handlers;
-pub mod import;
 pub mod rules;
-pub mod search;
 pub mod service;
-pub mod table;
 mod views;
 
 pub use handlers::router;

@@ -4,11 +4,12 @@ use askama_web::WebTemplate;
 
 use super::{
     entity::member,
-    import::{ImportReport, RowError},
-    rules::{Gender, MemberForm, MembershipState, OwnContactForm, PoliticalStatus},
-    search::{Cursor, MemberPage, Sort},
-    service::MemberProfile,
-    table::Column,
+    rules::{Gender, MemberForm, MembershipState, OwnContactForm, PoliticalStatus, table::Column},
+    service::{
+        MemberProfile,
+        import::{ImportReport, RowError},
+        search::{Cursor, MemberPage, Sort},
+    },
 };
 use crate::{
     branches::{entity::branch, service::UnitOption},
@@ -102,7 +103,7 @@ impl MembersListPage {
     }
 
     pub fn pages(&self) -> u64 {
-        self.page.total.div_ceil(super::search::PER_PAGE).max(1)
+        self.page.total.div_ceil(super::service::search::PER_PAGE).max(1)
     }
 
     pub fn selected(&self, field: &str, value: impl AsRef<str>) -> bool {

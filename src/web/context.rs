@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use super::{WebError, cookies, csrf, error::ErrorText, flash::Flash, pages};
 use crate::{
-    accounts::{Actor, Role, sessions},
+    accounts::{Actor, Role, service::sessions},
     app::AppState,
     crypto,
     i18n::{self, Locale, Msg},

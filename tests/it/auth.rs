@@ -288,7 +288,7 @@ async fn cookies_are_secure_when_served_over_https() {
 async fn housekeeping_removes_expired_sessions_and_stale_failures() {
     use partyday::accounts::{
         entity::{login_failure, session},
-        sessions, throttle,
+        service::{sessions, throttle},
     };
     use sea_orm::{EntityTrait, PaginatorTrait};
     let app = TestApp::spawn().await;

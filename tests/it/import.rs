@@ -319,8 +319,8 @@ async fn the_template_downloads_in_the_readers_language() {
     assert!(text.starts_with("\u{feff}编号,姓名,性别"), "{text}");
     secretary.post("/locale", &[("locale", "en"), ("next", "/")]).await;
     let (_, _, bytes) = secretary.download("/members/template?format=xlsx").await;
-    let sheet = partyday::members::table::read(&bytes, partyday::members::table::Format::Xlsx).unwrap();
-    assert!(sheet.has(partyday::members::table::Column::PoliticalStatus));
+    let sheet = partyday::members::rules::table::read(&bytes, partyday::members::rules::table::Format::Xlsx).unwrap();
+    assert!(sheet.has(partyday::members::rules::table::Column::PoliticalStatus));
     assert_eq!(sheet.rows.len(), 1);
 }
 

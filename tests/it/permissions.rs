@@ -182,8 +182,8 @@ async fn every_route_for_every_role() {
     };
     let series = {
         use partyday::events::{
-            recurring::{self, Start},
             rules::{Pairs, SeriesData},
+            service::series::{self as recurring, Start},
         };
         let form = Pairs(
             [("rule_kind", "day"), ("day", "24"), ("start_time", "14:30"), ("minutes", "120")]

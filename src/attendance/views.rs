@@ -1,0 +1,177 @@
+//! Page structs of the attendance domain.
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono_tz::Tz;
+
+use super::service::records::{HistoryRow, Person, Summary};
+use crate::{
+    events::{
+        entity::{event, invitation},
+        rules::EventState,
+        views::local,
+    },
+    forms::{Choice, FieldErrors},
+    invitations::{Answer, log},
+    web::Ctx,
+};
+
+/// What the event page shows about attendance.
+pub struct EventBox {
+    /// The viewer's own invitation, and whether they may still answer.
+    pub mine: Option<invitation::Model>,
+    pub can_answer: bool,
+    /// Organisers, host and recorder: the summary, and the QR code while check-in is open.
+    pub summary: Option<Summary>,
+    /// The people the summary's groups point into.
+    pub people: Vec<Person>,
+    pub qr: Option<(String, String)>,
+}
+
+impl EventBox {
+    pub fn my_answer(&self) -> Option<Answer> {
+        self.mine.as_ref().map(|i| i.answer)
+    }
+
+    pub fn my_outcome(&self) -> Option<crate::invitations::Outcome> {
+        self.mine.as_ref().and_then(|i| i.outcome)
+    }
+}
+
+/// Attendance's section of an event's page: the viewer's own answer, and for those who take
+/// attendance the summary, the QR code and the links to the roster and sheet.
+#[derive(Template)]
+#[template(path = "attendance/event_section.html")]
+pub struct EventSection<'a> {
+    pub ctx: &'a Ctx,
+    pub event: &'a event::Model,
+    pub state: EventState,
+    pub tz: Tz,
+    pub attendance: EventBox,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ListParams {
+    /// all | leave | waitlist | absent | makeup | awaiting
+    pub show: String,
+    pub q: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/manage.html")]
+pub struct ManagePage {
+    pub ctx: Ctx,
+    pub event: event::Model,
+    pub tz: Tz,
+    pub people: Vec<Person>,
+    pub summary: Summary,
+    pub shown: Vec<usize>,
+    pub more: usize,
+    pub params: ListParams,
+    /// May decide leave, answers and corrections (secretaries).
+    pub decides: bool,
+    pub finalised: bool,
+    pub today: String,
+    pub log: Vec<log::Model>,
+    /// Names of the accounts in the log.
+    pub accounts: Vec<(i64, String)>,
+    pub members: Vec<(i64, String)>,
+}
+
+impl ManagePage {
+    const FILTERS: [&'static str; 6] = ["all", "leave", "waitlist", "awaiting", "absent", "makeup"];
+
+    fn name_of(&self, invitation_id: &i64) -> &str {
+        self.people.iter().find(|p| p.id == *invitation_id).map_or("—", |p| p.name.as_str())
+    }
+
+    fn account_name(&self, id: i64) -> &str {
+        self.accounts.iter().find(|(a, _)| *a == id).map_or("—", |(_, n)| n.as_str())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/roster.html")]
+pub struct RosterPage {
+    pub ctx: Ctx,
+    pub event: event::Model,
+    pub people: Vec<Person>,
+    pub summary: Summary,
+    pub open: bool,
+    pub qr: Option<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/sheet.html")]
+pub struct SheetPage {
+    pub ctx: Ctx,
+    pub event: event::Model,
+    pub tz: Tz,
+    pub branch_name: String,
+    pub host: Option<String>,
+    pub people: Vec<Person>,
+    pub summary: Summary,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/checkin.html")]
+pub struct CheckinPage {
+    pub ctx: Ctx,
+    pub event: event::Model,
+    pub tz: Tz,
+    pub token: String,
+    /// Checked in already (at this time).
+    pub done: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct HistoryParams {
+    pub page: String,
+    pub open: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "attendance/history.html")]
+pub struct HistoryPage {
+    pub ctx: Ctx,
+    pub linked: bool,
+    pub open_tasks: Vec<HistoryRow>,
+    pub rows: Vec<HistoryRow>,
+    pub page: u64,
+    pub more: bool,
+    pub open_only: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events/answer.html")]
+pub struct AnswerPage {
+    pub ctx: Ctx,
+    pub token: String,
+    /// The answer the followed link stands for ("" for none): shown first, to confirm.
+    pub choice: String,
+    pub invitation: invitation::Model,
+    pub event: event::Model,
+    pub tz: Tz,
+    /// Answers are still taken.
+    pub open: bool,
+    /// Check-in with this link is open and not done yet.
+    pub checkin: bool,
+    pub reason: String,
+    pub errors: FieldErrors,
+}
+
+impl AnswerPage {
+    pub fn when(&self) -> String {
+        format!(
+            "{} – {} ({})",
+            local(&self.event.starts_at, self.tz),
+            local(&self.event.ends_at, self.tz),
+            self.tz.name()
+        )
+    }
+
+    pub fn answer_key(&self) -> &'static str {
+        self.invitation.answer.label_key()
+    }
+}

@@ -1,0 +1,225 @@
+//! The dispatcher: claims due messages, renders and sends them a few at a time, and records the
+//! outcome (sent; retried later with exponential backoff; or failed for good with the server's answer).
+use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
+
+use chrono::Duration;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
+use tokio::{sync::watch, task::JoinSet};
+
+use crate::mail::{
+    SendError, Transport,
+    entity::invitation_token,
+    service::{self as outbox, Kind},
+    views::message::{self, EventFacts},
+};
+use crate::{app::AppState, crypto, events::entity::invitation};
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+impl Pass {
+    pub fn total(&self) -> usize {
+        self.sent + self.retrying + self.failed
+    }
+}
+
+/// Claims one batch of due messages and sends it, within the claim's lease: sends stop at three
+/// quarters of it (a send that has not finished by then counts as a temporary failure, messages
+/// not yet tried are given back), so that every outcome is recorded while the claim still holds.
+/// Another dispatcher only takes over messages whose claim has expired, so none of them can still
+/// be on its way from this one.
+pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pass, DbErr> {
+    let cfg = &state.settings.config.mail;
+    let now = state.now();
+    let send_by = tokio::time::Instant::now() + StdDuration::from_secs(cfg.lease_seconds.into()) * 3 / 4;
+    let token = crypto::random_token();
+    let lease = Duration::seconds(cfg.lease_seconds.into());
+    // The dispatcher's writes take their turn with the attendance writers (db::writer_turn).
+    let turn = crate::db::writer_turn(&state.db).await;
+    let rows = outbox::claim(&state.db, &token, cfg.batch.into(), now, now + lease).await?;
+    drop(turn);
+    let mut pass = Pass::default();
+    if rows.is_empty() {
+        return Ok(pass);
+    }
+    // A fresh answer-link token per message that carries links, stored (as its hash) before the
+    // message can reach anyone.
+    let mut tokens: HashMap<i64, String> = rows
+        .iter()
+        .filter(|r| r.kind != Kind::Cancellation && r.invitation_id.is_some())
+        .map(|r| (r.id, crypto::random_token()))
+        .collect();
+    let token_rows: Vec<(i64, invitation_token::ActiveModel)> = rows
+        .iter()
+        .filter_map(|r| {
+            let token = tokens.get(&r.id)?;
+            let row = invitation_token::ActiveModel {
+                token_hash: Set(crypto::token_hash(token)),
+                invitation_id: Set(r.invitation_id?),
+                created_at: Set(now),
+            };
+            Some((r.id, row))
+        })
+        .collect();
+    let turn = crate::db::writer_turn(&state.db).await;
+    for chunk in token_rows.chunks(500) {
+        let models: Vec<_> = chunk.iter().map(|(_, m)| m.clone()).collect();
+        if invitation_token::Entity::insert_many(models).exec(&state.db).await.is_err() {
+            // An invitation deleted meanwhile (its invitee left the audience) fails the foreign
+            // key: insert one by one, and a message whose token could not be kept goes without links.
+            for (message, model) in chunk {
+                if invitation_token::Entity::insert(model.clone()).exec(&state.db).await.is_err() {
+                    tokens.remove(message);
+                }
+            }
+        }
+    }
+    drop(turn);
+    // The invitations that answer copies and notices speak of, in one query.
+    let answered: Vec<i64> = rows
+        .iter()
+        .filter(|r| matches!(r.kind, Kind::AnswerCopy | Kind::Notice))
+        .filter_map(|r| r.invitation_id)
+        .collect();
+    let answers: HashMap<i64, invitation::Model> = if answered.is_empty() {
+        HashMap::new()
+    } else {
+        invitation::Entity::find()
+            .filter(invitation::Column::Id.is_in(answered))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect()
+    };
+    let mut facts: HashMap<i64, Option<Arc<EventFacts>>> = HashMap::new();
+    let mut tasks = JoinSet::new();
+    let mut done = Vec::new();
+    let mut untried = Vec::new();
+    let concurrency = cfg.concurrency as usize;
+    for row in rows {
+        if tokio::time::Instant::now() >= send_by {
+            untried.push(row.id);
+            continue;
+        }
+        let f = match row.event_id {
+            Some(id) => match facts.get(&id) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = EventFacts::load(state, id).await?.map(Arc::new);
+                    facts.insert(id, f.clone());
+                    f
+                }
+            },
+            None => None,
+        };
+        // A copy of an answer says what the answer is now; a notice gives the secretary's note
+        // on a leave decision.
+        let answer = match (row.kind, row.invitation_id.and_then(|id| answers.get(&id))) {
+            (Kind::AnswerCopy, Some(i)) => Some((i.answer, i.leave_reason.clone())),
+            (Kind::Notice, Some(i)) => Some((i.answer, i.leave_note.clone())),
+            _ => None,
+        };
+        let outcome = match f {
+            None => Err(SendError::Permanent("the event no longer exists".to_owned())),
+            Some(f) => message::build(state, &row, &f, answer, tokens.get(&row.id).map(String::as_str))
+                .map_err(SendError::Permanent),
+        };
+        match outcome {
+            Ok(msg) => {
+                if tasks.len() >= concurrency
+                    && let Some(Ok(result)) = tasks.join_next().await
+                {
+                    done.push(result);
+                }
+                let transport = transport.clone();
+                let stem = row.message_id.clone();
+                tasks.spawn(async move {
+                    let sent = tokio::time::timeout_at(send_by, transport.send(&msg, &stem)).await;
+                    let outcome = sent.unwrap_or_else(|_| {
+                        Err(SendError::Temporary("no answer from the mail server before the claim ran out".into()))
+                    });
+                    (row, outcome)
+                });
+            }
+            Err(e) => done.push((row, Err(e))),
+        }
+    }
+    // A send task that panicked is not in `done`: its claim lapses and the message is tried again.
+    while let Some(result) = tasks.join_next().await {
+        if let Ok(result) = result {
+            done.push(result);
+        }
+    }
+    record(state, &token, &mut pass, done).await?;
+    if !untried.is_empty() {
+        let _turn = crate::db::writer_turn(&state.db).await;
+        outbox::release(&state.db, &token, &untried).await?;
+    }
+    Ok(pass)
+}
+
+/// Writes the outcomes of a pass: deliveries in one statement, failures one by one.
+async fn record(
+    state: &AppState,
+    token: &str,
+    pass: &mut Pass,
+    done: Vec<(crate::mail::entity::outbox::Model, Result<(), SendError>)>,
+) -> Result<(), DbErr> {
+    let now = state.now();
+    let cfg = &state.settings.config.mail;
+    let _turn = crate::db::writer_turn(&state.db).await;
+    let mut sent = Vec::new();
+    for (row, result) in done {
+        match result {
+            Ok(()) => sent.push(row.id),
+            Err(SendError::Temporary(e)) if (row.attempts + 1) < cfg.max_attempts as i32 => {
+                let wait = i64::from(cfg.retry_base_seconds) << row.attempts.clamp(0, 16);
+                tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail not delivered, will retry");
+                outbox::mark_failed(&state.db, token, row.id, &e, Some(now + Duration::seconds(wait))).await?;
+                pass.retrying += 1;
+            }
+            Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+                tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail failed");
+                outbox::mark_failed(&state.db, token, row.id, &e, None).await?;
+                pass.failed += 1;
+            }
+        }
+    }
+    pass.sent += sent.len();
+    outbox::mark_sent(&state.db, token, &sent, now).await
+}
+
+/// Sends due messages until `stop` changes: at once while there is work, every half second when
+/// idle; queues due reminders every minute.
+pub async fn run(state: AppState, transport: Transport, mut stop: watch::Receiver<bool>) {
+    tracing::info!(transport = %transport.describe(), "mail dispatcher started");
+    let mut reminders_at = std::time::Instant::now();
+    loop {
+        if std::time::Instant::now() >= reminders_at {
+            reminders_at = std::time::Instant::now() + StdDuration::from_secs(60);
+            let hours = state.settings.config.mail.reminder_hours.into();
+            if let Err(e) = outbox::queue_reminders(&state.db, hours, state.now()).await {
+                tracing::warn!(error = %e, "could not queue reminders");
+            }
+        }
+        let idle = match dispatch_once(&state, &transport).await {
+            Ok(pass) => pass.total() == 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail dispatcher could not reach the database");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! Rendering an outbox row into a message: subject, plain text and HTML in the recipient's
+//! language, and the event as an iCalendar part (METHOD:REQUEST, or CANCEL for cancellations).
+use askama::Template;
+use chrono_tz::Tz;
+use lettre::{
+    Message,
+    message::{Mailbox, MultiPart, SinglePart, header::ContentType},
+};
+use sea_orm::{DbErr, entity::prelude::*};
+
+use crate::mail::{entity::outbox, service::Kind};
+use crate::{
+    app::AppState,
+    branches::entity::branch,
+    events::{
+        entity::{agenda, event},
+        service::{self, attachments, feeds},
+        views::ical,
+    },
+    forms::Choice,
+    i18n::{self, Locale, Msg},
+    invitations::Answer,
+    members::entity::member,
+};
+
+/// What every message about an event shows; built once per event and send pass.
+pub struct EventFacts {
+    pub event: event::Model,
+    pub branch_name: String,
+    pub tz: Tz,
+    pub host: Option<String>,
+    pub agenda: Vec<agenda::Model>,
+    /// (file name, link)
+    pub attachments: Vec<(String, String)>,
+    pub url: String,
+    pub ics_request: String,
+    pub ics_cancel: String,
+}
+
+impl EventFacts {
+    pub async fn load(state: &AppState, event_id: i64) -> Result<Option<EventFacts>, DbErr> {
+        let db = &state.db;
+        let Some(event) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
+        let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?;
+        let tz = branch.as_ref().map_or(state.settings.timezone, branch::Model::tz);
+        let host = match event.host_member_id {
+            Some(id) => member::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
+            None => event.host_guest_name.clone(),
+        };
+        let base = state.settings.base_url.as_str().trim_end_matches('/').to_owned();
+        let attachments = attachments::of_event(db, event.id)
+            .await?
+            .into_iter()
+            .map(|a| (a.file_name, format!("{base}/events/{}/attachments/{}", event.id, a.id)))
+            .collect();
+        let locale = state.settings.default_locale;
+        let one = std::slice::from_ref(&event);
+        let ics_request = feeds::calendar_of(state, locale, one, None, ical::Method::Request).await?;
+        let ics_cancel = feeds::calendar_of(state, locale, one, None, ical::Method::Cancel).await?;
+        Ok(Some(EventFacts {
+            branch_name: branch.map(|b| b.name).unwrap_or_default(),
+            tz,
+            host,
+            agenda: service::agenda_of(db, event.id).await?,
+            attachments,
+            url: format!("{base}/events/{}", event.id),
+            ics_request,
+            ics_cancel,
+            event,
+        }))
+    }
+}
+
+/// The values the templates read.
+pub struct Mail<'a> {
+    pub locale: Locale,
+    pub name: &'a str,
+    pub facts: &'a EventFacts,
+    /// The invitee's answer and leave reason, as recorded when the message is sent.
+    pub answer: Option<(Answer, Option<String>)>,
+    /// The answer page (all but cancellations).
+    pub answer_url: Option<String>,
+}
+
+impl Mail<'_> {
+    pub fn tr<'k>(&self, key: &'k str) -> &'k str {
+        i18n::t(self.locale, key)
+    }
+
+    pub fn tr_with(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::render(self.locale, &Msg::new(key).arg(name, value))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.tr(self.facts.event.kind.label_key())
+    }
+
+    pub fn when(&self) -> String {
+        let e = &self.facts.event;
+        let (start, end) = (e.starts_at.with_timezone(&self.facts.tz), e.ends_at.with_timezone(&self.facts.tz));
+        let end_fmt = if start.date_naive() == end.date_naive() { "%H:%M" } else { "%Y-%m-%d %H:%M" };
+        format!("{} – {} ({})", start.format("%Y-%m-%d %H:%M"), end.format(end_fmt), self.facts.tz.name())
+    }
+
+    /// "Please answer “…” by 2026-12-20 18:00".
+    pub fn deadline_intro(&self) -> String {
+        let e = &self.facts.event;
+        let by = e.answer_deadline.unwrap_or(e.starts_at).with_timezone(&self.facts.tz).format("%Y-%m-%d %H:%M");
+        i18n::render(self.locale, &Msg::new("email.deadline_intro").arg("title", &e.title).arg("deadline", by))
+    }
+
+    /// "您的回复：参加" with the leave reason, for answer copies.
+    pub fn answer_text(&self) -> String {
+        let Some((answer, reason)) = &self.answer else { return String::new() };
+        let label = self.tr(answer.label_key()).to_owned();
+        match reason {
+            Some(r) => format!("{}: {label} ({r})", self.tr("answer.current")),
+            None => format!("{}: {label}", self.tr("answer.current")),
+        }
+    }
+
+    /// What a notice tells: the leave decision, a seat from the waitlist, or a changed answer.
+    pub fn notice_intro(&self) -> String {
+        let key = match self.answer.as_ref().map(|(a, _)| *a) {
+            Some(Answer::LeaveApproved) => "email.notice_leave_approved",
+            Some(Answer::LeaveRejected) => "email.notice_leave_rejected",
+            Some(Answer::Accepted) => "email.notice_accepted",
+            _ => "email.notice_changed",
+        };
+        self.tr_with(key, "title", &self.facts.event.title)
+    }
+
+    pub fn location(&self) -> &str {
+        self.facts.event.location.as_deref().unwrap_or("—")
+    }
+}
+
+// One folder per kind, each with a plain-text and an HTML body.
+#[derive(Template)]
+#[template(path = "mail/invitation/text.txt")]
+struct InvitationText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation/html.html")]
+struct InvitationHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/update/text.txt")]
+struct UpdateText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/update/html.html")]
+struct UpdateHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/cancellation/text.txt")]
+struct CancellationText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/cancellation/html.html")]
+struct CancellationHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reminder/text.txt")]
+struct ReminderText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reminder/html.html")]
+struct ReminderHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/deadline_reminder/text.txt")]
+struct DeadlineText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/deadline_reminder/html.html")]
+struct DeadlineHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/answer_copy/text.txt")]
+struct AnswerCopyText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/answer_copy/html.html")]
+struct AnswerCopyHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice/text.txt")]
+struct NoticeText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice/html.html")]
+struct NoticeHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+/// Subject, text and HTML of one message.
+fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
+    let title = &m.facts.event.title;
+    Ok(match kind {
+        Kind::Invitation => (
+            m.tr_with("email.invitation_subject", "title", title),
+            InvitationText { m }.render()?,
+            InvitationHtml { m }.render()?,
+        ),
+        Kind::Update => {
+            (m.tr_with("email.update_subject", "title", title), UpdateText { m }.render()?, UpdateHtml { m }.render()?)
+        }
+        Kind::Cancellation => (
+            m.tr_with("email.cancellation_subject", "title", title),
+            CancellationText { m }.render()?,
+            CancellationHtml { m }.render()?,
+        ),
+        Kind::Reminder => (
+            m.tr_with("email.reminder_subject", "title", title),
+            ReminderText { m }.render()?,
+            ReminderHtml { m }.render()?,
+        ),
+        Kind::DeadlineReminder => (
+            m.tr_with("email.deadline_subject", "title", title),
+            DeadlineText { m }.render()?,
+            DeadlineHtml { m }.render()?,
+        ),
+        Kind::AnswerCopy => (
+            m.tr_with("email.answer_subject", "title", title),
+            AnswerCopyText { m }.render()?,
+            AnswerCopyHtml { m }.render()?,
+        ),
+        Kind::Notice => {
+            (m.tr_with("email.notice_subject", "title", title), NoticeText { m }.render()?, NoticeHtml { m }.render()?)
+        }
+    })
+}
+
+/// Builds the message of an outbox row; Err(text) when it can never be sent (a bad address).
+pub fn build(
+    state: &AppState,
+    row: &outbox::Model,
+    facts: &EventFacts,
+    answer: Option<(Answer, Option<String>)>,
+    token: Option<&str>,
+) -> Result<Message, String> {
+    let kind = row.kind;
+    let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
+    let base = state.settings.base_url.as_str().trim_end_matches('/');
+    // Every kind but cancellations links to the answer page.
+    let answer_url = token.filter(|_| kind != Kind::Cancellation).map(|t| format!("{base}/answer/{t}"));
+    let mail = Mail { locale, name: &row.recipient_name, facts, answer, answer_url };
+    let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
+    let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to = row
+        .recipient
+        .parse()
+        .map(|address| Mailbox::new(Some(row.recipient_name.clone()), address))
+        .map_err(|e| format!("bad address {:?}: {e}", row.recipient))?;
+    let domain = from.email.domain().to_owned();
+    let (method, ics) = match kind {
+        Kind::Cancellation => ("CANCEL", &facts.ics_cancel),
+        _ => ("REQUEST", &facts.ics_request),
+    };
+    let calendar = SinglePart::builder()
+        .header(
+            ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                .map_err(|e| format!("content type: {e}"))?,
+        )
+        .header(lettre::message::header::ContentDisposition::attachment("invite.ics"))
+        .body(ics.clone());
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{}@{domain}>", row.message_id)))
+        .multipart(MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(calendar))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
