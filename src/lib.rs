@@ -15,5 +15,6 @@ pub mod i18n;
 pub mod invitations;
 pub mod mail;
 pub mod members;
+pub mod minutes;
 pub mod sheet;
 pub mod web;

@@ -11,6 +11,7 @@ mod m20261123_000006_attendance;
 mod m20261124_000007_event_month_index;
 mod m20261125_000008_invitation_counts_index;
 mod m20261202_000009_event_revision_and_consent;
+mod m20261203_000010_minutes;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_event_month_index::Migration),
             Box::new(m20261125_000008_invitation_counts_index::Migration),
             Box::new(m20261202_000009_event_revision_and_consent::Migration),
+            Box::new(m20261203_000010_minutes::Migration),
         ]
     }
 }

@@ -508,6 +508,16 @@ pub async fn display_names(
         .collect())
 }
 
+/// Whether a member can sign in (has an account that is not disabled).
+pub async fn member_has_account(db: &impl ConnectionTrait, member_id: i64) -> Result<bool, DbErr> {
+    Ok(account::Entity::find()
+        .filter(account::Column::MemberId.eq(member_id))
+        .filter(account::Column::DisabledAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
 pub async fn has_admin(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(account::Entity::find().filter(account::Column::Role.eq(Role::Admin)).count(db).await? > 0)
 }

@@ -510,6 +510,22 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<mem
     member::Entity::find_by_id(id).one(db).await
 }
 
+/// The posts (职务) of members, where recorded: what minutes prefill under a speaker's name.
+pub async fn posts(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    let rows: Vec<(i64, Option<String>)> = member::Entity::find()
+        .select_only()
+        .column(member::Column::Id)
+        .column(member::Column::Post)
+        .filter(member::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(id, post)| Some((id, post?))).collect())
+}
+
 /// The first member with exactly this name (for the demo's account links).
 pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<member::Model>, DbErr> {
     member::Entity::find().filter(member::Column::Name.eq(name)).order_by_asc(member::Column::Id).one(db).await

@@ -1,0 +1,359 @@
+//! HTTP handlers of the minutes domain: the record, its edit form, its workflow, its revisions
+//! and its printable form.
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{
+    rules::{Body, BodyForm, MinutesState, Op, parse_body},
+    service::{self, MinutesError, Opened, SignAs},
+    views::*,
+};
+use crate::{
+    app::AppState,
+    branches::{Scope, rules::optional_text},
+    events::{rules::Pairs, service as events, views::local},
+    forms::FieldErrors,
+    i18n::Msg,
+    web::{Ctx, Flash, Scoped, WebError},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events/{id}/minutes", get(show).post(save))
+        .route("/events/{id}/minutes/edit", get(edit))
+        .route("/events/{id}/minutes/submit", post(submit))
+        .route("/events/{id}/minutes/send-back", post(send_back))
+        .route("/events/{id}/minutes/sign", post(sign))
+        .route("/events/{id}/minutes/revisions", get(revisions))
+        .route("/events/{id}/minutes/print", get(print))
+}
+
+fn to_minutes(id: i64) -> Redirect {
+    Redirect::to(&format!("/events/{id}/minutes"))
+}
+
+async fn open(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64) -> Result<Opened, WebError> {
+    Ok(service::open(&state.db, scope, id, ctx.locale, state.now()).await?)
+}
+
+async fn zone(state: &AppState, opened: &Opened) -> Result<Tz, WebError> {
+    Ok(crate::branches::service::zone_of(&state.db, opened.loaded.event.branch_id).await?)
+}
+
+async fn header(state: &AppState, opened: &Opened, tz: Tz) -> Result<Header, WebError> {
+    let e = &opened.loaded.event;
+    let named = events::named(&state.db, &opened.loaded).await?;
+    let host_post = match e.host_member_id {
+        Some(m) => crate::members::service::posts(&state.db, [m]).await?.remove(&m),
+        None => None,
+    };
+    let co_organisers = named
+        .branches
+        .into_iter()
+        .filter(|b| opened.loaded.co_organisers.contains(&b.id))
+        .map(|b| b.name)
+        .collect();
+    Ok(Header {
+        event_id: e.id,
+        title: e.title.clone(),
+        kind: e.kind,
+        when: format!("{} – {} ({})", local(&e.starts_at, tz), local(&e.ends_at, tz), tz.name()),
+        place: e.location.clone(),
+        organiser: named.branch.name,
+        co_organisers,
+        host: named.host,
+        host_post,
+        recorder: named.recorder,
+    })
+}
+
+fn signature(names: &[(i64, String)], by: Option<i64>, at: Option<DateTime<Utc>>, tz: Tz) -> Option<Signature> {
+    let at = at?;
+    let name = by.and_then(|b| names.iter().find(|(id, _)| *id == b)).map_or("—", |(_, n)| n.as_str());
+    Some(Signature { name: name.to_owned(), at: local(&at, tz) })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    let tz = zone(&state, &opened).await?;
+    let db = &state.db;
+    let log = service::log_of(db, &opened).await?;
+    let names = service::account_names(db, &opened, &log).await?;
+    let m = &opened.minutes;
+    let me = scope.actor().member_id;
+    let page = MinutesPage {
+        header: header(&state, &opened, tz).await?,
+        state: m.state,
+        revision: m.revision,
+        roll: service::roll(db, &opened).await?,
+        rights: opened.rights,
+        may_submit: opened.loaded.access >= events::Access::CoOrganiser
+            || (me.is_some() && me == opened.loaded.event.recorder_member_id),
+        host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
+        recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
+        log: log
+            .into_iter()
+            .map(|l| LogRow {
+                at: local(&l.at, tz),
+                who: l
+                    .by_account
+                    .and_then(|b| names.iter().find(|(id, _)| *id == b))
+                    .map_or_else(|| "—".to_owned(), |(_, n)| n.clone()),
+                kind: l.kind,
+                revision: l.revision,
+                note: l.note,
+            })
+            .collect(),
+        previous: service::previous(db, &opened).await?,
+        revisions: service::revisions(db, &opened).await?.len(),
+        body: opened.body,
+        ctx,
+    };
+    Ok(page.into_response())
+}
+
+/// The edit form, as saved or as typed (with errors, or after a refused stale save).
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    ctx: Ctx,
+    opened: &Opened,
+    body: &Body,
+    revision: i32,
+    (errors, reason): (FieldErrors, String),
+    saved_now: Option<Body>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let tz = zone(state, opened).await?;
+    let speakers = service::speakers(&state.db, opened).await?;
+    let roll = service::roll(&state.db, opened).await?;
+    let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
+    let page = FormPage {
+        header: header(state, opened, tz).await?,
+        revision,
+        items: form_items(body),
+        speakers: speakers.0,
+        errors,
+        amending: opened.minutes.state == MinutesState::Locked,
+        reason,
+        saved_now: saved_now.map(|b| b.lines(tr)),
+        voters: roll.present_full,
+        ctx,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    if !opened.rights.write {
+        return Err(WebError::Forbidden);
+    }
+    if opened.minutes.state == MinutesState::Submitted {
+        return Err(WebError::Conflict(Msg::new("minutes.is_submitted")));
+    }
+    let (body, revision) = (opened.body.clone(), opened.minutes.revision);
+    form_page(&state, ctx, &opened, &body, revision, Default::default(), None, StatusCode::OK).await
+}
+
+/// Saves the form, or gives it a blank row more (nothing is saved then).
+async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    if !opened.rights.write {
+        return Err(WebError::Forbidden);
+    }
+    let op = Op::parse(form.get("op")).unwrap_or(Op::Save);
+    let based_on = form.get("revision").trim().parse::<i32>().map_err(|_| WebError::BadRequest)?;
+    let speakers = service::speakers(&state.db, &opened).await?;
+    let voters = service::roll(&state.db, &opened).await?.present_full;
+    let (mut body, mut errors) = parse_body(&BodyForm::from_pairs(&form.0), &speakers, voters);
+    let reason_raw = form.get("reason").to_owned();
+    let reason = match optional_text(&reason_raw, 500) {
+        Ok(r) => r,
+        Err(key) => {
+            errors.add("reason", key);
+            None
+        }
+    };
+    if op != Op::Save {
+        // A blank row more: the typed text stays, nothing is saved, errors wait for the save.
+        body.grow(op);
+        let keep = (FieldErrors::default(), reason_raw);
+        return form_page(&state, ctx, &opened, &body, based_on, keep, None, StatusCode::OK).await;
+    }
+    let amending = opened.minutes.state == MinutesState::Locked;
+    if amending && reason.is_none() && errors.get("reason").is_none() {
+        errors.add("reason", "minutes.reason_required");
+    }
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_page(&state, ctx, &opened, &body, based_on, (errors, reason_raw), None, status).await;
+    }
+    match service::save(&state.db, &scope, id, (&body, based_on), reason, state.now()).await {
+        Ok(_) => Ok((Flash::success(Msg::new("minutes.saved")), to_minutes(id)).into_response()),
+        Err(MinutesError::Stale(now)) => {
+            // Reopen to show and carry the revision saved meanwhile; what was typed stays.
+            let opened = open(&state, &ctx, &scope, id).await?;
+            let mut errors = FieldErrors::default();
+            errors.add("form", "minutes.stale");
+            let revision = opened.minutes.revision;
+            let status = StatusCode::CONFLICT;
+            form_page(&state, ctx, &opened, &body, revision, (errors, reason_raw), Some(*now), status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct StepForm {
+    revision: String,
+    comment: String,
+    #[serde(rename = "as")]
+    as_: String,
+}
+
+fn revision_of(form: &StepForm) -> Result<i32, WebError> {
+    form.revision.trim().parse::<i32>().map_err(|_| WebError::BadRequest)
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Form(form): Form<StepForm>,
+) -> Result<Response, WebError> {
+    service::submit(&state.db, &scope, id, revision_of(&form)?, state.now()).await?;
+    Ok((Flash::success(Msg::new("minutes.submitted")), to_minutes(id)).into_response())
+}
+
+async fn send_back(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Form(form): Form<StepForm>,
+) -> Result<Response, WebError> {
+    let comment = crate::branches::rules::optional_multiline(&form.comment, 500)
+        .map_err(|key| WebError::Conflict(Msg::new(key)))?
+        .ok_or_else(|| WebError::Conflict(Msg::new("minutes.comment_required")))?;
+    service::send_back(&state.db, &scope, id, comment, state.now()).await?;
+    Ok((Flash::success(Msg::new("minutes.sent_back")), to_minutes(id)).into_response())
+}
+
+async fn sign(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Form(form): Form<StepForm>,
+) -> Result<Response, WebError> {
+    let as_ = SignAs::parse(&form.as_).ok_or(WebError::BadRequest)?;
+    let locked = service::sign(&state.db, &scope, id, as_, revision_of(&form)?, state.now()).await?;
+    let msg = if locked { "minutes.locked" } else { "minutes.signed" };
+    Ok((Flash::success(Msg::new(msg)), to_minutes(id)).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CompareParams {
+    a: String,
+    b: String,
+}
+
+async fn revisions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Query(params): Query<CompareParams>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    let tz = zone(&state, &opened).await?;
+    let list = service::revisions(&state.db, &opened).await?;
+    let names =
+        crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
+    let pick = |raw: &str| raw.trim().parse::<i32>().ok().and_then(|n| list.iter().find(|r| r.revision == n));
+    // By default the two newest.
+    let (a, b) = match (pick(&params.a), pick(&params.b)) {
+        (Some(a), Some(b)) => (Some(a), Some(b)),
+        _ => (list.get(1), list.first()),
+    };
+    let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
+    let compared = match (a, b) {
+        (Some(a), Some(b)) => {
+            let (left, right) = (service::revision_body(a).lines(tr), service::revision_body(b).lines(tr));
+            Some((a.revision, b.revision, super::rules::compare(&left, &right)))
+        }
+        _ => None,
+    };
+    let rows = list
+        .iter()
+        .map(|r| RevisionRow {
+            revision: r.revision,
+            at: local(&r.at, tz),
+            who: r
+                .by_account
+                .and_then(|b| names.iter().find(|(id, _)| *id == b))
+                .map_or_else(|| "—".to_owned(), |(_, n)| n.clone()),
+            reason: r.reason.clone(),
+        })
+        .collect();
+    Ok(RevisionsPage { header: header(&state, &opened, tz).await?, rows, compared, ctx }.into_response())
+}
+
+async fn print(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    let tz = zone(&state, &opened).await?;
+    let names = service::account_names(&state.db, &opened, &[]).await?;
+    let m = &opened.minutes;
+    let page = PrintPage {
+        header: header(&state, &opened, tz).await?,
+        state: m.state,
+        roll: service::roll(&state.db, &opened).await?,
+        host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
+        recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
+        body: opened.body,
+        ctx,
+    };
+    Ok(page.into_response())
+}
+
+/// How this domain's refusals reach the person.
+impl From<MinutesError> for WebError {
+    fn from(e: MinutesError) -> Self {
+        match e {
+            MinutesError::NotFound => WebError::NotFound,
+            MinutesError::Forbidden => WebError::Forbidden,
+            MinutesError::WrongState => WebError::Conflict(Msg::new("minutes.wrong_state")),
+            MinutesError::ReasonRequired => WebError::Conflict(Msg::new("minutes.reason_required")),
+            MinutesError::Stale(_) => WebError::Conflict(Msg::new("minutes.stale")),
+            MinutesError::Db(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Minutes (会议记录): the record of a meeting built from the event and its attendance, written
+//! by the recorder, signed by host and recorder, locked, amended with reasons, printed.
+pub mod entity;
+mod handlers;
+pub mod rules;
+pub mod service;
+mod views;
+
+pub use handlers::router;
+pub use service::MinutesError;

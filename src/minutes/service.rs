@@ -1,0 +1,612 @@
+//! Minutes rules that need the database: who may read, write and sign an event's record; the
+//! record's creation from the event (header) and a template (body); the attendance roll, live
+//! until the record is submitted and frozen from then on; saves with revisions (a save based on
+//! an older revision is refused); the workflow of submission, return, signatures, lock and
+//! amendment. Every read-modify-write locks the record's row first.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    entity::prelude::*,
+    sea_query::OnConflict,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    entity::{LogKind, log, minutes, revision},
+    rules::{Body, Item, MinutesState, Speaker, Speakers, Speech},
+};
+use crate::{
+    attendance::service::records::{self, Place},
+    branches::Scope,
+    events::{
+        entity::event,
+        rules::EventState,
+        service::{self as events, Access, EventError, Loaded},
+    },
+    i18n::Locale,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MinutesError {
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    /// The step does not apply to the record as it stands (a draft cannot be signed, …).
+    #[error("not in this state")]
+    WrongState,
+    /// A locked record changes only by an amendment with a reason.
+    #[error("a reason is required")]
+    ReasonRequired,
+    /// The form was based on an older revision: someone saved in between.
+    #[error("saved by someone else meanwhile")]
+    Stale(Box<Body>),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<EventError> for MinutesError {
+    fn from(e: EventError) -> Self {
+        match e {
+            EventError::Db(e) => MinutesError::Db(e),
+            // Minutes never change the event: every other refusal means it is not there for them.
+            _ => MinutesError::NotFound,
+        }
+    }
+}
+
+/// What the viewer may do with an event's record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rights {
+    /// The recorder, the host, the secretaries of the holding branches (and administrators).
+    pub write: bool,
+    /// Signs as host: the host's own account, or a secretary when the host cannot sign in.
+    pub sign_host: bool,
+    /// Signs as recorder: likewise.
+    pub sign_recorder: bool,
+    /// Sends a submitted record back: the host, or a secretary.
+    pub send_back: bool,
+}
+
+/// An event's record as a viewer may see it.
+pub struct Opened {
+    pub loaded: Loaded,
+    pub minutes: minutes::Model,
+    pub body: Body,
+    pub rights: Rights,
+}
+
+impl Opened {
+    pub fn state(&self) -> MinutesState {
+        self.minutes.state
+    }
+}
+
+/// One person of the roll: name and, where there is one, the reason (leave, absence) or the
+/// organisation and title (guests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub name: String,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub late: bool,
+}
+
+/// The attendance part of a record (应到, 实到, 请假, 缺席, 列席), in the figures of the
+/// event's attendance summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roll {
+    pub expected: usize,
+    pub expected_full: usize,
+    pub expected_probationary: usize,
+    pub present: Vec<Entry>,
+    /// Full members present: who may vote.
+    pub present_full: usize,
+    pub late: usize,
+    pub on_leave: Vec<Entry>,
+    pub absent: Vec<Entry>,
+    /// Not checked in yet (before the event was finalised).
+    pub awaiting: Vec<Entry>,
+    /// Non-voting attendees and guests who did not decline.
+    pub others: Vec<Entry>,
+    pub finalised: bool,
+}
+
+impl Roll {
+    pub fn of(people: &[records::Person], finalised: bool) -> Roll {
+        let mut roll = Roll { finalised, ..Roll::default() };
+        for p in people {
+            let entry = |note: Option<String>| Entry { name: p.name.clone(), note, late: false };
+            let full = p.political_status.as_deref() == Some("full");
+            if p.expected() {
+                roll.expected += 1;
+                roll.expected_full += usize::from(full);
+                roll.expected_probationary += usize::from(p.political_status.as_deref() == Some("probationary"));
+            }
+            match p.place() {
+                Place::Present => {
+                    let late = p.outcome() == Some(crate::invitations::Outcome::Late);
+                    roll.late += usize::from(late);
+                    roll.present_full += usize::from(full);
+                    roll.present.push(Entry { late, ..entry(None) });
+                }
+                Place::OnLeave => roll.on_leave.push(entry(p.leave_reason.clone())),
+                Place::Absent => roll.absent.push(entry(p.leave_reason.clone())),
+                Place::Awaiting => roll.awaiting.push(entry(None)),
+                Place::Other { .. } if p.answer() != crate::invitations::Answer::Declined => {
+                    let note = [p.unit.as_deref(), p.title.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+                    roll.others.push(entry((!note.is_empty()).then(|| note.join(" · "))));
+                }
+                Place::Other { .. } => {}
+            }
+        }
+        roll
+    }
+}
+
+/// Whether minutes exist for the event at all: scheduled (or ended) and started.
+fn has_minutes(e: &event::Model, now: DateTime<Utc>) -> bool {
+    !matches!(e.state, EventState::Draft | EventState::Cancelled) && e.starts_at <= now
+}
+
+async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded) -> Result<Rights, DbErr> {
+    let e = &loaded.event;
+    let me = scope.actor().member_id;
+    let secretary = loaded.access >= Access::CoOrganiser;
+    let is_host = me.is_some() && me == e.host_member_id;
+    let is_recorder = me.is_some() && me == e.recorder_member_id;
+    // A host or recorder who cannot sign in (a guest, or a member without an account) is signed
+    // for by a secretary.
+    let can_sign_in = |m: Option<i64>| async move {
+        match m {
+            Some(m) => crate::accounts::service::member_has_account(db, m).await,
+            None => Ok(false),
+        }
+    };
+    let host_away = secretary && !is_host && !can_sign_in(e.host_member_id).await?;
+    let recorder_away = secretary && !is_recorder && !can_sign_in(e.recorder_member_id).await?;
+    Ok(Rights {
+        write: secretary || is_host || is_recorder,
+        sign_host: is_host || host_away,
+        sign_recorder: is_recorder || recorder_away,
+        send_back: is_host || secretary,
+    })
+}
+
+/// Members of the holding branches read locked records.
+async fn member_of_holding(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded) -> Result<bool, DbErr> {
+    let units = events::member_units(db, scope.actor().member_id).await?;
+    Ok(units.iter().any(|u| *u == loaded.event.branch_id || loaded.co_organisers.contains(u)))
+}
+
+fn body_of(m: &minutes::Model) -> Body {
+    // Written only by this module from a `Body`; an unreadable one shows empty rather than failing.
+    serde_json::from_str(&m.body).unwrap_or_default()
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A new record's body: the event's agenda (or the template of its type), with the speeches the
+/// template expects; the host's closing summary is prefilled with the host.
+async fn first_body(db: &impl ConnectionTrait, e: &event::Model, locale: Locale) -> Result<Body, DbErr> {
+    let template = super::rules::template(e.kind);
+    let agenda = events::agenda_of(db, e.id).await?;
+    let blank = |role| Speech { speaker: None, post: String::new(), role, summary: String::new() };
+    let items = if agenda.is_empty() {
+        template
+            .into_iter()
+            .map(|(key, roles)| Item {
+                title: crate::i18n::t(locale, key).to_owned(),
+                speeches: roles.into_iter().map(blank).collect(),
+                ..Item::default()
+            })
+            .collect()
+    } else {
+        agenda.into_iter().map(|a| Item { title: a.title, ..Item::default() }).collect()
+    };
+    Ok(Body { items })
+}
+
+/// Opens an event's record. The first opening by someone who may write it creates the draft
+/// (from the event and the template); others see only a locked record, and nothing else exists
+/// for them.
+pub async fn open(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    event_id: i64,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> Result<Opened, MinutesError> {
+    let loaded = events::load(db, scope, event_id).await?;
+    if !has_minutes(&loaded.event, now) {
+        return Err(MinutesError::NotFound);
+    }
+    let rights = rights(db, scope, &loaded).await?;
+    let mut found = minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await?;
+    if found.is_none() && rights.write {
+        let body = first_body(db, &loaded.event, locale).await?;
+        let row = minutes::ActiveModel {
+            event_id: Set(event_id),
+            state: Set(MinutesState::Draft),
+            revision: Set(0),
+            body: Set(json(&body)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        // Two first openings at once: one inserts, the other finds it.
+        minutes::Entity::insert(row)
+            .on_conflict(OnConflict::column(minutes::Column::EventId).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+        found = minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await?;
+    }
+    let minutes = found.ok_or(MinutesError::NotFound)?;
+    let reads = rights.write
+        || rights.sign_host
+        || rights.sign_recorder
+        || (minutes.state == MinutesState::Locked
+            && (scope.actor().is_admin() || member_of_holding(db, scope, &loaded).await?));
+    if !reads {
+        return Err(MinutesError::NotFound);
+    }
+    let body = body_of(&minutes);
+    Ok(Opened { loaded, minutes, body, rights })
+}
+
+/// The record's roll: frozen once submitted, else computed now from attendance.
+pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Roll, DbErr> {
+    if let Some(frozen) = opened.minutes.roll.as_deref().and_then(|r| serde_json::from_str(r).ok()) {
+        return Ok(frozen);
+    }
+    live_roll(db, &opened.loaded.event).await
+}
+
+async fn live_roll(db: &impl ConnectionTrait, e: &event::Model) -> Result<Roll, DbErr> {
+    let people = records::people(db, e.id).await?;
+    Ok(Roll::of(&people, e.finalised_at.is_some()))
+}
+
+/// Who the edit form offers as speakers: the members who came (all expected members before
+/// anyone checked in), non-voting attendees and the event's guests, with their posts.
+pub async fn speakers(db: &impl ConnectionTrait, opened: &Opened) -> Result<Speakers, DbErr> {
+    let people = records::people(db, opened.loaded.event.id).await?;
+    let anyone_in = people.iter().any(|p| p.attended());
+    let chosen: Vec<&records::Person> = people
+        .iter()
+        .filter(|p| match p.place() {
+            Place::Present => true,
+            Place::Awaiting | Place::OnLeave | Place::Absent => !anyone_in && p.expected(),
+            Place::Other { .. } => p.answer() != crate::invitations::Answer::Declined,
+        })
+        .collect();
+    let posts = crate::members::service::posts(db, chosen.iter().filter_map(|p| p.member_id)).await?;
+    let mut list = Vec::with_capacity(chosen.len());
+    for p in chosen {
+        match (p.member_id, p.guest_id) {
+            (Some(m), _) => {
+                list.push((format!("m:{m}"), p.name.clone(), posts.get(&m).cloned().unwrap_or_default()))
+            }
+            (None, Some(g)) => list.push((format!("g:{g}"), p.name.clone(), p.title.clone().unwrap_or_default())),
+            _ => {}
+        }
+    }
+    Ok(Speakers(list))
+}
+
+/// Locks the record's row for a change (FOR UPDATE on PostgreSQL; SQLite's write transaction
+/// holds the database) and checks the caller may act on the event.
+async fn lock(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    event_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(Loaded, minutes::Model, Rights), MinutesError> {
+    let loaded = events::load(txn, scope, event_id).await?;
+    if !has_minutes(&loaded.event, now) {
+        return Err(MinutesError::NotFound);
+    }
+    let rights = rights(txn, scope, &loaded).await?;
+    if !(rights.write || rights.sign_host || rights.sign_recorder) {
+        return Err(MinutesError::NotFound);
+    }
+    let row = minutes::Entity::find()
+        .filter(minutes::Column::EventId.eq(event_id))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(MinutesError::NotFound)?;
+    Ok((loaded, row, rights))
+}
+
+async fn write_log(
+    txn: &impl ConnectionTrait,
+    m: &minutes::Model,
+    kind: LogKind,
+    note: Option<String>,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    log::ActiveModel {
+        minutes_id: Set(m.id),
+        kind: Set(kind),
+        revision: Set(m.revision),
+        note: Set(note),
+        by_account: Set(scope.account_id()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Saves the body as a new revision. `based_on` is the revision the form showed: a save based on
+/// an older one is refused with the body saved now. A draft saves freely; a locked record only
+/// with the reason of the amendment, which sends it back to draft for both signatures again
+/// (its attendance stays frozen); a submitted record is not edited (send it back first).
+pub async fn save(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    (body, based_on): (&Body, i32),
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<i32, MinutesError> {
+    let txn = crate::db::write_txn(db).await?;
+    let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
+    if !rights.write {
+        return Err(MinutesError::Forbidden);
+    }
+    if row.revision != based_on {
+        return Err(MinutesError::Stale(Box::new(body_of(&row))));
+    }
+    let amending = match row.state {
+        MinutesState::Draft => false,
+        MinutesState::Submitted => return Err(MinutesError::WrongState),
+        MinutesState::Locked if reason.is_none() => return Err(MinutesError::ReasonRequired),
+        MinutesState::Locked => true,
+    };
+    let revision = row.revision + 1;
+    let mut m: minutes::ActiveModel = row.clone().into();
+    m.body = Set(json(body));
+    m.revision = Set(revision);
+    m.updated_at = Set(now);
+    if amending {
+        m.state = Set(MinutesState::Draft);
+        clear_signatures(&mut m);
+    }
+    let saved = m.update(&txn).await?;
+    revision::ActiveModel {
+        minutes_id: Set(saved.id),
+        revision: Set(revision),
+        body: Set(json(body)),
+        reason: Set(reason.clone()),
+        by_account: Set(scope.account_id()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if amending {
+        write_log(&txn, &saved, LogKind::Amended, reason, scope, now).await?;
+    }
+    txn.commit().await?;
+    Ok(revision)
+}
+
+fn clear_signatures(m: &mut minutes::ActiveModel) {
+    m.host_signed_by = Set(None);
+    m.host_signed_at = Set(None);
+    m.recorder_signed_by = Set(None);
+    m.recorder_signed_at = Set(None);
+}
+
+/// Submits a draft for signature (the recorder or a secretary). Its attendance is frozen here,
+/// unless it was frozen before (an amended record keeps the roll it was first signed with).
+pub async fn submit(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    based_on: i32,
+    now: DateTime<Utc>,
+) -> Result<(), MinutesError> {
+    let txn = crate::db::write_txn(db).await?;
+    let (loaded, row, rights) = lock(&txn, scope, event_id, now).await?;
+    let me = scope.actor().member_id;
+    let may = loaded.access >= Access::CoOrganiser || (me.is_some() && me == loaded.event.recorder_member_id);
+    if !may || !rights.write {
+        return Err(MinutesError::Forbidden);
+    }
+    if row.state != MinutesState::Draft {
+        return Err(MinutesError::WrongState);
+    }
+    if row.revision != based_on {
+        return Err(MinutesError::Stale(Box::new(body_of(&row))));
+    }
+    let mut m: minutes::ActiveModel = row.clone().into();
+    if row.roll.is_none() {
+        m.roll = Set(Some(json(&live_roll(&txn, &loaded.event).await?)));
+    }
+    m.state = Set(MinutesState::Submitted);
+    clear_signatures(&mut m);
+    m.updated_at = Set(now);
+    let saved = m.update(&txn).await?;
+    write_log(&txn, &saved, LogKind::Submitted, None, scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sends a submitted record back to draft with a comment (the host, or a secretary). A record
+/// never locked gets its live attendance again.
+pub async fn send_back(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    comment: String,
+    now: DateTime<Utc>,
+) -> Result<(), MinutesError> {
+    let txn = crate::db::write_txn(db).await?;
+    let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
+    if !rights.send_back {
+        return Err(MinutesError::Forbidden);
+    }
+    if row.state != MinutesState::Submitted {
+        return Err(MinutesError::WrongState);
+    }
+    let mut m: minutes::ActiveModel = row.clone().into();
+    m.state = Set(MinutesState::Draft);
+    clear_signatures(&mut m);
+    if row.locked_at.is_none() {
+        m.roll = Set(None);
+    }
+    m.updated_at = Set(now);
+    let saved = m.update(&txn).await?;
+    write_log(&txn, &saved, LogKind::Returned, Some(comment), scope, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// In which capacity a signature is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignAs {
+    Host,
+    Recorder,
+}
+
+impl SignAs {
+    pub fn parse(raw: &str) -> Option<SignAs> {
+        match raw {
+            "host" => Some(SignAs::Host),
+            "recorder" => Some(SignAs::Recorder),
+            _ => None,
+        }
+    }
+}
+
+/// Signs the submitted revision as host or recorder (`based_on`: the revision the signer read).
+/// The second signature locks the record. Returns whether it is locked now.
+pub async fn sign(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    as_: SignAs,
+    based_on: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, MinutesError> {
+    let txn = crate::db::write_txn(db).await?;
+    let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
+    let allowed = match as_ {
+        SignAs::Host => rights.sign_host,
+        SignAs::Recorder => rights.sign_recorder,
+    };
+    if !allowed {
+        return Err(MinutesError::Forbidden);
+    }
+    let already = match as_ {
+        SignAs::Host => row.host_signed_at.is_some(),
+        SignAs::Recorder => row.recorder_signed_at.is_some(),
+    };
+    if row.state != MinutesState::Submitted || already {
+        return Err(MinutesError::WrongState);
+    }
+    if row.revision != based_on {
+        return Err(MinutesError::Stale(Box::new(body_of(&row))));
+    }
+    let mut m: minutes::ActiveModel = row.clone().into();
+    let (kind, both) = match as_ {
+        SignAs::Host => {
+            m.host_signed_by = Set(scope.account_id());
+            m.host_signed_at = Set(Some(now));
+            (LogKind::SignedHost, row.recorder_signed_at.is_some())
+        }
+        SignAs::Recorder => {
+            m.recorder_signed_by = Set(scope.account_id());
+            m.recorder_signed_at = Set(Some(now));
+            (LogKind::SignedRecorder, row.host_signed_at.is_some())
+        }
+    };
+    if both {
+        m.state = Set(MinutesState::Locked);
+        m.locked_at = Set(Some(now));
+    }
+    m.updated_at = Set(now);
+    let saved = m.update(&txn).await?;
+    write_log(&txn, &saved, kind, None, scope, now).await?;
+    if both {
+        write_log(&txn, &saved, LogKind::Locked, None, scope, now).await?;
+    }
+    txn.commit().await?;
+    Ok(both)
+}
+
+/// Every saved revision of an opened record, newest first.
+pub async fn revisions(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<revision::Model>, DbErr> {
+    revision::Entity::find()
+        .filter(revision::Column::MinutesId.eq(opened.minutes.id))
+        .order_by_desc(revision::Column::Revision)
+        .all(db)
+        .await
+}
+
+/// One revision's body (0: the record as first created, before any save, is not kept).
+pub fn revision_body(r: &revision::Model) -> Body {
+    serde_json::from_str(&r.body).unwrap_or_default()
+}
+
+/// The workflow so far, in time order.
+pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<log::Model>, DbErr> {
+    log::Entity::find()
+        .filter(log::Column::MinutesId.eq(opened.minutes.id))
+        .order_by_asc(log::Column::Id)
+        .limit(500)
+        .all(db)
+        .await
+}
+
+/// The previous record of the same branch and type of meeting (for "approve the last minutes").
+pub async fn previous(db: &impl ConnectionTrait, opened: &Opened) -> Result<Option<i64>, DbErr> {
+    let e = &opened.loaded.event;
+    let ids: Vec<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::BranchId.eq(e.branch_id))
+        .filter(event::Column::Kind.eq(e.kind))
+        .filter(event::Column::StartsAt.lt(e.starts_at))
+        .order_by_desc(event::Column::StartsAt)
+        .limit(20)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let with: Vec<i64> = minutes::Entity::find()
+        .select_only()
+        .column(minutes::Column::EventId)
+        .filter(minutes::Column::EventId.is_in(ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().find(|id| with.contains(id)))
+}
+
+/// The names of the accounts that signed and acted, for the page.
+pub async fn account_names(
+    db: &impl ConnectionTrait,
+    opened: &Opened,
+    log: &[log::Model],
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let m = &opened.minutes;
+    let ids = [m.host_signed_by, m.recorder_signed_by].into_iter().flatten().chain(log.iter().filter_map(|l| l.by_account));
+    crate::accounts::service::display_names(db, ids).await
+}
+
+impl Speech {
+    /// The speaker's name, or nothing for a blank row.
+    pub fn speaker_name(&self) -> &str {
+        self.speaker.as_ref().map_or("", Speaker::name)
+    }
+}

@@ -1,0 +1,185 @@
+//! Page structs of the minutes domain.
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::{
+    entity::LogKind,
+    rules::{Action, Body, DiffLine, MinutesState, Resolution, Speech, SpeechRole},
+    service::{Rights, Roll},
+};
+use crate::{
+    events::rules::EventKind,
+    forms::{Choice, FieldErrors},
+    web::{Ctx, markdown},
+};
+
+/// The record's header: facts of the event, never typed again.
+pub struct Header {
+    pub event_id: i64,
+    pub title: String,
+    pub kind: EventKind,
+    /// Start – end in the branch's zone.
+    pub when: String,
+    pub place: Option<String>,
+    pub organiser: String,
+    pub co_organisers: Vec<String>,
+    pub host: Option<String>,
+    pub host_post: Option<String>,
+    pub recorder: Option<String>,
+}
+
+pub struct Signature {
+    pub name: String,
+    pub at: String,
+}
+
+pub struct LogRow {
+    pub at: String,
+    pub who: String,
+    pub kind: LogKind,
+    pub revision: i32,
+    pub note: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "minutes/show.html")]
+pub struct MinutesPage {
+    pub ctx: Ctx,
+    pub header: Header,
+    pub state: MinutesState,
+    pub revision: i32,
+    pub body: Body,
+    pub roll: Roll,
+    pub rights: Rights,
+    pub may_submit: bool,
+    pub host_signature: Option<Signature>,
+    pub recorder_signature: Option<Signature>,
+    pub log: Vec<LogRow>,
+    pub previous: Option<i64>,
+    pub revisions: usize,
+}
+
+impl MinutesPage {
+    pub fn md(&self, text: &str) -> String {
+        markdown::render(text)
+    }
+
+    pub fn carries(&self, r: &Resolution) -> Option<bool> {
+        r.votes.map(|v| v.carries(self.roll.expected_full))
+    }
+}
+
+/// The printable record (会议记录), on A4.
+#[derive(Template, WebTemplate)]
+#[template(path = "minutes/print.html")]
+pub struct PrintPage {
+    pub ctx: Ctx,
+    pub header: Header,
+    pub state: MinutesState,
+    pub body: Body,
+    pub roll: Roll,
+    pub host_signature: Option<Signature>,
+    pub recorder_signature: Option<Signature>,
+}
+
+impl PrintPage {
+    pub fn md(&self, text: &str) -> String {
+        markdown::render(text)
+    }
+
+    pub fn carries(&self, r: &Resolution) -> Option<bool> {
+        r.votes.map(|v| v.carries(self.roll.expected_full))
+    }
+
+    pub fn topics(&self) -> String {
+        self.body.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join("；")
+    }
+}
+
+/// An item of the edit form, with the form-wide numbers of its rows (errors are keyed by them).
+pub struct FormItem {
+    pub index: usize,
+    pub title: String,
+    pub speeches: Vec<(usize, Speech)>,
+    pub resolutions: Vec<(usize, Resolution)>,
+    pub actions: Vec<(usize, Action)>,
+}
+
+pub fn form_items(body: &Body) -> Vec<FormItem> {
+    let (mut j, mut k, mut l) = (0, 0, 0);
+    let number = |n: &mut usize| {
+        *n += 1;
+        *n - 1
+    };
+    body.items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| FormItem {
+            index,
+            title: item.title.clone(),
+            speeches: item.speeches.iter().map(|s| (number(&mut j), s.clone())).collect(),
+            resolutions: item.resolutions.iter().map(|r| (number(&mut k), r.clone())).collect(),
+            actions: item.actions.iter().map(|a| (number(&mut l), a.clone())).collect(),
+        })
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "minutes/form.html")]
+pub struct FormPage {
+    pub ctx: Ctx,
+    pub header: Header,
+    pub revision: i32,
+    pub items: Vec<FormItem>,
+    /// Select-box value, name, post.
+    pub speakers: Vec<(String, String, String)>,
+    pub errors: FieldErrors,
+    /// The record is locked: saving is an amendment and needs a reason.
+    pub amending: bool,
+    pub reason: String,
+    /// After a refused stale save: the record as saved meanwhile, as lines.
+    pub saved_now: Option<Vec<String>>,
+    /// Full members present (who may vote).
+    pub voters: usize,
+}
+
+impl FormPage {
+    pub fn roles(&self) -> &'static [SpeechRole] {
+        SpeechRole::ALL
+    }
+
+    pub fn speaker_choice(&self, s: &Speech) -> String {
+        s.speaker.as_ref().map(|p| p.choice()).unwrap_or_default()
+    }
+
+    pub fn named_name(&self, s: &Speech) -> String {
+        match &s.speaker {
+            Some(super::rules::Speaker::Named { name }) => name.clone(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn votes(&self, r: &Resolution) -> [String; 3] {
+        match r.votes {
+            Some(v) => [v.in_favour.to_string(), v.against.to_string(), v.abstaining.to_string()],
+            None => Default::default(),
+        }
+    }
+}
+
+pub struct RevisionRow {
+    pub revision: i32,
+    pub at: String,
+    pub who: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "minutes/revisions.html")]
+pub struct RevisionsPage {
+    pub ctx: Ctx,
+    pub header: Header,
+    pub rows: Vec<RevisionRow>,
+    /// The two revisions compared, and their lines side by side.
+    pub compared: Option<(i32, i32, Vec<DiffLine>)>,
+}
