@@ -160,7 +160,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("idx_minutes_log_minutes").table(MinutesLog::Table).col(MinutesLog::MinutesId).to_owned(),
+            Index::create()
+                .name("idx_minutes_log_minutes")
+                .table(MinutesLog::Table)
+                .col(MinutesLog::MinutesId)
+                .to_owned(),
         )
         .await
     }

@@ -54,12 +54,8 @@ async fn header(state: &AppState, opened: &Opened, tz: Tz) -> Result<Header, Web
         Some(m) => crate::members::service::posts(&state.db, [m]).await?.remove(&m),
         None => None,
     };
-    let co_organisers = named
-        .branches
-        .into_iter()
-        .filter(|b| opened.loaded.co_organisers.contains(&b.id))
-        .map(|b| b.name)
-        .collect();
+    let co_organisers =
+        named.branches.into_iter().filter(|b| opened.loaded.co_organisers.contains(&b.id)).map(|b| b.name).collect();
     Ok(Header {
         event_id: e.id,
         title: e.title.clone(),
@@ -87,14 +83,26 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    let tz = zone(&state, &opened).await?;
+    show_page(&state, ctx, &scope, opened, FieldErrors::default()).await
+}
+
+/// The record, with the workflow's forms (and their errors).
+async fn show_page(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    opened: Opened,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let tz = zone(state, &opened).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
     let names = service::account_names(db, &opened, &log).await?;
     let m = &opened.minutes;
     let me = scope.actor().member_id;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = MinutesPage {
-        header: header(&state, &opened, tz).await?,
+        header: header(state, &opened, tz).await?,
         state: m.state,
         revision: m.revision,
         roll: service::roll(db, &opened).await?,
@@ -119,9 +127,10 @@ async fn show(
         previous: service::previous(db, &opened).await?,
         revisions: service::revisions(db, &opened).await?.len(),
         body: opened.body,
+        errors,
         ctx,
     };
-    Ok(page.into_response())
+    Ok((status, page).into_response())
 }
 
 /// The edit form, as saved or as typed (with errors, or after a refused stale save).
@@ -241,33 +250,47 @@ fn revision_of(form: &StepForm) -> Result<i32, WebError> {
 
 async fn submit(
     State(state): State<AppState>,
+    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<StepForm>,
 ) -> Result<Response, WebError> {
+    open(&state, &ctx, &scope, id).await?;
     service::submit(&state.db, &scope, id, revision_of(&form)?, state.now()).await?;
     Ok((Flash::success(Msg::new("minutes.submitted")), to_minutes(id)).into_response())
 }
 
 async fn send_back(
     State(state): State<AppState>,
+    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<StepForm>,
 ) -> Result<Response, WebError> {
-    let comment = crate::branches::rules::optional_multiline(&form.comment, 500)
-        .map_err(|key| WebError::Conflict(Msg::new(key)))?
-        .ok_or_else(|| WebError::Conflict(Msg::new("minutes.comment_required")))?;
+    let opened = open(&state, &ctx, &scope, id).await?;
+    if !opened.rights.send_back {
+        return Err(WebError::Forbidden);
+    }
+    let comment = match crate::branches::rules::optional_multiline(&form.comment, 500) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return show_page(&state, ctx, &scope, opened, FieldErrors::single("comment", "minutes.comment_required"))
+                .await;
+        }
+        Err(key) => return show_page(&state, ctx, &scope, opened, FieldErrors::single("comment", key)).await,
+    };
     service::send_back(&state.db, &scope, id, comment, state.now()).await?;
     Ok((Flash::success(Msg::new("minutes.sent_back")), to_minutes(id)).into_response())
 }
 
 async fn sign(
     State(state): State<AppState>,
+    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<StepForm>,
 ) -> Result<Response, WebError> {
+    open(&state, &ctx, &scope, id).await?;
     let as_ = SignAs::parse(&form.as_).ok_or(WebError::BadRequest)?;
     let locked = service::sign(&state.db, &scope, id, as_, revision_of(&form)?, state.now()).await?;
     let msg = if locked { "minutes.locked" } else { "minutes.signed" };
@@ -291,8 +314,7 @@ async fn revisions(
     let opened = open(&state, &ctx, &scope, id).await?;
     let tz = zone(&state, &opened).await?;
     let list = service::revisions(&state.db, &opened).await?;
-    let names =
-        crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
+    let names = crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
     let pick = |raw: &str| raw.trim().parse::<i32>().ok().and_then(|n| list.iter().find(|r| r.revision == n));
     // By default the two newest.
     let (a, b) = match (pick(&params.a), pick(&params.b)) {

@@ -6,8 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
-    entity::prelude::*,
-    sea_query::OnConflict,
+    entity::prelude::*, sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 
@@ -286,9 +285,7 @@ pub async fn speakers(db: &impl ConnectionTrait, opened: &Opened) -> Result<Spea
     let mut list = Vec::with_capacity(chosen.len());
     for p in chosen {
         match (p.member_id, p.guest_id) {
-            (Some(m), _) => {
-                list.push((format!("m:{m}"), p.name.clone(), posts.get(&m).cloned().unwrap_or_default()))
-            }
+            (Some(m), _) => list.push((format!("m:{m}"), p.name.clone(), posts.get(&m).cloned().unwrap_or_default())),
             (None, Some(g)) => list.push((format!("g:{g}"), p.name.clone(), p.title.clone().unwrap_or_default())),
             _ => {}
         }
@@ -600,7 +597,8 @@ pub async fn account_names(
     log: &[log::Model],
 ) -> Result<Vec<(i64, String)>, DbErr> {
     let m = &opened.minutes;
-    let ids = [m.host_signed_by, m.recorder_signed_by].into_iter().flatten().chain(log.iter().filter_map(|l| l.by_account));
+    let ids =
+        [m.host_signed_by, m.recorder_signed_by].into_iter().flatten().chain(log.iter().filter_map(|l| l.by_account));
     crate::accounts::service::display_names(db, ids).await
 }
 

@@ -57,6 +57,8 @@ pub struct MinutesPage {
     pub log: Vec<LogRow>,
     pub previous: Option<i64>,
     pub revisions: usize,
+    /// Of the send-back form.
+    pub errors: FieldErrors,
 }
 
 impl MinutesPage {

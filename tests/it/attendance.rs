@@ -35,19 +35,19 @@ use crate::{
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// A wall-clock time in Beijing as the event form takes it.
-fn local(t: DateTime<Utc>) -> String {
+pub(crate) fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&SHANGHAI).format("%Y-%m-%dT%H:%M").to_string()
 }
 
 /// A secretary of a branch, signed in, with the ids the checks need.
-struct Staff {
-    client: Client,
-    account: i64,
-    member: i64,
+pub(crate) struct Staff {
+    pub client: Client,
+    pub account: i64,
+    pub member: i64,
 }
 
 /// Appoints a new member of `branch` as its secretary and signs them in with a linked account.
-async fn staff(app: &TestApp, branch: i64, name: &str) -> Staff {
+pub(crate) async fn staff(app: &TestApp, branch: i64, name: &str) -> Staff {
     static N: AtomicU32 = AtomicU32::new(0);
     let member = app.add_member(branch, name).await;
     let appointment = Appointment {
@@ -65,7 +65,7 @@ async fn staff(app: &TestApp, branch: i64, name: &str) -> Staff {
     Staff { client, account, member }
 }
 
-async fn setup(secretary_name: &str) -> (TestApp, Tree, Staff) {
+pub(crate) async fn setup(secretary_name: &str) -> (TestApp, Tree, Staff) {
     let app = TestApp::spawn().await;
     let tree = app.seed_tree().await;
     let s = staff(&app, tree.a, secretary_name).await;
@@ -74,7 +74,7 @@ async fn setup(secretary_name: &str) -> (TestApp, Tree, Staff) {
 
 /// Creates a draft of `branch` through the event form: it starts `starts_in` from the test clock's
 /// now (to the minute) and lasts `minutes`.
-async fn draft(
+pub(crate) async fn draft(
     app: &TestApp,
     client: &Client,
     branch: i64,
@@ -90,29 +90,35 @@ async fn draft(
     id_from(resp.location())
 }
 
-async fn publish(client: &Client, id: i64) {
+pub(crate) async fn publish(client: &Client, id: i64) {
     client.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
 }
 
 /// A draft created and scheduled at once.
-async fn scheduled(app: &TestApp, client: &Client, branch: i64, when: (Duration, i64), extra: &[(&str, &str)]) -> i64 {
+pub(crate) async fn scheduled(
+    app: &TestApp,
+    client: &Client,
+    branch: i64,
+    when: (Duration, i64),
+    extra: &[(&str, &str)],
+) -> i64 {
     let id = draft(app, client, branch, when, extra).await;
     publish(client, id).await;
     id
 }
 
 /// Adds a guest with an email address (before scheduling: the guest is then invited).
-async fn add_guest(client: &Client, id: i64, name: &str, email: &str) {
+pub(crate) async fn add_guest(client: &Client, id: i64, name: &str, email: &str) {
     let fields = [("name", name), ("organisation", "区卫健委"), ("role", "leader"), ("email", email)];
     client.post(&format!("/events/{id}/guests"), &fields).await.assert_status(303);
 }
 
-async fn event_row(app: &TestApp, id: i64) -> event::Model {
+pub(crate) async fn event_row(app: &TestApp, id: i64) -> event::Model {
     event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap()
 }
 
 /// The invitation of a member.
-async fn inv_of(app: &TestApp, event: i64, member: i64) -> invitation::Model {
+pub(crate) async fn inv_of(app: &TestApp, event: i64, member: i64) -> invitation::Model {
     invitation::Entity::find()
         .filter(invitation::Column::EventId.eq(event))
         .filter(invitation::Column::MemberId.eq(member))
@@ -164,7 +170,7 @@ async fn snapshot(app: &TestApp, event: i64) -> (event::Model, Vec<invitation::M
 }
 
 /// Moves the test clock to `t`.
-fn move_to(app: &TestApp, t: DateTime<Utc>) {
+pub(crate) fn move_to(app: &TestApp, t: DateTime<Utc>) {
     app.clock.advance(t - app.state.now());
 }
 
@@ -194,14 +200,14 @@ async fn link_tokens(app: &TestApp, event: i64, ids: &[i64]) -> HashMap<i64, Str
 }
 
 /// A tap on the roster as its script sends it: the answer is JSON.
-async fn tap(client: &Client, event: i64, invitation_id: i64, mark: &str) -> (u16, Value) {
+pub(crate) async fn tap(client: &Client, event: i64, invitation_id: i64, mark: &str) -> (u16, Value) {
     let resp = tap_raw(client, event, invitation_id, mark).await;
     let json = serde_json::from_str(&resp.body)
         .unwrap_or_else(|_| panic!("mark {mark}: not JSON ({}):\n{}", resp.status, resp.body));
     (resp.status, json)
 }
 
-async fn tap_raw(client: &Client, event: i64, invitation_id: i64, mark: &str) -> Resp {
+pub(crate) async fn tap_raw(client: &Client, event: i64, invitation_id: i64, mark: &str) -> Resp {
     let token = client.csrf_token().await;
     let fields = [("mark", mark), ("back", "roster"), ("_csrf", token.as_str())];
     let headers = [("sec-fetch-site", "same-origin"), ("origin", client.base.as_str()), ("accept", "application/json")];
@@ -222,7 +228,7 @@ fn counts(expected: usize, present: usize, on_leave: usize, absent: usize, await
 
 /// A number of the attendance summary on a page (`data-count="present"`).
 #[track_caller]
-fn count(body: &str, key: &str) -> usize {
+pub(crate) fn count(body: &str, key: &str) -> usize {
     let marker = format!("data-count=\"{key}\">");
     let start = body.find(&marker).unwrap_or_else(|| panic!("no {key} count on the page:\n{body}")) + marker.len();
     body[start..].split('<').next().unwrap().trim().parse().unwrap()
@@ -230,7 +236,7 @@ fn count(body: &str, key: &str) -> usize {
 
 /// The names the summary lists under a heading ("实到", "请假", "缺席", "未签到", "列席及嘉宾").
 #[track_caller]
-fn group(body: &str, label: &str) -> String {
+pub(crate) fn group(body: &str, label: &str) -> String {
     let marker = format!("<dt>{label}</dt>");
     let start = body.find(&marker).unwrap_or_else(|| panic!("no group {label} on the page:\n{body}")) + marker.len();
     let rest = &body[start..];

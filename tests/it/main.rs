@@ -18,6 +18,7 @@ mod i18n;
 mod import;
 mod mail;
 mod members;
+mod minutes;
 mod permissions;
 mod planning;
 mod platform;

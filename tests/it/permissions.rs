@@ -141,6 +141,18 @@ const ROUTES: &[Case] = &[
     case("GET", "/attendance/mine", [303, 200, 200, 200, 200]),
     case("GET", "/attendance/mine?page=9223372036854775807", [303, 200, 200, 200, 200]),
     case("POST", "/answer/1.forged/checkin", [404, 404, 404, 404, 404]),
+    // Minutes, on a scheduled event that has started (`{started}`); none before it starts.
+    case("GET", "/events/{started}/minutes", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{started}/minutes/edit", [303, 404, 404, 200, 200]),
+    case("POST", "/events/{started}/minutes", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/minutes/submit", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/minutes/send-back", [303, 404, 404, 422, 422]),
+    case("POST", "/events/{started}/minutes/sign", [303, 404, 404, 400, 400]),
+    case("GET", "/events/{started}/minutes/revisions", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{started}/minutes/print", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{scheduled}/minutes", [303, 404, 404, 404, 404]),
+    case("GET", "/events/{event}/minutes", [303, 404, 404, 404, 404]),
+    case("GET", "/events/999999999/minutes", [303, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
     case("POST", "/logout", [303, 303, 303, 303, 303]),
@@ -233,6 +245,27 @@ async fn every_route_for_every_role() {
         let token = roster.body[start..].split('<').next().unwrap().to_owned();
         (id, inv, token)
     };
+    // A scheduled event that started an hour ago (moved there in the database: events cannot be
+    // planned in the past).
+    let started = {
+        use partyday::events::{entity::event, service};
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let day = (chrono::Utc::now() + chrono::Duration::days(20)).format("%Y-%m-%d").to_string();
+        let data = event_data("目标活动（已开始）", format!("{day}T09:00"), format!("{day}T11:00"));
+        let scope = partyday::branches::Scope::operator();
+        let Ok(id) = service::create(&app.state.db, &scope, tree.a, &data, app.state.now()).await else {
+            panic!("could not create the started event")
+        };
+        if service::schedule(&app.state.db, &scope, id, app.state.now()).await.is_err() {
+            panic!("could not schedule the started event");
+        }
+        let row = event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+        let mut row: event::ActiveModel = row.into();
+        row.starts_at = Set(app.state.now() - chrono::Duration::hours(1));
+        row.ends_at = Set(app.state.now() + chrono::Duration::hours(1));
+        row.update(&app.state.db).await.unwrap();
+        id
+    };
     let mut failures = Vec::new();
     for (who, client) in VISITORS.iter().zip(&visitors) {
         for case in ROUTES {
@@ -245,6 +278,7 @@ async fn every_route_for_every_role() {
                 .replace("{event}", &event.to_string())
                 .replace("{series}", &series.to_string())
                 .replace("{scheduled}", &scheduled.to_string())
+                .replace("{started}", &started.to_string())
                 .replace("{inv}", &inv.to_string())
                 .replace("{checkin}", &checkin);
             let expected = case.expected[VISITORS.iter().position(|v| v == who).unwrap()];

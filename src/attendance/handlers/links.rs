@@ -10,9 +10,9 @@ use axum::{
 use chrono_tz::Tz;
 
 use crate::attendance::{
-    views::*,
     rules::{Choose, Method},
     service::{self as attendance, By},
+    views::*,
 };
 use crate::{
     app::AppState,
@@ -118,4 +118,3 @@ async fn check_in(State(state): State<AppState>, Path(token): Path<String>) -> R
     attendance::check_in(&state.writer, (e.id, inv.id), Method::Link, window, state.now()).await?;
     Ok((Flash::success(Msg::new("checkin.done")), Redirect::to(&format!("/answer/{token}"))).into_response())
 }
-

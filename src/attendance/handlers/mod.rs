@@ -13,12 +13,12 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use super::{
-    views::*,
     rules::{Choose, Mark, Method},
     service::{
         self, By, WalkIn, Window,
         records::{self, Person, Summary},
     },
+    views::*,
 };
 use crate::{
     app::AppState,

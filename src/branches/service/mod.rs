@@ -183,12 +183,8 @@ pub struct UnitOption {
 
 /// The time zone a unit's events are held in (the configured one for an unknown unit).
 pub async fn zone_of(db: &impl ConnectionTrait, id: i64) -> Result<chrono_tz::Tz, DbErr> {
-    let name: Option<String> = branch::Entity::find_by_id(id)
-        .select_only()
-        .column(branch::Column::Timezone)
-        .into_tuple()
-        .one(db)
-        .await?;
+    let name: Option<String> =
+        branch::Entity::find_by_id(id).select_only().column(branch::Column::Timezone).into_tuple().one(db).await?;
     Ok(super::rules::zone(name.as_deref().unwrap_or_default()))
 }
 

@@ -176,8 +176,11 @@ async fn feeds_view(
         entries.push(FeedRow { owner: "member".into(), name: String::new(), heading: Some("feed.mine"), url });
     }
     let branch_choices = if scope.require_manager().is_ok() {
-        let units: Vec<_> =
-            crate::events::handlers::own_units(state, scope).await?.into_iter().filter(|u| u.kind.holds_members()).collect();
+        let units: Vec<_> = crate::events::handlers::own_units(state, scope)
+            .await?
+            .into_iter()
+            .filter(|u| u.kind.holds_members())
+            .collect();
         let live = feeds::live_of_branches(&state.db, scope, units.iter().map(|u| u.id)).await?;
         let first = entries.len();
         entries.extend(live.iter().filter_map(|f| {
@@ -244,7 +247,9 @@ async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Resul
     let name = name.map(|n| format!("Partyday · {n}"));
     let events = feeds::events_of(&state.db, owner, state.now()).await?;
     let locale = locale.unwrap_or(state.settings.default_locale);
-    let body = feeds::calendar_of(&state, locale, &events, name.as_deref(), crate::events::views::ical::Method::Publish).await?;
+    let body =
+        feeds::calendar_of(&state, locale, &events, name.as_deref(), crate::events::views::ical::Method::Publish)
+            .await?;
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")],
         body,

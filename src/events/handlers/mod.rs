@@ -641,8 +641,7 @@ async fn ics(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let loaded = service::load(&state.db, &scope, id).await?;
-    let body =
-        service::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None, ical::Method::Publish).await?;
+    let body = service::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None, ical::Method::Publish).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),

@@ -9,13 +9,13 @@ use sea_orm::entity::prelude::*;
 pub mod attachments;
 pub mod series;
 
-use series::{LocalTimeError, SeriesRule, local_to_utc};
 use crate::{
     accounts::rules::parse_optional_email,
     branches::rules::{optional_multiline, optional_text, required_text},
     forms::{Choice, FieldErrors, parse_choice},
     members::rules::{PoliticalStatus, parse_phone},
 };
+use series::{LocalTimeError, SeriesRule, local_to_utc};
 
 /// Kinds of event: the monthly theme party day, the "three meetings and one lesson", and more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

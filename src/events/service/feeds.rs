@@ -18,10 +18,10 @@ use crate::events::{
 use crate::{
     app::AppState,
     branches::{Scope, entity::branch},
-    members::entity::member,
     crypto::{self, Signer},
     forms::Choice,
     i18n::Locale,
+    members::entity::member,
 };
 
 /// Whose events a subscription carries.
@@ -125,7 +125,10 @@ pub async fn live_of_branches(
 }
 
 /// The name a feed goes by (its member's or branch's) and, for a member, their language.
-pub async fn owner_name(db: &impl ConnectionTrait, owner: FeedOwner) -> Result<(Option<String>, Option<Locale>), DbErr> {
+pub async fn owner_name(
+    db: &impl ConnectionTrait,
+    owner: FeedOwner,
+) -> Result<(Option<String>, Option<Locale>), DbErr> {
     Ok(match owner {
         FeedOwner::Member(id) => {
             let m = member::Entity::find_by_id(id).one(db).await?;

@@ -10,8 +10,8 @@ use sea_orm::{ConnectionTrait, DbErr, QuerySelect, TransactionSession, Transacti
 
 use crate::members::{
     entity::member,
-    rules::{Change, Gender, MemberForm, MembershipState, NewMember, PoliticalStatus},
     rules::table::{Column, Sheet, SheetRow},
+    rules::{Change, Gender, MemberForm, MembershipState, NewMember, PoliticalStatus},
     service::{self, MemberError},
 };
 use crate::{

@@ -1,0 +1,254 @@
+//! Minutes (issue 16): the record built from the event and its attendance, written by the
+//! recorder, signed by host and recorder, locked and amended with a reason; who may do each step;
+//! stale saves; bad input.
+use chrono::Duration;
+use partyday::{
+    accounts::Role,
+    minutes::{entity::minutes, rules::MinutesState},
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::{
+    attendance::{count, inv_of, move_to, scheduled, setup, tap},
+    helpers::{Client, TestApp},
+};
+
+async fn record(app: &TestApp, event: i64) -> minutes::Model {
+    minutes::Entity::find().filter(minutes::Column::EventId.eq(event)).one(&app.state.db).await.unwrap().unwrap()
+}
+
+/// The hidden revision the edit form carries.
+#[track_caller]
+fn revision_in(body: &str) -> String {
+    let marker = "name=\"revision\" value=\"";
+    let start = body.find(marker).unwrap_or_else(|| panic!("no revision in the form:\n{body}")) + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// An edit of the record: one item with two speeches (a member and someone named), a resolution
+/// with a vote and an action.
+fn body_form(revision: &str, speaker: &str, votes: (&str, &str, &str)) -> Vec<(&'static str, String)> {
+    vec![
+        ("revision", revision.to_owned()),
+        ("op", "save".to_owned()),
+        ("item_title", "交流发言".to_owned()),
+        ("sp_item", "0".to_owned()),
+        ("sp_speaker", speaker.to_owned()),
+        ("sp_name", String::new()),
+        ("sp_post", "内科主任".to_owned()),
+        ("sp_role", "exchange".to_owned()),
+        ("sp_summary", "结合岗位谈**学习体会**<script>alert(1)</script>".to_owned()),
+        ("sp_item", "0".to_owned()),
+        ("sp_speaker", "named".to_owned()),
+        ("sp_name", "区卫健委李处长".to_owned()),
+        ("sp_post", String::new()),
+        ("sp_role", "leader_speech".to_owned()),
+        ("sp_summary", "提出工作要求".to_owned()),
+        ("res_item", "0".to_owned()),
+        ("res_text", "同意张三同志转为正式党员".to_owned()),
+        ("res_for", votes.0.to_owned()),
+        ("res_against", votes.1.to_owned()),
+        ("res_abstain", votes.2.to_owned()),
+        ("act_item", "0".to_owned()),
+        ("act_what", "整理学习笔记".to_owned()),
+        ("act_who", "李四".to_owned()),
+        ("act_due", "2027-01-15".to_owned()),
+    ]
+}
+
+async fn send(client: &Client, path: &str, fields: &[(&str, String)]) -> crate::helpers::Resp {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    client.post(path, &refs).await
+}
+
+#[tokio::test]
+async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
+    let (app, tree, s) = setup("吴书记").await;
+    let host = app.add_member(tree.a, "张三").await;
+    let recorder = app.add_member(tree.a, "李四").await;
+    let (c, d) = (app.add_member(tree.a, "王五").await, app.add_member(tree.a, "赵六").await);
+    let (host_client, recorder_client) =
+        (app.login_linked(Role::Member, host).await, app.login_linked(Role::Member, recorder).await);
+    let member_client = app.login_linked(Role::Member, c).await;
+    let outsider = app.secretary_of(tree.b).await;
+    let (h, r) = (host.to_string(), recorder.to_string());
+    let extra = [("host_member_id", h.as_str()), ("recorder_member_id", r.as_str())];
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
+    let path = format!("/events/{id}/minutes");
+
+    // Before the meeting starts there is no record.
+    s.client.get(&path).await.assert_status(404);
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    for m in [host, recorder] {
+        let inv = inv_of(&app, id, m).await.id;
+        assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    }
+
+    // Only those who write it see a draft; its header and figures come from the event and the roll.
+    for client in [&member_client, &outsider] {
+        client.get(&path).await.assert_status(404);
+    }
+    let page = recorder_client.get(&path).await;
+    page.assert_status(200);
+    assert!(page.body.contains("十二月主题党日") && page.body.contains("三楼会议室"), "{}", page.body);
+    assert!(page.body.contains("重温入党誓词"), "the theme party day template fills the body");
+    let attendance = s.client.get(&format!("/events/{id}/attendance")).await;
+    for key in ["expected", "present", "on_leave", "awaiting"] {
+        assert_eq!(count(&page.body, key), count(&attendance.body, key), "{key}");
+    }
+    assert_eq!(count(&page.body, "present"), 2);
+
+    // The recorder writes; a member of the meeting speaks, someone else is named.
+    let edit = recorder_client.get(&format!("{path}/edit")).await;
+    edit.assert_status(200);
+    assert!(edit.body.contains(&format!("value=\"m:{host}\"")), "the host is offered as a speaker");
+    let rev = revision_in(&edit.body);
+    send(&recorder_client, &path, &body_form(&rev, &format!("m:{host}"), ("2", "0", "0"))).await.assert_status(303);
+    let saved = record(&app, id).await;
+    assert_eq!((saved.state, saved.revision), (MinutesState::Draft, 1));
+    let page = s.client.get(&path).await;
+    assert!(page.body.contains("区卫健委李处长") && page.body.contains("<strong>学习体会</strong>"));
+    assert!(!page.body.contains("<script>alert(1)"), "summaries are rendered safely");
+    // Two of four full members expected voted for: not more than half.
+    assert!(page.body.contains("未通过"), "{}", page.body);
+
+    // A save based on the older revision is refused and keeps what was typed.
+    let mut typed = body_form(&rev, &format!("m:{host}"), ("2", "0", "0"));
+    typed[2].1 = "我的新标题".to_owned();
+    let stale = send(&s.client, &path, &typed).await;
+    stale.assert_status(409);
+    assert!(stale.body.contains("我的新标题") && stale.body.contains("他人保存的版本"), "{}", stale.body);
+    assert_eq!(record(&app, id).await.revision, 1, "nothing written");
+
+    // A correction before submission shows in the roll.
+    let inv_c = inv_of(&app, id, c).await.id;
+    assert_eq!(tap(&s.client, id, inv_c, "late").await.0, 200);
+    assert_eq!(count(&s.client.get(&path).await.body, "present"), 3);
+
+    // Submitted: the roll is frozen; a later correction does not change it.
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    let inv_d = inv_of(&app, id, d).await.id;
+    assert_eq!(tap(&s.client, id, inv_d, "present").await.0, 200);
+    let page = s.client.get(&path).await;
+    assert_eq!(count(&page.body, "present"), 3, "frozen at submission");
+    assert_eq!(count(&s.client.get(&format!("/events/{id}/attendance")).await.body, "present"), 4);
+    // A submitted record is not edited.
+    recorder_client.get(&format!("{path}/edit")).await.assert_status(409);
+
+    // Only the host signs as host, only the recorder as recorder; the second signature locks.
+    let sign = |as_: &str| vec![("revision", "1".to_owned()), ("as", as_.to_owned())];
+    send(&recorder_client, &format!("{path}/sign"), &sign("host")).await.assert_status(403);
+    send(&member_client, &format!("{path}/sign"), &sign("recorder")).await.assert_status(404);
+    send(&host_client, &format!("{path}/sign"), &sign("host")).await.assert_status(303);
+    send(&host_client, &format!("{path}/sign"), &sign("host")).await.assert_status(409);
+    assert_eq!(record(&app, id).await.state, MinutesState::Submitted);
+    send(&recorder_client, &format!("{path}/sign"), &sign("recorder")).await.assert_status(303);
+    let locked = record(&app, id).await;
+    assert_eq!(locked.state, MinutesState::Locked);
+    assert!(locked.host_signed_at.is_some() && locked.recorder_signed_at.is_some());
+
+    // Locked: members of the branch read it; others still do not.
+    let read = member_client.get(&path).await;
+    read.assert_status(200);
+    assert!(read.body.contains("已锁定") && read.body.contains("区卫健委李处长"));
+    outsider.get(&path).await.assert_status(404);
+    let print = member_client.get(&format!("{path}/print")).await;
+    print.assert_status(200);
+    assert!(print.body.contains("会议记录") && print.body.contains("主持人"), "{}", print.body);
+
+    // An amendment needs a reason, makes a new revision and needs both signatures again.
+    let no_reason = send(&recorder_client, &path, &body_form("1", &format!("m:{host}"), ("3", "0", "0"))).await;
+    no_reason.assert_status(422);
+    assert!(no_reason.body.contains("请填写修订原因"));
+    let mut amended = body_form("1", &format!("m:{host}"), ("3", "0", "0"));
+    amended.push(("reason", "补记表决结果".to_owned()));
+    send(&recorder_client, &path, &amended).await.assert_status(303);
+    let after = record(&app, id).await;
+    assert_eq!((after.state, after.revision), (MinutesState::Draft, 2));
+    assert!(after.host_signed_at.is_none() && after.roll.is_some(), "signatures go, the roll stays frozen");
+    let revisions = s.client.get(&format!("{path}/revisions?a=1&b=2")).await;
+    revisions.assert_status(200);
+    assert!(revisions.body.contains("补记表决结果") && revisions.body.contains("class=\"changed\""));
+}
+
+#[tokio::test]
+async fn bad_minutes_input_is_refused_field_by_field_and_changes_nothing() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    let inv = inv_of(&app, id, member).await.id;
+    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    let path = format!("/events/{id}/minutes");
+    let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    let outside = app.add_member(tree.b, "外支部党员").await;
+    let cases: Vec<(Vec<(&'static str, String)>, &str)> = vec![
+        (body_form(&rev, &format!("m:{outside}"), ("", "", "")), "请从列表中选择发言人"),
+        (body_form(&rev, "m:abc", ("", "", "")), "请从列表中选择发言人"),
+        (body_form(&rev, &format!("m:{member}"), ("5", "0", "0")), "票数超过到会正式党员人数"),
+        (body_form(&rev, &format!("m:{member}"), ("-1", "", "")), "票数须为 0 或正整数"),
+        (
+            {
+                let mut f = body_form(&rev, &format!("m:{member}"), ("", "", ""));
+                f[8].1 = "长".repeat(20_001);
+                f
+            },
+            "过长",
+        ),
+    ];
+    for (fields, message) in cases {
+        let resp = send(&s.client, &path, &fields).await;
+        resp.assert_status(422);
+        assert!(resp.body.contains(message), "expected {message}:\n{}", resp.body);
+        assert!(resp.body.contains("区卫健委李处长"), "what was typed stays");
+        assert_eq!(record(&app, id).await.revision, 0, "nothing written");
+    }
+    // A malformed revision or unknown event: no 500.
+    send(&s.client, &path, &[("revision", "x".to_owned())]).await.assert_status(400);
+    s.client.get("/events/999999999/minutes").await.assert_status(404);
+    send(&s.client, &format!("{path}/sign"), &[("revision", "0".to_owned()), ("as", "king".to_owned())])
+        .await
+        .assert_status(400);
+    // A draft cannot be signed; an empty comment does not send anything back.
+    send(&s.client, &format!("{path}/sign"), &[("revision", "0".to_owned()), ("as", "host".to_owned())])
+        .await
+        .assert_status(409);
+    send(&s.client, &format!("{path}/submit"), &[("revision", "0".to_owned())]).await.assert_status(303);
+    let empty = send(&s.client, &format!("{path}/send-back"), &[("comment", "  ".to_owned())]).await;
+    empty.assert_status(422);
+    assert_eq!(record(&app, id).await.state, MinutesState::Submitted);
+    send(&s.client, &format!("{path}/send-back"), &[("comment", "请补充发言".to_owned())]).await.assert_status(303);
+    let back = record(&app, id).await;
+    assert_eq!(back.state, MinutesState::Draft);
+    assert!(back.roll.is_none(), "a record never locked gets its live roll back");
+}
+
+#[tokio::test]
+async fn two_saves_based_on_one_revision_never_both_succeed() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let other = app.secretary_of(tree.a).await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    let inv = inv_of(&app, id, member).await.id;
+    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    let path = format!("/events/{id}/minutes");
+    let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    for round in 0..5 {
+        let fields = body_form(&rev, &format!("m:{member}"), ("1", "0", "0"));
+        let (one, two) = tokio::join!(send(&s.client, &path, &fields), send(&other, &path, &fields));
+        let mut statuses = [one.status, two.status];
+        statuses.sort();
+        let expected = if round == 0 { [303, 409] } else { [409, 409] };
+        assert_eq!(statuses, expected, "round {round}");
+    }
+    let saved = record(&app, id).await;
+    assert_eq!(saved.revision, 1, "one save, one revision");
+    use partyday::minutes::entity::revision;
+    let kept =
+        revision::Entity::find().filter(revision::Column::MinutesId.eq(saved.id)).all(&app.state.db).await.unwrap();
+    assert_eq!(kept.len(), 1);
+}
