@@ -31,7 +31,7 @@ pub struct AppState {
     pub units: Arc<crate::branches::service::cache::UnitCache>,
     /// What other domains show on an event's page (attendance's box), rendered by them: the
     /// events domain shows it without knowing them.
-    pub event_sections: EventSections,
+    pub event_sections: &'static [EventSections],
 }
 
 /// Renders a domain's section of an event's page, for the viewer (`Scope`), as HTML.
@@ -56,7 +56,7 @@ impl AppState {
             clock,
             signer: Arc::new(Signer::new(&secret)),
             units: Arc::default(),
-            event_sections: crate::attendance::handlers::event_section,
+            event_sections: &[crate::attendance::handlers::event_section, crate::minutes::event_section],
         })
     }
 

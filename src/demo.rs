@@ -239,6 +239,8 @@ pub async fn load(
     // After the accounts: leave decisions and roster marks are the secretaries'.
     let made = load_attendance(db, timezone, today, now).await?;
     tracing::info!(?made, "demo attendance recorded");
+    let minutes = load_minutes(db, today, now).await?;
+    tracing::info!(minutes, "demo minutes written");
     Ok(Loaded::Now)
 }
 
@@ -558,6 +560,164 @@ async fn account_scope(db: &DatabaseConnection, email: &str, today: NaiveDate) -
         .ok_or_else(|| anyhow::anyhow!("demo account {email} is missing"))?;
     let actor = Actor { account_id: a.id, role: a.role, member_id: a.member_id };
     Ok(branches::scope_of(db, &actor, today).await?)
+}
+
+/// Minutes of the 机关党支部's past meetings, in every state, written and signed as the branch
+/// would have: the older theme party days locked (one of them amended after locking and signed
+/// again), the most recent locked one shaped like a real activity post of our first user (lead
+/// study, two exchange speeches by members with their posts, the secretary's special lecture); the
+/// party lecture submitted and signed by its recorder, waiting for the host; the latest party day
+/// a draft. Returns how many records were written.
+async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+
+    use crate::{
+        events::{entity::event, rules::EventState},
+        i18n::Locale,
+        minutes::{
+            rules::{Action, Body, Item, Resolution, Speaker, Speech, SpeechRole},
+            service::{self as minutes, SignAs},
+        },
+    };
+    let secretary = account_scope(db, ACCOUNTS[1].0, today).await?;
+    let recorder = account_scope(db, ACCOUNTS[3].0, today).await?;
+    let Ok(branch) = branches::find_by_code(db, &Scope::operator(), "HMA-01").await else { return Ok(0) };
+    let past = event::Entity::find()
+        .filter(event::Column::BranchId.eq(branch.id))
+        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+        .filter(event::Column::EndsAt.lt(now))
+        .order_by_asc(event::Column::StartsAt)
+        .all(db)
+        .await?;
+    let member = |name: &'static str| async move {
+        let m =
+            members::find_by_name(db, name).await?.ok_or_else(|| anyhow::anyhow!("demo member {name} is missing"))?;
+        anyhow::Ok(Speaker::Member { id: m.id, name: m.name })
+    };
+    let speech = |speaker: Speaker, post: &str, role: SpeechRole, summary: &str| Speech {
+        speaker: Some(speaker),
+        post: post.to_owned(),
+        role,
+        summary: summary.to_owned(),
+    };
+    let (lead, first, second, head) =
+        (member("陈静").await?, member("张伟").await?, member("王晓梅").await?, member("李建华").await?);
+    let party_day = |shaped: bool| Body {
+        items: vec![
+            Item { title: "重温入党誓词".to_owned(), ..Item::default() },
+            Item {
+                title: "集中学习".to_owned(),
+                speeches: vec![speech(
+                    lead.clone(),
+                    "支部副书记、继续教育部部长",
+                    SpeechRole::LeadStudy,
+                    "领学党的二十届四中全会公报和习近平总书记有关重要讲话精神。",
+                )],
+                ..Item::default()
+            },
+            Item {
+                title: "交流发言".to_owned(),
+                speeches: if shaped {
+                    vec![
+                        speech(
+                            first.clone(),
+                            "学术部部长",
+                            SpeechRole::Exchange,
+                            "在今后的工作中，要充分发挥高校和专家优势，在科技创新和科技成果转化上下功夫，\
+                             鼓励专家依托学会平台开展科学研究和科技创新，让政策文件落地、实际行动落实，\
+                             推动科技工作取得实效。",
+                        ),
+                        speech(
+                            second.clone(),
+                            "办公室主任",
+                            SpeechRole::Exchange,
+                            "在今后的工作中，将把学术交流与实践紧密结合，促进不同领域、不同层次学术交流的互动，\
+                             推动临床实践与学术研究相互促进。",
+                        ),
+                    ]
+                } else {
+                    vec![speech(first.clone(), "学术部部长", SpeechRole::Exchange, "结合学术部工作谈学习体会。")]
+                },
+                ..Item::default()
+            },
+            Item {
+                title: if shaped { "专题党课".to_owned() } else { "总结讲话".to_owned() },
+                speeches: vec![speech(
+                    head.clone(),
+                    "支部书记、秘书长",
+                    SpeechRole::Summary,
+                    if shaped {
+                        "李建华强调，支部要把学习宣传贯彻全会精神作为当前和今后一个时期的重要政治任务，\
+                         深刻领会其丰富内涵、核心要义和实践要求，结合学会实际工作，坚持“强基层、促转化”的工作理念，\
+                         突出重点、找准定位、开拓创新、扎实工作。"
+                    } else {
+                        "对本次学习进行总结，要求各党小组做好会后学习心得交流。"
+                    },
+                )],
+                resolutions: vec![Resolution {
+                    text: "各党小组在一周内组织学习心得交流。".to_owned(), votes: None
+                }],
+                actions: vec![Action {
+                    what: "汇总学习心得".to_owned(), who: "王晓梅".to_owned(), due: Some(today)
+                }],
+            },
+        ],
+    };
+    let is_party_day = |e: &event::Model| e.kind == EventKind::ThemePartyDay;
+    let last = past.iter().rposition(is_party_day);
+    let shaped = last.and_then(|l| past[..l].iter().rposition(is_party_day));
+    let amended = past.iter().position(is_party_day).filter(|f| Some(*f) != shaped);
+    let mut written = 0;
+    for (n, e) in past.iter().enumerate() {
+        let at = |hours: i64| (e.ends_at + Duration::hours(hours)).min(now);
+        let scope = &secretary;
+        let opened = minutes::open(db, scope, e.id, Locale::ZhCn, at(1)).await?;
+        written += 1;
+        let is_lecture = e.kind == EventKind::PartyLecture;
+        if Some(n) == last {
+            // The last party day's record: a draft, its template filled in part.
+            minutes::save(db, scope, e.id, (&opened.body, opened.minutes.revision), None, at(2)).await?;
+            continue;
+        }
+        let body = if is_lecture {
+            let mut body = opened.body.clone();
+            if let Some(item) = body.items.get_mut(1) {
+                item.speeches = vec![speech(
+                    head.clone(),
+                    "支部书记、秘书长",
+                    SpeechRole::Report,
+                    "以高质量党建引领医学会高质量发展：一是把牢政治方向；二是夯实组织基础；三是服务会员和行业。",
+                )];
+            }
+            body
+        } else if is_party_day(e) {
+            party_day(Some(n) == shaped)
+        } else {
+            opened.body.clone()
+        };
+        let revision = minutes::save(db, scope, e.id, (&body, opened.minutes.revision), None, at(2)).await?;
+        minutes::submit(db, scope, e.id, revision, at(3)).await?;
+        if is_lecture {
+            // The recorder signed; the host has not yet.
+            minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(4)).await?;
+            continue;
+        }
+        minutes::sign(db, scope, e.id, SignAs::Recorder, revision, at(4)).await?;
+        minutes::sign(db, scope, e.id, SignAs::Host, revision, at(5)).await?;
+        if Some(n) == amended {
+            // Amended after locking (the lead reader's post was wrong), then signed again.
+            let mut fixed = body.clone();
+            if let Some(s) = fixed.items.get_mut(1).and_then(|i| i.speeches.first_mut()) {
+                s.post = "支部副书记".to_owned();
+            }
+            let reason = Some("更正领学人职务".to_owned());
+            let revision = minutes::save(db, scope, e.id, (&fixed, revision), reason, at(24)).await?;
+            minutes::submit(db, scope, e.id, revision, at(25)).await?;
+            minutes::sign(db, scope, e.id, SignAs::Recorder, revision, at(26)).await?;
+            minutes::sign(db, scope, e.id, SignAs::Host, revision, at(27)).await?;
+        }
+    }
+    Ok(written)
 }
 
 /// How the demo's people answered and came, recorded through the attendance services at the

@@ -366,6 +366,22 @@ async fn print(
     Ok(page.into_response())
 }
 
+/// [`crate::app::EventSections`] for minutes: the record's state and a link, for those who may see it.
+pub fn event_section<'a>(
+    state: &'a AppState,
+    ctx: &'a Ctx,
+    scope: &'a Scope,
+    loaded: &'a events::Loaded,
+) -> crate::db::BoxFuture<'a, Result<String, WebError>> {
+    Box::pin(async move {
+        let Some((minutes_state, writes)) = service::status(&state.db, scope, loaded, state.now()).await? else {
+            return Ok(String::new());
+        };
+        let section = EventSection { ctx, event_id: loaded.event.id, state: minutes_state, writes };
+        askama::Template::render(&section).map_err(|e| WebError::Internal(e.into()))
+    })
+}
+
 /// How this domain's refusals reach the person.
 impl From<MinutesError> for WebError {
     fn from(e: MinutesError) -> Self {

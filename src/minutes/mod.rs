@@ -6,5 +6,5 @@ pub mod rules;
 pub mod service;
 mod views;
 
-pub use handlers::router;
+pub use handlers::{event_section, router};
 pub use service::MinutesError;

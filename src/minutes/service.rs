@@ -255,6 +255,38 @@ pub async fn open(
     Ok(Opened { loaded, minutes, body, rights })
 }
 
+/// What the event's page says of its record, without creating one: its state (`None`: not
+/// written yet) and whether the viewer writes it. `None` when the viewer may not see it (or the
+/// event has no record: a draft, cancelled or not started).
+pub async fn status(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    loaded: &Loaded,
+    now: DateTime<Utc>,
+) -> Result<Option<(Option<MinutesState>, bool)>, DbErr> {
+    if !has_minutes(&loaded.event, now) {
+        return Ok(None);
+    }
+    let rights = rights(db, scope, loaded).await?;
+    let state: Option<MinutesState> = minutes::Entity::find()
+        .select_only()
+        .column(minutes::Column::State)
+        .filter(minutes::Column::EventId.eq(loaded.event.id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let involved = rights.write || rights.sign_host || rights.sign_recorder;
+    Ok(if involved {
+        Some((state, rights.write))
+    } else if state == Some(MinutesState::Locked)
+        && (scope.actor().is_admin() || member_of_holding(db, scope, loaded).await?)
+    {
+        Some((state, false))
+    } else {
+        None
+    })
+}
+
 /// The record's roll: frozen once submitted, else computed now from attendance.
 pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Roll, DbErr> {
     if let Some(frozen) = opened.minutes.roll.as_deref().and_then(|r| serde_json::from_str(r).ok()) {

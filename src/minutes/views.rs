@@ -71,6 +71,17 @@ impl MinutesPage {
     }
 }
 
+/// The event page's section on its minutes.
+#[derive(Template)]
+#[template(path = "minutes/event_section.html")]
+pub struct EventSection<'a> {
+    pub ctx: &'a Ctx,
+    pub event_id: i64,
+    /// None: not written yet.
+    pub state: Option<MinutesState>,
+    pub writes: bool,
+}
+
 /// The printable record (会议记录), on A4.
 #[derive(Template, WebTemplate)]
 #[template(path = "minutes/print.html")]

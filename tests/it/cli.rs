@@ -116,6 +116,7 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
     assert!(past.body.matches("<td>已结束</td>").count() >= 4 * 5, "the past half year of party days has ended");
     c.get("/events/calendar").await.assert_status(200).assert_contains("主题党日");
     demo_attendance_is_recorded(&db).await;
+    demo_minutes_are_in_every_state(&db).await;
     let mail = dir.path().join("data/mail");
     let mut eml = 0;
     for _ in 0..100 {
@@ -182,6 +183,28 @@ async fn serve_without_demo_says_how_to_create_the_first_administrator() {
 
 /// The demo's past events carry their attendance (answers, leave with reasons and decisions,
 /// check-ins, outcomes, make-up study) and its coming ones their first answers, consistently.
+/// The 机关党支部's past meetings have minutes: locked ones (one amended and signed again, one
+/// shaped like a real activity post), the party lecture waiting for its host's signature, a draft.
+async fn demo_minutes_are_in_every_state(db: &TestDb) {
+    use partyday::minutes::{
+        entity::{LogKind, log, minutes},
+        rules::MinutesState,
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let all = minutes::Entity::find().all(&conn).await.unwrap();
+    let of = |s: MinutesState| all.iter().filter(|m| m.state == s).count();
+    assert!(of(MinutesState::Locked) >= 3, "{all:?}");
+    assert_eq!((of(MinutesState::Submitted), of(MinutesState::Draft)), (1, 1), "{all:?}");
+    let submitted = all.iter().find(|m| m.state == MinutesState::Submitted).unwrap();
+    assert!(submitted.recorder_signed_at.is_some() && submitted.host_signed_at.is_none());
+    let amended = log::Entity::find().filter(log::Column::Kind.eq(LogKind::Amended)).all(&conn).await.unwrap();
+    assert_eq!(amended.len(), 1);
+    let record = all.iter().find(|m| m.id == amended[0].minutes_id).unwrap();
+    assert_eq!((record.state, record.revision), (MinutesState::Locked, 2));
+    assert!(all.iter().any(|m| m.body.contains("充分发挥高校和专家优势") && m.body.contains("学术交流与实践紧密结合")));
+}
+
 async fn demo_attendance_is_recorded(db: &TestDb) {
     use partyday::{
         events::entity::{event, invitation},

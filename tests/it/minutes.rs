@@ -85,6 +85,10 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
         assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
     }
 
+    // The event's page leads there for those who write it, not (yet) for the others.
+    let event_page = s.client.get(&format!("/events/{id}")).await;
+    assert!(event_page.body.contains(&format!("href=\"{path}\"")) && event_page.body.contains("填写会议记录"));
+    assert!(!member_client.get(&format!("/events/{id}")).await.body.contains(&path));
     // Only those who write it see a draft; its header and figures come from the event and the roll.
     for client in [&member_client, &outsider] {
         client.get(&path).await.assert_status(404);
@@ -153,6 +157,7 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
     read.assert_status(200);
     assert!(read.body.contains("已锁定") && read.body.contains("区卫健委李处长"));
     outsider.get(&path).await.assert_status(404);
+    assert!(member_client.get(&format!("/events/{id}")).await.body.contains("查看会议记录"));
     let print = member_client.get(&format!("{path}/print")).await;
     print.assert_status(200);
     assert!(print.body.contains("会议记录") && print.body.contains("主持人"), "{}", print.body);

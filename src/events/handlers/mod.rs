@@ -364,7 +364,10 @@ pub(super) async fn show_page(
         None
     };
     let failed = !guest.1.is_empty() || !agenda_item.1.is_empty() || attachment_error.is_some();
-    let sections_html = (state.event_sections)(state, &ctx, scope, &loaded_view).await?;
+    let mut sections_html = String::new();
+    for section in state.event_sections {
+        sections_html.push_str(&section(state, &ctx, scope, &loaded_view).await?);
+    }
     let page = EventShowPage {
         ctx,
         description_html: markdown::render(&event.description),
