@@ -427,6 +427,8 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
             problem = problem.or(Some(key));
             None
         });
+        // A speaker chosen from the list brings their post unless one was typed.
+        let post = post.or_else(|| speakers.find(choice).map(|(_, _, post)| post.clone()).filter(|p| !p.is_empty()));
         let summary = optional_multiline(summary_raw, SUMMARY_MAX).unwrap_or_else(|key| {
             problem = problem.or(Some(key));
             None
@@ -659,6 +661,7 @@ mod tests {
         let names: Vec<&str> = body.speeches().map(|s| s.speaker.as_ref().map_or("", Speaker::name)).collect();
         assert_eq!(names, ["张三", "王局长", "李老师"]);
         assert_eq!(body.items[0].speeches[1].speaker, Some(Speaker::Guest { id: 2, name: "王局长".into() }));
+        assert_eq!(body.items[0].speeches[0].post, "主任", "the post comes with the speaker unless typed");
     }
 
     #[test]

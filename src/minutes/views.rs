@@ -104,8 +104,8 @@ impl PrintPage {
         r.votes.map(|v| v.carries(self.roll.expected_full))
     }
 
-    pub fn topics(&self) -> String {
-        self.body.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join("；")
+    pub fn topics(&self, sep: &str) -> String {
+        self.body.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(sep)
     }
 }
 
