@@ -3,7 +3,7 @@
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use super::{
     rules::{Body, BodyForm, MinutesState, Op, parse_body},
     service::{self, MinutesError, Opened, SignAs},
-    views::*,
+    views::{docx::DocRecord, *},
 };
 use crate::{
     app::AppState,
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/minutes/sign", post(sign))
         .route("/events/{id}/minutes/revisions", get(revisions))
         .route("/events/{id}/minutes/print", get(print))
+        .route("/events/{id}/minutes.docx", get(download_docx))
 }
 
 fn to_minutes(id: i64) -> Redirect {
@@ -344,6 +345,21 @@ async fn revisions(
     Ok(RevisionsPage { header: header(&state, &opened, tz).await?, rows, compared, ctx }.into_response())
 }
 
+/// A record as it is filed: header, roll, body and signatures.
+async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> {
+    let tz = zone(state, &opened).await?;
+    let names = service::account_names(&state.db, &opened, &[]).await?;
+    let m = &opened.minutes;
+    Ok(DocRecord {
+        header: header(state, &opened, tz).await?,
+        state: m.state,
+        roll: service::roll(&state.db, &opened).await?,
+        host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
+        recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
+        body: opened.body,
+    })
+}
+
 async fn print(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -351,19 +367,47 @@ async fn print(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    let tz = zone(&state, &opened).await?;
-    let names = service::account_names(&state.db, &opened, &[]).await?;
-    let m = &opened.minutes;
+    let r = filed(&state, opened).await?;
     let page = PrintPage {
-        header: header(&state, &opened, tz).await?,
-        state: m.state,
-        roll: service::roll(&state.db, &opened).await?,
-        host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
-        recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
-        body: opened.body,
+        header: r.header,
+        state: r.state,
+        roll: r.roll,
+        host_signature: r.host_signature,
+        recorder_signature: r.recorder_signature,
+        body: r.body,
         ctx,
     };
     Ok(page.into_response())
+}
+
+/// The record as a Word document, named after the meeting and its date.
+async fn download_docx(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    let day = opened.loaded.event.starts_at.with_timezone(&zone(&state, &opened).await?).date_naive();
+    let name = format!("{}-{}-{day}.docx", ctx.tr("minutes.title"), opened.loaded.event.title);
+    let record = filed(&state, opened).await?;
+    let bytes = docx::docx(ctx.locale, std::slice::from_ref(&record))?;
+    Ok(docx_response(&name, bytes))
+}
+
+fn docx_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, crate::web::disposition(name)),
+            (header::CACHE_CONTROL, "private".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// [`crate::app::EventSections`] for minutes: the record's state and a link, for those who may see it.

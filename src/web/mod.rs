@@ -13,3 +13,21 @@ pub mod pages;
 pub use context::{Authenticated, Ctx, CurrentUser, Scoped, User};
 pub use error::WebError;
 pub use flash::Flash;
+
+/// RFC 6266 header for downloading a file with a UTF-8 name, with an ASCII fallback.
+pub fn disposition(name: &str) -> String {
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn download_names_are_encoded() {
+        let d = super::disposition("支部 通知.pdf");
+        assert!(d.starts_with("attachment; filename=\"_____.pdf\"; filename*=UTF-8''"), "{d}");
+        assert!(d.contains("%E6%94%AF%E9%83%A8%20%E9%80%9A%E7%9F%A5.pdf"), "{d}");
+    }
+}

@@ -17,6 +17,28 @@ async fn record(app: &TestApp, event: i64) -> minutes::Model {
     minutes::Entity::find().filter(minutes::Column::EventId.eq(event)).one(&app.state.db).await.unwrap().unwrap()
 }
 
+/// The text of a Word document as a real DOCX reader (python-docx) sees it: every paragraph, then
+/// every table cell, then the first section's page size in millimetres.
+pub(crate) fn read_docx(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("minutes.docx");
+    std::fs::write(&file, bytes).unwrap();
+    let script = r#"
+import sys, docx
+d = docx.Document(sys.argv[1])
+for p in d.paragraphs:
+    print(p.text)
+for t in d.tables:
+    for row in t.rows:
+        print(" | ".join(c.text for c in row.cells))
+s = d.sections[0]
+print("page %.0f x %.0f mm" % (s.page_width.mm, s.page_height.mm))
+"#;
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&file).output().expect("python3 runs");
+    assert!(out.status.success(), "python-docx could not read the document: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The hidden revision the edit form carries.
 #[track_caller]
 fn revision_in(body: &str) -> String {
@@ -161,6 +183,32 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
     let print = member_client.get(&format!("{path}/print")).await;
     print.assert_status(200);
     assert!(print.body.contains("会议记录") && print.body.contains("主持人"), "{}", print.body);
+
+    // The Word document holds every field of the record, on A4.
+    let (status, content_type, bytes) = member_client.download(&format!("/events/{id}/minutes.docx")).await;
+    assert_eq!(status, 200);
+    assert!(content_type.contains("wordprocessingml"), "{content_type}");
+    let text = read_docx(&bytes);
+    for field in [
+        "会议记录",
+        "十二月主题党日",
+        "三楼会议室",
+        "第一党支部",
+        "张三",
+        "李四",
+        "应到",
+        "交流发言",
+        "结合岗位谈学习体会",
+        "区卫健委李处长",
+        "同意张三同志转为正式党员",
+        "赞成 2",
+        "整理学习笔记",
+        "page 210 x 297 mm",
+    ] {
+        assert!(text.contains(field), "{field} missing from the document:\n{text}");
+    }
+    // Markdown is dropped; typed markup is plain text in a well-formed document.
+    assert!(!text.contains("**") && text.contains("<script>alert(1)</script>"), "{text}");
 
     // An amendment needs a reason, makes a new revision and needs both signatures again.
     let no_reason = send(&recorder_client, &path, &body_form("1", &format!("m:{host}"), ("3", "0", "0"))).await;

@@ -150,6 +150,7 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/{started}/minutes/sign", [303, 404, 404, 400, 400]),
     case("GET", "/events/{started}/minutes/revisions", [303, 404, 404, 200, 200]),
     case("GET", "/events/{started}/minutes/print", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{started}/minutes.docx", [303, 404, 404, 200, 200]),
     case("GET", "/events/{scheduled}/minutes", [303, 404, 404, 404, 404]),
     case("GET", "/events/{event}/minutes", [303, 404, 404, 404, 404]),
     case("GET", "/events/999999999/minutes", [303, 404, 404, 404, 404]),

@@ -73,14 +73,6 @@ fn data_dir(state: &AppState) -> &std::path::Path {
     &state.settings.config.app.data_dir
 }
 
-/// RFC 6266 header for a UTF-8 file name, with an ASCII fallback.
-fn disposition(name: &str) -> String {
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 async fn download(
     State(state): State<AppState>,
     Scoped { scope, .. }: Scoped,
@@ -91,7 +83,7 @@ async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, row.content_type),
-            (header::CONTENT_DISPOSITION, disposition(&row.file_name)),
+            (header::CONTENT_DISPOSITION, crate::web::disposition(&row.file_name)),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             (header::CACHE_CONTROL, "private".to_owned()),
         ],
@@ -108,16 +100,4 @@ async fn remove(
     let loaded = service::load(&state.db, &scope, id).await?;
     attachments::remove(&state.db, data_dir(&state), &loaded, a, state.now()).await?;
     Ok((Flash::success(Msg::new("attachment.removed")), Redirect::to(&format!("/events/{id}"))).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn download_names_are_encoded() {
-        let d = disposition("支部 通知.pdf");
-        assert!(d.starts_with("attachment; filename=\"_____.pdf\"; filename*=UTF-8''"), "{d}");
-        assert!(d.contains("%E6%94%AF%E9%83%A8%20%E9%80%9A%E7%9F%A5.pdf"), "{d}");
-    }
 }

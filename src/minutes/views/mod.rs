@@ -1,4 +1,6 @@
-//! Page structs of the minutes domain.
+//! Page structs of the minutes domain, and the record as a Word document.
+pub mod docx;
+
 use askama::Template;
 use askama_web::WebTemplate;
 

@@ -1,0 +1,133 @@
+//! Minutes as a Word document (DOCX) in the layout branches file: A4, a title in a 小标宋-style
+//! face, the record's table, the body in a 仿宋-style face at 三号 with fixed 28 pt line spacing,
+//! and the signature lines. The package's parts are WordprocessingML templates (askama, escaped
+//! as XML); several records make one document, a page each (the year's archive).
+use std::io::Write;
+
+use askama::Template;
+
+use super::{Header, Signature};
+use crate::{
+    forms::Choice,
+    i18n::Locale,
+    minutes::{
+        rules::{Body, MinutesState, Resolution},
+        service::Roll,
+    },
+};
+
+/// One record as the document shows it.
+pub struct DocRecord {
+    pub header: Header,
+    pub state: MinutesState,
+    pub roll: Roll,
+    pub body: Body,
+    pub host_signature: Option<Signature>,
+    pub recorder_signature: Option<Signature>,
+}
+
+#[derive(Template)]
+#[template(path = "minutes/docx/document.xml")]
+struct Document<'a> {
+    locale: Locale,
+    records: &'a [DocRecord],
+}
+
+#[derive(Template)]
+#[template(path = "minutes/docx/styles.xml")]
+struct Styles;
+
+impl Document<'_> {
+    fn tr<'k>(&self, key: &'k str) -> &'k str {
+        crate::i18n::t(self.locale, key)
+    }
+
+    fn names(&self, entries: &[crate::minutes::service::Entry]) -> String {
+        let sep = self.tr("minutes.list_sep");
+        entries
+            .iter()
+            .map(|e| match &e.note {
+                Some(n) => format!("{}{}{n}{}", e.name, self.tr("minutes.paren_open"), self.tr("minutes.paren_close")),
+                None if e.late => format!(
+                    "{}{}{}{}",
+                    e.name,
+                    self.tr("minutes.paren_open"),
+                    self.tr("outcome.late"),
+                    self.tr("minutes.paren_close")
+                ),
+                None => e.name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    fn votes(&self, r: &Resolution, roll: &Roll) -> Option<String> {
+        let v = r.votes?;
+        let outcome = if v.carries(roll.expected_full) { "minutes.carries" } else { "minutes.fails" };
+        Some(format!(
+            "{} {} · {} {} · {} {} — {}",
+            self.tr("minutes.votes_for"),
+            v.in_favour,
+            self.tr("minutes.votes_against"),
+            v.against,
+            self.tr("minutes.votes_abstaining"),
+            v.abstaining,
+            self.tr(outcome)
+        ))
+    }
+
+    fn topics(&self, body: &Body) -> String {
+        body.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(self.tr("minutes.list_sep"))
+    }
+}
+
+/// The paragraphs of a Markdown summary as plain text (Word shows no Markdown).
+fn plain(markdown: &str) -> Vec<String> {
+    markdown
+        .lines()
+        .map(|l| {
+            let l = l.trim().trim_start_matches(['#', '>']).trim_start();
+            let l = l.strip_prefix("- ").or_else(|| l.strip_prefix("* ")).unwrap_or(l);
+            l.replace("**", "").replace("__", "").replace('`', "")
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/></Types>"#;
+
+const PACKAGE_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
+
+const DOCUMENT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
+
+/// The DOCX package of one or more records.
+pub fn docx(locale: Locale, records: &[DocRecord]) -> anyhow::Result<Vec<u8>> {
+    let document = Document { locale, records }.render()?;
+    let styles = Styles.render()?;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in [
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("_rels/.rels", PACKAGE_RELS),
+        ("word/_rels/document.xml.rels", DOCUMENT_RELS),
+        ("word/document.xml", document.as_str()),
+        ("word/styles.xml", styles.as_str()),
+    ] {
+        zip.start_file(name, options)?;
+        zip.write_all(content.as_bytes())?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn markdown_becomes_plain_paragraphs() {
+        assert_eq!(plain("# 标题\n\n- 一是**把牢**方向\n> 引文 `x`"), ["标题", "一是把牢方向", "引文 x"]);
+    }
+}
