@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
 use super::{
@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/minutes/revisions", get(revisions))
         .route("/events/{id}/minutes/print", get(print))
         .route("/events/{id}/minutes.docx", get(download_docx))
+        .route("/branches/{id}/minutes", get(year_page))
+        .route("/branches/{id}/minutes.docx", get(year_docx))
 }
 
 fn to_minutes(id: i64) -> Redirect {
@@ -393,6 +395,79 @@ async fn download_docx(
     let record = filed(&state, opened).await?;
     let bytes = docx::docx(ctx.locale, std::slice::from_ref(&record))?;
     Ok(docx_response(&name, bytes))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct YearParams {
+    year: String,
+}
+
+/// The year asked for (this year by default), and the branch's zone.
+async fn year_of(
+    state: &AppState,
+    scope: &Scope,
+    branch_id: i64,
+    params: &YearParams,
+) -> Result<(i32, Tz, String), WebError> {
+    // Who may not see the branch's records learns nothing from how the year was malformed.
+    if !scope.covers(branch_id) || scope.require_manager().is_err() {
+        return Err(WebError::NotFound);
+    }
+    let (unit, tz) = crate::branches::service::unit_with_zone(&state.db, branch_id).await?.ok_or(WebError::NotFound)?;
+    let this_year = state.now().with_timezone(&tz).year();
+    let year = match params.year.trim() {
+        "" => this_year,
+        raw => raw.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).ok_or(WebError::BadRequest)?,
+    };
+    Ok((year, tz, unit.name))
+}
+
+/// A branch's minutes of a year, with their states.
+async fn year_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Query(params): Query<YearParams>,
+) -> Result<Response, WebError> {
+    let (year, tz, branch_name) = year_of(&state, &scope, id, &params).await?;
+    let records = service::of_branch_year(&state.db, &scope, id, year, tz).await?;
+    let rows = records
+        .into_iter()
+        .map(|(e, m)| YearRow {
+            event_id: e.id,
+            when: local(&e.starts_at, tz),
+            title: e.title,
+            kind: e.kind,
+            state: m.state,
+        })
+        .collect();
+    Ok(YearPage { ctx, branch_id: id, branch_name, year, rows }.into_response())
+}
+
+/// The year's archive: every locked record of the year in date order, as one Word document.
+async fn year_docx(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Query(params): Query<YearParams>,
+) -> Result<Response, WebError> {
+    let (year, tz, branch_name) = year_of(&state, &scope, id, &params).await?;
+    let records = service::of_branch_year(&state.db, &scope, id, year, tz).await?;
+    let mut filed_records = Vec::new();
+    for (e, m) in records {
+        if m.state == MinutesState::Locked {
+            let opened = open(&state, &ctx, &scope, e.id).await?;
+            filed_records.push(filed(&state, opened).await?);
+        }
+    }
+    if filed_records.is_empty() {
+        return Err(WebError::Conflict(Msg::new("minutes.year_nothing_locked")));
+    }
+    let bytes = docx::docx(ctx.locale, &filed_records)?;
+    Ok(docx_response(&format!("{branch_name}-{}-{year}.docx", ctx.tr("minutes.title")), bytes))
 }
 
 fn docx_response(name: &str, bytes: Vec<u8>) -> Response {

@@ -622,6 +622,44 @@ pub async fn previous(db: &impl ConnectionTrait, opened: &Opened) -> Result<Opti
     Ok(ids.into_iter().find(|id| with.contains(id)))
 }
 
+/// A branch's records of a year (by the meetings' dates in `tz`), in date order, with their
+/// meetings: for those who manage the branch.
+pub async fn of_branch_year(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    branch_id: i64,
+    year: i32,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<(event::Model, minutes::Model)>, MinutesError> {
+    if !scope.covers(branch_id) || scope.require_manager().is_err() {
+        return Err(MinutesError::NotFound);
+    }
+    let start = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.to_utc())
+    };
+    let (Some(from), Some(until)) = (start(year), start(year + 1)) else { return Ok(Vec::new()) };
+    let events = event::Entity::find()
+        .filter(event::Column::BranchId.eq(branch_id))
+        .filter(event::Column::StartsAt.gte(from))
+        .filter(event::Column::StartsAt.lt(until))
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await?;
+    let records =
+        minutes::Entity::find().filter(minutes::Column::EventId.is_in(events.iter().map(|e| e.id))).all(db).await?;
+    Ok(events
+        .into_iter()
+        .filter_map(|e| {
+            let m = records.iter().find(|m| m.event_id == e.id)?.clone();
+            Some((e, m))
+        })
+        .collect())
+}
+
 /// The names of the accounts that signed and acted, for the page.
 pub async fn account_names(
     db: &impl ConnectionTrait,

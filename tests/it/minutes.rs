@@ -210,6 +210,20 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
     // Markdown is dropped; typed markup is plain text in a well-formed document.
     assert!(!text.contains("**") && text.contains("<script>alert(1)</script>"), "{text}");
 
+    // The branch's year: its records with their states, and the locked ones as one document.
+    let year = crate::attendance::local(starts)[..4].to_owned();
+    let year_page = s.client.get(&format!("/branches/{}/minutes?year={year}", tree.a)).await;
+    year_page.assert_status(200);
+    assert!(year_page.body.contains(&path) && year_page.body.contains("已锁定"), "{}", year_page.body);
+    member_client.get(&format!("/branches/{}/minutes", tree.a)).await.assert_status(404);
+    outsider.get(&format!("/branches/{}/minutes", tree.a)).await.assert_status(404);
+    s.client.get(&format!("/branches/{}/minutes?year=abc", tree.a)).await.assert_status(400);
+    let (status, _, archive) = s.client.download(&format!("/branches/{}/minutes.docx?year={year}", tree.a)).await;
+    assert_eq!(status, 200);
+    assert!(read_docx(&archive).contains("同意张三同志转为正式党员"));
+    let earlier = (year.parse::<i32>().unwrap() - 1).to_string();
+    s.client.get(&format!("/branches/{}/minutes.docx?year={earlier}", tree.a)).await.assert_status(409);
+
     // An amendment needs a reason, makes a new revision and needs both signatures again.
     let no_reason = send(&recorder_client, &path, &body_form("1", &format!("m:{host}"), ("3", "0", "0"))).await;
     no_reason.assert_status(422);

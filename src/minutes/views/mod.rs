@@ -182,6 +182,31 @@ impl FormPage {
     }
 }
 
+pub struct YearRow {
+    pub event_id: i64,
+    pub when: String,
+    pub title: String,
+    pub kind: EventKind,
+    pub state: MinutesState,
+}
+
+/// A branch's minutes of a year.
+#[derive(Template, WebTemplate)]
+#[template(path = "minutes/year.html")]
+pub struct YearPage {
+    pub ctx: Ctx,
+    pub branch_id: i64,
+    pub branch_name: String,
+    pub year: i32,
+    pub rows: Vec<YearRow>,
+}
+
+impl YearPage {
+    pub fn locked(&self) -> usize {
+        self.rows.iter().filter(|r| r.state == MinutesState::Locked).count()
+    }
+}
+
 pub struct RevisionRow {
     pub revision: i32,
     pub at: String,
