@@ -32,7 +32,17 @@ pub struct AppState {
     /// What other domains show on an event's page (attendance's box), rendered by them: the
     /// events domain shows it without knowing them.
     pub event_sections: &'static [EventSections],
+    /// Documents other domains add to the messages about an event (the locked minutes), as lines
+    /// in a language: the mail domain sends them without knowing them.
+    pub event_documents: &'static [EventDocuments],
 }
+
+/// A domain's document of an event for its messages, as lines in `Locale` (None: nothing to add).
+pub type EventDocuments = for<'a> fn(
+    &'a AppState,
+    &'a crate::events::entity::event::Model,
+    crate::i18n::Locale,
+) -> db::BoxFuture<'a, Result<Option<Vec<String>>, sea_orm::DbErr>>;
 
 /// Renders a domain's section of an event's page, for the viewer (`Scope`), as HTML.
 pub type EventSections = for<'a> fn(
@@ -57,6 +67,7 @@ impl AppState {
             signer: Arc::new(Signer::new(&secret)),
             units: Arc::default(),
             event_sections: &[crate::attendance::handlers::event_section, crate::minutes::event_section],
+            event_documents: &[crate::minutes::mail_document],
         })
     }
 

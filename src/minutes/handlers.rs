@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/minutes/submit", post(submit))
         .route("/events/{id}/minutes/send-back", post(send_back))
         .route("/events/{id}/minutes/sign", post(sign))
+        .route("/events/{id}/minutes/send", post(send))
         .route("/events/{id}/minutes/revisions", get(revisions))
         .route("/events/{id}/minutes/print", get(print))
         .route("/events/{id}/minutes.docx", get(download_docx))
@@ -298,6 +299,17 @@ async fn sign(
     let locked = service::sign(&state.db, &scope, id, as_, revision_of(&form)?, state.now()).await?;
     let msg = if locked { "minutes.locked" } else { "minutes.signed" };
     Ok((Flash::success(Msg::new(msg)), to_minutes(id)).into_response())
+}
+
+async fn send(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    open(&state, &ctx, &scope, id).await?;
+    let queued = service::send_to_participants(&state.db, &scope, id, state.now()).await?;
+    Ok((Flash::success(Msg::new("minutes.sent_to").arg("count", queued)), to_minutes(id)).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -8,3 +8,4 @@ mod views;
 
 pub use handlers::{event_section, router};
 pub use service::MinutesError;
+pub use service::mail_document;

@@ -287,6 +287,41 @@ pub async fn status(
     })
 }
 
+/// [`crate::app::EventDocuments`] for minutes: an event's locked record as lines (the roll's
+/// figures, then the body), for the message that sends it to those who were present.
+pub fn mail_document<'a>(
+    state: &'a crate::app::AppState,
+    e: &'a event::Model,
+    locale: Locale,
+) -> crate::db::BoxFuture<'a, Result<Option<Vec<String>>, DbErr>> {
+    Box::pin(async move {
+        let Some(m) = minutes::Entity::find()
+            .filter(minutes::Column::EventId.eq(e.id))
+            .filter(minutes::Column::State.eq(MinutesState::Locked))
+            .one(&state.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tr = |k: &str| crate::i18n::t(locale, k).to_owned();
+        let roll: Roll = m.roll.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+        let mut lines = vec![format!(
+            "{} {} · {} {} · {} {} · {} {}",
+            tr("minutes.expected"),
+            roll.expected,
+            tr("minutes.present"),
+            roll.present.len(),
+            tr("minutes.on_leave"),
+            roll.on_leave.len(),
+            tr("minutes.absent"),
+            roll.absent.len()
+        )];
+        lines.push(String::new());
+        lines.extend(body_of(&m).lines(tr));
+        Ok(Some(lines))
+    })
+}
+
 /// The record's roll: frozen once submitted, else computed now from attendance.
 pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Roll, DbErr> {
     if let Some(frozen) = opened.minutes.roll.as_deref().and_then(|r| serde_json::from_str(r).ok()) {
@@ -569,6 +604,30 @@ pub async fn sign(
     }
     txn.commit().await?;
     Ok(both)
+}
+
+/// Sends a locked record to everyone who was present (outbox, in their language): once per
+/// revision and person, so a second click sends nothing twice. Returns how many were queued.
+pub async fn send_to_participants(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, MinutesError> {
+    let txn = crate::db::write_txn(db).await?;
+    let (loaded, row, rights) = lock(&txn, scope, event_id, now).await?;
+    if !rights.write {
+        return Err(MinutesError::Forbidden);
+    }
+    if row.state != MinutesState::Locked {
+        return Err(MinutesError::WrongState);
+    }
+    let queued = crate::mail::service::queue_minutes(&txn, &loaded.event, row.revision, now).await?;
+    if queued > 0 {
+        write_log(&txn, &row, LogKind::Sent, Some(queued.to_string()), scope, now).await?;
+    }
+    txn.commit().await?;
+    Ok(queued)
 }
 
 /// Every saved revision of an opened record, newest first.

@@ -17,7 +17,7 @@ use crate::{
 
 /// Waits (up to 15 s) until no message waits to be sent (every one sent or failed): from then on
 /// nothing more goes out, so counts taken after it are final.
-async fn settled(app: &TestApp) {
+pub(crate) async fn settled(app: &TestApp) {
     for _ in 0..150 {
         let waiting =
             outbox::Entity::find().filter(outbox::Column::State.eq("queued")).count(&app.state.db).await.unwrap();

@@ -319,3 +319,49 @@ async fn two_saves_based_on_one_revision_never_both_succeed() {
         revision::Entity::find().filter(revision::Column::MinutesId.eq(saved.id)).all(&app.state.db).await.unwrap();
     assert_eq!(kept.len(), 1);
 }
+
+#[tokio::test]
+async fn locked_minutes_are_mailed_once_to_those_present_in_their_language() {
+    use crate::smtp::{SmtpServer, parts};
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&smtp.config()).await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let (came, away) = (app.add_member(tree.a, "张三").await, app.add_member(tree.a, "李四").await);
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
+    let invitations = smtp.wait_for(3).await.len();
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    for m in [came, s.member] {
+        let inv = inv_of(&app, id, m).await.id;
+        assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    }
+    let path = format!("/events/{id}/minutes");
+    let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    send(&s.client, &path, &body_form(&rev, &format!("m:{came}"), ("2", "0", "0"))).await.assert_status(303);
+    // Only a locked record is sent.
+    send(&s.client, &format!("{path}/send"), &[]).await.assert_status(409);
+    send(&s.client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    for as_ in ["host", "recorder"] {
+        let fields = [("revision", "1".to_owned()), ("as", as_.to_owned())];
+        send(&s.client, &format!("{path}/sign"), &fields).await.assert_status(303);
+    }
+    let sent = send(&s.client, &format!("{path}/send"), &[]).await;
+    sent.assert_status(303);
+    let got = smtp.wait_for(invitations + 2).await;
+    crate::mail::settled(&app).await;
+    let minutes: Vec<_> = got.iter().skip(invitations).collect();
+    assert_eq!(minutes.len(), 2, "to the two who came");
+    let away_email = partyday::members::service::find_by_id(&app.state.db, away).await.unwrap().unwrap().email.unwrap();
+    assert!(minutes.iter().all(|m| !m.to.contains(&away_email)), "not to who stayed away");
+    for m in &minutes {
+        let text = parts(&m.data).remove("text/plain").expect("a text part").0;
+        assert!(text.contains("签字锁定") && text.contains("同意张三同志转为正式党员"), "{text}");
+        assert!(text.contains(&format!("/events/{id}/minutes")), "{text}");
+        assert!(!m.data.contains("text/calendar"), "no calendar part");
+    }
+    // A second click sends nothing twice.
+    send(&s.client, &format!("{path}/send"), &[]).await.assert_status(303);
+    crate::mail::settled(&app).await;
+    assert_eq!(smtp.received().len(), invitations + 2);
+}

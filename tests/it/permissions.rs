@@ -148,6 +148,7 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/{started}/minutes/submit", [303, 404, 404, 400, 400]),
     case("POST", "/events/{started}/minutes/send-back", [303, 404, 404, 422, 422]),
     case("POST", "/events/{started}/minutes/sign", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/minutes/send", [303, 404, 404, 409, 409]),
     case("GET", "/events/{started}/minutes/revisions", [303, 404, 404, 200, 200]),
     case("GET", "/events/{started}/minutes/print", [303, 404, 404, 200, 200]),
     case("GET", "/events/{started}/minutes.docx", [303, 404, 404, 200, 200]),

@@ -51,7 +51,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     // message can reach anyone.
     let mut tokens: HashMap<i64, String> = rows
         .iter()
-        .filter(|r| r.kind != Kind::Cancellation && r.invitation_id.is_some())
+        .filter(|r| !matches!(r.kind, Kind::Cancellation | Kind::Minutes) && r.invitation_id.is_some())
         .map(|r| (r.id, crypto::random_token()))
         .collect();
     let token_rows: Vec<(i64, invitation_token::ActiveModel)> = rows

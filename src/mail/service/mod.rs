@@ -37,6 +37,9 @@ pub enum Kind {
     /// seat given from the waitlist.
     #[sea_orm(string_value = "notice")]
     Notice,
+    /// An event's locked minutes, to those who were present.
+    #[sea_orm(string_value = "minutes")]
+    Minutes,
 }
 
 impl Kind {
@@ -50,6 +53,7 @@ impl Kind {
             Kind::DeadlineReminder => "mail_kind.deadline_reminder",
             Kind::AnswerCopy => "mail_kind.answer_copy",
             Kind::Notice => "mail_kind.notice",
+            Kind::Minutes => "mail_kind.minutes",
         }
     }
 
@@ -62,6 +66,7 @@ impl Kind {
             Kind::DeadlineReminder => "deadline_reminder",
             Kind::AnswerCopy => "answer_copy",
             Kind::Notice => "notice",
+            Kind::Minutes => "minutes",
         }
     }
 }
@@ -169,7 +174,7 @@ pub async fn queue_for_event(
             insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now, EVERYONE).await?
         }
         Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now, EVERYONE).await?,
-        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice => {
+        Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
     };
@@ -358,6 +363,18 @@ pub async fn queue_answer_copy(
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     queue_one(db, e, Kind::AnswerCopy, inv, now).await
+}
+
+/// Queues an event's locked minutes (revision `revision`) to everyone who was present, in the
+/// caller's transaction; once per revision and person.
+pub async fn queue_minutes(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    revision: i32,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let present = ("i.outcome IN ('present', 'late')", None);
+    Ok(insert_for(db, e, Kind::Minutes, present, &format!(":r{revision}"), now, EVERYONE).await? as usize)
 }
 
 /// Queues a notice to one invitee of what was decided for them (one per decision).

@@ -35,6 +35,8 @@ pub struct EventFacts {
     pub url: String,
     pub ics_request: String,
     pub ics_cancel: String,
+    /// Documents other domains add to their messages (the locked minutes), by language.
+    pub documents: Vec<(Locale, Vec<String>)>,
 }
 
 impl EventFacts {
@@ -57,7 +59,16 @@ impl EventFacts {
         let one = std::slice::from_ref(&event);
         let ics_request = feeds::calendar_of(state, locale, one, None, ical::Method::Request).await?;
         let ics_cancel = feeds::calendar_of(state, locale, one, None, ical::Method::Cancel).await?;
+        let mut documents = Vec::new();
+        for locale in Locale::ALL {
+            for document in state.event_documents {
+                if let Some(lines) = document(state, &event, locale).await? {
+                    documents.push((locale, lines));
+                }
+            }
+        }
         Ok(Some(EventFacts {
+            documents,
             branch_name: branch.map(|b| b.name).unwrap_or_default(),
             tz,
             host,
@@ -83,6 +94,20 @@ pub struct Mail<'a> {
 }
 
 impl Mail<'_> {
+    /// The lines of the documents the message carries, in the reader's language.
+    pub fn document(&self) -> Vec<&str> {
+        self.facts
+            .documents
+            .iter()
+            .filter(|(l, _)| *l == self.locale)
+            .flat_map(|(_, lines)| lines.iter().map(String::as_str))
+            .collect()
+    }
+
+    pub fn minutes_url(&self) -> String {
+        format!("{}/minutes", self.facts.url)
+    }
+
     pub fn tr<'k>(&self, key: &'k str) -> &'k str {
         i18n::t(self.locale, key)
     }
@@ -220,6 +245,18 @@ struct NoticeHtml<'a> {
     m: &'a Mail<'a>,
 }
 
+#[derive(Template)]
+#[template(path = "mail/minutes/text.txt")]
+struct MinutesText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/minutes/html.html")]
+struct MinutesHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
 /// Subject, text and HTML of one message.
 fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
     let title = &m.facts.event.title;
@@ -255,6 +292,11 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
         Kind::Notice => {
             (m.tr_with("email.notice_subject", "title", title), NoticeText { m }.render()?, NoticeHtml { m }.render()?)
         }
+        Kind::Minutes => (
+            m.tr_with("email.minutes_subject", "title", title),
+            MinutesText { m }.render()?,
+            MinutesHtml { m }.render()?,
+        ),
     })
 }
 
@@ -291,11 +333,16 @@ pub fn build(
         )
         .header(lettre::message::header::ContentDisposition::attachment("invite.ics"))
         .body(ics.clone());
-    Message::builder()
+    let builder = Message::builder()
         .from(from)
         .to(to)
         .subject(subject)
-        .message_id(Some(format!("<{}@{domain}>", row.message_id)))
-        .multipart(MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(calendar))
-        .map_err(|e| format!("cannot build the message: {e}"))
+        .message_id(Some(format!("<{}@{domain}>", row.message_id)));
+    // The minutes are no invitation: no calendar part that would put the meeting back in calendars.
+    let body = if kind == Kind::Minutes {
+        MultiPart::alternative_plain_html(text, html)
+    } else {
+        MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(calendar)
+    };
+    builder.multipart(body).map_err(|e| format!("cannot build the message: {e}"))
 }
