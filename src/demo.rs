@@ -1478,3 +1478,110 @@ pub async fn branch_feed<C: ConnectionTrait + TransactionTrait>(
     let events = feeds::events_of(db, FeedOwner::Branch(branch_id), now).await?.len();
     Ok((format!("/feeds/{}.ics", feeds::token(signer, &row)), events))
 }
+
+/// The minutes benchmark's records (bench/minutes): the held conference's minutes with 50
+/// speeches (ten items of five, by its invitees) and a resolution, locked; and up to 50 of
+/// `branch`'s past events of one year with locked minutes of the demo's party-day shape. Returns
+/// the speeches written, the year and how many records it holds.
+pub async fn generate_minutes(
+    db: &DatabaseConnection,
+    conference: i64,
+    branch: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(usize, i32, usize)> {
+    use chrono::Datelike;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use crate::{
+        events::{entity::event, rules::EventState},
+        i18n::Locale,
+        minutes::{
+            rules::{Body, Item, Resolution, Speaker, Speech, SpeechRole, Votes},
+            service::{self as minutes, SignAs},
+        },
+    };
+    let scope = Scope::operator();
+    let lock = |id: i64, body: Body, at: DateTime<Utc>| {
+        let scope = scope.clone();
+        async move {
+            let opened = minutes::open(db, &scope, id, Locale::ZhCn, at).await?;
+            let revision = minutes::save(db, &scope, id, (&body, opened.minutes.revision), None, at).await?;
+            minutes::submit(db, &scope, id, revision, at).await?;
+            minutes::sign(db, &scope, id, SignAs::Recorder, revision, at).await?;
+            minutes::sign(db, &scope, id, SignAs::Host, revision, at).await?;
+            anyhow::Ok(())
+        }
+    };
+    let people = crate::attendance::service::records::people(db, conference).await?;
+    let speakers: Vec<Speaker> = people
+        .iter()
+        .filter(|p| p.attended())
+        .filter_map(|p| Some(Speaker::Member { id: p.member_id?, name: p.name.clone() }))
+        .take(50)
+        .collect();
+    let summary = "结合本单位实际，围绕**学习贯彻全会精神**谈体会：一是提高政治站位；二是立足岗位职责；\
+                   三是推动医疗质量持续改进。下一步将把学习成果转化为服务会员和患者的具体举措。";
+    let items = (0..10)
+        .map(|i| Item {
+            title: format!("第{}项议程", i + 1),
+            speeches: speakers
+                .iter()
+                .skip(i * 5)
+                .take(5)
+                .map(|s| Speech {
+                    speaker: Some(s.clone()),
+                    post: "科室主任".to_owned(),
+                    role: SpeechRole::Exchange,
+                    summary: summary.to_owned(),
+                })
+                .collect(),
+            resolutions: if i == 9 {
+                vec![Resolution {
+                    text: "通过本次会议形成的工作安排。".to_owned(),
+                    votes: Some(Votes { in_favour: 10, against: 0, abstaining: 0 }),
+                }]
+            } else {
+                Vec::new()
+            },
+            actions: Vec::new(),
+        })
+        .collect();
+    let held = event::Entity::find_by_id(conference).one(db).await?.ok_or_else(|| anyhow::anyhow!("no conference"))?;
+    lock(conference, Body { items }, held.ends_at.min(now)).await?;
+
+    let past = event::Entity::find()
+        .filter(event::Column::BranchId.eq(branch))
+        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+        .filter(event::Column::EndsAt.lt(now))
+        .order_by_desc(event::Column::StartsAt)
+        .limit(200)
+        .all(db)
+        .await?;
+    let tz: Tz = crate::branches::service::zone_of(db, branch).await?;
+    let Some(year) = past.first().map(|e| e.starts_at.with_timezone(&tz).year()) else { return Ok((50, 0, 0)) };
+    let shaped = Body {
+        items: vec![
+            Item { title: "重温入党誓词".to_owned(), ..Item::default() },
+            Item {
+                title: "交流发言".to_owned(),
+                speeches: speakers
+                    .iter()
+                    .take(3)
+                    .map(|s| Speech {
+                        speaker: Some(s.clone()),
+                        post: "党员".to_owned(),
+                        role: SpeechRole::Exchange,
+                        summary: summary.to_owned(),
+                    })
+                    .collect(),
+                ..Item::default()
+            },
+        ],
+    };
+    let mut records = 0;
+    for e in past.iter().filter(|e| e.starts_at.with_timezone(&tz).year() == year).take(50) {
+        lock(e.id, shaped.clone(), e.ends_at.min(now)).await?;
+        records += 1;
+    }
+    Ok((speakers.len(), year, records))
+}

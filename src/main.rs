@@ -72,6 +72,10 @@ enum Command {
         /// answer into this file, one a line.
         #[arg(long, value_name = "FILE", requires = "attendance")]
         answer_tokens: Option<std::path::PathBuf>,
+        /// With --attendance: the minutes benchmark's records (bench/minutes): locked minutes with
+        /// 50 speeches for the held conference, and 50 locked records of BIG-001 in one year.
+        #[arg(long, requires = "attendance")]
+        minutes: bool,
     },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
@@ -125,7 +129,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
-        Command::GenerateBench { branches, members, events, attendance, answer_tokens } => {
+        Command::GenerateBench { branches, members, events, attendance, answer_tokens, minutes } => {
             let state = AppState::init(settings, Arc::new(SystemClock)).await?;
             let tz = state.settings.timezone.name();
             let started = std::time::Instant::now();
@@ -166,6 +170,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("Answer event: /events/{} ({} invitees)", answer.0, answer.1);
                 println!("Roster event: /events/{} ({} invitees)", roster.0, roster.1);
                 println!("Summary event: /events/{} ({} invitees)", summary.0, summary.1);
+                if minutes {
+                    let started = std::time::Instant::now();
+                    let (speeches, year, records) =
+                        demo::generate_minutes(&state.db, summary.0, made.big_branch, state.now()).await?;
+                    println!("Generated the minutes benchmark's records in {:.1} s.", started.elapsed().as_secs_f64());
+                    println!("Minutes event: /events/{}/minutes ({speeches} speeches)", summary.0);
+                    println!(
+                        "Minutes year: /branches/{}/minutes.docx?year={year} ({records} records)",
+                        made.big_branch
+                    );
+                }
             }
             // Closing checkpoints SQLite's log into the database and removes it: the next reader
             // finds no gigabyte of log to look through.
