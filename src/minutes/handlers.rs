@@ -47,20 +47,18 @@ async fn open(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64) -> Result<Ope
     Ok(service::open(&state.db, scope, id, ctx.locale, state.now()).await?)
 }
 
-async fn zone(state: &AppState, opened: &Opened) -> Result<Tz, WebError> {
-    Ok(crate::branches::service::zone_of(&state.db, opened.loaded.event.branch_id).await?)
-}
-
-async fn header(state: &AppState, opened: &Opened, tz: Tz) -> Result<Header, WebError> {
+/// The record's header, and the zone of its branch that times are shown in.
+async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz), WebError> {
     let e = &opened.loaded.event;
     let named = events::named(&state.db, &opened.loaded).await?;
+    let tz = named.branch.tz();
     let host_post = match e.host_member_id {
         Some(m) => crate::members::service::posts(&state.db, [m]).await?.remove(&m),
         None => None,
     };
     let co_organisers =
         named.branches.into_iter().filter(|b| opened.loaded.co_organisers.contains(&b.id)).map(|b| b.name).collect();
-    Ok(Header {
+    let header = Header {
         event_id: e.id,
         title: e.title.clone(),
         kind: e.kind,
@@ -71,7 +69,8 @@ async fn header(state: &AppState, opened: &Opened, tz: Tz) -> Result<Header, Web
         host: named.host,
         host_post,
         recorder: named.recorder,
-    })
+    };
+    Ok((header, tz))
 }
 
 fn signature(names: &[(i64, String)], by: Option<i64>, at: Option<DateTime<Utc>>, tz: Tz) -> Option<Signature> {
@@ -98,7 +97,7 @@ async fn show_page(
     opened: Opened,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let tz = zone(state, &opened).await?;
+    let (header, tz) = header(state, &opened).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
     let names = service::account_names(db, &opened, &log).await?;
@@ -106,7 +105,7 @@ async fn show_page(
     let me = scope.actor().member_id;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = MinutesPage {
-        header: header(state, &opened, tz).await?,
+        header,
         state: m.state,
         revision: m.revision,
         roll: service::roll(db, &opened).await?,
@@ -129,7 +128,8 @@ async fn show_page(
             })
             .collect(),
         previous: service::previous(db, &opened).await?,
-        revisions: service::revisions(db, &opened).await?.len(),
+        // Each save made one revision.
+        revisions: m.revision.max(0) as usize,
         body: opened.body,
         errors,
         ctx,
@@ -149,12 +149,12 @@ async fn form_page(
     saved_now: Option<Body>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let tz = zone(state, opened).await?;
+    let (header, _) = header(state, opened).await?;
     let speakers = service::speakers(&state.db, opened).await?;
     let roll = service::roll(&state.db, opened).await?;
     let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
     let page = FormPage {
-        header: header(state, opened, tz).await?,
+        header,
         revision,
         items: form_items(body),
         speakers: speakers.0,
@@ -327,7 +327,7 @@ async fn revisions(
     Query(params): Query<CompareParams>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    let tz = zone(&state, &opened).await?;
+    let (header, tz) = header(&state, &opened).await?;
     let list = service::revisions(&state.db, &opened).await?;
     let names = crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
     let pick = |raw: &str| raw.trim().parse::<i32>().ok().and_then(|n| list.iter().find(|r| r.revision == n));
@@ -356,16 +356,16 @@ async fn revisions(
             reason: r.reason.clone(),
         })
         .collect();
-    Ok(RevisionsPage { header: header(&state, &opened, tz).await?, rows, compared, ctx }.into_response())
+    Ok(RevisionsPage { header, rows, compared, ctx }.into_response())
 }
 
 /// A record as it is filed: header, roll, body and signatures.
 async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> {
-    let tz = zone(state, &opened).await?;
+    let (header, tz) = header(state, &opened).await?;
     let names = service::account_names(&state.db, &opened, &[]).await?;
     let m = &opened.minutes;
     Ok(DocRecord {
-        header: header(state, &opened, tz).await?,
+        header,
         state: m.state,
         roll: service::roll(&state.db, &opened).await?,
         host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
@@ -402,7 +402,8 @@ async fn download_docx(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    let day = opened.loaded.event.starts_at.with_timezone(&zone(&state, &opened).await?).date_naive();
+    let tz = crate::branches::service::zone_of(&state.db, opened.loaded.event.branch_id).await?;
+    let day = opened.loaded.event.starts_at.with_timezone(&tz).date_naive();
     let name = format!("{}-{}-{day}.docx", ctx.tr("minutes.title"), opened.loaded.event.title);
     let record = filed(&state, opened).await?;
     let bytes = docx::docx(ctx.locale, std::slice::from_ref(&record))?;

@@ -89,13 +89,22 @@ pub struct Named {
 pub async fn named(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Named, EventError> {
     let event = &loaded.event;
     let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(EventError::NotFound)?;
-    let branches = branch::Entity::find()
-        .filter(branch::Column::Id.is_in(loaded.co_organisers.iter().chain(&loaded.asked).copied()))
-        .order_by_asc(branch::Column::Code)
-        .all(db)
-        .await?;
+    let named = loaded.named_co_organisers();
+    let branches = if named.is_empty() {
+        Vec::new()
+    } else {
+        branch::Entity::find()
+            .filter(branch::Column::Id.is_in(named))
+            .order_by_asc(branch::Column::Code)
+            .all(db)
+            .await?
+    };
     let people: Vec<i64> = event.host_member_id.into_iter().chain(event.recorder_member_id).collect();
-    let people = member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await?;
+    let people = if people.is_empty() {
+        Vec::new()
+    } else {
+        member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await?
+    };
     let name_of = |id: Option<i64>| id.and_then(|i| people.iter().find(|m| m.id == i)).map(|m| m.name.clone());
     let host = name_of(event.host_member_id).or_else(|| event.host_guest_name.clone());
     let recorder = name_of(event.recorder_member_id);

@@ -43,22 +43,7 @@ impl Document<'_> {
     }
 
     fn names(&self, entries: &[crate::minutes::service::Entry]) -> String {
-        let sep = self.tr("minutes.list_sep");
-        entries
-            .iter()
-            .map(|e| match &e.note {
-                Some(n) => format!("{}{}{n}{}", e.name, self.tr("minutes.paren_open"), self.tr("minutes.paren_close")),
-                None if e.late => format!(
-                    "{}{}{}{}",
-                    e.name,
-                    self.tr("minutes.paren_open"),
-                    self.tr("outcome.late"),
-                    self.tr("minutes.paren_close")
-                ),
-                None => e.name.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join(sep)
+        super::join_names(entries, |k| crate::i18n::t(self.locale, k))
     }
 
     fn votes(&self, r: &Resolution, roll: &Roll) -> Option<String> {

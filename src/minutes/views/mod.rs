@@ -7,13 +7,35 @@ use askama_web::WebTemplate;
 use super::{
     entity::LogKind,
     rules::{Action, Body, DiffLine, MinutesState, Resolution, Speech, SpeechRole},
-    service::{Rights, Roll},
+    service::{Entry, Rights, Roll},
 };
 use crate::{
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
     web::{Ctx, markdown},
 };
+
+/// Names of a group of the roll, each with its note (a reason, an organisation) or "late", joined
+/// as the reader's language joins a list: built once, not name by name in the template (a
+/// meeting may have thousands).
+pub fn join_names(entries: &[Entry], tr: impl Fn(&'static str) -> &'static str) -> String {
+    let (open, close, sep, late) =
+        (tr("minutes.paren_open"), tr("minutes.paren_close"), tr("minutes.list_sep"), tr("outcome.late"));
+    let mut out = String::with_capacity(entries.len() * 16);
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&e.name);
+        let note = e.note.as_deref().or(e.late.then_some(late));
+        if let Some(n) = note {
+            out.push_str(open);
+            out.push_str(n);
+            out.push_str(close);
+        }
+    }
+    out
+}
 
 /// The record's header: facts of the event, never typed again.
 pub struct Header {
@@ -64,6 +86,10 @@ pub struct MinutesPage {
 }
 
 impl MinutesPage {
+    pub fn names(&self, entries: &[Entry]) -> String {
+        join_names(entries, |k| self.ctx.tr(k))
+    }
+
     pub fn md(&self, text: &str) -> String {
         markdown::render(text)
     }
@@ -98,6 +124,10 @@ pub struct PrintPage {
 }
 
 impl PrintPage {
+    pub fn names(&self, entries: &[Entry]) -> String {
+        join_names(entries, |k| self.ctx.tr(k))
+    }
+
     pub fn md(&self, text: &str) -> String {
         markdown::render(text)
     }
