@@ -148,7 +148,9 @@ fn has_minutes(e: &event::Model, now: DateTime<Utc>) -> bool {
     !matches!(e.state, EventState::Draft | EventState::Cancelled) && e.starts_at <= now
 }
 
-async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded) -> Result<Rights, DbErr> {
+/// What the viewer may do. A secretary signs for a host or recorder who cannot sign in only while
+/// the record is submitted (`submitted`): only then are their accounts looked up.
+async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded, submitted: bool) -> Result<Rights, DbErr> {
     let e = &loaded.event;
     let me = scope.actor().member_id;
     let secretary = loaded.access >= Access::CoOrganiser;
@@ -162,8 +164,9 @@ async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded) -> Re
             None => Ok(false),
         }
     };
-    let host_away = secretary && !is_host && !can_sign_in(e.host_member_id).await?;
-    let recorder_away = secretary && !is_recorder && !can_sign_in(e.recorder_member_id).await?;
+    let stands_in = secretary && submitted;
+    let host_away = stands_in && !is_host && !can_sign_in(e.host_member_id).await?;
+    let recorder_away = stands_in && !is_recorder && !can_sign_in(e.recorder_member_id).await?;
     Ok(Rights {
         write: secretary || is_host || is_recorder,
         sign_host: is_host || host_away,
@@ -222,7 +225,7 @@ pub async fn open(
     if !has_minutes(&loaded.event, now) {
         return Err(MinutesError::NotFound);
     }
-    let rights = rights(db, scope, &loaded).await?;
+    let mut rights = rights(db, scope, &loaded, false).await?;
     let mut found = minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await?;
     if found.is_none() && rights.write {
         let body = first_body(db, &loaded.event, locale).await?;
@@ -243,6 +246,9 @@ pub async fn open(
         found = minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await?;
     }
     let minutes = found.ok_or(MinutesError::NotFound)?;
+    if minutes.state == MinutesState::Submitted {
+        rights = self::rights(db, scope, &loaded, true).await?;
+    }
     let reads = rights.write
         || rights.sign_host
         || rights.sign_recorder
@@ -267,7 +273,6 @@ pub async fn status(
     if !has_minutes(&loaded.event, now) {
         return Ok(None);
     }
-    let rights = rights(db, scope, loaded).await?;
     let state: Option<MinutesState> = minutes::Entity::find()
         .select_only()
         .column(minutes::Column::State)
@@ -275,6 +280,7 @@ pub async fn status(
         .into_tuple()
         .one(db)
         .await?;
+    let rights = rights(db, scope, loaded, state == Some(MinutesState::Submitted)).await?;
     let involved = rights.write || rights.sign_host || rights.sign_recorder;
     Ok(if involved {
         Some((state, rights.write))
@@ -372,7 +378,7 @@ async fn lock(
     if !has_minutes(&loaded.event, now) {
         return Err(MinutesError::NotFound);
     }
-    let rights = rights(txn, scope, &loaded).await?;
+    let mut rights = rights(txn, scope, &loaded, false).await?;
     if !(rights.write || rights.sign_host || rights.sign_recorder) {
         return Err(MinutesError::NotFound);
     }
@@ -382,6 +388,9 @@ async fn lock(
         .one(txn)
         .await?
         .ok_or(MinutesError::NotFound)?;
+    if row.state == MinutesState::Submitted {
+        rights = self::rights(txn, scope, &loaded, true).await?;
+    }
     Ok((loaded, row, rights))
 }
 
@@ -562,6 +571,9 @@ pub async fn sign(
 ) -> Result<bool, MinutesError> {
     let txn = crate::db::write_txn(db).await?;
     let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
+    if row.state != MinutesState::Submitted {
+        return Err(MinutesError::WrongState);
+    }
     let allowed = match as_ {
         SignAs::Host => rights.sign_host,
         SignAs::Recorder => rights.sign_recorder,
@@ -657,28 +669,20 @@ pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<lo
 /// The previous record of the same branch and type of meeting (for "approve the last minutes").
 pub async fn previous(db: &impl ConnectionTrait, opened: &Opened) -> Result<Option<i64>, DbErr> {
     let e = &opened.loaded.event;
-    let ids: Vec<i64> = event::Entity::find()
+    let has_minutes =
+        sea_orm::sea_query::Query::select().column(minutes::Column::EventId).from(minutes::Entity).to_owned();
+    event::Entity::find()
         .select_only()
         .column(event::Column::Id)
         .filter(event::Column::BranchId.eq(e.branch_id))
         .filter(event::Column::Kind.eq(e.kind))
         .filter(event::Column::StartsAt.lt(e.starts_at))
+        .filter(event::Column::Id.in_subquery(has_minutes))
         .order_by_desc(event::Column::StartsAt)
-        .limit(20)
+        .limit(1)
         .into_tuple()
-        .all(db)
-        .await?;
-    if ids.is_empty() {
-        return Ok(None);
-    }
-    let with: Vec<i64> = minutes::Entity::find()
-        .select_only()
-        .column(minutes::Column::EventId)
-        .filter(minutes::Column::EventId.is_in(ids.clone()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(ids.into_iter().find(|id| with.contains(id)))
+        .one(db)
+        .await
 }
 
 /// A branch's records of a year (by the meetings' dates in `tz`), in date order, with their
