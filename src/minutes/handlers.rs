@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 
 use super::{
     rules::{Body, BodyForm, MinutesState, Op, parse_body},
-    service::{self, MinutesError, Opened, SignAs},
+    service::{self, FormChoices, MinutesError, Opened, SignAs},
     views::{docx::DocRecord, *},
 };
 use crate::{
@@ -73,10 +73,13 @@ async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz), WebEr
     Ok((header, tz))
 }
 
+/// The display name of an account among those read, or a dash (a deleted account).
+fn name_of(names: &[(i64, String)], account: Option<i64>) -> String {
+    account.and_then(|a| names.iter().find(|(id, _)| *id == a)).map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
+}
+
 fn signature(names: &[(i64, String)], by: Option<i64>, at: Option<DateTime<Utc>>, tz: Tz) -> Option<Signature> {
-    let at = at?;
-    let name = by.and_then(|b| names.iter().find(|(id, _)| *id == b)).map_or("—", |(_, n)| n.as_str());
-    Some(Signature { name: name.to_owned(), at: local(&at, tz) })
+    Some(Signature { at: local(&at?, tz), name: name_of(names, by) })
 }
 
 async fn show(
@@ -118,10 +121,7 @@ async fn show_page(
             .into_iter()
             .map(|l| LogRow {
                 at: local(&l.at, tz),
-                who: l
-                    .by_account
-                    .and_then(|b| names.iter().find(|(id, _)| *id == b))
-                    .map_or_else(|| "—".to_owned(), |(_, n)| n.clone()),
+                who: name_of(&names, l.by_account),
                 kind: l.kind,
                 revision: l.revision,
                 note: l.note,
@@ -142,7 +142,7 @@ async fn show_page(
 async fn form_page(
     state: &AppState,
     ctx: Ctx,
-    opened: &Opened,
+    (opened, choices): (&Opened, FormChoices),
     body: &Body,
     revision: i32,
     (errors, reason): (FieldErrors, String),
@@ -150,19 +150,17 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let (header, _) = header(state, opened).await?;
-    let speakers = service::speakers(&state.db, opened).await?;
-    let roll = service::roll(&state.db, opened).await?;
     let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
     let page = FormPage {
         header,
         revision,
         items: form_items(body),
-        speakers: speakers.0,
+        speakers: choices.speakers.0,
         errors,
         amending: opened.minutes.state == MinutesState::Locked,
         reason,
         saved_now: saved_now.map(|b| b.lines(tr)),
-        voters: roll.present_full,
+        voters: choices.voters,
         ctx,
     };
     Ok((status, page).into_response())
@@ -182,7 +180,8 @@ async fn edit(
         return Err(WebError::Conflict(Msg::new("minutes.is_submitted")));
     }
     let (body, revision) = (opened.body.clone(), opened.minutes.revision);
-    form_page(&state, ctx, &opened, &body, revision, Default::default(), None, StatusCode::OK).await
+    let choices = service::form_choices(&state.db, &opened).await?;
+    form_page(&state, ctx, (&opened, choices), &body, revision, Default::default(), None, StatusCode::OK).await
 }
 
 /// Saves the form, or gives it a blank row more (nothing is saved then).
@@ -199,9 +198,8 @@ async fn save(
     }
     let op = Op::parse(form.get("op")).unwrap_or(Op::Save);
     let based_on = form.get("revision").trim().parse::<i32>().map_err(|_| WebError::BadRequest)?;
-    let speakers = service::speakers(&state.db, &opened).await?;
-    let voters = service::roll(&state.db, &opened).await?.present_full;
-    let (mut body, mut errors) = parse_body(&BodyForm::from_pairs(&form.0), &speakers, voters);
+    let choices = service::form_choices(&state.db, &opened).await?;
+    let (mut body, mut errors) = parse_body(&BodyForm::from_pairs(&form.0), &choices.speakers, choices.voters);
     let reason_raw = form.get("reason").to_owned();
     let reason = match optional_text(&reason_raw, 500) {
         Ok(r) => r,
@@ -214,7 +212,7 @@ async fn save(
         // A blank row more: the typed text stays, nothing is saved, errors wait for the save.
         body.grow(op);
         let keep = (FieldErrors::default(), reason_raw);
-        return form_page(&state, ctx, &opened, &body, based_on, keep, None, StatusCode::OK).await;
+        return form_page(&state, ctx, (&opened, choices), &body, based_on, keep, None, StatusCode::OK).await;
     }
     let amending = opened.minutes.state == MinutesState::Locked;
     if amending && reason.is_none() && errors.get("reason").is_none() {
@@ -222,7 +220,7 @@ async fn save(
     }
     if !errors.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return form_page(&state, ctx, &opened, &body, based_on, (errors, reason_raw), None, status).await;
+        return form_page(&state, ctx, (&opened, choices), &body, based_on, (errors, reason_raw), None, status).await;
     }
     match service::save(&state.db, &scope, id, (&body, based_on), reason, state.now()).await {
         Ok(_) => Ok((Flash::success(Msg::new("minutes.saved")), to_minutes(id)).into_response()),
@@ -233,7 +231,7 @@ async fn save(
             errors.add("form", "minutes.stale");
             let revision = opened.minutes.revision;
             let status = StatusCode::CONFLICT;
-            form_page(&state, ctx, &opened, &body, revision, (errors, reason_raw), Some(*now), status).await
+            form_page(&state, ctx, (&opened, choices), &body, revision, (errors, reason_raw), Some(*now), status).await
         }
         Err(e) => Err(e.into()),
     }
@@ -349,10 +347,7 @@ async fn revisions(
         .map(|r| RevisionRow {
             revision: r.revision,
             at: local(&r.at, tz),
-            who: r
-                .by_account
-                .and_then(|b| names.iter().find(|(id, _)| *id == b))
-                .map_or_else(|| "—".to_owned(), |(_, n)| n.clone()),
+            who: name_of(&names, r.by_account),
             reason: r.reason.clone(),
         })
         .collect();

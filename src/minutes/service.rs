@@ -75,12 +75,6 @@ pub struct Opened {
     pub rights: Rights,
 }
 
-impl Opened {
-    pub fn state(&self) -> MinutesState {
-        self.minutes.state
-    }
-}
-
 /// One person of the roll: name and, where there is one, the reason (leave, absence) or the
 /// organisation and title (guests).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,10 +335,19 @@ async fn live_roll(db: &impl ConnectionTrait, e: &event::Model) -> Result<Roll, 
     Ok(Roll::of(&people, e.finalised_at.is_some()))
 }
 
-/// Who the edit form offers as speakers: the members who came (all expected members before
-/// anyone checked in), non-voting attendees and the event's guests, with their posts.
-pub async fn speakers(db: &impl ConnectionTrait, opened: &Opened) -> Result<Speakers, DbErr> {
+/// What the edit form offers and checks against, from one read of the attendance list.
+pub struct FormChoices {
+    /// The members who came (all expected members before anyone checked in), non-voting
+    /// attendees and the event's guests, with their posts.
+    pub speakers: Speakers,
+    /// Full members present, who may vote (as in the roll: frozen once submitted).
+    pub voters: usize,
+}
+
+pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<FormChoices, DbErr> {
     let people = records::people(db, opened.loaded.event.id).await?;
+    let frozen: Option<Roll> = opened.minutes.roll.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let voters = frozen.unwrap_or_else(|| Roll::of(&people, opened.loaded.event.finalised_at.is_some())).present_full;
     let anyone_in = people.iter().any(|p| p.attended());
     let chosen: Vec<&records::Person> = people
         .iter()
@@ -363,7 +366,7 @@ pub async fn speakers(db: &impl ConnectionTrait, opened: &Opened) -> Result<Spea
             _ => {}
         }
     }
-    Ok(Speakers(list))
+    Ok(FormChoices { speakers: Speakers(list), voters })
 }
 
 /// Locks the record's row for a change (FOR UPDATE on PostgreSQL; SQLite's write transaction
