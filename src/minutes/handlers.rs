@@ -52,10 +52,6 @@ async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz), WebEr
     let e = &opened.loaded.event;
     let named = events::named(&state.db, &opened.loaded).await?;
     let tz = named.branch.tz();
-    let host_post = match e.host_member_id {
-        Some(m) => crate::members::service::posts(&state.db, [m]).await?.remove(&m),
-        None => None,
-    };
     let co_organisers =
         named.branches.into_iter().filter(|b| opened.loaded.co_organisers.contains(&b.id)).map(|b| b.name).collect();
     let header = Header {
@@ -67,7 +63,7 @@ async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz), WebEr
         organiser: named.branch.name,
         co_organisers,
         host: named.host,
-        host_post,
+        host_post: named.host_post,
         recorder: named.recorder,
     };
     Ok((header, tz))
@@ -121,7 +117,7 @@ async fn show_page(
             .into_iter()
             .map(|l| LogRow {
                 at: local(&l.at, tz),
-                who: name_of(&names, l.by_account),
+                who: l.who.unwrap_or_else(|| "—".to_owned()),
                 kind: l.kind,
                 revision: l.revision,
                 note: l.note,

@@ -3,6 +3,8 @@
 //! until the record is submitted and frozen from then on; saves with revisions (a save based on
 //! an older revision is refused); the workflow of submission, return, signatures, lock and
 //! amendment. Every read-modify-write locks the record's row first.
+use std::{collections::HashMap, sync::Arc};
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -304,7 +306,7 @@ pub fn mail_document<'a>(
             return Ok(None);
         };
         let tr = |k: &str| crate::i18n::t(locale, k).to_owned();
-        let roll: Roll = m.roll.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+        let roll = frozen(&m).unwrap_or_default();
         let mut lines = vec![format!(
             "{} {} · {} {} · {} {} · {} {}",
             tr("minutes.expected"),
@@ -322,12 +324,38 @@ pub fn mail_document<'a>(
     })
 }
 
-/// The record's roll: frozen once submitted, else computed now from attendance.
-pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Roll, DbErr> {
-    if let Some(frozen) = opened.minutes.roll.as_deref().and_then(|r| serde_json::from_str(r).ok()) {
-        return Ok(frozen);
+/// Frozen rolls as parsed, by record, with the text they were parsed from. A roll holds an entry
+/// per invitee (thousands), and parsing it was a fifth of the record page's work; a frozen roll
+/// seldom changes, and a changed text (sent back, submitted again) is simply parsed again.
+static FROZEN: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, (String, Arc<Roll>)>>> =
+    std::sync::LazyLock::new(Default::default);
+/// Records whose parsed roll is kept (a few MB at most).
+const FROZEN_KEPT: usize = 64;
+
+/// A record's frozen roll, if it has one.
+fn frozen(m: &minutes::Model) -> Option<Arc<Roll>> {
+    let text = m.roll.as_deref()?;
+    let mut kept = FROZEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((t, roll)) = kept.get(&m.id)
+        && t == text
+    {
+        return Some(roll.clone());
     }
-    live_roll(db, &opened.loaded.event).await
+    // Written only by this module from a `Roll`; an unreadable one counts as not frozen.
+    let roll = Arc::new(serde_json::from_str::<Roll>(text).ok()?);
+    if kept.len() >= FROZEN_KEPT {
+        kept.clear();
+    }
+    kept.insert(m.id, (text.to_owned(), roll.clone()));
+    Some(roll)
+}
+
+/// The record's roll: frozen once submitted, else computed now from attendance.
+pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Arc<Roll>, DbErr> {
+    match frozen(&opened.minutes) {
+        Some(roll) => Ok(roll),
+        None => Ok(Arc::new(live_roll(db, &opened.loaded.event).await?)),
+    }
 }
 
 async fn live_roll(db: &impl ConnectionTrait, e: &event::Model) -> Result<Roll, DbErr> {
@@ -346,8 +374,10 @@ pub struct FormChoices {
 
 pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<FormChoices, DbErr> {
     let people = records::people(db, opened.loaded.event.id).await?;
-    let frozen: Option<Roll> = opened.minutes.roll.as_deref().and_then(|r| serde_json::from_str(r).ok());
-    let voters = frozen.unwrap_or_else(|| Roll::of(&people, opened.loaded.event.finalised_at.is_some())).present_full;
+    let voters = match frozen(&opened.minutes) {
+        Some(roll) => roll.present_full,
+        None => Roll::of(&people, opened.loaded.event.finalised_at.is_some()).present_full,
+    };
     let anyone_in = people.iter().any(|p| p.attended());
     let chosen: Vec<&records::Person> = people
         .iter()
@@ -660,11 +690,31 @@ pub fn revision_body(r: &revision::Model) -> Body {
 }
 
 /// The workflow so far, in time order.
-pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<log::Model>, DbErr> {
+/// A line of a record's history, with the name of the account that wrote it (read with it).
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct LogLine {
+    pub kind: LogKind,
+    pub revision: i32,
+    pub note: Option<String>,
+    pub by_account: Option<i64>,
+    pub at: DateTimeUtc,
+    /// None: written by no account, or one deleted since.
+    pub who: Option<String>,
+}
+
+pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<LogLine>, DbErr> {
+    use crate::accounts::entity::account;
+    use sea_orm::{JoinType, sea_query::Expr};
+    let by = log::Entity::belongs_to(account::Entity).from(log::Column::ByAccount).to(account::Column::Id).into();
     log::Entity::find()
+        .select_only()
+        .columns([log::Column::Kind, log::Column::Revision, log::Column::Note, log::Column::ByAccount, log::Column::At])
+        .column_as(Expr::col((account::Entity, account::Column::DisplayName)), "who")
+        .join(JoinType::LeftJoin, by)
         .filter(log::Column::MinutesId.eq(opened.minutes.id))
         .order_by_asc(log::Column::Id)
         .limit(500)
+        .into_model::<LogLine>()
         .all(db)
         .await
 }
@@ -730,12 +780,20 @@ pub async fn of_branch_year(
 pub async fn account_names(
     db: &impl ConnectionTrait,
     opened: &Opened,
-    log: &[log::Model],
+    log: &[LogLine],
 ) -> Result<Vec<(i64, String)>, DbErr> {
     let m = &opened.minutes;
-    let ids =
-        [m.host_signed_by, m.recorder_signed_by].into_iter().flatten().chain(log.iter().filter_map(|l| l.by_account));
-    crate::accounts::service::display_names(db, ids).await
+    // Every signature is logged, so the history usually names the signers already.
+    let mut names: Vec<(i64, String)> = log.iter().filter_map(|l| Some((l.by_account?, l.who.clone()?))).collect();
+    let missing: Vec<i64> = [m.host_signed_by, m.recorder_signed_by]
+        .into_iter()
+        .flatten()
+        .filter(|a| !names.iter().any(|(id, _)| id == a))
+        .collect();
+    if !missing.is_empty() {
+        names.extend(crate::accounts::service::display_names(db, missing).await?);
+    }
+    Ok(names)
 }
 
 impl Speech {

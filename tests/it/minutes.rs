@@ -290,6 +290,16 @@ async fn bad_minutes_input_is_refused_field_by_field_and_changes_nothing() {
     let back = record(&app, id).await;
     assert_eq!(back.state, MinutesState::Draft);
     assert!(back.roll.is_none(), "a record never locked gets its live roll back");
+
+    // Frozen again on the next submission, with the attendance as it is then (not as first frozen).
+    assert_eq!(count(&s.client.get(&path).await.body, "present"), 1);
+    move_to(&app, starts + Duration::hours(3));
+    partyday::attendance::service::finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    let (status, json) = tap(&s.client, id, inv, "absent").await;
+    assert_eq!(status, 200, "{json}");
+    send(&s.client, &format!("{path}/submit"), &[("revision", "0".to_owned())]).await.assert_status(303);
+    let page = s.client.get(&path).await;
+    assert_eq!((count(&page.body, "present"), count(&page.body, "absent")), (0, 2), "{}", page.body);
 }
 
 #[tokio::test]

@@ -333,7 +333,7 @@ pub(super) async fn show_page(
     let Forms { guest, agenda_item, attachment_error } = forms;
     let db = &state.db;
     let loaded_view = loaded.clone();
-    let service::Named { branch, branches: named, host, recorder } = service::named(db, &loaded).await?;
+    let service::Named { branch, branches: named, host, recorder, .. } = service::named(db, &loaded).await?;
     let Loaded { event, co_organisers, asked, access } = loaded;
     let tz: Tz = branch.tz();
     let co_organiser_names = named.iter().filter(|b| co_organisers.contains(&b.id)).map(|b| b.name.clone()).collect();

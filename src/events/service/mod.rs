@@ -82,6 +82,8 @@ pub struct Named {
     /// Co-organising and asked branches, by code.
     pub branches: Vec<branch::Model>,
     pub host: Option<String>,
+    /// The host's post (a member with one).
+    pub host_post: Option<String>,
     pub recorder: Option<String>,
 }
 
@@ -105,10 +107,11 @@ pub async fn named(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Named, 
     } else {
         member::Entity::find().filter(member::Column::Id.is_in(people)).all(db).await?
     };
-    let name_of = |id: Option<i64>| id.and_then(|i| people.iter().find(|m| m.id == i)).map(|m| m.name.clone());
-    let host = name_of(event.host_member_id).or_else(|| event.host_guest_name.clone());
-    let recorder = name_of(event.recorder_member_id);
-    Ok(Named { branch, branches, host, recorder })
+    let person = |id: Option<i64>| id.and_then(|i| people.iter().find(|m| m.id == i));
+    let host = person(event.host_member_id).map(|m| m.name.clone()).or_else(|| event.host_guest_name.clone());
+    let host_post = person(event.host_member_id).and_then(|m| m.post.clone());
+    let recorder = person(event.recorder_member_id).map(|m| m.name.clone());
+    Ok(Named { branch, branches, host, host_post, recorder })
 }
 
 /// The active members of a branch and of its party groups, by name: who the event form offers as

@@ -20,7 +20,7 @@ use crate::{
 pub struct DocRecord {
     pub header: Header,
     pub state: MinutesState,
-    pub roll: Roll,
+    pub roll: std::sync::Arc<Roll>,
     pub body: Body,
     pub host_signature: Option<Signature>,
     pub recorder_signature: Option<Signature>,

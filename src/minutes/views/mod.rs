@@ -73,7 +73,7 @@ pub struct MinutesPage {
     pub state: MinutesState,
     pub revision: i32,
     pub body: Body,
-    pub roll: Roll,
+    pub roll: std::sync::Arc<Roll>,
     pub rights: Rights,
     pub may_submit: bool,
     pub host_signature: Option<Signature>,
@@ -118,7 +118,7 @@ pub struct PrintPage {
     pub header: Header,
     pub state: MinutesState,
     pub body: Body,
-    pub roll: Roll,
+    pub roll: std::sync::Arc<Roll>,
     pub host_signature: Option<Signature>,
     pub recorder_signature: Option<Signature>,
 }
