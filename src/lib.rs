@@ -16,5 +16,6 @@ pub mod invitations;
 pub mod mail;
 pub mod members;
 pub mod minutes;
+pub mod reports;
 pub mod sheet;
 pub mod web;

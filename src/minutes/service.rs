@@ -327,8 +327,10 @@ pub fn mail_document<'a>(
 /// Frozen rolls as parsed, by record, with the text they were parsed from. A roll holds an entry
 /// per invitee (thousands), and parsing it was a fifth of the record page's work; a frozen roll
 /// seldom changes, and a changed text (sent back, submitted again) is simply parsed again.
-static FROZEN: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, (String, Arc<Roll>)>>> =
+static FROZEN: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, ParsedRoll>>> =
     std::sync::LazyLock::new(Default::default);
+/// A roll's text and what it parsed to.
+type ParsedRoll = (String, Arc<Roll>);
 /// Records whose parsed roll is kept (a few MB at most).
 const FROZEN_KEPT: usize = 64;
 

@@ -1,0 +1,419 @@
+//! The words of an activity report (活动报道): the draft Partyday writes from the event, its
+//! attendance and its minutes, in the house style of an association's "Activities" post (a
+//! title naming the organiser and the occasion; a lead paragraph with the date and part of the
+//! day, the organisers, the place, who took part and who presided; a paragraph per speech with
+//! the speaker's post; the resolutions). Every sentence comes from the catalogue, so a draft is
+//! written in the holding branch's language. Absentees and leave reasons are never facts here.
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+use crate::{
+    events::rules::EventKind,
+    forms::Choice,
+    i18n::{Locale, t},
+    minutes::rules::{Speech, SpeechRole},
+};
+
+/// The part of the day an event began in, as the house style names it (上午, 下午, 晚上).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartOfDay {
+    Morning,
+    Afternoon,
+    Evening,
+}
+
+impl PartOfDay {
+    pub fn of(hour: u32) -> PartOfDay {
+        match hour {
+            0..=11 => PartOfDay::Morning,
+            12..=17 => PartOfDay::Afternoon,
+            _ => PartOfDay::Evening,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            PartOfDay::Morning => "report_draft.part.morning",
+            PartOfDay::Afternoon => "report_draft.part.afternoon",
+            PartOfDay::Evening => "report_draft.part.evening",
+        }
+    }
+}
+
+/// A guest who came, as the report names them: organisation, title and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestFact {
+    pub name: String,
+    pub unit: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Who presided: name and, where there is one, post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub post: Option<String>,
+}
+
+/// What a draft is written from. Only people who came are here.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    /// The event's title: the occasion ("学习贯彻……精神").
+    pub title: &'a str,
+    pub kind: EventKind,
+    /// When it began, in the holding branch's zone.
+    pub starts: NaiveDateTime,
+    pub organiser: &'a str,
+    pub co_organisers: &'a [String],
+    pub place: Option<&'a str>,
+    /// Members expected (exempt members excluded) and members present (late included).
+    pub expected: usize,
+    pub present: usize,
+    /// Non-voting attendees who came, counted (not named).
+    pub non_voting: usize,
+    pub guests: &'a [GuestFact],
+    pub host: Option<Person>,
+    /// The minutes' speeches, in order.
+    pub speeches: &'a [Speech],
+    /// Resolutions that carried or were adopted without a vote, in order.
+    pub resolutions: &'a [String],
+}
+
+/// The generated parts of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub title: String,
+    /// The lead paragraph (also the excerpt on the Activities page).
+    pub lead: String,
+    /// The post as Markdown: the lead, a paragraph per speech, the resolutions.
+    pub body: String,
+}
+
+/// Fills `{name}` placeholders in one pass: a value that itself contains braces (a summary
+/// quoting "{date}") is never filled again.
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| Some((close, args.iter().find(|(k, _)| *k == &after[..close])?))) {
+            Some((close, (_, value))) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn date(locale: Locale, at: NaiveDateTime) -> String {
+    let key = format!("report_draft.month.{}", at.month());
+    let month = t(locale, &key);
+    fill(
+        t(locale, "report_draft.date"),
+        &[("year", &at.year().to_string()), ("month", month), ("day", &at.day().to_string())],
+    )
+}
+
+/// Chinese runs sentences (and a guest's organisation and title) together; English separates
+/// them with `en`.
+fn run_on(locale: Locale, en: &'static str) -> &'static str {
+    match locale {
+        Locale::ZhCn => "",
+        Locale::En => en,
+    }
+}
+
+/// "A, B and C" in the reader's language.
+fn list(locale: Locale, items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => {
+            format!("{}{}{last}", init.join(t(locale, "report_draft.list_sep")), t(locale, "report_draft.list_and"))
+        }
+    }
+}
+
+fn verb_key(role: SpeechRole) -> String {
+    format!("report_draft.verb.{}", role.key())
+}
+
+/// A person as the report names them: post and name (房产科科长张三; Zhang San, head of …).
+fn named(locale: Locale, name: &str, post: Option<&str>) -> String {
+    match post.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(post) => fill(t(locale, "report_draft.with_post"), &[("name", name), ("post", post)]),
+        None => name.to_owned(),
+    }
+}
+
+fn guest(locale: Locale, g: &GuestFact) -> String {
+    let about: Vec<&str> = [g.unit.as_deref(), g.title.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if about.is_empty() {
+        return g.name.clone();
+    }
+    fill(t(locale, "report_draft.guest"), &[("name", &g.name), ("about", &about.join(run_on(locale, ", ")))])
+}
+
+/// The event's occasion as the title and the lead say it ("开展……主题党日活动"): the title's own
+/// words when it already names its kind, so "主题党日" is never said twice.
+fn occasion(locale: Locale, kind: EventKind, title: &str) -> String {
+    let kind_name = t(locale, kind.label_key());
+    let key = if title.to_lowercase().contains(&kind_name.to_lowercase()) {
+        "report_draft.occasion_plain".to_owned()
+    } else {
+        format!("report_draft.occasion.{}", kind.key())
+    };
+    fill(t(locale, &key), &[("title", title.trim())])
+}
+
+/// Writes the draft.
+pub fn draft(locale: Locale, f: &Facts<'_>) -> Draft {
+    let occasion = occasion(locale, f.kind, f.title);
+    let title = fill(t(locale, "report_draft.title"), &[("organiser", f.organiser), ("occasion", &occasion)]);
+    let organisers = if f.co_organisers.is_empty() {
+        f.organiser.to_owned()
+    } else {
+        fill(t(locale, "report_draft.with_co"), &[("organiser", f.organiser), ("co", &list(locale, f.co_organisers))])
+    };
+    let at = match f.place.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(place) => fill(t(locale, "report_draft.at"), &[("place", place)]),
+        None => String::new(),
+    };
+    let mut sentences = vec![fill(
+        t(locale, "report_draft.lead"),
+        &[
+            ("date", &date(locale, f.starts)),
+            ("part", t(locale, PartOfDay::of(f.starts.hour()).key())),
+            ("organisers", &organisers),
+            ("at", &at),
+            ("occasion", &occasion),
+        ],
+    )];
+    if f.present > 0 {
+        sentences.push(if f.present >= f.expected {
+            t(locale, "report_draft.all_members").to_owned()
+        } else {
+            fill(t(locale, "report_draft.members"), &[("n", &f.present.to_string())])
+        });
+    }
+    if !f.guests.is_empty() {
+        let guests: Vec<String> = f.guests.iter().map(|g| guest(locale, g)).collect();
+        sentences.push(fill(t(locale, "report_draft.guests"), &[("guests", &list(locale, &guests))]));
+    }
+    if f.non_voting > 0 {
+        sentences.push(fill(t(locale, "report_draft.non_voting"), &[("n", &f.non_voting.to_string())]));
+    }
+    if let Some(h) = &f.host {
+        sentences
+            .push(fill(t(locale, "report_draft.presided"), &[("who", &named(locale, &h.name, h.post.as_deref()))]));
+    }
+    let lead = sentences.join(run_on(locale, " "));
+
+    let mut paragraphs = vec![lead.clone()];
+    for s in f.speeches {
+        let Some(speaker) = &s.speaker else { continue };
+        let post = Some(s.post.as_str());
+        let who = named(locale, speaker.name(), post);
+        let key = verb_key(s.role);
+        let verb = t(locale, &key);
+        let summary = s.summary.trim();
+        // The summary's first paragraph continues the speaker's sentence; the rest follow it.
+        let (first, more) = summary.split_once("\n\n").map_or((summary, ""), |(a, b)| (a.trim(), b.trim()));
+        let line = if first.is_empty() {
+            fill(t(locale, "report_draft.speech_bare"), &[("who", &who), ("verb", verb)])
+        } else {
+            fill(t(locale, "report_draft.speech"), &[("who", &who), ("verb", verb), ("summary", first)])
+        };
+        paragraphs.push(line);
+        if !more.is_empty() {
+            paragraphs.push(more.to_owned());
+        }
+    }
+    let end_stops: &[char] = &['。', '.', '；', ';', '，', ','];
+    for r in f.resolutions.iter().map(|r| r.trim().trim_end_matches(end_stops)).filter(|r| !r.is_empty()) {
+        paragraphs.push(fill(t(locale, "report_draft.resolution"), &[("text", r)]));
+    }
+    Draft { title, lead, body: paragraphs.join("\n\n") }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::minutes::rules::Speaker;
+
+    fn speech(name: &str, post: &str, role: SpeechRole, summary: &str) -> Speech {
+        Speech {
+            speaker: Some(Speaker::Member { id: 1, name: name.to_owned() }),
+            post: post.to_owned(),
+            role,
+            summary: summary.to_owned(),
+        }
+    }
+
+    /// The seed post of our first user: a theme party day on the morning of 24 August 2023,
+    /// everyone expected came, two exchange speeches with posts, the secretary's lecture.
+    fn seed_speeches() -> Vec<Speech> {
+        vec![
+            speech(
+                "龙桂英",
+                "科技与学科建设服务部部长",
+                SpeechRole::Exchange,
+                "在今后的工作中，要充分发挥高校和专家优势。",
+            ),
+            speech("辛娟", "学术活动服务部部长", SpeechRole::Exchange, "将学术交流与实践紧密结合。"),
+            speech(
+                "曾斌",
+                "学会党支部书记",
+                SpeechRole::Summary,
+                "要把学习宣传贯彻重要指示精神作为重要政治任务。\n\n坚定拥护“两个确立”。",
+            ),
+        ]
+    }
+
+    fn seed_facts<'a>(speeches: &'a [Speech], guests: &'a [GuestFact], co: &'a [String]) -> Facts<'a> {
+        Facts {
+            title: "学习贯彻习近平总书记来川视察重要指示精神",
+            kind: EventKind::ThemePartyDay,
+            starts: NaiveDate::from_ymd_opt(2023, 8, 24).unwrap().and_hms_opt(9, 0, 0).unwrap(),
+            organiser: "成都高新医学会党支部",
+            co_organisers: co,
+            place: Some("学会三楼会议室"),
+            expected: 12,
+            present: 12,
+            non_voting: 0,
+            guests,
+            host: Some(Person { name: "曾斌".into(), post: Some("党支部书记".into()) }),
+            speeches,
+            resolutions: &[],
+        }
+    }
+
+    #[test]
+    fn the_seed_post_is_drafted_with_every_fact() {
+        let speeches = seed_speeches();
+        let d = draft(Locale::ZhCn, &seed_facts(&speeches, &[], &[]));
+        assert_eq!(d.title, "成都高新医学会党支部开展学习贯彻习近平总书记来川视察重要指示精神主题党日活动");
+        assert_eq!(
+            d.lead,
+            "2023年8月24日上午，成都高新医学会党支部在学会三楼会议室开展学习贯彻习近平总书记来川视察重要指示精神主题党日活动。\
+             支部全体党员参加活动。活动由党支部书记曾斌主持。"
+        );
+        let paragraphs: Vec<&str> = d.body.split("\n\n").collect();
+        assert_eq!(paragraphs[0], d.lead);
+        assert_eq!(
+            paragraphs[1],
+            "科技与学科建设服务部部长龙桂英交流发言表示：在今后的工作中，要充分发挥高校和专家优势。"
+        );
+        assert_eq!(paragraphs[2], "学术活动服务部部长辛娟交流发言表示：将学术交流与实践紧密结合。");
+        assert_eq!(paragraphs[3], "学会党支部书记曾斌作总结讲话并强调：要把学习宣传贯彻重要指示精神作为重要政治任务。");
+        assert_eq!(paragraphs[4], "坚定拥护“两个确立”。");
+        assert_eq!(paragraphs.len(), 5);
+    }
+
+    #[test]
+    fn the_english_draft_reads_like_the_seed() {
+        let speeches = vec![speech(
+            "Long Guiying",
+            "Director of Medical Quality Control",
+            SpeechRole::Exchange,
+            "We should give full play to experts.",
+        )];
+        let mut f = seed_facts(&speeches, &[], &[]);
+        f.host = Some(Person { name: "Zeng Bin".into(), post: Some("Secretary of the Party Branch".into()) });
+        f.title = "Studying the spirit of the instructions";
+        f.organiser = "the Party Branch of Chengdu High-tech Medical Association";
+        f.place = None;
+        let d = draft(Locale::En, &f);
+        assert_eq!(
+            d.lead,
+            "On the morning of August 24, 2023, the Party Branch of Chengdu High-tech Medical Association held a \
+             theme Party day activity: Studying the spirit of the instructions. All Party members of the branch took \
+             part. Zeng Bin, Secretary of the Party Branch, presided."
+        );
+        assert!(
+            d.body.ends_with(
+                "Long Guiying, Director of Medical Quality Control, said: We should give full play to experts."
+            ),
+            "{}",
+            d.body
+        );
+    }
+
+    #[test]
+    fn head_counts_guests_non_voting_and_co_organisers() {
+        let guests = [
+            GuestFact { name: "李明".into(), unit: Some("区卫健委".into()), title: Some("副主任".into()) },
+            GuestFact { name: "王芳".into(), unit: Some("市第三人民医院".into()), title: None },
+        ];
+        let co = ["医院党委第一支部".to_owned(), "医院党委第二支部".to_owned()];
+        let speeches = [];
+        let mut f = seed_facts(&speeches, &guests, &co);
+        f.present = 9;
+        f.non_voting = 2;
+        f.host = None;
+        f.starts = f.starts.with_hour(19).unwrap();
+        let d = draft(Locale::ZhCn, &f);
+        assert_eq!(
+            d.lead,
+            "2023年8月24日晚上，成都高新医学会党支部与医院党委第一支部和医院党委第二支部联合在学会三楼会议室开展\
+             学习贯彻习近平总书记来川视察重要指示精神主题党日活动。支部党员9人参加活动。区卫健委副主任李明和\
+             市第三人民医院王芳应邀出席。另有2名同志列席。"
+        );
+        assert_eq!(d.body, d.lead, "no speeches, no resolutions: the lead alone");
+        let en = draft(Locale::En, &f);
+        assert!(en.lead.contains("9 Party members took part"), "{}", en.lead);
+        assert!(
+            en.lead.contains("李明 (区卫健委, 副主任) and 王芳 (市第三人民医院) attended as guests"),
+            "{}",
+            en.lead
+        );
+    }
+
+    #[test]
+    fn a_title_that_names_its_kind_is_not_doubled_and_text_is_filled_once() {
+        let speeches = [speech("张三", "", SpeechRole::LeadStudy, "学习{date}的讲话")];
+        let resolutions = ["同意接收李四为预备党员".to_owned(), "  ".to_owned()];
+        let mut f = seed_facts(&speeches, &[], &[]);
+        f.title = "11月主题党日";
+        f.resolutions = &resolutions;
+        f.starts = f.starts.with_hour(14).unwrap();
+        let d = draft(Locale::ZhCn, &f);
+        assert_eq!(d.title, "成都高新医学会党支部开展11月主题党日");
+        assert!(d.lead.starts_with("2023年8月24日下午，"), "{}", d.lead);
+        let paragraphs: Vec<&str> = d.body.split("\n\n").collect();
+        assert_eq!(paragraphs[1], "张三领学：学习{date}的讲话", "a summary's braces stay as typed");
+        assert_eq!(paragraphs[2], "会议作出决议：同意接收李四为预备党员。");
+        assert_eq!(paragraphs.len(), 3, "a blank resolution is left out");
+    }
+
+    #[test]
+    fn every_kind_and_role_has_its_words_in_both_languages() {
+        for locale in [Locale::ZhCn, Locale::En] {
+            let keys: Vec<&str> = crate::i18n::keys(locale).collect();
+            for kind in EventKind::ALL {
+                let key = format!("report_draft.occasion.{}", kind.key());
+                assert!(keys.contains(&key.as_str()), "{} {key}", locale.tag());
+            }
+            for role in SpeechRole::ALL {
+                assert!(keys.contains(&verb_key(*role).as_str()), "{} {role:?}", locale.tag());
+            }
+            for m in 1..=12 {
+                assert!(keys.contains(&format!("report_draft.month.{m}").as_str()));
+            }
+        }
+    }
+}
