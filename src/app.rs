@@ -205,7 +205,8 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// The event clock: at start-up (events that ended while the server was down) and every 30
-/// seconds, ends the events whose end has passed and settles their attendance, once each.
+/// seconds, ends the events whose end has passed and settles their attendance, once each, then
+/// drafts the activity reports of those that publish.
 async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(30));
     loop {
@@ -217,6 +218,11 @@ async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(events = n, "events ended and attendance settled"),
             Err(e) => tracing::warn!(error = %e, "could not finalise ended events"),
+        }
+        match crate::reports::service::draft_due(&state.db, state.settings.default_locale, state.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reports = n, "activity reports drafted"),
+            Err(e) => tracing::warn!(error = %e, "could not draft activity reports"),
         }
     }
 }

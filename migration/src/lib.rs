@@ -12,6 +12,7 @@ mod m20261124_000007_event_month_index;
 mod m20261125_000008_invitation_counts_index;
 mod m20261202_000009_event_revision_and_consent;
 mod m20261203_000010_minutes;
+mod m20261204_000011_reports;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_invitation_counts_index::Migration),
             Box::new(m20261202_000009_event_revision_and_consent::Migration),
             Box::new(m20261203_000010_minutes::Migration),
+            Box::new(m20261204_000011_reports::Migration),
         ]
     }
 }

@@ -5,6 +5,8 @@
 //! the speaker's post; the resolutions). Every sentence comes from the catalogue, so a draft is
 //! written in the holding branch's language. Absentees and leave reasons are never facts here.
 use chrono::{Datelike, NaiveDateTime, Timelike};
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     events::rules::EventKind,
@@ -12,6 +14,28 @@ use crate::{
     i18n::{Locale, t},
     minutes::rules::{Speech, SpeechRole},
 };
+
+/// Where a report stands: drafted by Partyday, submitted for review, published on the
+/// Activities page, or withdrawn from it (kept on record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    #[sea_orm(string_value = "published")]
+    Published,
+    #[sea_orm(string_value = "withdrawn")]
+    Withdrawn,
+}
+
+/// The event types whose reports are drafted by default: all but the branch committee meeting
+/// (its business is internal).
+pub fn publishes(kind: EventKind) -> bool {
+    kind != EventKind::BranchCommitteeMeeting
+}
 
 /// The part of the day an event began in, as the house style names it (上午, 下午, 晚上).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +103,7 @@ pub struct Facts<'a> {
 }
 
 /// The generated parts of a report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
     pub title: String,
     /// The lead paragraph (also the excerpt on the Activities page).

@@ -22,4 +22,5 @@ mod minutes;
 mod permissions;
 mod planning;
 mod platform;
+mod reports;
 mod smtp;

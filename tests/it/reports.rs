@@ -1,0 +1,91 @@
+//! Activity reports (issue 17), first part: the event clock drafts one report per ended event
+//! that publishes, from the event and its attendance, exactly once.
+use chrono::Duration;
+use partyday::{
+    attendance::service::finalise_due,
+    events::entity::invitation,
+    i18n::Locale,
+    reports::{entity::report, rules::ReportState, service},
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::{
+    attendance::{draft, event_row, inv_of, move_to, publish, scheduled, setup, tap},
+    helpers::TestApp,
+};
+
+async fn reports_of(app: &TestApp, event: i64) -> u64 {
+    report::Entity::find().filter(report::Column::EventId.eq(event)).count(&app.state.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_ended_event_gets_one_draft_with_its_facts_and_no_absentees() {
+    let (app, tree, s) = setup("吴书记").await;
+    let came = app.add_member(tree.a, "张三").await;
+    let away = app.add_member(tree.a, "李四").await;
+    let extra = [("title", "学习贯彻全会精神"), ("location", "三楼会议室")];
+    let id = draft(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
+    let guest = [("name", "刘处长"), ("organisation", "区卫健委"), ("title", "处长"), ("role", "leader")];
+    s.client.post(&format!("/events/{id}/guests"), &guest).await.assert_status(303);
+    publish(&s.client, id).await;
+    // Internal business: a branch committee meeting is not reported.
+    let committee =
+        scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[("kind", "branch_committee_meeting")]).await;
+
+    let e = event_row(&app, id).await;
+    move_to(&app, e.starts_at + Duration::minutes(5));
+    for member in [came, s.member] {
+        let inv = inv_of(&app, id, member).await.id;
+        assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    }
+    let guest_inv = invitation::Entity::find()
+        .filter(invitation::Column::EventId.eq(id))
+        .filter(invitation::Column::GuestId.is_not_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("the guest is invited");
+    let (status, json) = tap(&s.client, id, guest_inv.id, "present").await;
+    assert_eq!(status, 200, "{json}");
+
+    // Nothing before the event ends.
+    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 0);
+    move_to(&app, e.ends_at + Duration::minutes(1));
+    finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 1);
+    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 0, "once");
+    assert_eq!(reports_of(&app, committee).await, 0);
+
+    let r = service::of_event(&app.state.db, id).await.unwrap().expect("a draft");
+    assert_eq!(r.state, ReportState::Draft);
+    assert_eq!(r.title, "第一党支部开展学习贯彻全会精神主题党日活动");
+    let local = e.starts_at.with_timezone(&chrono_tz::Asia::Shanghai);
+    assert_eq!(r.shown_on, local.date_naive());
+    let date = local.format("%Y年%-m月%-d日").to_string();
+    assert!(r.summary.starts_with(&date), "{}", r.summary);
+    assert!(
+        r.summary.contains(
+            "第一党支部在三楼会议室开展学习贯彻全会精神主题党日活动。支部党员2人参加活动。区卫健委处长刘处长应邀出席。"
+        ),
+        "{}",
+        r.summary
+    );
+    assert!(r.body.starts_with(&r.summary));
+    assert!(!r.body.contains("李四") && !r.summary.contains("李四"), "absentees are never named");
+    let _ = away;
+}
+
+#[tokio::test]
+async fn two_clock_passes_at_once_make_one_draft() {
+    let (app, tree, s) = setup("吴书记").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[]).await;
+    let e = event_row(&app, id).await;
+    move_to(&app, e.ends_at + Duration::minutes(1));
+    finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    let now = app.state.now();
+    let (db1, db2) = (app.state.db.clone(), app.state.db.clone());
+    let one = tokio::spawn(async move { service::draft_due(&db1, Locale::ZhCn, now).await.unwrap() });
+    let two = tokio::spawn(async move { service::draft_due(&db2, Locale::ZhCn, now).await.unwrap() });
+    let made = one.await.unwrap() + two.await.unwrap();
+    assert_eq!((made, reports_of(&app, id).await), (1, 1));
+}
