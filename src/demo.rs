@@ -1337,16 +1337,20 @@ async fn bulk_past_attendance(db: &impl ConnectionTrait, now: DateTime<Utc>) -> 
     Ok(changed)
 }
 
-/// Ends every generated event whose end has passed, through the event clock's own rules.
+/// Ends every generated event whose end has passed, and drafts the reports of the last week's,
+/// through the event clock's own rules (so that a server started on the data has nothing left
+/// to catch up on while it is measured).
 async fn finalise_all(db: &impl TransactionTrait, now: DateTime<Utc>) -> Result<usize, sea_orm::DbErr> {
     let mut done = 0;
     loop {
         // At most 500 a call, as the clock does every 30 seconds.
         match crate::attendance::service::finalise_due(db, now).await? {
-            0 => return Ok(done),
+            0 => break,
             n => done += n,
         }
     }
+    while crate::reports::service::draft_due(db, crate::i18n::Locale::ZhCn, now).await? > 0 {}
+    Ok(done)
 }
 
 /// The events of the attendance benchmark (`generate-bench --attendance`).
