@@ -66,7 +66,11 @@ impl AppState {
             clock,
             signer: Arc::new(Signer::new(&secret)),
             units: Arc::default(),
-            event_sections: &[crate::attendance::handlers::event_section, crate::minutes::event_section],
+            event_sections: &[
+                crate::attendance::handlers::event_section,
+                crate::minutes::event_section,
+                crate::reports::event_section,
+            ],
             event_documents: &[crate::minutes::mail_document],
         })
     }
@@ -145,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::attendance::router())
         .merge(crate::mail::router())
         .merge(crate::minutes::router())
+        .merge(crate::reports::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::context::middleware));

@@ -81,7 +81,7 @@ pub struct Person {
 /// What a draft is written from. Only people who came are here.
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
-    /// The event's title: the occasion ("学习贯彻……精神").
+    /// The occasion ("学习贯彻……精神"): the event's topic, or its title.
     pub title: &'a str,
     pub kind: EventKind,
     /// When it began, in the holding branch's zone.
@@ -203,7 +203,9 @@ fn occasion(locale: Locale, kind: EventKind, title: &str) -> String {
 
 /// Writes the draft.
 pub fn draft(locale: Locale, f: &Facts<'_>) -> Draft {
-    let occasion = occasion(locale, f.kind, f.title);
+    // "医院管理党支部主题党日" by 医院管理党支部: the organiser is said once.
+    let own = f.title.trim().strip_prefix(f.organiser.trim()).map(str::trim_start).filter(|t| !t.is_empty());
+    let occasion = occasion(locale, f.kind, own.unwrap_or(f.title));
     let title = fill(t(locale, "report_draft.title"), &[("organiser", f.organiser), ("occasion", &occasion)]);
     let organisers = if f.co_organisers.is_empty() {
         f.organiser.to_owned()
@@ -417,6 +419,8 @@ mod tests {
         f.starts = f.starts.with_hour(14).unwrap();
         let d = draft(Locale::ZhCn, &f);
         assert_eq!(d.title, "成都高新医学会党支部开展11月主题党日");
+        f.title = "成都高新医学会党支部主题党日";
+        assert_eq!(draft(Locale::ZhCn, &f).title, "成都高新医学会党支部开展主题党日", "the organiser is said once");
         assert!(d.lead.starts_with("2023年8月24日下午，"), "{}", d.lead);
         let paragraphs: Vec<&str> = d.body.split("\n\n").collect();
         assert_eq!(paragraphs[1], "张三领学：学习{date}的讲话", "a summary's braces stay as typed");

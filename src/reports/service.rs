@@ -1,6 +1,6 @@
-//! Reports rules that need the database. So far the event clock's pass: a draft for every event
-//! that ended (and was settled) lately, of a type that publishes, written from the event, its
-//! attendance and its minutes.
+//! Reports rules that need the database: the event clock's pass (a draft for every event that
+//! ended and was settled lately, of a type that publishes, written from the event, its attendance
+//! and its minutes), and who may read a report before it is published.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -14,10 +14,11 @@ use super::{
 };
 use crate::{
     attendance::service::records::{self, Place},
-    branches::entity::branch,
+    branches::{Scope, entity::branch},
     events::{
         entity::{event, unit},
         rules::{EventKind, EventState},
+        service::{self as events, Access, EventError, Loaded},
     },
     forms::Choice,
     i18n::Locale,
@@ -114,8 +115,10 @@ async fn draft_for(
         .collect();
     let tz = organiser.tz();
     let starts = e.starts_at.with_timezone(&tz).naive_local();
+    // The topic is the occasion ("学习贯彻……精神"); the title when there is none.
+    let occasion = e.topic.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or(&e.title);
     let facts = Facts {
-        title: &e.title,
+        title: occasion,
         kind: e.kind,
         starts,
         organiser: &organiser.name,
@@ -155,4 +158,51 @@ async fn draft_for(
 /// The report of an event, if one was drafted.
 pub async fn of_event(db: &impl ConnectionTrait, event_id: i64) -> Result<Option<report::Model>, DbErr> {
     report::Entity::find().filter(report::Column::EventId.eq(event_id)).one(db).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<EventError> for ReportError {
+    fn from(e: EventError) -> Self {
+        match e {
+            EventError::Db(e) => ReportError::Db(e),
+            // Reports never change the event: every other refusal means it is not there for them.
+            _ => ReportError::NotFound,
+        }
+    }
+}
+
+/// Whether the viewer writes the event's report: the secretaries of the holding branches and
+/// administrators. Everyone else is told nothing of an unpublished report.
+fn writes(loaded: &Loaded) -> bool {
+    loaded.access >= Access::CoOrganiser
+}
+
+/// An event's report, for those who write it.
+pub async fn open(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    event_id: i64,
+) -> Result<(Loaded, report::Model), ReportError> {
+    let loaded = events::load(db, scope, event_id).await?;
+    if !writes(&loaded) {
+        return Err(ReportError::NotFound);
+    }
+    let report = of_event(db, event_id).await?.ok_or(ReportError::NotFound)?;
+    Ok((loaded, report))
+}
+
+/// What the event's page says of its report: its state, for those who write it (None: no report,
+/// or not theirs to see).
+pub async fn status(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Option<ReportState>, DbErr> {
+    if !writes(loaded) {
+        return Ok(None);
+    }
+    Ok(of_event(db, loaded.event.id).await?.map(|r| r.state))
 }

@@ -2,6 +2,7 @@
 //! that publishes, from the event and its attendance, exactly once.
 use chrono::Duration;
 use partyday::{
+    accounts::Role,
     attendance::service::finalise_due,
     events::entity::invitation,
     i18n::Locale,
@@ -23,7 +24,7 @@ async fn an_ended_event_gets_one_draft_with_its_facts_and_no_absentees() {
     let (app, tree, s) = setup("吴书记").await;
     let came = app.add_member(tree.a, "张三").await;
     let away = app.add_member(tree.a, "李四").await;
-    let extra = [("title", "学习贯彻全会精神"), ("location", "三楼会议室")];
+    let extra = [("title", "十二月主题党日"), ("topic", "学习贯彻全会精神"), ("location", "三楼会议室")];
     let id = draft(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
     let guest = [("name", "刘处长"), ("organisation", "区卫健委"), ("title", "处长"), ("role", "leader")];
     s.client.post(&format!("/events/{id}/guests"), &guest).await.assert_status(303);
@@ -72,7 +73,22 @@ async fn an_ended_event_gets_one_draft_with_its_facts_and_no_absentees() {
     );
     assert!(r.body.starts_with(&r.summary));
     assert!(!r.body.contains("李四") && !r.summary.contains("李四"), "absentees are never named");
-    let _ = away;
+
+    // Its writers read it, and find it from the event's page; nobody else learns it exists.
+    let path = format!("/events/{id}/report");
+    let page = s.client.get(&path).await;
+    page.assert_status(200);
+    assert!(page.body.contains(&r.title) && page.body.contains("支部党员2人参加活动") && page.body.contains("草稿"));
+    let event_page = s.client.get(&format!("/events/{id}")).await;
+    assert!(event_page.body.contains(&path) && event_page.body.contains("活动报道"), "{}", event_page.body);
+    app.login_as(Role::Admin).await.get(&path).await.assert_status(200);
+    let member = app.login_linked(Role::Member, away).await;
+    member.get(&path).await.assert_status(404);
+    assert!(!member.get(&format!("/events/{id}")).await.body.contains(&path));
+    app.secretary_of(tree.b).await.get(&path).await.assert_status(404);
+    s.client.get(&format!("/events/{committee}/report")).await.assert_status(404);
+    s.client.get("/events/999999999/report").await.assert_status(404);
+    app.client().get(&path).await.assert_status(303);
 }
 
 #[tokio::test]

@@ -1,0 +1,38 @@
+//! Page structs of the reports domain.
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::{entity::report, rules::ReportState};
+use crate::web::Ctx;
+
+/// A report as its writers see it.
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/show.html")]
+pub struct ReportPage {
+    pub ctx: Ctx,
+    pub event_id: i64,
+    pub event_title: String,
+    pub report: report::Model,
+    /// The body as HTML (raw HTML in it shown as text).
+    pub body: String,
+}
+
+/// The event page's section on its report.
+#[derive(Template)]
+#[template(path = "reports/event_section.html")]
+pub struct EventSection<'a> {
+    pub ctx: &'a Ctx,
+    pub event_id: i64,
+    pub state: ReportState,
+}
+
+impl ReportState {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ReportState::Draft => "report_state.draft",
+            ReportState::Submitted => "report_state.submitted",
+            ReportState::Published => "report_state.published",
+            ReportState::Withdrawn => "report_state.withdrawn",
+        }
+    }
+}
