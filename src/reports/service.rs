@@ -32,7 +32,7 @@ use crate::{
 const LOOK_BACK_DAYS: i64 = 7;
 
 /// Drafts a report for each event that ended in the last week, was settled, publishes and has
-/// none yet. A report is made once per event whatever runs the pass (the event is unique among
+/// none yet, and tells the holding branches' secretaries by email. A report is made once per event whatever runs the pass (the event is unique among
 /// reports: a second instance's insert does nothing). Returns how many this call made.
 pub async fn draft_due(db: &impl TransactionTrait, locale: Locale, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let kinds: Vec<EventKind> = EventKind::ALL.iter().copied().filter(|k| publishes(*k)).collect();
@@ -152,7 +152,12 @@ async fn draft_for(
         .on_conflict(OnConflict::column(report::Column::EventId).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    Ok(inserted == 1)
+    if inserted == 0 {
+        return Ok(false);
+    }
+    // In the same transaction: the secretaries hear of the draft once, with it.
+    crate::mail::service::queue_report_draft(db, &e, now).await?;
+    Ok(true)
 }
 
 /// The report of an event, if one was drafted.

@@ -105,3 +105,32 @@ async fn two_clock_passes_at_once_make_one_draft() {
     let made = one.await.unwrap() + two.await.unwrap();
     assert_eq!((made, reports_of(&app, id).await), (1, 1));
 }
+
+#[tokio::test]
+async fn the_secretaries_are_mailed_once_when_the_draft_is_made() {
+    use crate::smtp::{SmtpServer, parts};
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&smtp.config()).await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[]).await;
+    let invitations = smtp.wait_for(2).await.len();
+    let e = event_row(&app, id).await;
+    move_to(&app, e.ends_at + Duration::minutes(1));
+    finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 1);
+    let got = smtp.wait_for(invitations + 1).await;
+    crate::mail::settled(&app).await;
+    let secretary = partyday::members::service::find_by_id(&app.state.db, s.member).await.unwrap().unwrap();
+    let others = partyday::members::service::find_by_id(&app.state.db, member).await.unwrap().unwrap();
+    let mail = &got[invitations];
+    assert_eq!(mail.to, vec![secretary.email.unwrap()], "to the secretary only, not to {:?}", others.email);
+    let text = parts(&mail.data).remove("text/plain").expect("a text part").0;
+    assert!(text.contains("起草了活动报道") && text.contains(&format!("/events/{id}/report")), "{text}");
+    assert!(!mail.data.contains("text/calendar"), "no calendar part");
+    // Another pass makes no second draft and no second message.
+    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 0);
+    crate::mail::settled(&app).await;
+    assert_eq!(smtp.received().len(), invitations + 1);
+}

@@ -3,7 +3,7 @@
 pub mod dispatch;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder, QuerySelect,
+    ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder, QuerySelect, Set,
     entity::prelude::*,
     sea_query::{ExprTrait, LockBehavior, LockType, Query},
 };
@@ -40,6 +40,9 @@ pub enum Kind {
     /// An event's locked minutes, to those who were present.
     #[sea_orm(string_value = "minutes")]
     Minutes,
+    /// To the secretaries of the holding branches: Partyday drafted the event's activity report.
+    #[sea_orm(string_value = "report_draft")]
+    ReportDraft,
 }
 
 impl Kind {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::AnswerCopy => "mail_kind.answer_copy",
             Kind::Notice => "mail_kind.notice",
             Kind::Minutes => "mail_kind.minutes",
+            Kind::ReportDraft => "mail_kind.report_draft",
         }
     }
 
@@ -67,6 +71,7 @@ impl Kind {
             Kind::AnswerCopy => "answer_copy",
             Kind::Notice => "notice",
             Kind::Minutes => "minutes",
+            Kind::ReportDraft => "report_draft",
         }
     }
 }
@@ -174,6 +179,8 @@ pub async fn queue_for_event(
             insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now, EVERYONE).await?
         }
         Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now, EVERYONE).await?,
+        // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
+        Kind::ReportDraft => return queue_report_draft(db, e, now).await,
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
@@ -377,6 +384,58 @@ pub async fn queue_minutes(
     Ok(insert_for(db, e, Kind::Minutes, present, &format!(":r{revision}"), now, EVERYONE).await? as usize)
 }
 
+/// A message to each serving secretary (or deputy) of the holding branches who has an email
+/// address: the event's report was drafted. Once per event and secretary.
+pub async fn queue_report_draft(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    use crate::branches::entity::officer;
+    use crate::events::entity::unit;
+    let holding = Query::select()
+        .column(unit::Column::BranchId)
+        .from(unit::Entity)
+        .and_where(unit::Column::EventId.eq(e.id))
+        .and_where(unit::Column::Accepted.eq(true))
+        .to_owned();
+    let today = now.date_naive();
+    let terms = officer::Entity::find()
+        .filter(officer::Column::BranchId.in_subquery(holding))
+        .filter(officer::Column::FromOn.lte(today))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = terms.iter().filter(|t| t.role.manages() && t.serves_on(today)).map(|t| t.member_id).collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let people = member::Entity::find().filter(member::Column::Id.is_in(ids)).all(db).await?;
+    let mut queued = 0;
+    for p in people {
+        let Some(email) = p.email.filter(|m| !m.trim().is_empty()) else { continue };
+        let row = outbox::ActiveModel {
+            kind: Set(Kind::ReportDraft),
+            event_id: Set(Some(e.id)),
+            invitation_id: Set(None),
+            recipient: Set(email),
+            recipient_name: Set(p.name.chars().take(100).collect()),
+            locale: Set(p.locale.unwrap_or_default()),
+            sequence: Set(e.sequence),
+            dedupe_key: Set(format!("report_draft:e{}:m{}", e.id, p.id)),
+            message_id: Set(format!("report_draft.m{}.e{}", p.id, e.id)),
+            state: Set(State::Queued),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        queued += outbox::Entity::insert(row)
+            .on_conflict(sea_orm::sea_query::OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(queued as usize)
+}
 /// Queues a notice to one invitee of what was decided for them (one per decision).
 pub async fn queue_notice(
     db: &impl ConnectionTrait,

@@ -108,6 +108,10 @@ impl Mail<'_> {
         format!("{}/minutes", self.facts.url)
     }
 
+    pub fn report_url(&self) -> String {
+        format!("{}/report", self.facts.url)
+    }
+
     pub fn tr<'k>(&self, key: &'k str) -> &'k str {
         i18n::t(self.locale, key)
     }
@@ -257,6 +261,18 @@ struct MinutesHtml<'a> {
     m: &'a Mail<'a>,
 }
 
+#[derive(Template)]
+#[template(path = "mail/report_draft/text.txt")]
+struct ReportDraftText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/report_draft/html.html")]
+struct ReportDraftHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
 /// Subject, text and HTML of one message.
 fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::Error> {
     let title = &m.facts.event.title;
@@ -296,6 +312,11 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             m.tr_with("email.minutes_subject", "title", title),
             MinutesText { m }.render()?,
             MinutesHtml { m }.render()?,
+        ),
+        Kind::ReportDraft => (
+            m.tr_with("email.report_draft_subject", "title", title),
+            ReportDraftText { m }.render()?,
+            ReportDraftHtml { m }.render()?,
         ),
     })
 }
@@ -338,8 +359,9 @@ pub fn build(
         .to(to)
         .subject(subject)
         .message_id(Some(format!("<{}@{domain}>", row.message_id)));
-    // The minutes are no invitation: no calendar part that would put the meeting back in calendars.
-    let body = if kind == Kind::Minutes {
+    // The minutes and the report are no invitation: no calendar part that would put the meeting
+    // back in calendars.
+    let body = if matches!(kind, Kind::Minutes | Kind::ReportDraft) {
         MultiPart::alternative_plain_html(text, html)
     } else {
         MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(calendar)
