@@ -436,6 +436,7 @@ pub async fn queue_report_draft(
     }
     Ok(queued as usize)
 }
+
 /// Queues a notice to one invitee of what was decided for them (one per decision).
 pub async fn queue_notice(
     db: &impl ConnectionTrait,
