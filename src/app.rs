@@ -224,7 +224,14 @@ async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(n) => tracing::info!(events = n, "events ended and attendance settled"),
             Err(e) => tracing::warn!(error = %e, "could not finalise ended events"),
         }
-        match crate::reports::service::draft_due(&state.db, state.settings.default_locale, state.now()).await {
+        match crate::reports::service::draft_due(
+            &state.db,
+            state.settings.default_locale,
+            &state.settings.report_kinds,
+            state.now(),
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(reports = n, "activity reports drafted"),
             Err(e) => tracing::warn!(error = %e, "could not draft activity reports"),

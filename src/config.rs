@@ -20,7 +20,14 @@ pub struct Config {
     pub security: SecurityConfig,
     pub mail: MailConfig,
     pub attendance: AttendanceConfig,
+    pub reports: ReportsConfig,
     pub workers: WorkersConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportsConfig {
+    /// Event types (their keys) whose activity report is drafted when they end.
+    pub draft_kinds: Vec<String>,
 }
 
 /// The background work of this instance. Each can be switched off: on instances that only serve
@@ -113,6 +120,8 @@ pub struct Settings {
     pub default_locale: Locale,
     /// Cookies get the Secure attribute when Partyday is reached over https.
     pub secure_cookies: bool,
+    /// The event types whose activity report is drafted when they end (`reports.draft_kinds`).
+    pub report_kinds: Vec<crate::events::rules::EventKind>,
 }
 
 impl Config {
@@ -226,9 +235,17 @@ impl Config {
                 return Err(ConfigError::new(key, "must be at least 1"));
             }
         }
+        let mut report_kinds = Vec::new();
+        for key in &self.reports.draft_kinds {
+            let kind = <crate::events::rules::EventKind as crate::forms::Choice>::parse(key).ok_or_else(|| {
+                ConfigError::new("reports.draft_kinds", format!("{key:?} is not an event type such as theme_party_day"))
+            })?;
+            report_kinds.push(kind);
+        }
         Ok(Settings {
             addr,
             secure_cookies: base_url.scheme() == "https",
+            report_kinds,
             base_url,
             timezone,
             default_locale,
@@ -264,6 +281,18 @@ mod tests {
         assert_eq!(key_of("[database]\nmax_connections = \"many\""), "database.max_connections");
         assert_eq!(key_of("[security]\nsession_idle_hours = 0"), "security.session_idle_hours");
         assert_eq!(key_of("[app]\nsecret = \"short\""), "app.secret");
+        assert_eq!(key_of("[reports]\ndraft_kinds = [\"theme_party_day\", \"picnic\"]"), "reports.draft_kinds");
+    }
+
+    #[test]
+    fn every_type_but_the_committee_meeting_is_reported_by_default() {
+        use crate::{events::rules::EventKind, forms::Choice};
+        let kinds = Config::from_toml(&[]).expect("defaults").report_kinds;
+        let expected: Vec<EventKind> =
+            EventKind::ALL.iter().copied().filter(|k| *k != EventKind::BranchCommitteeMeeting).collect();
+        assert_eq!(kinds, expected);
+        let none = Config::from_toml(&["[reports]\ndraft_kinds = []"]).expect("an empty list is allowed");
+        assert!(none.report_kinds.is_empty());
     }
 
     #[test]

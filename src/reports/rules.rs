@@ -31,12 +31,6 @@ pub enum ReportState {
     Withdrawn,
 }
 
-/// The event types whose reports are drafted by default: all but the branch committee meeting
-/// (its business is internal).
-pub fn publishes(kind: EventKind) -> bool {
-    kind != EventKind::BranchCommitteeMeeting
-}
-
 /// The part of the day an event began in, as the house style names it (上午, 下午, 晚上).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartOfDay {

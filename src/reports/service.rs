@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     entity::report,
-    rules::{self, Facts, GuestFact, Person, ReportState, publishes},
+    rules::{self, Facts, GuestFact, Person, ReportState},
 };
 use crate::{
     attendance::service::records::{self, Place},
@@ -20,7 +20,6 @@ use crate::{
         rules::{EventKind, EventState},
         service::{self as events, Access, EventError, Loaded},
     },
-    forms::Choice,
     i18n::Locale,
     invitations::Role,
     members::entity::member,
@@ -31,11 +30,18 @@ use crate::{
 /// a few days still drafts them; events settled before reports existed are left alone.
 const LOOK_BACK_DAYS: i64 = 7;
 
-/// Drafts a report for each event that ended in the last week, was settled, publishes and has
-/// none yet, and tells the holding branches' secretaries by email. A report is made once per event whatever runs the pass (the event is unique among
+/// Drafts a report for each event that ended in the last week, was settled, is of one of `kinds`
+/// (`reports.draft_kinds`) and has none yet, and tells the holding branches' secretaries by email. A report is made once per event whatever runs the pass (the event is unique among
 /// reports: a second instance's insert does nothing). Returns how many this call made.
-pub async fn draft_due(db: &impl TransactionTrait, locale: Locale, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let kinds: Vec<EventKind> = EventKind::ALL.iter().copied().filter(|k| publishes(*k)).collect();
+pub async fn draft_due(
+    db: &impl TransactionTrait,
+    locale: Locale,
+    kinds: &[EventKind],
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    if kinds.is_empty() {
+        return Ok(0);
+    }
     let has_report = Query::select().column(report::Column::EventId).from(report::Entity).to_owned();
     let due: Vec<i64> = {
         let txn = db.begin().await?;
@@ -45,7 +51,7 @@ pub async fn draft_due(db: &impl TransactionTrait, locale: Locale, now: DateTime
             .filter(event::Column::State.eq(EventState::Ended))
             .filter(event::Column::FinalisedAt.is_not_null())
             .filter(event::Column::EndsAt.gt(now - Duration::days(LOOK_BACK_DAYS)))
-            .filter(event::Column::Kind.is_in(kinds))
+            .filter(event::Column::Kind.is_in(kinds.iter().copied()))
             .filter(event::Column::Id.not_in_subquery(has_report))
             .order_by_asc(event::Column::EndsAt)
             .limit(100)

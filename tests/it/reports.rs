@@ -15,6 +15,11 @@ use crate::{
     helpers::TestApp,
 };
 
+/// One pass of the clock's drafting, as the server runs it.
+async fn draft_pass(app: &TestApp) -> usize {
+    service::draft_due(&app.state.db, Locale::ZhCn, &app.state.settings.report_kinds, app.state.now()).await.unwrap()
+}
+
 async fn reports_of(app: &TestApp, event: i64) -> u64 {
     report::Entity::find().filter(report::Column::EventId.eq(event)).count(&app.state.db).await.unwrap()
 }
@@ -50,11 +55,11 @@ async fn an_ended_event_gets_one_draft_with_its_facts_and_no_absentees() {
     assert_eq!(status, 200, "{json}");
 
     // Nothing before the event ends.
-    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 0);
+    assert_eq!(draft_pass(&app).await, 0);
     move_to(&app, e.ends_at + Duration::minutes(1));
     finalise_due(&app.state.db, app.state.now()).await.unwrap();
-    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 1);
-    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 0, "once");
+    assert_eq!(draft_pass(&app).await, 1);
+    assert_eq!(draft_pass(&app).await, 0, "once");
     assert_eq!(reports_of(&app, committee).await, 0);
 
     let r = service::of_event(&app.state.db, id).await.unwrap().expect("a draft");
@@ -100,8 +105,10 @@ async fn two_clock_passes_at_once_make_one_draft() {
     finalise_due(&app.state.db, app.state.now()).await.unwrap();
     let now = app.state.now();
     let (db1, db2) = (app.state.db.clone(), app.state.db.clone());
-    let one = tokio::spawn(async move { service::draft_due(&db1, Locale::ZhCn, now).await.unwrap() });
-    let two = tokio::spawn(async move { service::draft_due(&db2, Locale::ZhCn, now).await.unwrap() });
+    let kinds = app.state.settings.report_kinds.clone();
+    let (k1, k2) = (kinds.clone(), kinds);
+    let one = tokio::spawn(async move { service::draft_due(&db1, Locale::ZhCn, &k1, now).await.unwrap() });
+    let two = tokio::spawn(async move { service::draft_due(&db2, Locale::ZhCn, &k2, now).await.unwrap() });
     let made = one.await.unwrap() + two.await.unwrap();
     assert_eq!((made, reports_of(&app, id).await), (1, 1));
 }
@@ -119,7 +126,7 @@ async fn the_secretaries_are_mailed_once_when_the_draft_is_made() {
     let e = event_row(&app, id).await;
     move_to(&app, e.ends_at + Duration::minutes(1));
     finalise_due(&app.state.db, app.state.now()).await.unwrap();
-    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 1);
+    assert_eq!(draft_pass(&app).await, 1);
     let got = smtp.wait_for(invitations + 1).await;
     crate::mail::settled(&app).await;
     let secretary = partyday::members::service::find_by_id(&app.state.db, s.member).await.unwrap().unwrap();
@@ -130,7 +137,7 @@ async fn the_secretaries_are_mailed_once_when_the_draft_is_made() {
     assert!(text.contains("起草了活动报道") && text.contains(&format!("/events/{id}/report")), "{text}");
     assert!(!mail.data.contains("text/calendar"), "no calendar part");
     // Another pass makes no second draft and no second message.
-    assert_eq!(service::draft_due(&app.state.db, Locale::ZhCn, app.state.now()).await.unwrap(), 0);
+    assert_eq!(draft_pass(&app).await, 0);
     crate::mail::settled(&app).await;
     assert_eq!(smtp.received().len(), invitations + 1);
 }
