@@ -31,6 +31,17 @@ pub enum ReportState {
     Withdrawn,
 }
 
+impl ReportState {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ReportState::Draft => "report_state.draft",
+            ReportState::Submitted => "report_state.submitted",
+            ReportState::Published => "report_state.published",
+            ReportState::Withdrawn => "report_state.withdrawn",
+        }
+    }
+}
+
 /// The part of the day an event began in, as the house style names it (上午, 下午, 晚上).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartOfDay {

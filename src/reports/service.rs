@@ -17,7 +17,7 @@ use crate::{
     branches::{Scope, entity::branch},
     events::{
         entity::{event, unit},
-        rules::{EventKind, EventState},
+        rules::{EventKind, EventState, MAX_DAYS},
         service::{self as events, Access, EventError, Loaded},
     },
     i18n::Locale,
@@ -50,6 +50,8 @@ pub async fn draft_due(
             .column(event::Column::Id)
             .filter(event::Column::State.eq(EventState::Ended))
             .filter(event::Column::FinalisedAt.is_not_null())
+            // No event lasts longer than MAX_DAYS: the start bounds the search on the state's index.
+            .filter(event::Column::StartsAt.gt(now - Duration::days(LOOK_BACK_DAYS + MAX_DAYS)))
             .filter(event::Column::EndsAt.gt(now - Duration::days(LOOK_BACK_DAYS)))
             .filter(event::Column::Kind.is_in(kinds.iter().copied()))
             .filter(event::Column::Id.not_in_subquery(has_report))

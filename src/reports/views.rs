@@ -25,14 +25,3 @@ pub struct EventSection<'a> {
     pub event_id: i64,
     pub state: ReportState,
 }
-
-impl ReportState {
-    pub fn label_key(self) -> &'static str {
-        match self {
-            ReportState::Draft => "report_state.draft",
-            ReportState::Submitted => "report_state.submitted",
-            ReportState::Published => "report_state.published",
-            ReportState::Withdrawn => "report_state.withdrawn",
-        }
-    }
-}
