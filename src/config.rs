@@ -28,6 +28,8 @@ pub struct Config {
 pub struct ReportsConfig {
     /// Event types (their keys) whose activity report is drafted when they end.
     pub draft_kinds: Vec<String>,
+    /// "admin" or "secretary": who publishes a report.
+    pub publish_by: String,
 }
 
 /// The background work of this instance. Each can be switched off: on instances that only serve
@@ -122,6 +124,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// The event types whose activity report is drafted when they end (`reports.draft_kinds`).
     pub report_kinds: Vec<crate::events::rules::EventKind>,
+    /// Who publishes activity reports (`reports.publish_by`).
+    pub publish_by: crate::reports::rules::PublishBy,
 }
 
 impl Config {
@@ -242,8 +246,11 @@ impl Config {
             })?;
             report_kinds.push(kind);
         }
+        let publish_by = crate::reports::rules::PublishBy::parse(&self.reports.publish_by)
+            .ok_or_else(|| ConfigError::new("reports.publish_by", "must be \"admin\" or \"secretary\""))?;
         Ok(Settings {
             addr,
+            publish_by,
             secure_cookies: base_url.scheme() == "https",
             report_kinds,
             base_url,
@@ -282,6 +289,7 @@ mod tests {
         assert_eq!(key_of("[security]\nsession_idle_hours = 0"), "security.session_idle_hours");
         assert_eq!(key_of("[app]\nsecret = \"short\""), "app.secret");
         assert_eq!(key_of("[reports]\ndraft_kinds = [\"theme_party_day\", \"picnic\"]"), "reports.draft_kinds");
+        assert_eq!(key_of("[reports]\npublish_by = \"editor\""), "reports.publish_by");
     }
 
     #[test]

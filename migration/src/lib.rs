@@ -13,6 +13,7 @@ mod m20261125_000008_invitation_counts_index;
 mod m20261202_000009_event_revision_and_consent;
 mod m20261203_000010_minutes;
 mod m20261204_000011_reports;
+mod m20261205_000012_report_review;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_event_revision_and_consent::Migration),
             Box::new(m20261203_000010_minutes::Migration),
             Box::new(m20261204_000011_reports::Migration),
+            Box::new(m20261205_000012_report_review::Migration),
         ]
     }
 }

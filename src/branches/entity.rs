@@ -21,6 +21,8 @@ pub mod branch {
         pub contact_phone: Option<String>,
         pub contact_email: Option<String>,
         pub address: Option<String>,
+        /// "Author:" on the branch's activity reports (e.g. 党群服务与组织管理).
+        pub report_author: Option<String>,
         pub closed_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

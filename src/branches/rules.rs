@@ -213,6 +213,8 @@ pub struct BranchData {
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
     pub address: Option<String>,
+    /// The author department its activity reports name.
+    pub report_author: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -227,6 +229,7 @@ pub struct BranchForm {
     pub contact_phone: String,
     pub contact_email: String,
     pub address: String,
+    pub report_author: String,
 }
 
 impl BranchForm {
@@ -239,6 +242,7 @@ impl BranchForm {
         let contact_email =
             errors.check("contact_email", crate::accounts::rules::parse_optional_email(&self.contact_email));
         let address = errors.check("address", optional_text(&self.address, 200));
+        let report_author = errors.check("report_author", optional_text(&self.report_author, 100));
         Some(BranchData {
             name: name?,
             code: code?,
@@ -247,6 +251,7 @@ impl BranchForm {
             contact_phone: contact_phone?,
             contact_email: contact_email?,
             address: address?,
+            report_author: report_author?,
         })
     }
 

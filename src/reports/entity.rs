@@ -30,7 +30,56 @@ pub mod report {
         pub generated: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// First published (kept through a withdrawal and republication: the page's order).
         pub published_at: Option<DateTimeUtc>,
+        /// Saves so far: a save based on an older revision is refused.
+        pub revision: i32,
+        pub cover_photo_id: Option<i64>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What happened to a report: the review's steps and every change after publication.
+pub mod log {
+    use sea_orm::entity::prelude::*;
+
+    use crate::reports::rules::LogKind;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub report_id: i64,
+        pub at: DateTimeUtc,
+        pub account_id: Option<i64>,
+        pub kind: LogKind,
+        /// The reviewer's comment, the reason of a withdrawal.
+        pub note: Option<String>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A report's photos, as stored: resized JPEG and thumbnail, no EXIF.
+pub mod photo {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_photos")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub report_id: i64,
+        pub caption: Option<String>,
+        pub width: i32,
+        pub height: i32,
+        pub image: Vec<u8>,
+        pub thumb: Vec<u8>,
+        pub created_at: DateTimeUtc,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

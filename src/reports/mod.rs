@@ -1,11 +1,20 @@
 //! Activity reports (活动报道): the post a branch publishes on its association's Activities page
-//! after a party day or a conference. So far: the draft's words (`rules::draft`), the table, the
-//! event clock's pass that drafts a report for each ended event that publishes, and the draft's
-//! page for its writers.
+//! after a party day or a conference. The event clock drafts one when an event ends (`service::
+//! draft_due`, its words from `rules::draft`); its secretaries edit it and add photos; it is
+//! reviewed and published (or withdrawn); the public page, the report and the Atom feed need no
+//! login (`activities`).
+mod activities;
 pub mod entity;
 mod handlers;
+pub mod photos;
+pub mod public;
 pub mod rules;
 pub mod service;
 mod views;
 
-pub use handlers::{event_section, router};
+pub use handlers::event_section;
+
+/// The writers' pages and the public ones.
+pub fn router() -> axum::Router<crate::app::AppState> {
+    handlers::router().merge(activities::router())
+}

@@ -4,13 +4,13 @@
 //! day, the organisers, the place, who took part and who presided; a paragraph per speech with
 //! the speaker's post; the resolutions). Every sentence comes from the catalogue, so a draft is
 //! written in the holding branch's language. Absentees and leave reasons are never facts here.
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     events::rules::EventKind,
-    forms::Choice,
+    forms::{Choice, FieldErrors},
     i18n::{Locale, t},
     minutes::rules::{Speech, SpeechRole},
 };
@@ -276,6 +276,220 @@ pub fn draft(locale: Locale, f: &Facts<'_>) -> Draft {
         paragraphs.push(fill(t(locale, "report_draft.resolution"), &[("text", r)]));
     }
     Draft { title, lead, body: paragraphs.join("\n\n") }
+}
+
+/// Who publishes a report on the Activities page (`reports.publish_by`): an administrator who
+/// reviews what secretaries submit, or the branch secretary directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishBy {
+    Admin,
+    Secretary,
+}
+
+impl PublishBy {
+    pub fn parse(s: &str) -> Option<PublishBy> {
+        match s.trim() {
+            "admin" => Some(PublishBy::Admin),
+            "secretary" => Some(PublishBy::Secretary),
+            _ => None,
+        }
+    }
+}
+
+/// A step of the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A writer asks for review.
+    Submit,
+    /// The reviewer sends a submitted report back, with a comment.
+    Return,
+    /// Onto the public page (a draft directly, where the publisher is its writer; or again after
+    /// a withdrawal).
+    Publish,
+    /// Off the public page, with a reason; kept on record.
+    Withdraw,
+}
+
+impl Step {
+    /// Whether the step may be taken from `state` by a writer of the report (`publisher`: one who
+    /// may also publish it).
+    pub fn allowed(self, state: ReportState, publisher: bool) -> bool {
+        use ReportState::*;
+        match self {
+            Step::Submit => state == Draft && !publisher,
+            Step::Return => publisher && state == Submitted,
+            Step::Publish => publisher && matches!(state, Draft | Submitted | Withdrawn),
+            Step::Withdraw => publisher && state == Published,
+        }
+    }
+
+    /// Where the step leads.
+    pub fn to(self) -> ReportState {
+        match self {
+            Step::Submit => ReportState::Submitted,
+            Step::Return => ReportState::Draft,
+            Step::Publish => ReportState::Published,
+            Step::Withdraw => ReportState::Withdrawn,
+        }
+    }
+
+    pub fn log_kind(self) -> LogKind {
+        match self {
+            Step::Submit => LogKind::Submitted,
+            Step::Return => LogKind::Returned,
+            Step::Publish => LogKind::Published,
+            Step::Withdraw => LogKind::Withdrawn,
+        }
+    }
+
+    /// Return and withdraw say why.
+    pub fn needs_note(self) -> bool {
+        matches!(self, Step::Return | Step::Withdraw)
+    }
+}
+
+/// Whether a writer may change the words and photos: a submitted report waits for its reviewer.
+pub fn may_edit(state: ReportState, publisher: bool) -> bool {
+    state != ReportState::Submitted || publisher
+}
+
+/// What the report's log records: the review's steps, and every change once it was public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum LogKind {
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    #[sea_orm(string_value = "returned")]
+    Returned,
+    #[sea_orm(string_value = "published")]
+    Published,
+    #[sea_orm(string_value = "withdrawn")]
+    Withdrawn,
+    /// The words changed after the first publication.
+    #[sea_orm(string_value = "edited")]
+    Edited,
+    #[sea_orm(string_value = "regenerated")]
+    Regenerated,
+    #[sea_orm(string_value = "photo_added")]
+    PhotoAdded,
+    #[sea_orm(string_value = "photo_removed")]
+    PhotoRemoved,
+}
+
+impl LogKind {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            LogKind::Submitted => "report_log.submitted",
+            LogKind::Returned => "report_log.returned",
+            LogKind::Published => "report_log.published",
+            LogKind::Withdrawn => "report_log.withdrawn",
+            LogKind::Edited => "report_log.edited",
+            LogKind::Regenerated => "report_log.regenerated",
+            LogKind::PhotoAdded => "report_log.photo_added",
+            LogKind::PhotoRemoved => "report_log.photo_removed",
+        }
+    }
+}
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_AUTHOR: usize = 100;
+pub const MAX_SUMMARY: usize = 1_000;
+pub const MAX_BODY: usize = 50_000;
+pub const MAX_NOTE: usize = 500;
+pub const MAX_CAPTION: usize = 200;
+
+/// The words of a report as its writers set them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub title: String,
+    pub author_department: Option<String>,
+    pub shown_on: NaiveDate,
+    pub summary: String,
+    pub body: String,
+}
+
+/// The edit form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    pub title: String,
+    pub author_department: String,
+    pub shown_on: String,
+    pub summary: String,
+    pub body: String,
+    pub revision: String,
+    /// "preview" shows the body rendered without saving.
+    pub op: String,
+}
+
+impl EditForm {
+    pub fn of(title: &str, author: Option<&str>, shown_on: NaiveDate, summary: &str, body: &str, revision: i32) -> Self {
+        EditForm {
+            title: title.to_owned(),
+            author_department: author.unwrap_or_default().to_owned(),
+            shown_on: shown_on.to_string(),
+            summary: summary.to_owned(),
+            body: body.to_owned(),
+            revision: revision.to_string(),
+            op: String::new(),
+        }
+    }
+
+    pub fn parse(&self) -> Result<Edit, FieldErrors> {
+        use crate::branches::rules::{optional_multiline, optional_text, parse_date, required_text};
+        let mut e = FieldErrors::default();
+        let title = e.check("title", required_text(&self.title, MAX_TITLE));
+        let author_department = e.check("author_department", optional_text(&self.author_department, MAX_AUTHOR));
+        let shown_on = e.check("shown_on", parse_date(&self.shown_on).and_then(|d| d.ok_or("field.required")));
+        let summary = e.check("summary", optional_multiline(&self.summary, MAX_SUMMARY));
+        let body = e.check("body", optional_multiline(&self.body, MAX_BODY));
+        match (title, author_department, shown_on, summary, body) {
+            (Some(title), Some(author_department), Some(shown_on), Some(summary), Some(body)) if e.is_empty() => {
+                Ok(Edit { title, author_department, shown_on, summary: summary.unwrap_or_default(), body: body.unwrap_or_default() })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// A generated part the signed minutes would now write differently: as it stands, as it would
+/// become, and whether a person edited it since it was generated (then it changes only when they
+/// ask).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// "title", "summary" or "body": the form's field.
+    pub field: &'static str,
+    pub now: String,
+    pub fresh: String,
+    pub edited: bool,
+}
+
+/// The parts a regeneration would change: those the new draft writes differently from the last
+/// one, and that do not already read so. `current` is the report's title, summary and body.
+pub fn regeneration(current: [&str; 3], last: &Draft, fresh: &Draft) -> Vec<Part> {
+    let parts = [("title", &last.title, &fresh.title), ("summary", &last.lead, &fresh.lead), ("body", &last.body, &fresh.body)];
+    parts
+        .into_iter()
+        .zip(current)
+        .filter(|((_, last, fresh), now)| last != fresh && now != fresh)
+        .map(|((field, last, fresh), now)| Part {
+            field,
+            now: now.to_owned(),
+            fresh: fresh.clone(),
+            edited: now != last.as_str(),
+        })
+        .collect()
+}
+
+/// The first `max` characters of a text on one line, for excerpts and descriptions.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(max).collect();
+    cut.push('…');
+    cut
 }
 
 #[cfg(test)]

@@ -1,18 +1,21 @@
 //! Reports rules that need the database: the event clock's pass (a draft for every event that
 //! ended and was settled lately, of a type that publishes, written from the event, its attendance
 //! and its minutes), and who may read a report before it is published.
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ConnectionTrait, DbErr, FromQueryResult, PaginatorTrait, QueryOrder, QuerySelect, Set, TransactionSession,
+    TransactionTrait,
     entity::prelude::*,
-    sea_query::{OnConflict, Query},
+    sea_query::{Expr, OnConflict, Query},
 };
 
 use super::{
-    entity::report,
-    rules::{self, Facts, GuestFact, Person, ReportState},
+    entity::{log, photo, report},
+    photos::{MAX_PER_REPORT, PhotoError, Processed},
+    rules::{self, Draft, Edit, Facts, GuestFact, LogKind, Part, Person, PublishBy, ReportState, Step},
 };
 use crate::{
+    accounts::Role as AccountRole,
     attendance::service::records::{self, Place},
     branches::{Scope, entity::branch},
     events::{
@@ -23,7 +26,11 @@ use crate::{
     i18n::Locale,
     invitations::Role,
     members::entity::member,
-    minutes::{entity::minutes, rules::Body, service::Roll},
+    minutes::{
+        entity::minutes,
+        rules::{Body, MinutesState},
+        service::Roll,
+    },
 };
 
 /// How far back the clock looks for ended events without a report: a server that was down for
@@ -74,14 +81,19 @@ pub async fn draft_due(
     Ok(made)
 }
 
-/// Writes the draft of one event; false when it has one already (another pass made it).
-async fn draft_for(
-    db: &impl ConnectionTrait,
-    event_id: i64,
-    locale: Locale,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let Some(e) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(false) };
+/// A report's generated parts and where they come from, as the event, its attendance and its
+/// minutes stand now.
+pub struct Composed {
+    pub draft: Draft,
+    pub branch_id: i64,
+    pub shown_on: NaiveDate,
+    pub author: Option<String>,
+    pub event: event::Model,
+}
+
+/// Writes the generated parts of an event's report (None: the event is gone).
+pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -> Result<Option<Composed>, DbErr> {
+    let Some(e) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
     let units = unit::Entity::find().filter(unit::Column::EventId.eq(event_id)).all(db).await?;
     let co_ids: Vec<i64> = units.iter().filter(|u| !u.organiser && u.accepted).map(|u| u.branch_id).collect();
     let branches = branch::Entity::find()
@@ -89,7 +101,7 @@ async fn draft_for(
         .order_by_asc(branch::Column::Code)
         .all(db)
         .await?;
-    let Some(organiser) = branches.iter().find(|b| b.id == e.branch_id) else { return Ok(false) };
+    let Some(organiser) = branches.iter().find(|b| b.id == e.branch_id) else { return Ok(None) };
     let co_organisers: Vec<String> =
         branches.iter().filter(|b| co_ids.contains(&b.id)).map(|b| b.name.clone()).collect();
     let host = match e.host_member_id {
@@ -140,20 +152,36 @@ async fn draft_for(
         speeches: &speeches,
         resolutions: &resolutions,
     };
-    let draft = rules::draft(locale, &facts);
+    let mut draft = rules::draft(locale, &facts);
+    draft.title = draft.title.chars().take(rules::MAX_TITLE).collect();
+    let (branch_id, shown_on, author) = (e.branch_id, starts.date(), organiser.report_author.clone());
+    Ok(Some(Composed { draft, branch_id, shown_on, author, event: e }))
+}
+
+/// Writes the draft of one event and tells its secretaries; false when it has one already
+/// (another pass made it). The demo uses it for events of any age.
+pub async fn draft_for(
+    db: &impl ConnectionTrait,
+    event_id: i64,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(c) = compose(db, event_id, locale).await? else { return Ok(false) };
     let row = report::ActiveModel {
         event_id: Set(event_id),
-        branch_id: Set(e.branch_id),
+        branch_id: Set(c.branch_id),
         state: Set(ReportState::Draft),
-        title: Set(draft.title.chars().take(200).collect()),
-        author_department: Set(None),
-        shown_on: Set(starts.date()),
-        summary: Set(draft.lead.clone()),
-        body: Set(draft.body.clone()),
-        generated: Set(serde_json::to_string(&draft).unwrap_or_default()),
+        title: Set(c.draft.title.clone()),
+        author_department: Set(c.author),
+        shown_on: Set(c.shown_on),
+        summary: Set(c.draft.lead.clone()),
+        body: Set(c.draft.body.clone()),
+        generated: Set(serde_json::to_string(&c.draft).unwrap_or_default()),
         created_at: Set(now),
         updated_at: Set(now),
         published_at: Set(None),
+        revision: Set(0),
+        cover_photo_id: Set(None),
         ..Default::default()
     };
     let inserted = report::Entity::insert(row)
@@ -164,7 +192,7 @@ async fn draft_for(
         return Ok(false);
     }
     // In the same transaction: the secretaries hear of the draft once, with it.
-    crate::mail::service::queue_report_draft(db, &e, now).await?;
+    crate::mail::service::queue_report_draft(db, &c.event, now).await?;
     Ok(true)
 }
 
@@ -177,6 +205,17 @@ pub async fn of_event(db: &impl ConnectionTrait, event_id: i64) -> Result<Option
 pub enum ReportError {
     #[error("not found")]
     NotFound,
+    /// Not theirs to do (a writer who may not publish, say).
+    #[error("forbidden")]
+    Forbidden,
+    /// Not from the report's state (a submitted report is not edited by its secretary).
+    #[error("not in this state")]
+    WrongState,
+    /// Saved meanwhile by someone else: the report as it is now.
+    #[error("stale")]
+    Stale(Box<report::Model>),
+    #[error("photo: {0:?}")]
+    Photo(PhotoError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -197,18 +236,52 @@ fn writes(loaded: &Loaded) -> bool {
     loaded.access >= Access::CoOrganiser
 }
 
-/// An event's report, for those who write it.
-pub async fn open(
+/// A report opened by one of its writers, and whether they may also publish it.
+pub struct Opened {
+    pub loaded: Loaded,
+    pub report: report::Model,
+    pub publisher: bool,
+}
+
+impl Opened {
+    pub fn may_edit(&self) -> bool {
+        rules::may_edit(self.report.state, self.publisher)
+    }
+
+    pub fn may(&self, step: Step) -> bool {
+        step.allowed(self.report.state, self.publisher)
+    }
+}
+
+fn publisher(scope: &Scope, publish_by: PublishBy) -> bool {
+    scope.actor().role == AccountRole::Admin || publish_by == PublishBy::Secretary
+}
+
+/// An event's report, for those who write it (the row locked when `lock`).
+async fn open_with(
     db: &impl ConnectionTrait,
     scope: &Scope,
     event_id: i64,
-) -> Result<(Loaded, report::Model), ReportError> {
+    publish_by: PublishBy,
+    lock: bool,
+) -> Result<Opened, ReportError> {
     let loaded = events::load(db, scope, event_id).await?;
     if !writes(&loaded) {
         return Err(ReportError::NotFound);
     }
-    let report = of_event(db, event_id).await?.ok_or(ReportError::NotFound)?;
-    Ok((loaded, report))
+    let find = report::Entity::find().filter(report::Column::EventId.eq(event_id));
+    let find = if lock { find.lock_exclusive() } else { find };
+    let report = find.one(db).await?.ok_or(ReportError::NotFound)?;
+    Ok(Opened { loaded, report, publisher: publisher(scope, publish_by) })
+}
+
+pub async fn open(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    event_id: i64,
+    publish_by: PublishBy,
+) -> Result<Opened, ReportError> {
+    open_with(db, scope, event_id, publish_by, false).await
 }
 
 /// What the event's page says of its report: its state, for those who write it (None: no report,
@@ -218,4 +291,316 @@ pub async fn status(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Option
         return Ok(None);
     }
     Ok(of_event(db, loaded.event.id).await?.map(|r| r.state))
+}
+
+async fn write_log(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+    kind: LogKind,
+    note: Option<String>,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    log::ActiveModel {
+        report_id: Set(report_id),
+        at: Set(now),
+        account_id: Set(scope.account_id()),
+        kind: Set(kind),
+        note: Set(note),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Once a report was public, every change to it is on record.
+fn was_public(r: &report::Model) -> bool {
+    r.published_at.is_some()
+}
+
+/// Saves the words. `based_on` is the revision the form showed: a save based on an older one is
+/// refused with the report as saved now. Returns the new revision.
+pub async fn save(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    publish_by: PublishBy,
+    (edit, based_on): (&Edit, i32),
+    now: DateTime<Utc>,
+) -> Result<i32, ReportError> {
+    let txn = crate::db::write_txn(db).await?;
+    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
+    if !opened.may_edit() {
+        return Err(ReportError::WrongState);
+    }
+    let row = opened.report;
+    if row.revision != based_on {
+        return Err(ReportError::Stale(Box::new(row)));
+    }
+    let revision = row.revision + 1;
+    let public = was_public(&row);
+    let mut am: report::ActiveModel = row.into();
+    am.title = Set(edit.title.clone());
+    am.author_department = Set(edit.author_department.clone());
+    am.shown_on = Set(edit.shown_on);
+    am.summary = Set(edit.summary.clone());
+    am.body = Set(edit.body.clone());
+    am.revision = Set(revision);
+    am.updated_at = Set(now);
+    let saved = am.update(&txn).await?;
+    if public {
+        write_log(&txn, saved.id, LogKind::Edited, None, scope, now).await?;
+    }
+    txn.commit().await?;
+    Ok(revision)
+}
+
+/// Takes a step of the review (`note`: the comment of a return, the reason of a withdrawal).
+/// `based_on` is the revision the page showed: a step on words changed meanwhile is refused.
+pub async fn step(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    publish_by: PublishBy,
+    (step, note): (Step, Option<String>),
+    based_on: i32,
+    now: DateTime<Utc>,
+) -> Result<ReportState, ReportError> {
+    let txn = crate::db::write_txn(db).await?;
+    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
+    let row = opened.report;
+    if !step.allowed(row.state, opened.publisher) {
+        let publishers_step = matches!(step, Step::Return | Step::Publish | Step::Withdraw);
+        return Err(if publishers_step && !opened.publisher { ReportError::Forbidden } else { ReportError::WrongState });
+    }
+    if row.revision != based_on {
+        return Err(ReportError::Stale(Box::new(row)));
+    }
+    let id = row.id;
+    let mut am: report::ActiveModel = row.clone().into();
+    am.state = Set(step.to());
+    am.updated_at = Set(now);
+    if step == Step::Publish && row.published_at.is_none() {
+        am.published_at = Set(Some(now));
+    }
+    am.update(&txn).await?;
+    write_log(&txn, id, step.log_kind(), note, scope, now).await?;
+    txn.commit().await?;
+    Ok(step.to())
+}
+
+/// The log of a report, oldest first, with the names of those who acted.
+pub async fn log_of(db: &impl ConnectionTrait, report_id: i64) -> Result<Vec<(log::Model, Option<String>)>, DbErr> {
+    let rows = log::Entity::find()
+        .filter(log::Column::ReportId.eq(report_id))
+        .order_by_asc(log::Column::Id)
+        .all(db)
+        .await?;
+    let names = crate::accounts::service::display_names(db, rows.iter().filter_map(|r| r.account_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let name = r.account_id.and_then(|a| names.iter().find(|(id, _)| *id == a)).map(|(_, n)| n.clone());
+            (r, name)
+        })
+        .collect())
+}
+
+/// What a regeneration from the signed minutes would change (nothing while the minutes are not
+/// signed, or when they write what the report already says).
+pub async fn regeneration(db: &impl ConnectionTrait, r: &report::Model, locale: Locale) -> Result<Vec<Part>, DbErr> {
+    let signed = minutes::Entity::find()
+        .filter(minutes::Column::EventId.eq(r.event_id))
+        .filter(minutes::Column::State.eq(MinutesState::Locked))
+        .one(db)
+        .await?
+        .is_some();
+    if !signed {
+        return Ok(Vec::new());
+    }
+    let Some(c) = compose(db, r.event_id, locale).await? else { return Ok(Vec::new()) };
+    let last: Draft = serde_json::from_str(&r.generated).unwrap_or_else(|_| c.draft.clone());
+    Ok(rules::regeneration([&r.title, &r.summary, &r.body], &last, &c.draft))
+}
+
+/// Writes the generated parts again from the signed minutes: parts nobody edited change, an
+/// edited part only when named in `replace`. Returns how many parts changed.
+#[allow(clippy::too_many_arguments)]
+pub async fn regenerate(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    publish_by: PublishBy,
+    locale: Locale,
+    replace: &[String],
+    based_on: i32,
+    now: DateTime<Utc>,
+) -> Result<usize, ReportError> {
+    let txn = crate::db::write_txn(db).await?;
+    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
+    if !opened.may_edit() {
+        return Err(ReportError::WrongState);
+    }
+    let row = opened.report;
+    if row.revision != based_on {
+        return Err(ReportError::Stale(Box::new(row)));
+    }
+    let parts = regeneration(&txn, &row, locale).await?;
+    let Some(c) = compose(&txn, event_id, locale).await? else { return Err(ReportError::NotFound) };
+    let (id, public) = (row.id, was_public(&row));
+    let mut am: report::ActiveModel = row.clone().into();
+    let mut changed = 0;
+    for part in parts.iter().filter(|p| !p.edited || replace.iter().any(|f| f == p.field)) {
+        changed += 1;
+        match part.field {
+            "title" => am.title = Set(part.fresh.clone()),
+            "summary" => am.summary = Set(part.fresh.clone()),
+            _ => am.body = Set(part.fresh.clone()),
+        }
+    }
+    // The new draft is the baseline from now on: a part kept as edited stays edited.
+    am.generated = Set(serde_json::to_string(&c.draft).unwrap_or_default());
+    am.revision = Set(row.revision + 1);
+    am.updated_at = Set(now);
+    am.update(&txn).await?;
+    if public || changed > 0 {
+        write_log(&txn, id, LogKind::Regenerated, None, scope, now).await?;
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
+/// A photo as listed (without its bytes).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct PhotoRow {
+    pub id: i64,
+    pub caption: Option<String>,
+    pub width: i32,
+    pub height: i32,
+}
+
+pub async fn photos(db: &impl ConnectionTrait, report_id: i64) -> Result<Vec<PhotoRow>, DbErr> {
+    photo::Entity::find()
+        .select_only()
+        .columns([photo::Column::Id, photo::Column::Caption, photo::Column::Width, photo::Column::Height])
+        .filter(photo::Column::ReportId.eq(report_id))
+        .order_by_asc(photo::Column::Id)
+        .into_model::<PhotoRow>()
+        .all(db)
+        .await
+}
+
+/// The bytes of a photo of a report (its thumbnail when `thumb`).
+pub async fn photo_bytes(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+    photo_id: i64,
+    thumb: bool,
+) -> Result<Option<Vec<u8>>, DbErr> {
+    let column = if thumb { photo::Column::Thumb } else { photo::Column::Image };
+    photo::Entity::find()
+        .select_only()
+        .column(column)
+        .filter(photo::Column::Id.eq(photo_id))
+        .filter(photo::Column::ReportId.eq(report_id))
+        .into_tuple::<Vec<u8>>()
+        .one(db)
+        .await
+}
+
+/// A change to a report's photos, each in the same transaction as its log and the report's time.
+pub enum PhotoChange {
+    Add(Processed, Option<String>),
+    Caption(i64, Option<String>),
+    Cover(i64),
+    Remove(i64),
+}
+
+pub async fn change_photos(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    event_id: i64,
+    publish_by: PublishBy,
+    change: PhotoChange,
+    now: DateTime<Utc>,
+) -> Result<(), ReportError> {
+    let txn = crate::db::write_txn(db).await?;
+    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
+    if !opened.may_edit() {
+        return Err(ReportError::WrongState);
+    }
+    let row = opened.report;
+    let of_report = |id: i64| photo::Entity::find_by_id(id).filter(photo::Column::ReportId.eq(row.id));
+    let mut am: report::ActiveModel = row.clone().into();
+    let log = match change {
+        PhotoChange::Add(p, caption) => {
+            let count = photo::Entity::find().filter(photo::Column::ReportId.eq(row.id)).count(&txn).await?;
+            if count >= MAX_PER_REPORT {
+                return Err(ReportError::Photo(PhotoError::TooMany));
+            }
+            let added = photo::ActiveModel {
+                report_id: Set(row.id),
+                caption: Set(caption),
+                width: Set(p.width as i32),
+                height: Set(p.height as i32),
+                image: Set(p.image),
+                thumb: Set(p.thumb),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            if row.cover_photo_id.is_none() {
+                am.cover_photo_id = Set(Some(added.id));
+            }
+            Some(LogKind::PhotoAdded)
+        }
+        PhotoChange::Caption(id, caption) => {
+            let found = of_report(id).select_only().column(photo::Column::Id).into_tuple::<i64>().one(&txn).await?;
+            found.ok_or(ReportError::NotFound)?;
+            photo::Entity::update_many()
+                .col_expr(photo::Column::Caption, Expr::value(caption))
+                .filter(photo::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+            was_public(&row).then_some(LogKind::Edited)
+        }
+        PhotoChange::Cover(id) => {
+            let found = of_report(id).select_only().column(photo::Column::Id).into_tuple::<i64>().one(&txn).await?;
+            am.cover_photo_id = Set(Some(found.ok_or(ReportError::NotFound)?));
+            was_public(&row).then_some(LogKind::Edited)
+        }
+        PhotoChange::Remove(id) => {
+            let gone = photo::Entity::delete_many()
+                .filter(photo::Column::Id.eq(id))
+                .filter(photo::Column::ReportId.eq(row.id))
+                .exec(&txn)
+                .await?;
+            if gone.rows_affected == 0 {
+                return Err(ReportError::NotFound);
+            }
+            if row.cover_photo_id == Some(id) {
+                // The next photo, if any, becomes the cover.
+                let next = photo::Entity::find()
+                    .select_only()
+                    .column(photo::Column::Id)
+                    .filter(photo::Column::ReportId.eq(row.id))
+                    .order_by_asc(photo::Column::Id)
+                    .into_tuple::<i64>()
+                    .one(&txn)
+                    .await?;
+                am.cover_photo_id = Set(next);
+            }
+            Some(LogKind::PhotoRemoved)
+        }
+    };
+    // The public page's validator moves with every change to what it shows.
+    am.updated_at = Set(now);
+    am.update(&txn).await?;
+    if let Some(kind) = log.filter(|_| was_public(&row)) {
+        write_log(&txn, row.id, kind, None, scope, now).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }

@@ -228,6 +228,7 @@ impl TestApp {
             contact_phone: None,
             contact_email: None,
             address: None,
+            report_author: None,
         }
     }
 

@@ -277,6 +277,7 @@ pub async fn create(
         contact_phone: Set(data.contact_phone),
         contact_email: Set(data.contact_email),
         address: Set(data.address),
+        report_author: Set(data.report_author),
         closed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -304,6 +305,7 @@ pub async fn update(
     am.contact_phone = Set(data.contact_phone);
     am.contact_email = Set(data.contact_email);
     am.address = Set(data.address);
+    am.report_author = Set(data.report_author);
     am.updated_at = Set(now);
     am.update(db).await.map_err(map_unique)
 }

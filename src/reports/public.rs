@@ -1,0 +1,192 @@
+//! What the public Activities page reads: published reports only, newest first, paged by key;
+//! and the validator its pages and feed are revalidated with.
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    Condition, ConnectionTrait, DbErr, FromQueryResult, QueryOrder, QuerySelect, entity::prelude::*, sea_query::Query,
+};
+
+use super::{
+    entity::{photo, report},
+    rules::ReportState,
+};
+use crate::branches::entity::branch;
+
+/// A report as the list shows it (no body).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Card {
+    pub id: i64,
+    pub title: String,
+    pub author_department: Option<String>,
+    pub shown_on: NaiveDate,
+    pub summary: String,
+    pub cover_photo_id: Option<i64>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// The list's filters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub branch: Option<i64>,
+    pub year: Option<i32>,
+}
+
+/// Where a page of the list starts: after the report published at `at` with id `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub at: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl Key {
+    pub fn encode(self) -> String {
+        format!("{}-{}", self.at.timestamp_micros(), self.id)
+    }
+
+    pub fn parse(s: &str) -> Option<Key> {
+        let (at, id) = s.trim().split_once('-')?;
+        Some(Key { at: DateTime::from_timestamp_micros(at.parse().ok()?)?, id: id.parse().ok()? })
+    }
+}
+
+/// One page of published reports, and the key of the next page when there is one.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    filter: Filter,
+    after: Option<Key>,
+    per_page: u64,
+) -> Result<(Vec<Card>, Option<Key>), DbErr> {
+    use report::Column as C;
+    let mut q = report::Entity::find()
+        .select_only()
+        .columns([C::Id, C::Title, C::AuthorDepartment, C::ShownOn, C::Summary, C::CoverPhotoId, C::PublishedAt])
+        .filter(C::State.eq(ReportState::Published));
+    if let Some(b) = filter.branch {
+        q = q.filter(C::BranchId.eq(b));
+    }
+    if let Some(y) = filter.year
+        && let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(y, 1, 1), NaiveDate::from_ymd_opt(y, 12, 31))
+    {
+        q = q.filter(C::ShownOn.between(from, to));
+    }
+    if let Some(k) = after {
+        q = q.filter(
+            Condition::any()
+                .add(C::PublishedAt.lt(k.at))
+                .add(Condition::all().add(C::PublishedAt.eq(k.at)).add(C::Id.lt(k.id))),
+        );
+    }
+    let mut cards = q
+        .order_by_desc(C::PublishedAt)
+        .order_by_desc(C::Id)
+        .limit(per_page + 1)
+        .into_model::<Card>()
+        .all(db)
+        .await?;
+    let next = if cards.len() as u64 > per_page {
+        cards.truncate(per_page as usize);
+        cards.last().and_then(|c| Some(Key { at: c.published_at?, id: c.id }))
+    } else {
+        None
+    };
+    Ok((cards, next))
+}
+
+/// The newest change among reports that are or were public, and how many there are: any
+/// publication, edit, photo change or withdrawal moves it. Pages and the feed are revalidated
+/// against it without being rendered.
+pub async fn version(db: &impl ConnectionTrait) -> Result<String, DbErr> {
+    let (n, at): (i64, Option<DateTime<Utc>>) = report::Entity::find()
+        .select_only()
+        .column_as(report::Column::Id.count(), "n")
+        .column_as(report::Column::UpdatedAt.max(), "at")
+        .filter(report::Column::State.is_in([ReportState::Published, ReportState::Withdrawn]))
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, None));
+    Ok(format!("{n}.{}", at.map_or(0, |t| t.timestamp_micros())))
+}
+
+/// The branches that published something, for the filter, by code.
+pub async fn branches(db: &impl ConnectionTrait) -> Result<Vec<(i64, String)>, DbErr> {
+    let with_reports = Query::select()
+        .distinct()
+        .column(report::Column::BranchId)
+        .from(report::Entity)
+        .and_where(report::Column::State.eq(ReportState::Published))
+        .to_owned();
+    branch::Entity::find()
+        .select_only()
+        .columns([branch::Column::Id, branch::Column::Name])
+        .filter(branch::Column::Id.in_subquery(with_reports))
+        .order_by_asc(branch::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The years the published reports span, newest first.
+pub async fn years(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
+    use chrono::Datelike;
+    let span: Option<(Option<NaiveDate>, Option<NaiveDate>)> = report::Entity::find()
+        .select_only()
+        .column_as(report::Column::ShownOn.min(), "first")
+        .column_as(report::Column::ShownOn.max(), "last")
+        .filter(report::Column::State.eq(ReportState::Published))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match span {
+        Some((Some(first), Some(last))) => (first.year()..=last.year()).rev().collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// A published report and the name of its branch.
+pub async fn published(db: &impl ConnectionTrait, id: i64) -> Result<Option<(report::Model, String)>, DbErr> {
+    let Some(r) = report::Entity::find_by_id(id)
+        .filter(report::Column::State.eq(ReportState::Published))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let name = branch::Entity::find_by_id(r.branch_id)
+        .select_only()
+        .column(branch::Column::Name)
+        .into_tuple::<String>()
+        .one(db)
+        .await?
+        .unwrap_or_default();
+    Ok(Some((r, name)))
+}
+
+/// The newest published reports, whole, for the feed.
+pub async fn newest(db: &impl ConnectionTrait, n: u64) -> Result<Vec<report::Model>, DbErr> {
+    report::Entity::find()
+        .filter(report::Column::State.eq(ReportState::Published))
+        .order_by_desc(report::Column::PublishedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(n)
+        .all(db)
+        .await
+}
+
+/// A photo of a published report (its thumbnail when `thumb`).
+pub async fn photo(db: &impl ConnectionTrait, report_id: i64, photo_id: i64, thumb: bool) -> Result<Option<Vec<u8>>, DbErr> {
+    let public = Query::select()
+        .column(report::Column::Id)
+        .from(report::Entity)
+        .and_where(report::Column::Id.eq(report_id))
+        .and_where(report::Column::State.eq(ReportState::Published))
+        .to_owned();
+    let column = if thumb { photo::Column::Thumb } else { photo::Column::Image };
+    photo::Entity::find()
+        .select_only()
+        .column(column)
+        .filter(photo::Column::Id.eq(photo_id))
+        .filter(photo::Column::ReportId.in_subquery(public))
+        .into_tuple::<Vec<u8>>()
+        .one(db)
+        .await
+}
