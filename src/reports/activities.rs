@@ -170,7 +170,11 @@ async fn thumb(state: State<AppState>, path: Path<(i64, i64)>) -> Result<Respons
     photo_of(state, path, true).await
 }
 
-async fn photo_of(State(state): State<AppState>, Path((id, p)): Path<(i64, i64)>, thumb: bool) -> Result<Response, WebError> {
+async fn photo_of(
+    State(state): State<AppState>,
+    Path((id, p)): Path<(i64, i64)>,
+    thumb: bool,
+) -> Result<Response, WebError> {
     let bytes = public::photo(&state.db, id, p, thumb).await?.ok_or(WebError::NotFound)?;
     // A stored photo never changes (a new one gets a new id); a withdrawn report's stop being
     // served at once, though browsers may keep theirs for the hour.

@@ -32,10 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/report/edit", get(edit))
         .route("/events/{id}/report/step", post(step))
         .route("/events/{id}/report/regenerate", post(regenerate))
-        .route(
-            "/events/{id}/report/photos",
-            post(upload).layer(DefaultBodyLimit::max(photos::MAX_BYTES + 64 * 1024)),
-        )
+        .route("/events/{id}/report/photos", post(upload).layer(DefaultBodyLimit::max(photos::MAX_BYTES + 64 * 1024)))
         .route("/events/{id}/report/photos/{p}", get(photo).post(change_photo))
         .route("/events/{id}/report/photos/{p}/thumb", get(thumb))
 }
@@ -79,8 +76,7 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
             note: l.note,
         })
         .collect();
-    let regeneration =
-        if opened.may_edit() { service::regeneration(db, r, ctx.locale).await? } else { Vec::new() };
+    let regeneration = if opened.may_edit() { service::regeneration(db, r, ctx.locale).await? } else { Vec::new() };
     let status = if shown.errors.is_empty() && shown.photo_error.is_none() {
         StatusCode::OK
     } else {
@@ -211,7 +207,8 @@ async fn step(
     let note = match note {
         Ok(note) => note,
         Err(key) => {
-            let shown = Shown { errors: FieldErrors::single(&format!("note.{}", form.step), key), ..Default::default() };
+            let shown =
+                Shown { errors: FieldErrors::single(&format!("note.{}", form.step), key), ..Default::default() };
             return show_page(&state, ctx, opened, shown).await;
         }
     };
@@ -284,9 +281,8 @@ async fn upload(
         Ok(c) => c,
         Err(key) => return refuse(opened, key).await,
     };
-    let processed = tokio::task::spawn_blocking(move || photos::process(&bytes))
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
+    let processed =
+        tokio::task::spawn_blocking(move || photos::process(&bytes)).await.map_err(|e| WebError::Internal(e.into()))?;
     let processed = match processed {
         Ok(p) => p,
         Err(e) => return refuse(opened, e.key()).await,

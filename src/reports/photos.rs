@@ -4,7 +4,9 @@
 //! metadata: camera, time and GPS position are gone.
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder, metadata::Orientation};
+use image::{
+    DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder, metadata::Orientation,
+};
 
 /// Largest upload.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -88,6 +90,7 @@ fn jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -75,13 +75,8 @@ pub async fn page(
                 .add(Condition::all().add(C::PublishedAt.eq(k.at)).add(C::Id.lt(k.id))),
         );
     }
-    let mut cards = q
-        .order_by_desc(C::PublishedAt)
-        .order_by_desc(C::Id)
-        .limit(per_page + 1)
-        .into_model::<Card>()
-        .all(db)
-        .await?;
+    let mut cards =
+        q.order_by_desc(C::PublishedAt).order_by_desc(C::Id).limit(per_page + 1).into_model::<Card>().all(db).await?;
     let next = if cards.len() as u64 > per_page {
         cards.truncate(per_page as usize);
         cards.last().and_then(|c| Some(Key { at: c.published_at?, id: c.id }))
@@ -144,10 +139,8 @@ pub async fn years(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
 
 /// A published report and the name of its branch.
 pub async fn published(db: &impl ConnectionTrait, id: i64) -> Result<Option<(report::Model, String)>, DbErr> {
-    let Some(r) = report::Entity::find_by_id(id)
-        .filter(report::Column::State.eq(ReportState::Published))
-        .one(db)
-        .await?
+    let Some(r) =
+        report::Entity::find_by_id(id).filter(report::Column::State.eq(ReportState::Published)).one(db).await?
     else {
         return Ok(None);
     };
@@ -173,7 +166,12 @@ pub async fn newest(db: &impl ConnectionTrait, n: u64) -> Result<Vec<report::Mod
 }
 
 /// A photo of a published report (its thumbnail when `thumb`).
-pub async fn photo(db: &impl ConnectionTrait, report_id: i64, photo_id: i64, thumb: bool) -> Result<Option<Vec<u8>>, DbErr> {
+pub async fn photo(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+    photo_id: i64,
+    thumb: bool,
+) -> Result<Option<Vec<u8>>, DbErr> {
     let public = Query::select()
         .column(report::Column::Id)
         .from(report::Entity)

@@ -423,7 +423,14 @@ pub struct EditForm {
 }
 
 impl EditForm {
-    pub fn of(title: &str, author: Option<&str>, shown_on: NaiveDate, summary: &str, body: &str, revision: i32) -> Self {
+    pub fn of(
+        title: &str,
+        author: Option<&str>,
+        shown_on: NaiveDate,
+        summary: &str,
+        body: &str,
+        revision: i32,
+    ) -> Self {
         EditForm {
             title: title.to_owned(),
             author_department: author.unwrap_or_default().to_owned(),
@@ -445,7 +452,13 @@ impl EditForm {
         let body = e.check("body", optional_multiline(&self.body, MAX_BODY));
         match (title, author_department, shown_on, summary, body) {
             (Some(title), Some(author_department), Some(shown_on), Some(summary), Some(body)) if e.is_empty() => {
-                Ok(Edit { title, author_department, shown_on, summary: summary.unwrap_or_default(), body: body.unwrap_or_default() })
+                Ok(Edit {
+                    title,
+                    author_department,
+                    shown_on,
+                    summary: summary.unwrap_or_default(),
+                    body: body.unwrap_or_default(),
+                })
             }
             _ => Err(e),
         }
@@ -467,7 +480,8 @@ pub struct Part {
 /// The parts a regeneration would change: those the new draft writes differently from the last
 /// one, and that do not already read so. `current` is the report's title, summary and body.
 pub fn regeneration(current: [&str; 3], last: &Draft, fresh: &Draft) -> Vec<Part> {
-    let parts = [("title", &last.title, &fresh.title), ("summary", &last.lead, &fresh.lead), ("body", &last.body, &fresh.body)];
+    let parts =
+        [("title", &last.title, &fresh.title), ("summary", &last.lead, &fresh.lead), ("body", &last.body, &fresh.body)];
     parts
         .into_iter()
         .zip(current)
@@ -662,5 +676,64 @@ mod tests {
                 assert!(keys.contains(&format!("report_draft.month.{m}").as_str()));
             }
         }
+    }
+
+    #[test]
+    fn who_takes_which_step_from_which_state() {
+        use ReportState::*;
+        let states = [Draft, Submitted, Published, Withdrawn];
+        let table = |step: Step, publisher: bool| -> Vec<ReportState> {
+            states.iter().copied().filter(|s| step.allowed(*s, publisher)).collect()
+        };
+        // A secretary where an administrator reviews: submits a draft, nothing else.
+        assert_eq!(table(Step::Submit, false), vec![Draft]);
+        for step in [Step::Return, Step::Publish, Step::Withdraw] {
+            assert!(table(step, false).is_empty(), "{step:?}");
+        }
+        // A publisher: returns what is submitted, publishes what is not public, withdraws what is.
+        assert!(table(Step::Submit, true).is_empty());
+        assert_eq!(table(Step::Return, true), vec![Submitted]);
+        assert_eq!(table(Step::Publish, true), vec![Draft, Submitted, Withdrawn]);
+        assert_eq!(table(Step::Withdraw, true), vec![Published]);
+        // A submitted report waits for its reviewer.
+        assert!(!may_edit(Submitted, false) && may_edit(Submitted, true));
+        assert!(states.iter().filter(|s| **s != Submitted).all(|s| may_edit(*s, false)));
+    }
+
+    #[test]
+    fn regeneration_offers_what_changed_and_marks_hand_edits() {
+        let d =
+            |title: &str, lead: &str, body: &str| Draft { title: title.into(), lead: lead.into(), body: body.into() };
+        let last = d("标题", "导语", "正文");
+        // Nothing new in the minutes: nothing offered, edited or not.
+        assert!(regeneration(["我的标题", "导语", "正文"], &last, &last).is_empty());
+        let fresh = d("标题", "导语", "正文，加上发言");
+        let parts = regeneration(["标题", "导语", "正文"], &last, &fresh);
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].field, parts[0].edited, parts[0].fresh.as_str()), ("body", false, "正文，加上发言"));
+        let edited = regeneration(["标题", "导语", "正文和我写的"], &last, &fresh);
+        assert!(edited[0].edited && edited[0].now == "正文和我写的");
+        // Already reading as the new draft would: nothing to do.
+        assert!(regeneration(["标题", "导语", "正文，加上发言"], &last, &fresh).is_empty());
+    }
+
+    #[test]
+    fn the_edit_form_refuses_bad_fields_one_by_one() {
+        let ok = EditForm::of(
+            "标题",
+            Some("党群服务与组织管理"),
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            "导语",
+            "正文",
+            3,
+        );
+        let edit = ok.parse().unwrap();
+        assert_eq!((edit.title.as_str(), edit.author_department.as_deref()), ("标题", Some("党群服务与组织管理")));
+        let bad =
+            EditForm { title: String::new(), shown_on: "2026-02-30".into(), body: "x".repeat(MAX_BODY + 1), ..ok };
+        let errors = bad.parse().unwrap_err();
+        assert!(errors.get("title").is_some() && errors.get("shown_on").is_some() && errors.get("body").is_some());
+        assert!(errors.get("summary").is_none());
+        assert_eq!(excerpt("一 二\n\n三", 3), "一 二…");
     }
 }

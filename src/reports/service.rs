@@ -372,7 +372,11 @@ pub async fn step(
     let row = opened.report;
     if !step.allowed(row.state, opened.publisher) {
         let publishers_step = matches!(step, Step::Return | Step::Publish | Step::Withdraw);
-        return Err(if publishers_step && !opened.publisher { ReportError::Forbidden } else { ReportError::WrongState });
+        return Err(if publishers_step && !opened.publisher {
+            ReportError::Forbidden
+        } else {
+            ReportError::WrongState
+        });
     }
     if row.revision != based_on {
         return Err(ReportError::Stale(Box::new(row)));
@@ -392,11 +396,8 @@ pub async fn step(
 
 /// The log of a report, oldest first, with the names of those who acted.
 pub async fn log_of(db: &impl ConnectionTrait, report_id: i64) -> Result<Vec<(log::Model, Option<String>)>, DbErr> {
-    let rows = log::Entity::find()
-        .filter(log::Column::ReportId.eq(report_id))
-        .order_by_asc(log::Column::Id)
-        .all(db)
-        .await?;
+    let rows =
+        log::Entity::find().filter(log::Column::ReportId.eq(report_id)).order_by_asc(log::Column::Id).all(db).await?;
     let names = crate::accounts::service::display_names(db, rows.iter().filter_map(|r| r.account_id)).await?;
     Ok(rows
         .into_iter()

@@ -420,6 +420,15 @@ impl Client {
         resp
     }
 
+    /// A GET with extra request headers (conditional requests).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::read(req.send().await.unwrap()).await
+    }
+
     /// The CSRF token of this client's cookie, fetched from a page the first time.
     pub async fn csrf_token(&self) -> String {
         if let Some(t) = self.csrf.lock().unwrap().clone() {

@@ -41,7 +41,7 @@ print("page %.0f x %.0f mm" % (s.page_width.mm, s.page_height.mm))
 
 /// The hidden revision the edit form carries.
 #[track_caller]
-fn revision_in(body: &str) -> String {
+pub(crate) fn revision_in(body: &str) -> String {
     let marker = "name=\"revision\" value=\"";
     let start = body.find(marker).unwrap_or_else(|| panic!("no revision in the form:\n{body}")) + marker.len();
     body[start..].split('"').next().unwrap().to_owned()
@@ -49,7 +49,7 @@ fn revision_in(body: &str) -> String {
 
 /// An edit of the record: one item with two speeches (a member and someone named), a resolution
 /// with a vote and an action.
-fn body_form(revision: &str, speaker: &str, votes: (&str, &str, &str)) -> Vec<(&'static str, String)> {
+pub(crate) fn body_form(revision: &str, speaker: &str, votes: (&str, &str, &str)) -> Vec<(&'static str, String)> {
     vec![
         ("revision", revision.to_owned()),
         ("op", "save".to_owned()),
@@ -78,7 +78,7 @@ fn body_form(revision: &str, speaker: &str, votes: (&str, &str, &str)) -> Vec<(&
     ]
 }
 
-async fn send(client: &Client, path: &str, fields: &[(&str, String)]) -> crate::helpers::Resp {
+pub(crate) async fn send(client: &Client, path: &str, fields: &[(&str, String)]) -> crate::helpers::Resp {
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     client.post(path, &refs).await
 }

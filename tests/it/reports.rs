@@ -141,3 +141,619 @@ async fn the_secretaries_are_mailed_once_when_the_draft_is_made() {
     crate::mail::settled(&app).await;
     assert_eq!(smtp.received().len(), invitations + 1);
 }
+
+/// An event of the first branch that took place (its secretary and `came` present) and ended,
+/// with its report drafted. `extra` goes to the event form.
+async fn reported(
+    app: &TestApp,
+    s: &crate::attendance::Staff,
+    branch: i64,
+    came: &[i64],
+    extra: &[(&str, &str)],
+) -> i64 {
+    let id = draft(app, &s.client, branch, (Duration::hours(1), 120), extra).await;
+    publish(&s.client, id).await;
+    let e = event_row(app, id).await;
+    move_to(app, e.starts_at + Duration::minutes(5));
+    for member in came.iter().copied().chain([s.member]) {
+        let inv = inv_of(app, id, member).await.id;
+        assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    }
+    move_to(app, e.ends_at + Duration::minutes(1));
+    finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    assert_eq!(draft_pass(app).await, 1);
+    id
+}
+
+async fn report_of(app: &TestApp, event: i64) -> report::Model {
+    service::of_event(&app.state.db, event).await.unwrap().expect("a report")
+}
+
+fn edit_fields(r: &report::Model) -> Vec<(&'static str, String)> {
+    vec![
+        ("revision", r.revision.to_string()),
+        ("title", r.title.clone()),
+        ("author_department", r.author_department.clone().unwrap_or_default()),
+        ("shown_on", r.shown_on.to_string()),
+        ("summary", r.summary.clone()),
+        ("body", r.body.clone()),
+    ]
+}
+
+fn set(fields: &mut [(&'static str, String)], name: &str, value: &str) {
+    fields.iter_mut().find(|(k, _)| *k == name).expect("a field").1 = value.to_owned();
+}
+
+async fn step(client: &crate::helpers::Client, id: i64, step: &str, note: &str, revision: i32) -> crate::helpers::Resp {
+    let rev = revision.to_string();
+    client.post(&format!("/events/{id}/report/step"), &[("step", step), ("note", note), ("revision", &rev)]).await
+}
+
+#[tokio::test]
+async fn the_secretary_edits_with_a_preview_and_a_stale_save_keeps_the_typed_text() {
+    let (app, tree, s) = setup("吴书记").await;
+    let id = reported(&app, &s, tree.a, &[], &[("title", "十二月主题党日")]).await;
+    let path = format!("/events/{id}/report");
+    let r = report_of(&app, id).await;
+    let form = s.client.get(&format!("{path}/edit")).await;
+    form.assert_status(200);
+    assert!(form.body.contains(&r.title) && form.body.contains("name=\"revision\" value=\"0\""));
+
+    // A preview renders the Markdown (raw HTML as text) and saves nothing.
+    let mut fields = edit_fields(&r);
+    set(&mut fields, "body", "第一段**重点**\n\n<script>alert(1)</script>");
+    fields.push(("op", "preview".to_owned()));
+    let preview = crate::minutes::send(&s.client, &path, &fields).await;
+    preview.assert_status(200);
+    assert!(preview.body.contains("<strong>重点</strong>") && !preview.body.contains("<script>alert(1)"));
+    assert_eq!(report_of(&app, id).await.revision, 0, "a preview saves nothing");
+
+    fields.pop();
+    set(&mut fields, "title", "机关党支部开展主题党日活动");
+    set(&mut fields, "author_department", "党群服务与组织管理");
+    crate::minutes::send(&s.client, &path, &fields).await.assert_status(303);
+    let saved = report_of(&app, id).await;
+    assert_eq!((saved.revision, saved.title.as_str()), (1, "机关党支部开展主题党日活动"));
+    assert_eq!(saved.author_department.as_deref(), Some("党群服务与组织管理"));
+    assert!(s.client.get(&path).await.body.contains("<strong>重点</strong>"));
+
+    // A save based on revision 0 is refused; what was typed stays in the form.
+    set(&mut fields, "title", "我后来输入的标题");
+    let stale = crate::minutes::send(&s.client, &path, &fields).await;
+    stale.assert_status(409);
+    assert!(stale.body.contains("我后来输入的标题") && stale.body.contains("name=\"revision\" value=\"1\""));
+    assert_eq!(report_of(&app, id).await.title, "机关党支部开展主题党日活动", "nothing written");
+
+    // Bad input: each field says what is wrong; nothing changes.
+    let long = "长".repeat(201);
+    for (field, value, message) in [
+        ("title", "   ", "必填"),
+        ("title", long.as_str(), "过长"),
+        ("shown_on", "2026-13-40", "日期"),
+        ("author_department", "a\u{7}b", "字符"),
+    ] {
+        let mut bad = edit_fields(&report_of(&app, id).await);
+        set(&mut bad, field, value);
+        let resp = crate::minutes::send(&s.client, &path, &bad).await;
+        resp.assert_status(422);
+        let error = resp.field_error(field).unwrap_or_else(|| panic!("no error on {field}: {}", resp.body));
+        assert!(error.contains(message), "{field}: {error}");
+    }
+    let mut huge = edit_fields(&report_of(&app, id).await);
+    set(&mut huge, "body", &"字".repeat(50_001));
+    crate::minutes::send(&s.client, &path, &huge).await.assert_status(422);
+    let mut no_revision = edit_fields(&report_of(&app, id).await);
+    set(&mut no_revision, "revision", "abc");
+    crate::minutes::send(&s.client, &path, &no_revision).await.assert_status(400);
+    assert_eq!(report_of(&app, id).await.revision, 1);
+}
+
+#[tokio::test]
+async fn review_return_publish_withdraw_and_who_may_do_each() {
+    let (app, tree, s) = setup("吴书记").await;
+    let came = app.add_member(tree.a, "张三").await;
+    let id = reported(&app, &s, tree.a, &[came], &[("title", "十二月主题党日")]).await;
+    let (path, public) = (format!("/events/{id}/report"), format!("/activities/{}", report_of(&app, id).await.id));
+    let admin = app.login_as(Role::Admin).await;
+    let member = app.login_linked(Role::Member, came).await;
+    let other = app.secretary_of(tree.b).await;
+    let anonymous = app.client();
+
+    // | who \ step            | submit | return | publish | withdraw | edit while submitted |
+    // | secretary (holding)   | yes    | 403    | 403     | 403      | 409                  |
+    // | administrator         | —      | yes    | yes     | yes      | yes                  |
+    // | member, other branch  | 404    | 404    | 404     | 404      | 404                  |
+    for client in [&member, &other] {
+        step(client, id, "submit", "", 0).await.assert_status(404);
+        step(client, id, "publish", "", 0).await.assert_status(404);
+        client.get(&path).await.assert_status(404);
+    }
+    assert_eq!(anonymous.get(&path).await.status, 303, "to the login page");
+    // Nothing unpublished is public: the draft's public address is 404.
+    anonymous.get(&public).await.assert_status(404);
+    step(&s.client, id, "publish", "", 0).await.assert_status(403);
+    step(&s.client, id, "dance", "", 0).await.assert_status(400);
+    step(&s.client, id, "submit", "", 0).await.assert_status(303);
+    assert_eq!(report_of(&app, id).await.state, ReportState::Submitted);
+    s.client.get(&format!("{path}/edit")).await.assert_status(409);
+    step(&s.client, id, "submit", "", 0).await.assert_status(409);
+    step(&s.client, id, "return", "请补充", 0).await.assert_status(403);
+
+    // A return needs a comment; the comment reaches the secretary's page.
+    let refused = step(&admin, id, "return", "  ", 0).await;
+    refused.assert_status(422);
+    assert!(refused.field_error("note.return").is_some_and(|e| e.contains("原因")), "{}", refused.body);
+    step(&admin, id, "return", "请补充照片", 0).await.assert_status(303);
+    assert_eq!(report_of(&app, id).await.state, ReportState::Draft);
+    assert!(s.client.get(&path).await.body.contains("请补充照片"));
+    step(&s.client, id, "submit", "", 0).await.assert_status(303);
+    step(&admin, id, "publish", "", 0).await.assert_status(303);
+    let published = report_of(&app, id).await;
+    assert_eq!(published.state, ReportState::Published);
+    let first_published = published.published_at.expect("a publication time");
+    let page = anonymous.get(&public).await;
+    page.assert_status(200);
+    assert!(page.body.contains(&published.title) && page.body.contains("og:title"), "{}", page.body);
+    assert!(anonymous.get("/activities").await.body.contains(&public));
+
+    // Changes after publication are logged.
+    let mut fields = edit_fields(&published);
+    set(&mut fields, "summary", "发布后修改的导语");
+    crate::minutes::send(&admin, &path, &fields).await.assert_status(303);
+    assert!(anonymous.get(&public).await.body.contains(&published.title));
+
+    // A withdrawal needs a reason; the report leaves the public page, stays on record, comes back.
+    step(&admin, id, "withdraw", "", 1).await.assert_status(422);
+    step(&s.client, id, "withdraw", "不该发布", 1).await.assert_status(403);
+    step(&admin, id, "withdraw", "照片需替换", 1).await.assert_status(303);
+    anonymous.get(&public).await.assert_status(404);
+    assert!(!anonymous.get("/activities").await.body.contains(&public));
+    let record = s.client.get(&path).await;
+    assert!(record.body.contains("已撤回") && record.body.contains("照片需替换"), "{}", record.body);
+    step(&admin, id, "publish", "", 1).await.assert_status(303);
+    anonymous.get(&public).await.assert_status(200);
+    let again = report_of(&app, id).await;
+    assert_eq!(again.published_at, Some(first_published), "the list keeps its order");
+
+    let log: Vec<_> = partyday::reports::entity::log::Entity::find()
+        .filter(partyday::reports::entity::log::Column::ReportId.eq(again.id))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.kind, l.note))
+        .collect();
+    use partyday::reports::rules::LogKind::*;
+    let kinds: Vec<_> = log.iter().map(|(k, _)| *k).collect();
+    assert_eq!(kinds, vec![Submitted, Returned, Submitted, Published, Edited, Withdrawn, Published]);
+    assert_eq!(log[1].1.as_deref(), Some("请补充照片"));
+    assert_eq!(log[5].1.as_deref(), Some("照片需替换"));
+}
+
+#[tokio::test]
+async fn where_secretaries_publish_they_publish_directly() {
+    let app = TestApp::spawn_with("[reports]\npublish_by = \"secretary\"").await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let id = reported(&app, &s, tree.a, &[], &[]).await;
+    step(&s.client, id, "submit", "", 0).await.assert_status(409);
+    step(&s.client, id, "publish", "", 0).await.assert_status(303);
+    let r = report_of(&app, id).await;
+    assert_eq!(r.state, ReportState::Published);
+    app.client().get(&format!("/activities/{}", r.id)).await.assert_status(200);
+    step(&s.client, id, "withdraw", "重复发布", 0).await.assert_status(303);
+    app.client().get(&format!("/activities/{}", r.id)).await.assert_status(404);
+}
+
+/// A JPEG of `w` × `h` pixels whose EXIF says to turn it 90° clockwise and gives a GPS position.
+fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    // Little-endian TIFF: IFD0 with Orientation = 6 and a pointer to the GPS IFD, which holds
+    // GPSLatitudeRef = "N" and GPSLatitude = 30/1 40/1 0/1 (Chengdu).
+    let mut exif: Vec<u8> = b"II\x2a\x00\x08\x00\x00\x00".to_vec();
+    exif.extend_from_slice(&[2, 0]);
+    exif.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]);
+    exif.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0]);
+    exif.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(exif.len(), 38);
+    exif.extend_from_slice(&[2, 0]);
+    exif.extend_from_slice(&[0x01, 0x00, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0]);
+    exif.extend_from_slice(&[0x02, 0x00, 5, 0, 3, 0, 0, 0, 68, 0, 0, 0]);
+    exif.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(exif.len(), 68);
+    for (n, d) in [(30u32, 1u32), (40, 1), (0, 1)] {
+        exif.extend_from_slice(&n.to_le_bytes());
+        exif.extend_from_slice(&d.to_le_bytes());
+    }
+    let pixels =
+        image::RgbImage::from_fn(
+            w,
+            h,
+            |x, _| if x < w / 2 { image::Rgb([250, 0, 0]) } else { image::Rgb([0, 0, 250]) },
+        );
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    encoder.set_exif_metadata(exif).unwrap();
+    encoder.write_image(pixels.as_raw(), w, h, image::ExtendedColorType::Rgb8).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn photos_lose_their_exif_keep_their_orientation_and_show_only_once_published() {
+    let (app, tree, s) = setup("吴书记").await;
+    let id = reported(&app, &s, tree.a, &[], &[]).await;
+    let path = format!("/events/{id}/report");
+    let original = jpeg_with_gps(64, 32);
+    assert!(original.windows(4).any(|w| w == b"Exif"), "the fixture carries EXIF");
+    let decoded = image::load_from_memory(&original).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (64, 32));
+
+    let up =
+        s.client.upload_to(&format!("{path}/photos"), &[("caption", "重温入党誓词")], "IMG_0001.JPG", original).await;
+    up.assert_status(303);
+    let photos = service::photos(&app.state.db, report_of(&app, id).await.id).await.unwrap();
+    assert_eq!(photos.len(), 1);
+    let p = &photos[0];
+    assert_eq!((p.width, p.height, p.caption.as_deref()), (32, 64, Some("重温入党誓词")), "turned upright");
+    assert_eq!(report_of(&app, id).await.cover_photo_id, Some(p.id), "the first photo is the cover");
+
+    let (status, content_type, stored) = s.client.download(&format!("{path}/photos/{}", p.id)).await;
+    assert_eq!((status, content_type.as_str()), (200, "image/jpeg"));
+    assert!(!stored.windows(4).any(|w| w == b"Exif"), "no EXIF segment is kept");
+    let img = image::load_from_memory(&stored).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (32, 64));
+    // Turned clockwise: the left (red) half is now on top.
+    assert!(img.get_pixel(16, 4)[0] > 200 && img.get_pixel(16, 60)[2] > 200, "{:?}", img.get_pixel(16, 4));
+    let (status, _, thumb) = s.client.download(&format!("{path}/photos/{}/thumb", p.id)).await;
+    assert_eq!(status, 200);
+    assert!(image::load_from_memory(&thumb).is_ok());
+
+    // Not public before publication, public after.
+    let r = report_of(&app, id).await;
+    let public_photo = format!("/activities/{}/photos/{}", r.id, p.id);
+    let anonymous = app.client();
+    assert_eq!(anonymous.download(&public_photo).await.0, 404);
+    app.client().get(&format!("{path}/photos/{}", p.id)).await.assert_status(303);
+    app.secretary_of(tree.b).await.get(&format!("{path}/photos/{}", p.id)).await.assert_status(404);
+
+    // Files that are not photos, or lie about it, are refused with a message; nothing is stored.
+    for (name, bytes, message) in [
+        ("notes.jpg", b"just some text, not a photo".to_vec(), "不是 JPEG 或 PNG"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec(), "无法读取"),
+        ("empty.jpg", Vec::new(), "请选择"),
+    ] {
+        let resp = s.client.upload_to(&format!("{path}/photos"), &[], name, bytes).await;
+        resp.assert_status(422);
+        assert!(resp.body.contains(message), "{name}: {}", resp.body);
+    }
+    let resp = s
+        .client
+        .upload_to(&format!("{path}/photos"), &[("caption", &"长".repeat(201))], "a.jpg", jpeg_with_gps(8, 8))
+        .await;
+    resp.assert_status(422);
+    let big = vec![0u8; partyday::reports::photos::MAX_BYTES + 1];
+    let resp = s.client.upload_to(&format!("{path}/photos"), &[], "big.jpg", big).await;
+    assert!(resp.status == 413 || resp.status == 422, "{}", resp.status);
+    assert_eq!(service::photos(&app.state.db, r.id).await.unwrap().len(), 1);
+
+    // A second photo becomes the cover on request; removing needs the confirmation.
+    s.client
+        .upload_to(&format!("{path}/photos"), &[], "b.png", {
+            let mut png = Vec::new();
+            image::DynamicImage::ImageRgb8(image::RgbImage::new(20, 10))
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .unwrap();
+            png
+        })
+        .await
+        .assert_status(303);
+    let second = service::photos(&app.state.db, r.id).await.unwrap()[1].id;
+    s.client.post(&format!("{path}/photos/{second}"), &[("op", "cover")]).await.assert_status(303);
+    assert_eq!(report_of(&app, id).await.cover_photo_id, Some(second));
+    s.client.post(&format!("{path}/photos/{second}"), &[("op", "remove")]).await.assert_status(400);
+    s.client.post(&format!("{path}/photos/{second}"), &[("op", "remove"), ("confirmed", "1")]).await.assert_status(303);
+    assert_eq!(report_of(&app, id).await.cover_photo_id, Some(p.id), "the next photo is the cover");
+    s.client.post(&format!("{path}/photos/999999"), &[("op", "cover")]).await.assert_status(404);
+
+    let admin = app.login_as(Role::Admin).await;
+    step(&admin, id, "publish", "", report_of(&app, id).await.revision).await.assert_status(303);
+    let (status, _, bytes) = anonymous.download(&public_photo).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, stored);
+    let page = anonymous.get(&format!("/activities/{}", r.id)).await;
+    assert!(page.body.contains("重温入党誓词") && page.body.contains("og:image"), "{}", page.body);
+}
+
+/// Publishes `n` more reports of `branch` straight into the table (the list's paging, not the
+/// drafting, is under test), each a minute after the last, on events made through the form.
+async fn published_rows(
+    app: &TestApp,
+    s: &crate::attendance::Staff,
+    branch: i64,
+    n: usize,
+    shown_on: chrono::NaiveDate,
+) -> Vec<i64> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let event = draft(app, &s.client, branch, (Duration::days(1), 60), &[]).await;
+        let at = app.state.now() + Duration::minutes(i as i64);
+        let row = report::ActiveModel {
+            event_id: Set(event),
+            branch_id: Set(branch),
+            state: Set(ReportState::Published),
+            title: Set(format!("第{i}篇活动报道")),
+            author_department: Set(Some("党群服务与组织管理".to_owned())),
+            shown_on: Set(shown_on),
+            summary: Set(format!("第{i}篇的导语 & <em>")),
+            body: Set(format!("第{i}篇的正文")),
+            generated: Set("{}".to_owned()),
+            created_at: Set(at),
+            updated_at: Set(at),
+            published_at: Set(Some(at)),
+            revision: Set(0),
+            cover_photo_id: Set(None),
+            ..Default::default()
+        };
+        ids.push(row.insert(&app.state.db).await.unwrap().id);
+    }
+    ids
+}
+
+/// What a real feed reader (Python's feedparser) makes of a feed: whether it is well formed,
+/// its version, and per entry: id, title, link, author, summary, updated.
+fn parse_feed(xml: &str) -> serde_json::Value {
+    let script = r#"
+import sys, json, feedparser
+d = feedparser.parse(sys.stdin.read())
+print(json.dumps({
+    "bozo": bool(d.bozo), "version": d.version, "title": d.feed.get("title"), "updated": d.feed.get("updated"),
+    "entries": [{"id": e.get("id"), "title": e.get("title"), "link": e.get("link"), "author": e.get("author"),
+                 "summary": e.get("summary"), "updated": e.get("updated")} for e in d.entries],
+}))
+"#;
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "feedparser failed (pip install feedparser): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_activities_page_pages_by_key_filters_revalidates_and_feeds_a_real_reader() {
+    let (app, tree, s) = setup("吴书记").await;
+    let other = crate::attendance::staff(&app, tree.b, "郑书记").await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let ours = published_rows(&app, &s, tree.a, 23, day).await;
+    let theirs = published_rows(&app, &other, tree.b, 2, chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()).await;
+    // A draft is listed nowhere.
+    let hidden = reported(&app, &s, tree.a, &[], &[]).await;
+    let hidden = report_of(&app, hidden).await;
+
+    let visitor = app.client();
+    let first = visitor.get("/activities").await;
+    first.assert_status(200);
+    let listed = |body: &str| -> Vec<i64> {
+        body.match_indices("<h2><a href=\"/activities/")
+            .map(|(i, m)| body[i + m.len()..].split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let page_one = listed(&first.body);
+    assert_eq!(page_one.len(), 20);
+    // Newest first, as the list's own query orders them.
+    let newest_first: Vec<i64> = partyday::reports::public::page(&app.state.db, Default::default(), None, 100)
+        .await
+        .unwrap()
+        .0
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(newest_first.len(), 25);
+    assert_eq!(newest_first[0], *ours.last().unwrap(), "the last published comes first");
+    assert_eq!(page_one, newest_first[..20]);
+    assert!(!first.body.contains(&format!("/activities/{}\"", hidden.id)));
+    assert!(
+        first.body.contains("党群服务与组织管理") && first.body.contains("导语 &#38; &#60;em&#62;"),
+        "escaped: {}",
+        first.body
+    );
+    assert!(first.body.contains("og:title") && first.body.contains("application/atom+xml"));
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = visitor.get(&next).await;
+    let page_two = listed(&second.body);
+    assert_eq!(page_two, newest_first[20..25]);
+    assert!(!second.body.contains("rel=\"next\""));
+
+    // Filters: by branch, by year; nonsense reads as no filter.
+    let b = listed(&visitor.get(&format!("/activities?branch={}", tree.b)).await.body);
+    assert_eq!(b.iter().copied().collect::<std::collections::BTreeSet<_>>(), theirs.iter().copied().collect());
+    assert_eq!(listed(&visitor.get("/activities?year=2025").await.body).len(), 2);
+    assert_eq!(listed(&visitor.get("/activities?year=2026").await.body).len(), 20);
+    visitor.get("/activities?year=abc&branch=%00&after=zz-1").await.assert_status(200);
+    visitor.get("/activities/999999999").await.assert_status(404);
+    visitor.get(&format!("/activities/{}", hidden.id)).await.assert_status(404);
+
+    // Revalidation: the same page is 304 (no body) until a public report changes.
+    let etag = first.headers.get("etag").expect("an ETag").to_str().unwrap().to_owned();
+    let again = visitor.get_with("/activities", &[("if-none-match", &etag)]).await;
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+    let one = format!("/activities/{}", ours[0]);
+    let post = visitor.get(&one).await;
+    let post_tag = post.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(visitor.get_with(&one, &[("if-none-match", &post_tag)]).await.status, 304);
+    let admin = app.login_as(Role::Admin).await;
+    let event = report::Entity::find_by_id(ours[0]).one(&app.state.db).await.unwrap().unwrap().event_id;
+    step(&admin, event, "withdraw", "测试撤回", 0).await.assert_status(303);
+    assert_eq!(visitor.get_with("/activities", &[("if-none-match", &etag)]).await.status, 200);
+    assert_eq!(visitor.get_with(&one, &[("if-none-match", &post_tag)]).await.status, 404);
+
+    // The feed: valid Atom 1.0 for a real reader, newest first, no draft, no withdrawn report.
+    let feed = visitor.get("/activities/feed.atom").await;
+    feed.assert_status(200);
+    assert!(feed.headers.get("content-type").unwrap().to_str().unwrap().starts_with("application/atom+xml"));
+    let parsed = parse_feed(&feed.body);
+    assert_eq!(parsed["bozo"], false, "{}", feed.body);
+    assert_eq!(parsed["version"], "atom10");
+    let entries = parsed["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 24);
+    let base = app.base.trim_end_matches('/');
+    assert_eq!(entries[0]["link"], format!("{base}/activities/{}", newest_first[0]));
+    assert_eq!(entries[0]["author"], "党群服务与组织管理");
+    assert!(entries[0]["summary"].as_str().unwrap().contains("导语 & <em>"), "{}", entries[0]);
+    assert!(entries.iter().all(|e| e["id"].as_str().is_some() && e["updated"].as_str().is_some()));
+    assert!(!entries.iter().any(|e| e["link"] == format!("{base}/activities/{}", ours[0])));
+    let tag = feed.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(visitor.get_with("/activities/feed.atom", &[("if-none-match", &tag)]).await.status, 304);
+}
+
+/// Writes, submits and signs the minutes of `id` (the secretary hosts and records): one speech
+/// by `speaker` with a post and a summary.
+async fn signed_minutes(s: &crate::attendance::Staff, id: i64, speaker: i64) {
+    use crate::minutes::{body_form, revision_in, send};
+    let path = format!("/events/{id}/minutes");
+    let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    send(&s.client, &path, &body_form(&rev, &format!("m:{speaker}"), ("", "", ""))).await.assert_status(303);
+    let rev = (rev.parse::<i32>().unwrap() + 1).to_string();
+    send(&s.client, &format!("{path}/submit"), &[("revision", rev.clone())]).await.assert_status(303);
+    for as_ in ["host", "recorder"] {
+        send(&s.client, &format!("{path}/sign"), &[("revision", rev.clone()), ("as", as_.to_owned())])
+            .await
+            .assert_status(303);
+    }
+}
+
+#[tokio::test]
+async fn signed_minutes_regenerate_the_parts_nobody_edited_and_keep_hand_edits() {
+    let (app, tree, s) = setup("吴书记").await;
+    // The author department is a setting of the branch, set on its page by an administrator.
+    let admin = app.login_as(Role::Admin).await;
+    let branch =
+        partyday::branches::entity::branch::Entity::find_by_id(tree.a).one(&app.state.db).await.unwrap().unwrap();
+    let fields = [
+        ("name", branch.name.as_str()),
+        ("code", branch.code.as_str()),
+        ("timezone", branch.timezone.as_str()),
+        ("report_author", "党群服务与组织管理"),
+    ];
+    admin.post(&format!("/branches/{}", tree.a), &fields).await.assert_status(303);
+    let page = admin.get(&format!("/branches/{}", tree.a)).await;
+    assert!(page.body.contains("党群服务与组织管理"), "{}", page.body);
+    let speaker = app.add_member(tree.a, "张三").await;
+    let me = s.member.to_string();
+    let extra = [("host_member_id", me.as_str()), ("recorder_member_id", me.as_str())];
+    let untouched = reported(&app, &s, tree.a, &[speaker], &extra).await;
+    let edited = reported(&app, &s, tree.a, &[speaker], &extra).await;
+    let before = report_of(&app, untouched).await;
+    assert_eq!(before.author_department.as_deref(), Some("党群服务与组织管理"), "the branch's setting");
+    assert!(!before.body.contains("结合岗位谈"), "no minutes yet");
+
+    // A person edits the second report's text.
+    let r = report_of(&app, edited).await;
+    let mut fields = edit_fields(&r);
+    let by_hand = format!("{}\n\n会后大家合影留念。", r.body);
+    set(&mut fields, "body", &by_hand);
+    crate::minutes::send(&s.client, &format!("/events/{edited}/report"), &fields).await.assert_status(303);
+
+    // Before the minutes are signed nothing is offered.
+    assert!(!s.client.get(&format!("/events/{untouched}/report")).await.body.contains("/report/regenerate"));
+    signed_minutes(&s, untouched, speaker).await;
+    signed_minutes(&s, edited, speaker).await;
+
+    let page = s.client.get(&format!("/events/{untouched}/report")).await;
+    assert!(page.body.contains("/report/regenerate") && page.body.contains("未经人工修改"), "{}", page.body);
+    let rev = report_of(&app, untouched).await.revision.to_string();
+    s.client.post(&format!("/events/{untouched}/report/regenerate"), &[("revision", &rev)]).await.assert_status(303);
+    let after = report_of(&app, untouched).await;
+    assert!(
+        after.body.contains("张三") && after.body.contains("内科主任") && after.body.contains("学习体会"),
+        "{}",
+        after.body
+    );
+    assert_eq!(after.title, before.title);
+    assert!(
+        !s.client.get(&format!("/events/{untouched}/report")).await.body.contains("/report/regenerate"),
+        "offered once"
+    );
+
+    // The edited text is kept unless the person asks; then it is replaced.
+    let page = s.client.get(&format!("/events/{edited}/report")).await;
+    assert!(page.body.contains("name=\"replace\" value=\"body\""), "{}", page.body);
+    let rev = report_of(&app, edited).await.revision.to_string();
+    s.client.post(&format!("/events/{edited}/report/regenerate"), &[("revision", &rev)]).await.assert_status(303);
+    let kept = report_of(&app, edited).await;
+    assert_eq!(kept.body, by_hand, "hand edits are never overwritten without asking");
+    assert!(!s.client.get(&format!("/events/{edited}/report")).await.body.contains("/report/regenerate"));
+    // A stale regeneration is refused.
+    s.client.post(&format!("/events/{edited}/report/regenerate"), &[("revision", &rev)]).await.assert_status(409);
+}
+
+#[tokio::test]
+async fn two_saves_or_steps_at_once_never_both_succeed() {
+    use partyday::reports::rules::{Edit, PublishBy, Step};
+    let (app, tree, s) = setup("吴书记").await;
+    let id = reported(&app, &s, tree.a, &[], &[]).await;
+    let r = report_of(&app, id).await;
+    let scope = partyday::branches::scope_of(
+        &app.state.db,
+        &partyday::accounts::Actor { account_id: s.account, role: Role::Secretary, member_id: Some(s.member) },
+        app.state.today(),
+    )
+    .await
+    .unwrap();
+    let edit = |title: &str| Edit {
+        title: title.to_owned(),
+        author_department: None,
+        shown_on: r.shown_on,
+        summary: r.summary.clone(),
+        body: r.body.clone(),
+    };
+    let now = app.state.now();
+    let run = |title: &'static str| {
+        let (db, scope, e) = (app.state.db.clone(), scope.clone(), edit(title));
+        tokio::spawn(async move { service::save(&db, &scope, id, PublishBy::Admin, (&e, 0), now).await })
+    };
+    let (a, b) = (run("甲"), run("乙"));
+    let results = [a.await.unwrap(), b.await.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().any(|r| matches!(r, Err(service::ReportError::Stale(_)))));
+    let saved = report_of(&app, id).await;
+    assert_eq!(saved.revision, 1);
+
+    let go = || {
+        let (db, scope) = (app.state.db.clone(), scope.clone());
+        tokio::spawn(
+            async move { service::step(&db, &scope, id, PublishBy::Admin, (Step::Submit, None), 1, now).await },
+        )
+    };
+    let (a, b) = (go(), go());
+    let results = [a.await.unwrap(), b.await.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    let log = partyday::reports::entity::log::Entity::find()
+        .filter(partyday::reports::entity::log::Column::ReportId.eq(saved.id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(log, 1, "one submission recorded");
+}
