@@ -242,6 +242,8 @@ pub async fn load(
     tracing::info!(?made, "demo attendance recorded");
     let minutes = load_minutes(db, today, now).await?;
     tracing::info!(minutes, "demo minutes written");
+    let reports = load_reports(db, today, now).await?;
+    tracing::info!(reports, "demo activity reports written");
     Ok(Loaded::Now)
 }
 
@@ -722,6 +724,99 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
         }
     }
     Ok(written)
+}
+
+/// The activity reports of the demo's past events, as the branches would have handled them:
+/// drafted when each ended, the older ones submitted by their secretary and published by the
+/// administrator (the 机关党支部's report shaped like our first user's post comes from its signed
+/// minutes and has two photos), one withdrawn with a reason, the party lecture's waiting for
+/// review, and the latest a draft. Returns how many were written.
+async fn load_reports(db: &DatabaseConnection, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+
+    use crate::{
+        events::{entity::event, rules::EventState},
+        i18n::Locale,
+        reports::{
+            photos,
+            rules::{PublishBy, Step},
+            service::{self as reports, PhotoChange},
+        },
+    };
+    let admin = account_scope(db, ACCOUNTS[0].0, today).await?;
+    let kinds = crate::config::Config::from_toml(&[]).map(|s| s.report_kinds).unwrap_or_default();
+    // The last three months' events: about a dozen reports.
+    let ended = event::Entity::find()
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::Kind.is_in(kinds))
+        .filter(event::Column::EndsAt.gt(now - Duration::days(92)))
+        .order_by_asc(event::Column::EndsAt)
+        .all(db)
+        .await?;
+    let Some(latest) = ended.last().map(|e| e.id) else { return Ok(0) };
+    // The 机关党支部's report with signed minutes and the most speeches: the seed's shape.
+    let mut shaped = None;
+    for e in &ended {
+        reports::draft_for(db, e.id, Locale::ZhCn, (e.ends_at + Duration::minutes(1)).min(now), false).await?;
+        let r = reports::of_event(db, e.id).await?;
+        if let Some(r) = r.filter(|r| r.body.matches("学术部部长").count() > 0 && r.body.contains("办公室主任"))
+        {
+            shaped = Some(r.event_id);
+        }
+    }
+    let lecture = ended.iter().rev().find(|e| e.kind == EventKind::PartyLecture).map(|e| e.id);
+    let withdrawn = ended.iter().find(|e| Some(e.id) != shaped && Some(e.id) != lecture).map(|e| e.id);
+    let by = PublishBy::Admin;
+    let secretaries = [account_scope(db, ACCOUNTS[1].0, today).await?, account_scope(db, ACCOUNTS[2].0, today).await?];
+    for e in &ended {
+        if e.id == latest {
+            continue;
+        }
+        let at = |hours: i64| (e.ends_at + Duration::hours(hours)).min(now);
+        // Each report is submitted by a secretary of its branch (published directly by the
+        // administrator where the demo has no secretary's account).
+        let writer = secretaries.iter().find(|s| events_of_branch(s, e.branch_id)).unwrap_or(&admin);
+        if Some(e.id) == shaped {
+            for (n, colour) in [[196u8, 30, 58], [214, 160, 40]].into_iter().enumerate() {
+                let picture = demo_photo(colour);
+                let processed = photos::process(&picture).map_err(|e| anyhow::anyhow!("demo photo: {e:?}"))?;
+                let caption = ["全体党员重温入党誓词", "交流发言"][n].to_owned();
+                reports::change_photos(db, writer, e.id, by, PhotoChange::Add(processed, Some(caption)), at(20))
+                    .await?;
+            }
+        }
+        let r = reports::of_event(db, e.id).await?.ok_or_else(|| anyhow::anyhow!("demo report is missing"))?;
+        if writer.actor().role == Role::Admin {
+            reports::step(db, &admin, e.id, by, (Step::Publish, None), r.revision, at(24)).await?;
+        } else {
+            reports::step(db, writer, e.id, by, (Step::Submit, None), r.revision, at(22)).await?;
+            if Some(e.id) == lecture {
+                continue;
+            }
+            reports::step(db, &admin, e.id, by, (Step::Publish, None), r.revision, at(26)).await?;
+        }
+        if Some(e.id) == withdrawn {
+            let reason = Some("活动照片涉及未公开内容，待替换后重新发布".to_owned());
+            reports::step(db, &admin, e.id, by, (Step::Withdraw, reason), r.revision, at(30)).await?;
+        }
+    }
+    Ok(ended.len())
+}
+
+/// Whether a scope holds a branch's events (a secretary's own branches).
+fn events_of_branch(scope: &Scope, branch: i64) -> bool {
+    scope.units().is_none_or(|u| u.contains(&branch))
+}
+
+/// A picture for the demo's report: bands of a colour on a light ground, as a PNG.
+fn demo_photo(colour: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(1200, 800, |x, y| {
+        if (y / 100 + x / 300) % 2 == 0 { image::Rgb(colour) } else { image::Rgb([245, 240, 230]) }
+    });
+    let mut out = Vec::new();
+    // Encoding a picture in memory does not fail.
+    let _ = image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png);
+    out
 }
 
 /// How the demo's people answered and came, recorded through the attendance services at the

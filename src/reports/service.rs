@@ -73,7 +73,7 @@ pub async fn draft_due(
     let mut made = 0;
     for id in due {
         let txn = crate::db::write_txn(db).await?;
-        if draft_for(&txn, id, locale, now).await? {
+        if draft_for(&txn, id, locale, now, true).await? {
             made += 1;
         }
         txn.commit().await?;
@@ -158,13 +158,14 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
     Ok(Some(Composed { draft, branch_id, shown_on, author, event: e }))
 }
 
-/// Writes the draft of one event and tells its secretaries; false when it has one already
-/// (another pass made it). The demo uses it for events of any age.
+/// Writes the draft of one event and tells its secretaries (when `notify`); false when it has one
+/// already (another pass made it). The demo uses it, quietly, for events of any age.
 pub async fn draft_for(
     db: &impl ConnectionTrait,
     event_id: i64,
     locale: Locale,
     now: DateTime<Utc>,
+    notify: bool,
 ) -> Result<bool, DbErr> {
     let Some(c) = compose(db, event_id, locale).await? else { return Ok(false) };
     let row = report::ActiveModel {
@@ -191,8 +192,10 @@ pub async fn draft_for(
     if inserted == 0 {
         return Ok(false);
     }
-    // In the same transaction: the secretaries hear of the draft once, with it.
-    crate::mail::service::queue_report_draft(db, &c.event, now).await?;
+    if notify {
+        // In the same transaction: the secretaries hear of the draft once, with it.
+        crate::mail::service::queue_report_draft(db, &c.event, now).await?;
+    }
     Ok(true)
 }
 
