@@ -1586,6 +1586,106 @@ pub async fn branch_feed<C: ConnectionTrait + TransactionTrait>(
 /// speeches (ten items of five, by its invitees) and a resolution, locked; and up to 50 of
 /// `branch`'s past events of one year with locked minutes of the demo's party-day shape. Returns
 /// the speeches written, the year and how many records it holds.
+/// Published activity reports for the `n` most recent generated events that ended, each with a
+/// lead and five paragraphs of the length a real post has, a third with a cover photo; published
+/// a day after each event. Returns how many were made and the id of the newest.
+pub async fn generate_reports(db: &DatabaseConnection, n: usize, now: DateTime<Utc>) -> anyhow::Result<(usize, i64)> {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query};
+
+    use crate::{
+        events::{entity::event, rules::EventState},
+        reports::{
+            entity::{photo, report},
+            photos,
+            rules::ReportState,
+        },
+    };
+    let has_report = Query::select().column(report::Column::EventId).from(report::Entity).to_owned();
+    let ended: Vec<(i64, i64, String, DateTime<Utc>)> = event::Entity::find()
+        .select_only()
+        .columns([event::Column::Id, event::Column::BranchId, event::Column::Title, event::Column::StartsAt])
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::Id.not_in_subquery(has_report))
+        .order_by_desc(event::Column::EndsAt)
+        .limit(n as u64)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let picture = photos::process(&demo_photo([196, 30, 58])).map_err(|e| anyhow::anyhow!("demo photo: {e:?}"))?;
+    let speech = "在今后的工作中，要充分发挥专家优势，在科技创新和科技成果转化上下功夫，\
+                  鼓励专家依托学会平台开展科学研究，让政策文件落地、实际行动落实，推动工作取得实效。";
+    let mut newest = 0;
+    let txn = crate::db::write_txn(db).await?;
+    for chunk in ended.chunks(200) {
+        let rows = chunk.iter().map(|(event, branch, title, starts)| {
+            let at = (*starts + Duration::days(1)).min(now);
+            let lead = format!("{}下午，{title}在学会会议室举行。支部全体党员参加活动。", starts.format("%Y年%-m月%-d日"));
+            let body = std::iter::once(lead.clone())
+                .chain((1..=5).map(|i| format!("第{i}位发言的同志表示：{speech}")))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            report::ActiveModel {
+                event_id: Set(*event),
+                branch_id: Set(*branch),
+                state: Set(ReportState::Published),
+                title: Set(format!("{title}顺利举行")),
+                author_department: Set(Some("党群服务与组织管理".to_owned())),
+                shown_on: Set(starts.date_naive()),
+                summary: Set(lead),
+                body: Set(body),
+                generated: Set("{}".to_owned()),
+                created_at: Set(at),
+                updated_at: Set(at),
+                published_at: Set(Some(at)),
+                revision: Set(1),
+                cover_photo_id: Set(None),
+                ..Default::default()
+            }
+        });
+        report::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    }
+    // Every third report gets a cover photo (the same picture: the list shows only its address).
+    let ids: Vec<i64> = report::Entity::find()
+        .select_only()
+        .column(report::Column::Id)
+        .filter(report::Column::EventId.is_in(ended.iter().map(|e| e.0)))
+        .order_by_asc(report::Column::Id)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    for id in ids.iter().step_by(3) {
+        let p = photo::ActiveModel {
+            report_id: Set(*id),
+            caption: Set(Some("活动现场".to_owned())),
+            width: Set(picture.width as i32),
+            height: Set(picture.height as i32),
+            image: Set(picture.image.clone()),
+            thumb: Set(picture.thumb.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        report::Entity::update_many()
+            .col_expr(report::Column::CoverPhotoId, sea_orm::sea_query::Expr::value(p.id))
+            .filter(report::Column::Id.eq(*id))
+            .exec(&txn)
+            .await?;
+    }
+    if let Some(first) = ended.first() {
+        newest = report::Entity::find()
+            .select_only()
+            .column(report::Column::Id)
+            .filter(report::Column::EventId.eq(first.0))
+            .into_tuple()
+            .one(&txn)
+            .await?
+            .unwrap_or(0);
+    }
+    txn.commit().await?;
+    Ok((ids.len(), newest))
+}
+
 pub async fn generate_minutes(
     db: &DatabaseConnection,
     conference: i64,

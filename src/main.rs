@@ -76,6 +76,10 @@ enum Command {
         /// 50 speeches for the held conference, and 50 locked records of BIG-001 in one year.
         #[arg(long, requires = "attendance")]
         minutes: bool,
+        /// Published activity reports on the generated past events (bench/reports), a third of
+        /// them with a cover photo.
+        #[arg(long, default_value_t = 0)]
+        reports: usize,
     },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
@@ -129,7 +133,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
-        Command::GenerateBench { branches, members, events, attendance, answer_tokens, minutes } => {
+        Command::GenerateBench { branches, members, events, attendance, answer_tokens, minutes, reports } => {
             let state = AppState::init(settings, Arc::new(SystemClock)).await?;
             let tz = state.settings.timezone.name();
             let started = std::time::Instant::now();
@@ -181,6 +185,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         made.big_branch
                     );
                 }
+            }
+            if reports > 0 {
+                let started = std::time::Instant::now();
+                let (made, newest) = demo::generate_reports(&state.db, reports, state.now()).await?;
+                println!("Generated {made} published reports in {:.1} s.", started.elapsed().as_secs_f64());
+                println!("Report page: /activities/{newest}");
             }
             // Closing checkpoints SQLite's log into the database and removes it: the next reader
             // finds no gigabyte of log to look through.
