@@ -1590,7 +1590,9 @@ pub async fn branch_feed<C: ConnectionTrait + TransactionTrait>(
 /// lead and five paragraphs of the length a real post has, a third with a cover photo; published
 /// a day after each event. Returns how many were made and the id of the newest.
 pub async fn generate_reports(db: &DatabaseConnection, n: usize, now: DateTime<Utc>) -> anyhow::Result<(usize, i64)> {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query};
+    use sea_orm::{
+        ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
+    };
 
     use crate::{
         events::{entity::event, rules::EventState},
@@ -1619,7 +1621,8 @@ pub async fn generate_reports(db: &DatabaseConnection, n: usize, now: DateTime<U
     for chunk in ended.chunks(200) {
         let rows = chunk.iter().map(|(event, branch, title, starts)| {
             let at = (*starts + Duration::days(1)).min(now);
-            let lead = format!("{}下午，{title}在学会会议室举行。支部全体党员参加活动。", starts.format("%Y年%-m月%-d日"));
+            let lead =
+                format!("{}下午，{title}在学会会议室举行。支部全体党员参加活动。", starts.format("%Y年%-m月%-d日"));
             let body = std::iter::once(lead.clone())
                 .chain((1..=5).map(|i| format!("第{i}位发言的同志表示：{speech}")))
                 .collect::<Vec<_>>()

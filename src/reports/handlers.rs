@@ -76,7 +76,9 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
             note: l.note,
         })
         .collect();
-    let regeneration = if opened.may_edit() { service::regeneration(db, r, ctx.locale).await? } else { Vec::new() };
+    // In the language drafts are written in, whatever the reader's.
+    let drafted_in = state.settings.default_locale;
+    let regeneration = if opened.may_edit() { service::regeneration(db, r, drafted_in).await?.0 } else { Vec::new() };
     let status = if shown.errors.is_empty() && shown.photo_error.is_none() {
         StatusCode::OK
     } else {
@@ -226,7 +228,6 @@ async fn step(
 /// The regeneration form: the revision shown, and the edited parts to replace.
 async fn regenerate(
     State(state): State<AppState>,
-    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     Form(form): Form<crate::events::rules::Pairs>,
@@ -236,7 +237,8 @@ async fn regenerate(
     let replace: Vec<String> = form.all("replace").map(str::to_owned).collect();
     let publish_by = state.settings.publish_by;
     let now = state.now();
-    let changed = service::regenerate(&state.db, &scope, id, publish_by, ctx.locale, &replace, based_on, now).await?;
+    let locale = state.settings.default_locale;
+    let changed = service::regenerate(&state.db, &scope, id, publish_by, locale, &replace, based_on, now).await?;
     Ok((Flash::success(Msg::new("report.regenerated").arg("count", changed)), to_report(id)).into_response())
 }
 

@@ -411,9 +411,13 @@ pub async fn log_of(db: &impl ConnectionTrait, report_id: i64) -> Result<Vec<(lo
         .collect())
 }
 
-/// What a regeneration from the signed minutes would change (nothing while the minutes are not
-/// signed, or when they write what the report already says).
-pub async fn regeneration(db: &impl ConnectionTrait, r: &report::Model, locale: Locale) -> Result<Vec<Part>, DbErr> {
+/// What a regeneration from the signed minutes would change, and the draft they write now
+/// (nothing while the minutes are not signed). `locale`: the language the report was drafted in.
+pub async fn regeneration(
+    db: &impl ConnectionTrait,
+    r: &report::Model,
+    locale: Locale,
+) -> Result<(Vec<Part>, Option<Draft>), DbErr> {
     let signed = minutes::Entity::find()
         .filter(minutes::Column::EventId.eq(r.event_id))
         .filter(minutes::Column::State.eq(MinutesState::Locked))
@@ -421,11 +425,11 @@ pub async fn regeneration(db: &impl ConnectionTrait, r: &report::Model, locale: 
         .await?
         .is_some();
     if !signed {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
-    let Some(c) = compose(db, r.event_id, locale).await? else { return Ok(Vec::new()) };
+    let Some(c) = compose(db, r.event_id, locale).await? else { return Ok((Vec::new(), None)) };
     let last: Draft = serde_json::from_str(&r.generated).unwrap_or_else(|_| c.draft.clone());
-    Ok(rules::regeneration([&r.title, &r.summary, &r.body], &last, &c.draft))
+    Ok((rules::regeneration([&r.title, &r.summary, &r.body], &last, &c.draft), Some(c.draft)))
 }
 
 /// Writes the generated parts again from the signed minutes: parts nobody edited change, an
@@ -450,8 +454,8 @@ pub async fn regenerate(
     if row.revision != based_on {
         return Err(ReportError::Stale(Box::new(row)));
     }
-    let parts = regeneration(&txn, &row, locale).await?;
-    let Some(c) = compose(&txn, event_id, locale).await? else { return Err(ReportError::NotFound) };
+    let (parts, fresh) = regeneration(&txn, &row, locale).await?;
+    let Some(fresh) = fresh else { return Err(ReportError::WrongState) };
     let (id, public) = (row.id, was_public(&row));
     let mut am: report::ActiveModel = row.clone().into();
     let mut changed = 0;
@@ -464,7 +468,7 @@ pub async fn regenerate(
         }
     }
     // The new draft is the baseline from now on: a part kept as edited stays edited.
-    am.generated = Set(serde_json::to_string(&c.draft).unwrap_or_default());
+    am.generated = Set(serde_json::to_string(&fresh).unwrap_or_default());
     am.revision = Set(row.revision + 1);
     am.updated_at = Set(now);
     am.update(&txn).await?;

@@ -182,3 +182,48 @@ async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
     let saved = partyday::attendance::service::invitation_of(&app.state.db, id, member).await.unwrap().unwrap();
     assert_eq!((saved.outcome.map(|o| o.key()), saved.checkin_method.as_deref()), (Some("present"), Some("roster")));
 }
+
+#[tokio::test]
+async fn a_published_report_reads_well_on_a_phone_with_its_photos() {
+    let Some(browser) = Browser::start().await else { return };
+    // Where secretaries publish: the whole path of the "done when" without an administrator.
+    let app = TestApp::spawn_with("[reports]\npublish_by = \"secretary\"").await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let id = crate::reports::reported(&app, &s, tree.a, &[], &[("topic", "学习贯彻全会精神")]).await;
+    let path = format!("/events/{id}/report");
+    for caption in ["重温入党誓词", "交流发言"] {
+        let photo = crate::reports::jpeg_with_gps(1200, 900);
+        s.client
+            .upload_to(&format!("{path}/photos"), &[("caption", caption)], "photo.jpg", photo)
+            .await
+            .assert_status(303);
+    }
+    let r = crate::reports::report_of(&app, id).await;
+    let rev = r.revision.to_string();
+    s.client
+        .post(&format!("{path}/step"), &[("step", "publish"), ("note", ""), ("revision", &rev)])
+        .await
+        .assert_status(303);
+
+    browser.go(&format!("{}/activities", app.base)).await;
+    browser.wait_for(&r.title).await;
+    browser.wait_for("class=\"news-thumb\"").await;
+    let wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+    assert_eq!(browser.execute(wide).await, json!(0), "the list scrolls sideways on a phone");
+    browser.click(".news-item h2 a").await;
+    browser.wait_for("<figcaption>交流发言</figcaption>").await;
+    browser.wait_for("property=\"og:image\"").await;
+    let loaded =
+        "return [...document.images].filter(i => i.closest('figure')).map(i => i.complete && i.naturalWidth > 0)";
+    // Lazy images load when scrolled to; the first is in view.
+    browser.execute("document.querySelectorAll('figure img').forEach(i => i.loading = 'eager')").await;
+    for _ in 0..50 {
+        if browser.execute(loaded).await == json!([true, true]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(browser.execute(loaded).await, json!([true, true]), "the photos show");
+    assert_eq!(browser.execute(wide).await, json!(0), "the post scrolls sideways on a phone");
+}

@@ -144,7 +144,7 @@ async fn the_secretaries_are_mailed_once_when_the_draft_is_made() {
 
 /// An event of the first branch that took place (its secretary and `came` present) and ended,
 /// with its report drafted. `extra` goes to the event form.
-async fn reported(
+pub(crate) async fn reported(
     app: &TestApp,
     s: &crate::attendance::Staff,
     branch: i64,
@@ -165,7 +165,7 @@ async fn reported(
     id
 }
 
-async fn report_of(app: &TestApp, event: i64) -> report::Model {
+pub(crate) async fn report_of(app: &TestApp, event: i64) -> report::Model {
     service::of_event(&app.state.db, event).await.unwrap().expect("a report")
 }
 
@@ -346,7 +346,7 @@ async fn where_secretaries_publish_they_publish_directly() {
 }
 
 /// A JPEG of `w` × `h` pixels whose EXIF says to turn it 90° clockwise and gives a GPS position.
-fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
     use image::ImageEncoder;
     // Little-endian TIFF: IFD0 with Orientation = 6 and a pointer to the GPS IFD, which holds
     // GPSLatitudeRef = "N" and GPSLatitude = 30/1 40/1 0/1 (Chengdu).
