@@ -29,6 +29,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub signer: Arc<Signer>,
     pub units: Arc<crate::branches::service::cache::UnitCache>,
+    /// The public Activities page's filter choices, per version of the public reports.
+    pub activity_choices: Arc<crate::reports::public::ChoicesCache>,
     /// What other domains show on an event's page (attendance's box), rendered by them: the
     /// events domain shows it without knowing them.
     pub event_sections: &'static [EventSections],
@@ -66,6 +68,7 @@ impl AppState {
             clock,
             signer: Arc::new(Signer::new(&secret)),
             units: Arc::default(),
+            activity_choices: Arc::default(),
             event_sections: &[
                 crate::attendance::handlers::event_section,
                 crate::minutes::event_section,

@@ -95,7 +95,8 @@ async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
     let db = &state.db;
-    let tag = page_etag(&ctx, &public::version(db).await?);
+    let version = public::version(db).await?;
+    let tag = page_etag(&ctx, &version);
     if let Some(t) = &tag
         && fresh(&headers, t)
     {
@@ -122,8 +123,7 @@ async fn list(
         cards,
         next: next.map(|k| query(Some(k))),
         first: after.is_some().then(|| query(None)),
-        branches: public::branches(db).await?,
-        years: public::years(db).await?,
+        choices: state.activity_choices.get(db, &version).await?,
         filter,
         base_url: state.settings.base_url.as_str().trim_end_matches('/').to_owned(),
         ctx,

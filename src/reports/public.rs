@@ -86,24 +86,54 @@ pub async fn page(
     Ok((cards, next))
 }
 
-/// The newest change among reports that are or were public, and how many there are: any
-/// publication, edit, photo change or withdrawal moves it. Pages and the feed are revalidated
-/// against it without being rendered.
+/// The newest change among reports that are or were public: any publication, edit, photo change
+/// or withdrawal moves it (a published report's event is never deleted). Pages and the feed are
+/// revalidated against it without being rendered. One look at the end of the state's index per
+/// state: no scan.
 pub async fn version(db: &impl ConnectionTrait) -> Result<String, DbErr> {
-    let (n, at): (i64, Option<DateTime<Utc>>) = report::Entity::find()
-        .select_only()
-        .column_as(report::Column::Id.count(), "n")
-        .column_as(report::Column::UpdatedAt.max(), "at")
-        .filter(report::Column::State.is_in([ReportState::Published, ReportState::Withdrawn]))
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, None));
-    Ok(format!("{n}.{}", at.map_or(0, |t| t.timestamp_micros())))
+    let mut newest: Option<DateTime<Utc>> = None;
+    for state in [ReportState::Published, ReportState::Withdrawn] {
+        let at: Option<Option<DateTime<Utc>>> = report::Entity::find()
+            .select_only()
+            .column_as(report::Column::UpdatedAt.max(), "at")
+            .filter(report::Column::State.eq(state))
+            .into_tuple()
+            .one(db)
+            .await?;
+        newest = newest.max(at.flatten());
+    }
+    Ok(newest.map_or(0, |t| t.timestamp_micros()).to_string())
+}
+
+/// The list's filter choices: the branches that published something and the years.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    pub branches: Vec<(i64, String)>,
+    pub years: Vec<i32>,
+}
+
+/// The filter choices as of a version: reading the years touches every published report, so they
+/// are read again only when a public report changed.
+#[derive(Default)]
+pub struct ChoicesCache {
+    slot: std::sync::Mutex<Option<(String, std::sync::Arc<Choices>)>>,
+}
+
+impl ChoicesCache {
+    pub async fn get(&self, db: &impl ConnectionTrait, version: &str) -> Result<std::sync::Arc<Choices>, DbErr> {
+        if let Some((v, choices)) = self.slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && v == version
+        {
+            return Ok(choices.clone());
+        }
+        let choices = std::sync::Arc::new(Choices { branches: branches(db).await?, years: years(db).await? });
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((version.to_owned(), choices.clone()));
+        Ok(choices)
+    }
 }
 
 /// The branches that published something, for the filter, by code.
-pub async fn branches(db: &impl ConnectionTrait) -> Result<Vec<(i64, String)>, DbErr> {
+async fn branches(db: &impl ConnectionTrait) -> Result<Vec<(i64, String)>, DbErr> {
     let with_reports = Query::select()
         .distinct()
         .column(report::Column::BranchId)
@@ -121,7 +151,7 @@ pub async fn branches(db: &impl ConnectionTrait) -> Result<Vec<(i64, String)>, D
 }
 
 /// The years the published reports span, newest first.
-pub async fn years(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
+async fn years(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
     use chrono::Datelike;
     let span: Option<(Option<NaiveDate>, Option<NaiveDate>)> = report::Entity::find()
         .select_only()

@@ -4,7 +4,7 @@ use askama_web::WebTemplate;
 
 use super::{
     entity::report,
-    public::{Card, Filter},
+    public::{Card, Choices, Filter},
     rules::{EditForm, LogKind, Part, ReportState},
     service::PhotoRow,
 };
@@ -90,8 +90,7 @@ pub struct ActivitiesPage {
     /// Query strings of the next page and of the first (when not on it).
     pub next: Option<String>,
     pub first: Option<String>,
-    pub branches: Vec<(i64, String)>,
-    pub years: Vec<i32>,
+    pub choices: std::sync::Arc<Choices>,
     pub filter: Filter,
     pub base_url: String,
 }
