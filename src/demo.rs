@@ -194,6 +194,7 @@ pub async fn load(
                 contact_email: None,
                 address: (kind == BranchKind::Committee).then(|| "高新区科技大道 1 号".to_owned()),
                 report_author: (code == "HMA-01").then(|| "党群服务与组织管理".to_owned()),
+                locale: None,
             };
             let b = branches::create(db, &scope, kind, parent.map(|p| ids[p]), data, now).await?;
             ids.insert(code, b.id);
@@ -1099,6 +1100,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         contact_email: None,
         address: None,
         report_author: None,
+        locale: None,
     };
     let root =
         branches::create(&txn, &scope, BranchKind::Committee, None, data("大型医学会党委".into(), "BIG".into()), now)

@@ -1,8 +1,8 @@
 //! Activity reports, edited and reviewed: a revision number against silent overwrites, a cover
 //! photo, the log of every step (submitted, returned, published, withdrawn, edited after
 //! publication), the photos (stored resized, without their EXIF, in the database so that a
-//! report and its pictures change in one transaction), and the author department as a setting of
-//! the branch.
+//! report and its pictures change in one transaction), and the author department and language of
+//! reports as settings of the branch.
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -48,6 +48,7 @@ enum ReportPhotos {
 enum Branches {
     Table,
     ReportAuthor,
+    Locale,
 }
 
 #[async_trait::async_trait]
@@ -57,10 +58,9 @@ impl MigrationTrait for Migration {
         for col in [integer(Reports::Revision).default(0).to_owned(), big_integer_null(Reports::CoverPhotoId)] {
             m.alter_table(Table::alter().table(Reports::Table).add_column(col).to_owned()).await?;
         }
-        m.alter_table(
-            Table::alter().table(Branches::Table).add_column(string_len_null(Branches::ReportAuthor, 100)).to_owned(),
-        )
-        .await?;
+        for col in [string_len_null(Branches::ReportAuthor, 100), string_len_null(Branches::Locale, 8)] {
+            m.alter_table(Table::alter().table(Branches::Table).add_column(col).to_owned()).await?;
+        }
         m.create_table(
             Table::create()
                 .table(ReportLog::Table)
@@ -141,7 +141,9 @@ impl MigrationTrait for Migration {
         for idx in ["idx_reports_state_updated", "idx_reports_state_branch_published"] {
             m.drop_index(Index::drop().name(idx).table(Reports::Table).to_owned()).await?;
         }
-        m.alter_table(Table::alter().table(Branches::Table).drop_column(Branches::ReportAuthor).to_owned()).await?;
+        for col in [Branches::ReportAuthor, Branches::Locale] {
+            m.alter_table(Table::alter().table(Branches::Table).drop_column(col).to_owned()).await?;
+        }
         for col in [Reports::Revision, Reports::CoverPhotoId] {
             m.alter_table(Table::alter().table(Reports::Table).drop_column(col).to_owned()).await?;
         }

@@ -23,6 +23,8 @@ pub mod branch {
         pub address: Option<String>,
         /// "Author:" on the branch's activity reports (e.g. 党群服务与组织管理).
         pub report_author: Option<String>,
+        /// The language its activity reports are drafted in (None: the association's default).
+        pub locale: Option<String>,
         pub closed_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

@@ -108,6 +108,7 @@ fn form_of(b: &super::entity::branch::Model) -> BranchForm {
         contact_email: text(&b.contact_email),
         address: text(&b.address),
         report_author: text(&b.report_author),
+        locale: text(&b.locale),
     }
 }
 

@@ -215,6 +215,8 @@ pub struct BranchData {
     pub address: Option<String>,
     /// The author department its activity reports name.
     pub report_author: Option<String>,
+    /// The language of its activity reports (a locale tag; None: the association's default).
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -230,6 +232,7 @@ pub struct BranchForm {
     pub contact_email: String,
     pub address: String,
     pub report_author: String,
+    pub locale: String,
 }
 
 impl BranchForm {
@@ -243,6 +246,8 @@ impl BranchForm {
             errors.check("contact_email", crate::accounts::rules::parse_optional_email(&self.contact_email));
         let address = errors.check("address", optional_text(&self.address, 200));
         let report_author = errors.check("report_author", optional_text(&self.report_author, 100));
+        let locale = crate::accounts::rules::parse_optional_locale(&self.locale).map(|l| l.map(|l| l.tag().to_owned()));
+        let locale = errors.check("locale", locale);
         Some(BranchData {
             name: name?,
             code: code?,
@@ -252,6 +257,7 @@ impl BranchForm {
             contact_email: contact_email?,
             address: address?,
             report_author: report_author?,
+            locale: locale?,
         })
     }
 

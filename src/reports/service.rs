@@ -91,7 +91,8 @@ pub struct Composed {
     pub event: event::Model,
 }
 
-/// Writes the generated parts of an event's report (None: the event is gone).
+/// Writes the generated parts of an event's report (None: the event is gone), in the organising
+/// branch's language (`locale` where it has none).
 pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -> Result<Option<Composed>, DbErr> {
     let Some(e) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
     let units = unit::Entity::find().filter(unit::Column::EventId.eq(event_id)).all(db).await?;
@@ -133,6 +134,8 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         .filter(|r| r.votes.is_none_or(|v| v.carries(roll.expected_full)))
         .map(|r| r.text.clone())
         .collect();
+    // The organising branch's language, where it has one.
+    let locale = organiser.locale.as_deref().and_then(Locale::from_tag).unwrap_or(locale);
     let tz = organiser.tz();
     let starts = e.starts_at.with_timezone(&tz).naive_local();
     // The topic is the occasion ("学习贯彻……精神"); the title when there is none.

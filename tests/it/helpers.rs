@@ -229,6 +229,7 @@ impl TestApp {
             contact_email: None,
             address: None,
             report_author: None,
+            locale: None,
         }
     }
 

@@ -159,6 +159,23 @@ const ROUTES: &[Case] = &[
     case("GET", "/events/{scheduled}/minutes", [303, 404, 404, 404, 404]),
     case("GET", "/events/{event}/minutes", [303, 404, 404, 404, 404]),
     case("GET", "/events/999999999/minutes", [303, 404, 404, 404, 404]),
+    // Activity reports: the draft of `{started}` (made directly: reports come when events end).
+    case("GET", "/events/{started}/report", [303, 404, 404, 200, 200]),
+    case("GET", "/events/{started}/report/edit", [303, 404, 404, 200, 200]),
+    case("POST", "/events/{started}/report", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/report/step", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/report/regenerate", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/report/photos", [303, 404, 404, 400, 400]),
+    case("GET", "/events/{started}/report/photos/999999999", [303, 404, 404, 404, 404]),
+    case("POST", "/events/{started}/report/photos/999999999", [303, 404, 404, 400, 400]),
+    case("GET", "/events/{event}/report", [303, 404, 404, 404, 404]),
+    case("GET", "/events/999999999/report", [303, 404, 404, 404, 404]),
+    // The public Activities page: no login; an unpublished report is not there for anyone.
+    case("GET", "/activities", [200, 200, 200, 200, 200]),
+    case("GET", "/activities/feed.atom", [200, 200, 200, 200, 200]),
+    case("GET", "/activities/{report}", [404, 404, 404, 404, 404]),
+    case("GET", "/activities/999999999", [404, 404, 404, 404, 404]),
+    case("GET", "/activities/{report}/photos/1", [404, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
     case("POST", "/logout", [303, 303, 303, 303, 303]),
@@ -272,6 +289,15 @@ async fn every_route_for_every_role() {
         row.update(&app.state.db).await.unwrap();
         id
     };
+    let report = {
+        use partyday::reports::service;
+        assert!(
+            service::draft_for(&app.state.db, started, partyday::i18n::Locale::ZhCn, app.state.now(), false)
+                .await
+                .unwrap()
+        );
+        service::of_event(&app.state.db, started).await.unwrap().unwrap().id
+    };
     let mut failures = Vec::new();
     for (who, client) in VISITORS.iter().zip(&visitors) {
         for case in ROUTES {
@@ -285,6 +311,7 @@ async fn every_route_for_every_role() {
                 .replace("{series}", &series.to_string())
                 .replace("{scheduled}", &scheduled.to_string())
                 .replace("{started}", &started.to_string())
+                .replace("{report}", &report.to_string())
                 .replace("{inv}", &inv.to_string())
                 .replace("{checkin}", &checkin);
             let expected = case.expected[VISITORS.iter().position(|v| v == who).unwrap()];

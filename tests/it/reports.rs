@@ -757,3 +757,24 @@ async fn two_saves_or_steps_at_once_never_both_succeed() {
         .unwrap();
     assert_eq!(log, 1, "one submission recorded");
 }
+
+#[tokio::test]
+async fn a_branch_that_reports_in_english_gets_its_draft_in_english() {
+    let (app, tree, s) = setup("吴书记").await;
+    let admin = app.login_as(Role::Admin).await;
+    let branch =
+        partyday::branches::entity::branch::Entity::find_by_id(tree.a).one(&app.state.db).await.unwrap().unwrap();
+    let mut fields =
+        vec![("name", branch.name.as_str()), ("code", branch.code.as_str()), ("timezone", branch.timezone.as_str())];
+    let bad = [fields.clone(), vec![("locale", "klingon")]].concat();
+    let refused = admin.post(&format!("/branches/{}", tree.a), &bad).await;
+    refused.assert_status(422);
+    assert!(refused.field_error("locale").is_some(), "{}", refused.body);
+    fields.push(("locale", "en"));
+    admin.post(&format!("/branches/{}", tree.a), &fields).await.assert_status(303);
+    assert!(admin.get(&format!("/branches/{}", tree.a)).await.body.contains("English"));
+
+    let id = reported(&app, &s, tree.a, &[], &[("topic", "Party history study")]).await;
+    let r = report_of(&app, id).await;
+    assert!(r.summary.contains("took part") && r.summary.contains("Party history study"), "{}", r.summary);
+}

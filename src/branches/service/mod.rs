@@ -278,6 +278,7 @@ pub async fn create(
         contact_email: Set(data.contact_email),
         address: Set(data.address),
         report_author: Set(data.report_author),
+        locale: Set(data.locale),
         closed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -306,6 +307,7 @@ pub async fn update(
     am.contact_email = Set(data.contact_email);
     am.address = Set(data.address);
     am.report_author = Set(data.report_author);
+    am.locale = Set(data.locale);
     am.updated_at = Set(now);
     am.update(db).await.map_err(map_unique)
 }
