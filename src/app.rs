@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::mail::router())
         .merge(crate::minutes::router())
         .merge(crate::reports::router())
+        .merge(crate::records::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::context::middleware));

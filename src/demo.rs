@@ -230,6 +230,7 @@ pub async fn load(
             let m = members::create(db, &scope, new, today, now).await?;
             member_ids.insert(name, m.id);
         }
+        backdate_memberships(db, today).await?;
         for (name, unit, role, from) in OFFICERS {
             let appointment = Appointment { member_id: member_ids[name], role, from_on: date(from)?, until_on: None };
             branches::appoint(db, &scope, ids[unit], appointment, now).await?;
@@ -727,6 +728,24 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
     Ok(written)
 }
 
+/// Members created today belonged to their branch long before: their membership periods start
+/// three years back, so that the roster of a past event's day (and the participation records)
+/// holds them.
+async fn backdate_memberships(db: &impl ConnectionTrait, today: NaiveDate) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    use chrono::Datelike;
+
+    use crate::members::entity::period;
+    let start = today.with_day(1).and_then(|d| d.with_year(d.year() - 3)).unwrap_or(today);
+    period::Entity::update_many()
+        .col_expr(period::Column::FromOn, Expr::value(start))
+        .filter(period::Column::FromOn.eq(today))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The activity reports of the demo's past events, as the branches would have handled them:
 /// drafted when each ended, the older ones submitted by their secretary and published by the
 /// administrator (the 机关党支部's report shaped like our first user's post comes from its signed
@@ -1143,6 +1162,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         let m = members::create(&txn, &scope, new, today, now).await?;
         by_branch[i % ids.len()].push(m.id);
     }
+    backdate_memberships(&txn, today).await?;
     txn.commit().await?;
     load_accounts(db, now).await?;
     Ok(Association { branches: ids, members: by_branch })

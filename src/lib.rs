@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod mail;
 pub mod members;
 pub mod minutes;
+pub mod records;
 pub mod reports;
 pub mod sheet;
 pub mod web;

@@ -1,0 +1,381 @@
+//! The words of participation records: the period asked for (month, quarter, half-year, year or
+//! from–to, in the association's zone), the figures of an attendance ledger, absence streaks and
+//! the meetings the rules require per type.
+use chrono::{Datelike, NaiveDate};
+
+use crate::{events::rules::EventKind, forms::FieldErrors, invitations::Outcome};
+
+/// The longest from–to period.
+pub const MAX_YEARS: i32 = 5;
+
+/// What a period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodKind {
+    Month,
+    Quarter,
+    Half,
+    Year,
+    Range,
+}
+
+impl PeriodKind {
+    pub const ALL: [PeriodKind; 5] =
+        [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Half, PeriodKind::Year, PeriodKind::Range];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Half => "half",
+            PeriodKind::Year => "year",
+            PeriodKind::Range => "range",
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "records.period_month",
+            PeriodKind::Quarter => "records.period_quarter",
+            PeriodKind::Half => "records.period_half",
+            PeriodKind::Year => "records.period_year",
+            PeriodKind::Range => "records.period_range",
+        }
+    }
+}
+
+/// Days from `from` to `to`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn year_of(today: NaiveDate) -> Period {
+        let (from, to) = year_bounds(today.year());
+        Period { kind: PeriodKind::Year, from, to }
+    }
+
+    /// The first day after the period.
+    pub fn end(&self) -> NaiveDate {
+        self.to.succ_opt().unwrap_or(self.to)
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.to
+    }
+
+    /// The months the period touches, as (year, month).
+    pub fn months(&self) -> Vec<(i32, u32)> {
+        let mut out = Vec::new();
+        let (mut y, mut m) = (self.from.year(), self.from.month());
+        while (y, m) <= (self.to.year(), self.to.month()) {
+            out.push((y, m));
+            (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        }
+        out
+    }
+}
+
+fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
+    (from, to)
+}
+
+fn month_bounds(year: i32, first: u32, months: u32) -> Option<(NaiveDate, NaiveDate)> {
+    let from = NaiveDate::from_ymd_opt(year, first, 1)?;
+    let last = first + months - 1;
+    let next =
+        if last == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1)? } else { NaiveDate::from_ymd_opt(year, last + 1, 1)? };
+    Some((from, next.pred_opt()?))
+}
+
+/// The period form of every records page, as typed (query string).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PeriodForm {
+    pub period: String,
+    pub year: String,
+    /// The month (1–12), quarter (1–4) or half (1–2) of `year`.
+    pub n: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl PeriodForm {
+    /// The period asked for; this year when nothing is asked.
+    pub fn parse(&self, today: NaiveDate) -> Result<Period, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let kind = match self.period.trim() {
+            "" => PeriodKind::Year,
+            k => match PeriodKind::ALL.into_iter().find(|p| p.key() == k) {
+                Some(kind) => kind,
+                None => return Err(FieldErrors::single("period", "field.choose_one")),
+            },
+        };
+        if kind == PeriodKind::Range {
+            use crate::branches::rules::parse_date;
+            let from = e.check("from", parse_date(&self.from).and_then(|d| d.ok_or("field.required")));
+            let to = e.check("to", parse_date(&self.to).and_then(|d| d.ok_or("field.required")));
+            let (Some(from), Some(to)) = (from, to) else { return Err(e) };
+            if to < from {
+                return Err(FieldErrors::single("to", "records.range_backwards"));
+            }
+            if to >= from.with_year(from.year() + MAX_YEARS).unwrap_or(NaiveDate::MAX) {
+                return Err(FieldErrors::single("to", "records.range_too_long"));
+            }
+            return Ok(Period { kind, from, to });
+        }
+        let year = match self.year.trim() {
+            "" => today.year(),
+            y => match y.parse::<i32>() {
+                Ok(y) if (1900..=2200).contains(&y) => y,
+                _ => return Err(FieldErrors::single("year", "records.year_invalid")),
+            },
+        };
+        let (count, months) = match kind {
+            PeriodKind::Month => (12, 1),
+            PeriodKind::Quarter => (4, 3),
+            PeriodKind::Half => (2, 6),
+            _ => {
+                let (from, to) = year_bounds(year);
+                return Ok(Period { kind, from, to });
+            }
+        };
+        // By default the part of the year today is in (the first, for another year).
+        let current = if year == today.year() { (today.month() - 1) / months + 1 } else { 1 };
+        let n = match self.n.trim() {
+            "" => current,
+            n => match n.parse::<u32>() {
+                Ok(n) if (1..=count).contains(&n) => n,
+                _ => return Err(FieldErrors::single("n", "field.choose_one")),
+            },
+        };
+        let (from, to) = month_bounds(year, (n - 1) * months + 1, months)
+            .ok_or_else(|| FieldErrors::single("n", "field.choose_one"))?;
+        Ok(Period { kind, from, to })
+    }
+
+    /// The form for a period (to draw the period picker and links that keep it).
+    pub fn of(p: &Period) -> PeriodForm {
+        let n = match p.kind {
+            PeriodKind::Month => p.from.month().to_string(),
+            PeriodKind::Quarter => ((p.from.month() - 1) / 3 + 1).to_string(),
+            PeriodKind::Half => ((p.from.month() - 1) / 6 + 1).to_string(),
+            _ => String::new(),
+        };
+        PeriodForm {
+            period: p.kind.key().to_owned(),
+            year: p.from.year().to_string(),
+            n,
+            from: p.from.to_string(),
+            to: p.to.to_string(),
+        }
+    }
+
+    /// The query string of this period.
+    pub fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("period", &self.period);
+        if self.period == "range" {
+            q.append_pair("from", &self.from).append_pair("to", &self.to);
+        } else {
+            q.append_pair("year", &self.year);
+            if !self.n.is_empty() {
+                q.append_pair("n", &self.n);
+            }
+        }
+        q.finish()
+    }
+}
+
+/// An attendance ledger's figures: what happened to the expected (members invited as members to
+/// events that ended), late counted among the present, make-up among those who owed it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Figures {
+    pub expected: u32,
+    pub present: u32,
+    pub late: u32,
+    pub on_leave: u32,
+    pub absent: u32,
+    pub makeup_owed: u32,
+    pub makeup_done: u32,
+}
+
+impl Figures {
+    pub fn add(&mut self, outcome: Outcome, makeup_required: bool, makeup_done: bool) {
+        self.expected += 1;
+        match outcome {
+            Outcome::Present => self.present += 1,
+            Outcome::Late => {
+                self.present += 1;
+                self.late += 1;
+            }
+            Outcome::Excused => self.on_leave += 1,
+            Outcome::Absent => self.absent += 1,
+        }
+        if makeup_required {
+            self.makeup_owed += 1;
+            self.makeup_done += u32::from(makeup_done);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Figures) {
+        self.expected += o.expected;
+        self.present += o.present;
+        self.late += o.late;
+        self.on_leave += o.on_leave;
+        self.absent += o.absent;
+        self.makeup_owed += o.makeup_owed;
+        self.makeup_done += o.makeup_done;
+    }
+
+    fn rate(part: u32, whole: u32) -> Option<f64> {
+        (whole > 0).then(|| f64::from(part) / f64::from(whole))
+    }
+
+    /// Present ÷ expected.
+    pub fn attendance_rate(&self) -> Option<f64> {
+        Self::rate(self.present, self.expected)
+    }
+
+    pub fn leave_rate(&self) -> Option<f64> {
+        Self::rate(self.on_leave, self.expected)
+    }
+
+    pub fn makeup_rate(&self) -> Option<f64> {
+        Self::rate(self.makeup_done, self.makeup_owed)
+    }
+}
+
+/// A rate as people read it: "92.5%", or a dash when nothing was expected.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// Absence streak thresholds: a reminder talk, criticism and education, and the rules' six
+/// months without reason (an alert; never an automatic change).
+pub const STREAK_THRESHOLDS: [u32; 3] = [2, 4, 6];
+
+/// One month of a member's record for streaks: whether they were expected at anything, and
+/// whether they missed something without leave and without making it up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthMark {
+    pub expected: bool,
+    pub unexcused: bool,
+}
+
+/// The current streak: consecutive months, newest first, with an unexcused absence not made up.
+/// Months in which the member was expected at nothing neither count nor break it.
+pub fn streak(months_newest_first: &[MonthMark]) -> u32 {
+    let mut n = 0;
+    for m in months_newest_first.iter().filter(|m| m.expected) {
+        if !m.unexcused {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// How often the rules require a meeting of a type: by default theme party day, branch committee
+/// and party group meetings monthly; the branch general meeting and the party lecture quarterly;
+/// the organisational life meeting yearly. None: no requirement.
+pub fn required_every(kind: EventKind) -> Option<u32> {
+    match kind {
+        EventKind::ThemePartyDay | EventKind::BranchCommitteeMeeting | EventKind::PartyGroupMeeting => Some(1),
+        EventKind::BranchGeneralMeeting | EventKind::PartyLecture => Some(3),
+        EventKind::OrganisationalLifeMeeting => Some(12),
+        _ => None,
+    }
+}
+
+/// Where a branch stands for one stretch of the compliance grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compliance {
+    /// Events that ended in it (the first one's id, and how many).
+    Held(i64, usize),
+    /// Nothing held yet, something scheduled.
+    Planned(i64),
+    /// Over, nothing held.
+    Missed,
+    /// Not over, nothing held or planned.
+    Due,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn form(period: &str, year: &str, n: &str) -> PeriodForm {
+        PeriodForm { period: period.into(), year: year.into(), n: n.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn periods_are_whole_months_quarters_halves_and_years() {
+        let today = day(2026, 12, 3);
+        assert_eq!(
+            PeriodForm::default().parse(today).unwrap(),
+            Period { kind: PeriodKind::Year, from: day(2026, 1, 1), to: day(2026, 12, 31) }
+        );
+        let q = form("quarter", "2026", "").parse(today).unwrap();
+        assert_eq!((q.from, q.to), (day(2026, 10, 1), day(2026, 12, 31)), "this quarter by default");
+        let feb = form("month", "2024", "2").parse(today).unwrap();
+        assert_eq!((feb.from, feb.to), (day(2024, 2, 1), day(2024, 2, 29)));
+        let h1 = form("half", "2025", "1").parse(today).unwrap();
+        assert_eq!((h1.from, h1.to, h1.months().len()), (day(2025, 1, 1), day(2025, 6, 30), 6));
+        assert_eq!(PeriodForm::of(&h1).parse(today).unwrap(), h1, "the form of a period gives it back");
+    }
+
+    #[test]
+    fn bad_periods_name_their_field() {
+        let today = day(2026, 12, 3);
+        let err = |f: PeriodForm| f.parse(today).unwrap_err();
+        assert!(err(form("decade", "", "")).get("period").is_some());
+        assert!(err(form("year", "20x6", "")).get("year").is_some());
+        assert!(err(form("month", "2026", "13")).get("n").is_some());
+        let range = |from: &str, to: &str| PeriodForm {
+            period: "range".into(),
+            from: from.into(),
+            to: to.into(),
+            ..Default::default()
+        };
+        assert_eq!(err(range("2026-05-01", "2026-04-01")).get("to").unwrap().key, "records.range_backwards");
+        assert_eq!(err(range("2020-01-01", "2025-01-01")).get("to").unwrap().key, "records.range_too_long");
+        assert!(err(range("2026-02-30", "")).get("from").is_some());
+        let ok = range("2021-01-02", "2025-12-31").parse(today).unwrap();
+        assert_eq!(ok.months().len(), 60);
+    }
+
+    #[test]
+    fn figures_count_late_as_present_and_make_up_among_those_who_owed_it() {
+        let mut f = Figures::default();
+        f.add(Outcome::Present, false, false);
+        f.add(Outcome::Late, false, false);
+        f.add(Outcome::Excused, true, true);
+        f.add(Outcome::Absent, true, false);
+        assert_eq!((f.expected, f.present, f.late, f.on_leave, f.absent), (4, 2, 1, 1, 1));
+        assert_eq!((percent(f.attendance_rate()), percent(f.makeup_rate())), ("50.0%".into(), "50.0%".into()));
+        assert_eq!(percent(Figures::default().attendance_rate()), "—");
+    }
+
+    #[test]
+    fn a_streak_counts_months_with_unexcused_absences_and_skips_months_without_meetings() {
+        let (miss, came, none) = (
+            MonthMark { expected: true, unexcused: true },
+            MonthMark { expected: true, unexcused: false },
+            MonthMark { expected: false, unexcused: false },
+        );
+        assert_eq!(streak(&[miss, none, miss, came, miss]), 2);
+        assert_eq!(streak(&[came, miss, miss]), 0);
+        assert_eq!(streak(&[none, none]), 0);
+        assert_eq!(streak(&[miss; 7]), 7);
+    }
+}

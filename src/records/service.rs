@@ -1,0 +1,492 @@
+//! Participation records read from attendance (never changing it): every expected member's
+//! outcome at the events that ended in a period, counted for the member, for the branch they
+//! belonged to on the event's day (membership periods: a member transferred out stops counting
+//! for the old branch from that day), and for the association; compliance with the meetings the
+//! rules require; absence streaks.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{Condition, ConnectionTrait, DbErr, JoinType, QueryOrder, QuerySelect, entity::prelude::*};
+
+use super::rules::{Compliance, Figures, MonthMark, Period, STREAK_THRESHOLDS, required_every, streak};
+use crate::{
+    branches::{BranchKind, Scope, entity::branch},
+    events::{
+        entity::{event, invitation, unit},
+        rules::{EventKind, EventState},
+    },
+    invitations::{Outcome, Role},
+    members::entity::{member, period},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// The first instant of a day in a zone, in UTC.
+fn start_of(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc(), |t| t.with_timezone(&Utc))
+}
+
+/// One expected member's outcome at one event that ended.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub member_id: i64,
+    pub event_id: i64,
+    /// The event's day in the association's zone.
+    pub day: NaiveDate,
+    pub outcome: Outcome,
+    pub makeup_required: bool,
+    pub makeup_done: bool,
+}
+
+/// The outcomes of expected members at events that ended in the period (of `members` only, when
+/// given).
+async fn lines(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    tz: Tz,
+    members: Option<&[i64]>,
+) -> Result<Vec<Line>, DbErr> {
+    let mut q = invitation::Entity::find()
+        .select_only()
+        .columns([invitation::Column::MemberId, invitation::Column::EventId, invitation::Column::Outcome])
+        .column(event::Column::StartsAt)
+        .columns([invitation::Column::MakeupRequired, invitation::Column::MakeupDoneOn])
+        .join(JoinType::InnerJoin, invitation::to_event())
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .filter(invitation::Column::MemberId.is_not_null())
+        .filter(invitation::Column::Role.eq(Role::Member))
+        .filter(invitation::Column::Outcome.is_not_null());
+    if let Some(ids) = members {
+        q = q.filter(invitation::Column::MemberId.is_in(ids.iter().copied()));
+    }
+    type Raw = (i64, i64, Outcome, DateTime<Utc>, bool, Option<NaiveDate>);
+    let rows: Vec<Raw> = q.into_tuple().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(member_id, event_id, outcome, starts, makeup_required, done)| Line {
+            member_id,
+            event_id,
+            day: starts.with_timezone(&tz).date_naive(),
+            outcome,
+            makeup_required,
+            makeup_done: done.is_some(),
+        })
+        .collect())
+}
+
+/// Membership periods by member: which branch each belonged to on a day.
+struct Memberships(HashMap<i64, Vec<period::Model>>);
+
+impl Memberships {
+    async fn of(db: &impl ConnectionTrait, members: Option<&[i64]>) -> Result<Memberships, DbErr> {
+        let mut q = period::Entity::find();
+        if let Some(ids) = members {
+            q = q.filter(period::Column::MemberId.is_in(ids.iter().copied()));
+        }
+        let mut map: HashMap<i64, Vec<period::Model>> = HashMap::new();
+        for p in q.all(db).await? {
+            map.entry(p.member_id).or_default().push(p);
+        }
+        Ok(Memberships(map))
+    }
+
+    fn branch_on(&self, member: i64, day: NaiveDate) -> Option<i64> {
+        self.0
+            .get(&member)?
+            .iter()
+            .find(|p| p.from_on <= day && p.until_on.is_none_or(|u| day < u))
+            .map(|p| p.branch_id)
+    }
+}
+
+/// A branch's figures in the period, and its name.
+#[derive(Debug, Clone)]
+pub struct BranchRow {
+    pub id: i64,
+    pub name: String,
+    pub code: String,
+    pub figures: Figures,
+    /// Events it organised that ended in the period.
+    pub held: usize,
+}
+
+/// The branches the scope covers (all for administrators), with their figures, best attendance
+/// first (branches without expected members last).
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    period: &Period,
+    tz: Tz,
+) -> Result<Vec<BranchRow>, DbErr> {
+    let branches = branch::Entity::find()
+        .filter(branch::Column::Kind.eq(BranchKind::Branch))
+        .order_by_asc(branch::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|b| scope.covers(b.id))
+        .collect::<Vec<_>>();
+    let memberships = Memberships::of(db, None).await?;
+    let mut figures: HashMap<i64, Figures> = HashMap::new();
+    for l in lines(db, period, tz, None).await? {
+        if let Some(b) = memberships.branch_on(l.member_id, l.day) {
+            figures.entry(b).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
+        }
+    }
+    let held = held_counts(db, period, tz).await?;
+    let mut rows: Vec<BranchRow> = branches
+        .into_iter()
+        .map(|b| BranchRow {
+            figures: figures.get(&b.id).copied().unwrap_or_default(),
+            held: held.get(&b.id).copied().unwrap_or(0),
+            id: b.id,
+            name: b.name,
+            code: b.code,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let rate = |r: &BranchRow| r.figures.attendance_rate().unwrap_or(-1.0);
+        rate(b).total_cmp(&rate(a)).then_with(|| a.code.cmp(&b.code))
+    });
+    Ok(rows)
+}
+
+/// Events each branch organised that ended in the period.
+async fn held_counts(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, usize>, DbErr> {
+    let rows: Vec<(i64, i64)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::BranchId)
+        .column_as(event::Column::Id.count(), "n")
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .group_by(event::Column::BranchId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(b, n)| (b, n as usize)).collect())
+}
+
+/// A member's figures in a period, with their name.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub id: i64,
+    pub name: String,
+    pub figures: Figures,
+}
+
+/// One branch's record: its figures, the events it held by type, and its members' figures (those
+/// who belonged to it at some time in the period; each counted only for the days they did).
+pub struct BranchRecord {
+    pub branch: branch::Model,
+    pub figures: Figures,
+    pub held: Vec<(EventKind, usize)>,
+    pub members: Vec<MemberRow>,
+}
+
+pub async fn branch_record(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    period: &Period,
+    tz: Tz,
+) -> Result<BranchRecord, RecordsError> {
+    let branch = crate::branches::service::get(db, scope, id).await.map_err(|_| RecordsError::NotFound)?;
+    if branch.kind != BranchKind::Branch {
+        return Err(RecordsError::NotFound);
+    }
+    let periods = period::Entity::find()
+        .filter(period::Column::BranchId.eq(id))
+        .filter(period::Column::FromOn.lte(period.to))
+        .filter(Condition::any().add(period::Column::UntilOn.is_null()).add(period::Column::UntilOn.gt(period.from)))
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> = periods.iter().map(|p| p.member_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let memberships = Memberships::of(db, Some(&ids)).await?;
+    let mut per_member: HashMap<i64, Figures> = ids.iter().map(|m| (*m, Figures::default())).collect();
+    let mut figures = Figures::default();
+    for l in lines(db, period, tz, Some(&ids)).await? {
+        if memberships.branch_on(l.member_id, l.day) == Some(id) {
+            figures.add(l.outcome, l.makeup_required, l.makeup_done);
+            per_member.entry(l.member_id).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
+        }
+    }
+    let names: HashMap<i64, String> = member::Entity::find()
+        .select_only()
+        .columns([member::Column::Id, member::Column::Name])
+        .filter(member::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut members: Vec<MemberRow> = per_member
+        .into_iter()
+        .map(|(id, figures)| MemberRow { id, name: names.get(&id).cloned().unwrap_or_default(), figures })
+        .collect();
+    members.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let kinds: Vec<(EventKind, i64)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Kind)
+        .column_as(event::Column::Id.count(), "n")
+        .filter(event::Column::BranchId.eq(id))
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .group_by(event::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let held = kinds.into_iter().map(|(k, n)| (k, n as usize)).collect();
+    Ok(BranchRecord { branch, figures, held, members })
+}
+
+/// One event of a member's record.
+#[derive(Debug, Clone)]
+pub struct EventLine {
+    pub event_id: i64,
+    pub title: String,
+    pub kind: EventKind,
+    pub day: NaiveDate,
+    pub outcome: Outcome,
+    pub makeup_required: bool,
+    pub makeup_done: bool,
+}
+
+pub struct MemberRecord {
+    pub member: member::Model,
+    pub figures: Figures,
+    pub events: Vec<EventLine>,
+}
+
+/// A member's record: for administrators, the secretaries of their branch, and themselves.
+pub async fn member_record(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    period: &Period,
+    tz: Tz,
+) -> Result<MemberRecord, RecordsError> {
+    let own = scope.actor().member_id == Some(id);
+    let member = if own {
+        member::Entity::find_by_id(id).one(db).await?.ok_or(RecordsError::NotFound)?
+    } else {
+        crate::members::service::get(db, scope, id).await.map_err(|_| RecordsError::NotFound)?
+    };
+    let lines = lines(db, period, tz, Some(&[id])).await?;
+    let titles: HashMap<i64, (String, EventKind)> = event::Entity::find()
+        .select_only()
+        .columns([event::Column::Id, event::Column::Title, event::Column::Kind])
+        .filter(event::Column::Id.is_in(lines.iter().map(|l| l.event_id)))
+        .into_tuple::<(i64, String, EventKind)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, t, k)| (id, (t, k)))
+        .collect();
+    let mut figures = Figures::default();
+    let mut events: Vec<EventLine> = lines
+        .into_iter()
+        .map(|l| {
+            figures.add(l.outcome, l.makeup_required, l.makeup_done);
+            let (title, kind) = titles.get(&l.event_id).cloned().unwrap_or((String::new(), EventKind::Other));
+            EventLine {
+                event_id: l.event_id,
+                title,
+                kind,
+                day: l.day,
+                outcome: l.outcome,
+                makeup_required: l.makeup_required,
+                makeup_done: l.makeup_done,
+            }
+        })
+        .collect();
+    events.sort_by(|a, b| b.day.cmp(&a.day).then(b.event_id.cmp(&a.event_id)));
+    Ok(MemberRecord { member, figures, events })
+}
+
+/// A member at an absence threshold.
+#[derive(Debug, Clone)]
+pub struct StreakRow {
+    pub member_id: i64,
+    pub name: String,
+    pub branch: String,
+    pub months: u32,
+    /// The highest threshold reached (2, 4 or 6).
+    pub threshold: u32,
+}
+
+/// Members of the scope's branches whose current absence streak reached a threshold, longest
+/// first: counted over the twelve months up to `today`'s, by the branch they belong to now.
+pub async fn streaks(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    today: NaiveDate,
+    tz: Tz,
+) -> Result<Vec<StreakRow>, DbErr> {
+    let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    let from = (0..11).fold(first, |d, _| (d - Duration::days(1)).with_day(1).unwrap_or(d));
+    let period = Period { kind: super::rules::PeriodKind::Range, from, to: today };
+    let months = period.months();
+    let mut marks: HashMap<i64, Vec<MonthMark>> = HashMap::new();
+    for l in lines(db, &period, tz, None).await? {
+        let Some(i) = months.iter().position(|m| *m == (l.day.year(), l.day.month())) else { continue };
+        let m = &mut marks.entry(l.member_id).or_insert_with(|| vec![MonthMark::default(); months.len()])[i];
+        m.expected = true;
+        m.unexcused |= l.outcome == Outcome::Absent && !l.makeup_done;
+    }
+    let mut found: Vec<(i64, u32)> = marks
+        .into_iter()
+        .filter_map(|(member, mut ms)| {
+            ms.reverse();
+            let n = streak(&ms);
+            (n >= STREAK_THRESHOLDS[0]).then_some((member, n))
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let people: Vec<(i64, String, i64)> = member::Entity::find()
+        .select_only()
+        .columns([member::Column::Id, member::Column::Name, member::Column::BranchId])
+        .filter(member::Column::Id.is_in(found.iter().map(|f| f.0)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let branch_names: HashMap<i64, String> = branch::Entity::find()
+        .select_only()
+        .columns([branch::Column::Id, branch::Column::Name])
+        .filter(branch::Column::Id.is_in(people.iter().map(|p| p.2)))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let people: HashMap<i64, (String, i64)> = people.into_iter().map(|(id, n, b)| (id, (n, b))).collect();
+    found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, months)| {
+            let (name, branch) = people.get(&id)?;
+            scope.covers(*branch).then(|| StreakRow {
+                member_id: id,
+                name: name.clone(),
+                branch: branch_names.get(branch).cloned().unwrap_or_default(),
+                months,
+                threshold: STREAK_THRESHOLDS.iter().copied().filter(|t| months >= *t).max().unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
+/// One row of the compliance grid: a unit and its standing per stretch (month, quarter or year).
+pub struct ComplianceRow {
+    pub id: i64,
+    pub name: String,
+    pub cells: Vec<Compliance>,
+}
+
+/// The stretches of a year for a requirement every `months` months: (first day, last day).
+pub fn stretches(year: i32, months: u32) -> Vec<(NaiveDate, NaiveDate)> {
+    (0..12 / months)
+        .filter_map(|i| {
+            let from = NaiveDate::from_ymd_opt(year, i * months + 1, 1)?;
+            let next = if (i + 1) * months >= 12 {
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+            } else {
+                NaiveDate::from_ymd_opt(year, (i + 1) * months + 1, 1)?
+            };
+            Some((from, next.pred_opt()?))
+        })
+        .collect()
+}
+
+/// Whether each unit the scope covers held the required meeting of `kind` in each stretch of
+/// `year`: events it organised or co-organised (accepted) that ended count, cancelled ones never;
+/// a scheduled one marks the stretch planned. Party group meetings are the groups'; every other
+/// type the branches'.
+pub async fn compliance(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    kind: EventKind,
+    year: i32,
+    today: NaiveDate,
+    tz: Tz,
+) -> Result<Option<(Vec<(NaiveDate, NaiveDate)>, Vec<ComplianceRow>)>, DbErr> {
+    let Some(months) = required_every(kind) else { return Ok(None) };
+    let cuts = stretches(year, months);
+    let unit_kind = if kind == EventKind::PartyGroupMeeting { BranchKind::Group } else { BranchKind::Branch };
+    let units: Vec<branch::Model> = branch::Entity::find()
+        .filter(branch::Column::Kind.eq(unit_kind))
+        .order_by_asc(branch::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|b| scope.covers(b.id))
+        .collect();
+    let (from, to) = (cuts.first().map(|c| c.0), cuts.last().map(|c| c.1));
+    let (Some(from), Some(to)) = (from, to) else { return Ok(Some((cuts, Vec::new()))) };
+    let events: Vec<(i64, i64, EventState, DateTime<Utc>)> = event::Entity::find()
+        .select_only()
+        .columns([event::Column::Id, event::Column::BranchId, event::Column::State, event::Column::StartsAt])
+        .filter(event::Column::Kind.eq(kind))
+        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+        .filter(event::Column::StartsAt.gte(start_of(from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(to + Duration::days(1), tz)))
+        .order_by_asc(event::Column::StartsAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let co: Vec<(i64, i64)> = unit::Entity::find()
+        .select_only()
+        .columns([unit::Column::EventId, unit::Column::BranchId])
+        .filter(unit::Column::EventId.is_in(events.iter().map(|e| e.0)))
+        .filter(unit::Column::Accepted.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let rows = units
+        .into_iter()
+        .map(|u| {
+            let mine: Vec<&(i64, i64, EventState, DateTime<Utc>)> =
+                events.iter().filter(|e| e.1 == u.id || co.contains(&(e.0, u.id))).collect();
+            let cells = cuts
+                .iter()
+                .map(|(a, b)| {
+                    let inside: Vec<_> = mine
+                        .iter()
+                        .filter(|e| {
+                            let d = e.3.with_timezone(&tz).date_naive();
+                            *a <= d && d <= *b
+                        })
+                        .collect();
+                    let held: Vec<_> = inside.iter().filter(|e| e.2 == EventState::Ended).collect();
+                    if let Some(first) = held.first() {
+                        Compliance::Held(first.0, held.len())
+                    } else if let Some(next) = inside.first() {
+                        Compliance::Planned(next.0)
+                    } else if *b < today {
+                        Compliance::Missed
+                    } else {
+                        Compliance::Due
+                    }
+                })
+                .collect();
+            ComplianceRow { id: u.id, name: u.name, cells }
+        })
+        .collect();
+    Ok(Some((cuts, rows)))
+}
