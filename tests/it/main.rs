@@ -22,5 +22,6 @@ mod minutes;
 mod permissions;
 mod planning;
 mod platform;
+mod records;
 mod reports;
 mod smtp;

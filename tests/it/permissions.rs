@@ -176,6 +176,15 @@ const ROUTES: &[Case] = &[
     case("GET", "/activities/{report}", [404, 404, 404, 404, 404]),
     case("GET", "/activities/999999999", [404, 404, 404, 404, 404]),
     case("GET", "/activities/{report}/photos/1", [404, 404, 404, 404, 404]),
+    // Participation records: a member's own record only (this member has no linked record).
+    case("GET", "/records", [303, 403, 200, 200, 200]),
+    case("GET", "/records?format=csv", [303, 403, 200, 200, 200]),
+    case("GET", "/records/branches/{branch}", [303, 404, 404, 200, 200]),
+    case("GET", "/records/branches/{branch}?format=xlsx", [303, 404, 404, 200, 200]),
+    case("GET", "/records/members/{member}", [303, 404, 404, 200, 200]),
+    case("GET", "/records/compliance", [303, 403, 200, 200, 200]),
+    case("GET", "/records/streaks", [303, 403, 200, 200, 200]),
+    case("GET", "/records/branches/999999999", [303, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.
     case("POST", "/logout", [303, 303, 303, 303, 303]),
