@@ -136,9 +136,8 @@ async fn overview(
     }
     let mut total = Figures::default();
     rows.iter().for_each(|r| total.merge(&r.figures));
-    let streaks = service::streaks(&state.db, &scope, state.today(), tz).await?.len();
     let bad = !picker.errors.is_empty();
-    let page = OverviewPage { ctx, picker, rows, total, streaks };
+    let page = OverviewPage { ctx, picker, rows, total };
     Ok(if bad { unprocessable(page) } else { page.into_response() })
 }
 

@@ -303,6 +303,8 @@ pub enum Compliance {
     Missed,
     /// Not over, nothing held or planned.
     Due,
+    /// Before the unit existed.
+    NotApplicable,
 }
 
 #[cfg(test)]

@@ -85,6 +85,51 @@ async fn lines(
         .collect())
 }
 
+/// Each member's figures over the period, counted by the database (one row per member rather
+/// than one per invitation: the association's year is hundreds of thousands of invitations).
+async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, Figures>, DbErr> {
+    let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
+    let outcome = "\"invitations\".\"outcome\"";
+    let makeup = "\"invitations\".\"makeup_required\"";
+    let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, i64)> = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::MemberId)
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(sum(&format!("{outcome} IN ('present', 'late')")))
+        .expr(sum(&format!("{outcome} = 'late'")))
+        .expr(sum(&format!("{outcome} = 'excused'")))
+        .expr(sum(&format!("{outcome} = 'absent'")))
+        .expr(sum(makeup))
+        .expr(sum(&format!("{makeup} AND \"invitations\".\"makeup_done_on\" IS NOT NULL")))
+        .join(JoinType::InnerJoin, invitation::to_event())
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .filter(invitation::Column::MemberId.is_not_null())
+        .filter(invitation::Column::Role.eq(Role::Member))
+        .filter(invitation::Column::Outcome.is_not_null())
+        .group_by(invitation::Column::MemberId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let n = |v: i64| u32::try_from(v).unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .map(|(m, expected, present, late, on_leave, absent, owed, done)| {
+            let f = Figures {
+                expected: n(expected),
+                present: n(present),
+                late: n(late),
+                on_leave: n(on_leave),
+                absent: n(absent),
+                makeup_owed: n(owed),
+                makeup_done: n(done),
+            };
+            (m, f)
+        })
+        .collect())
+}
+
 /// Membership periods by member: which branch each belonged to on a day.
 struct Memberships(HashMap<i64, Vec<period::Model>>);
 
@@ -99,6 +144,20 @@ impl Memberships {
             map.entry(p.member_id).or_default().push(p);
         }
         Ok(Memberships(map))
+    }
+
+    /// The one branch a member belonged to through the whole period (None: none, or they moved
+    /// during it).
+    fn throughout(&self, member: i64, period: &Period) -> Option<i64> {
+        let covering = self
+            .0
+            .get(&member)?
+            .iter()
+            .filter(|p| p.from_on <= period.to && p.until_on.is_none_or(|u| u > period.from));
+        let mut it = covering;
+        let only = it.next()?;
+        let whole = only.from_on <= period.from && only.until_on.is_none_or(|u| u > period.to);
+        (whole && it.next().is_none()).then_some(only.branch_id)
     }
 
     fn branch_on(&self, member: i64, day: NaiveDate) -> Option<i64> {
@@ -139,9 +198,20 @@ pub async fn overview(
         .collect::<Vec<_>>();
     let memberships = Memberships::of(db, None).await?;
     let mut figures: HashMap<i64, Figures> = HashMap::new();
-    for l in lines(db, period, tz, None).await? {
-        if let Some(b) = memberships.branch_on(l.member_id, l.day) {
-            figures.entry(b).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
+    // Members who stayed in one branch all period count there whole; those who moved during it
+    // are counted event by event.
+    let mut moved = Vec::new();
+    for (member, totals) in member_totals(db, period, tz).await? {
+        match memberships.throughout(member, period) {
+            Some(b) => figures.entry(b).or_default().merge(&totals),
+            None => moved.push(member),
+        }
+    }
+    if !moved.is_empty() {
+        for l in lines(db, period, tz, Some(&moved)).await? {
+            if let Some(b) = memberships.branch_on(l.member_id, l.day) {
+                figures.entry(b).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
+            }
         }
     }
     let held = held_counts(db, period, tz).await?;
@@ -461,6 +531,7 @@ pub async fn compliance(
     let rows = units
         .into_iter()
         .map(|u| {
+            let founded = u.created_at.with_timezone(&tz).date_naive();
             let mine: Vec<&(i64, i64, EventState, DateTime<Utc>)> =
                 events.iter().filter(|e| e.1 == u.id || co.contains(&(e.0, u.id))).collect();
             let cells = cuts
@@ -478,6 +549,8 @@ pub async fn compliance(
                         Compliance::Held(first.0, held.len())
                     } else if let Some(next) = inside.first() {
                         Compliance::Planned(next.0)
+                    } else if *b < founded {
+                        Compliance::NotApplicable
                     } else if *b < today {
                         Compliance::Missed
                     } else {

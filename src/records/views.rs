@@ -44,7 +44,6 @@ pub struct OverviewPage {
     pub picker: Picker,
     pub rows: Vec<BranchRow>,
     pub total: Figures,
-    pub streaks: usize,
 }
 
 #[derive(Template, WebTemplate)]
