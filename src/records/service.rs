@@ -91,7 +91,9 @@ async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Re
     let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
     let outcome = "\"invitations\".\"outcome\"";
     let makeup = "\"invitations\".\"makeup_required\"";
-    let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, i64)> = invitation::Entity::find()
+    /// Member, expected, present, late, on leave, absent, make-up owed, make-up done.
+    type Counted = (i64, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Counted> = invitation::Entity::find()
         .select_only()
         .column(invitation::Column::MemberId)
         .expr(Expr::cust("COUNT(*)"))
