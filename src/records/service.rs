@@ -60,21 +60,29 @@ async fn lines(
         .columns([invitation::Column::MemberId, invitation::Column::EventId, invitation::Column::Outcome])
         .column(event::Column::StartsAt)
         .columns([invitation::Column::MakeupRequired, invitation::Column::MakeupDoneOn])
+        .column(event::Column::State)
         .join(JoinType::InnerJoin, invitation::to_event())
-        .filter(event::Column::State.eq(EventState::Ended))
-        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
-        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
         .filter(invitation::Column::MemberId.is_not_null())
         .filter(invitation::Column::Role.eq(Role::Member))
         .filter(invitation::Column::Outcome.is_not_null());
-    if let Some(ids) = members {
-        q = q.filter(invitation::Column::MemberId.is_in(ids.iter().copied()));
+    match members {
+        // A few members: their invitations by the member index, the events' state and period
+        // applied here (a condition on the events would lead the database through every event of
+        // the period first).
+        Some(ids) => q = q.filter(invitation::Column::MemberId.is_in(ids.iter().copied())),
+        None => {
+            q = q
+                .filter(event::Column::State.eq(EventState::Ended))
+                .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+                .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)));
+        }
     }
-    type Raw = (i64, i64, Outcome, DateTime<Utc>, bool, Option<NaiveDate>);
+    type Raw = (i64, i64, Outcome, DateTime<Utc>, bool, Option<NaiveDate>, EventState);
     let rows: Vec<Raw> = q.into_tuple().all(db).await?;
     Ok(rows
         .into_iter()
-        .map(|(member_id, event_id, outcome, starts, makeup_required, done)| Line {
+        .filter(|r| r.6 == EventState::Ended)
+        .map(|(member_id, event_id, outcome, starts, makeup_required, done, _)| Line {
             member_id,
             event_id,
             day: starts.with_timezone(&tz).date_naive(),
@@ -82,6 +90,7 @@ async fn lines(
             makeup_required,
             makeup_done: done.is_some(),
         })
+        .filter(|l| period.contains(l.day))
         .collect())
 }
 
