@@ -89,7 +89,7 @@ impl CompliancePage {
     fn column_label(&self, c: &(NaiveDate, NaiveDate)) -> String {
         use chrono::Datelike;
         if c.0.month() == c.1.month() {
-            self.ctx.tr_with("records.month_n", "n", c.0.month())
+            self.ctx.tr(&format!("records.month.{}", c.0.month())).to_owned()
         } else if c.1.month() - c.0.month() == 2 {
             self.ctx.tr_with("records.quarter_n", "n", c.0.month() / 3 + 1)
         } else {

@@ -116,6 +116,9 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     // 赵六's own record: E1 only.
     let own = app.login_linked(Role::Member, t).await;
     own.get("/records").await.assert_redirect_to(&format!("/records/members/{t}"));
+    for page in ["/me", "/attendance/mine"] {
+        own.get(page).await.assert_contains(&format!("href=\"/records/members/{t}\""));
+    }
     let mine = own.get(&format!("/records/members/{t}?{period}")).await;
     mine.assert_status(200);
     assert!(mine.body.contains(&format!("/events/{e1}")) && !mine.body.contains(&format!("/events/{e2}\"")));
