@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/records", get(overview))
         .route("/records/branches/{id}", get(branch))
+        .route("/records/members", get(every_member))
         .route("/records/members/{id}", get(member))
         .route("/records/compliance", get(compliance))
         .route("/records/streaks", get(streaks))
@@ -139,6 +140,26 @@ async fn overview(
     let bad = !picker.errors.is_empty();
     let page = OverviewPage { ctx, picker, rows, total };
     Ok(if bad { unprocessable(page) } else { page.into_response() })
+}
+
+/// Every member's figures as a sheet (there is no page: 20,000 rows are for a spreadsheet).
+async fn every_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, user }: Scoped,
+    Query(params): Query<Params>,
+) -> Result<Response, WebError> {
+    if user.role == Role::Member {
+        return Err(WebError::Forbidden);
+    }
+    let format = params.format()?.unwrap_or(Format::Csv);
+    let period = params.period.parse(state.today()).map_err(|_| WebError::BadRequest)?;
+    let rows = service::every_member(&state.db, &scope, &period, state.settings.timezone).await?;
+    let mut headers = vec![ctx.tr("records.branch").to_owned(), ctx.tr("records.member").to_owned()];
+    headers.extend(figure_headers(&ctx));
+    let cells: Vec<Vec<String>> =
+        rows.iter().map(|(b, m, f)| [vec![b.clone(), m.clone()], figure_cells(f)].concat()).collect();
+    export(format, "records-members", &headers, &cells)
 }
 
 async fn branch(
@@ -264,9 +285,25 @@ async fn compliance(
         y => y.parse::<i32>().ok().filter(|y| (1900..=2200).contains(y)).ok_or(WebError::BadRequest)?,
     };
     let tz = state.settings.timezone;
+    let format = params.format()?;
     let Some((columns, rows)) = service::compliance(&state.db, &scope, kind, year, today, tz).await? else {
         return Err(WebError::BadRequest);
     };
+    if let Some(format) = format {
+        use super::rules::Compliance;
+        let mut headers = vec![ctx.tr("records.branch").to_owned()];
+        headers.extend(columns.iter().map(|c| column_label(&ctx, c)));
+        let mark = |c: &Compliance| match c {
+            Compliance::Held(_, n) => format!("{} ({n})", ctx.tr("records.held_mark")),
+            Compliance::Planned(_) => ctx.tr("records.planned_mark").to_owned(),
+            Compliance::Missed => ctx.tr("records.missed_mark").to_owned(),
+            Compliance::Due => ctx.tr("records.due_mark").to_owned(),
+            Compliance::NotApplicable => ctx.tr("records.before_mark").to_owned(),
+        };
+        let cells: Vec<Vec<String>> =
+            rows.iter().map(|r| [vec![r.name.clone()], r.cells.iter().map(mark).collect()].concat()).collect();
+        return export(format, &format!("records-{}-{year}", kind.key()), &headers, &cells);
+    }
     Ok(CompliancePage { ctx, kind, kinds, year, columns, rows }.into_response())
 }
 

@@ -243,6 +243,60 @@ pub async fn overview(
     Ok(rows)
 }
 
+/// Every member's figures in the period, per branch they counted for (a member who moved during
+/// it has a row for each branch), for the branches the scope covers: (branch, member, figures),
+/// by branch code and member name.
+pub async fn every_member(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    period: &Period,
+    tz: Tz,
+) -> Result<Vec<(String, String, Figures)>, DbErr> {
+    let memberships = Memberships::of(db, None).await?;
+    let mut figures: HashMap<(i64, i64), Figures> = HashMap::new();
+    let mut moved = Vec::new();
+    for (member, totals) in member_totals(db, period, tz).await? {
+        match memberships.throughout(member, period) {
+            Some(b) if scope.covers(b) => figures.entry((b, member)).or_default().merge(&totals),
+            Some(_) => {}
+            None => moved.push(member),
+        }
+    }
+    if !moved.is_empty() {
+        for l in lines(db, period, tz, Some(&moved)).await? {
+            if let Some(b) = memberships.branch_on(l.member_id, l.day).filter(|b| scope.covers(*b)) {
+                figures.entry((b, l.member_id)).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
+            }
+        }
+    }
+    let branches: HashMap<i64, (String, String)> = branch::Entity::find()
+        .select_only()
+        .columns([branch::Column::Id, branch::Column::Code, branch::Column::Name])
+        .into_tuple::<(i64, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let names: HashMap<i64, String> = member::Entity::find()
+        .select_only()
+        .columns([member::Column::Id, member::Column::Name])
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut rows: Vec<(String, String, String, Figures)> = figures
+        .into_iter()
+        .filter_map(|((b, m), f)| {
+            let (code, branch) = branches.get(&b)?;
+            Some((code.clone(), branch.clone(), names.get(&m).cloned().unwrap_or_default(), f))
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
+    Ok(rows.into_iter().map(|(_, branch, name, f)| (branch, name, f)).collect())
+}
+
 /// Events each branch organised that ended in the period.
 async fn held_counts(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, usize>, DbErr> {
     let rows: Vec<(i64, i64)> = event::Entity::find()

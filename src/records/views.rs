@@ -87,14 +87,23 @@ pub struct CompliancePage {
 
 impl CompliancePage {
     fn column_label(&self, c: &(NaiveDate, NaiveDate)) -> String {
-        use chrono::Datelike;
-        if c.0.month() == c.1.month() {
-            self.ctx.tr(&format!("records.month.{}", c.0.month())).to_owned()
-        } else if c.1.month() - c.0.month() == 2 {
-            self.ctx.tr_with("records.quarter_n", "n", c.0.month() / 3 + 1)
-        } else {
-            c.0.year().to_string()
-        }
+        column_label(&self.ctx, c)
+    }
+
+    fn export_query(&self) -> String {
+        format!("kind={}&year={}", self.kind.key(), self.year)
+    }
+}
+
+/// A column of the compliance grid: a month, a quarter or the year.
+pub fn column_label(ctx: &Ctx, c: &(NaiveDate, NaiveDate)) -> String {
+    use chrono::Datelike;
+    if c.0.month() == c.1.month() {
+        ctx.tr(&format!("records.month.{}", c.0.month())).to_owned()
+    } else if c.1.month() - c.0.month() == 2 {
+        ctx.tr_with("records.quarter_n", "n", c.0.month() / 3 + 1)
+    } else {
+        c.0.year().to_string()
     }
 }
 

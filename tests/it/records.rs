@@ -113,6 +113,14 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     assert_eq!(a[1..7], ["2", "9", "5", "1", "1", "3"]);
     assert_eq!(a[8], "55.6%");
     assert_eq!(overview[0][0], "第一党支部", "ranked first: the only branch with figures");
+    // Every member's figures, one row per member and branch (赵六 counted in A until he moved).
+    let (_, _, every) = admin.download(&format!("/records/members?{period}&format=csv")).await;
+    let every = csv_rows(&every);
+    let of = |name: &str| every.iter().find(|r| r[1] == name).unwrap_or_else(|| panic!("{name} in {every:?}")).clone();
+    assert_eq!(of("王五")[0..7], ["第一党支部", "王五", "2", "0", "0", "0", "2"]);
+    assert_eq!(of("赵六")[0..4], ["第一党支部", "赵六", "1", "1"]);
+    let summed: u32 = every.iter().filter(|r| r[0] == "第一党支部").map(|r| r[2].parse::<u32>().unwrap()).sum();
+    assert_eq!(summed, 9, "the members' rows add up to the branch's figure");
     // 赵六's own record: E1 only.
     let own = app.login_linked(Role::Member, t).await;
     own.get("/records").await.assert_redirect_to(&format!("/records/members/{t}"));
@@ -140,6 +148,11 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     let grid = s.client.get(&format!("/records/compliance?kind=theme_party_day&year={year}")).await;
     grid.assert_status(200);
     assert!(grid.body.contains(&format!("href=\"/events/{e1}\"")), "{}", grid.body);
+    let (_, _, sheet) =
+        s.client.download(&format!("/records/compliance?kind=theme_party_day&year={year}&format=csv")).await;
+    let sheet = csv_rows(&sheet);
+    assert_eq!(sheet.len(), 1, "the secretary's one branch: {sheet:?}");
+    assert!(sheet[0].iter().any(|c| c == "已开展 (1)"), "{sheet:?}");
 
     // Scoping: another branch's secretary sees none of it; a member sees only their own record.
     let other = app.secretary_of(tree.b).await;
