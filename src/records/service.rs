@@ -585,14 +585,16 @@ pub async fn compliance(
         .into_tuple()
         .all(db)
         .await?;
-    let co: Vec<(i64, i64)> = unit::Entity::find()
+    let co: std::collections::HashSet<(i64, i64)> = unit::Entity::find()
         .select_only()
         .columns([unit::Column::EventId, unit::Column::BranchId])
         .filter(unit::Column::EventId.is_in(events.iter().map(|e| e.0)))
         .filter(unit::Column::Accepted.eq(true))
-        .into_tuple()
+        .into_tuple::<(i64, i64)>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .collect();
     let rows = units
         .into_iter()
         .map(|u| {
