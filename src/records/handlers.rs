@@ -146,12 +146,11 @@ async fn overview(
 async fn every_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, user }: Scoped,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
-    if user.role == Role::Member {
-        return Err(WebError::Forbidden);
-    }
+    // Permission first: a forbidden caller learns nothing from how the period was malformed.
+    service::require_manager(&scope)?;
     let format = params.format()?.unwrap_or(Format::Csv);
     let period = params.period.parse(state.today()).map_err(|_| WebError::BadRequest)?;
     let rows = service::every_member(&state.db, &scope, &period, state.settings.timezone).await?;
@@ -268,12 +267,10 @@ pub fn makeup_text(ctx: &Ctx, e: &service::EventLine) -> String {
 async fn compliance(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, user }: Scoped,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
-    if user.role == Role::Member {
-        return Err(WebError::Forbidden);
-    }
+    service::require_manager(&scope)?;
     let kinds: Vec<EventKind> = EventKind::ALL.iter().copied().filter(|k| required_every(*k).is_some()).collect();
     let kind = match params.kind.trim() {
         "" => EventKind::ThemePartyDay,
@@ -310,12 +307,9 @@ async fn compliance(
 async fn streaks(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, user }: Scoped,
+    Scoped { scope, .. }: Scoped,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
-    if user.role == Role::Member {
-        return Err(WebError::Forbidden);
-    }
     let format = params.format()?;
     let rows = service::streaks(&state.db, &scope, state.today(), state.settings.timezone).await?;
     if let Some(format) = format {
@@ -334,6 +328,7 @@ impl From<RecordsError> for WebError {
     fn from(e: RecordsError) -> Self {
         match e {
             RecordsError::NotFound => WebError::NotFound,
+            RecordsError::Forbidden => WebError::Forbidden,
             RecordsError::Db(e) => e.into(),
         }
     }

@@ -24,8 +24,16 @@ use crate::{
 pub enum RecordsError {
     #[error("not found")]
     NotFound,
+    /// Lists across members are for administrators and secretaries.
+    #[error("forbidden")]
+    Forbidden,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// Lists across members: administrators and secretaries (checked again by each list).
+pub fn require_manager(scope: &Scope) -> Result<(), RecordsError> {
+    scope.require_manager().map_err(|_| RecordsError::Forbidden)
 }
 
 /// The first instant of a day in a zone, in UTC.
@@ -198,7 +206,8 @@ pub async fn overview(
     scope: &Scope,
     period: &Period,
     tz: Tz,
-) -> Result<Vec<BranchRow>, DbErr> {
+) -> Result<Vec<BranchRow>, RecordsError> {
+    require_manager(scope)?;
     let branches = branch::Entity::find()
         .filter(branch::Column::Kind.eq(BranchKind::Branch))
         .order_by_asc(branch::Column::Code)
@@ -251,7 +260,8 @@ pub async fn every_member(
     scope: &Scope,
     period: &Period,
     tz: Tz,
-) -> Result<Vec<(String, String, Figures)>, DbErr> {
+) -> Result<Vec<(String, String, Figures)>, RecordsError> {
+    require_manager(scope)?;
     let memberships = Memberships::of(db, None).await?;
     let mut figures: HashMap<(i64, i64), Figures> = HashMap::new();
     let mut moved = Vec::new();
@@ -471,7 +481,8 @@ pub async fn streaks(
     scope: &Scope,
     today: NaiveDate,
     tz: Tz,
-) -> Result<Vec<StreakRow>, DbErr> {
+) -> Result<Vec<StreakRow>, RecordsError> {
+    require_manager(scope)?;
     let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     let from = (0..11).fold(first, |d, _| (d - Duration::days(1)).with_day(1).unwrap_or(d));
     let period = Period { kind: super::rules::PeriodKind::Range, from, to: today };
@@ -560,7 +571,8 @@ pub async fn compliance(
     year: i32,
     today: NaiveDate,
     tz: Tz,
-) -> Result<Option<(Vec<(NaiveDate, NaiveDate)>, Vec<ComplianceRow>)>, DbErr> {
+) -> Result<Option<(Vec<(NaiveDate, NaiveDate)>, Vec<ComplianceRow>)>, RecordsError> {
+    require_manager(scope)?;
     let Some(months) = required_every(kind) else { return Ok(None) };
     let cuts = stretches(year, months);
     let unit_kind = if kind == EventKind::PartyGroupMeeting { BranchKind::Group } else { BranchKind::Branch };

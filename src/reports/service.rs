@@ -325,6 +325,26 @@ fn was_public(r: &report::Model) -> bool {
     r.published_at.is_some()
 }
 
+/// The report locked for a change of its words or photos by one who may make it; `based_on`
+/// (the revision the form showed), when given, must still be the report's.
+async fn lock_for_edit(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    event_id: i64,
+    publish_by: PublishBy,
+    based_on: Option<i32>,
+) -> Result<report::Model, ReportError> {
+    let opened = open_with(txn, scope, event_id, publish_by, true).await?;
+    if !opened.may_edit() {
+        return Err(ReportError::WrongState);
+    }
+    let row = opened.report;
+    if based_on.is_some_and(|r| r != row.revision) {
+        return Err(ReportError::Stale(Box::new(row)));
+    }
+    Ok(row)
+}
+
 /// Saves the words. `based_on` is the revision the form showed: a save based on an older one is
 /// refused with the report as saved now. Returns the new revision.
 pub async fn save(
@@ -336,14 +356,7 @@ pub async fn save(
     now: DateTime<Utc>,
 ) -> Result<i32, ReportError> {
     let txn = crate::db::write_txn(db).await?;
-    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
-    if !opened.may_edit() {
-        return Err(ReportError::WrongState);
-    }
-    let row = opened.report;
-    if row.revision != based_on {
-        return Err(ReportError::Stale(Box::new(row)));
-    }
+    let row = lock_for_edit(&txn, scope, event_id, publish_by, Some(based_on)).await?;
     let revision = row.revision + 1;
     let public = was_public(&row);
     let mut am: report::ActiveModel = row.into();
@@ -449,14 +462,7 @@ pub async fn regenerate(
     now: DateTime<Utc>,
 ) -> Result<usize, ReportError> {
     let txn = crate::db::write_txn(db).await?;
-    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
-    if !opened.may_edit() {
-        return Err(ReportError::WrongState);
-    }
-    let row = opened.report;
-    if row.revision != based_on {
-        return Err(ReportError::Stale(Box::new(row)));
-    }
+    let row = lock_for_edit(&txn, scope, event_id, publish_by, Some(based_on)).await?;
     let (parts, fresh) = regeneration(&txn, &row, locale).await?;
     let Some(fresh) = fresh else { return Err(ReportError::WrongState) };
     let (id, public) = (row.id, was_public(&row));
@@ -537,11 +543,7 @@ pub async fn change_photos(
     now: DateTime<Utc>,
 ) -> Result<(), ReportError> {
     let txn = crate::db::write_txn(db).await?;
-    let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
-    if !opened.may_edit() {
-        return Err(ReportError::WrongState);
-    }
-    let row = opened.report;
+    let row = lock_for_edit(&txn, scope, event_id, publish_by, None).await?;
     let of_report = |id: i64| photo::Entity::find_by_id(id).filter(photo::Column::ReportId.eq(row.id));
     let mut am: report::ActiveModel = row.clone().into();
     let log = match change {
