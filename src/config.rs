@@ -21,7 +21,14 @@ pub struct Config {
     pub mail: MailConfig,
     pub attendance: AttendanceConfig,
     pub reports: ReportsConfig,
+    pub records: RecordsConfig,
     pub workers: WorkersConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordsConfig {
+    /// Whether the dispatcher queues the monthly absence streak digest.
+    pub digest: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

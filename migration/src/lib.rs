@@ -14,6 +14,7 @@ mod m20261202_000009_event_revision_and_consent;
 mod m20261203_000010_minutes;
 mod m20261204_000011_reports;
 mod m20261205_000012_report_review;
+mod m20261206_000013_records_rules;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_minutes::Migration),
             Box::new(m20261204_000011_reports::Migration),
             Box::new(m20261205_000012_report_review::Migration),
+            Box::new(m20261206_000013_records_rules::Migration),
         ]
     }
 }

@@ -248,6 +248,14 @@ pub mod invitation {
     pub fn to_event() -> RelationDef {
         Entity::belongs_to(super::event::Entity).from(Column::EventId).to(super::event::Column::Id).into()
     }
+
+    /// The join from an invitation to its member.
+    pub fn to_member() -> RelationDef {
+        Entity::belongs_to(crate::members::entity::member::Entity)
+            .from(Column::MemberId)
+            .to(crate::members::entity::member::Column::Id)
+            .into()
+    }
 }
 
 /// A private calendar subscription: a member's events, or a branch's.

@@ -30,6 +30,8 @@ pub mod outbox {
         pub sent_at: Option<DateTimeUtc>,
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
+        /// What a message that speaks of no event says (the streak digest), as JSON.
+        pub payload: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

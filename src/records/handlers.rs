@@ -6,12 +6,12 @@ use axum::{
     extract::{Path, Query, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
+    routing::{get, post},
 };
 use chrono::Datelike;
 
 use super::{
-    rules::{Figures, Period, PeriodForm, percent, required_every},
+    rules::{Figures, Period, PeriodForm, RecordRules, percent},
     service::{self, RecordsError},
     views::*,
 };
@@ -30,7 +30,11 @@ pub fn router() -> Router<AppState> {
         .route("/records/branches/{id}", get(branch))
         .route("/records/members", get(every_member))
         .route("/records/members/{id}", get(member))
+        .route("/records/branches/{id}/ledger", get(ledger))
         .route("/records/compliance", get(compliance))
+        .route("/records/compliance/exempt", get(exempt_form).post(exempt_save))
+        .route("/records/compliance/exemptions/{id}/delete", post(exempt_delete))
+        .route("/records/rules", get(rules_page).post(rules_save))
         .route("/records/streaks", get(streaks))
 }
 
@@ -122,9 +126,9 @@ async fn overview(
     let format = params.format()?;
     let (period, picker) = period_of(&state, &params, "/records".to_owned());
     let tz = state.settings.timezone;
-    let rows = match period {
+    let (rows, by_month) = match period {
         Ok(p) => service::overview(&state.db, &scope, &p, tz).await?,
-        Err(()) => Vec::new(),
+        Err(()) => (Vec::new(), Vec::new()),
     };
     if let Some(format) = format {
         let mut headers = vec![ctx.tr("records.branch").to_owned(), ctx.tr("records.held").to_owned()];
@@ -138,7 +142,9 @@ async fn overview(
     let mut total = Figures::default();
     rows.iter().for_each(|r| total.merge(&r.figures));
     let bad = !picker.errors.is_empty();
-    let page = OverviewPage { ctx, picker, rows, total };
+    let months = period.map(|p| p.months()).unwrap_or_default();
+    let trend = trend(&ctx, &months, &by_month);
+    let page = OverviewPage { ctx, picker, rows, total, trend, months };
     Ok(if bad { unprocessable(page) } else { page.into_response() })
 }
 
@@ -177,10 +183,15 @@ async fn branch(
         Err(()) => service::BranchRecord {
             branch: checked,
             figures: Figures::default(),
+            months: Vec::new(),
             held: Vec::new(),
             members: Vec::new(),
         },
     };
+    let months = period.map(|p| p.months()).unwrap_or_default();
+    let trend = trend(&ctx, &months, &record.months);
+    let end = period.map_or_else(|()| state.today(), |p| p.to);
+    let ledger = (end.year(), if end.month() <= 6 { 1 } else { 2 });
     let mut members = record.members;
     let sort = match params.sort.as_str() {
         "rate" => {
@@ -212,6 +223,8 @@ async fn branch(
         held: record.held,
         members,
         sort: sort.to_owned(),
+        trend,
+        ledger,
     };
     Ok(if bad { unprocessable(page) } else { page.into_response() })
 }
@@ -251,7 +264,27 @@ async fn member(
         return export(format, &format!("records-member-{id}"), &headers, &cells);
     }
     let bad = !picker.errors.is_empty();
-    let page = MemberPage { ctx, picker, member: record.member, figures: record.figures, events: record.events };
+    let caption = ctx.tr_with("records.heatmap_caption", "year", record.year);
+    let heatmap = super::charts::heatmap(
+        record.year,
+        &record.days,
+        |m| ctx.tr(&format!("records.month.{m}")).to_owned(),
+        &caption,
+    );
+    let marks = super::charts::Mark::ALL
+        .iter()
+        .map(|m| (*m, record.days.values().filter(|(d, _)| d == m).count()))
+        .collect();
+    let page = MemberPage {
+        ctx,
+        picker,
+        member: record.member,
+        figures: record.figures,
+        events: record.events,
+        year: record.year,
+        heatmap,
+        marks,
+    };
     Ok(if bad { unprocessable(page) } else { page.into_response() })
 }
 
@@ -271,9 +304,10 @@ async fn compliance(
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     service::require_manager(&scope)?;
-    let kinds: Vec<EventKind> = EventKind::ALL.iter().copied().filter(|k| required_every(*k).is_some()).collect();
+    let rules = service::rules(&state.db).await?;
+    let kinds = rules.required();
     let kind = match params.kind.trim() {
-        "" => EventKind::ThemePartyDay,
+        "" => kinds.first().copied().unwrap_or(EventKind::ThemePartyDay),
         k => kinds.iter().copied().find(|c| c.key() == k).ok_or(WebError::BadRequest)?,
     };
     let today = state.today();
@@ -283,8 +317,9 @@ async fn compliance(
     };
     let tz = state.settings.timezone;
     let format = params.format()?;
-    let Some((columns, rows)) = service::compliance(&state.db, &scope, kind, year, today, tz).await? else {
-        return Err(WebError::BadRequest);
+    let Some((columns, rows)) = service::compliance(&state.db, &scope, &rules, kind, year, None, today, tz).await?
+    else {
+        return Ok(CompliancePage { ctx, kind, kinds, year, columns: Vec::new(), rows: Vec::new() }.into_response());
     };
     if let Some(format) = format {
         use super::rules::Compliance;
@@ -293,12 +328,19 @@ async fn compliance(
         let mark = |c: &Compliance| match c {
             Compliance::Held(_, n) => format!("{} ({n})", ctx.tr("records.held_mark")),
             Compliance::Planned(_) => ctx.tr("records.planned_mark").to_owned(),
+            Compliance::Exempted(_) => ctx.tr("records.exempted_mark").to_owned(),
             Compliance::Missed => ctx.tr("records.missed_mark").to_owned(),
             Compliance::Due => ctx.tr("records.due_mark").to_owned(),
             Compliance::NotApplicable => ctx.tr("records.before_mark").to_owned(),
         };
-        let cells: Vec<Vec<String>> =
-            rows.iter().map(|r| [vec![r.name.clone()], r.cells.iter().map(mark).collect()].concat()).collect();
+        let cell = |r: &service::ComplianceRow, c: &Compliance| match c {
+            Compliance::Exempted(id) => format!("{} ({})", mark(c), r.reason(id)),
+            _ => mark(c),
+        };
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| [vec![r.name.clone()], r.cells.iter().map(|c| cell(r, c)).collect()].concat())
+            .collect();
         return export(format, &format!("records-{}-{year}", kind.key()), &headers, &cells);
     }
     Ok(CompliancePage { ctx, kind, kinds, year, columns, rows }.into_response())
@@ -311,7 +353,8 @@ async fn streaks(
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     let format = params.format()?;
-    let rows = service::streaks(&state.db, &scope, state.today(), state.settings.timezone).await?;
+    let rules = service::rules(&state.db).await?;
+    let rows = service::streaks(&state.db, &scope, &rules, state.today(), state.settings.timezone).await?;
     if let Some(format) = format {
         let headers: Vec<String> = ["records.member", "records.branch", "records.streak_months"]
             .iter()
@@ -321,15 +364,201 @@ async fn streaks(
             rows.iter().map(|r| vec![r.name.clone(), r.branch.clone(), r.months.to_string()]).collect();
         return export(format, "records-streaks", &headers, &cells);
     }
-    Ok(StreaksPage { ctx, rows }.into_response())
+    Ok(StreaksPage { ctx, rows, thresholds: rules.thresholds }.into_response())
 }
 
 impl From<RecordsError> for WebError {
     fn from(e: RecordsError) -> Self {
         match e {
             RecordsError::NotFound => WebError::NotFound,
+            RecordsError::Invalid(_) => WebError::BadRequest,
             RecordsError::Forbidden => WebError::Forbidden,
             RecordsError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The half-yearly ledger of a branch (`?year=2026&n=1`; this half by default), as a page to
+/// print or as a sheet.
+async fn ledger(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Query(params): Query<Params>,
+) -> Result<Response, WebError> {
+    service::require_manager(&scope)?;
+    let format = params.format()?;
+    let form = PeriodForm { period: "half".into(), ..params.period.clone() };
+    let period = form.parse(state.today()).map_err(|_| WebError::BadRequest)?;
+    let half = if period.from.month() <= 6 { 1 } else { 2 };
+    let ledger = service::ledger(&state.db, &scope, id, &period, state.settings.timezone).await?;
+    if let Some(format) = format {
+        let mut headers = vec![ctx.tr("records.member").to_owned()];
+        headers.extend(ledger.events.iter().map(|(_, day, title)| format!("{day} {title}")));
+        headers.extend(
+            ["records.present", "records.late", "records.on_leave", "records.absent", "records.makeup_done"]
+                .iter()
+                .map(|k| ctx.tr(k).to_owned()),
+        );
+        let symbol = |m: &Option<super::charts::Mark>| m.map_or(String::new(), |m| ctx.tr(mark_symbol_key(m)).to_owned());
+        let cells: Vec<Vec<String>> = ledger
+            .rows
+            .iter()
+            .map(|(_, name, marks, f)| {
+                let mut row = vec![name.clone()];
+                row.extend(marks.iter().map(symbol));
+                row.extend([f.present, f.late, f.on_leave, f.absent, f.makeup_done].map(|n| n.to_string()));
+                row
+            })
+            .collect();
+        let stem = format!("ledger-{}-{}-h{half}", ledger.branch.code, period.from.year());
+        return export(format, &stem, &headers, &cells);
+    }
+    Ok(LedgerPage { ctx, ledger, year: period.from.year(), half }.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ExemptQuery {
+    unit: String,
+    kind: String,
+    from: String,
+}
+
+/// The unit, type and stretch an exemption form speaks of (404 for what does not exist or is not
+/// the caller's).
+async fn exempt_target(
+    state: &AppState,
+    scope: &crate::branches::Scope,
+    rules: &RecordRules,
+    q: &ExemptQuery,
+) -> Result<(crate::branches::entity::branch::Model, EventKind, (chrono::NaiveDate, chrono::NaiveDate)), WebError> {
+    service::require_manager(scope)?;
+    let unit_id = q.unit.trim().parse::<i64>().map_err(|_| WebError::NotFound)?;
+    let unit = crate::branches::service::get(&state.db, scope, unit_id).await.map_err(|_| WebError::NotFound)?;
+    let kind = rules.required().into_iter().find(|k| k.key() == q.kind.trim()).ok_or(WebError::BadRequest)?;
+    let from = chrono::NaiveDate::parse_from_str(q.from.trim(), "%Y-%m-%d").map_err(|_| WebError::BadRequest)?;
+    let every = rules.every(kind).unwrap_or(1);
+    let stretch =
+        service::stretches(from.year(), every).into_iter().find(|(a, _)| *a == from).ok_or(WebError::BadRequest)?;
+    Ok((unit, kind, stretch))
+}
+
+async fn existing_exemption(
+    state: &AppState,
+    unit: i64,
+    kind: EventKind,
+    from: chrono::NaiveDate,
+) -> Result<Option<super::entity::exemption::Model>, WebError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use super::entity::exemption;
+    Ok(exemption::Entity::find()
+        .filter(exemption::Column::BranchId.eq(unit))
+        .filter(exemption::Column::Kind.eq(kind))
+        .filter(exemption::Column::StartsOn.eq(from))
+        .one(&state.db)
+        .await?)
+}
+
+async fn exempt_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Query(q): Query<ExemptQuery>,
+) -> Result<Response, WebError> {
+    let rules = service::rules(&state.db).await?;
+    let (unit, kind, stretch) = exempt_target(&state, &scope, &rules, &q).await?;
+    let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
+    let reason = existing.as_ref().map(|x| x.reason.clone()).unwrap_or_default();
+    Ok(ExemptPage { ctx, unit, kind, stretch, reason, errors: FieldErrors::default(), existing }.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ExemptForm {
+    unit: String,
+    kind: String,
+    from: String,
+    reason: String,
+}
+
+/// Where the grid shows a unit's type and year.
+fn to_grid(kind: EventKind, year: i32) -> Redirect {
+    Redirect::to(&format!("/records/compliance?kind={}&year={year}", kind.key()))
+}
+
+async fn exempt_save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    axum::Form(form): axum::Form<ExemptForm>,
+) -> Result<Response, WebError> {
+    let rules = service::rules(&state.db).await?;
+    let q = ExemptQuery { unit: form.unit.clone(), kind: form.kind.clone(), from: form.from.clone() };
+    let (unit, kind, stretch) = exempt_target(&state, &scope, &rules, &q).await?;
+    match service::exempt(&state.db, &scope, &rules, unit.id, kind, stretch.0, &form.reason, state.now()).await {
+        Ok(_) => Ok((
+            crate::web::Flash::success(crate::i18n::Msg::new("records.exempted")),
+            to_grid(kind, stretch.0.year()),
+        )
+            .into_response()),
+        Err(RecordsError::Invalid(errors)) => {
+            let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
+            let page = ExemptPage { ctx, unit, kind, stretch, reason: form.reason, errors, existing };
+            Ok(unprocessable(page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn exempt_delete(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let x = service::unexempt(&state.db, &scope, id).await?;
+    Ok((
+        crate::web::Flash::success(crate::i18n::Msg::new("records.unexempted")),
+        to_grid(x.kind, x.starts_on.year()),
+    )
+        .into_response())
+}
+
+async fn rules_page(State(state): State<AppState>, ctx: Ctx, Scoped { scope, .. }: Scoped) -> Result<Response, WebError> {
+    if !scope.is_all() {
+        return Err(WebError::Forbidden);
+    }
+    let rules = service::rules(&state.db).await?;
+    Ok(RulesPage { ctx, rows: rules.rows().to_vec(), thresholds: rules.thresholds, errors: FieldErrors::default() }
+        .into_response())
+}
+
+async fn rules_save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    axum::Form(form): axum::Form<crate::events::rules::Pairs>,
+) -> Result<Response, WebError> {
+    if !scope.is_all() {
+        return Err(WebError::Forbidden);
+    }
+    match RecordRules::parse_form(&form) {
+        Ok(rules) => {
+            service::save_rules(&state.db, &scope, &rules, state.now()).await?;
+            Ok((crate::web::Flash::success(crate::i18n::Msg::new("records.rules_saved")), Redirect::to("/records/rules"))
+                .into_response())
+        }
+        Err(errors) => {
+            // Show what was typed, with defaults where a field did not read.
+            let shown = RecordRules::default();
+            let rows = shown
+                .rows()
+                .iter()
+                .map(|(k, n)| (*k, form.get(&format!("every.{}", k.key())).trim().parse().unwrap_or(*n)))
+                .collect();
+            let t = |i: usize| form.get(&format!("t{}", i + 1)).trim().parse().unwrap_or(shown.thresholds[i]);
+            Ok(unprocessable(RulesPage { ctx, rows, thresholds: [t(0), t(1), t(2)], errors }))
         }
     }
 }

@@ -3,7 +3,11 @@
 //! the meetings the rules require per type.
 use chrono::{Datelike, NaiveDate};
 
-use crate::{events::rules::EventKind, forms::FieldErrors, invitations::Outcome};
+use crate::{
+    events::rules::EventKind,
+    forms::{Choice, FieldErrors},
+    invitations::Outcome,
+};
 
 /// The longest from–to period.
 pub const MAX_YEARS: i32 = 5;
@@ -64,6 +68,11 @@ impl Period {
 
     pub fn contains(&self, day: NaiveDate) -> bool {
         self.from <= day && day <= self.to
+    }
+
+    /// The smallest period holding both.
+    pub fn union(&self, o: &Period) -> Period {
+        Period { kind: PeriodKind::Range, from: self.from.min(o.from), to: self.to.max(o.to) }
     }
 
     /// The months the period touches, as (year, month).
@@ -232,6 +241,24 @@ impl Figures {
         self.makeup_done += o.makeup_done;
     }
 
+    /// Takes back figures counted for the wrong branch (a member who moved).
+    pub fn remove(&mut self, o: &Figures) {
+        self.expected = self.expected.saturating_sub(o.expected);
+        self.present = self.present.saturating_sub(o.present);
+        self.late = self.late.saturating_sub(o.late);
+        self.on_leave = self.on_leave.saturating_sub(o.on_leave);
+        self.absent = self.absent.saturating_sub(o.absent);
+        self.makeup_owed = self.makeup_owed.saturating_sub(o.makeup_owed);
+        self.makeup_done = self.makeup_done.saturating_sub(o.makeup_done);
+    }
+
+    /// One outcome's figures.
+    pub fn one(outcome: Outcome, makeup_required: bool, makeup_done: bool) -> Figures {
+        let mut f = Figures::default();
+        f.add(outcome, makeup_required, makeup_done);
+        f
+    }
+
     fn rate(part: u32, whole: u32) -> Option<f64> {
         (whole > 0).then(|| f64::from(part) / f64::from(whole))
     }
@@ -255,10 +282,6 @@ pub fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
-/// Absence streak thresholds: a reminder talk, criticism and education, and the rules' six
-/// months without reason (an alert; never an automatic change).
-pub const STREAK_THRESHOLDS: [u32; 3] = [2, 4, 6];
-
 /// One month of a member's record for streaks: whether they were expected at anything, and
 /// whether they missed something without leave and without making it up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -280,15 +303,130 @@ pub fn streak(months_newest_first: &[MonthMark]) -> u32 {
     n
 }
 
-/// How often the rules require a meeting of a type: by default theme party day, branch committee
+/// How often the rules require a meeting of a type by default: theme party day, branch committee
 /// and party group meetings monthly; the branch general meeting and the party lecture quarterly;
 /// the organisational life meeting yearly. None: no requirement.
-pub fn required_every(kind: EventKind) -> Option<u32> {
+fn default_every(kind: EventKind) -> Option<u32> {
     match kind {
         EventKind::ThemePartyDay | EventKind::BranchCommitteeMeeting | EventKind::PartyGroupMeeting => Some(1),
         EventKind::BranchGeneralMeeting | EventKind::PartyLecture => Some(3),
         EventKind::OrganisationalLifeMeeting => Some(12),
         _ => None,
+    }
+}
+
+/// The periods a requirement can have, in months (0: not required).
+pub const EVERY_CHOICES: [u32; 5] = [0, 1, 3, 6, 12];
+
+/// Default absence streak thresholds: a reminder talk, criticism and education, and the rules'
+/// six months without reason (an alert; never an automatic change).
+pub const DEFAULT_THRESHOLDS: [u32; 3] = [2, 4, 6];
+
+/// The longest threshold (the streak is counted over the twelve months up to today's).
+pub const THRESHOLD_MAX: u32 = 12;
+
+/// The rules the records apply, as administrators set them (settings rows override defaults).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRules {
+    /// Months between required meetings per type (0: not required), for every type.
+    every: Vec<(EventKind, u32)>,
+    /// Streak lengths that call for a talk, criticism and education, and the alert.
+    pub thresholds: [u32; 3],
+}
+
+impl Default for RecordRules {
+    fn default() -> Self {
+        RecordRules {
+            every: EventKind::ALL.iter().map(|k| (*k, default_every(*k).unwrap_or(0))).collect(),
+            thresholds: DEFAULT_THRESHOLDS,
+        }
+    }
+}
+
+const THRESHOLDS_KEY: &str = "streak_thresholds";
+
+fn every_key(kind: EventKind) -> String {
+    format!("every.{}", kind.key())
+}
+
+fn parse_thresholds(text: &str) -> Option<[u32; 3]> {
+    let parts: Vec<u32> = text.split(',').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+    let t: [u32; 3] = parts.try_into().ok()?;
+    (t[0] >= 1 && t[0] < t[1] && t[1] < t[2] && t[2] <= THRESHOLD_MAX).then_some(t)
+}
+
+impl RecordRules {
+    /// How often a meeting of `kind` is required, in months; None: not required.
+    pub fn every(&self, kind: EventKind) -> Option<u32> {
+        self.every.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n).filter(|n| *n > 0)
+    }
+
+    /// The types with a requirement, in the catalogue's order.
+    pub fn required(&self) -> Vec<EventKind> {
+        self.every.iter().filter(|(_, n)| *n > 0).map(|(k, _)| *k).collect()
+    }
+
+    /// The highest threshold a streak of `months` reached.
+    pub fn threshold_of(&self, months: u32) -> Option<u32> {
+        self.thresholds.iter().copied().filter(|t| months >= *t).max()
+    }
+
+    /// The rules from stored settings; a row that does not read keeps its default.
+    pub fn from_settings<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> RecordRules {
+        let mut rules = RecordRules::default();
+        for (key, value) in rows {
+            if key == THRESHOLDS_KEY {
+                if let Some(t) = parse_thresholds(value) {
+                    rules.thresholds = t;
+                }
+            } else if let Some(slot) = rules.every.iter_mut().find(|(k, _)| every_key(*k) == key)
+                && let Ok(n) = value.parse::<u32>()
+                && EVERY_CHOICES.contains(&n)
+            {
+                slot.1 = n;
+            }
+        }
+        rules
+    }
+
+    /// The rules as settings rows.
+    pub fn to_settings(&self) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = self.every.iter().map(|(k, n)| (every_key(*k), n.to_string())).collect();
+        let t = self.thresholds;
+        rows.push((THRESHOLDS_KEY.to_owned(), format!("{},{},{}", t[0], t[1], t[2])));
+        rows
+    }
+
+    /// The rules as submitted on the settings page: `every.<type>` per type, `t1`..`t3`.
+    pub fn parse_form(form: &crate::events::rules::Pairs) -> Result<RecordRules, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut rules = RecordRules::default();
+        for (kind, n) in &mut rules.every {
+            match form.get(&every_key(*kind)).trim().parse::<u32>() {
+                Ok(v) if EVERY_CHOICES.contains(&v) => *n = v,
+                _ => e.add(&every_key(*kind), "field.choose_one"),
+            }
+        }
+        let mut t = [0u32; 3];
+        for (i, slot) in t.iter_mut().enumerate() {
+            let field = format!("t{}", i + 1);
+            match form.get(&field).trim().parse::<u32>() {
+                Ok(v) if (1..=THRESHOLD_MAX).contains(&v) => *slot = v,
+                _ => e.add(&field, "records.threshold_invalid"),
+            }
+        }
+        if e.is_empty() {
+            if !(t[0] < t[1] && t[1] < t[2]) {
+                e.add("t2", "records.thresholds_order");
+            }
+            rules.thresholds = t;
+        }
+        if e.is_empty() { Ok(rules) } else { Err(e) }
+    }
+
+    /// Every type with its period, for the settings page.
+    pub fn rows(&self) -> &[(EventKind, u32)] {
+        &self.every
     }
 }
 
@@ -299,6 +437,8 @@ pub enum Compliance {
     Held(i64, usize),
     /// Nothing held yet, something scheduled.
     Planned(i64),
+    /// Excused (the exemption's id; its reason is on the row).
+    Exempted(i64),
     /// Over, nothing held.
     Missed,
     /// Not over, nothing held or planned.
@@ -379,5 +519,46 @@ mod tests {
         assert_eq!(streak(&[came, miss, miss]), 0);
         assert_eq!(streak(&[none, none]), 0);
         assert_eq!(streak(&[miss; 7]), 7);
+    }
+
+    #[test]
+    fn rules_read_back_what_they_store_and_keep_defaults_for_what_does_not_read() {
+        let mut rules = RecordRules::default();
+        assert_eq!(rules.every(EventKind::ThemePartyDay), Some(1));
+        assert_eq!(rules.every(EventKind::StudySession), None);
+        assert_eq!(rules.threshold_of(5), Some(4));
+        assert_eq!(rules.threshold_of(1), None);
+        rules.every.iter_mut().for_each(|(k, n)| {
+            if *k == EventKind::StudySession {
+                *n = 6;
+            }
+        });
+        rules.thresholds = [3, 5, 9];
+        let stored = rules.to_settings();
+        let back = RecordRules::from_settings(stored.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert_eq!(back, rules);
+        let junk = [("every.theme_party_day", "7"), ("streak_thresholds", "4,2,6"), ("unknown", "1")];
+        assert_eq!(RecordRules::from_settings(junk), RecordRules::default());
+    }
+
+    #[test]
+    fn the_rules_form_names_each_bad_field() {
+        use crate::events::rules::Pairs;
+        let mut pairs: Vec<(String, String)> =
+            RecordRules::default().to_settings().into_iter().filter(|(k, _)| k.starts_with("every.")).collect();
+        pairs.extend([("t1".into(), "2".into()), ("t2".into(), "4".into()), ("t3".into(), "6".into())]);
+        assert_eq!(RecordRules::parse_form(&Pairs(pairs.clone())).unwrap(), RecordRules::default());
+        let mut bad = pairs.clone();
+        bad[0].1 = "2".into();
+        bad.retain(|(k, _)| k != "t3");
+        let e = RecordRules::parse_form(&Pairs(bad)).unwrap_err();
+        assert!(e.get("every.theme_party_day").is_some() && e.get("t3").is_some());
+        let mut backwards = pairs;
+        backwards.iter_mut().for_each(|(k, v)| {
+            if k == "t2" {
+                *v = "1".into();
+            }
+        });
+        assert_eq!(RecordRules::parse_form(&Pairs(backwards)).unwrap_err().get("t2").unwrap().key, "records.thresholds_order");
     }
 }

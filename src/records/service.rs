@@ -7,9 +7,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{Condition, ConnectionTrait, DbErr, JoinType, QueryOrder, QuerySelect, entity::prelude::*};
+use sea_orm::{
+    Condition, ConnectionTrait, DbErr, JoinType, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    entity::prelude::*,
+};
 
-use super::rules::{Compliance, Figures, MonthMark, Period, STREAK_THRESHOLDS, required_every, streak};
+use super::{
+    charts::Mark,
+    entity::{exemption, setting},
+    rules::{Compliance, Figures, MonthMark, Period, RecordRules, streak},
+};
 use crate::{
     branches::{BranchKind, Scope, entity::branch},
     events::{
@@ -24,6 +31,9 @@ use crate::{
 pub enum RecordsError {
     #[error("not found")]
     NotFound,
+    /// A form that does not read (field errors, translated on the page).
+    #[error("invalid")]
+    Invalid(crate::forms::FieldErrors),
     /// Lists across members are for administrators and secretaries.
     #[error("forbidden")]
     Forbidden,
@@ -56,8 +66,26 @@ pub struct Line {
 }
 
 /// The outcomes of expected members at events that ended in the period (of `members` only, when
-/// given).
+/// given; read a few thousand members at a time).
 async fn lines(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    tz: Tz,
+    members: Option<&[i64]>,
+) -> Result<Vec<Line>, DbErr> {
+    match members {
+        Some(ids) => {
+            let mut out = Vec::new();
+            for chunk in ids.chunks(2000) {
+                out.extend(lines_of(db, period, tz, Some(chunk)).await?);
+            }
+            Ok(out)
+        }
+        None => lines_of(db, period, tz, None).await,
+    }
+}
+
+async fn lines_of(
     db: &impl ConnectionTrait,
     period: &Period,
     tz: Tz,
@@ -100,6 +128,87 @@ async fn lines(
         })
         .filter(|l| period.contains(l.day))
         .collect())
+}
+
+/// The index of a day's month among the period's months.
+fn month_index(months: &[(i32, u32)], day: NaiveDate) -> Option<usize> {
+    months.iter().position(|m| *m == (day.year(), day.month()))
+}
+
+/// The figures of each branch per month of the period (aligned with `period.months()`), counted
+/// by the database per event and member's branch, then corrected for members who did not belong
+/// to that branch through the whole period (counted event by event by their membership then).
+async fn branch_months(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    tz: Tz,
+    memberships: &Memberships,
+) -> Result<HashMap<i64, Vec<Figures>>, DbErr> {
+    let months = period.months();
+    let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
+    let outcome = "\"invitations\".\"outcome\"";
+    let makeup = "\"invitations\".\"makeup_required\"";
+    /// Starts, branch, expected, present, late, on leave, absent, make-up owed, make-up done.
+    type Counted = (DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Counted> = invitation::Entity::find()
+        .select_only()
+        .column(event::Column::StartsAt)
+        .column(member::Column::BranchId)
+        .expr(Expr::cust("COUNT(*)"))
+        .expr(sum(&format!("{outcome} IN ('present', 'late')")))
+        .expr(sum(&format!("{outcome} = 'late'")))
+        .expr(sum(&format!("{outcome} = 'excused'")))
+        .expr(sum(&format!("{outcome} = 'absent'")))
+        .expr(sum(makeup))
+        .expr(sum(&format!("{makeup} AND \"invitations\".\"makeup_done_on\" IS NOT NULL")))
+        .join(JoinType::InnerJoin, invitation::to_event())
+        .join(JoinType::InnerJoin, invitation::to_member())
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .filter(invitation::Column::Role.eq(Role::Member))
+        .filter(invitation::Column::Outcome.is_not_null())
+        .group_by(invitation::Column::EventId)
+        .group_by(event::Column::StartsAt)
+        .group_by(member::Column::BranchId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let n = |v: i64| u32::try_from(v).unwrap_or(0);
+    let mut out: HashMap<i64, Vec<Figures>> = HashMap::new();
+    for (starts, b, expected, present, late, on_leave, absent, owed, done) in rows {
+        let Some(i) = month_index(&months, starts.with_timezone(&tz).date_naive()) else { continue };
+        let f = Figures {
+            expected: n(expected),
+            present: n(present),
+            late: n(late),
+            on_leave: n(on_leave),
+            absent: n(absent),
+            makeup_owed: n(owed),
+            makeup_done: n(done),
+        };
+        out.entry(b).or_insert_with(|| vec![Figures::default(); months.len()])[i].merge(&f);
+    }
+    let now: Vec<(i64, i64)> = member::Entity::find()
+        .select_only()
+        .columns([member::Column::Id, member::Column::BranchId])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let current: HashMap<i64, i64> = now.iter().copied().collect();
+    let moved: Vec<i64> =
+        now.iter().filter(|(m, b)| memberships.throughout(*m, period) != Some(*b)).map(|(m, _)| *m).collect();
+    for l in lines(db, period, tz, Some(&moved)).await? {
+        let Some(i) = month_index(&months, l.day) else { continue };
+        let one = Figures::one(l.outcome, l.makeup_required, l.makeup_done);
+        if let Some(slot) = current.get(&l.member_id).and_then(|b| out.get_mut(b)) {
+            slot[i].remove(&one);
+        }
+        if let Some(b) = memberships.branch_on(l.member_id, l.day) {
+            out.entry(b).or_insert_with(|| vec![Figures::default(); months.len()])[i].merge(&one);
+        }
+    }
+    Ok(out)
 }
 
 /// Each member's figures over the period, counted by the database (one row per member rather
@@ -195,18 +304,20 @@ pub struct BranchRow {
     pub name: String,
     pub code: String,
     pub figures: Figures,
+    /// Per month of the period.
+    pub months: Vec<Figures>,
     /// Events it organised that ended in the period.
     pub held: usize,
 }
 
 /// The branches the scope covers (all for administrators), with their figures, best attendance
-/// first (branches without expected members last).
+/// first (branches without expected members last), and the months of their sum.
 pub async fn overview(
     db: &impl ConnectionTrait,
     scope: &Scope,
     period: &Period,
     tz: Tz,
-) -> Result<Vec<BranchRow>, RecordsError> {
+) -> Result<(Vec<BranchRow>, Vec<Figures>), RecordsError> {
     require_manager(scope)?;
     let branches = branch::Entity::find()
         .filter(branch::Column::Kind.eq(BranchKind::Branch))
@@ -217,39 +328,27 @@ pub async fn overview(
         .filter(|b| scope.covers(b.id))
         .collect::<Vec<_>>();
     let memberships = Memberships::of(db, None).await?;
-    let mut figures: HashMap<i64, Figures> = HashMap::new();
-    // Members who stayed in one branch all period count there whole; those who moved during it
-    // are counted event by event.
-    let mut moved = Vec::new();
-    for (member, totals) in member_totals(db, period, tz).await? {
-        match memberships.throughout(member, period) {
-            Some(b) => figures.entry(b).or_default().merge(&totals),
-            None => moved.push(member),
-        }
-    }
-    if !moved.is_empty() {
-        for l in lines(db, period, tz, Some(&moved)).await? {
-            if let Some(b) = memberships.branch_on(l.member_id, l.day) {
-                figures.entry(b).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
-            }
-        }
-    }
+    let mut months = branch_months(db, period, tz, &memberships).await?;
     let held = held_counts(db, period, tz).await?;
+    let blank = vec![Figures::default(); period.months().len()];
+    let mut trend = blank.clone();
     let mut rows: Vec<BranchRow> = branches
         .into_iter()
-        .map(|b| BranchRow {
-            figures: figures.get(&b.id).copied().unwrap_or_default(),
-            held: held.get(&b.id).copied().unwrap_or(0),
-            id: b.id,
-            name: b.name,
-            code: b.code,
+        .map(|b| {
+            let months = months.remove(&b.id).unwrap_or_else(|| blank.clone());
+            let mut figures = Figures::default();
+            for (t, m) in trend.iter_mut().zip(&months) {
+                figures.merge(m);
+                t.merge(m);
+            }
+            BranchRow { figures, months, held: held.get(&b.id).copied().unwrap_or(0), id: b.id, name: b.name, code: b.code }
         })
         .collect();
     rows.sort_by(|a, b| {
         let rate = |r: &BranchRow| r.figures.attendance_rate().unwrap_or(-1.0);
         rate(b).total_cmp(&rate(a)).then_with(|| a.code.cmp(&b.code))
     });
-    Ok(rows)
+    Ok((rows, trend))
 }
 
 /// Every member's figures in the period, per branch they counted for (a member who moved during
@@ -336,6 +435,8 @@ pub struct MemberRow {
 pub struct BranchRecord {
     pub branch: branch::Model,
     pub figures: Figures,
+    /// Per month of the period.
+    pub months: Vec<Figures>,
     pub held: Vec<(EventKind, usize)>,
     pub members: Vec<MemberRow>,
 }
@@ -363,9 +464,14 @@ pub async fn branch_record(
     let memberships = Memberships::of(db, Some(&ids)).await?;
     let mut per_member: HashMap<i64, Figures> = ids.iter().map(|m| (*m, Figures::default())).collect();
     let mut figures = Figures::default();
+    let month_list = period.months();
+    let mut months = vec![Figures::default(); month_list.len()];
     for l in lines(db, period, tz, Some(&ids)).await? {
         if memberships.branch_on(l.member_id, l.day) == Some(id) {
             figures.add(l.outcome, l.makeup_required, l.makeup_done);
+            if let Some(i) = month_index(&month_list, l.day) {
+                months[i].add(l.outcome, l.makeup_required, l.makeup_done);
+            }
             per_member.entry(l.member_id).or_default().add(l.outcome, l.makeup_required, l.makeup_done);
         }
     }
@@ -396,7 +502,7 @@ pub async fn branch_record(
         .all(db)
         .await?;
     let held = kinds.into_iter().map(|(k, n)| (k, n as usize)).collect();
-    Ok(BranchRecord { branch, figures, held, members })
+    Ok(BranchRecord { branch, figures, months, held, members })
 }
 
 /// One event of a member's record.
@@ -415,6 +521,21 @@ pub struct MemberRecord {
     pub member: member::Model,
     pub figures: Figures,
     pub events: Vec<EventLine>,
+    /// The year of the period's end, day by day: the worst mark of the day and its events.
+    pub year: i32,
+    pub days: HashMap<NaiveDate, (Mark, String)>,
+}
+
+/// How a line shows on the heatmap and in the ledger.
+pub fn mark_of(outcome: Outcome, makeup_done: bool) -> Mark {
+    match outcome {
+        Outcome::Present => Mark::Present,
+        Outcome::Late => Mark::Late,
+        Outcome::Excused if makeup_done => Mark::MadeUp,
+        Outcome::Excused => Mark::Leave,
+        Outcome::Absent if makeup_done => Mark::MadeUp,
+        Outcome::Absent => Mark::Absent,
+    }
 }
 
 /// A member's record: for administrators, the secretaries of their branch, and themselves.
@@ -431,11 +552,18 @@ pub async fn member_record(
     } else {
         crate::members::service::get(db, scope, id).await.map_err(|_| RecordsError::NotFound)?
     };
-    let lines = lines(db, period, tz, Some(&[id])).await?;
+    let year = period.to.year();
+    let (jan, dec) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
+    let whole = Period { kind: super::rules::PeriodKind::Year, from: jan.unwrap_or(period.from), to: dec.unwrap_or(period.to) };
+    let all = lines(db, &whole.union(period), tz, Some(&[id])).await?;
+    let (lines, of_year): (Vec<Line>, Vec<Line>) = (
+        all.iter().filter(|l| period.contains(l.day)).cloned().collect(),
+        all.iter().filter(|l| whole.contains(l.day)).cloned().collect(),
+    );
     let titles: HashMap<i64, (String, EventKind)> = event::Entity::find()
         .select_only()
         .columns([event::Column::Id, event::Column::Title, event::Column::Kind])
-        .filter(event::Column::Id.is_in(lines.iter().map(|l| l.event_id)))
+        .filter(event::Column::Id.is_in(all.iter().map(|l| l.event_id)))
         .into_tuple::<(i64, String, EventKind)>()
         .all(db)
         .await?
@@ -460,7 +588,19 @@ pub async fn member_record(
         })
         .collect();
     events.sort_by(|a, b| b.day.cmp(&a.day).then(b.event_id.cmp(&a.event_id)));
-    Ok(MemberRecord { member, figures, events })
+    let mut days: HashMap<NaiveDate, (Mark, String)> = HashMap::new();
+    for l in of_year {
+        let mark = mark_of(l.outcome, l.makeup_done);
+        let title = titles.get(&l.event_id).map_or("", |t| t.0.as_str());
+        days.entry(l.day)
+            .and_modify(|(m, t)| {
+                *m = m.worse(mark);
+                t.push_str("; ");
+                t.push_str(title);
+            })
+            .or_insert_with(|| (mark, title.to_owned()));
+    }
+    Ok(MemberRecord { member, figures, events, year, days })
 }
 
 /// A member at an absence threshold.
@@ -470,8 +610,9 @@ pub struct StreakRow {
     pub name: String,
     pub branch: String,
     pub months: u32,
-    /// The highest threshold reached (2, 4 or 6).
+    /// The highest threshold reached (2, 4 or 6 by default).
     pub threshold: u32,
+    pub branch_id: i64,
 }
 
 /// Members of the scope's branches whose current absence streak reached a threshold, longest
@@ -479,6 +620,7 @@ pub struct StreakRow {
 pub async fn streaks(
     db: &impl ConnectionTrait,
     scope: &Scope,
+    rules: &RecordRules,
     today: NaiveDate,
     tz: Tz,
 ) -> Result<Vec<StreakRow>, RecordsError> {
@@ -499,7 +641,7 @@ pub async fn streaks(
         .filter_map(|(member, mut ms)| {
             ms.reverse();
             let n = streak(&ms);
-            (n >= STREAK_THRESHOLDS[0]).then_some((member, n))
+            rules.threshold_of(n).map(|_| (member, n))
         })
         .collect();
     if found.is_empty() {
@@ -532,22 +674,32 @@ pub async fn streaks(
                 name: name.clone(),
                 branch: branch_names.get(branch).cloned().unwrap_or_default(),
                 months,
-                threshold: STREAK_THRESHOLDS.iter().copied().filter(|t| months >= *t).max().unwrap_or(0),
+                threshold: rules.threshold_of(months).unwrap_or(0),
+                branch_id: *branch,
             })
         })
         .collect())
 }
 
-/// One row of the compliance grid: a unit and its standing per stretch (month, quarter or year).
+/// One row of the compliance grid: a unit and its standing per stretch (month, quarter or year),
+/// with the reasons of its exemptions.
 pub struct ComplianceRow {
     pub id: i64,
     pub name: String,
     pub cells: Vec<Compliance>,
+    pub exemptions: Vec<exemption::Model>,
+}
+
+impl ComplianceRow {
+    /// The reason of one of the row's exemptions.
+    pub fn reason(&self, id: &i64) -> &str {
+        self.exemptions.iter().find(|e| e.id == *id).map_or("", |e| e.reason.as_str())
+    }
 }
 
 /// The stretches of a year for a requirement every `months` months: (first day, last day).
 pub fn stretches(year: i32, months: u32) -> Vec<(NaiveDate, NaiveDate)> {
-    (0..12 / months)
+    (0..12 / months.max(1))
         .filter_map(|i| {
             let from = NaiveDate::from_ymd_opt(year, i * months + 1, 1)?;
             let next = if (i + 1) * months >= 12 {
@@ -560,57 +712,107 @@ pub fn stretches(year: i32, months: u32) -> Vec<(NaiveDate, NaiveDate)> {
         .collect()
 }
 
-/// Whether each unit the scope covers held the required meeting of `kind` in each stretch of
-/// `year`: events it organised or co-organised (accepted) that ended count, cancelled ones never;
-/// a scheduled one marks the stretch planned. Party group meetings are the groups'; every other
-/// type the branches'.
+/// The rules as administrators set them (defaults where they did not).
+pub async fn rules(db: &impl ConnectionTrait) -> Result<RecordRules, DbErr> {
+    let rows = setting::Entity::find().all(db).await?;
+    Ok(RecordRules::from_settings(rows.iter().map(|r| (r.key.as_str(), r.value.as_str()))))
+}
+
+/// Stores the rules (administrators only), all at once.
+pub async fn save_rules(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    rules: &RecordRules,
+    now: DateTime<Utc>,
+) -> Result<(), RecordsError> {
+    if !scope.is_all() {
+        return Err(RecordsError::Forbidden);
+    }
+    let txn = db.begin().await?;
+    setting::Entity::delete_many().exec(&txn).await?;
+    let rows = rules.to_settings().into_iter().map(|(key, value)| setting::ActiveModel {
+        key: sea_orm::Set(key),
+        value: sea_orm::Set(value),
+        updated_at: sea_orm::Set(now),
+    });
+    setting::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Whether each unit the scope covers (of `only`, when given) held the required meeting of `kind`
+/// in each stretch of `year`: events it organised or co-organised (accepted) that ended count,
+/// cancelled ones never; an exemption excuses a stretch with nothing held; a scheduled event marks
+/// it planned. Party group meetings are the groups'; every other type the branches'. None: the
+/// type is not required.
+#[allow(clippy::too_many_arguments)]
 pub async fn compliance(
     db: &impl ConnectionTrait,
     scope: &Scope,
+    rules: &RecordRules,
     kind: EventKind,
     year: i32,
+    only: Option<&[i64]>,
     today: NaiveDate,
     tz: Tz,
 ) -> Result<Option<(Vec<(NaiveDate, NaiveDate)>, Vec<ComplianceRow>)>, RecordsError> {
     require_manager(scope)?;
-    let Some(months) = required_every(kind) else { return Ok(None) };
+    let Some(months) = rules.every(kind) else { return Ok(None) };
     let cuts = stretches(year, months);
     let unit_kind = if kind == EventKind::PartyGroupMeeting { BranchKind::Group } else { BranchKind::Branch };
-    let units: Vec<branch::Model> = branch::Entity::find()
-        .filter(branch::Column::Kind.eq(unit_kind))
-        .order_by_asc(branch::Column::Code)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|b| scope.covers(b.id))
-        .collect();
+    let mut q = branch::Entity::find().filter(branch::Column::Kind.eq(unit_kind)).order_by_asc(branch::Column::Code);
+    if let Some(ids) = only {
+        q = q.filter(branch::Column::Id.is_in(ids.iter().copied()));
+    }
+    let units: Vec<branch::Model> = q.all(db).await?.into_iter().filter(|b| scope.covers(b.id)).collect();
     let (from, to) = (cuts.first().map(|c| c.0), cuts.last().map(|c| c.1));
     let (Some(from), Some(to)) = (from, to) else { return Ok(Some((cuts, Vec::new()))) };
-    let events: Vec<(i64, i64, EventState, DateTime<Utc>)> = event::Entity::find()
+    let mut q = event::Entity::find()
         .select_only()
         .columns([event::Column::Id, event::Column::BranchId, event::Column::State, event::Column::StartsAt])
         .filter(event::Column::Kind.eq(kind))
         .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
         .filter(event::Column::StartsAt.gte(start_of(from, tz)))
         .filter(event::Column::StartsAt.lt(start_of(to + Duration::days(1), tz)))
-        .order_by_asc(event::Column::StartsAt)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let co: std::collections::HashSet<(i64, i64)> = unit::Entity::find()
-        .select_only()
-        .columns([unit::Column::EventId, unit::Column::BranchId])
-        .filter(unit::Column::EventId.is_in(events.iter().map(|e| e.0)))
-        .filter(unit::Column::Accepted.eq(true))
-        .into_tuple::<(i64, i64)>()
+        .order_by_asc(event::Column::StartsAt);
+    if only.is_some() {
+        // A few units: their own events, and those they co-organise.
+        let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
+        let co = sea_orm::sea_query::Query::select()
+            .column(unit::Column::EventId)
+            .from(unit::Entity)
+            .and_where(unit::Column::BranchId.is_in(ids.clone()))
+            .to_owned();
+        q = q.filter(Condition::any().add(event::Column::BranchId.is_in(ids)).add(event::Column::Id.in_subquery(co)));
+    }
+    let events: Vec<(i64, i64, EventState, DateTime<Utc>)> = q.into_tuple().all(db).await?;
+    // Co-organisers by event, read per stretch of event ids (no statement grows with the year).
+    let mut co: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
+    for chunk in events.chunks(500) {
+        let rows: Vec<(i64, i64)> = unit::Entity::find()
+            .select_only()
+            .columns([unit::Column::EventId, unit::Column::BranchId])
+            .filter(unit::Column::EventId.is_in(chunk.iter().map(|e| e.0)))
+            .filter(unit::Column::Accepted.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?;
+        co.extend(rows);
+    }
+    let mut exempt: HashMap<i64, Vec<exemption::Model>> = HashMap::new();
+    for e in exemption::Entity::find()
+        .filter(exemption::Column::Kind.eq(kind))
+        .filter(exemption::Column::StartsOn.between(from, to))
         .all(db)
         .await?
-        .into_iter()
-        .collect();
+    {
+        exempt.entry(e.branch_id).or_default().push(e);
+    }
     let rows = units
         .into_iter()
         .map(|u| {
             let founded = u.created_at.with_timezone(&tz).date_naive();
+            let exemptions = exempt.remove(&u.id).unwrap_or_default();
             let mine: Vec<&(i64, i64, EventState, DateTime<Utc>)> =
                 events.iter().filter(|e| e.1 == u.id || co.contains(&(e.0, u.id))).collect();
             let cells = cuts
@@ -626,6 +828,8 @@ pub async fn compliance(
                     let held: Vec<_> = inside.iter().filter(|e| e.2 == EventState::Ended).collect();
                     if let Some(first) = held.first() {
                         Compliance::Held(first.0, held.len())
+                    } else if let Some(x) = exemptions.iter().find(|x| x.starts_on == *a) {
+                        Compliance::Exempted(x.id)
                     } else if let Some(next) = inside.first() {
                         Compliance::Planned(next.0)
                     } else if *b < founded {
@@ -637,8 +841,175 @@ pub async fn compliance(
                     }
                 })
                 .collect();
-            ComplianceRow { id: u.id, name: u.name, cells }
+            ComplianceRow { id: u.id, name: u.name, cells, exemptions }
         })
         .collect();
     Ok(Some((cuts, rows)))
+}
+
+/// Excuses a unit from the meeting of `kind` required in the stretch starting `starts_on`, with
+/// a reason (administrators, and the secretaries of the unit).
+#[allow(clippy::too_many_arguments)]
+pub async fn exempt(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    rules: &RecordRules,
+    unit_id: i64,
+    kind: EventKind,
+    starts_on: NaiveDate,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, RecordsError> {
+    require_manager(scope)?;
+    if !scope.covers(unit_id) || branch::Entity::find_by_id(unit_id).one(db).await?.is_none() {
+        return Err(RecordsError::NotFound);
+    }
+    let mut e = crate::forms::FieldErrors::default();
+    let starts = rules.every(kind).map(|m| stretches(starts_on.year(), m)).unwrap_or_default();
+    if !starts.iter().any(|(a, _)| *a == starts_on) {
+        e.add("starts_on", "records.exempt_stretch_invalid");
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        e.add("reason", "field.required");
+    } else if reason.chars().count() > 200 {
+        e.add("reason", "field.too_long");
+    }
+    if !e.is_empty() {
+        return Err(RecordsError::Invalid(e));
+    }
+    let row = exemption::ActiveModel {
+        branch_id: sea_orm::Set(unit_id),
+        kind: sea_orm::Set(kind),
+        starts_on: sea_orm::Set(starts_on),
+        reason: sea_orm::Set(reason.to_owned()),
+        account_id: sea_orm::Set(scope.account_id()),
+        created_at: sea_orm::Set(now),
+        ..Default::default()
+    };
+    let done = exemption::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                exemption::Column::BranchId,
+                exemption::Column::Kind,
+                exemption::Column::StartsOn,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec(db)
+        .await;
+    match done {
+        Ok(r) => Ok(r.last_insert_id),
+        Err(DbErr::RecordNotInserted) => {
+            Err(RecordsError::Invalid(crate::forms::FieldErrors::single("starts_on", "records.exempt_exists")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Withdraws an exemption; returns it (its unit, type and stretch: where to go back to).
+pub async fn unexempt(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<exemption::Model, RecordsError> {
+    require_manager(scope)?;
+    let x = exemption::Entity::find_by_id(id).one(db).await?.ok_or(RecordsError::NotFound)?;
+    if !scope.covers(x.branch_id) {
+        return Err(RecordsError::NotFound);
+    }
+    exemption::Entity::delete_by_id(id).exec(db).await?;
+    Ok(x)
+}
+
+/// What a secretary's branches still owe in the stretch today is in: per required type, the
+/// units with nothing held and no exemption yet (a planned event is named).
+pub struct DueNow {
+    pub kind: EventKind,
+    pub unit: String,
+    pub unit_id: i64,
+    /// The stretch's last day.
+    pub by: NaiveDate,
+    pub planned: Option<i64>,
+}
+
+pub async fn due_now(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    rules: &RecordRules,
+    units: &[i64],
+    today: NaiveDate,
+    tz: Tz,
+) -> Result<Vec<DueNow>, RecordsError> {
+    let mut out = Vec::new();
+    if units.is_empty() {
+        return Ok(out);
+    }
+    for kind in rules.required() {
+        let Some((cuts, rows)) = compliance(db, scope, rules, kind, today.year(), Some(units), today, tz).await?
+        else {
+            continue;
+        };
+        let Some(i) = cuts.iter().position(|(a, b)| *a <= today && today <= *b) else { continue };
+        for r in rows {
+            let planned = match r.cells[i] {
+                Compliance::Due => None,
+                Compliance::Planned(e) => Some(e),
+                _ => continue,
+            };
+            out.push(DueNow { kind, unit: r.name, unit_id: r.id, by: cuts[i].1, planned });
+        }
+    }
+    Ok(out)
+}
+
+/// The half-yearly attendance ledger (考勤公示) of a branch: its members (those who belonged to it
+/// at some time in the half) by the events they were expected at as its members, with totals.
+pub struct Ledger {
+    pub branch: branch::Model,
+    pub events: Vec<(i64, NaiveDate, String)>,
+    /// Member, name, a mark per event (None: not expected), totals.
+    pub rows: Vec<(i64, String, Vec<Option<Mark>>, Figures)>,
+    /// Per event.
+    pub totals: Vec<Figures>,
+}
+
+pub async fn ledger(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    period: &Period,
+    tz: Tz,
+) -> Result<Ledger, RecordsError> {
+    let record = branch_record(db, scope, id, period, tz).await?;
+    let ids: Vec<i64> = record.members.iter().map(|m| m.id).collect();
+    let memberships = Memberships::of(db, Some(&ids)).await?;
+    let lines: Vec<Line> = lines(db, period, tz, Some(&ids))
+        .await?
+        .into_iter()
+        .filter(|l| memberships.branch_on(l.member_id, l.day) == Some(id))
+        .collect();
+    let mut event_ids: Vec<i64> = lines.iter().map(|l| l.event_id).collect();
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    let mut events: Vec<(i64, NaiveDate, String)> = Vec::new();
+    for chunk in event_ids.chunks(500) {
+        let rows: Vec<(i64, DateTime<Utc>, String)> = event::Entity::find()
+            .select_only()
+            .columns([event::Column::Id, event::Column::StartsAt, event::Column::Title])
+            .filter(event::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        events.extend(rows.into_iter().map(|(e, at, t)| (e, at.with_timezone(&tz).date_naive(), t)));
+    }
+    events.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    let column: HashMap<i64, usize> = events.iter().enumerate().map(|(i, e)| (e.0, i)).collect();
+    let row_of: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let mut rows: Vec<(i64, String, Vec<Option<Mark>>, Figures)> =
+        record.members.into_iter().map(|m| (m.id, m.name, vec![None; events.len()], m.figures)).collect();
+    let mut totals = vec![Figures::default(); events.len()];
+    for l in lines {
+        let (Some(c), Some(r)) = (column.get(&l.event_id), row_of.get(&l.member_id)) else { continue };
+        rows[*r].2[*c] = Some(mark_of(l.outcome, l.makeup_done));
+        totals[*c].add(l.outcome, l.makeup_required, l.makeup_done);
+    }
+    Ok(Ledger { branch: record.branch, events, rows, totals })
 }

@@ -10,6 +10,8 @@ use axum::{
 };
 
 use super::{Ctx, WebError, cookies, forms::local_path};
+#[allow(unused_imports)]
+use crate::forms::Choice;
 use crate::{
     accounts,
     app::AppState,
@@ -24,14 +26,30 @@ pub fn router() -> Router<AppState> {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub ctx: Ctx,
+    /// A secretary's branches' required meetings not yet held this period (None: not a
+    /// secretary with branches).
+    pub due: Option<Vec<crate::records::service::DueNow>>,
 }
 
-/// Visitors see what Partyday is and a way to sign in; signed-in people see their start page.
-async fn home(ctx: Ctx) -> Response {
-    if ctx.user.as_ref().is_some_and(|u| u.must_change_password) {
-        return Redirect::to("/account/password").into_response();
+/// Visitors see what Partyday is and a way to sign in; signed-in people see their start page,
+/// secretaries with what their branches still owe this period.
+async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let Some(user) = ctx.user.as_ref() else { return Ok(HomePage { ctx, due: None }.into_response()) };
+    if user.must_change_password {
+        return Ok(Redirect::to("/account/password").into_response());
     }
-    HomePage { ctx }.into_response()
+    let mut due = None;
+    if user.role == accounts::Role::Secretary {
+        let scope = crate::branches::scope_of(&state.db, &user.actor(), state.today()).await?;
+        if let Some(units) = scope.units().filter(|u| !u.is_empty()) {
+            use crate::records::service;
+            let units: Vec<i64> = units.iter().copied().collect();
+            let rules = service::rules(&state.db).await?;
+            let (today, tz) = (state.today(), state.settings.timezone);
+            due = Some(service::due_now(&state.db, &scope, &rules, &units, today, tz).await?);
+        }
+    }
+    Ok(HomePage { ctx, due }.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

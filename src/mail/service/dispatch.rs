@@ -126,6 +126,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             _ => None,
         };
         let outcome = match f {
+            None if row.kind == Kind::Digest => message::build_digest(state, &row).map_err(SendError::Permanent),
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
             Some(f) => message::build(state, &row, &f, answer, tokens.get(&row.id).map(String::as_str))
                 .map_err(SendError::Permanent),
@@ -206,6 +207,12 @@ pub async fn run(state: AppState, transport: Transport, mut stop: watch::Receive
             let hours = state.settings.config.mail.reminder_hours.into();
             if let Err(e) = outbox::queue_reminders(&state.db, hours, state.now()).await {
                 tracing::warn!(error = %e, "could not queue reminders");
+            }
+            if state.settings.config.records.digest
+                && let Err(e) =
+                    crate::records::digest::queue(&state.db, state.today(), state.settings.timezone, state.now()).await
+            {
+                tracing::warn!(error = %e, "could not queue the streak digest");
             }
         }
         let idle = match dispatch_once(&state, &transport).await {

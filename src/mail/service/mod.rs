@@ -43,6 +43,10 @@ pub enum Kind {
     /// To the secretaries of the holding branches: Partyday drafted the event's activity report.
     #[sea_orm(string_value = "report_draft")]
     ReportDraft,
+    /// The month's absence streaks, to secretaries and administrators (no event: its contents
+    /// are on the row).
+    #[sea_orm(string_value = "digest")]
+    Digest,
 }
 
 impl Kind {
@@ -58,6 +62,7 @@ impl Kind {
             Kind::Notice => "mail_kind.notice",
             Kind::Minutes => "mail_kind.minutes",
             Kind::ReportDraft => "mail_kind.report_draft",
+            Kind::Digest => "mail_kind.digest",
         }
     }
 
@@ -72,6 +77,7 @@ impl Kind {
             Kind::Notice => "notice",
             Kind::Minutes => "minutes",
             Kind::ReportDraft => "report_draft",
+            Kind::Digest => "digest",
         }
     }
 }
@@ -181,6 +187,8 @@ pub async fn queue_for_event(
         Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now, EVERYONE).await?,
         // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
         Kind::ReportDraft => return queue_report_draft(db, e, now).await,
+        // Never for an event (`records::digest::queue`).
+        Kind::Digest => return Ok(0),
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }

@@ -318,7 +318,73 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             ReportDraftText { m }.render()?,
             ReportDraftHtml { m }.render()?,
         ),
+        // Built by `build_digest`: a digest speaks of no event.
+        Kind::Digest => return Err(askama::Error::Custom("a digest has no event".into())),
     })
+}
+
+/// The streak digest's message, from what its row says.
+pub struct DigestMail<'a> {
+    pub locale: Locale,
+    pub name: &'a str,
+    pub digest: crate::records::digest::Digest,
+    pub url: String,
+}
+
+impl DigestMail<'_> {
+    pub fn tr<'k>(&self, key: &'k str) -> &'k str {
+        i18n::t(self.locale, key)
+    }
+
+    pub fn tr_with(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::render(self.locale, &Msg::new(key).arg(name, value))
+    }
+
+    pub fn months(&self, n: &u32) -> String {
+        self.tr_with("email.digest_months", "n", &n.to_string())
+    }
+
+    pub fn threshold(&self, t: &u32) -> String {
+        self.tr_with("email.digest_threshold", "n", &t.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest/text.txt")]
+struct DigestText<'a> {
+    m: &'a DigestMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest/html.html")]
+struct DigestHtml<'a> {
+    m: &'a DigestMail<'a>,
+}
+
+/// Builds a digest row's message; Err(text) when it can never be sent.
+pub fn build_digest(state: &AppState, row: &outbox::Model) -> Result<Message, String> {
+    let digest: crate::records::digest::Digest =
+        serde_json::from_str(row.payload.as_deref().unwrap_or("")).map_err(|e| format!("bad digest: {e}"))?;
+    let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
+    let base = state.settings.base_url.as_str().trim_end_matches('/');
+    let m = DigestMail { locale, name: &row.recipient_name, url: format!("{base}/records/streaks"), digest };
+    let subject = m.tr_with("email.digest_subject", "month", &m.digest.month);
+    let render = |e: askama::Error| format!("cannot render: {e}");
+    let (text, html) = (DigestText { m: &m }.render().map_err(render)?, DigestHtml { m: &m }.render().map_err(render)?);
+    let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to = row
+        .recipient
+        .parse()
+        .map(|address| Mailbox::new(Some(row.recipient_name.clone()), address))
+        .map_err(|e| format!("bad address {:?}: {e}", row.recipient))?;
+    let domain = from.email.domain().to_owned();
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{}@{domain}>", row.message_id)))
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the message: {e}"))
 }
 
 /// Builds the message of an outbox row; Err(text) when it can never be sent (a bad address).

@@ -1,0 +1,161 @@
+//! The monthly absence streak digest: each secretary is mailed the members of their branches at a
+//! threshold, each administrator the members at the last one (the alert). Queued once a month
+//! through the outbox: the first instance to record the month in `digest_runs` queues it, in the
+//! same transaction (another instance waits on that row, then finds the month taken); each
+//! message's dedupe key (month, recipient) keeps a second copy out even so.
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ConnectionTrait, DbErr, QuerySelect, Set, TransactionTrait, entity::prelude::*, sea_query::OnConflict,
+};
+
+use super::{entity::digest_run, service};
+use crate::{
+    accounts::{Role, entity::account},
+    branches::{Scope, entity::branch, entity::officer},
+    mail::{entity::outbox, service::Kind, service::State},
+    members::entity::member,
+};
+
+/// What a digest says: the month and the members, longest streak first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Digest {
+    pub month: String,
+    /// For administrators: only the members at the last threshold.
+    pub alert_only: bool,
+    pub rows: Vec<DigestRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DigestRow {
+    pub member_id: i64,
+    pub name: String,
+    pub branch: String,
+    pub months: u32,
+    pub threshold: u32,
+}
+
+/// Queues this month's digest unless it was queued; returns the messages written.
+pub async fn queue(db: &DatabaseConnection, today: NaiveDate, tz: Tz, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let month = format!("{:04}-{:02}", today.year(), today.month());
+    if digest_run::Entity::find_by_id(month.clone()).one(db).await?.is_some() {
+        return Ok(0);
+    }
+    let txn = db.begin().await?;
+    let run = digest_run::ActiveModel { month: Set(month.clone()), created_at: Set(now) };
+    let taken = digest_run::Entity::insert(run)
+        .on_conflict(OnConflict::column(digest_run::Column::Month).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    if taken == 0 {
+        // Another instance queued it.
+        return Ok(0);
+    }
+    let written = write(&txn, &month, today, tz, now).await?;
+    txn.commit().await?;
+    Ok(written)
+}
+
+async fn write(
+    db: &impl ConnectionTrait,
+    month: &str,
+    today: NaiveDate,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let rules = service::rules(db).await?;
+    let rows = match service::streaks(db, &Scope::operator(), &rules, today, tz).await {
+        Ok(rows) => rows,
+        Err(service::RecordsError::Db(e)) => return Err(e),
+        Err(_) => Vec::new(),
+    };
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let to_row = |r: &service::StreakRow| DigestRow {
+        member_id: r.member_id,
+        name: r.name.clone(),
+        branch: r.branch.clone(),
+        months: r.months,
+        threshold: r.threshold,
+    };
+    // Each unit's branch (a group's parent), to give a branch's secretaries its groups' members.
+    let units: HashMap<i64, Option<i64>> = branch::Entity::find()
+        .select_only()
+        .columns([branch::Column::Id, branch::Column::ParentId])
+        .filter(branch::Column::Kind.eq(crate::branches::BranchKind::Group))
+        .into_tuple::<(i64, Option<i64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let terms = officer::Entity::find().all(db).await?;
+    let mut managed: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    for t in terms.iter().filter(|t| t.role.manages() && t.serves_on(today)) {
+        managed.entry(t.member_id).or_default().insert(t.branch_id);
+    }
+    let people = member::Entity::find().filter(member::Column::Id.is_in(managed.keys().copied())).all(db).await?;
+    let mut written = 0;
+    for p in people {
+        let Some(email) = p.email.clone().filter(|m| !m.trim().is_empty()) else { continue };
+        let branches = &managed[&p.id];
+        let mine: Vec<DigestRow> = rows
+            .iter()
+            .filter(|r| {
+                branches.contains(&r.branch_id) || units.get(&r.branch_id).copied().flatten().is_some_and(|b| branches.contains(&b))
+            })
+            .map(to_row)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let digest = Digest { month: month.to_owned(), alert_only: false, rows: mine };
+        written += put(db, &digest, (&email, &p.name, p.locale.as_deref()), &format!("m{}", p.id), now).await?;
+    }
+    let top = rules.thresholds[2];
+    let alerts: Vec<DigestRow> = rows.iter().filter(|r| r.threshold >= top).map(to_row).collect();
+    if !alerts.is_empty() {
+        let admins =
+            account::Entity::find().filter(account::Column::Role.eq(Role::Admin)).filter(account::Column::DisabledAt.is_null()).all(db).await?;
+        let digest = Digest { month: month.to_owned(), alert_only: true, rows: alerts };
+        for a in admins {
+            written += put(db, &digest, (&a.email, &a.display_name, a.locale.as_deref()), &format!("a{}", a.id), now).await?;
+        }
+    }
+    Ok(written)
+}
+
+/// One digest message in the outbox (none when this recipient already has this month's).
+async fn put(
+    db: &impl ConnectionTrait,
+    digest: &Digest,
+    (email, name, locale): (&str, &str, Option<&str>),
+    who: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let payload = serde_json::to_string(digest).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let row = outbox::ActiveModel {
+        kind: Set(Kind::Digest),
+        event_id: Set(None),
+        invitation_id: Set(None),
+        recipient: Set(email.to_owned()),
+        recipient_name: Set(name.chars().take(100).collect()),
+        locale: Set(locale.unwrap_or_default().to_owned()),
+        sequence: Set(0),
+        dedupe_key: Set(format!("digest:{}:{who}", digest.month)),
+        message_id: Set(format!("digest.{}.{who}", digest.month)),
+        state: Set(State::Queued),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        payload: Set(Some(payload)),
+        ..Default::default()
+    };
+    let n = outbox::Entity::insert(row)
+        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(n as usize)
+}
