@@ -7,9 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{
-    ConnectionTrait, DbErr, QuerySelect, Set, TransactionTrait, entity::prelude::*, sea_query::OnConflict,
-};
+use sea_orm::{ConnectionTrait, DbErr, QuerySelect, Set, entity::prelude::*, sea_query::OnConflict};
 
 use super::{entity::digest_run, service};
 use crate::{
@@ -37,13 +35,24 @@ pub struct DigestRow {
     pub threshold: u32,
 }
 
-/// Queues this month's digest unless it was queued; returns the messages written.
+/// One message to queue: the digest, the recipient (address, name, language) and who they are
+/// in the dedupe key (`m<member>` or `a<account>`).
+struct Letter {
+    digest: Digest,
+    to: (String, String, Option<String>),
+    who: String,
+}
+
+/// Queues this month's digest unless it was queued; returns the messages written. The streaks
+/// are read before the write transaction (which then only records the month and the messages:
+/// SQLite's write lock is not held while the association's year is read).
 pub async fn queue(db: &DatabaseConnection, today: NaiveDate, tz: Tz, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let month = format!("{:04}-{:02}", today.year(), today.month());
     if digest_run::Entity::find_by_id(month.clone()).one(db).await?.is_some() {
         return Ok(0);
     }
-    let txn = db.begin().await?;
+    let letters = compose(db, &month, today, tz).await?;
+    let txn = crate::db::write_txn(db).await?;
     let run = digest_run::ActiveModel { month: Set(month.clone()), created_at: Set(now) };
     let taken = digest_run::Entity::insert(run)
         .on_conflict(OnConflict::column(digest_run::Column::Month).do_nothing().to_owned())
@@ -53,26 +62,24 @@ pub async fn queue(db: &DatabaseConnection, today: NaiveDate, tz: Tz, now: DateT
         // Another instance queued it.
         return Ok(0);
     }
-    let written = write(&txn, &month, today, tz, now).await?;
+    let mut written = 0;
+    for l in &letters {
+        written += put(&txn, l, now).await?;
+    }
     txn.commit().await?;
     Ok(written)
 }
 
-async fn write(
-    db: &impl ConnectionTrait,
-    month: &str,
-    today: NaiveDate,
-    tz: Tz,
-    now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
+async fn compose(db: &impl ConnectionTrait, month: &str, today: NaiveDate, tz: Tz) -> Result<Vec<Letter>, DbErr> {
     let rules = service::rules(db).await?;
     let rows = match service::streaks(db, &Scope::operator(), &rules, today, tz).await {
         Ok(rows) => rows,
         Err(service::RecordsError::Db(e)) => return Err(e),
         Err(_) => Vec::new(),
     };
+    let mut letters = Vec::new();
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(letters);
     }
     let to_row = |r: &service::StreakRow| DigestRow {
         member_id: r.member_id,
@@ -81,8 +88,8 @@ async fn write(
         months: r.months,
         threshold: r.threshold,
     };
-    // Each unit's branch (a group's parent), to give a branch's secretaries its groups' members.
-    let units: HashMap<i64, Option<i64>> = branch::Entity::find()
+    // Each group's branch, to give a branch's secretaries its groups' members.
+    let parents: HashMap<i64, Option<i64>> = branch::Entity::find()
         .select_only()
         .columns([branch::Column::Id, branch::Column::ParentId])
         .filter(branch::Column::Kind.eq(crate::branches::BranchKind::Group))
@@ -97,55 +104,52 @@ async fn write(
         managed.entry(t.member_id).or_default().insert(t.branch_id);
     }
     let people = member::Entity::find().filter(member::Column::Id.is_in(managed.keys().copied())).all(db).await?;
-    let mut written = 0;
     for p in people {
         let Some(email) = p.email.clone().filter(|m| !m.trim().is_empty()) else { continue };
         let branches = &managed[&p.id];
-        let mine: Vec<DigestRow> = rows
-            .iter()
-            .filter(|r| {
-                branches.contains(&r.branch_id) || units.get(&r.branch_id).copied().flatten().is_some_and(|b| branches.contains(&b))
-            })
-            .map(to_row)
-            .collect();
-        if mine.is_empty() {
-            continue;
+        let covers = |b: i64| branches.contains(&b) || parents.get(&b).copied().flatten().is_some_and(|p| branches.contains(&p));
+        let mine: Vec<DigestRow> = rows.iter().filter(|r| covers(r.branch_id)).map(to_row).collect();
+        if !mine.is_empty() {
+            letters.push(Letter {
+                digest: Digest { month: month.to_owned(), alert_only: false, rows: mine },
+                to: (email, p.name, p.locale),
+                who: format!("m{}", p.id),
+            });
         }
-        let digest = Digest { month: month.to_owned(), alert_only: false, rows: mine };
-        written += put(db, &digest, (&email, &p.name, p.locale.as_deref()), &format!("m{}", p.id), now).await?;
     }
     let top = rules.thresholds[2];
     let alerts: Vec<DigestRow> = rows.iter().filter(|r| r.threshold >= top).map(to_row).collect();
     if !alerts.is_empty() {
-        let admins =
-            account::Entity::find().filter(account::Column::Role.eq(Role::Admin)).filter(account::Column::DisabledAt.is_null()).all(db).await?;
-        let digest = Digest { month: month.to_owned(), alert_only: true, rows: alerts };
+        let admins = account::Entity::find()
+            .filter(account::Column::Role.eq(Role::Admin))
+            .filter(account::Column::DisabledAt.is_null())
+            .all(db)
+            .await?;
         for a in admins {
-            written += put(db, &digest, (&a.email, &a.display_name, a.locale.as_deref()), &format!("a{}", a.id), now).await?;
+            letters.push(Letter {
+                digest: Digest { month: month.to_owned(), alert_only: true, rows: alerts.clone() },
+                to: (a.email, a.display_name, a.locale),
+                who: format!("a{}", a.id),
+            });
         }
     }
-    Ok(written)
+    Ok(letters)
 }
 
 /// One digest message in the outbox (none when this recipient already has this month's).
-async fn put(
-    db: &impl ConnectionTrait,
-    digest: &Digest,
-    (email, name, locale): (&str, &str, Option<&str>),
-    who: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
-    let payload = serde_json::to_string(digest).map_err(|e| DbErr::Custom(e.to_string()))?;
+async fn put(db: &impl ConnectionTrait, l: &Letter, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let payload = serde_json::to_string(&l.digest).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let (email, name, locale) = &l.to;
     let row = outbox::ActiveModel {
         kind: Set(Kind::Digest),
         event_id: Set(None),
         invitation_id: Set(None),
-        recipient: Set(email.to_owned()),
+        recipient: Set(email.clone()),
         recipient_name: Set(name.chars().take(100).collect()),
-        locale: Set(locale.unwrap_or_default().to_owned()),
+        locale: Set(locale.clone().unwrap_or_default()),
         sequence: Set(0),
-        dedupe_key: Set(format!("digest:{}:{who}", digest.month)),
-        message_id: Set(format!("digest.{}.{who}", digest.month)),
+        dedupe_key: Set(format!("digest:{}:{}", l.digest.month, l.who)),
+        message_id: Set(format!("digest.{}.{}", l.digest.month, l.who)),
         state: Set(State::Queued),
         attempts: Set(0),
         next_attempt_at: Set(now),

@@ -258,8 +258,63 @@ async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Re
         .collect())
 }
 
-/// Membership periods by member: which branch each belonged to on a day.
-struct Memberships(HashMap<i64, Vec<period::Model>>);
+/// The days members were exempt from activities (免于参加组织生活: long illness, work abroad),
+/// from the dated state changes: [from, until) per member. A member exempt today with no change
+/// on record (imported so) is exempt since ever.
+#[derive(Default)]
+struct Exemptions(HashMap<i64, Vec<(NaiveDate, NaiveDate)>>);
+
+impl Exemptions {
+    async fn of(db: &impl ConnectionTrait, members: Option<&[i64]>) -> Result<Exemptions, DbErr> {
+        use crate::{
+            forms::Choice,
+            members::{entity::history, rules::MembershipState},
+        };
+        let exempt = MembershipState::Exempt.key();
+        let mut q = history::Entity::find()
+            .filter(history::Column::Kind.eq("state"))
+            .filter(Condition::any().add(history::Column::FromValue.eq(exempt)).add(history::Column::ToValue.eq(exempt)))
+            .order_by_asc(history::Column::EffectiveOn)
+            .order_by_asc(history::Column::Id);
+        let mut now = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .filter(member::Column::State.eq(MembershipState::Exempt));
+        if let Some(ids) = members {
+            q = q.filter(history::Column::MemberId.is_in(ids.iter().copied()));
+            now = now.filter(member::Column::Id.is_in(ids.iter().copied()));
+        }
+        let mut open: HashMap<i64, NaiveDate> = HashMap::new();
+        let mut map: HashMap<i64, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+        for h in q.all(db).await? {
+            if h.to_value.as_deref() == Some(exempt) {
+                open.insert(h.member_id, h.effective_on);
+            } else {
+                let from = open.remove(&h.member_id).unwrap_or(NaiveDate::MIN);
+                map.entry(h.member_id).or_default().push((from, h.effective_on));
+            }
+        }
+        for m in now.into_tuple::<i64>().all(db).await? {
+            let from = open.remove(&m).unwrap_or_else(|| {
+                map.get(&m).and_then(|v| v.last()).map_or(NaiveDate::MIN, |last| last.1)
+            });
+            map.entry(m).or_default().push((from, NaiveDate::MAX));
+        }
+        Ok(Exemptions(map))
+    }
+
+    fn on(&self, member: i64, day: NaiveDate) -> bool {
+        self.0.get(&member).is_some_and(|v| v.iter().any(|(a, b)| *a <= day && day < *b))
+    }
+
+    fn during(&self, member: i64, period: &Period) -> bool {
+        self.0.get(&member).is_some_and(|v| v.iter().any(|(a, b)| *a <= period.to && period.from < *b))
+    }
+}
+
+/// Membership periods by member: which branch each belonged to on a day, and when they were
+/// exempt (then they count nowhere).
+struct Memberships(HashMap<i64, Vec<period::Model>>, Exemptions);
 
 impl Memberships {
     async fn of(db: &impl ConnectionTrait, members: Option<&[i64]>) -> Result<Memberships, DbErr> {
@@ -271,12 +326,15 @@ impl Memberships {
         for p in q.all(db).await? {
             map.entry(p.member_id).or_default().push(p);
         }
-        Ok(Memberships(map))
+        Ok(Memberships(map, Exemptions::of(db, members).await?))
     }
 
-    /// The one branch a member belonged to through the whole period (None: none, or they moved
-    /// during it).
+    /// The one branch a member belonged to through the whole period, never exempt in it (None:
+    /// none, they moved during it, or were exempt some of it: count them event by event).
     fn throughout(&self, member: i64, period: &Period) -> Option<i64> {
+        if self.1.during(member, period) {
+            return None;
+        }
         let covering = self
             .0
             .get(&member)?
@@ -288,7 +346,11 @@ impl Memberships {
         (whole && it.next().is_none()).then_some(only.branch_id)
     }
 
+    /// The branch a member counts for on a day (None: in none, or exempt).
     fn branch_on(&self, member: i64, day: NaiveDate) -> Option<i64> {
+        if self.1.on(member, day) {
+            return None;
+        }
         self.0
             .get(&member)?
             .iter()
@@ -555,7 +617,9 @@ pub async fn member_record(
     let year = period.to.year();
     let (jan, dec) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
     let whole = Period { kind: super::rules::PeriodKind::Year, from: jan.unwrap_or(period.from), to: dec.unwrap_or(period.to) };
-    let all = lines(db, &whole.union(period), tz, Some(&[id])).await?;
+    let exempt = Exemptions::of(db, Some(&[id])).await?;
+    let mut all = lines(db, &whole.union(period), tz, Some(&[id])).await?;
+    all.retain(|l| !exempt.on(id, l.day));
     let (lines, of_year): (Vec<Line>, Vec<Line>) = (
         all.iter().filter(|l| period.contains(l.day)).cloned().collect(),
         all.iter().filter(|l| whole.contains(l.day)).cloned().collect(),
@@ -630,7 +694,11 @@ pub async fn streaks(
     let period = Period { kind: super::rules::PeriodKind::Range, from, to: today };
     let months = period.months();
     let mut marks: HashMap<i64, Vec<MonthMark>> = HashMap::new();
+    let exempt = Exemptions::of(db, None).await?;
     for l in lines(db, &period, tz, None).await? {
+        if exempt.on(l.member_id, l.day) {
+            continue;
+        }
         let Some(i) = months.iter().position(|m| *m == (l.day.year(), l.day.month())) else { continue };
         let m = &mut marks.entry(l.member_id).or_insert_with(|| vec![MonthMark::default(); months.len()])[i];
         m.expected = true;
@@ -728,7 +796,7 @@ pub async fn save_rules(
     if !scope.is_all() {
         return Err(RecordsError::Forbidden);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::write_txn(db).await?;
     setting::Entity::delete_many().exec(&txn).await?;
     let rows = rules.to_settings().into_iter().map(|(key, value)| setting::ActiveModel {
         key: sea_orm::Set(key),

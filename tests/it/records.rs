@@ -2,7 +2,12 @@
 //! leave after the fact, make-up, a transfer between two meetings, a correction after
 //! finalising), absence streaks, required meetings, scoping, exports read back, bad periods.
 use chrono::Duration;
-use partyday::{accounts::Role, attendance::service::finalise_due, branches::Scope, members::rules::Change};
+use partyday::{
+    accounts::Role,
+    attendance::service::finalise_due,
+    branches::Scope,
+    members::rules::{Change, MembershipState},
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
@@ -29,15 +34,26 @@ async fn end(app: &TestApp, id: i64) {
 
 #[tokio::test]
 async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
-    // Five weeks pass: the secretary's session must outlive them.
-    let app = TestApp::spawn_with("[security]\nsession_idle_hours = 2000\nsession_max_days = 90").await;
+    use crate::smtp::{SmtpServer, parts};
+    // Five weeks pass: the secretary's session must outlive them. The digest is queued by this
+    // test, not by the dispatcher's minute (which could run first on a slow machine).
+    let smtp = SmtpServer::start().await;
+    let config = format!(
+        "{}\n[security]\nsession_idle_hours = 2000\nsession_max_days = 90\n[records]\ndigest = false",
+        smtp.config()
+    );
+    let app = TestApp::spawn_with(&config).await;
     let tree = app.seed_tree().await;
     let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
     let z = app.add_member(tree.a, "张三").await;
     let l = app.add_member(tree.a, "李四").await;
     let w = app.add_member(tree.a, "王五").await;
     let t = app.add_member(tree.a, "赵六").await;
+    // 田七 is exempt from activities (long illness) from before E1: invited, never counted.
+    let x = app.add_member(tree.a, "田七").await;
     let db = &app.state.db;
+    let exempt = Change { to: MembershipState::Exempt, effective_on: app.state.today(), note: Some("长期病休".into()) };
+    partyday::members::service::change_state(db, &Scope::operator(), x, exempt, app.state.now()).await.unwrap();
 
     // E1: everyone came but 王五 (李四 late).
     let e1 = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[]).await;
@@ -47,6 +63,9 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
         let inv = inv_of(&app, e1, m).await.id;
         assert_eq!(tap(&s.client, e1, inv, mark).await.0, 200);
     }
+    // 孙八 joined after the invitations went out and walked in: expected and present.
+    let walk_in = app.add_member(tree.a, "孙八").await;
+    s.client.post(&format!("/events/{e1}/walk-ins"), &[("member_id", &walk_in.to_string())]).await.assert_status(303);
     end(&app, e1).await;
 
     // 赵六 moves to the other branch before E2.
@@ -88,10 +107,11 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     let period =
         format!("period=range&from={}&to={}", day(&first) - Duration::days(1), day(&second) + Duration::days(1));
 
-    // By hand: E1 expected 5 (secretary, 张三, 李四, 王五, 赵六), present 4 of whom 1 late,
-    // absent 1 (王五). E2 expected 4, present 1, on leave 1 (张三), absent 2 (李四, 王五).
-    // Branch A: expected 9, present 5, late 1, on leave 1, absent 3; make-up done 1 (李四's);
-    // attendance 5/9 = 55.6%.
+    // By hand: E1 expected 6 (secretary, 张三, 李四, 王五, 赵六, 孙八 who walked in; not 田七, exempt),
+    // present 5 of whom 1 late, absent 1 (王五). E2 expected 5 (孙八 now invited: absent), present
+    // 1, on leave 1 (张三), absent 3 (李四, 王五, 孙八).
+    // Branch A: expected 11, present 6, late 1, on leave 1, absent 4; make-up done 1 (李四's);
+    // attendance 6/11 = 54.5%.
     let page = s.client.get(&format!("/records/branches/{}?{period}", tree.a)).await;
     page.assert_status(200);
     let (_, _, csv) = s.client.download(&format!("/records/branches/{}?{period}&format=csv", tree.a)).await;
@@ -105,13 +125,15 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     assert_eq!(row("王五")[1..6], ["2", "0", "0", "0", "2"]);
     assert_eq!(row("王五")[7], "0.0%");
     assert_eq!(row("赵六")[1..6], ["1", "1", "0", "0", "0"], "counted for A up to the transfer");
+    assert_eq!(row("孙八")[1..6], ["2", "1", "0", "0", "1"], "the walk-in counts as expected and present");
+    assert_eq!(row("田七")[1..6], ["0", "0", "0", "0", "0"], "exempt: never expected");
     let admin = app.login_as(Role::Admin).await;
     let (_, _, overview) = admin.download(&format!("/records?{period}&format=csv")).await;
     let overview = csv_rows(&overview);
     let a = overview.iter().find(|r| r[0] == "第一党支部").expect("branch A in the overview");
     // Columns: branch, held, expected, present, late, on leave, absent, make-up, rates.
-    assert_eq!(a[1..7], ["2", "9", "5", "1", "1", "3"]);
-    assert_eq!(a[8], "55.6%");
+    assert_eq!(a[1..7], ["2", "11", "6", "1", "1", "4"]);
+    assert_eq!(a[8], "54.5%");
     assert_eq!(overview[0][0], "第一党支部", "ranked first: the only branch with figures");
     // Every member's figures, one row per member and branch (赵六 counted in A until he moved).
     let (_, _, every) = admin.download(&format!("/records/members?{period}&format=csv")).await;
@@ -120,7 +142,7 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     assert_eq!(of("王五")[0..7], ["第一党支部", "王五", "2", "0", "0", "0", "2"]);
     assert_eq!(of("赵六")[0..4], ["第一党支部", "赵六", "1", "1"]);
     let summed: u32 = every.iter().filter(|r| r[0] == "第一党支部").map(|r| r[2].parse::<u32>().unwrap()).sum();
-    assert_eq!(summed, 9, "the members' rows add up to the branch's figure");
+    assert_eq!(summed, 11, "the members' rows add up to the branch's figure");
     // 赵六's own record: E1 only.
     let own = app.login_linked(Role::Member, t).await;
     own.get("/records").await.assert_redirect_to(&format!("/records/members/{t}"));
@@ -141,7 +163,51 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
         streaks.body
     );
     let (_, _, sc) = s.client.download("/records/streaks?format=csv").await;
-    assert_eq!(csv_rows(&sc), vec![vec!["王五".to_owned(), "第一党支部".to_owned(), "2".to_owned()]]);
+    assert_eq!(
+        csv_rows(&sc),
+        vec![vec!["王五".to_owned(), "第一党支部".to_owned(), "2".to_owned()]],
+        "孙八 missed one month only, under the first threshold; 田七 is exempt"
+    );
+
+    // The month's digest: to the secretary of A (王五 at the first threshold), once; nobody is at
+    // the last threshold, so no alert to administrators.
+    crate::mail::settled(&app).await;
+    let before = smtp.received().len();
+    let tz = app.state.settings.timezone;
+    let queue = || partyday::records::digest::queue(db, app.state.today(), tz, app.state.now());
+    assert_eq!(queue().await.unwrap(), 1);
+    assert_eq!(queue().await.unwrap(), 0, "once a month");
+    let got = smtp.wait_for(before + 1).await;
+    crate::mail::settled(&app).await;
+    let secretary = partyday::members::service::find_by_id(db, s.member).await.unwrap().unwrap();
+    let digest = &got[before];
+    assert_eq!(digest.to, vec![secretary.email.unwrap()]);
+    let text = parts(&digest.data).remove("text/plain").expect("a text part").0;
+    assert!(text.contains("王五") && text.contains("连续 2 个月") && !text.contains("孙八"), "{text}");
+    assert!(text.contains("/records/streaks"), "{text}");
+    assert_eq!(smtp.received().len(), before + 1);
+
+    // Charts: the branch's monthly trend (a title per bar, the table behind it) and the member's
+    // year, day by day.
+    let page = s.client.get(&format!("/records/branches/{}?{period}", tree.a)).await;
+    assert!(page.body.contains("<svg class=\"chart\"") && page.body.contains("<title>"), "{}", page.body);
+    assert!(page.body.contains("class=\"chart-table\""));
+    let year_of_e2 = day(&second).format("%Y").to_string();
+    let heat = s.client.get(&format!("/records/members/{w}?period=year&year={year_of_e2}")).await;
+    heat.assert_status(200);
+    assert!(heat.body.contains(&format!("{} ", day(&second))) && heat.body.contains("day absent"), "{}", heat.body);
+
+    // The half-yearly ledger of E2's half: members by events, marks and totals, read back.
+    let half = if day(&second).format("%m").to_string().parse::<u32>().unwrap() <= 6 { 1 } else { 2 };
+    let ledger = format!("/records/branches/{}/ledger?year={year_of_e2}&n={half}", tree.a);
+    s.client.get(&ledger).await.assert_status(200).assert_contains("王五").assert_contains("×");
+    let (_, _, sheet) = s.client.download(&format!("{ledger}&format=csv")).await;
+    let sheet = csv_rows(&sheet);
+    let wang = sheet.iter().find(|r| r[0] == "王五").unwrap();
+    assert_eq!(wang.last().map(String::as_str), Some("0"), "no make-up: {wang:?}");
+    let li = sheet.iter().find(|r| r[0] == "李四").unwrap();
+    assert!(li.iter().any(|c| c == "补"), "李四 made up E2: {li:?}");
+    assert!(!sheet.iter().any(|r| r[0] == "田七" && r.iter().skip(1).any(|c| c == "×")), "exempt: no marks");
 
     // Required meetings: E1's month shows held, with its link.
     let year = day(&first).format("%Y").to_string();
@@ -190,4 +256,156 @@ async fn bad_periods_and_unknown_things_get_a_message_or_404_never_a_500() {
     s.client.get("/records/compliance?kind=volunteer_service").await.assert_status(400);
     s.client.get("/records/compliance?year=99999").await.assert_status(400);
     s.client.get("/records?period=range&from=x&to=y").await.assert_status(422);
+}
+
+fn send(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// The first day of the quarter `day` is in.
+fn quarter_start(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    chrono::NaiveDate::from_ymd_opt(day.year(), (day.month() - 1) / 3 * 3 + 1, 1).unwrap()
+}
+
+#[tokio::test]
+async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
+    use chrono::Datelike;
+    use partyday::forms::Choice;
+    let (app, tree, s) = setup("吴书记").await;
+    let today = app.state.today();
+    let (q, year) = (quarter_start(today).to_string(), today.year());
+    let grid = format!("/records/compliance?kind=party_lecture&year={year}");
+
+    // Nothing held yet: the home page lists this month's theme party day and this quarter's
+    // party lecture; a scheduled theme party day shows as planned, with its link.
+    let home = s.client.get("/").await;
+    home.assert_status(200).assert_contains("本期尚未召开的规定会议").assert_contains("党课");
+    let planned = scheduled(&app, &s.client, tree.a, (Duration::hours(2), 60), &[]).await;
+    s.client.get("/").await.assert_contains(&format!("href=\"/events/{planned}\""));
+
+    // Exempting the quarter's party lecture: a reason is required; then it is recorded once.
+    let form = |reason: &'static str| vec![("unit", tree.a.to_string()), ("kind", "party_lecture".into()), ("from", q.clone()), ("reason", reason.into())];
+    let post = |fields: Vec<(&'static str, String)>| {
+        let c = &s.client;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post("/records/compliance/exempt", &pairs).await
+        }
+    };
+    post(form("  ")).await.assert_status(422).assert_contains("此项为必填项");
+    assert!(!s.client.get(&grid).await.body.contains("class=\"exempted\""), "nothing stored");
+    post(form("与支部党员大会合并召开")).await.assert_redirect_to(&grid);
+    let page = s.client.get(&grid).await;
+    page.assert_contains("class=\"exempted\"").assert_contains("title=\"与支部党员大会合并召开\"");
+    post(form("again")).await.assert_status(422).assert_contains("该时段已有豁免");
+    let (_, _, sheet) = s.client.download(&format!("{grid}&format=csv")).await;
+    assert!(csv_rows(&sheet)[0].iter().any(|c| c == "已豁免 (与支部党员大会合并召开)"), "{:?}", csv_rows(&sheet));
+    let home = s.client.get("/").await;
+    assert!(!home.body.contains("党课"), "exempted: no longer due: {}", home.body);
+
+    // Not a stretch's first day, an unknown unit or type: refused, nothing stored.
+    let mut bad = form("x");
+    bad[2].1 = format!("{year}-11-15");
+    post(bad).await.assert_status(400);
+    let mut unknown = form("x");
+    unknown[0].1 = "999999999".into();
+    post(unknown).await.assert_status(404);
+    let mut not_required = form("x");
+    not_required[1].1 = "volunteer_service".into();
+    post(not_required).await.assert_status(400);
+    // Another branch's secretary and a member can neither see nor record it.
+    let other = app.secretary_of(tree.b).await;
+    other.get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a)).await.assert_status(404);
+    let member = app.login_linked(Role::Member, app.add_member(tree.a, "张三").await).await;
+    member.get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a)).await.assert_status(403);
+    let x = partyday::records::entity::exemption::Entity::find().one(&app.state.db).await.unwrap().unwrap();
+    other.post(&format!("/records/compliance/exemptions/{}/delete", x.id), &[]).await.assert_status(404);
+    // Withdrawn by the secretary: due again.
+    s.client.post(&format!("/records/compliance/exemptions/{}/delete", x.id), &[]).await.assert_redirect_to(&grid);
+    assert!(!s.client.get(&grid).await.body.contains("class=\"exempted\""));
+    assert!(s.client.get("/").await.body.contains("党课"));
+
+    // The rules: administrators only; bad thresholds change nothing; saved ones apply at once.
+    s.client.get("/records/rules").await.assert_status(403);
+    s.client.post("/records/rules", &[("t1", "1")]).await.assert_status(403);
+    let admin = app.login_as(Role::Admin).await;
+    let page = admin.get("/records/rules").await;
+    page.assert_status(200).assert_contains("name=\"every.party_lecture\"");
+    let mut fields: Vec<(String, String)> = partyday::events::rules::EventKind::ALL
+        .iter()
+        .map(|k| {
+            let every = match k.key() {
+                "theme_party_day" | "branch_committee_meeting" | "party_group_meeting" => "1",
+                "branch_general_meeting" => "3",
+                "organisational_life_meeting" => "12",
+                _ => "0",
+            };
+            (format!("every.{}", k.key()), every.to_owned())
+        })
+        .collect();
+    fields.extend([("t1".into(), "5".into()), ("t2".into(), "3".into()), ("t3".into(), "6".into())]);
+    admin.post("/records/rules", &send(&fields)).await.assert_status(422).assert_contains("每一级阈值须大于前一级");
+    admin.get("/records/streaks").await.assert_contains("连续 2 个月");
+    for (k, v) in fields.iter_mut() {
+        match k.as_str() {
+            "t1" => *v = "1".into(),
+            "t2" => *v = "3".into(),
+            _ => {}
+        }
+    }
+    admin.post("/records/rules", &send(&fields)).await.assert_redirect_to("/records/rules");
+    admin.get("/records/streaks").await.assert_contains("连续 1 个月");
+    admin.get(&grid).await.assert_status(400);
+    let home = s.client.get("/").await;
+    assert!(!home.body.contains("党课") && home.body.contains("主题党日"), "party lectures are no longer required");
+}
+
+#[tokio::test]
+async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administrators_at_the_last_threshold() {
+    // Three months pass.
+    let app = TestApp::spawn_with("[security]\nsession_idle_hours = 3000\nsession_max_days = 120\n[records]\ndigest = false\n[workers]\ndispatcher = false").await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let w = app.add_member(tree.a, "王五").await;
+    let admin = app.create_account(Role::Admin, "digest-admin@test.example.org").await;
+    let db = &app.state.db;
+    // Thresholds 1, 2, 3: three months of absence reach the alert.
+    let mut rules = partyday::records::rules::RecordRules::default();
+    rules.thresholds = [1, 2, 3];
+    partyday::records::service::save_rules(db, &Scope::operator(), &rules, app.state.now()).await.unwrap();
+    for i in 0..3 {
+        let id = scheduled(&app, &s.client, tree.a, (Duration::days(if i == 0 { 1 } else { 31 }), 60), &[]).await;
+        let e = event_row(&app, id).await;
+        move_to(&app, e.starts_at + Duration::minutes(5));
+        assert_eq!(tap(&s.client, id, inv_of(&app, id, s.member).await.id, "present").await.0, 200);
+        end(&app, id).await;
+    }
+    let tz = app.state.settings.timezone;
+    let (today, now) = (app.state.today(), app.state.now());
+    let (a, b) = tokio::join!(
+        partyday::records::digest::queue(db, today, tz, now),
+        partyday::records::digest::queue(db, today, tz, now)
+    );
+    let admins = partyday::accounts::entity::account::Entity::find()
+        .filter(partyday::accounts::entity::account::Column::Role.eq(Role::Admin))
+        .all(db)
+        .await
+        .unwrap();
+    assert!(admins.iter().any(|a| a.id == admin));
+    assert_eq!(a.unwrap() + b.unwrap(), 1 + admins.len(), "the secretary's and each administrator's alert, once");
+    let rows = partyday::mail::entity::outbox::Entity::find()
+        .filter(partyday::mail::entity::outbox::Column::Kind.eq("digest"))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1 + admins.len());
+    let to_admin = rows.iter().find(|r| r.recipient == "digest-admin@test.example.org").expect("the alert");
+    let said: partyday::records::digest::Digest = serde_json::from_str(to_admin.payload.as_deref().unwrap()).unwrap();
+    assert!(said.alert_only && said.rows.len() == 1 && said.rows[0].member_id == w && said.rows[0].months == 3);
+    // Sent through the dispatcher as a message of its own (no event, no calendar part).
+    let transport = partyday::mail::Transport::from_settings(&app.state.settings).unwrap();
+    let pass = partyday::mail::service::dispatch::dispatch_once(&app.state, &transport).await.unwrap();
+    assert!(pass.sent >= rows.len(), "{pass:?}");
+    assert_eq!(partyday::records::digest::queue(db, today, tz, now).await.unwrap(), 0);
 }
