@@ -162,9 +162,14 @@ async fn every_member(
     let rows = service::every_member(&state.db, &scope, &period, state.settings.timezone).await?;
     let mut headers = vec![ctx.tr("records.branch").to_owned(), ctx.tr("records.member").to_owned()];
     headers.extend(figure_headers(&ctx));
-    let cells: Vec<Vec<String>> =
-        rows.iter().map(|(b, m, f)| [vec![b.clone(), m.clone()], figure_cells(f)].concat()).collect();
-    export(format, "records-members", &headers, &cells)
+    let cells = rows.into_iter().map(|(b, m, f)| [vec![b, m], figure_cells(&f)].concat());
+    if format == Format::Csv {
+        // Streamed: the rows are formatted while they are sent.
+        let disposition = "attachment; filename=\"records-members.csv\"".to_owned();
+        let headers_out = [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)];
+        return Ok((headers_out, sheet::csv_stream(headers, cells)).into_response());
+    }
+    export(format, "records-members", &headers, &cells.collect::<Vec<_>>())
 }
 
 async fn branch(
