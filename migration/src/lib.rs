@@ -15,6 +15,7 @@ mod m20261203_000010_minutes;
 mod m20261204_000011_reports;
 mod m20261205_000012_report_review;
 mod m20261206_000013_records_rules;
+mod m20261207_000014_records_indexes;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_reports::Migration),
             Box::new(m20261205_000012_report_review::Migration),
             Box::new(m20261206_000013_records_rules::Migration),
+            Box::new(m20261207_000014_records_indexes::Migration),
         ]
     }
 }

@@ -82,7 +82,10 @@ pub fn bars(bars: &[Bar], caption: &str) -> String {
 pub fn spark(rates: &[(Option<f64>, String)]) -> String {
     let (w, h) = (rates.len().max(1) as f64 * 6.0, 20.0_f64);
     let mut s = String::new();
-    let _ = write!(s, r#"<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">"#);
+    let _ = write!(
+        s,
+        r#"<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">"#
+    );
     for (i, (rate, title)) in rates.iter().enumerate() {
         let bh = rate.map_or(0.0, |r| (r.clamp(0.0, 1.0) * (h - 1.0)).max(1.0));
         let _ = write!(
@@ -190,8 +193,10 @@ pub fn heatmap(
                     );
                 }
                 None => {
-                    let _ =
-                        write!(s, r#"<rect x="{x:.1}" y="{y:.1}" width="{cell}" height="{cell}" class="day"><title>{day}</title></rect>"#);
+                    let _ = write!(
+                        s,
+                        r#"<rect x="{x:.1}" y="{y:.1}" width="{cell}" height="{cell}" class="day"><title>{day}</title></rect>"#
+                    );
                 }
             }
         }

@@ -107,7 +107,8 @@ async fn compose(db: &impl ConnectionTrait, month: &str, today: NaiveDate, tz: T
     for p in people {
         let Some(email) = p.email.clone().filter(|m| !m.trim().is_empty()) else { continue };
         let branches = &managed[&p.id];
-        let covers = |b: i64| branches.contains(&b) || parents.get(&b).copied().flatten().is_some_and(|p| branches.contains(&p));
+        let covers =
+            |b: i64| branches.contains(&b) || parents.get(&b).copied().flatten().is_some_and(|p| branches.contains(&p));
         let mine: Vec<DigestRow> = rows.iter().filter(|r| covers(r.branch_id)).map(to_row).collect();
         if !mine.is_empty() {
             letters.push(Letter {

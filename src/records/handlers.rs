@@ -166,7 +166,8 @@ async fn every_member(
     if format == Format::Csv {
         // Streamed: the rows are formatted while they are sent.
         let disposition = "attachment; filename=\"records-members.csv\"".to_owned();
-        let headers_out = [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)];
+        let headers_out =
+            [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)];
         return Ok((headers_out, sheet::csv_stream(headers, cells)).into_response());
     }
     export(format, "records-members", &headers, &cells.collect::<Vec<_>>())
@@ -276,10 +277,8 @@ async fn member(
         |m| ctx.tr(&format!("records.month.{m}")).to_owned(),
         &caption,
     );
-    let marks = super::charts::Mark::ALL
-        .iter()
-        .map(|m| (*m, record.days.values().filter(|(d, _)| d == m).count()))
-        .collect();
+    let marks =
+        super::charts::Mark::ALL.iter().map(|m| (*m, record.days.values().filter(|(d, _)| d == m).count())).collect();
     let page = MemberPage {
         ctx,
         picker,
@@ -406,7 +405,8 @@ async fn ledger(
                 .iter()
                 .map(|k| ctx.tr(k).to_owned()),
         );
-        let symbol = |m: &Option<super::charts::Mark>| m.map_or(String::new(), |m| ctx.tr(mark_symbol_key(m)).to_owned());
+        let symbol =
+            |m: &Option<super::charts::Mark>| m.map_or(String::new(), |m| ctx.tr(mark_symbol_key(m)).to_owned());
         let cells: Vec<Vec<String>> = ledger
             .rows
             .iter()
@@ -456,8 +456,8 @@ async fn existing_exemption(
     kind: EventKind,
     from: chrono::NaiveDate,
 ) -> Result<Option<super::entity::exemption::Model>, WebError> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use super::entity::exemption;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     Ok(exemption::Entity::find()
         .filter(exemption::Column::BranchId.eq(unit))
         .filter(exemption::Column::Kind.eq(kind))
@@ -503,11 +503,10 @@ async fn exempt_save(
     let q = ExemptQuery { unit: form.unit.clone(), kind: form.kind.clone(), from: form.from.clone() };
     let (unit, kind, stretch) = exempt_target(&state, &scope, &rules, &q).await?;
     match service::exempt(&state.db, &scope, &rules, unit.id, kind, stretch.0, &form.reason, state.now()).await {
-        Ok(_) => Ok((
-            crate::web::Flash::success(crate::i18n::Msg::new("records.exempted")),
-            to_grid(kind, stretch.0.year()),
-        )
-            .into_response()),
+        Ok(_) => {
+            Ok((crate::web::Flash::success(crate::i18n::Msg::new("records.exempted")), to_grid(kind, stretch.0.year()))
+                .into_response())
+        }
         Err(RecordsError::Invalid(errors)) => {
             let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
             let page = ExemptPage { ctx, unit, kind, stretch, reason: form.reason, errors, existing };
@@ -523,14 +522,15 @@ async fn exempt_delete(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let x = service::unexempt(&state.db, &scope, id).await?;
-    Ok((
-        crate::web::Flash::success(crate::i18n::Msg::new("records.unexempted")),
-        to_grid(x.kind, x.starts_on.year()),
-    )
+    Ok((crate::web::Flash::success(crate::i18n::Msg::new("records.unexempted")), to_grid(x.kind, x.starts_on.year()))
         .into_response())
 }
 
-async fn rules_page(State(state): State<AppState>, ctx: Ctx, Scoped { scope, .. }: Scoped) -> Result<Response, WebError> {
+async fn rules_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+) -> Result<Response, WebError> {
     if !scope.is_all() {
         return Err(WebError::Forbidden);
     }
@@ -551,7 +551,10 @@ async fn rules_save(
     match RecordRules::parse_form(&form) {
         Ok(rules) => {
             service::save_rules(&state.db, &scope, &rules, state.now()).await?;
-            Ok((crate::web::Flash::success(crate::i18n::Msg::new("records.rules_saved")), Redirect::to("/records/rules"))
+            Ok((
+                crate::web::Flash::success(crate::i18n::Msg::new("records.rules_saved")),
+                Redirect::to("/records/rules"),
+            )
                 .into_response())
         }
         Err(errors) => {

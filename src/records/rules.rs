@@ -559,6 +559,9 @@ mod tests {
                 *v = "1".into();
             }
         });
-        assert_eq!(RecordRules::parse_form(&Pairs(backwards)).unwrap_err().get("t2").unwrap().key, "records.thresholds_order");
+        assert_eq!(
+            RecordRules::parse_form(&Pairs(backwards)).unwrap_err().get("t2").unwrap().key,
+            "records.thresholds_order"
+        );
     }
 }

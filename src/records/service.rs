@@ -135,82 +135,6 @@ fn month_index(months: &[(i32, u32)], day: NaiveDate) -> Option<usize> {
     months.iter().position(|m| *m == (day.year(), day.month()))
 }
 
-/// The figures of each branch per month of the period (aligned with `period.months()`), counted
-/// by the database per event and member's branch, then corrected for members who did not belong
-/// to that branch through the whole period (counted event by event by their membership then).
-async fn branch_months(
-    db: &impl ConnectionTrait,
-    period: &Period,
-    tz: Tz,
-    memberships: &Memberships,
-) -> Result<HashMap<i64, Vec<Figures>>, DbErr> {
-    let months = period.months();
-    let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
-    let outcome = "\"invitations\".\"outcome\"";
-    let makeup = "\"invitations\".\"makeup_required\"";
-    /// Starts, branch, expected, present, late, on leave, absent, make-up owed, make-up done.
-    type Counted = (DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64);
-    let rows: Vec<Counted> = invitation::Entity::find()
-        .select_only()
-        .column(event::Column::StartsAt)
-        .column(member::Column::BranchId)
-        .expr(Expr::cust("COUNT(*)"))
-        .expr(sum(&format!("{outcome} IN ('present', 'late')")))
-        .expr(sum(&format!("{outcome} = 'late'")))
-        .expr(sum(&format!("{outcome} = 'excused'")))
-        .expr(sum(&format!("{outcome} = 'absent'")))
-        .expr(sum(makeup))
-        .expr(sum(&format!("{makeup} AND \"invitations\".\"makeup_done_on\" IS NOT NULL")))
-        .join(JoinType::InnerJoin, invitation::to_event())
-        .join(JoinType::InnerJoin, invitation::to_member())
-        .filter(event::Column::State.eq(EventState::Ended))
-        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
-        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
-        .filter(invitation::Column::Role.eq(Role::Member))
-        .filter(invitation::Column::Outcome.is_not_null())
-        .group_by(invitation::Column::EventId)
-        .group_by(event::Column::StartsAt)
-        .group_by(member::Column::BranchId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let n = |v: i64| u32::try_from(v).unwrap_or(0);
-    let mut out: HashMap<i64, Vec<Figures>> = HashMap::new();
-    for (starts, b, expected, present, late, on_leave, absent, owed, done) in rows {
-        let Some(i) = month_index(&months, starts.with_timezone(&tz).date_naive()) else { continue };
-        let f = Figures {
-            expected: n(expected),
-            present: n(present),
-            late: n(late),
-            on_leave: n(on_leave),
-            absent: n(absent),
-            makeup_owed: n(owed),
-            makeup_done: n(done),
-        };
-        out.entry(b).or_insert_with(|| vec![Figures::default(); months.len()])[i].merge(&f);
-    }
-    let now: Vec<(i64, i64)> = member::Entity::find()
-        .select_only()
-        .columns([member::Column::Id, member::Column::BranchId])
-        .into_tuple()
-        .all(db)
-        .await?;
-    let current: HashMap<i64, i64> = now.iter().copied().collect();
-    let moved: Vec<i64> =
-        now.iter().filter(|(m, b)| memberships.throughout(*m, period) != Some(*b)).map(|(m, _)| *m).collect();
-    for l in lines(db, period, tz, Some(&moved)).await? {
-        let Some(i) = month_index(&months, l.day) else { continue };
-        let one = Figures::one(l.outcome, l.makeup_required, l.makeup_done);
-        if let Some(slot) = current.get(&l.member_id).and_then(|b| out.get_mut(b)) {
-            slot[i].remove(&one);
-        }
-        if let Some(b) = memberships.branch_on(l.member_id, l.day) {
-            out.entry(b).or_insert_with(|| vec![Figures::default(); months.len()])[i].merge(&one);
-        }
-    }
-    Ok(out)
-}
-
 /// Each member's figures over the period, counted by the database (one row per member rather
 /// than one per invitation: the association's year is hundreds of thousands of invitations).
 async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, Figures>, DbErr> {
@@ -258,6 +182,139 @@ async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Re
         .collect())
 }
 
+/// The figures of each branch per month of the period (aligned with `period.months()`). The
+/// database counts per event (no join with the members: their invitations sit in the event's
+/// index), and each event's count goes to the branch holding it (a group's events to its branch);
+/// events held by several units are counted per invitee's branch. Members who did not belong to
+/// one branch through the whole period, or were exempt in it, are then counted again event by
+/// event by their membership (taken back from where the first count put them). Members are only
+/// invited as members of a holding unit, so the rest counted where they belonged.
+async fn branch_months(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    tz: Tz,
+    memberships: &Memberships,
+    parents: &HashMap<i64, i64>,
+) -> Result<HashMap<i64, Vec<Figures>>, DbErr> {
+    let months = period.months();
+    let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
+    let outcome = "\"invitations\".\"outcome\"";
+    let makeup = "\"invitations\".\"makeup_required\"";
+    let counted = |q: Select<invitation::Entity>| {
+        q.expr(Expr::cust("COUNT(*)"))
+            .expr(sum(&format!("{outcome} IN ('present', 'late')")))
+            .expr(sum(&format!("{outcome} = 'late'")))
+            .expr(sum(&format!("{outcome} = 'excused'")))
+            .expr(sum(&format!("{outcome} = 'absent'")))
+            .expr(sum(makeup))
+            .expr(sum(&format!("{makeup} AND \"invitations\".\"makeup_done_on\" IS NOT NULL")))
+            .filter(invitation::Column::MemberId.is_not_null())
+            .filter(invitation::Column::Role.eq(Role::Member))
+            .filter(invitation::Column::Outcome.is_not_null())
+    };
+    let n = |v: i64| u32::try_from(v).unwrap_or(0);
+    let figures = |c: [i64; 7]| Figures {
+        expected: n(c[0]),
+        present: n(c[1]),
+        late: n(c[2]),
+        on_leave: n(c[3]),
+        absent: n(c[4]),
+        makeup_owed: n(c[5]),
+        makeup_done: n(c[6]),
+    };
+    /// Event, starts, holding unit, then the seven counts.
+    type PerEvent = (i64, DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64);
+    let per_event: Vec<PerEvent> = counted(
+        invitation::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .column(event::Column::StartsAt)
+            .column(event::Column::BranchId)
+            .join(JoinType::InnerJoin, invitation::to_event())
+            .filter(event::Column::State.eq(EventState::Ended))
+            .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+            .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+            .group_by(event::Column::Id)
+            .group_by(event::Column::StartsAt)
+            .group_by(event::Column::BranchId),
+    )
+    .into_tuple()
+    .all(db)
+    .await?;
+    let shared: std::collections::HashSet<i64> = unit::Entity::find()
+        .select_only()
+        .column(unit::Column::EventId)
+        .filter(unit::Column::Accepted.eq(true))
+        .group_by(unit::Column::EventId)
+        .having(Expr::cust("COUNT(*) > 1"))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let branch_of = |unit: i64| parents.get(&unit).copied().unwrap_or(unit);
+    let mut out: HashMap<i64, Vec<Figures>> = HashMap::new();
+    let len = months.len();
+    fn slot(out: &mut HashMap<i64, Vec<Figures>>, b: i64, i: usize, len: usize) -> &mut Figures {
+        &mut out.entry(b).or_insert_with(|| vec![Figures::default(); len])[i]
+    }
+    // Where each event's lines were counted: its holding branch, or (None) the invitee's branch.
+    let mut counted_at: HashMap<i64, (usize, Option<i64>)> = HashMap::new();
+    let mut split = Vec::new();
+    for (e, starts, unit, c0, c1, c2, c3, c4, c5, c6) in per_event {
+        let Some(i) = month_index(&months, starts.with_timezone(&tz).date_naive()) else { continue };
+        if shared.contains(&e) {
+            counted_at.insert(e, (i, None));
+            split.push(e);
+        } else {
+            counted_at.insert(e, (i, Some(branch_of(unit))));
+            slot(&mut out, branch_of(unit), i, len).merge(&figures([c0, c1, c2, c3, c4, c5, c6]));
+        }
+    }
+    /// Event, the invitee's branch, then the seven counts.
+    type PerBranch = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    for chunk in split.chunks(500) {
+        let rows: Vec<PerBranch> = counted(
+            invitation::Entity::find()
+                .select_only()
+                .column(invitation::Column::EventId)
+                .column(member::Column::BranchId)
+                .join(JoinType::InnerJoin, invitation::to_member())
+                .filter(invitation::Column::EventId.is_in(chunk.iter().copied()))
+                .group_by(invitation::Column::EventId)
+                .group_by(member::Column::BranchId),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+        for (e, b, c0, c1, c2, c3, c4, c5, c6) in rows {
+            if let Some((i, _)) = counted_at.get(&e) {
+                slot(&mut out, branch_of(b), *i, len).merge(&figures([c0, c1, c2, c3, c4, c5, c6]));
+            }
+        }
+    }
+    let now: Vec<(i64, i64)> = member::Entity::find()
+        .select_only()
+        .columns([member::Column::Id, member::Column::BranchId])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let current: HashMap<i64, i64> = now.iter().copied().collect();
+    let moved: Vec<i64> =
+        now.iter().filter(|(m, b)| memberships.throughout(*m, period) != Some(*b)).map(|(m, _)| *m).collect();
+    for l in lines(db, period, tz, Some(&moved)).await? {
+        let Some((i, at)) = counted_at.get(&l.event_id).copied() else { continue };
+        let one = Figures::one(l.outcome, l.makeup_required, l.makeup_done);
+        if let Some(b) = at.or_else(|| current.get(&l.member_id).map(|b| branch_of(*b))) {
+            slot(&mut out, b, i, len).remove(&one);
+        }
+        if let Some(b) = memberships.branch_on(l.member_id, l.day) {
+            slot(&mut out, b, i, len).merge(&one);
+        }
+    }
+    Ok(out)
+}
+
 /// The days members were exempt from activities (免于参加组织生活: long illness, work abroad),
 /// from the dated state changes: [from, until) per member. A member exempt today with no change
 /// on record (imported so) is exempt since ever.
@@ -273,7 +330,9 @@ impl Exemptions {
         let exempt = MembershipState::Exempt.key();
         let mut q = history::Entity::find()
             .filter(history::Column::Kind.eq("state"))
-            .filter(Condition::any().add(history::Column::FromValue.eq(exempt)).add(history::Column::ToValue.eq(exempt)))
+            .filter(
+                Condition::any().add(history::Column::FromValue.eq(exempt)).add(history::Column::ToValue.eq(exempt)),
+            )
             .order_by_asc(history::Column::EffectiveOn)
             .order_by_asc(history::Column::Id);
         let mut now = member::Entity::find()
@@ -295,9 +354,9 @@ impl Exemptions {
             }
         }
         for m in now.into_tuple::<i64>().all(db).await? {
-            let from = open.remove(&m).unwrap_or_else(|| {
-                map.get(&m).and_then(|v| v.last()).map_or(NaiveDate::MIN, |last| last.1)
-            });
+            let from = open
+                .remove(&m)
+                .unwrap_or_else(|| map.get(&m).and_then(|v| v.last()).map_or(NaiveDate::MIN, |last| last.1));
             map.entry(m).or_default().push((from, NaiveDate::MAX));
         }
         Ok(Exemptions(map))
@@ -389,8 +448,18 @@ pub async fn overview(
         .into_iter()
         .filter(|b| scope.covers(b.id))
         .collect::<Vec<_>>();
+    let parents: HashMap<i64, i64> = branch::Entity::find()
+        .select_only()
+        .columns([branch::Column::Id, branch::Column::ParentId])
+        .filter(branch::Column::Kind.eq(BranchKind::Group))
+        .into_tuple::<(i64, Option<i64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(g, p)| Some((g, p?)))
+        .collect();
     let memberships = Memberships::of(db, None).await?;
-    let mut months = branch_months(db, period, tz, &memberships).await?;
+    let mut months = branch_months(db, period, tz, &memberships, &parents).await?;
     let held = held_counts(db, period, tz).await?;
     let blank = vec![Figures::default(); period.months().len()];
     let mut trend = blank.clone();
@@ -403,7 +472,14 @@ pub async fn overview(
                 figures.merge(m);
                 t.merge(m);
             }
-            BranchRow { figures, months, held: held.get(&b.id).copied().unwrap_or(0), id: b.id, name: b.name, code: b.code }
+            BranchRow {
+                figures,
+                months,
+                held: held.get(&b.id).copied().unwrap_or(0),
+                id: b.id,
+                name: b.name,
+                code: b.code,
+            }
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -616,7 +692,8 @@ pub async fn member_record(
     };
     let year = period.to.year();
     let (jan, dec) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
-    let whole = Period { kind: super::rules::PeriodKind::Year, from: jan.unwrap_or(period.from), to: dec.unwrap_or(period.to) };
+    let whole =
+        Period { kind: super::rules::PeriodKind::Year, from: jan.unwrap_or(period.from), to: dec.unwrap_or(period.to) };
     let exempt = Exemptions::of(db, Some(&[id])).await?;
     let mut all = lines(db, &whole.union(period), tz, Some(&[id])).await?;
     all.retain(|l| !exempt.on(id, l.day));
@@ -1011,8 +1088,7 @@ pub async fn due_now(
         return Ok(out);
     }
     for kind in rules.required() {
-        let Some((cuts, rows)) = compliance(db, scope, rules, kind, today.year(), Some(units), today, tz).await?
-        else {
+        let Some((cuts, rows)) = compliance(db, scope, rules, kind, today.year(), Some(units), today, tz).await? else {
             continue;
         };
         let Some(i) = cuts.iter().position(|(a, b)| *a <= today && today <= *b) else { continue };

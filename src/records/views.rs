@@ -64,7 +64,11 @@ pub fn trend(ctx: &Ctx, months: &[(i32, u32)], figures: &[Figures]) -> Trend {
         months.iter().zip(figures).map(|(m, f)| (month_name(ctx, months, *m), *f)).collect();
     let bars: Vec<charts::Bar> = rows
         .iter()
-        .map(|(label, f)| charts::Bar { label: label.clone(), rate: f.attendance_rate(), title: month_title(ctx, label, f) })
+        .map(|(label, f)| charts::Bar {
+            label: label.clone(),
+            rate: f.attendance_rate(),
+            title: month_title(ctx, label, f),
+        })
         .collect();
     Trend { svg: charts::bars(&bars, ctx.tr("records.trend")), rows }
 }

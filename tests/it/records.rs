@@ -52,7 +52,8 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     // 田七 is exempt from activities (long illness) from before E1: invited, never counted.
     let x = app.add_member(tree.a, "田七").await;
     let db = &app.state.db;
-    let exempt = Change { to: MembershipState::Exempt, effective_on: app.state.today(), note: Some("长期病休".into()) };
+    let exempt =
+        Change { to: MembershipState::Exempt, effective_on: app.state.today(), note: Some("长期病休".into()) };
     partyday::members::service::change_state(db, &Scope::operator(), x, exempt, app.state.now()).await.unwrap();
 
     // E1: everyone came but 王五 (李四 late).
@@ -285,7 +286,14 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     s.client.get("/").await.assert_contains(&format!("href=\"/events/{planned}\""));
 
     // Exempting the quarter's party lecture: a reason is required; then it is recorded once.
-    let form = |reason: &'static str| vec![("unit", tree.a.to_string()), ("kind", "party_lecture".into()), ("from", q.clone()), ("reason", reason.into())];
+    let form = |reason: &'static str| {
+        vec![
+            ("unit", tree.a.to_string()),
+            ("kind", "party_lecture".into()),
+            ("from", q.clone()),
+            ("reason", reason.into()),
+        ]
+    };
     let post = |fields: Vec<(&'static str, String)>| {
         let c = &s.client;
         async move {
@@ -316,9 +324,15 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     post(not_required).await.assert_status(400);
     // Another branch's secretary and a member can neither see nor record it.
     let other = app.secretary_of(tree.b).await;
-    other.get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a)).await.assert_status(404);
+    other
+        .get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a))
+        .await
+        .assert_status(404);
     let member = app.login_linked(Role::Member, app.add_member(tree.a, "张三").await).await;
-    member.get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a)).await.assert_status(403);
+    member
+        .get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a))
+        .await
+        .assert_status(403);
     let x = partyday::records::entity::exemption::Entity::find().one(&app.state.db).await.unwrap().unwrap();
     other.post(&format!("/records/compliance/exemptions/{}/delete", x.id), &[]).await.assert_status(404);
     // Withdrawn by the secretary: due again.

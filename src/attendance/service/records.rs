@@ -222,7 +222,7 @@ pub struct Counts {
 
 /// The counter of an event, counted by the database (per answer × outcome, how many, and how many
 /// of those expected) rather than by reading everyone's row: the roster asks for it after every
-/// tap. The index `idx_invitations_event_answer_outcome` holds every column it reads, in group
+/// tap. The index `idx_invitations_event_records` holds every column it reads, in group
 /// order.
 pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, DbErr> {
     #[derive(Deserialize)]
