@@ -73,52 +73,87 @@ async fn lines(
     tz: Tz,
     members: Option<&[i64]>,
 ) -> Result<Vec<Line>, DbErr> {
-    match members {
-        Some(ids) => {
-            let mut out = Vec::new();
-            for chunk in ids.chunks(2000) {
-                out.extend(lines_of(db, period, tz, Some(chunk)).await?);
-            }
-            Ok(out)
-        }
-        None => lines_of(db, period, tz, None).await,
+    let Some(ids) = members else { return all_lines(db, period, tz).await };
+    let days = event_days(db, period, tz).await?;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(2000) {
+        out.extend(member_lines(db, chunk, &days).await?);
     }
+    Ok(out)
 }
 
-async fn lines_of(
+/// The days of the events that ended in the period (a few thousand in a year).
+async fn event_days(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, NaiveDate>, DbErr> {
+    Ok(event::Entity::find()
+        .select_only()
+        .columns([event::Column::Id, event::Column::StartsAt])
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .into_tuple::<(i64, DateTime<Utc>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, at)| (id, at.with_timezone(&tz).date_naive()))
+        .filter(|(_, day)| period.contains(*day))
+        .collect())
+}
+
+/// A few members' outcomes at the events of `days`: their invitations from their own index
+/// alone, without a join (reading each invitation's event by its key cost more than the
+/// invitation).
+async fn member_lines(
     db: &impl ConnectionTrait,
-    period: &Period,
-    tz: Tz,
-    members: Option<&[i64]>,
+    ids: &[i64],
+    days: &HashMap<i64, NaiveDate>,
 ) -> Result<Vec<Line>, DbErr> {
-    let mut q = invitation::Entity::find()
+    type Raw = (i64, i64, Outcome, bool, Option<NaiveDate>);
+    let rows: Vec<Raw> = invitation::Entity::find()
+        .select_only()
+        .columns([invitation::Column::MemberId, invitation::Column::EventId, invitation::Column::Outcome])
+        .columns([invitation::Column::MakeupRequired, invitation::Column::MakeupDoneOn])
+        .filter(invitation::Column::MemberId.is_in(ids.iter().copied()))
+        .filter(invitation::Column::Role.eq(Role::Member))
+        .filter(invitation::Column::Outcome.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(member_id, event_id, outcome, makeup_required, done)| {
+            Some(Line {
+                member_id,
+                event_id,
+                day: *days.get(&event_id)?,
+                outcome,
+                makeup_required,
+                makeup_done: done.is_some(),
+            })
+        })
+        .collect())
+}
+
+/// Every expected member's outcome at the events that ended in the period.
+async fn all_lines(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<Vec<Line>, DbErr> {
+    type Raw = (i64, i64, Outcome, DateTime<Utc>, bool, Option<NaiveDate>);
+    let rows: Vec<Raw> = invitation::Entity::find()
         .select_only()
         .columns([invitation::Column::MemberId, invitation::Column::EventId, invitation::Column::Outcome])
         .column(event::Column::StartsAt)
         .columns([invitation::Column::MakeupRequired, invitation::Column::MakeupDoneOn])
-        .column(event::Column::State)
         .join(JoinType::InnerJoin, invitation::to_event())
         .filter(invitation::Column::MemberId.is_not_null())
         .filter(invitation::Column::Role.eq(Role::Member))
-        .filter(invitation::Column::Outcome.is_not_null());
-    match members {
-        // A few members: their invitations by the member index, the events' state and period
-        // applied here (a condition on the events would lead the database through every event of
-        // the period first).
-        Some(ids) => q = q.filter(invitation::Column::MemberId.is_in(ids.iter().copied())),
-        None => {
-            q = q
-                .filter(event::Column::State.eq(EventState::Ended))
-                .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
-                .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)));
-        }
-    }
-    type Raw = (i64, i64, Outcome, DateTime<Utc>, bool, Option<NaiveDate>, EventState);
-    let rows: Vec<Raw> = q.into_tuple().all(db).await?;
+        .filter(invitation::Column::Outcome.is_not_null())
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+        .into_tuple()
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
-        .filter(|r| r.6 == EventState::Ended)
-        .map(|(member_id, event_id, outcome, starts, makeup_required, done, _)| Line {
+        .map(|(member_id, event_id, outcome, starts, makeup_required, done)| Line {
             member_id,
             event_id,
             day: starts.with_timezone(&tz).date_naive(),
