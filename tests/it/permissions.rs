@@ -187,6 +187,13 @@ const ROUTES: &[Case] = &[
     case("GET", "/records/members?format=csv", [303, 403, 200, 200, 200]),
     case("GET", "/records/members?period=range&from=2026-05-01&to=2026-01-01", [303, 403, 400, 400, 400]),
     case("GET", "/records/streaks", [303, 403, 200, 200, 200]),
+    case("GET", "/records/branches/{branch}/ledger", [303, 403, 404, 200, 200]),
+    case("GET", "/records/branches/{branch}/ledger?format=csv", [303, 403, 404, 200, 200]),
+    case("GET", "/records/rules", [303, 403, 403, 403, 200]),
+    case("POST", "/records/rules", [303, 403, 403, 403, 422]),
+    case("GET", "/records/compliance/exempt?unit={branch}&kind=party_lecture&from=2026-10-01", [303, 403, 404, 200, 200]),
+    case("POST", "/records/compliance/exempt", [303, 403, 404, 404, 404]),
+    case("POST", "/records/compliance/exemptions/999999999/delete", [303, 403, 404, 404, 404]),
     case("GET", "/records/branches/999999999", [303, 404, 404, 404, 404]),
     case("GET", "/no/such/page", [404, 404, 404, 404, 404]),
     // Last: it ends the session the rows above use.

@@ -284,6 +284,15 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     home.assert_status(200).assert_contains("本期尚未召开的规定会议").assert_contains("党课");
     let planned = scheduled(&app, &s.client, tree.a, (Duration::hours(2), 60), &[]).await;
     s.client.get("/").await.assert_contains(&format!("href=\"/events/{planned}\""));
+    // Cancelled, it plans nothing: the month's theme party day is due again.
+    let dropped = scheduled(&app, &s.client, tree.a, (Duration::hours(3), 60), &[]).await;
+    s.client.post(&format!("/events/{planned}/cancel"), &[("reason", "改期")]).await.assert_status(303);
+    let home = s.client.get("/").await;
+    assert!(!home.body.contains(&format!("href=\"/events/{planned}\"")), "{}", home.body);
+    home.assert_contains(&format!("href=\"/events/{dropped}\""));
+    s.client.post(&format!("/events/{dropped}/cancel"), &[("reason", "改期")]).await.assert_status(303);
+    let home = s.client.get("/").await;
+    assert!(home.body.contains("主题党日") && !home.body.contains(&format!("href=\"/events/{dropped}\"")));
 
     // Exempting the quarter's party lecture: a reason is required; then it is recorded once.
     let form = |reason: &'static str| {
@@ -390,6 +399,16 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
     partyday::records::service::save_rules(db, &Scope::operator(), &rules, app.state.now()).await.unwrap();
     for i in 0..3 {
         let id = scheduled(&app, &s.client, tree.a, (Duration::days(if i == 0 { 1 } else { 31 }), 60), &[]).await;
+        if i == 2 {
+            // Leave asked for and rejected: still an absence without leave.
+            let inv = inv_of(&app, id, w).await.id;
+            let own = app.login_linked(Role::Member, w).await;
+            own.post(&format!("/events/{id}/answer"), &[("answer", "leave"), ("reason", "家中有事")]).await.assert_status(303);
+            s.client
+                .post(&format!("/events/{id}/attendance/{inv}/leave"), &[("decision", "reject"), ("note", "请参加")])
+                .await
+                .assert_status(303);
+        }
         let e = event_row(&app, id).await;
         move_to(&app, e.starts_at + Duration::minutes(5));
         assert_eq!(tap(&s.client, id, inv_of(&app, id, s.member).await.id, "present").await.0, 200);
