@@ -191,7 +191,11 @@ const ROUTES: &[Case] = &[
     case("GET", "/records/branches/{branch}/ledger?format=csv", [303, 403, 404, 200, 200]),
     case("GET", "/records/rules", [303, 403, 403, 403, 200]),
     case("POST", "/records/rules", [303, 403, 403, 403, 422]),
-    case("GET", "/records/compliance/exempt?unit={branch}&kind=party_lecture&from=2026-10-01", [303, 403, 404, 200, 200]),
+    case(
+        "GET",
+        "/records/compliance/exempt?unit={branch}&kind=party_lecture&from=2026-10-01",
+        [303, 403, 404, 200, 200],
+    ),
     case("POST", "/records/compliance/exempt", [303, 403, 404, 404, 404]),
     case("POST", "/records/compliance/exemptions/999999999/delete", [303, 403, 404, 404, 404]),
     case("GET", "/records/branches/999999999", [303, 404, 404, 404, 404]),

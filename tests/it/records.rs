@@ -403,7 +403,9 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
             // Leave asked for and rejected: still an absence without leave.
             let inv = inv_of(&app, id, w).await.id;
             let own = app.login_linked(Role::Member, w).await;
-            own.post(&format!("/events/{id}/answer"), &[("answer", "leave"), ("reason", "家中有事")]).await.assert_status(303);
+            own.post(&format!("/events/{id}/answer"), &[("answer", "leave"), ("reason", "家中有事")])
+                .await
+                .assert_status(303);
             s.client
                 .post(&format!("/events/{id}/attendance/{inv}/leave"), &[("decision", "reject"), ("note", "请参加")])
                 .await
