@@ -67,11 +67,15 @@ fn period_of(state: &AppState, params: &Params, action: String) -> (Result<Perio
     }
 }
 
+/// The headers of a sheet to download as `stem.csv` or `stem.xlsx`.
+fn attachment(format: Format, stem: &str) -> [(header::HeaderName, String); 2] {
+    let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
+    [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)]
+}
+
 fn export(format: Format, stem: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Response, WebError> {
     let bytes = sheet::write(format, headers, rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
-    let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response())
+    Ok((attachment(format, stem), bytes).into_response())
 }
 
 /// The figure columns of every table, translated.
@@ -165,10 +169,7 @@ async fn every_member(
     let cells = rows.into_iter().map(|(b, m, f)| [vec![b, m], figure_cells(&f)].concat());
     if format == Format::Csv {
         // Streamed: the rows are formatted while they are sent.
-        let disposition = "attachment; filename=\"records-members.csv\"".to_owned();
-        let headers_out =
-            [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)];
-        return Ok((headers_out, sheet::csv_stream(headers, cells)).into_response());
+        return Ok((attachment(format, "records-members"), sheet::csv_stream(headers, cells)).into_response());
     }
     export(format, "records-members", &headers, &cells.collect::<Vec<_>>())
 }

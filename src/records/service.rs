@@ -170,51 +170,57 @@ fn month_index(months: &[(i32, u32)], day: NaiveDate) -> Option<usize> {
     months.iter().position(|m| *m == (day.year(), day.month()))
 }
 
-/// Each member's figures over the period, counted by the database (one row per member rather
-/// than one per invitation: the association's year is hundreds of thousands of invitations).
-async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, Figures>, DbErr> {
+/// The seven counts of a ledger's figures (expected, present, late, on leave, absent, make-up owed,
+/// make-up done) as aggregate columns of a query on expected members' invitations.
+fn counted(q: Select<invitation::Entity>) -> Select<invitation::Entity> {
     let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
     let outcome = "\"invitations\".\"outcome\"";
     let makeup = "\"invitations\".\"makeup_required\"";
-    /// Member, expected, present, late, on leave, absent, make-up owed, make-up done.
-    type Counted = (i64, i64, i64, i64, i64, i64, i64, i64);
-    let rows: Vec<Counted> = invitation::Entity::find()
-        .select_only()
-        .column(invitation::Column::MemberId)
-        .expr(Expr::cust("COUNT(*)"))
+    q.expr(Expr::cust("COUNT(*)"))
         .expr(sum(&format!("{outcome} IN ('present', 'late')")))
         .expr(sum(&format!("{outcome} = 'late'")))
         .expr(sum(&format!("{outcome} = 'excused'")))
         .expr(sum(&format!("{outcome} = 'absent'")))
         .expr(sum(makeup))
         .expr(sum(&format!("{makeup} AND \"invitations\".\"makeup_done_on\" IS NOT NULL")))
-        .join(JoinType::InnerJoin, invitation::to_event())
-        .filter(event::Column::State.eq(EventState::Ended))
-        .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
-        .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
         .filter(invitation::Column::MemberId.is_not_null())
         .filter(invitation::Column::Role.eq(Role::Member))
         .filter(invitation::Column::Outcome.is_not_null())
-        .group_by(invitation::Column::MemberId)
-        .into_tuple()
-        .all(db)
-        .await?;
+}
+
+/// The figures of the seven counts of [`counted`].
+fn figures_of(c: [i64; 7]) -> Figures {
     let n = |v: i64| u32::try_from(v).unwrap_or(0);
-    Ok(rows
-        .into_iter()
-        .map(|(m, expected, present, late, on_leave, absent, owed, done)| {
-            let f = Figures {
-                expected: n(expected),
-                present: n(present),
-                late: n(late),
-                on_leave: n(on_leave),
-                absent: n(absent),
-                makeup_owed: n(owed),
-                makeup_done: n(done),
-            };
-            (m, f)
-        })
-        .collect())
+    Figures {
+        expected: n(c[0]),
+        present: n(c[1]),
+        late: n(c[2]),
+        on_leave: n(c[3]),
+        absent: n(c[4]),
+        makeup_owed: n(c[5]),
+        makeup_done: n(c[6]),
+    }
+}
+
+/// Each member's figures over the period, counted by the database (one row per member rather
+/// than one per invitation: the association's year is hundreds of thousands of invitations).
+async fn member_totals(db: &impl ConnectionTrait, period: &Period, tz: Tz) -> Result<HashMap<i64, Figures>, DbErr> {
+    /// Member, then the seven counts.
+    type Counted = (i64, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Counted> = counted(
+        invitation::Entity::find()
+            .select_only()
+            .column(invitation::Column::MemberId)
+            .join(JoinType::InnerJoin, invitation::to_event())
+            .filter(event::Column::State.eq(EventState::Ended))
+            .filter(event::Column::StartsAt.gte(start_of(period.from, tz)))
+            .filter(event::Column::StartsAt.lt(start_of(period.end(), tz)))
+            .group_by(invitation::Column::MemberId),
+    )
+    .into_tuple()
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(m, c0, c1, c2, c3, c4, c5, c6)| (m, figures_of([c0, c1, c2, c3, c4, c5, c6]))).collect())
 }
 
 /// The figures of each branch per month of the period (aligned with `period.months()`). The
@@ -232,31 +238,6 @@ async fn branch_months(
     parents: &HashMap<i64, i64>,
 ) -> Result<HashMap<i64, Vec<Figures>>, DbErr> {
     let months = period.months();
-    let sum = |cond: &str| Expr::cust(format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"));
-    let outcome = "\"invitations\".\"outcome\"";
-    let makeup = "\"invitations\".\"makeup_required\"";
-    let counted = |q: Select<invitation::Entity>| {
-        q.expr(Expr::cust("COUNT(*)"))
-            .expr(sum(&format!("{outcome} IN ('present', 'late')")))
-            .expr(sum(&format!("{outcome} = 'late'")))
-            .expr(sum(&format!("{outcome} = 'excused'")))
-            .expr(sum(&format!("{outcome} = 'absent'")))
-            .expr(sum(makeup))
-            .expr(sum(&format!("{makeup} AND \"invitations\".\"makeup_done_on\" IS NOT NULL")))
-            .filter(invitation::Column::MemberId.is_not_null())
-            .filter(invitation::Column::Role.eq(Role::Member))
-            .filter(invitation::Column::Outcome.is_not_null())
-    };
-    let n = |v: i64| u32::try_from(v).unwrap_or(0);
-    let figures = |c: [i64; 7]| Figures {
-        expected: n(c[0]),
-        present: n(c[1]),
-        late: n(c[2]),
-        on_leave: n(c[3]),
-        absent: n(c[4]),
-        makeup_owed: n(c[5]),
-        makeup_done: n(c[6]),
-    };
     /// Event, starts, holding unit, then the seven counts.
     type PerEvent = (i64, DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64);
     let per_event: Vec<PerEvent> = counted(
@@ -303,7 +284,7 @@ async fn branch_months(
             split.push(e);
         } else {
             counted_at.insert(e, (i, Some(branch_of(unit))));
-            slot(&mut out, branch_of(unit), i, len).merge(&figures([c0, c1, c2, c3, c4, c5, c6]));
+            slot(&mut out, branch_of(unit), i, len).merge(&figures_of([c0, c1, c2, c3, c4, c5, c6]));
         }
     }
     /// Event, the invitee's branch, then the seven counts.
@@ -324,7 +305,7 @@ async fn branch_months(
         .await?;
         for (e, b, c0, c1, c2, c3, c4, c5, c6) in rows {
             if let Some((i, _)) = counted_at.get(&e) {
-                slot(&mut out, branch_of(b), *i, len).merge(&figures([c0, c1, c2, c3, c4, c5, c6]));
+                slot(&mut out, branch_of(b), *i, len).merge(&figures_of([c0, c1, c2, c3, c4, c5, c6]));
             }
         }
     }
@@ -908,14 +889,18 @@ pub async fn save_rules(
     if !scope.is_all() {
         return Err(RecordsError::Forbidden);
     }
+    // Every key is written each time, as an upsert: two administrators saving at once each write
+    // a whole set (the last one stays), where deleting and inserting collided on PostgreSQL.
     let txn = crate::db::write_txn(db).await?;
-    setting::Entity::delete_many().exec(&txn).await?;
     let rows = rules.to_settings().into_iter().map(|(key, value)| setting::ActiveModel {
         key: sea_orm::Set(key),
         value: sea_orm::Set(value),
         updated_at: sea_orm::Set(now),
     });
-    setting::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    let upsert = sea_orm::sea_query::OnConflict::column(setting::Column::Key)
+        .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
+        .to_owned();
+    setting::Entity::insert_many(rows).on_conflict(upsert).exec_without_returning(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -444,3 +444,20 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
     assert!(pass.sent >= rows.len(), "{pass:?}");
     assert_eq!(partyday::records::digest::queue(db, today, tz, now).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn two_administrators_saving_the_rules_at_once_both_succeed_and_one_set_stays() {
+    use partyday::records::{rules::RecordRules, service};
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let (mut a, mut b) = (RecordRules::default(), RecordRules::default());
+    a.thresholds = [1, 3, 5];
+    b.thresholds = [3, 6, 9];
+    let (now, admin) = (app.state.now(), Scope::operator());
+    for _ in 0..5 {
+        let (x, y) = tokio::join!(service::save_rules(db, &admin, &a, now), service::save_rules(db, &admin, &b, now));
+        assert!(x.is_ok() && y.is_ok(), "{x:?} {y:?}");
+        let saved = service::rules(db).await.unwrap();
+        assert!(saved == a || saved == b, "a whole set, not a mix: {saved:?}");
+    }
+}

@@ -371,6 +371,13 @@ pub fn build_digest(state: &AppState, row: &outbox::Model) -> Result<Message, St
     let subject = m.tr_with("email.digest_subject", "month", &m.digest.month);
     let render = |e: askama::Error| format!("cannot render: {e}");
     let (text, html) = (DigestText { m: &m }.render().map_err(render)?, DigestHtml { m: &m }.render().map_err(render)?);
+    envelope(state, row, subject)?
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// A message's sender, recipient, subject and Message-ID (from the outbox row).
+fn envelope(state: &AppState, row: &outbox::Model, subject: String) -> Result<lettre::message::MessageBuilder, String> {
     let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
     let to = row
         .recipient
@@ -378,13 +385,7 @@ pub fn build_digest(state: &AppState, row: &outbox::Model) -> Result<Message, St
         .map(|address| Mailbox::new(Some(row.recipient_name.clone()), address))
         .map_err(|e| format!("bad address {:?}: {e}", row.recipient))?;
     let domain = from.email.domain().to_owned();
-    Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .message_id(Some(format!("<{}@{domain}>", row.message_id)))
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| format!("cannot build the message: {e}"))
+    Ok(Message::builder().from(from).to(to).subject(subject).message_id(Some(format!("<{}@{domain}>", row.message_id))))
 }
 
 /// Builds the message of an outbox row; Err(text) when it can never be sent (a bad address).
@@ -402,13 +403,7 @@ pub fn build(
     let answer_url = token.filter(|_| kind != Kind::Cancellation).map(|t| format!("{base}/answer/{t}"));
     let mail = Mail { locale, name: &row.recipient_name, facts, answer, answer_url };
     let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
-    let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
-    let to = row
-        .recipient
-        .parse()
-        .map(|address| Mailbox::new(Some(row.recipient_name.clone()), address))
-        .map_err(|e| format!("bad address {:?}: {e}", row.recipient))?;
-    let domain = from.email.domain().to_owned();
+    let builder = envelope(state, row, subject)?;
     let (method, ics) = match kind {
         Kind::Cancellation => ("CANCEL", &facts.ics_cancel),
         _ => ("REQUEST", &facts.ics_request),
@@ -420,11 +415,6 @@ pub fn build(
         )
         .header(lettre::message::header::ContentDisposition::attachment("invite.ics"))
         .body(ics.clone());
-    let builder = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .message_id(Some(format!("<{}@{domain}>", row.message_id)));
     // The minutes and the report are no invitation: no calendar part that would put the meeting
     // back in calendars.
     let body = if matches!(kind, Kind::Minutes | Kind::ReportDraft) {
