@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod events;
 pub mod forms;
+pub mod home;
 pub mod i18n;
 pub mod invitations;
 pub mod mail;

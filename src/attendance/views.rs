@@ -11,7 +11,7 @@ use crate::{
         views::local,
     },
     forms::{Choice, FieldErrors},
-    invitations::{Answer, log},
+    invitations::log,
     web::Ctx,
 };
 
@@ -28,8 +28,9 @@ pub struct EventBox {
 }
 
 impl EventBox {
-    pub fn my_answer(&self) -> Option<Answer> {
-        self.mine.as_ref().map(|i| i.answer)
+    /// Catalogue key of the viewer's answer as they read it (checked in: attending).
+    pub fn my_answer(&self) -> Option<&'static str> {
+        self.mine.as_ref().map(|i| super::service::records::shown_answer(i.answer, i.checked_in_at.is_some()))
     }
 
     pub fn my_outcome(&self) -> Option<crate::invitations::Outcome> {
@@ -159,9 +160,22 @@ pub struct AnswerPage {
     pub checkin: bool,
     pub reason: String,
     pub errors: FieldErrors,
+    /// The organising branch, the host and the agenda: the facts a guest has no other page for.
+    pub organiser: String,
+    pub host: Option<String>,
+    pub agenda: Vec<crate::events::entity::agenda::Model>,
 }
 
 impl AnswerPage {
+    /// Invited as a guest: accept or decline, no leave.
+    pub fn guest(&self) -> bool {
+        self.invitation.member_id.is_none()
+    }
+
+    pub fn closes(&self) -> String {
+        local(&super::service::closes_at(&self.event), self.tz)
+    }
+
     pub fn when(&self) -> String {
         format!(
             "{} – {} ({})",
@@ -172,6 +186,6 @@ impl AnswerPage {
     }
 
     pub fn answer_key(&self) -> &'static str {
-        self.invitation.answer.label_key()
+        super::service::records::shown_answer(self.invitation.answer, self.invitation.checked_in_at.is_some())
     }
 }

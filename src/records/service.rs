@@ -788,7 +788,20 @@ pub async fn streaks(
     let months = period.months();
     let mut marks: HashMap<i64, Vec<MonthMark>> = HashMap::new();
     let exempt = Exemptions::of(db, None).await?;
-    for l in lines(db, &period, tz, None).await? {
+    // A secretary's streaks: only their branches' members are read.
+    let members: Option<Vec<i64>> = match scope.units() {
+        Some(units) => Some(
+            member::Entity::find()
+                .select_only()
+                .column(member::Column::Id)
+                .filter(member::Column::BranchId.is_in(units.iter().copied()))
+                .into_tuple()
+                .all(db)
+                .await?,
+        ),
+        None => None,
+    };
+    for l in lines(db, &period, tz, members.as_deref()).await? {
         if exempt.on(l.member_id, l.day) {
             continue;
         }

@@ -46,6 +46,67 @@ pub fn render(markdown: &str) -> String {
     out
 }
 
+/// Markdown read as plain text, for places that show no markup (a calendar's DESCRIPTION):
+/// emphasis, heading and code marks dropped, list items numbered or bulleted as typed lists
+/// read, a link followed by its address, blocks on lines of their own.
+pub fn plain_text(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut out = String::with_capacity(markdown.len());
+    // Per open list: the next number (None for bullets).
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    let mut links: Vec<String> = Vec::new();
+    let block_end = |out: &mut String| {
+        while out.ends_with(' ') {
+            out.pop();
+        }
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+    };
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::Start(Tag::Item) => {
+                block_end(&mut out);
+                out.push_str(&"  ".repeat(lists.len().saturating_sub(1)));
+                match lists.last_mut() {
+                    Some(Some(n)) => {
+                        out.push_str(&format!("{n}. "));
+                        *n += 1;
+                    }
+                    _ => out.push_str("- "),
+                }
+            }
+            Event::Start(Tag::List(first)) => {
+                block_end(&mut out);
+                lists.push(first);
+            }
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+                block_end(&mut out);
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.into_string()),
+            Event::End(TagEnd::Link) => {
+                if let Some(url) = links.pop().filter(|u| !out.ends_with(u.as_str())) {
+                    out.push_str(&format!(" ({url})"));
+                }
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::Item) => {
+                block_end(&mut out)
+            }
+            Event::End(TagEnd::TableHead) => block_end(&mut out),
+            Event::End(TagEnd::TableCell) => out.push('\t'),
+            Event::Rule => {
+                block_end(&mut out);
+                out.push_str("----\n");
+            }
+            _ => {}
+        }
+    }
+    out.trim_end().to_owned()
+}
+
 /// The `<a …>` opening tag pulldown-cmark writes for a link (with its escaping), plus `rel="nofollow noopener"`.
 ///
 /// Letting the writer render the tag keeps href and title escaping in one place; we only append an attribute
@@ -84,6 +145,17 @@ fn is_allowed_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_drops_the_marks() {
+        let md = "## 议程\n\n1. 学习：**全会精神**\n2. 交流发言\n\n请携带*学习笔记本*，见 [通知](https://example.org/n)。\n\n- 甲\n- `乙`";
+        assert_eq!(
+            plain_text(md),
+            "议程\n1. 学习：全会精神\n2. 交流发言\n请携带学习笔记本，见 通知 (https://example.org/n)。\n- 甲\n- 乙"
+        );
+        assert_eq!(plain_text("<b>x</b> & y"), "<b>x</b> & y");
+        assert_eq!(plain_text("<https://a.example>"), "https://a.example");
+    }
 
     #[test]
     fn emphasis_and_a_normal_link() {

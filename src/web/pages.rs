@@ -26,30 +26,36 @@ pub fn router() -> Router<AppState> {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub ctx: Ctx,
-    /// A secretary's branches' required meetings not yet held this period (None: not a
-    /// secretary with branches).
-    pub due: Option<Vec<crate::records::service::DueNow>>,
+    /// What waits for the signed-in person (None for visitors).
+    pub home: Option<crate::home::Home>,
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
-/// Visitors see what Partyday is and a way to sign in; signed-in people see their start page,
-/// secretaries with what their branches still owe this period.
+impl HomePage {
+    /// A time in an event's branch's zone.
+    pub fn local(&self, t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>, tz: &str) -> String {
+        crate::events::views::local(t.borrow(), crate::branches::rules::zone(tz))
+    }
+
+    /// A time in the reader's zone.
+    pub fn at(&self, t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>) -> String {
+        self.ctx.datetime(t.borrow())
+    }
+}
+
+/// Visitors see what Partyday is and a way to sign in; signed-in people see what to do next:
+/// members their answers, events and make-up study, secretaries the decisions waiting in their
+/// branches, administrators the association at a glance.
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let Some(user) = ctx.user.as_ref() else { return Ok(HomePage { ctx, due: None }.into_response()) };
+    let now = state.now();
+    let Some(user) = ctx.user.as_ref() else { return Ok(HomePage { ctx, home: None, now }.into_response()) };
     if user.must_change_password {
         return Ok(Redirect::to("/account/password").into_response());
     }
-    let mut due = None;
-    if user.role == accounts::Role::Secretary {
-        let scope = crate::branches::scope_of(&state.db, &user.actor(), state.today()).await?;
-        if let Some(units) = scope.units().filter(|u| !u.is_empty()) {
-            use crate::records::service;
-            let units: Vec<i64> = units.iter().copied().collect();
-            let rules = service::rules(&state.db).await?;
-            let (today, tz) = (state.today(), state.settings.timezone);
-            due = Some(service::due_now(&state.db, &scope, &rules, &units, today, tz).await?);
-        }
-    }
-    Ok(HomePage { ctx, due }.into_response())
+    let scope = crate::branches::scope_of(&state.db, &user.actor(), state.today()).await?;
+    let rules = crate::records::service::rules(&state.db).await?;
+    let home = crate::home::of(&state.db, &scope, user.member_id, &rules, now, state.settings.timezone).await?;
+    Ok(HomePage { ctx, home: Some(home), now }.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

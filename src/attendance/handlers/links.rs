@@ -8,6 +8,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono_tz::Tz;
+use sea_orm::EntityTrait;
 
 use crate::attendance::{
     rules::{Choose, Method},
@@ -61,8 +62,37 @@ async fn page(
     let window = attendance::Window::from_config(&state.settings.config.attendance);
     let checkin = window.is_open(&e, state.now()) && inv.checked_in_at.is_none();
     let failed = !errors.is_empty();
-    let choice = if matches!(choice.as_str(), "accept" | "decline" | "leave") { choice } else { String::new() };
-    let page = AnswerPage { ctx, token, choice, invitation: inv, event: e, tz, open, checkin, reason, errors };
+    let guest = inv.member_id.is_none();
+    let choice = match choice.as_str() {
+        "accept" | "decline" => choice,
+        "leave" if !guest => choice,
+        _ => String::new(),
+    };
+    let organiser = crate::branches::entity::branch::Entity::find_by_id(e.branch_id)
+        .one(&state.db)
+        .await?
+        .map(|b| b.name)
+        .unwrap_or_default();
+    let host = match e.host_member_id {
+        Some(id) => crate::members::entity::member::Entity::find_by_id(id).one(&state.db).await?.map(|m| m.name),
+        None => e.host_guest_name.clone(),
+    };
+    let agenda = crate::events::service::agenda_of(&state.db, e.id).await?;
+    let page = AnswerPage {
+        ctx,
+        token,
+        choice,
+        invitation: inv,
+        event: e,
+        tz,
+        open,
+        checkin,
+        reason,
+        errors,
+        organiser,
+        host,
+        agenda,
+    };
     Ok(if failed { (StatusCode::UNPROCESSABLE_ENTITY, page).into_response() } else { page.into_response() })
 }
 

@@ -94,7 +94,9 @@ pub async fn event_box(state: &AppState, scope: &Scope, loaded: &Loaded) -> Resu
         Some(m) if e.state != EventState::Draft => service::invitation_of(&state.db, e.id, m).await?,
         _ => None,
     };
-    let can_answer = mine.is_some() && e.state == EventState::Scheduled && now < service::closes_at(e);
+    let can_answer = mine.as_ref().is_some_and(|i| i.checked_in_at.is_none())
+        && e.state == EventState::Scheduled
+        && now < service::closes_at(e);
     let taker = e.state != EventState::Draft && service::may_take_attendance(loaded, scope);
     let (summary, people) = if taker {
         let people = records::people(&state.db, e.id).await?;
@@ -137,6 +139,7 @@ fn back(id: i64, to: &str, inv: Option<i64>) -> Redirect {
     match to {
         "roster" => Redirect::to(&format!("/events/{id}/roster{anchor}")),
         "event" => Redirect::to(&format!("/events/{id}")),
+        "home" => Redirect::to("/"),
         _ => Redirect::to(&format!("/events/{id}/attendance{anchor}")),
     }
 }
@@ -172,7 +175,8 @@ async fn answer_own(
     let choice = choice_of(&form)?;
     let given = service::answer(&state.writer, (id, inv.id), choice, By::Invitee, state.now()).await?;
     let msg = if given == Answer::Waitlisted { "answer.waitlisted" } else { "answer.saved" };
-    Ok((Flash::success(Msg::new(msg)), back(id, "event", None)).into_response())
+    let to = if form.back == "home" { "home" } else { "event" };
+    Ok((Flash::success(Msg::new(msg)), back(id, to, None)).into_response())
 }
 
 /// A secretary changes an invitee's answer (after the deadline too), recorded with who and when.
@@ -193,6 +197,7 @@ async fn answer_for(
 struct LeaveForm {
     decision: String,
     note: String,
+    back: String,
 }
 
 async fn leave(
@@ -209,7 +214,7 @@ async fn leave(
     };
     service::decide_leave(&state.writer, &scope, (id, inv), approve, &form.note, state.now()).await?;
     let msg = if approve { "leave.approved" } else { "leave.rejected" };
-    Ok((Flash::success(Msg::new(msg)), back(id, "attendance", Some(inv))).into_response())
+    Ok((Flash::success(Msg::new(msg)), back(id, &form.back, Some(inv))).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -212,6 +212,11 @@ async fn answer_locked(
     }
     match by {
         By::Invitee if now >= closes_at(&event) => return Err(Refused("answer.closed")),
+        // Whoever checked in is attending; only a secretary corrects that.
+        By::Invitee if inv.checked_in_at.is_some() => return Err(Refused("answer.after_checkin")),
+        By::Invitee if inv.member_id.is_none() && matches!(choice, Choose::Leave(_)) => {
+            return Err(Refused("answer.no_leave_for_guests"));
+        }
         By::Invitee => {}
         By::Staff(scope) => require_decider(txn, scope, &inv).await?,
     }

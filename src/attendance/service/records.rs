@@ -354,9 +354,12 @@ pub struct HistoryRow {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub timezone: String,
+    pub location: Option<String>,
+    pub answer_deadline: Option<DateTime<Utc>>,
     pub answer: Answer,
     pub outcome: Option<Outcome>,
     pub leave_reason: Option<String>,
+    pub checked_in_at: Option<DateTime<Utc>>,
     #[serde(deserialize_with = "flag")]
     pub makeup_required: bool,
     pub makeup_done_on: Option<NaiveDate>,
@@ -371,9 +374,12 @@ impl HistoryRow {
         "starts_at",
         "ends_at",
         "timezone",
+        "location",
+        "answer_deadline",
         "answer",
         "outcome",
         "leave_reason",
+        "checked_in_at",
         "makeup_required",
         "makeup_done_on",
     ];
@@ -390,29 +396,40 @@ impl HistoryRow {
         self.makeup_required && self.makeup_done_on.is_none()
     }
 
+    /// Answers are taken until the deadline, or the start when there is none.
+    pub fn closes_at(&self) -> DateTime<Utc> {
+        self.answer_deadline.unwrap_or(self.starts_at)
+    }
+
+    /// The answer as the member reads it: checked in counts as attending.
+    pub fn shown_answer(&self) -> &'static str {
+        shown_answer(self.answer, self.checked_in_at.is_some())
+    }
+
     pub fn tz(&self) -> chrono_tz::Tz {
         crate::branches::rules::zone(&self.timezone)
     }
 }
 
+/// Catalogue key of an answer as people read it: whoever checked in is attending, whatever
+/// they answered before.
+pub fn shown_answer(answer: Answer, checked_in: bool) -> &'static str {
+    if checked_in { "answer.checked_in" } else { answer.label_key() }
+}
+
 /// Rows of a member's history shown per page.
 pub const HISTORY_PAGE: u64 = 50;
 
-/// A member's events (not drafts), newest first, a page at a time; `open_only` keeps those with
-/// make-up study still to do. Returns the page and whether more follow.
-pub async fn history(
-    db: &impl ConnectionTrait,
-    member_id: i64,
-    open_only: bool,
-    page: u64,
-) -> Result<(Vec<HistoryRow>, bool), DbErr> {
-    let mut select = invitation::Entity::find()
+/// A member's invitations to events that are not drafts, with each event's facts.
+fn member_rows(member_id: i64) -> Select<invitation::Entity> {
+    invitation::Entity::find()
         .select_only()
         .column_as(invitation::Column::EventId, "event_id")
         .columns([
             invitation::Column::Answer,
             invitation::Column::Outcome,
             invitation::Column::LeaveReason,
+            invitation::Column::CheckedInAt,
             invitation::Column::MakeupRequired,
             invitation::Column::MakeupDoneOn,
         ])
@@ -421,6 +438,8 @@ pub async fn history(
         .column_as(Expr::col((event::Entity, event::Column::State)), "state")
         .column_as(Expr::col((event::Entity, event::Column::StartsAt)), "starts_at")
         .column_as(Expr::col((event::Entity, event::Column::EndsAt)), "ends_at")
+        .column_as(Expr::col((event::Entity, event::Column::Location)), "location")
+        .column_as(Expr::col((event::Entity, event::Column::AnswerDeadline)), "answer_deadline")
         .column_as(Expr::col((branch::Entity, branch::Column::Timezone)), "timezone")
         .join(
             JoinType::InnerJoin,
@@ -431,7 +450,63 @@ pub async fn history(
         )
         .join(JoinType::InnerJoin, event::Relation::Branch.def())
         .filter(invitation::Column::MemberId.eq(member_id))
-        .filter(event::Column::State.ne(crate::events::rules::EventState::Draft));
+        .filter(event::Column::State.ne(crate::events::rules::EventState::Draft))
+}
+
+/// What a member's home page lists: invitations still waiting for their answer, their coming
+/// events, make-up study owed and the last outcomes.
+pub struct MemberHome {
+    pub awaiting: Vec<HistoryRow>,
+    pub coming: Vec<HistoryRow>,
+    pub makeup: Vec<HistoryRow>,
+    pub recent: Vec<HistoryRow>,
+}
+
+/// [`MemberHome`] at `now`: at most `n` of each (three statements).
+pub async fn member_home(
+    db: &impl ConnectionTrait,
+    member_id: i64,
+    now: DateTime<Utc>,
+    n: usize,
+) -> Result<MemberHome, DbErr> {
+    use crate::events::rules::EventState;
+    let upcoming = member_rows(member_id)
+        .filter(event::Column::State.eq(EventState::Scheduled))
+        .filter(event::Column::EndsAt.gt(now))
+        .order_by(event::Column::StartsAt, Order::Asc)
+        .limit(50)
+        .into_query();
+    let upcoming: Vec<HistoryRow> = db::json_rows(db, &upcoming, HistoryRow::COLUMNS).await?;
+    let (mut awaiting, mut coming): (Vec<_>, Vec<_>) = upcoming
+        .into_iter()
+        .partition(|r| r.answer == Answer::Pending && r.checked_in_at.is_none() && now < r.closes_at());
+    let recent = member_rows(member_id)
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(invitation::Column::Outcome.is_not_null())
+        .order_by(event::Column::StartsAt, Order::Desc)
+        .limit(n as u64)
+        .into_query();
+    let mut recent: Vec<HistoryRow> = db::json_rows(db, &recent, HistoryRow::COLUMNS).await?;
+    let (mut makeup, _) = history(db, member_id, true, 1).await?;
+    for rows in [&mut awaiting, &mut coming] {
+        rows.sort_by_key(|r| (r.starts_at, r.event_id));
+    }
+    recent.sort_by_key(|r| std::cmp::Reverse((r.starts_at, r.event_id)));
+    for rows in [&mut awaiting, &mut coming, &mut makeup, &mut recent] {
+        rows.truncate(n);
+    }
+    Ok(MemberHome { awaiting, coming, makeup, recent })
+}
+
+/// A member's events (not drafts), newest first, a page at a time; `open_only` keeps those with
+/// make-up study still to do. Returns the page and whether more follow.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    member_id: i64,
+    open_only: bool,
+    page: u64,
+) -> Result<(Vec<HistoryRow>, bool), DbErr> {
+    let mut select = member_rows(member_id);
     if open_only {
         select = select
             .filter(invitation::Column::MakeupRequired.eq(true))

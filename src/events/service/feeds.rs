@@ -208,6 +208,7 @@ pub async fn calendar_of(
         category: String,
         organizer: String,
         email: String,
+        description: String,
     }
     let owned: Vec<Owned> = events
         .iter()
@@ -220,6 +221,7 @@ pub async fn calendar_of(
                 category: crate::i18n::t(locale, e.kind.label_key()).to_owned(),
                 organizer: b.map(|b| b.name.clone()).unwrap_or_default(),
                 email: b.and_then(|b| b.contact_email.clone()).unwrap_or_else(|| fallback_email.clone()),
+                description: crate::web::markdown::plain_text(&e.description),
             }
         })
         .collect();
@@ -234,7 +236,7 @@ pub async fn calendar_of(
             end: e.ends_at,
             tz: o.tz,
             summary: &e.title,
-            description: &e.description,
+            description: &o.description,
             location: e.location.as_deref().unwrap_or(""),
             categories: &o.category,
             organizer_name: &o.organizer,

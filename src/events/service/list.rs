@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait,
     entity::prelude::*,
-    sea_query::{Expr, Order, Query, SelectStatement},
+    sea_query::{Expr, ExprTrait, Order, Query, SelectStatement},
 };
 use serde::Deserialize;
 
@@ -198,6 +198,70 @@ pub async fn mine(
     let stmt = rows(select, db.get_database_backend()).order_by_asc(event::Column::StartsAt).limit(500).into_query();
     let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
     sort(&mut rows, true);
+    Ok(rows)
+}
+
+/// Scheduled events of the scope's branches (organised or co-organised) still to end, starting
+/// before `until`, soonest first: a secretary's start page.
+pub async fn coming(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<EventRow>, DbErr> {
+    let mut select = event::Entity::find()
+        .filter(event::Column::State.eq(EventState::Scheduled))
+        .filter(event::Column::EndsAt.gt(now))
+        .filter(event::Column::StartsAt.lt(until));
+    if let Some(units) = scope.units() {
+        select = select.filter(event::Column::Id.in_subquery(events_of_units(units.iter().copied())));
+    }
+    let stmt = rows(select, db.get_database_backend()).order_by_asc(event::Column::StartsAt).limit(limit).into_query();
+    let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
+    sort(&mut rows, true);
+    Ok(rows)
+}
+
+/// Events the scope's branches organised that ended since `since` with members expected and
+/// nobody marked present: their attendance was most likely never taken.
+pub async fn unattended(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<EventRow>, DbErr> {
+    use crate::invitations::{Outcome, Role};
+    // Correlated, so each candidate event is looked up by the invitations' event index.
+    let any = |filter: sea_orm::Condition| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(invitation::Entity)
+                .and_where(
+                    Expr::col((invitation::Entity, invitation::Column::EventId))
+                        .equals((event::Entity, event::Column::Id)),
+                )
+                .cond_where(filter)
+                .to_owned(),
+        )
+    };
+    let expected = any(sea_orm::Condition::all().add(invitation::Column::Role.eq(Role::Member)));
+    let present =
+        any(sea_orm::Condition::all().add(invitation::Column::Outcome.is_in([Outcome::Present, Outcome::Late])));
+    let mut select = event::Entity::find()
+        .filter(event::Column::State.eq(EventState::Ended))
+        .filter(event::Column::EndsAt.gt(since))
+        .filter(event::Column::EndsAt.lte(now))
+        .filter(expected)
+        .filter(present.not());
+    if let Some(units) = scope.units() {
+        select = select.filter(event::Column::BranchId.is_in(units.iter().copied()));
+    }
+    let stmt = rows(select, db.get_database_backend()).order_by_desc(event::Column::EndsAt).limit(limit).into_query();
+    let mut rows: Vec<EventRow> = db::json_rows(db, &stmt, EventRow::COLUMNS).await?;
+    sort(&mut rows, false);
     Ok(rows)
 }
 

@@ -56,6 +56,26 @@ fn minutes(t: &DateTime<Utc>, tz: Tz, sep: char) -> String {
     format!("{:04}-{:02}-{:02}{sep}{:02}:{:02}", l.year(), l.month(), l.day(), l.hour(), l.minute())
 }
 
+/// A change log line's summary as people read it: a change of time, stored as instants
+/// ("start – end → start – end" in RFC 3339), in the branch's zone; others as recorded.
+pub fn change_summary(kind: &str, summary: &str, tz: Tz) -> String {
+    let when = |pair: &str| -> Option<String> {
+        let (a, b) = pair.split_once(" – ")?;
+        let (a, b) = (DateTime::parse_from_rfc3339(a.trim()).ok()?, DateTime::parse_from_rfc3339(b.trim()).ok()?);
+        let (a, b) = (a.with_timezone(&Utc), b.with_timezone(&Utc));
+        let same_day = a.with_timezone(&tz).date_naive() == b.with_timezone(&tz).date_naive();
+        let end = if same_day { local(&b, tz)[11..].to_owned() } else { local(&b, tz) };
+        Some(format!("{} – {end}", local(&a, tz)))
+    };
+    if kind == "time"
+        && let Some((old, new)) = summary.split_once(" → ")
+        && let (Some(old), Some(new)) = (when(old), when(new))
+    {
+        return format!("{old} → {new}");
+    }
+    summary.to_owned()
+}
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct ListParams {

@@ -13,7 +13,7 @@ use crate::{
     app::AppState,
     branches::entity::branch,
     events::{
-        entity::{agenda, event},
+        entity::{agenda, change, event},
         service::{self, attachments, feeds},
         views::ical,
     },
@@ -37,6 +37,8 @@ pub struct EventFacts {
     pub ics_cancel: String,
     /// Documents other domains add to their messages (the locked minutes), by language.
     pub documents: Vec<(Locale, Vec<String>)>,
+    /// The event's changes of time and place (an update says which of them it brings).
+    pub changes: Vec<change::Model>,
 }
 
 impl EventFacts {
@@ -73,6 +75,11 @@ impl EventFacts {
             tz,
             host,
             agenda: service::agenda_of(db, event.id).await?,
+            changes: service::changes_of(db, event.id)
+                .await?
+                .into_iter()
+                .filter(|c| matches!(c.kind.as_str(), "time" | "place"))
+                .collect(),
             attachments,
             url: format!("{base}/events/{}", event.id),
             ics_request,
@@ -89,8 +96,14 @@ pub struct Mail<'a> {
     pub facts: &'a EventFacts,
     /// The invitee's answer and leave reason, as recorded when the message is sent.
     pub answer: Option<(Answer, Option<String>)>,
-    /// The answer page (all but cancellations).
+    /// The invitee's own page of the event, where they answer (all but cancellations).
     pub answer_url: Option<String>,
+    /// Answers are still taken: the message asks for one.
+    pub answers_open: bool,
+    /// Invited as a guest: no leave to ask for.
+    pub guest: bool,
+    /// The event's iCalendar sequence the message was queued at (an update's changes).
+    pub sequence: i32,
 }
 
 impl Mail<'_> {
@@ -101,6 +114,31 @@ impl Mail<'_> {
             .iter()
             .filter(|(l, _)| *l == self.locale)
             .flat_map(|(_, lines)| lines.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The event's page for this reader: their own page by the message's token (no account
+    /// needed), else the event page.
+    pub fn event_url(&self) -> &str {
+        self.answer_url.as_deref().unwrap_or(&self.facts.url)
+    }
+
+    /// "Please answer by 2026-12-20 18:00."
+    pub fn answer_by(&self) -> String {
+        let by = crate::attendance::service::closes_at(&self.facts.event);
+        self.tr_with("email.answer_by", "deadline", &crate::events::views::local(&by, self.facts.tz))
+    }
+
+    /// What the update this message carries changed: (what, old → new).
+    pub fn changed(&self) -> Vec<(&'static str, String)> {
+        self.facts
+            .changes
+            .iter()
+            .filter(|c| c.sequence == self.sequence)
+            .map(|c| {
+                let what = if c.kind == "time" { "change.time" } else { "change.place" };
+                (self.tr(what), crate::events::views::change_summary(&c.kind, &c.summary, self.facts.tz))
+            })
             .collect()
     }
 
@@ -393,7 +431,7 @@ pub fn build(
     state: &AppState,
     row: &outbox::Model,
     facts: &EventFacts,
-    answer: Option<(Answer, Option<String>)>,
+    (answer, guest): (Option<(Answer, Option<String>)>, bool),
     token: Option<&str>,
 ) -> Result<Message, String> {
     let kind = row.kind;
@@ -401,7 +439,19 @@ pub fn build(
     let base = state.settings.base_url.as_str().trim_end_matches('/');
     // Every kind but cancellations links to the answer page.
     let answer_url = token.filter(|_| kind != Kind::Cancellation).map(|t| format!("{base}/answer/{t}"));
-    let mail = Mail { locale, name: &row.recipient_name, facts, answer, answer_url };
+    let answers_open = kind != Kind::Cancellation
+        && facts.event.state == crate::events::rules::EventState::Scheduled
+        && state.now() < crate::attendance::service::closes_at(&facts.event);
+    let mail = Mail {
+        locale,
+        name: &row.recipient_name,
+        facts,
+        answer,
+        answer_url,
+        answers_open,
+        guest,
+        sequence: row.sequence,
+    };
     let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
     let builder = envelope(state, row, subject)?;
     let (method, ics) = match kind {

@@ -1,0 +1,303 @@
+//! The start page: what each person has to do next, gathered from every domain. A member sees
+//! the invitations waiting for their answer, their coming events, the make-up study they owe and
+//! their last outcomes; a secretary, the decisions waiting in their branches; an administrator,
+//! the association at a glance. Each list is short and links to the page that has it all.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ConnectionTrait, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    entity::prelude::*,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::{
+    attendance::service::records::{self, MemberHome},
+    branches::Scope,
+    events::{
+        entity::{event, invitation},
+        rules::EventState,
+        service::list::{self, EventRow},
+    },
+    invitations::{Answer, Role},
+    members::entity::member,
+    minutes::{entity::minutes, rules::MinutesState},
+    records::{
+        rules::{Figures, Period, PeriodKind, RecordRules},
+        service::{self as record, DueNow, RecordsError, StreakRow},
+    },
+    reports::{entity::report, rules::ReportState},
+};
+
+/// How many of each list the start page shows.
+pub const SHOWN: usize = 5;
+
+/// A coming event with its answers so far.
+pub struct Coming {
+    pub event: EventRow,
+    pub accepted: u32,
+    pub declined: u32,
+    pub leave: u32,
+    pub pending: u32,
+}
+
+/// A leave request waiting for a secretary's decision.
+#[derive(Debug, Clone)]
+pub struct LeaveRequest {
+    pub invitation_id: i64,
+    pub event_id: i64,
+    pub member: String,
+    pub reason: Option<String>,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// A record (minutes or report) waiting for someone: its event, title and state's label key.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    pub event_id: i64,
+    pub title: String,
+    pub state_key: &'static str,
+}
+
+/// What waits for a branch secretary (or an administrator: every branch).
+pub struct Decisions {
+    pub coming: Vec<Coming>,
+    pub leave: Vec<LeaveRequest>,
+    pub unattended: Vec<EventRow>,
+    pub reports: Vec<Waiting>,
+    pub due: Vec<DueNow>,
+    pub streaks: Vec<StreakRow>,
+}
+
+/// The association at a glance, this month.
+pub struct Glance {
+    pub month: String,
+    pub events: u64,
+    pub figures: Figures,
+    /// Branches that have held nothing so far this month.
+    pub idle: Vec<(i64, String)>,
+    pub branches: usize,
+}
+
+/// Everything the start page shows; each part only for whom it concerns.
+pub struct Home {
+    pub member: Option<MemberHome>,
+    /// Submitted minutes the viewer is to sign as host or recorder.
+    pub to_sign: Vec<Waiting>,
+    pub decisions: Option<Decisions>,
+    pub glance: Option<Glance>,
+}
+
+/// The start page of a signed-in person: `scope` is theirs, `member` their member record.
+pub async fn of(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    member: Option<i64>,
+    rules: &RecordRules,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Home, RecordsError> {
+    let today = now.with_timezone(&tz).date_naive();
+    let (member_home, to_sign) = match member {
+        Some(m) => (Some(records::member_home(db, m, now, SHOWN).await?), to_sign(db, m).await?),
+        None => (None, Vec::new()),
+    };
+    let manages = scope.is_all() || scope.units().is_some_and(|u| !u.is_empty());
+    let decisions = if manages { Some(decisions(db, scope, rules, now, today, tz).await?) } else { None };
+    let glance = if scope.is_all() { Some(glance(db, scope, today, tz).await?) } else { None };
+    Ok(Home { member: member_home, to_sign, decisions, glance })
+}
+
+/// Submitted minutes whose host or recorder is this member and has not signed yet.
+async fn to_sign(db: &impl ConnectionTrait, member_id: i64) -> Result<Vec<Waiting>, DbErr> {
+    let as_host = sea_orm::Condition::all()
+        .add(event::Column::HostMemberId.eq(member_id))
+        .add(minutes::Column::HostSignedBy.is_null());
+    let as_recorder = sea_orm::Condition::all()
+        .add(event::Column::RecorderMemberId.eq(member_id))
+        .add(minutes::Column::RecorderSignedBy.is_null());
+    let rows: Vec<(i64, String)> = minutes::Entity::find()
+        .select_only()
+        .column(minutes::Column::EventId)
+        .column_as(Expr::col((event::Entity, event::Column::Title)), "title")
+        .join(
+            JoinType::InnerJoin,
+            minutes::Entity::belongs_to(event::Entity).from(minutes::Column::EventId).to(event::Column::Id).into(),
+        )
+        .filter(minutes::Column::State.eq(MinutesState::Submitted))
+        .filter(sea_orm::Condition::any().add(as_host).add(as_recorder))
+        .order_by_asc(event::Column::StartsAt)
+        .limit(SHOWN as u64)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(event_id, title)| Waiting { event_id, title, state_key: MinutesState::Submitted.label_key() })
+        .collect())
+}
+
+async fn decisions(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    rules: &RecordRules,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    tz: Tz,
+) -> Result<Decisions, RecordsError> {
+    let coming = list::coming(db, scope, now, now + Duration::days(30), SHOWN as u64).await?;
+    let coming = with_answers(db, coming).await?;
+    let leave = leave_requests(db, scope, now).await?;
+    let unattended = list::unattended(db, scope, now - Duration::days(30), now, SHOWN as u64).await?;
+    let reports = reports(db, scope).await?;
+    let (due, streaks) = match scope.units() {
+        // A secretary's own branches; the association's would be every branch's list.
+        Some(units) => {
+            let units: Vec<i64> = units.iter().copied().collect();
+            let due = record::due_now(db, scope, rules, &units, today, tz).await?;
+            (due, record::streaks(db, scope, rules, today, tz).await?)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(Decisions { coming, leave, unattended, reports, due, streaks })
+}
+
+/// Each event's answers so far (members and guests), in one statement.
+async fn with_answers(db: &impl ConnectionTrait, events: Vec<EventRow>) -> Result<Vec<Coming>, DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let counts: Vec<(i64, Answer, i64)> = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::EventId)
+        .column(invitation::Column::Answer)
+        .column_as(Expr::col(invitation::Column::Id).count(), "n")
+        .filter(invitation::Column::EventId.is_in(events.iter().map(|e| e.id)))
+        .group_by(invitation::Column::EventId)
+        .group_by(invitation::Column::Answer)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_event: HashMap<i64, Vec<(Answer, u32)>> = HashMap::new();
+    for (e, a, n) in counts {
+        by_event.entry(e).or_default().push((a, u32::try_from(n).unwrap_or(0)));
+    }
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let mut c = Coming { accepted: 0, declined: 0, leave: 0, pending: 0, event };
+            for (a, n) in by_event.get(&c.event.id).into_iter().flatten() {
+                match a {
+                    Answer::Accepted | Answer::Waitlisted => c.accepted += n,
+                    Answer::Declined => c.declined += n,
+                    Answer::Pending => c.pending += n,
+                    Answer::LeaveRequested | Answer::LeaveApproved | Answer::LeaveRejected => c.leave += n,
+                }
+            }
+            c
+        })
+        .collect())
+}
+
+/// Leave requests not yet decided, of events not cancelled and no more than a month past, that
+/// this scope may decide: any invitee of its branches' events, and its own members invited by
+/// other branches as co-organisers.
+pub async fn leave_requests(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<LeaveRequest>, DbErr> {
+    let mut select = invitation::Entity::find()
+        .select_only()
+        .columns([invitation::Column::Id, invitation::Column::EventId, invitation::Column::LeaveReason])
+        .column_as(Expr::col((member::Entity, member::Column::Name)), "member")
+        .column_as(Expr::col((event::Entity, event::Column::Title)), "title")
+        .column_as(Expr::col((event::Entity, event::Column::StartsAt)), "starts_at")
+        .join(
+            JoinType::InnerJoin,
+            invitation::Entity::belongs_to(event::Entity).from(invitation::Column::EventId).to(event::Column::Id).into(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            invitation::Entity::belongs_to(member::Entity)
+                .from(invitation::Column::MemberId)
+                .to(member::Column::Id)
+                .into(),
+        )
+        .filter(invitation::Column::Answer.eq(Answer::LeaveRequested))
+        .filter(invitation::Column::Role.eq(Role::Member))
+        .filter(event::Column::State.ne(EventState::Cancelled))
+        .filter(event::Column::State.ne(EventState::Draft))
+        .filter(event::Column::EndsAt.gt(now - Duration::days(30)));
+    if let Some(units) = scope.units() {
+        let co_organised = list::events_of_units(units.iter().copied());
+        select = select.filter(
+            sea_orm::Condition::any().add(event::Column::BranchId.is_in(units.iter().copied())).add(
+                sea_orm::Condition::all()
+                    .add(event::Column::Id.in_subquery(co_organised))
+                    .add(member::Column::BranchId.is_in(units.iter().copied())),
+            ),
+        );
+    }
+    let rows: Vec<(i64, i64, Option<String>, String, String, DateTime<Utc>)> = select
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(invitation::Column::Id)
+        .limit(10)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(invitation_id, event_id, reason, member, title, starts_at)| LeaveRequest {
+            invitation_id,
+            event_id,
+            member,
+            reason,
+            title,
+            starts_at,
+        })
+        .collect())
+}
+
+/// Reports waiting: for a secretary, their branches' drafts and those submitted for review; for
+/// an administrator, those submitted for review.
+async fn reports(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Waiting>, DbErr> {
+    let mut select =
+        report::Entity::find().select_only().columns([report::Column::EventId, report::Column::Title, report::Column::State]);
+    select = match scope.units() {
+        Some(units) => select
+            .filter(report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]))
+            .filter(report::Column::BranchId.is_in(units.iter().copied())),
+        None => select.filter(report::Column::State.eq(ReportState::Submitted)),
+    };
+    let rows: Vec<(i64, String, ReportState)> =
+        select.order_by_asc(report::Column::ShownOn).limit(SHOWN as u64).into_tuple().all(db).await?;
+    Ok(rows.into_iter().map(|(event_id, title, state)| Waiting { event_id, title, state_key: state.label_key() }).collect())
+}
+
+async fn glance(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    today: NaiveDate,
+    tz: Tz,
+) -> Result<Glance, RecordsError> {
+    let first = today.with_day(1).unwrap_or(today);
+    let period = Period { kind: PeriodKind::Month, from: first, to: today };
+    let (rows, trend) = record::overview(db, scope, &period, tz).await?;
+    let mut figures = Figures::default();
+    for f in &trend {
+        figures.merge(f);
+    }
+    let next = (first + Duration::days(32)).with_day(1).unwrap_or(first);
+    let events = event::Entity::find()
+        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+        .filter(event::Column::StartsAt.gte(list::start_of(first, tz)))
+        .filter(event::Column::StartsAt.lt(list::start_of(next, tz)))
+        .count(db)
+        .await?;
+    let branches = rows.len();
+    let idle = rows.into_iter().filter(|r| r.held == 0).map(|r| (r.id, r.name)).collect();
+    Ok(Glance { month: first.format("%Y-%m").to_string(), events, figures, idle, branches })
+}
