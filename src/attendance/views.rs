@@ -86,6 +86,34 @@ impl ManagePage {
         self.people.iter().find(|p| p.id == *invitation_id).map_or("—", |p| p.name.as_str())
     }
 
+    /// A log line's old or new value as people read it: answers and outcomes by their labels,
+    /// dates as they are.
+    fn value_label(&self, v: &Option<String>) -> String {
+        let Some(v) = v.as_deref() else { return "—".to_owned() };
+        if let Some(a) = crate::invitations::Answer::parse(v) {
+            return self.ctx.tr(a.label_key()).to_owned();
+        }
+        if let Some(o) = crate::invitations::Outcome::parse(v) {
+            return self.ctx.tr(o.label_key()).to_owned();
+        }
+        match v {
+            "left_early" => self.ctx.tr("outcome.left_early").to_owned(),
+            "stayed" => self.ctx.tr("outcome.stayed").to_owned(),
+            _ => v.to_owned(),
+        }
+    }
+
+    /// A log line's note: the check-in method or a walk-in by its label, else the text typed.
+    fn note_label(&self, note: &str) -> String {
+        if let Some(m) = super::rules::Method::parse(note) {
+            return self.ctx.tr(m.label_key()).to_owned();
+        }
+        match note {
+            "walk_in" => self.ctx.tr("walk_in.label").to_owned(),
+            _ => note.to_owned(),
+        }
+    }
+
     fn account_name(&self, id: i64) -> &str {
         self.accounts.iter().find(|(a, _)| *a == id).map_or("—", |(_, n)| n.as_str())
     }

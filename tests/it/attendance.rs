@@ -176,7 +176,7 @@ pub(crate) fn move_to(app: &TestApp, t: DateTime<Utc>) {
 
 /// The answer-link token of the invitation email of each invitation (the folder transport
 /// writes each message as `<Message-ID>.eml`).
-async fn link_tokens(app: &TestApp, event: i64, ids: &[i64]) -> HashMap<i64, String> {
+pub(crate) async fn link_tokens(app: &TestApp, event: i64, ids: &[i64]) -> HashMap<i64, String> {
     let dir = app.data_dir.path().join("mail");
     let mut found = HashMap::new();
     for _ in 0..300 {

@@ -96,8 +96,24 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     assert!(prop("UID").is_some_and(|u| u.starts_with(&format!("event-{id}@"))));
 
     // The link in the email: opening it changes nothing; confirming records the answer.
-    let links: Vec<&str> = text.split_whitespace().filter(|w| w.contains("/answer/")).collect();
+    let links: Vec<&str> = text.split_whitespace().filter(|w| w.contains("/answer/") && w.contains("?a=")).collect();
     assert_eq!(links.len(), 3, "accept, decline, leave: {text}");
+    // The answer deadline (the start, without one), in the branch's zone; the event link opens
+    // the invitee's own page, which needs no account.
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    let deadline = starts.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string();
+    assert!(text.contains(&format!("回复截止时间：{deadline}。")), "{text}");
+    let event_link = text.lines().find(|l| l.starts_with("活动页面: ")).expect("the event link");
+    assert!(event_link.contains("/answer/") && !event_link.contains("?a="), "{event_link}");
+    assert!(!text.contains("**") && !text.contains("## "), "no Markdown marks: {text}");
+    let description = icalendar::parser::unfold(ics);
+    assert!(!description.contains("**"), "the calendar's DESCRIPTION is plain text: {description}");
+    // A guest answers yes or no: no leave to ask for.
+    let guest = got.iter().find(|m| m.to == vec!["wang@wjw.example.org".to_owned()]).unwrap();
+    let guest_text = &parts(&guest.data)["text/plain"].0;
+    let guest_links = guest_text.split_whitespace().filter(|w| w.contains("?a=")).count();
+    assert_eq!(guest_links, 2, "accept and decline only: {guest_text}");
+    assert!(!guest_text.contains("?a=leave"), "{guest_text}");
     assert!(links[0].ends_with("?a=accept") && links[1].ends_with("?a=decline") && links[2].ends_with("?a=leave"));
     let link = links[0];
     let path = link[link.find("/answer/").unwrap()..].split('?').next().unwrap();
@@ -155,7 +171,8 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     let got = smtp.wait_for(8).await;
     let update = got[5..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
     assert_eq!(header(&update.data, "Subject").as_deref(), Some("活动变更：十二月主题党日"));
-    assert!(parts(&update.data)["text/plain"].0.contains("党员活动室"));
+    let update_text = &parts(&update.data)["text/plain"].0;
+    assert!(update_text.contains("地点变更: 三楼会议室 → 党员活动室"), "what changed, old and new: {update_text}");
     secretary.post(&format!("/events/{id}/cancel"), &[("reason", "与上级会议冲突")]).await.assert_status(303);
     let got = smtp.wait_for(11).await;
     let cancel = got[8..].iter().find(|m| m.to == vec![email.clone()]).unwrap();

@@ -768,6 +768,7 @@ pub async fn log_of(db: &impl ConnectionTrait, event_id: i64, limit: u64) -> Res
         .into_query();
     log::Entity::find()
         .filter(log::Column::InvitationId.in_subquery(ids))
+        .order_by_desc(log::Column::At)
         .order_by_desc(log::Column::Id)
         .limit(limit)
         .all(db)

@@ -101,14 +101,16 @@ async fn list(
 
 async fn mine(State(state): State<AppState>, ctx: Ctx, User(user): User) -> Result<Response, WebError> {
     let now = state.now();
-    let rows = match user.member_id {
+    let (rows, answers) = match user.member_id {
         Some(member_id) => {
             let units = service::member_units(&state.db, Some(member_id)).await?;
-            list::mine(&state.db, member_id, &units, now - chrono::Duration::days(31), None).await?
+            let rows = list::mine(&state.db, member_id, &units, now - chrono::Duration::days(31), None).await?;
+            let answers = list::answers_of(&state.db, member_id, rows.iter().map(|r| r.id)).await?;
+            (rows, answers)
         }
-        None => Vec::new(),
+        None => (Vec::new(), Default::default()),
     };
-    Ok(MyEventsPage { ctx, rows, now }.into_response())
+    Ok(MyEventsPage { ctx, rows, now, answers }.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -201,6 +201,27 @@ pub async fn mine(
     Ok(rows)
 }
 
+/// A member's answer to each of these events they are invited to, as they read it (catalogue
+/// keys: checked in is attending).
+pub async fn answers_of(
+    db: &impl ConnectionTrait,
+    member_id: i64,
+    events: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, &'static str>, DbErr> {
+    let rows: Vec<(i64, crate::invitations::Answer, Option<DateTime<Utc>>)> = invitation::Entity::find()
+        .select_only()
+        .columns([invitation::Column::EventId, invitation::Column::Answer, invitation::Column::CheckedInAt])
+        .filter(invitation::Column::MemberId.eq(member_id))
+        .filter(invitation::Column::EventId.is_in(events))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(e, a, checked_in)| (e, crate::attendance::service::records::shown_answer(a, checked_in.is_some())))
+        .collect())
+}
+
 /// Scheduled events of the scope's branches (organised or co-organised) still to end, starting
 /// before `until`, soonest first: a secretary's start page.
 pub async fn coming(

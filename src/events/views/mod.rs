@@ -129,6 +129,14 @@ pub struct MyEventsPage {
     pub ctx: Ctx,
     pub rows: Vec<EventRow>,
     pub now: DateTime<Utc>,
+    /// The member's answer per event (catalogue key), where invited.
+    pub answers: std::collections::HashMap<i64, &'static str>,
+}
+
+impl MyEventsPage {
+    pub fn answer_of(&self, event_id: &i64) -> &'static str {
+        self.answers.get(event_id).copied().unwrap_or("event.not_invited")
+    }
 }
 
 #[derive(Template, WebTemplate)]
