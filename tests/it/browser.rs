@@ -57,8 +57,11 @@ impl Browser {
             "--accept-lang=zh-CN",
             "--lang=zh-CN",
         ];
-        let caps =
-            json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"args": args}}}});
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"args": args},
+            "goog:loggingPrefs": {"browser": "SEVERE"},
+        }}});
         let started = Instant::now();
         let session = loop {
             if let Ok(resp) = http.post(format!("{base}/session")).json(&caps).send().await {
@@ -74,7 +77,7 @@ impl Browser {
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let mut req = self.http.request(method.clone(), format!("{}{path}", self.session));
-        if method != reqwest::Method::GET {
+        if method == reqwest::Method::POST {
             req = req.json(&body);
         }
         let resp = req.send().await.unwrap();
@@ -105,6 +108,26 @@ impl Browser {
     /// Runs a script in the page and returns its value.
     async fn execute(&self, script: &str) -> Value {
         self.call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []})).await
+    }
+
+    /// Runs an asynchronous script (it calls its last argument) and returns what it passed.
+    async fn execute_async(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/async", json!({"script": script, "args": []})).await
+    }
+
+    async fn resize(&self, width: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", json!({"width": width, "height": 900})).await;
+    }
+
+    /// The console's errors since the last call.
+    async fn console_errors(&self) -> Vec<String> {
+        let v = self.call(reqwest::Method::POST, "/se/log", json!({"type": "browser"})).await;
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or("").to_owned())
+            .collect()
     }
 
     /// Waits until the page source contains `text` (a form post navigates asynchronously).
@@ -226,4 +249,225 @@ async fn a_published_report_reads_well_on_a_phone_with_its_photos() {
     }
     assert_eq!(browser.execute(loaded).await, json!([true, true]), "the photos show");
     assert_eq!(browser.execute(wide).await, json!(0), "the post scrolls sideways on a phone");
+}
+
+/// Words that are internal keys when they show in Chinese text: states, answers, outcomes,
+/// check-in methods, mail kinds, change-log kinds.
+const INTERNAL_WORDS: &[&str] = &[
+    "draft", "scheduled", "cancelled", "ended", "pending", "accepted", "declined", "waitlisted", "leave_requested",
+    "leave_approved", "leave_rejected", "present", "late", "absent", "excused", "qr", "link", "roster", "walk_in",
+    "invitation", "update", "cancellation", "reminder", "deadline_reminder", "answer_copy", "notice", "digest",
+    "time", "place", "audience", "details", "submitted", "locked", "published", "withdrawn", "queued", "sent",
+    "failed",
+];
+
+/// What a reader would stumble on in a page's visible text: internal keys (catalogue keys of any
+/// section, snake_case words, English state words on a Chinese page) and revision zero.
+fn stumbles(text: &str, chinese: bool, sections: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+        let word = word.trim_matches('.');
+        if word.is_empty() {
+            continue;
+        }
+        let dotted = word.split_once('.').is_some_and(|(a, b)| {
+            !b.is_empty() && b.chars().all(|c| c.is_ascii_lowercase() || c == '_') && sections.iter().any(|s| s == a)
+        });
+        let snake = word.contains('_') && word.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if dotted || snake || (chinese && INTERNAL_WORDS.contains(&word)) {
+            found.push(word.to_owned());
+        }
+    }
+    for zero in ["版本 0", "Revision 0"] {
+        if text.contains(zero) {
+            found.push(zero.to_owned());
+        }
+    }
+    found
+}
+
+/// The demo association as each role sees it, every main page at a phone's and a desktop's width
+/// in both languages: no sideways scrolling, no internal keys, no console errors, no error page,
+/// and (with axe-core, which CI installs) no serious or critical accessibility violations.
+#[tokio::test]
+async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languages() {
+    use partyday::{
+        branches::entity::branch,
+        events::{entity::event, rules::EventState},
+    };
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let Some(browser) = Browser::start().await else { return };
+    let axe = match std::env::var("PARTYDAY_AXE") {
+        Ok(path) => Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("PARTYDAY_AXE={path}: {e}"))),
+        Err(_) => {
+            assert!(
+                std::env::var("PARTYDAY_TEST_BROWSER").as_deref() != Ok("required"),
+                "PARTYDAY_TEST_BROWSER=required but PARTYDAY_AXE (the path of axe.min.js) is not set"
+            );
+            eprintln!("accessibility checks skipped: set PARTYDAY_AXE to axe-core's axe.min.js");
+            None
+        }
+    };
+    let app = TestApp::spawn_with("[workers]\ndispatcher = false").await;
+    let db = &app.state.db;
+    partyday::demo::load(db, app.state.settings.timezone.name(), app.state.today(), app.state.now()).await.unwrap();
+    let hma01 = branch::Entity::find().filter(branch::Column::Code.eq("HMA-01")).one(db).await.unwrap().unwrap().id;
+    let of_branch = || event::Entity::find().filter(event::Column::BranchId.eq(hma01));
+    let ended = of_branch()
+        .filter(event::Column::State.eq(EventState::Ended))
+        .order_by_desc(event::Column::StartsAt)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let coming = of_branch()
+        .filter(event::Column::State.eq(EventState::Scheduled))
+        .filter(event::Column::StartsAt.gt(app.state.now()))
+        .order_by_asc(event::Column::StartsAt)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let sections: Vec<String> = include_str!("../../locales/zh-CN.toml")
+        .lines()
+        .filter_map(|l| l.strip_prefix('[').and_then(|l| l.strip_suffix(']')).map(str::to_owned))
+        .collect();
+
+    let common = |extra: &[String]| -> Vec<String> {
+        let mut pages: Vec<String> =
+            ["/", "/events/mine", "/attendance/mine", "/me", "/account", "/activities"].map(str::to_owned).to_vec();
+        pages.push(format!("/events/{ended}"));
+        pages.push(format!("/events/{coming}"));
+        pages.extend_from_slice(extra);
+        pages
+    };
+    // A guest's own page, by a token as the invitation email carries it.
+    let guest_page = {
+        use partyday::{events::entity::invitation, mail::entity::invitation_token};
+        use sea_orm::{ActiveModelTrait, Set};
+        let guest = invitation::Entity::find()
+            .filter(invitation::Column::MemberId.is_null())
+            .filter(invitation::Column::EventId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(event::Column::Id)
+                    .from(event::Entity)
+                    .and_where(event::Column::State.eq(EventState::Scheduled))
+                    .and_where(event::Column::StartsAt.gt(app.state.now()))
+                    .to_owned(),
+            ))
+            .one(db)
+            .await
+            .unwrap()
+            .expect("the demo invites guests to a coming event");
+        let token = partyday::crypto::random_token();
+        invitation_token::ActiveModel {
+            token_hash: Set(partyday::crypto::token_hash(&token)),
+            invitation_id: Set(guest.id),
+            created_at: Set(app.state.now()),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        format!("/answer/{token}")
+    };
+    let roles: [(&str, Vec<String>); 4] = [
+        ("", vec!["/login".to_owned(), "/activities".to_owned(), guest_page]),
+        ("member@demo.partyday.org", common(&[])),
+        (
+            "secretary@demo.partyday.org",
+            common(&[
+                "/events".into(),
+                "/events/new".into(),
+                "/events/calendar".into(),
+                format!("/events/{ended}/attendance"),
+                format!("/events/{coming}/roster"),
+                format!("/events/{ended}/minutes"),
+                format!("/events/{ended}/report"),
+                format!("/branches/{hma01}"),
+                "/members".into(),
+                format!("/records/branches/{hma01}"),
+                "/records/streaks".into(),
+                "/records/compliance".into(),
+                format!("/branches/{hma01}/minutes"),
+                format!("/events/{coming}/edit"),
+            ]),
+        ),
+        (
+            "admin@demo.partyday.org",
+            ["/", "/admin/accounts", "/admin/mail", "/records", "/records/rules", "/records/members", "/branches", "/members"]
+                .map(str::to_owned)
+                .to_vec(),
+        ),
+    ];
+    let look = r#"const d = document.documentElement;
+        return {over: d.scrollWidth - d.clientWidth, width: window.innerWidth, lang: d.lang,
+                errorPage: !!document.querySelector('.error-page'), text: document.body.innerText};"#;
+    let audit = r#"const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))));"#;
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for (email, pages) in &roles {
+        browser.call(reqwest::Method::DELETE, "/cookie", json!(null)).await;
+        browser.go(&format!("{}/login", app.base)).await;
+        browser.wait_for("id=\"f-email\"").await;
+        if !email.is_empty() {
+            browser.type_into("#f-email", email).await;
+            browser.type_into("#f-password", partyday::demo::PASSWORD).await;
+            browser.click("button[type=submit]").await;
+            browser.wait_for("action=\"/logout\"").await;
+        }
+        for lang in ["zh-CN", "en"] {
+            if browser.execute("return document.documentElement.lang").await != json!(lang) {
+                browser.click(".lang-switch button").await;
+                browser.wait_for(&format!("<html lang=\"{lang}\">")).await;
+            }
+            for width in [390, 1280] {
+                browser.resize(width).await;
+                for page in pages {
+                    browser.go(&format!("{}{page}", app.base)).await;
+                    let v = browser.execute(look).await;
+                    let at = format!("{} {lang} {width}px {page}", if email.is_empty() { "visitor" } else { email });
+                    assert_eq!(v["width"], json!(width), "{at}: the window is not {width} px wide");
+                    assert_eq!(v["lang"], json!(lang), "{at}");
+                    if v["errorPage"] == json!(true) {
+                        problems.push(format!("{at}: an error page"));
+                    }
+                    if v["over"].as_i64().unwrap_or(0) > 0 {
+                        problems.push(format!("{at}: scrolls sideways by {} px", v["over"]));
+                    }
+                    let keys = stumbles(v["text"].as_str().unwrap_or(""), lang == "zh-CN", &sections);
+                    if !keys.is_empty() {
+                        problems.push(format!("{at}: internal keys {keys:?}"));
+                    }
+                    let errors = browser.console_errors().await;
+                    if !errors.is_empty() {
+                        problems.push(format!("{at}: console errors {errors:?}"));
+                    }
+                    if let Some(axe) = &axe {
+                        browser.execute(&format!("{axe}\nreturn true;")).await;
+                        let found = browser.execute_async(audit).await;
+                        for violation in found.as_array().into_iter().flatten() {
+                            problems.push(format!("{at}: accessibility {}", violation.as_str().unwrap_or("")));
+                        }
+                    }
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen >= 100, "only {seen} page views");
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn the_sweep_notices_internal_keys_and_lets_plain_words_be() {
+    let sections = vec!["answer".to_owned(), "home".to_owned()];
+    assert_eq!(stumbles("张三 · pending → leave_requested（qr）", true, &sections), ["pending", "leave_requested", "qr"]);
+    assert_eq!(stumbles("Welcome home. answer.state_pending", false, &sections), ["answer.state_pending"]);
+    assert_eq!(stumbles("版本 0 · 变更", true, &sections), ["版本 0"]);
+    assert!(stumbles("Nothing is scheduled; see member@demo.partyday.org.", false, &sections).is_empty());
 }
