@@ -1051,6 +1051,7 @@ async fn load_attendance(
     outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value("sent"))
         .col_expr(outbox::Column::SentAt, Expr::col(outbox::Column::CreatedAt))
+        .col_expr(outbox::Column::Attempts, Expr::value(1))
         .filter(outbox::Column::State.eq("queued"))
         .filter(outbox::Column::Kind.is_in(["answer_copy", "notice"]))
         .exec(db)
@@ -1584,6 +1585,7 @@ async fn record_as_sent(db: &impl ConnectionTrait, events: Option<Vec<i64>>) -> 
     let mut update = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value("sent"))
         .col_expr(outbox::Column::SentAt, Expr::col(outbox::Column::CreatedAt))
+        .col_expr(outbox::Column::Attempts, Expr::value(1))
         .filter(outbox::Column::State.eq("queued"));
     if let Some(ids) = events {
         update = update.filter(outbox::Column::EventId.is_in(ids));

@@ -16,6 +16,7 @@ mod m20261204_000011_reports;
 mod m20261205_000012_report_review;
 mod m20261206_000013_records_rules;
 mod m20261207_000014_records_indexes;
+mod m20261208_000015_outbox_time_index;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_report_review::Migration),
             Box::new(m20261206_000013_records_rules::Migration),
             Box::new(m20261207_000014_records_indexes::Migration),
+            Box::new(m20261208_000015_outbox_time_index::Migration),
         ]
     }
 }

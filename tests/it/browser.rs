@@ -392,6 +392,8 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
                 "/records/compliance".into(),
                 format!("/branches/{hma01}/minutes"),
                 format!("/events/{coming}/edit"),
+                format!("/events/{ended}/sheet"),
+                format!("/events/{coming}/mail"),
             ]),
         ),
         (

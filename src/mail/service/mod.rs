@@ -567,7 +567,7 @@ pub async fn delivery_rows(
 /// How many messages a page of the administrators' outbox view shows.
 pub const PER_PAGE: u64 = 50;
 
-/// A page of the outbox, newest first, optionally of one state, before a message id; with the id
+/// A page of the outbox, newest queued first, optionally of one state, before a message id; with the id
 /// the next page starts before. Only for administrators (`None` for anyone else).
 pub async fn page(
     db: &impl ConnectionTrait,
@@ -582,10 +582,27 @@ pub async fn page(
     if let Some(state) = only {
         select = select.filter(outbox::Column::State.eq(state));
     }
-    if let Some(before) = before {
-        select = select.filter(outbox::Column::Id.lt(before));
+    // Keyset on (queued at, id): the page starts after the message the previous one ended with.
+    if let Some(before) = before
+        && let Some(at) = outbox::Entity::find_by_id(before)
+            .select_only()
+            .column(outbox::Column::CreatedAt)
+            .into_tuple::<DateTime<Utc>>()
+            .one(db)
+            .await?
+    {
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(outbox::Column::CreatedAt.lt(at))
+                .add(outbox::Column::CreatedAt.eq(at).and(outbox::Column::Id.lt(before))),
+        );
     }
-    let mut rows = select.order_by_desc(outbox::Column::Id).limit(PER_PAGE + 1).all(db).await?;
+    let mut rows = select
+        .order_by_desc(outbox::Column::CreatedAt)
+        .order_by_desc(outbox::Column::Id)
+        .limit(PER_PAGE + 1)
+        .all(db)
+        .await?;
     let next = (rows.len() as u64 > PER_PAGE).then(|| rows[PER_PAGE as usize - 1].id);
     rows.truncate(PER_PAGE as usize);
     Ok(Some((rows, next)))
