@@ -43,7 +43,7 @@ pub struct Coming {
 }
 
 /// A leave request waiting for a secretary's decision.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
 pub struct LeaveRequest {
     pub invitation_id: i64,
     pub event_id: i64,
@@ -211,13 +211,18 @@ pub async fn leave_requests(
 ) -> Result<Vec<LeaveRequest>, DbErr> {
     let mut select = invitation::Entity::find()
         .select_only()
-        .columns([invitation::Column::Id, invitation::Column::EventId, invitation::Column::LeaveReason])
+        .column_as(invitation::Column::Id, "invitation_id")
+        .column_as(invitation::Column::EventId, "event_id")
+        .column_as(invitation::Column::LeaveReason, "reason")
         .column_as(Expr::col((member::Entity, member::Column::Name)), "member")
         .column_as(Expr::col((event::Entity, event::Column::Title)), "title")
         .column_as(Expr::col((event::Entity, event::Column::StartsAt)), "starts_at")
         .join(
             JoinType::InnerJoin,
-            invitation::Entity::belongs_to(event::Entity).from(invitation::Column::EventId).to(event::Column::Id).into(),
+            invitation::Entity::belongs_to(event::Entity)
+                .from(invitation::Column::EventId)
+                .to(event::Column::Id)
+                .into(),
         )
         .join(
             JoinType::InnerJoin,
@@ -241,31 +246,23 @@ pub async fn leave_requests(
             ),
         );
     }
-    let rows: Vec<(i64, i64, Option<String>, String, String, DateTime<Utc>)> = select
+    select
         .order_by_asc(event::Column::StartsAt)
         .order_by_asc(invitation::Column::Id)
         .limit(10)
-        .into_tuple()
+        .into_model::<LeaveRequest>()
         .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(invitation_id, event_id, reason, member, title, starts_at)| LeaveRequest {
-            invitation_id,
-            event_id,
-            member,
-            reason,
-            title,
-            starts_at,
-        })
-        .collect())
+        .await
 }
 
 /// Reports waiting: for a secretary, their branches' drafts and those submitted for review; for
 /// an administrator, those submitted for review.
 async fn reports(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Waiting>, DbErr> {
-    let mut select =
-        report::Entity::find().select_only().columns([report::Column::EventId, report::Column::Title, report::Column::State]);
+    let mut select = report::Entity::find().select_only().columns([
+        report::Column::EventId,
+        report::Column::Title,
+        report::Column::State,
+    ]);
     select = match scope.units() {
         Some(units) => select
             .filter(report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]))
@@ -274,15 +271,13 @@ async fn reports(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Waiting
     };
     let rows: Vec<(i64, String, ReportState)> =
         select.order_by_asc(report::Column::ShownOn).limit(SHOWN as u64).into_tuple().all(db).await?;
-    Ok(rows.into_iter().map(|(event_id, title, state)| Waiting { event_id, title, state_key: state.label_key() }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(event_id, title, state)| Waiting { event_id, title, state_key: state.label_key() })
+        .collect())
 }
 
-async fn glance(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    today: NaiveDate,
-    tz: Tz,
-) -> Result<Glance, RecordsError> {
+async fn glance(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate, tz: Tz) -> Result<Glance, RecordsError> {
     let first = today.with_day(1).unwrap_or(today);
     let period = Period { kind: PeriodKind::Month, from: first, to: today };
     let (rows, trend) = record::overview(db, scope, &period, tz).await?;

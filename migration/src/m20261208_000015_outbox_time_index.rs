@@ -17,8 +17,10 @@ const NAME: &str = "idx_outbox_created";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_index(Index::create().name(NAME).table(Outbox::Table).col(Outbox::CreatedAt).col(Outbox::Id).to_owned())
-            .await
+        m.create_index(
+            Index::create().name(NAME).table(Outbox::Table).col(Outbox::CreatedAt).col(Outbox::Id).to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -92,9 +92,9 @@ pub fn plain_text(markdown: &str) -> String {
                     out.push_str(&format!(" ({url})"));
                 }
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::Item) => {
-                block_end(&mut out)
-            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::Item,
+            ) => block_end(&mut out),
             Event::End(TagEnd::TableHead) => block_end(&mut out),
             Event::End(TagEnd::TableCell) => out.push('\t'),
             Event::Rule => {

@@ -254,10 +254,43 @@ async fn a_published_report_reads_well_on_a_phone_with_its_photos() {
 /// Words that are internal keys when they show in Chinese text: states, answers, outcomes,
 /// check-in methods, mail kinds, change-log kinds.
 const INTERNAL_WORDS: &[&str] = &[
-    "draft", "scheduled", "cancelled", "ended", "pending", "accepted", "declined", "waitlisted", "leave_requested",
-    "leave_approved", "leave_rejected", "present", "late", "absent", "excused", "qr", "link", "roster", "walk_in",
-    "invitation", "update", "cancellation", "reminder", "deadline_reminder", "answer_copy", "notice", "digest",
-    "time", "place", "audience", "details", "submitted", "locked", "published", "withdrawn", "queued", "sent",
+    "draft",
+    "scheduled",
+    "cancelled",
+    "ended",
+    "pending",
+    "accepted",
+    "declined",
+    "waitlisted",
+    "leave_requested",
+    "leave_approved",
+    "leave_rejected",
+    "present",
+    "late",
+    "absent",
+    "excused",
+    "qr",
+    "link",
+    "roster",
+    "walk_in",
+    "invitation",
+    "update",
+    "cancellation",
+    "reminder",
+    "deadline_reminder",
+    "answer_copy",
+    "notice",
+    "digest",
+    "time",
+    "place",
+    "audience",
+    "details",
+    "submitted",
+    "locked",
+    "published",
+    "withdrawn",
+    "queued",
+    "sent",
     "failed",
 ];
 
@@ -349,14 +382,16 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
         use sea_orm::{ActiveModelTrait, Set};
         let guest = invitation::Entity::find()
             .filter(invitation::Column::MemberId.is_null())
-            .filter(invitation::Column::EventId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(event::Column::Id)
-                    .from(event::Entity)
-                    .and_where(event::Column::State.eq(EventState::Scheduled))
-                    .and_where(event::Column::StartsAt.gt(app.state.now()))
-                    .to_owned(),
-            ))
+            .filter(
+                invitation::Column::EventId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(event::Column::Id)
+                        .from(event::Entity)
+                        .and_where(event::Column::State.eq(EventState::Scheduled))
+                        .and_where(event::Column::StartsAt.gt(app.state.now()))
+                        .to_owned(),
+                ),
+            )
             .one(db)
             .await
             .unwrap()
@@ -398,9 +433,18 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
         ),
         (
             "admin@demo.partyday.org",
-            ["/", "/admin/accounts", "/admin/mail", "/records", "/records/rules", "/records/members", "/branches", "/members"]
-                .map(str::to_owned)
-                .to_vec(),
+            [
+                "/",
+                "/admin/accounts",
+                "/admin/mail",
+                "/records",
+                "/records/rules",
+                "/records/members",
+                "/branches",
+                "/members",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         ),
     ];
     let look = r#"const d = document.documentElement;
@@ -468,7 +512,10 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
 #[test]
 fn the_sweep_notices_internal_keys_and_lets_plain_words_be() {
     let sections = vec!["answer".to_owned(), "home".to_owned()];
-    assert_eq!(stumbles("张三 · pending → leave_requested（qr）", true, &sections), ["pending", "leave_requested", "qr"]);
+    assert_eq!(
+        stumbles("张三 · pending → leave_requested（qr）", true, &sections),
+        ["pending", "leave_requested", "qr"]
+    );
     assert_eq!(stumbles("Welcome home. answer.state_pending", false, &sections), ["answer.state_pending"]);
     assert_eq!(stumbles("版本 0 · 变更", true, &sections), ["版本 0"]);
     assert!(stumbles("Nothing is scheduled; see member@demo.partyday.org.", false, &sections).is_empty());

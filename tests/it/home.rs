@@ -32,9 +32,7 @@ async fn a_member_answers_from_the_start_page_and_sees_coming_events_make_up_and
     let _ = elsewhere;
 
     // Answered in place: back on the start page, the event moves to "coming" with the answer.
-    me.post(&format!("/events/{soon}/answer"), &[("answer", "accept"), ("back", "home")])
-        .await
-        .assert_redirect_to("/");
+    me.post(&format!("/events/{soon}/answer"), &[("answer", "accept"), ("back", "home")]).await.assert_redirect_to("/");
     me.post(&format!("/events/{later}/answer"), &[("answer", "leave"), ("reason", "出差"), ("back", "home")])
         .await
         .assert_redirect_to("/");
@@ -153,7 +151,8 @@ async fn checked_in_counts_as_attending_and_the_invitee_can_no_longer_decline() 
 #[tokio::test]
 async fn a_guest_reads_the_event_by_their_token_and_answers_without_leave() {
     let (app, tree, s) = setup("吴书记").await;
-    let id = crate::attendance::draft(&app, &s.client, tree.a, (Duration::hours(3), 60), &[("title", "联建座谈会")]).await;
+    let id =
+        crate::attendance::draft(&app, &s.client, tree.a, (Duration::hours(3), 60), &[("title", "联建座谈会")]).await;
     crate::attendance::add_guest(&s.client, id, "王局长", "wang@wjw.example.org").await;
     s.client
         .post(&format!("/events/{id}/agenda"), &[("title", "通报联建工作"), ("presenter", "吴书记"), ("minutes", "20")])

@@ -81,10 +81,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     }
     drop(turn);
     // The invitations that answer copies and notices speak of, in one query.
-    let answered: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.invitation_id)
-        .collect();
+    let answered: Vec<i64> = rows.iter().filter_map(|r| r.invitation_id).collect();
     let answers: HashMap<i64, invitation::Model> = if answered.is_empty() {
         HashMap::new()
     } else {
@@ -124,10 +121,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             (Kind::Notice, Some(i)) => Some((i.answer, i.leave_note.clone())),
             _ => None,
         };
-        let guest = row
-            .invitation_id
-            .and_then(|id| answers.get(&id))
-            .is_some_and(|i| i.member_id.is_none());
+        let guest = row.invitation_id.and_then(|id| answers.get(&id)).is_some_and(|i| i.member_id.is_none());
         let outcome = match f {
             None if row.kind == Kind::Digest => message::build_digest(state, &row).map_err(SendError::Permanent),
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
