@@ -47,26 +47,37 @@ async fn open(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64) -> Result<Ope
     Ok(service::open(&state.db, scope, id, ctx.locale, state.now()).await?)
 }
 
-/// The record's header, and the zone of its branch that times are shown in.
-async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz), WebError> {
+/// The record's header, the zone of its branch that times are shown in, and the previous record
+/// of the same branch and type.
+async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz, Option<i64>), WebError> {
     let e = &opened.loaded.event;
-    let named = events::named(&state.db, &opened.loaded).await?;
-    let tz = named.branch.tz();
-    let co_organisers =
-        named.branches.into_iter().filter(|b| opened.loaded.co_organisers.contains(&b.id)).map(|b| b.name).collect();
+    let c = service::context(&state.db, e).await?;
+    let tz = c.tz;
+    // Named co-organisers are rare: read only when there are some.
+    let co_organisers = if opened.loaded.co_organisers.is_empty() {
+        Vec::new()
+    } else {
+        events::named(&state.db, &opened.loaded)
+            .await?
+            .branches
+            .into_iter()
+            .filter(|b| opened.loaded.co_organisers.contains(&b.id))
+            .map(|b| b.name)
+            .collect()
+    };
     let header = Header {
         event_id: e.id,
         title: e.title.clone(),
         kind: e.kind,
         when: format!("{} – {} ({})", local(&e.starts_at, tz), local(&e.ends_at, tz), tz.name()),
         place: e.location.clone(),
-        organiser: named.branch.name,
+        organiser: c.branch,
         co_organisers,
-        host: named.host,
-        host_post: named.host_post,
-        recorder: named.recorder,
+        host: c.host,
+        host_post: c.host_post,
+        recorder: c.recorder,
     };
-    Ok((header, tz))
+    Ok((header, tz, c.previous))
 }
 
 /// The display name of an account among those read, or a dash (a deleted account).
@@ -96,7 +107,7 @@ async fn show_page(
     opened: Opened,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let (header, tz) = header(state, &opened).await?;
+    let (header, tz, previous) = header(state, &opened).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
     let names = service::account_names(db, &opened, &log).await?;
@@ -123,7 +134,7 @@ async fn show_page(
                 note: l.note,
             })
             .collect(),
-        previous: service::previous(db, &opened).await?,
+        previous,
         // Each save made one revision.
         revisions: m.revision.max(0) as usize,
         body: opened.body,
@@ -145,7 +156,7 @@ async fn form_page(
     saved_now: Option<Body>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let (header, _) = header(state, opened).await?;
+    let (header, _, _) = header(state, opened).await?;
     let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
     let page = FormPage {
         header,
@@ -321,7 +332,7 @@ async fn revisions(
     Query(params): Query<CompareParams>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    let (header, tz) = header(&state, &opened).await?;
+    let (header, tz, _) = header(&state, &opened).await?;
     let list = service::revisions(&state.db, &opened).await?;
     let names = crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
     let pick = |raw: &str| raw.trim().parse::<i32>().ok().and_then(|n| list.iter().find(|r| r.revision == n));
@@ -352,7 +363,7 @@ async fn revisions(
 
 /// A record as it is filed: header, roll, body and signatures.
 async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> {
-    let (header, tz) = header(state, &opened).await?;
+    let (header, tz, _) = header(state, &opened).await?;
     let names = service::account_names(&state.db, &opened, &[]).await?;
     let m = &opened.minutes;
     Ok(DocRecord {

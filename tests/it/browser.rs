@@ -181,6 +181,7 @@ async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
     let Some(browser) = Browser::start().await else { return };
     let (app, tree, secretary) = crate::events::setup().await;
     let member = app.add_member(tree.a, "点名测试").await;
+    let other = app.add_member(tree.a, "另一位党员").await;
     let resp = crate::events::post(&secretary, "/events", &crate::events::form(tree.a)).await;
     let id = crate::events::id_from(resp.assert_status(303).location());
     secretary.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
@@ -204,6 +205,13 @@ async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
     assert_eq!(browser.execute("return window.partydayKept === 1").await, json!(true), "the page reloaded");
     let saved = partyday::attendance::service::invitation_of(&app.state.db, id, member).await.unwrap().unwrap();
     assert_eq!((saved.outcome.map(|o| o.key()), saved.checkin_method.as_deref()), (Some("present"), Some("roster")));
+
+    // Finding by name hides the other lines, and they really disappear from view.
+    let other = partyday::attendance::service::invitation_of(&app.state.db, id, other).await.unwrap().unwrap();
+    browser.type_into("#roster-filter", "点名").await;
+    let shown = |inv: i64| format!("return document.getElementById('p{inv}').getClientRects().length > 0");
+    assert_eq!(browser.execute(&shown(inv.id)).await, json!(true), "the match stays");
+    assert_eq!(browser.execute(&shown(other.id)).await, json!(false), "the others are hidden");
 }
 
 #[tokio::test]
@@ -519,4 +527,26 @@ fn the_sweep_notices_internal_keys_and_lets_plain_words_be() {
     assert_eq!(stumbles("Welcome home. answer.state_pending", false, &sections), ["answer.state_pending"]);
     assert_eq!(stumbles("版本 0 · 变更", true, &sections), ["版本 0"]);
     assert!(stumbles("Nothing is scheduled; see member@demo.partyday.org.", false, &sections).is_empty());
+}
+
+#[tokio::test]
+async fn the_event_form_shows_each_audiences_fields_only_with_its_choice() {
+    let Some(browser) = Browser::start().await else { return };
+    let (app, tree, _) = crate::events::setup().await;
+    app.create_account(Role::Admin, "form@example.org").await;
+    browser.go(&format!("{}/events/new?branch={}", app.base, tree.a)).await;
+    browser.wait_for("id=\"f-email\"").await;
+    browser.type_into("#f-email", "form@example.org").await;
+    browser.type_into("#f-password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("name=\"audience_kind\"").await;
+    let shown = r#"return ['.for-group', '.for-statuses', '.for-members']
+        .map(s => document.querySelector(s).getClientRects().length > 0)"#;
+    let checked = browser.execute("return document.querySelector('input[name=audience_kind]:checked').value").await;
+    assert_eq!(checked, json!("branches"));
+    assert_eq!(browser.execute(shown).await, json!([false, true, false]), "the branches' members: statuses only");
+    browser.click("input[name=audience_kind][value=group]").await;
+    assert_eq!(browser.execute(shown).await, json!([true, true, false]), "a party group: which, and statuses");
+    browser.click("input[name=audience_kind][value=members]").await;
+    assert_eq!(browser.execute(shown).await, json!([false, false, true]), "picked members: the list only");
 }

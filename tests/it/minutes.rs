@@ -375,3 +375,29 @@ async fn locked_minutes_are_mailed_once_to_those_present_in_their_language() {
     crate::mail::settled(&app).await;
     assert_eq!(smtp.received().len(), invitations + 2);
 }
+
+#[tokio::test]
+async fn the_header_names_host_and_recorder_and_links_the_previous_record_of_the_kind() {
+    let (app, tree, s) = setup("吴书记").await;
+    let host = app.add_member(tree.a, "张主持").await;
+    let recorder = app.add_member(tree.a, "李记录").await;
+    let (h, r) = (host.to_string(), recorder.to_string());
+    let extra = [("host_member_id", h.as_str()), ("recorder_member_id", r.as_str())];
+    let first = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &extra).await;
+    let second = scheduled(&app, &s.client, tree.a, (Duration::hours(3), 60), &extra).await;
+    let lecture = [("kind", "party_lecture")];
+    let other_kind = scheduled(&app, &s.client, tree.a, (Duration::hours(2), 30), &lecture).await;
+
+    move_to(&app, crate::attendance::event_row(&app, first).await.starts_at + Duration::minutes(5));
+    let page = s.client.get(&format!("/events/{first}/minutes")).await;
+    page.assert_status(200).assert_contains("张主持").assert_contains("李记录").assert_contains("第一党支部");
+    assert!(!page.body.contains("/minutes\">上次"), "no earlier record: {}", page.body);
+
+    move_to(&app, crate::attendance::event_row(&app, second).await.starts_at + Duration::minutes(5));
+    s.client.get(&format!("/events/{other_kind}/minutes")).await.assert_status(200);
+    let page = s.client.get(&format!("/events/{second}/minutes")).await;
+    page.assert_status(200);
+    // The same branch's last record of the same kind, not the lecture held in between.
+    assert!(page.body.contains(&format!("<a href=\"/events/{first}/minutes\">")), "{}", page.body);
+    assert!(!page.body.contains(&format!("/events/{other_kind}/minutes")), "{}", page.body);
+}
