@@ -69,12 +69,14 @@ pub struct Rights {
     pub send_back: bool,
 }
 
-/// An event's record as a viewer may see it.
+/// An event's record as a viewer may see it. `minutes.roll` is not read (it is large): the
+/// frozen roll, parsed, is `frozen`.
 pub struct Opened {
     pub loaded: Loaded,
     pub minutes: minutes::Model,
     pub body: Body,
     pub rights: Rights,
+    pub frozen: Option<Arc<Roll>>,
 }
 
 /// One person of the roll: name and, where there is one, the reason (leave, absence) or the
@@ -222,7 +224,7 @@ pub async fn open(
         return Err(MinutesError::NotFound);
     }
     let mut rights = rights(db, scope, &loaded, false).await?;
-    let mut found = minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await?;
+    let mut found = head(db, event_id).await?;
     if found.is_none() && rights.write {
         let body = first_body(db, &loaded.event, locale).await?;
         let row = minutes::ActiveModel {
@@ -239,9 +241,9 @@ pub async fn open(
             .on_conflict(OnConflict::column(minutes::Column::EventId).do_nothing().to_owned())
             .exec_without_returning(db)
             .await?;
-        found = minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await?;
+        found = head(db, event_id).await?;
     }
-    let minutes = found.ok_or(MinutesError::NotFound)?;
+    let (minutes, roll_len) = found.ok_or(MinutesError::NotFound)?;
     if minutes.state == MinutesState::Submitted {
         rights = self::rights(db, scope, &loaded, true).await?;
     }
@@ -254,7 +256,26 @@ pub async fn open(
         return Err(MinutesError::NotFound);
     }
     let body = body_of(&minutes);
-    Ok(Opened { loaded, minutes, body, rights })
+    let frozen = match roll_len {
+        Some(len) => frozen_by_length(db, &minutes, len).await?,
+        None => None,
+    };
+    Ok(Opened { loaded, minutes, body, rights, frozen })
+}
+
+/// An event's record without its roll's text (`roll` is None), and the roll's length in bytes
+/// (None: not frozen), which SQLite reads from the row's header without the text.
+async fn head(db: &impl ConnectionTrait, event_id: i64) -> Result<Option<(minutes::Model, Option<i64>)>, DbErr> {
+    use sea_orm::{FromQueryResult, Iterable, QueryTrait, sea_query::Expr};
+    let stmt = minutes::Entity::find()
+        .select_only()
+        .columns(minutes::Column::iter().filter(|c| !matches!(c, minutes::Column::Roll)))
+        .column_as(Expr::cust("CAST(NULL AS TEXT)"), "roll")
+        .column_as(Expr::cust("CAST(octet_length(\"minutes\".\"roll\") AS BIGINT)"), "roll_len")
+        .filter(minutes::Column::EventId.eq(event_id))
+        .build(db.get_database_backend());
+    let Some(row) = db.query_one_raw(stmt).await? else { return Ok(None) };
+    Ok(Some((minutes::Model::from_query_result(&row, "")?, row.try_get::<Option<i64>>("", "roll_len")?)))
 }
 
 /// What the event's page says of its record, without creating one: its state (`None`: not
@@ -324,38 +345,54 @@ pub fn mail_document<'a>(
     })
 }
 
-/// Frozen rolls as parsed, by record, with the text they were parsed from. A roll holds an entry
-/// per invitee (thousands), and parsing it was a fifth of the record page's work; a frozen roll
-/// seldom changes, and a changed text (sent back, submitted again) is simply parsed again.
+/// Frozen rolls as parsed, by record, with the time the record was last written and the roll's
+/// length. A roll holds an entry per invitee (thousands): reading its text (80 kB for 2,000) and
+/// parsing it were much of the record page's work. A frozen roll changes only with a write of the
+/// record (submitted, sent back), which moves `updated_at`; then it is read and parsed again.
 static FROZEN: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, ParsedRoll>>> =
     std::sync::LazyLock::new(Default::default);
-/// A roll's text and what it parsed to.
-type ParsedRoll = (String, Arc<Roll>);
+/// When the record was written, the roll's length in bytes, and what it parsed to.
+type ParsedRoll = (DateTime<Utc>, i64, Arc<Roll>);
 /// Records whose parsed roll is kept (a few MB at most).
 const FROZEN_KEPT: usize = 64;
 
-/// A record's frozen roll, if it has one.
-fn frozen(m: &minutes::Model) -> Option<Arc<Roll>> {
-    let text = m.roll.as_deref()?;
-    let mut kept = FROZEN.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((t, roll)) = kept.get(&m.id)
-        && t == text
-    {
-        return Some(roll.clone());
-    }
+fn kept_roll(m: &minutes::Model, len: i64) -> Option<Arc<Roll>> {
+    let kept = FROZEN.lock().unwrap_or_else(|e| e.into_inner());
+    kept.get(&m.id).filter(|(at, l, _)| *at == m.updated_at && *l == len).map(|(_, _, roll)| roll.clone())
+}
+
+fn keep_roll(m: &minutes::Model, text: &str, len: i64) -> Option<Arc<Roll>> {
     // Written only by this module from a `Roll`; an unreadable one counts as not frozen.
     let roll = Arc::new(serde_json::from_str::<Roll>(text).ok()?);
+    let mut kept = FROZEN.lock().unwrap_or_else(|e| e.into_inner());
     if kept.len() >= FROZEN_KEPT {
         kept.clear();
     }
-    kept.insert(m.id, (text.to_owned(), roll.clone()));
+    kept.insert(m.id, (m.updated_at, len, roll.clone()));
     Some(roll)
+}
+
+/// A whole record's frozen roll, if it has one.
+fn frozen(m: &minutes::Model) -> Option<Arc<Roll>> {
+    let text = m.roll.as_deref()?;
+    let len = text.len() as i64;
+    kept_roll(m, len).or_else(|| keep_roll(m, text, len))
+}
+
+/// The frozen roll of a record read without it: kept, or read and parsed now.
+async fn frozen_by_length(db: &impl ConnectionTrait, m: &minutes::Model, len: i64) -> Result<Option<Arc<Roll>>, DbErr> {
+    if let Some(roll) = kept_roll(m, len) {
+        return Ok(Some(roll));
+    }
+    let text: Option<Option<String>> =
+        minutes::Entity::find_by_id(m.id).select_only().column(minutes::Column::Roll).into_tuple().one(db).await?;
+    Ok(text.flatten().and_then(|t| keep_roll(m, &t, len)))
 }
 
 /// The record's roll: frozen once submitted, else computed now from attendance.
 pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Arc<Roll>, DbErr> {
-    match frozen(&opened.minutes) {
-        Some(roll) => Ok(roll),
+    match &opened.frozen {
+        Some(roll) => Ok(roll.clone()),
         None => Ok(Arc::new(live_roll(db, &opened.loaded.event).await?)),
     }
 }
@@ -376,7 +413,7 @@ pub struct FormChoices {
 
 pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<FormChoices, DbErr> {
     let people = records::people(db, opened.loaded.event.id).await?;
-    let voters = match frozen(&opened.minutes) {
+    let voters = match &opened.frozen {
         Some(roll) => roll.present_full,
         None => Roll::of(&people, opened.loaded.event.finalised_at.is_some()).present_full,
     };
