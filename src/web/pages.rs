@@ -28,7 +28,6 @@ pub struct HomePage {
     pub ctx: Ctx,
     /// What waits for the signed-in person (None for visitors).
     pub home: Option<crate::home::Home>,
-    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl HomePage {
@@ -48,14 +47,14 @@ impl HomePage {
 /// branches, administrators the association at a glance.
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let now = state.now();
-    let Some(user) = ctx.user.as_ref() else { return Ok(HomePage { ctx, home: None, now }.into_response()) };
+    let Some(user) = ctx.user.as_ref() else { return Ok(HomePage { ctx, home: None }.into_response()) };
     if user.must_change_password {
         return Ok(Redirect::to("/account/password").into_response());
     }
     let scope = crate::branches::scope_of(&state.db, &user.actor(), state.today()).await?;
     let rules = crate::records::service::rules(&state.db).await?;
     let home = crate::home::of(&state.db, &scope, user.member_id, &rules, now, state.settings.timezone).await?;
-    Ok(HomePage { ctx, home: Some(home), now }.into_response())
+    Ok(HomePage { ctx, home: Some(home) }.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

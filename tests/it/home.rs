@@ -29,6 +29,9 @@ async fn a_member_answers_from_the_start_page_and_sees_coming_events_make_up_and
     assert!(awaiting.contains("三月主题党日") && awaiting.contains("专题党课"), "{awaiting}");
     assert!(awaiting.contains(&format!("action=\"/events/{soon}/answer\"")), "answer in place: {awaiting}");
     assert!(!home.body.contains("他支部活动"), "another branch's event is not theirs");
+    for organisers_only in ["待审批的请假", "支部近期活动", "本月概况"] {
+        assert!(!home.body.contains(organisers_only), "a member sees no {organisers_only}");
+    }
     let _ = elsewhere;
 
     // Answered in place: back on the start page, the event moves to "coming" with the answer.

@@ -8,7 +8,6 @@ use axum::{
     routing::{get, post},
 };
 use chrono_tz::Tz;
-use sea_orm::EntityTrait;
 
 use crate::attendance::{
     rules::{Choose, Method},
@@ -68,16 +67,7 @@ async fn page(
         "leave" if !guest => choice,
         _ => String::new(),
     };
-    let organiser = crate::branches::entity::branch::Entity::find_by_id(e.branch_id)
-        .one(&state.db)
-        .await?
-        .map(|b| b.name)
-        .unwrap_or_default();
-    let host = match e.host_member_id {
-        Some(id) => crate::members::entity::member::Entity::find_by_id(id).one(&state.db).await?.map(|m| m.name),
-        None => e.host_guest_name.clone(),
-    };
-    let agenda = crate::events::service::agenda_of(&state.db, e.id).await?;
+    let (organiser, host, agenda) = attendance::page_facts(&state.db, &e).await?;
     let page = AnswerPage {
         ctx,
         token,

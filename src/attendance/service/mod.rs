@@ -690,6 +690,24 @@ pub async fn finalise(db: &impl TransactionTrait, event_id: i64, now: DateTime<U
     Ok(true)
 }
 
+/// What an invitee's own page (reached by their link, without an account) shows besides the
+/// event's row: the organising branch's name, the host and the agenda.
+pub async fn page_facts(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+) -> Result<(String, Option<String>, Vec<crate::events::entity::agenda::Model>), DbErr> {
+    let organiser = crate::branches::entity::branch::Entity::find_by_id(e.branch_id)
+        .one(db)
+        .await?
+        .map(|b| b.name)
+        .unwrap_or_default();
+    let host = match e.host_member_id {
+        Some(id) => member::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
+        None => e.host_guest_name.clone(),
+    };
+    Ok((organiser, host, events::agenda_of(db, e.id).await?))
+}
+
 /// The invitation of a member for an event, if any.
 pub async fn invitation_of(
     db: &impl ConnectionTrait,
