@@ -233,9 +233,18 @@ pub async fn leave_requests(
         )
         .filter(invitation::Column::Answer.eq(Answer::LeaveRequested))
         .filter(invitation::Column::Role.eq(Role::Member))
-        .filter(event::Column::State.ne(EventState::Cancelled))
-        .filter(event::Column::State.ne(EventState::Draft))
-        .filter(event::Column::EndsAt.gt(now - Duration::days(30)));
+        // The events first, so the invitations are found by their event index rather than by
+        // reading every invitation there is.
+        .filter(
+            invitation::Column::EventId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(event::Column::Id)
+                    .from(event::Entity)
+                    .and_where(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+                    .and_where(event::Column::EndsAt.gt(now - Duration::days(30)))
+                    .to_owned(),
+            ),
+        );
     if let Some(units) = scope.units() {
         let co_organised = list::events_of_units(units.iter().copied());
         select = select.filter(

@@ -273,6 +273,8 @@ pub async fn unattended(
         any(sea_orm::Condition::all().add(invitation::Column::Outcome.is_in([Outcome::Present, Outcome::Late])));
     let mut select = event::Entity::find()
         .filter(event::Column::State.eq(EventState::Ended))
+        // No event lasts longer: the (state, start) index bounds the search.
+        .filter(event::Column::StartsAt.gt(since - Duration::days(MAX_EVENT_DAYS)))
         .filter(event::Column::EndsAt.gt(since))
         .filter(event::Column::EndsAt.lte(now))
         .filter(expected)
