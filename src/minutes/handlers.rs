@@ -51,7 +51,7 @@ async fn open(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64) -> Result<Ope
 /// of the same branch and type.
 async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz, Option<i64>), WebError> {
     let e = &opened.loaded.event;
-    let c = service::context(&state.db, e).await?;
+    let c = &opened.context;
     let tz = c.tz;
     // Named co-organisers are rare: read only when there are some.
     let co_organisers = if opened.loaded.co_organisers.is_empty() {
@@ -71,11 +71,11 @@ async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz, Option
         kind: e.kind,
         when: format!("{} – {} ({})", local(&e.starts_at, tz), local(&e.ends_at, tz), tz.name()),
         place: e.location.clone(),
-        organiser: c.branch,
+        organiser: c.branch.clone(),
         co_organisers,
-        host: c.host,
-        host_post: c.host_post,
-        recorder: c.recorder,
+        host: c.host.clone(),
+        host_post: c.host_post.clone(),
+        recorder: c.recorder.clone(),
     };
     Ok((header, tz, c.previous))
 }

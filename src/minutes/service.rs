@@ -77,6 +77,8 @@ pub struct Opened {
     pub body: Body,
     pub rights: Rights,
     pub frozen: Option<Arc<Roll>>,
+    /// What the record's header names besides the event, read with the record.
+    pub context: Context,
 }
 
 /// One person of the roll: name and, where there is one, the reason (leave, absence) or the
@@ -224,7 +226,7 @@ pub async fn open(
         return Err(MinutesError::NotFound);
     }
     let mut rights = rights(db, scope, &loaded, false).await?;
-    let mut found = head(db, event_id).await?;
+    let mut found = head(db, &loaded.event).await?;
     if found.is_none() && rights.write {
         let body = first_body(db, &loaded.event, locale).await?;
         let row = minutes::ActiveModel {
@@ -241,9 +243,9 @@ pub async fn open(
             .on_conflict(OnConflict::column(minutes::Column::EventId).do_nothing().to_owned())
             .exec_without_returning(db)
             .await?;
-        found = head(db, event_id).await?;
+        found = head(db, &loaded.event).await?;
     }
-    let (minutes, roll_len) = found.ok_or(MinutesError::NotFound)?;
+    let (minutes, roll_len, context) = found.ok_or(MinutesError::NotFound)?;
     if minutes.state == MinutesState::Submitted {
         rights = self::rights(db, scope, &loaded, true).await?;
     }
@@ -260,22 +262,30 @@ pub async fn open(
         Some(len) => frozen_by_length(db, &minutes, len).await?,
         None => None,
     };
-    Ok(Opened { loaded, minutes, body, rights, frozen })
+    Ok(Opened { loaded, minutes, body, rights, frozen, context })
 }
 
-/// An event's record without its roll's text (`roll` is None), and the roll's length in bytes
-/// (None: not frozen), which SQLite reads from the row's header without the text.
-async fn head(db: &impl ConnectionTrait, event_id: i64) -> Result<Option<(minutes::Model, Option<i64>)>, DbErr> {
+/// An event's record without its roll's text (`roll` is None), the roll's length in bytes (None:
+/// not frozen), which SQLite reads from the row's header without the text, and the [`Context`]
+/// its header names: one statement.
+async fn head(
+    db: &impl ConnectionTrait,
+    e: &event::Model,
+) -> Result<Option<(minutes::Model, Option<i64>, Context)>, DbErr> {
     use sea_orm::{FromQueryResult, Iterable, QueryTrait, sea_query::Expr};
-    let stmt = minutes::Entity::find()
+    let mut find = minutes::Entity::find()
         .select_only()
         .columns(minutes::Column::iter().filter(|c| !matches!(c, minutes::Column::Roll)))
         .column_as(Expr::cust("CAST(NULL AS TEXT)"), "roll")
-        .column_as(Expr::cust("CAST(octet_length(\"minutes\".\"roll\") AS BIGINT)"), "roll_len")
-        .filter(minutes::Column::EventId.eq(event_id))
-        .build(db.get_database_backend());
+        .column_as(Expr::cust("CAST(octet_length(\"minutes\".\"roll\") AS BIGINT)"), "roll_len");
+    let backend = db.get_database_backend();
+    for (alias, sql, values) in Context::columns(backend, e) {
+        find = find.column_as(Expr::cust_with_values(sql, values), alias);
+    }
+    let stmt = find.filter(minutes::Column::EventId.eq(e.id)).build(backend);
     let Some(row) = db.query_one_raw(stmt).await? else { return Ok(None) };
-    Ok(Some((minutes::Model::from_query_result(&row, "")?, row.try_get::<Option<i64>>("", "roll_len")?)))
+    let m = minutes::Model::from_query_result(&row, "")?;
+    Ok(Some((m, row.try_get::<Option<i64>>("", "roll_len")?, Context::of(&row, e)?)))
 }
 
 /// What the event's page says of its record, without creating one: its state (`None`: not
@@ -758,10 +768,11 @@ pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<Lo
         .await
 }
 
-/// What a record's pages read besides the event and the record: the organising branch's name
+/// What a record's pages name besides the event and the record: the organising branch's name
 /// and zone, the host's name and post (or the outside host's name), the recorder's name and the
-/// previous record of the same branch and type of meeting (for "approve the last minutes"). One
-/// statement of scalar subqueries: each round trip costs more under load than its SQL.
+/// previous record of the same branch and type of meeting (for "approve the last minutes"). Read
+/// as scalar subqueries of the record's own statement: each round trip costs more under load than
+/// its SQL.
 pub struct Context {
     pub branch: String,
     pub tz: chrono_tz::Tz,
@@ -771,45 +782,44 @@ pub struct Context {
     pub previous: Option<i64>,
 }
 
-pub async fn context(db: &impl ConnectionTrait, e: &event::Model) -> Result<Context, DbErr> {
-    use crate::forms::Choice;
-    let backend = db.get_database_backend();
-    let n = |i| crate::db::numbered(backend, i);
-    let (branch, host, recorder, kind, starts) = (n(1), n(2), n(3), n(4), n(5));
-    let sql = format!(
-        "SELECT (SELECT name FROM branches WHERE id = {branch}) AS branch, \
-         (SELECT timezone FROM branches WHERE id = {branch}) AS tz, \
-         (SELECT name FROM members WHERE id = {host}) AS host, \
-         (SELECT post FROM members WHERE id = {host}) AS host_post, \
-         (SELECT name FROM members WHERE id = {recorder}) AS recorder, \
-         (SELECT e.id FROM events e WHERE e.branch_id = {branch} AND e.kind = {kind} AND e.starts_at < {starts} \
-          AND EXISTS (SELECT 1 FROM minutes m WHERE m.event_id = e.id) \
-          ORDER BY e.starts_at DESC LIMIT 1) AS previous"
-    );
-    let values: Vec<Value> = vec![
-        e.branch_id.into(),
-        e.host_member_id.into(),
-        e.recorder_member_id.into(),
-        e.kind.key().into(),
-        e.starts_at.into(),
-    ];
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("minutes context".to_owned()))?;
-    let text = |c: &str| row.try_get::<Option<String>>("", c);
-    let host = match e.host_member_id {
-        Some(_) => text("host")?,
-        None => e.host_guest_name.clone(),
-    };
-    Ok(Context {
-        branch: text("branch")?.unwrap_or_default(),
-        tz: crate::branches::rules::zone(text("tz")?.as_deref().unwrap_or_default()),
-        host,
-        host_post: text("host_post")?,
-        recorder: text("recorder")?,
-        previous: row.try_get::<Option<i64>>("", "previous")?,
-    })
+impl Context {
+    /// The subqueries, as (alias, SQL, values): placeholders numbered within each subquery.
+    fn columns(backend: sea_orm::DbBackend, e: &event::Model) -> [(&'static str, String, Vec<Value>); 6] {
+        use crate::forms::Choice;
+        let p = |n| crate::db::placeholder(backend, n);
+        let of = |table: &str, column: &str| format!("(SELECT {column} FROM {table} WHERE id = {})", p(1));
+        let previous = format!(
+            "(SELECT e.id FROM events e WHERE e.branch_id = {} AND e.kind = {} AND e.starts_at < {} \
+             AND EXISTS (SELECT 1 FROM minutes p WHERE p.event_id = e.id) ORDER BY e.starts_at DESC LIMIT 1)",
+            p(1),
+            p(2),
+            p(3)
+        );
+        [
+            ("ctx_branch", of("branches", "name"), vec![e.branch_id.into()]),
+            ("ctx_tz", of("branches", "timezone"), vec![e.branch_id.into()]),
+            ("ctx_host", of("members", "name"), vec![e.host_member_id.into()]),
+            ("ctx_host_post", of("members", "post"), vec![e.host_member_id.into()]),
+            ("ctx_recorder", of("members", "name"), vec![e.recorder_member_id.into()]),
+            ("ctx_previous", previous, vec![e.branch_id.into(), e.kind.key().into(), e.starts_at.into()]),
+        ]
+    }
+
+    fn of(row: &QueryResult, e: &event::Model) -> Result<Context, DbErr> {
+        let text = |c: &str| row.try_get::<Option<String>>("", c);
+        let host = match e.host_member_id {
+            Some(_) => text("ctx_host")?,
+            None => e.host_guest_name.clone(),
+        };
+        Ok(Context {
+            branch: text("ctx_branch")?.unwrap_or_default(),
+            tz: crate::branches::rules::zone(text("ctx_tz")?.as_deref().unwrap_or_default()),
+            host,
+            host_post: text("ctx_host_post")?,
+            recorder: text("ctx_recorder")?,
+            previous: row.try_get::<Option<i64>>("", "ctx_previous")?,
+        })
+    }
 }
 
 /// A branch's records of a year (by the meetings' dates in `tz`), in date order, with their

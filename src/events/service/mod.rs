@@ -194,12 +194,16 @@ pub async fn load_locked(txn: &impl ConnectionTrait, scope: &Scope, id: i64) -> 
 }
 
 async fn load_with(db: &impl ConnectionTrait, scope: &Scope, id: i64, lock: bool) -> Result<Loaded, EventError> {
-    let find = event::Entity::find_by_id(id);
-    let find = if lock { find.lock_exclusive() } else { find };
-    let event = find.one(db).await?.ok_or(EventError::NotFound)?;
-    let units: Vec<unit::Model> = unit::Entity::find().filter(unit::Column::EventId.eq(id)).all(db).await?;
-    let co_organisers: Vec<i64> = units.iter().filter(|u| !u.organiser && u.accepted).map(|u| u.branch_id).collect();
-    let asked: Vec<i64> = units.iter().filter(|u| !u.accepted).map(|u| u.branch_id).collect();
+    let (event, units) = if lock {
+        let event = event::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(EventError::NotFound)?;
+        let units = unit::Entity::find().filter(unit::Column::EventId.eq(id)).filter(unit::Column::Organiser.eq(false));
+        let units = units.select_only().columns([unit::Column::BranchId, unit::Column::Accepted]);
+        (event, units.into_tuple().all(db).await?)
+    } else {
+        with_units(db, id).await?.ok_or(EventError::NotFound)?
+    };
+    let co_organisers: Vec<i64> = units.iter().filter(|(_, accepted)| *accepted).map(|(b, _)| *b).collect();
+    let asked: Vec<i64> = units.iter().filter(|(_, accepted)| !accepted).map(|(b, _)| *b).collect();
     let access = if scope.covers(event.branch_id) {
         Some(Access::Manager)
     } else if co_organisers.iter().any(|b| scope.covers(*b)) {
@@ -221,10 +225,39 @@ async fn load_with(db: &impl ConnectionTrait, scope: &Scope, id: i64, lock: bool
             None => false,
         };
         let mine = member_units(db, member_id).await?;
-        (invited || units.iter().any(|u| u.accepted && mine.contains(&u.branch_id))).then_some(Access::Reader)
+        let holds = |b: &i64| mine.contains(b);
+        (invited || holds(&event.branch_id) || co_organisers.iter().any(holds)).then_some(Access::Reader)
     };
     let access = access.ok_or(EventError::NotFound)?;
     Ok(Loaded { event, co_organisers, asked, access })
+}
+
+/// An event with its co-organising and asked branches (branch, accepted), in one statement: a row
+/// per such branch, or one row without when there are none. Every event page starts here.
+async fn with_units(db: &impl ConnectionTrait, id: i64) -> Result<Option<(event::Model, Vec<(i64, bool)>)>, DbErr> {
+    use sea_orm::{
+        FromQueryResult, JoinType, QueryTrait,
+        sea_query::{Expr, ExprTrait, IntoCondition},
+    };
+    let others = event::Entity::belongs_to(unit::Entity)
+        .from(event::Column::Id)
+        .to(unit::Column::EventId)
+        .on_condition(|_, u| Expr::col((u, unit::Column::Organiser)).eq(false).into_condition());
+    let stmt = event::Entity::find_by_id(id)
+        .join(JoinType::LeftJoin, others.into())
+        .column_as(Expr::col((unit::Entity, unit::Column::BranchId)), "unit_branch")
+        .column_as(Expr::col((unit::Entity, unit::Column::Accepted)), "unit_accepted")
+        .build(db.get_database_backend());
+    let rows = db.query_all_raw(stmt).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let event = event::Model::from_query_result(first, "")?;
+    let mut units = Vec::new();
+    for row in &rows {
+        if let Some(branch) = row.try_get::<Option<i64>>("", "unit_branch")? {
+            units.push((branch, row.try_get::<Option<bool>>("", "unit_accepted")?.unwrap_or(false)));
+        }
+    }
+    Ok(Some((event, units)))
 }
 
 /// Whether a member invited to an event is still in its audience: a member (active or exempt) of a
