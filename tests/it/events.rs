@@ -408,4 +408,22 @@ async fn a_co_organiser_named_by_another_branch_is_asked_before_its_members_are_
     let third = id_from(post(&admin, "/events", &fields).await.location());
     admin.post(&format!("/events/{third}/schedule"), &[]).await.assert_status(303);
     assert!(invited(third).await.iter().any(|i| i.member_id == Some(b_member)));
+
+    // Two branches asked at once, one accepting: each is read as it stands.
+    let c = app.add_unit(partyday::branches::BranchKind::Branch, Some(tree.committee), "第三党支部", "T-C").await;
+    let c_secretary = app.secretary_of(c).await;
+    let c_member = app.add_member(c, "丙支部党员").await;
+    let c_member_client = app.login_linked(Role::Member, c_member).await;
+    let mut both = with(fields.clone(), &[("co_organisers", "")]);
+    both.extend([("co_organisers".to_owned(), b.clone()), ("co_organisers".to_owned(), c.to_string())]);
+    let fourth = id_from(post(&secretary, "/events", &both).await.location());
+    secretary.post(&format!("/events/{fourth}/schedule"), &[]).await.assert_status(303);
+    b_secretary.post(&format!("/events/{fourth}/co-organising"), &accept).await.assert_status(303);
+    b_secretary.get(&format!("/events/{fourth}/attendance")).await.assert_status(200);
+    b_member_client.get(&format!("/events/{fourth}")).await.assert_status(200);
+    c_secretary.get(&format!("/events/{fourth}")).await.assert_contains("第三党支部被邀请联合主办本次活动");
+    c_secretary.get(&format!("/events/{fourth}/attendance")).await.assert_status(403);
+    c_member_client.get(&format!("/events/{fourth}")).await.assert_status(404);
+    let page = secretary.get(&format!("/events/{fourth}")).await;
+    page.assert_contains("待答复的协办支部").assert_contains("第三党支部").assert_contains("乙支部党员");
 }
