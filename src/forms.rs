@@ -1,6 +1,8 @@
 //! What every domain's parsed forms and lists share, apart from the web layer: field errors
 //! (translated keys per field), choice enums with stable keys and translated labels, and one page
 //! of a list. Domain rules and services use these; handlers render them.
+use chrono::NaiveDate;
+
 use crate::i18n::{Locale, Msg};
 
 /// Errors of a submitted form, by field name, in the order they were found.
@@ -71,6 +73,78 @@ pub fn parse_optional_choice<T: Choice>(raw: &str) -> Result<Option<T>, &'static
     if raw.trim().is_empty() { Ok(None) } else { parse_choice(raw).map(Some) }
 }
 
+/// Characters no stored text may hold: they break the documents the text goes into (XML refuses
+/// control characters and U+FFFE/U+FFFF, so one of them in a title made the Atom feed and the
+/// Word minutes unreadable for everyone) and show as nothing on screen. Tab and line breaks are
+/// the caller's choice ([`optional_multiline`]). Unpaired surrogates cannot reach here: a `str`
+/// is valid UTF-8, and bodies that are not are refused before parsing.
+fn forbidden(c: char) -> bool {
+    let n = u32::from(c);
+    c.is_control() || (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
+}
+
+/// Characters that change how the text around them reads without showing themselves: the
+/// bidirectional embeddings, overrides and isolates (a name that displays reversed) and the
+/// zero-width characters (two names that look the same). Refused in single-line text (names,
+/// titles, places); prose may need a direction mark and keeps them.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// One line of text of at most `max` characters, trimmed; empty means absent. Refuses control
+/// characters, noncharacters and invisible direction or width marks.
+pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().count() > max {
+        return Err("field.too_long");
+    }
+    if s.chars().any(|c| forbidden(c) || invisible(c)) {
+        return Err("field.invalid_characters");
+    }
+    Ok(Some(s.to_owned()))
+}
+
+/// Text of at most `max` characters where line breaks and tabs are allowed (notes, speeches,
+/// report bodies); line ends are stored as `\n`. Other control characters and noncharacters
+/// are refused.
+pub fn optional_multiline(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().any(|c| forbidden(c) && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err("field.invalid_characters");
+    }
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    if s.chars().count() > max {
+        return Err("field.too_long");
+    }
+    Ok(Some(s))
+}
+
+/// Required one-line text of at most `max` characters.
+pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
+    optional_text(raw, max)?.ok_or("field.required")
+}
+
+/// A date typed as YYYY-MM-DD (also YYYY/MM/DD and YYYY.MM.DD), between 1900 and 2200: no year
+/// 0001 stored and never shown, no year 12345 that a document cannot print.
+pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let normalised = s.replace(['/', '.'], "-");
+    let date = NaiveDate::parse_from_str(&normalised, "%Y-%m-%d").map_err(|_| "field.date_invalid")?;
+    if !(1900..=2200).contains(&chrono::Datelike::year(&date)) {
+        return Err("field.date_invalid");
+    }
+    Ok(Some(date))
+}
+
 /// One page of a list and what is needed to draw its pager.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -106,5 +180,46 @@ mod tests {
         let empty = Page::<u8> { items: vec![], total: 0, page: 1, per_page: 50 };
         assert_eq!(empty.pages(), 1);
         assert!(!empty.has_next());
+    }
+
+    #[test]
+    fn text_refuses_what_breaks_documents_or_hides_itself() {
+        for bad in [
+            "a\u{0}b",
+            "a\u{1b}b",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "a\u{FFFF}",
+            "\u{FFFE}a",
+            "a\u{FDD0}",
+            "a\u{10FFFF}",
+            "a\u{1FFFE}",
+        ] {
+            assert_eq!(optional_text(bad, 50), Err("field.invalid_characters"), "{bad:?}");
+            assert_eq!(optional_multiline(bad, 50), Err("field.invalid_characters"), "{bad:?}");
+        }
+        for hidden in ["abc\u{202E}def", "a\u{2066}b\u{2069}", "张\u{200B}三", "a\u{FEFF}", "a\u{200D}b"] {
+            assert_eq!(optional_text(hidden, 50), Err("field.invalid_characters"), "{hidden:?}");
+        }
+        // Prose keeps tabs, line breaks (as \n) and a direction mark; names keep CJK and emoji.
+        assert_eq!(
+            optional_multiline(" 第一段\r\n\t第二段\r第三段 ", 50),
+            Ok(Some("第一段\n\t第二段\n第三段".to_owned()))
+        );
+        assert_eq!(optional_multiline("שלום\u{200F} ok", 50), Ok(Some("שלום\u{200F} ok".to_owned())));
+        assert_eq!(optional_text(" 王局长 🎉 ", 50), Ok(Some("王局长 🎉".to_owned())));
+        assert_eq!(optional_text("a\nb", 50), Err("field.invalid_characters"));
+        assert_eq!(optional_text("  ", 50), Ok(None));
+        assert_eq!(required_text("", 50), Err("field.required"));
+        assert_eq!(optional_text("一二三", 2), Err("field.too_long"));
+        assert_eq!(optional_multiline("一\r\n二", 3), Ok(Some("一\n二".to_owned())));
+    }
+
+    #[test]
+    fn dates_stay_within_what_a_document_can_print() {
+        assert_eq!(parse_date("2024/7/1"), Ok(NaiveDate::from_ymd_opt(2024, 7, 1)));
+        for bad in ["0001-01-01", "0000-01-01", "-0001-01-01", "+12345-01-01", "12345-01-01", "2024-02-30"] {
+            assert_eq!(parse_date(bad), Err("field.date_invalid"), "{bad}");
+        }
     }
 }

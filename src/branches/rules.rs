@@ -1,5 +1,5 @@
 //! Parsed types of the branches domain: kinds and their nesting, codes, officer roles.
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, optional_text, parse_date, required_text};
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
@@ -129,35 +129,6 @@ impl OfficerRole {
     }
 }
 
-/// Text of at most `max` characters, trimmed; empty means absent.
-pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if s.chars().count() > max {
-        return Err("field.too_long");
-    }
-    if s.chars().any(char::is_control) {
-        return Err("field.invalid_characters");
-    }
-    Ok(Some(s.to_owned()))
-}
-
-/// Like [`optional_text`], but line breaks and tabs are allowed (notes, descriptions).
-pub fn optional_multiline(raw: &str, max: usize) -> Result<Option<String>, &'static str> {
-    let s = raw.trim();
-    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err("field.invalid_characters");
-    }
-    optional_text(&s.replace(['\n', '\r', '\t'], " "), max).map(|o| o.map(|_| s.replace("\r\n", "\n")))
-}
-
-/// Required text of at most `max` characters.
-pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
-    optional_text(raw, max)?.ok_or("field.required")
-}
-
 /// A branch code: 1–32 letters, digits, '-' or '_', kept as typed (unique case-sensitively).
 pub fn parse_code(raw: &str) -> Result<String, &'static str> {
     let s = raw.trim();
@@ -168,20 +139,6 @@ pub fn parse_code(raw: &str) -> Result<String, &'static str> {
         return Err("branch.code_invalid");
     }
     Ok(s.to_owned())
-}
-
-/// A date typed as YYYY-MM-DD (also YYYY/MM/DD and YYYY.MM.DD), between 1900 and 2200.
-pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, &'static str> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let normalised = s.replace(['/', '.'], "-");
-    let date = NaiveDate::parse_from_str(&normalised, "%Y-%m-%d").map_err(|_| "field.date_invalid")?;
-    if !(1900..=2200).contains(&chrono::Datelike::year(&date)) {
-        return Err("field.date_invalid");
-    }
-    Ok(Some(date))
 }
 
 /// The configured zone (`app.timezone`), set once at start-up by `AppState::init`.

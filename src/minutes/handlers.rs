@@ -17,9 +17,10 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{Scope, rules::optional_text},
+    branches::Scope,
     events::{rules::Pairs, service as events, views::local},
     forms::FieldErrors,
+    forms::optional_text,
     i18n::Msg,
     web::{Ctx, Flash, Scoped, WebError},
 };
@@ -280,7 +281,7 @@ async fn send_back(
     if !opened.rights.send_back {
         return Err(WebError::Forbidden);
     }
-    let comment = match crate::branches::rules::optional_multiline(&form.comment, 500) {
+    let comment = match crate::forms::optional_multiline(&form.comment, 500) {
         Ok(Some(c)) => c,
         Ok(None) => {
             return show_page(&state, ctx, &scope, opened, FieldErrors::single("comment", "minutes.comment_required"))
@@ -322,6 +323,7 @@ async fn send(
 struct CompareParams {
     a: String,
     b: String,
+    show: String,
 }
 
 async fn revisions(
@@ -335,19 +337,30 @@ async fn revisions(
     let (header, tz, _) = header(&state, &opened).await?;
     let list = service::revisions(&state.db, &opened).await?;
     let names = crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
-    let pick = |raw: &str| raw.trim().parse::<i32>().ok().and_then(|n| list.iter().find(|r| r.revision == n));
-    // By default the two newest.
-    let (a, b) = match (pick(&params.a), pick(&params.b)) {
-        (Some(a), Some(b)) => (Some(a), Some(b)),
-        _ => (list.get(1), list.first()),
-    };
+    // Only revisions of the list: what this viewer may read.
+    let pick = |raw: &str| raw.trim().parse::<i32>().ok().filter(|n| list.iter().any(|r| r.revision == *n));
     let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
-    let compared = match (a, b) {
-        (Some(a), Some(b)) => {
-            let (left, right) = (service::revision_body(a).lines(tr), service::revision_body(b).lines(tr));
-            Some((a.revision, b.revision, super::rules::compare(&left, &right)))
-        }
-        _ => None,
+    let (compared, shown) = if let Some(n) = pick(&params.show) {
+        let [body, _] = service::revision_bodies(&state.db, &opened, [n, n]).await?;
+        (None, Some((n, body.lines(tr))))
+    } else {
+        // By default the two newest.
+        let pair = match (pick(&params.a), pick(&params.b)) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => list.get(1).zip(list.first()).map(|(a, b)| (a.revision, b.revision)),
+        };
+        let compared = match pair {
+            Some((a, b)) => {
+                let [left, right] = service::revision_bodies(&state.db, &opened, [a, b]).await?;
+                let (left, right) = (left.lines(tr), right.lines(tr));
+                let lines = tokio::task::spawn_blocking(move || super::rules::compare(&left, &right))
+                    .await
+                    .map_err(|e| WebError::Internal(e.into()))?;
+                Some((a, b, lines))
+            }
+            None => None,
+        };
+        (compared, None)
     };
     let rows = list
         .iter()
@@ -358,7 +371,7 @@ async fn revisions(
             reason: r.reason.clone(),
         })
         .collect();
-    Ok(RevisionsPage { header, rows, compared, ctx }.into_response())
+    Ok(RevisionsPage { header, rows, compared, shown, ctx }.into_response())
 }
 
 /// A record as it is filed: header, roll, body and signatures.

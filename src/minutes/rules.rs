@@ -6,9 +6,9 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    branches::rules::{optional_multiline, optional_text},
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
+    forms::{optional_multiline, optional_text},
 };
 
 /// Where a record stands. A locked record that is amended goes back to draft (it keeps its
@@ -174,6 +174,9 @@ const TITLE_MAX: usize = 200;
 const NAME_MAX: usize = 100;
 const POST_MAX: usize = 100;
 const SUMMARY_MAX: usize = 20_000;
+/// A whole record: ten times the longest real 会议记录 we have seen, and a bound on what every
+/// revision stores and every comparison reads.
+pub const RECORD_MAX: usize = 200_000;
 const RESOLUTION_MAX: usize = 5_000;
 const ACTION_MAX: usize = 500;
 const VOTES_MAX: u32 = 100_000;
@@ -241,6 +244,23 @@ impl Body {
             }
             _ => {}
         }
+    }
+
+    /// Characters typed into the record (titles, names, posts, summaries, resolutions, actions).
+    pub fn chars(&self) -> usize {
+        let n = |s: &str| s.chars().count();
+        self.items
+            .iter()
+            .map(|i| {
+                n(&i.title)
+                    + i.speeches
+                        .iter()
+                        .map(|s| s.speaker.as_ref().map_or(0, |p| n(p.name())) + n(&s.post) + n(&s.summary))
+                        .sum::<usize>()
+                    + i.resolutions.iter().map(|r| n(&r.text)).sum::<usize>()
+                    + i.actions.iter().map(|a| n(&a.what) + n(&a.who)).sum::<usize>()
+            })
+            .sum()
     }
 
     fn rows(&self) -> usize {
@@ -520,15 +540,10 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
             problem = problem.or(Some(key));
             None
         });
-        let due = if due_raw.trim().is_empty() {
+        let due = crate::forms::parse_date(due_raw).unwrap_or_else(|key| {
+            problem = problem.or(Some(key));
             None
-        } else {
-            let d = NaiveDate::parse_from_str(due_raw.trim(), "%Y-%m-%d").ok();
-            if d.is_none() {
-                problem = problem.or(Some("field.date_invalid"));
-            }
-            d
-        };
+        });
         if let Some(key) = problem {
             errors.add(&field, key);
         }
@@ -543,7 +558,11 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
     }
     items
         .retain(|i| !(i.title.is_empty() && i.speeches.is_empty() && i.resolutions.is_empty() && i.actions.is_empty()));
-    (Body { items }, errors)
+    let body = Body { items };
+    if body.chars() > RECORD_MAX {
+        errors.add("form", "minutes.record_too_long");
+    }
+    (body, errors)
 }
 
 /// A new record's items when the event has no agenda: the usual order of each type of meeting,
@@ -587,30 +606,34 @@ impl DiffLine {
     }
 }
 
-/// Compares two texts line by line (longest common subsequence; records are a few hundred lines).
-pub fn compare(a: &[String], b: &[String]) -> Vec<DiffLine> {
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+/// Lines a comparison reads on either side, and bytes. A real record is a few hundred lines; a
+/// whole record of [`RECORD_MAX`] characters can be split into far more, which are not compared.
+pub const COMPARE_MAX_LINES: usize = 5_000;
+pub const COMPARE_MAX_BYTES: usize = 1_000_000;
+/// After this the comparison settles for a coarser (still correct) answer.
+const COMPARE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Compares two texts line by line (Myers' algorithm in linear space, with a deadline). None when
+/// either side is over the caps: too long to compare. CPU-bound: run it off the async workers.
+pub fn compare(a: &[String], b: &[String]) -> Option<Vec<DiffLine>> {
+    let size = |s: &[String]| s.iter().map(String::len).sum::<usize>();
+    if a.len().max(b.len()) > COMPARE_MAX_LINES || size(a).max(size(b)) > COMPARE_MAX_BYTES {
+        return None;
+    }
+    let deadline = std::time::Instant::now() + COMPARE_DEADLINE;
+    let ops = similar::capture_diff_slices_deadline(similar::Algorithm::Myers, a, b, Some(deadline));
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    for op in ops {
+        let (_, left, right) = op.as_tag_tuple();
+        // Equal runs pair up; a replaced run pairs its lines side by side, the longer side's rest alone.
+        for k in 0..left.len().max(right.len()) {
+            let pick = |side: &[String], range: &std::ops::Range<usize>| {
+                (k < range.len()).then(|| side[range.start + k].clone())
+            };
+            out.push(DiffLine { left: pick(a, &left), right: pick(b, &right) });
         }
     }
-    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(n.max(m)));
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            out.push(DiffLine { left: Some(a[i].clone()), right: Some(b[j].clone()) });
-            i += 1;
-            j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(DiffLine { left: None, right: Some(b[j].clone()) });
-            j += 1;
-        } else {
-            out.push(DiffLine { left: Some(a[i].clone()), right: None });
-            i += 1;
-        }
-    }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -740,11 +763,38 @@ mod tests {
     fn comparison_pairs_equal_lines_and_marks_the_rest() {
         let a: Vec<String> = ["1", "2", "3"].map(String::from).to_vec();
         let b: Vec<String> = ["1", "2b", "3", "4"].map(String::from).to_vec();
-        let d = compare(&a, &b);
+        let d = compare(&a, &b).unwrap();
         let changed: Vec<(Option<&str>, Option<&str>)> =
             d.iter().filter(|l| l.changed()).map(|l| (l.left.as_deref(), l.right.as_deref())).collect();
-        assert_eq!(changed, [(None, Some("2b")), (Some("2"), None), (None, Some("4"))]);
+        // A changed line stands beside its new text.
+        assert_eq!(changed, [(Some("2"), Some("2b")), (None, Some("4"))]);
         assert_eq!(d.iter().filter(|l| !l.changed()).count(), 2);
+    }
+
+    #[test]
+    fn comparison_of_what_no_record_holds_is_refused() {
+        let lines = |n: usize, tag: &str| (0..n).map(|i| format!("{tag}{i}")).collect::<Vec<String>>();
+        // Over the caps: not compared at all.
+        assert!(compare(&lines(COMPARE_MAX_LINES + 1, "a"), &lines(1, "a")).is_none());
+        let wide = vec!["x".repeat(COMPARE_MAX_BYTES + 1)];
+        assert!(compare(&wide, &lines(1, "a")).is_none());
+        // At the caps, two sides with nothing in common (Myers' worst case): every line shows once.
+        let (a, b) = (lines(COMPARE_MAX_LINES, "a"), lines(COMPARE_MAX_LINES, "b"));
+        let d = compare(&a, &b).unwrap();
+        assert_eq!(d.iter().filter(|l| l.left.is_some()).count(), COMPARE_MAX_LINES);
+        assert_eq!(d.iter().filter(|l| l.right.is_some()).count(), COMPARE_MAX_LINES);
+    }
+
+    #[test]
+    fn a_record_over_its_length_is_refused() {
+        let long = "长".repeat(SUMMARY_MAX);
+        let rows: Vec<_> = (0..11).map(|_| speech("0", "m:7", "", &long)).collect();
+        let (body, errors) = parse_body(&with(&[("item_title", "交流发言")], rows), &speakers(), 10);
+        assert!(body.chars() > RECORD_MAX);
+        assert_eq!(errors.get("form").map(|m| m.key.as_str()), Some("minutes.record_too_long"));
+        let rows: Vec<_> = (0..9).map(|_| speech("0", "m:7", "", &long)).collect();
+        let (_, errors) = parse_body(&with(&[("item_title", "交流发言")], rows), &speakers(), 10);
+        assert!(errors.get("form").is_none(), "{errors:?}");
     }
 
     #[test]

@@ -181,9 +181,15 @@ async fn member_of_holding(db: &impl ConnectionTrait, scope: &Scope, loaded: &Lo
     Ok(units.iter().any(|u| *u == loaded.event.branch_id || loaded.co_organisers.contains(u)))
 }
 
-fn body_of(m: &minutes::Model) -> Body {
-    // Written only by this module from a `Body`; an unreadable one shows empty rather than failing.
-    serde_json::from_str(&m.body).unwrap_or_default()
+fn body_of(m: &minutes::Model) -> Result<Body, DbErr> {
+    body_from(m.id, &m.body)
+}
+
+/// A stored body as written by this module. One that does not read is an error (logged, an error
+/// page): shown as an empty form, the next save would have written over the record.
+pub fn body_from(minutes_id: i64, text: &str) -> Result<Body, DbErr> {
+    serde_json::from_str(text)
+        .map_err(|e| DbErr::Custom(format!("minutes {minutes_id}: the stored body does not read: {e}")))
 }
 
 fn json<T: Serialize>(value: &T) -> String {
@@ -257,7 +263,7 @@ pub async fn open(
     if !reads {
         return Err(MinutesError::NotFound);
     }
-    let body = body_of(&minutes);
+    let body = body_of(&minutes)?;
     let frozen = match roll_len {
         Some(len) => frozen_by_length(db, &minutes, len).await?,
         None => None,
@@ -350,7 +356,7 @@ pub fn mail_document<'a>(
             roll.absent.len()
         )];
         lines.push(String::new());
-        lines.extend(body_of(&m).lines(tr));
+        lines.extend(body_of(&m)?.lines(tr));
         Ok(Some(lines))
     })
 }
@@ -516,7 +522,7 @@ pub async fn save(
         return Err(MinutesError::Forbidden);
     }
     if row.revision != based_on {
-        return Err(MinutesError::Stale(Box::new(body_of(&row))));
+        return Err(MinutesError::Stale(Box::new(body_of(&row)?)));
     }
     let amending = match row.state {
         MinutesState::Draft => false,
@@ -579,7 +585,7 @@ pub async fn submit(
         return Err(MinutesError::WrongState);
     }
     if row.revision != based_on {
-        return Err(MinutesError::Stale(Box::new(body_of(&row))));
+        return Err(MinutesError::Stale(Box::new(body_of(&row)?)));
     }
     let mut m: minutes::ActiveModel = row.clone().into();
     if row.roll.is_none() {
@@ -671,7 +677,7 @@ pub async fn sign(
         return Err(MinutesError::WrongState);
     }
     if row.revision != based_on {
-        return Err(MinutesError::Stale(Box::new(body_of(&row))));
+        return Err(MinutesError::Stale(Box::new(body_of(&row)?)));
     }
     let mut m: minutes::ActiveModel = row.clone().into();
     let (kind, both) = match as_ {
@@ -724,18 +730,54 @@ pub async fn send_to_participants(
     Ok(queued)
 }
 
-/// Every saved revision of an opened record, newest first.
-pub async fn revisions(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<revision::Model>, DbErr> {
-    revision::Entity::find()
-        .filter(revision::Column::MinutesId.eq(opened.minutes.id))
-        .order_by_desc(revision::Column::Revision)
-        .all(db)
-        .await
+/// A saved revision as the list shows it; its body is read only when it is compared.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct RevisionLine {
+    pub revision: i32,
+    pub reason: Option<String>,
+    pub by_account: Option<i64>,
+    pub at: DateTimeUtc,
 }
 
-/// One revision's body (0: the record as first created, before any save, is not kept).
-pub fn revision_body(r: &revision::Model) -> Body {
-    serde_json::from_str(&r.body).unwrap_or_default()
+/// The saved revisions of an opened record that the viewer may read, newest first: its writers
+/// see every one; other readers only those that were locked (signed by both), since a draft
+/// revision was never the branch's record.
+pub async fn revisions(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<RevisionLine>, DbErr> {
+    use revision::Column as C;
+    let id = opened.minutes.id;
+    let mut q = revision::Entity::find()
+        .select_only()
+        .columns([C::Revision, C::Reason, C::ByAccount, C::At])
+        .filter(C::MinutesId.eq(id));
+    if !opened.rights.write {
+        let locked = sea_orm::sea_query::Query::select()
+            .column(log::Column::Revision)
+            .from(log::Entity)
+            .and_where(log::Column::MinutesId.eq(id))
+            .and_where(log::Column::Kind.eq(LogKind::Locked))
+            .to_owned();
+        q = q.filter(C::Revision.in_subquery(locked));
+    }
+    q.order_by_desc(C::Revision).into_model().all(db).await
+}
+
+/// The bodies of two revisions of an opened record, picked from [`revisions`] (what the viewer
+/// may read). 0, the record as first created before any save, is not kept.
+pub async fn revision_bodies(db: &impl ConnectionTrait, opened: &Opened, which: [i32; 2]) -> Result<[Body; 2], DbErr> {
+    let id = opened.minutes.id;
+    let rows: Vec<(i32, String)> = revision::Entity::find()
+        .select_only()
+        .columns([revision::Column::Revision, revision::Column::Body])
+        .filter(revision::Column::MinutesId.eq(id))
+        .filter(revision::Column::Revision.is_in(which))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let body = |n: i32| match rows.iter().find(|(r, _)| *r == n) {
+        Some((_, text)) => body_from(id, text),
+        None => Err(DbErr::RecordNotFound(format!("minutes {id} revision {n}"))),
+    };
+    Ok([body(which[0])?, body(which[1])?])
 }
 
 /// The workflow so far, in time order.

@@ -444,7 +444,8 @@ async fn exempt_target(
     let unit_id = q.unit.trim().parse::<i64>().map_err(|_| WebError::NotFound)?;
     let unit = crate::branches::service::get(&state.db, scope, unit_id).await.map_err(|_| WebError::NotFound)?;
     let kind = rules.required().into_iter().find(|k| k.key() == q.kind.trim()).ok_or(WebError::BadRequest)?;
-    let from = chrono::NaiveDate::parse_from_str(q.from.trim(), "%Y-%m-%d").map_err(|_| WebError::BadRequest)?;
+    // Years a document can print (1900–2200): no 0001-01-01 stored that no page shows.
+    let from = crate::forms::parse_date(&q.from).ok().flatten().ok_or(WebError::BadRequest)?;
     let every = rules.every(kind).unwrap_or(1);
     let stretch =
         service::stretches(from.year(), every).into_iter().find(|(a, _)| *a == from).ok_or(WebError::BadRequest)?;

@@ -125,7 +125,7 @@ impl PeriodForm {
             },
         };
         if kind == PeriodKind::Range {
-            use crate::branches::rules::parse_date;
+            use crate::forms::parse_date;
             let from = e.check("from", parse_date(&self.from).and_then(|d| d.ok_or("field.required")));
             let to = e.check("to", parse_date(&self.to).and_then(|d| d.ok_or("field.required")));
             let (Some(from), Some(to)) = (from, to) else { return Err(e) };

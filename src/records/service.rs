@@ -1047,20 +1047,15 @@ pub async fn exempt(
     if !starts.iter().any(|(a, _)| *a == starts_on) {
         e.add("starts_on", "records.exempt_stretch_invalid");
     }
-    let reason = reason.trim();
-    if reason.is_empty() {
-        e.add("reason", "field.required");
-    } else if reason.chars().count() > 200 {
-        e.add("reason", "field.too_long");
-    }
-    if !e.is_empty() {
+    let reason = e.check("reason", crate::forms::required_text(reason, 200));
+    let Some(reason) = reason.filter(|_| e.is_empty()) else {
         return Err(RecordsError::Invalid(e));
-    }
+    };
     let row = exemption::ActiveModel {
         branch_id: sea_orm::Set(unit_id),
         kind: sea_orm::Set(kind),
         starts_on: sea_orm::Set(starts_on),
-        reason: sea_orm::Set(reason.to_owned()),
+        reason: sea_orm::Set(reason),
         account_id: sea_orm::Set(scope.account_id()),
         created_at: sea_orm::Set(now),
         ..Default::default()

@@ -16,12 +16,9 @@ use super::{
 };
 use crate::{
     app::AppState,
-    branches::{
-        Scope,
-        rules::{optional_multiline, optional_text},
-    },
+    branches::Scope,
     events::service as events,
-    forms::FieldErrors,
+    forms::{FieldErrors, optional_multiline, optional_text},
     i18n::Msg,
     web::{Ctx, Flash, Scoped, WebError, markdown},
 };

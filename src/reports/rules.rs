@@ -443,7 +443,7 @@ impl EditForm {
     }
 
     pub fn parse(&self) -> Result<Edit, FieldErrors> {
-        use crate::branches::rules::{optional_multiline, optional_text, parse_date, required_text};
+        use crate::forms::{optional_multiline, optional_text, parse_date, required_text};
         let mut e = FieldErrors::default();
         let title = e.check("title", required_text(&self.title, MAX_TITLE));
         let author_department = e.check("author_department", optional_text(&self.author_department, MAX_AUTHOR));

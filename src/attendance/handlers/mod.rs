@@ -306,7 +306,7 @@ struct WalkInForm {
 /// A walk-in guest's name, organisation or title: one line of at most 100 characters, as on the
 /// event's guest form; anything else is refused whole, never cut.
 fn walk_in_text(raw: &str) -> Result<Option<String>, WebError> {
-    crate::branches::rules::optional_text(raw, 100).map_err(|_| WebError::Conflict(Msg::new("walk_in.text_invalid")))
+    crate::forms::optional_text(raw, 100).map_err(|_| WebError::Conflict(Msg::new("walk_in.text_invalid")))
 }
 
 async fn walk_in(

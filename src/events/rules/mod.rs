@@ -11,8 +11,7 @@ pub mod series;
 
 use crate::{
     accounts::rules::parse_optional_email,
-    branches::rules::{optional_multiline, optional_text, required_text},
-    forms::{Choice, FieldErrors, parse_choice},
+    forms::{Choice, FieldErrors, optional_multiline, optional_text, parse_choice, required_text},
     members::rules::{PoliticalStatus, parse_phone},
 };
 use series::{LocalTimeError, SeriesRule, local_to_utc};
@@ -527,7 +526,7 @@ impl SeriesData {
         if statuses.is_empty() {
             e.add("statuses", "event.pick_a_status");
         }
-        let until = e.check("until", crate::branches::rules::parse_date(form.get("until")));
+        let until = e.check("until", crate::forms::parse_date(form.get("until")));
         match (until, rule, start_time, minutes, kind, title, topic, description, location) {
             (
                 Some(until),

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use crate::{
     accounts::rules::{parse_optional_email, parse_optional_locale},
-    branches::rules::{optional_multiline, optional_text, parse_date, parse_optional_id, required_text},
+    branches::rules::parse_optional_id,
     forms::{Choice, FieldErrors, parse_choice, parse_optional_choice},
+    forms::{optional_multiline, optional_text, parse_date, required_text},
     i18n::Locale,
 };
 

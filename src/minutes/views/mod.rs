@@ -250,6 +250,8 @@ pub struct RevisionsPage {
     pub ctx: Ctx,
     pub header: Header,
     pub rows: Vec<RevisionRow>,
-    /// The two revisions compared, and their lines side by side.
-    pub compared: Option<(i32, i32, Vec<DiffLine>)>,
+    /// The two revisions compared, and their lines side by side (None: too long to compare).
+    pub compared: Option<(i32, i32, Option<Vec<DiffLine>>)>,
+    /// One revision shown whole, when asked for (`?show=N`).
+    pub shown: Option<(i32, Vec<String>)>,
 }
