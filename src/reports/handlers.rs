@@ -280,9 +280,11 @@ async fn upload(
         Ok(c) => c,
         Err(key) => return refuse(opened, key).await,
     };
-    let processed =
-        tokio::task::spawn_blocking(move || photos::process(&bytes)).await.map_err(|e| WebError::Internal(e.into()))?;
-    let processed = match processed {
+    // Full already: refused before any pixel is decoded (the save checks again, under its lock).
+    if service::photo_count(&state.db, &opened).await? >= photos::MAX_PER_REPORT {
+        return refuse(opened, PhotoError::TooMany.key()).await;
+    }
+    let processed = match photos::prepare(bytes).await {
         Ok(p) => p,
         Err(e) => return refuse(opened, e.key()).await,
     };

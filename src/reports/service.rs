@@ -120,12 +120,10 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         .map(|p| GuestFact { name: p.name.clone(), unit: p.unit.clone(), title: p.title.clone() })
         .collect();
     let non_voting = people.iter().filter(came).filter(|p| p.role == Role::NonVoting).count();
-    let body: Body = minutes::Entity::find()
-        .filter(minutes::Column::EventId.eq(event_id))
-        .one(db)
-        .await?
-        .and_then(|m| serde_json::from_str(&m.body).ok())
-        .unwrap_or_default();
+    let body: Body = match minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await? {
+        Some(m) => crate::minutes::service::body_from(m.id, &m.body)?,
+        None => Body::default(),
+    };
     let speeches: Vec<_> = body.items.iter().flat_map(|i| i.speeches.iter().cloned()).collect();
     let resolutions: Vec<String> = body
         .items
@@ -444,7 +442,10 @@ pub async fn regeneration(
         return Ok((Vec::new(), None));
     }
     let Some(c) = compose(db, r.event_id, locale).await? else { return Ok((Vec::new(), None)) };
-    let last: Draft = serde_json::from_str(&r.generated).unwrap_or_else(|_| c.draft.clone());
+    // What was generated last decides which parts were edited since: unreadable, it is an error
+    // (logged), not a guess that could write over a secretary's edit.
+    let last: Draft = serde_json::from_str(&r.generated)
+        .map_err(|e| DbErr::Custom(format!("report {}: the stored generated draft does not read: {e}", r.id)))?;
     Ok((rules::regeneration([&r.title, &r.summary, &r.body], &last, &c.draft), Some(c.draft)))
 }
 
@@ -532,6 +533,11 @@ pub enum PhotoChange {
     Caption(i64, Option<String>),
     Cover(i64),
     Remove(i64),
+}
+
+/// How many photos an opened report has.
+pub async fn photo_count(db: &impl ConnectionTrait, opened: &Opened) -> Result<u64, DbErr> {
+    photo::Entity::find().filter(photo::Column::ReportId.eq(opened.report.id)).count(db).await
 }
 
 pub async fn change_photos(
