@@ -786,22 +786,19 @@ pub async fn streaks(
     let from = (0..11).fold(first, |d, _| (d - Duration::days(1)).with_day(1).unwrap_or(d));
     let period = Period { kind: super::rules::PeriodKind::Range, from, to: today };
     let months = period.months();
-    let mut marks: HashMap<i64, Vec<MonthMark>> = HashMap::new();
+    let Some(least) = rules.thresholds.iter().copied().min() else { return Ok(Vec::new()) };
     let exempt = Exemptions::of(db, None).await?;
-    // A secretary's streaks: only their branches' members are read.
-    let members: Option<Vec<i64>> = match scope.units() {
-        Some(units) => Some(
-            member::Entity::find()
-                .select_only()
-                .column(member::Column::Id)
-                .filter(member::Column::BranchId.is_in(units.iter().copied()))
-                .into_tuple()
-                .all(db)
-                .await?,
-        ),
-        None => None,
-    };
-    for l in lines(db, &period, tz, members.as_deref()).await? {
+    // Counted by the database, for all but the few members with an exemption: a year of an
+    // association's invitations (hundreds of thousands) is never read row by row.
+    let units: Option<Vec<i64>> = scope.units().map(|u| u.iter().copied().collect());
+    let mut found: Vec<(i64, u32)> = counted_streaks(db, &period, tz, units.as_deref(), least)
+        .await?
+        .into_iter()
+        .filter(|(member, _)| !exempt.0.contains_key(member))
+        .collect();
+    let exempted: Vec<i64> = exempt.0.keys().copied().collect();
+    let mut marks: HashMap<i64, Vec<MonthMark>> = HashMap::new();
+    for l in lines(db, &period, tz, Some(&exempted)).await? {
         if exempt.on(l.member_id, l.day) {
             continue;
         }
@@ -810,14 +807,11 @@ pub async fn streaks(
         m.expected = true;
         m.unexcused |= l.outcome == Outcome::Absent && !l.makeup_done;
     }
-    let mut found: Vec<(i64, u32)> = marks
-        .into_iter()
-        .filter_map(|(member, mut ms)| {
-            ms.reverse();
-            let n = streak(&ms);
-            rules.threshold_of(n).map(|_| (member, n))
-        })
-        .collect();
+    found.extend(marks.into_iter().filter_map(|(member, mut ms)| {
+        ms.reverse();
+        let n = streak(&ms);
+        rules.threshold_of(n).map(|_| (member, n))
+    }));
     if found.is_empty() {
         return Ok(Vec::new());
     }
@@ -853,6 +847,51 @@ pub async fn streaks(
             })
         })
         .collect())
+}
+
+/// Members whose current absence streak over the period's months is at least `least`, counted in
+/// SQL: per member and month, whether any outcome was an absence without make-up; the streak is
+/// the months after the member's last month without one. Only `units`' members when given.
+async fn counted_streaks(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    tz: Tz,
+    units: Option<&[i64]>,
+    least: u32,
+) -> Result<Vec<(i64, u32)>, DbErr> {
+    let backend = db.get_database_backend();
+    let ph = |n: usize| crate::db::numbered(backend, n);
+    let starts: Vec<DateTime<Utc>> = period.months().iter().filter_map(|(y, m)| NaiveDate::from_ymd_opt(*y, *m, 1)).map(|d| start_of(d.max(period.from), tz)).collect();
+    // The month of an event: how many month starts after the first it is past.
+    let month = (1..starts.len()).map(|k| format!("CASE WHEN e.starts_at >= {} THEN 1 ELSE 0 END", ph(k + 3))).collect::<Vec<_>>();
+    let month = if month.is_empty() { "0".to_owned() } else { month.join(" + ") };
+    let mut values: Vec<Value> = vec![start_of(period.from, tz).into(), start_of(period.end(), tz).into(), i64::from(least).into()];
+    values.extend(starts.iter().skip(1).map(|s| (*s).into()));
+    let scoped = match units {
+        Some(units) => {
+            let list = units.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            format!("AND i.member_id IN (SELECT id FROM members WHERE branch_id IN ({}))", if list.is_empty() { "NULL".to_owned() } else { list })
+        }
+        None => String::new(),
+    };
+    let sql = format!(
+        "WITH mm AS (\
+           SELECT i.member_id AS member_id, {month} AS m, \
+             MAX(CASE WHEN i.outcome = 'absent' AND i.makeup_done_on IS NULL THEN 1 ELSE 0 END) AS u \
+           FROM invitations i JOIN events e ON e.id = i.event_id \
+           WHERE i.member_id IS NOT NULL AND i.role = 'member' AND i.outcome IS NOT NULL \
+             AND e.state = 'ended' AND e.starts_at >= {from} AND e.starts_at < {to} {scoped} \
+           GROUP BY 1, 2), \
+         w AS (SELECT member_id, m, MAX(CASE WHEN u = 0 THEN m ELSE -1 END) OVER (PARTITION BY member_id) AS last_good FROM mm) \
+         SELECT member_id, COUNT(*) AS n FROM w WHERE m > last_good GROUP BY member_id HAVING COUNT(*) >= {least}",
+        from = ph(1),
+        to = ph(2),
+        least = ph(3),
+    );
+    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64>("", "member_id")?, u32::try_from(r.try_get::<i64>("", "n")?).unwrap_or(u32::MAX))))
+        .collect()
 }
 
 /// One row of the compliance grid: a unit and its standing per stretch (month, quarter or year),
