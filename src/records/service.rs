@@ -861,16 +861,27 @@ async fn counted_streaks(
 ) -> Result<Vec<(i64, u32)>, DbErr> {
     let backend = db.get_database_backend();
     let ph = |n: usize| crate::db::numbered(backend, n);
-    let starts: Vec<DateTime<Utc>> = period.months().iter().filter_map(|(y, m)| NaiveDate::from_ymd_opt(*y, *m, 1)).map(|d| start_of(d.max(period.from), tz)).collect();
+    let starts: Vec<DateTime<Utc>> = period
+        .months()
+        .iter()
+        .filter_map(|(y, m)| NaiveDate::from_ymd_opt(*y, *m, 1))
+        .map(|d| start_of(d.max(period.from), tz))
+        .collect();
     // The month of an event: how many month starts after the first it is past.
-    let month = (1..starts.len()).map(|k| format!("CASE WHEN e.starts_at >= {} THEN 1 ELSE 0 END", ph(k + 3))).collect::<Vec<_>>();
+    let month = (1..starts.len())
+        .map(|k| format!("CASE WHEN e.starts_at >= {} THEN 1 ELSE 0 END", ph(k + 3)))
+        .collect::<Vec<_>>();
     let month = if month.is_empty() { "0".to_owned() } else { month.join(" + ") };
-    let mut values: Vec<Value> = vec![start_of(period.from, tz).into(), start_of(period.end(), tz).into(), i64::from(least).into()];
+    let mut values: Vec<Value> =
+        vec![start_of(period.from, tz).into(), start_of(period.end(), tz).into(), i64::from(least).into()];
     values.extend(starts.iter().skip(1).map(|s| (*s).into()));
     let scoped = match units {
         Some(units) => {
             let list = units.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            format!("AND i.member_id IN (SELECT id FROM members WHERE branch_id IN ({}))", if list.is_empty() { "NULL".to_owned() } else { list })
+            format!(
+                "AND i.member_id IN (SELECT id FROM members WHERE branch_id IN ({}))",
+                if list.is_empty() { "NULL".to_owned() } else { list }
+            )
         }
         None => String::new(),
     };
@@ -890,7 +901,9 @@ async fn counted_streaks(
     );
     let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter()
-        .map(|r| Ok((r.try_get::<i64>("", "member_id")?, u32::try_from(r.try_get::<i64>("", "n")?).unwrap_or(u32::MAX))))
+        .map(|r| {
+            Ok((r.try_get::<i64>("", "member_id")?, u32::try_from(r.try_get::<i64>("", "n")?).unwrap_or(u32::MAX)))
+        })
         .collect()
 }
 

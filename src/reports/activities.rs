@@ -8,6 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use chrono::{DateTime, Utc};
 
 use super::{
     handlers::jpeg,
@@ -45,40 +46,74 @@ fn etag(parts: &[&str]) -> String {
     format!("\"{}\"", d[..12].iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-/// A page's validator: the data's version and everything of the viewer the page shows (language,
-/// signed-in account, the form token of the language switch). A page carrying a flash message is
-/// never answered 304 (the message would be lost).
-fn page_etag(ctx: &Ctx, version: &str) -> Option<String> {
+/// How a response is revalidated and who may keep it.
+struct Validator {
+    etag: Option<String>,
+    last_modified: Option<DateTime<Utc>>,
+    cache: &'static str,
+}
+
+/// A visitor's page is the same for every visitor reading that language: shared caches and
+/// link previews keep it for a minute, and it carries no cookie (the middleware sets none on a
+/// `public` response). A signed-in reader's page names them: their browser revalidates it.
+const VISITOR_PAGE: &str = "public, max-age=60";
+const READER_PAGE: &str = "private, no-cache";
+
+/// A page's validator: the data's version and everything of the viewer the page shows (language;
+/// signed in, the account and the form token of its logout and language forms). A page carrying
+/// a flash message is never answered 304 (the message would be lost) nor kept.
+fn page_validator(ctx: &Ctx, version: &str, changed: Option<DateTime<Utc>>) -> Validator {
     if ctx.flash.is_some() {
-        return None;
+        return Validator { etag: None, last_modified: None, cache: READER_PAGE };
     }
-    let account = ctx.user.as_ref().map(|u| u.account_id.to_string()).unwrap_or_default();
-    Some(etag(&[version, &ctx.path, ctx.lang(), &account, &ctx.csrf_token]))
+    match &ctx.user {
+        None => Validator {
+            etag: Some(etag(&[version, &ctx.path, ctx.lang()])),
+            last_modified: changed,
+            cache: VISITOR_PAGE,
+        },
+        Some(u) => Validator {
+            etag: Some(etag(&[version, &ctx.path, ctx.lang(), &u.account_id.to_string(), &ctx.csrf_token])),
+            last_modified: None,
+            cache: READER_PAGE,
+        },
+    }
 }
 
-fn fresh(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+/// Whether the client's copy is current: by its ETag when it sends one, else by its date.
+fn fresh(headers: &HeaderMap, v: &Validator) -> bool {
+    let header = |name| headers.get(name).and_then(|h: &HeaderValue| h.to_str().ok());
+    if let Some(tags) = header(header::IF_NONE_MATCH) {
+        return v.etag.as_deref().is_some_and(|e| tags.split(',').any(|t| t.trim() == e || t.trim() == "*"));
+    }
+    match (header(header::IF_MODIFIED_SINCE).and_then(|d| DateTime::parse_from_rfc2822(d).ok()), v.last_modified) {
+        (Some(since), Some(changed)) => changed.timestamp() <= since.timestamp(),
+        _ => false,
+    }
 }
 
-fn not_modified(etag: &str, cache: &'static str) -> Response {
+fn not_modified(v: &Validator) -> Response {
     let mut r = StatusCode::NOT_MODIFIED.into_response();
-    with_validator(&mut r, Some(etag), cache);
+    with_validator(&mut r, v);
     r
 }
 
-fn with_validator(r: &mut Response, etag: Option<&str>, cache: &'static str) {
+fn with_validator(r: &mut Response, v: &Validator) {
     let h = r.headers_mut();
-    if let Some(v) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
-        h.insert(header::ETAG, v);
+    if let Some(e) = v.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+        h.insert(header::ETAG, e);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Some(t) = v.last_modified.and_then(|t| HeaderValue::from_str(&http_date(t)).ok()) {
+        h.insert(header::LAST_MODIFIED, t);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(v.cache));
+    // The language comes from the browser's wish or the language cookie.
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
 }
 
-/// Pages differ per viewer (language, account): browsers revalidate them, shared caches keep none.
-const PAGE_CACHE: &str = "private, no-cache";
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -96,11 +131,9 @@ async fn list(
 ) -> Result<Response, WebError> {
     let db = &state.db;
     let version = public::version(db).await?;
-    let tag = page_etag(&ctx, &version);
-    if let Some(t) = &tag
-        && fresh(&headers, t)
-    {
-        return Ok(not_modified(t, PAGE_CACHE));
+    let validator = page_validator(&ctx, &version.tag(), version.changed_at());
+    if fresh(&headers, &validator) {
+        return Ok(not_modified(&validator));
     }
     // Unknown or malformed filters and keys read as absent: a shared link never breaks.
     let filter = Filter { branch: params.branch.trim().parse().ok(), year: params.year.trim().parse().ok() };
@@ -129,7 +162,7 @@ async fn list(
         ctx,
     };
     let mut r = page.into_response();
-    with_validator(&mut r, tag.as_deref(), PAGE_CACHE);
+    with_validator(&mut r, &validator);
     Ok(r)
 }
 
@@ -140,13 +173,11 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let db = &state.db;
-    let (report, branch) = public::published(db, id).await?.ok_or(WebError::NotFound)?;
-    let version = format!("{}.{}", report.id, report.updated_at.timestamp_micros());
-    let tag = page_etag(&ctx, &version);
-    if let Some(t) = &tag
-        && fresh(&headers, t)
-    {
-        return Ok(not_modified(t, PAGE_CACHE));
+    let (report, branch, changed) = public::published(db, id).await?.ok_or(WebError::NotFound)?;
+    let version = format!("{}.{}.{branch}", report.id, report.updated_at.timestamp_micros());
+    let validator = page_validator(&ctx, &version, Some(changed));
+    if fresh(&headers, &validator) {
+        return Ok(not_modified(&validator));
     }
     let page = ActivityPage {
         body: markdown::render(&report.body),
@@ -158,27 +189,41 @@ async fn show(
         ctx,
     };
     let mut r = page.into_response();
-    with_validator(&mut r, tag.as_deref(), PAGE_CACHE);
+    with_validator(&mut r, &validator);
     Ok(r)
 }
 
-async fn photo(state: State<AppState>, path: Path<(i64, i64)>) -> Result<Response, WebError> {
-    photo_of(state, path, false).await
+async fn photo(state: State<AppState>, path: Path<(i64, i64)>, headers: HeaderMap) -> Result<Response, WebError> {
+    photo_of(state, path, &headers, false).await
 }
 
-async fn thumb(state: State<AppState>, path: Path<(i64, i64)>) -> Result<Response, WebError> {
-    photo_of(state, path, true).await
+async fn thumb(state: State<AppState>, path: Path<(i64, i64)>, headers: HeaderMap) -> Result<Response, WebError> {
+    photo_of(state, path, &headers, true).await
 }
 
 async fn photo_of(
     State(state): State<AppState>,
     Path((id, p)): Path<(i64, i64)>,
+    headers: &HeaderMap,
     thumb: bool,
 ) -> Result<Response, WebError> {
+    // A stored photo never changes (a new one gets a new id), but its report can be withdrawn:
+    // every copy is confirmed with us before use (no-cache), which costs a look at the report,
+    // not the photo's bytes.
+    let validator = Validator {
+        etag: Some(format!("\"p{p}{}\"", if thumb { "t" } else { "" })),
+        last_modified: None,
+        cache: "public, no-cache",
+    };
+    if fresh(headers, &validator) && public::photo_is_public(&state.db, id, p).await? {
+        return Ok(not_modified(&validator));
+    }
     let bytes = public::photo(&state.db, id, p, thumb).await?.ok_or(WebError::NotFound)?;
-    // A stored photo never changes (a new one gets a new id); a withdrawn report's stop being
-    // served at once, though browsers may keep theirs for the hour.
-    Ok(jpeg(bytes, "public, max-age=3600"))
+    let mut r = jpeg(bytes, validator.cache);
+    if let Some(e) = validator.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+        r.headers_mut().insert(header::ETAG, e);
+    }
+    Ok(r)
 }
 
 /// The Atom feed of the newest published reports.
@@ -186,13 +231,18 @@ async fn feed(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Re
     const FEED_CACHE: &str = "public, max-age=300";
     let db = &state.db;
     let version = public::version(db).await?;
-    let tag = etag(&[&version, ctx.lang()]);
-    if fresh(&headers, &tag) {
-        return Ok(not_modified(&tag, FEED_CACHE));
+    // The same for every reader of a language, signed in or not.
+    let validator = Validator {
+        etag: Some(etag(&[&version.tag(), ctx.lang()])),
+        last_modified: version.changed_at(),
+        cache: FEED_CACHE,
+    };
+    if fresh(&headers, &validator) {
+        return Ok(not_modified(&validator));
     }
     let reports = public::newest(db, FEED_ENTRIES).await?;
     let base = state.settings.base_url.as_str().trim_end_matches('/').to_owned();
-    let rfc3339 = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let rfc3339 = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let updated = reports.iter().map(|r| r.updated_at).max().map_or_else(|| rfc3339(&state.now()), |t| rfc3339(&t));
     let entries = reports
         .iter()
@@ -209,6 +259,6 @@ async fn feed(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Re
     let body = askama::Template::render(&Feed { ctx: &ctx, base, updated, entries })
         .map_err(|e| WebError::Internal(e.into()))?;
     let mut r = ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], body).into_response();
-    with_validator(&mut r, Some(&tag), FEED_CACHE);
+    with_validator(&mut r, &validator);
     Ok(r)
 }

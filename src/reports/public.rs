@@ -86,23 +86,54 @@ pub async fn page(
     Ok((cards, next))
 }
 
-/// The newest change among reports that are or were public: any publication, edit, photo change
-/// or withdrawal moves it (a published report's event is never deleted). Pages and the feed are
-/// revalidated against it without being rendered. One look at the end of the state's index per
-/// state: no scan.
-pub async fn version(db: &impl ConnectionTrait) -> Result<String, DbErr> {
-    let mut newest: Option<DateTime<Utc>> = None;
-    for state in [ReportState::Published, ReportState::Withdrawn] {
-        let at: Option<Option<DateTime<Utc>>> = report::Entity::find()
-            .select_only()
-            .column_as(report::Column::UpdatedAt.max(), "at")
-            .filter(report::Column::State.eq(state))
-            .into_tuple()
-            .one(db)
-            .await?;
-        newest = newest.max(at.flatten());
+/// What the public pages show changed last: the newest change among reports that are or were
+/// public (any publication, edit, photo change or withdrawal moves it; a published report's event
+/// is never deleted), and among the units (a renamed branch shows its new name in the filter and
+/// on its posts). Pages and the feed are revalidated against it without being rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    reports: Option<DateTime<Utc>>,
+    units: Option<DateTime<Utc>>,
+    unit_count: i64,
+}
+
+impl Version {
+    /// The version as part of a validator.
+    pub fn tag(&self) -> String {
+        let micros = |t: Option<DateTime<Utc>>| t.map_or(0, |t| t.timestamp_micros());
+        format!("{}.{}.{}", micros(self.reports), micros(self.units), self.unit_count)
     }
-    Ok(newest.map_or(0, |t| t.timestamp_micros()).to_string())
+
+    /// When any of it last changed, for `Last-Modified`.
+    pub fn changed_at(&self) -> Option<DateTime<Utc>> {
+        self.reports.max(self.units)
+    }
+}
+
+/// One statement: the end of the reports' state index per state, and the units' newest change.
+pub async fn version(db: &impl ConnectionTrait) -> Result<Version, DbErr> {
+    let newest = |state: ReportState| {
+        Query::select()
+            .expr(report::Column::UpdatedAt.max())
+            .from(report::Entity)
+            .and_where(report::Column::State.eq(state))
+            .to_owned()
+    };
+    let units = Query::select().expr(branch::Column::UpdatedAt.max()).from(branch::Entity).to_owned();
+    let count = Query::select().expr(branch::Column::Id.count()).from(branch::Entity).to_owned();
+    let q = Query::select()
+        .expr_as(Expr::SubQuery(None, Box::new(newest(ReportState::Published).into())), "published")
+        .expr_as(Expr::SubQuery(None, Box::new(newest(ReportState::Withdrawn).into())), "withdrawn")
+        .expr_as(Expr::SubQuery(None, Box::new(units.into())), "units")
+        .expr_as(Expr::SubQuery(None, Box::new(count.into())), "unit_count")
+        .to_owned();
+    let row = db.query_one(&q).await?.ok_or_else(|| DbErr::RecordNotFound("version".to_owned()))?;
+    let at = |c: &str| row.try_get::<Option<DateTime<Utc>>>("", c);
+    Ok(Version {
+        reports: at("published")?.max(at("withdrawn")?),
+        units: at("units")?,
+        unit_count: row.try_get("", "unit_count")?,
+    })
 }
 
 /// The list's filter choices: the branches that published something and the years.
@@ -120,14 +151,15 @@ pub struct ChoicesCache {
 }
 
 impl ChoicesCache {
-    pub async fn get(&self, db: &impl ConnectionTrait, version: &str) -> Result<std::sync::Arc<Choices>, DbErr> {
+    pub async fn get(&self, db: &impl ConnectionTrait, version: &Version) -> Result<std::sync::Arc<Choices>, DbErr> {
+        let version = version.tag();
         if let Some((v, choices)) = self.slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
-            && v == version
+            && *v == version
         {
             return Ok(choices.clone());
         }
         let choices = std::sync::Arc::new(Choices { branches: branches(db).await?, years: years(db).await? });
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((version.to_owned(), choices.clone()));
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, choices.clone()));
         Ok(choices)
     }
 }
@@ -168,20 +200,25 @@ async fn years(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
 }
 
 /// A published report and the name of its branch.
-pub async fn published(db: &impl ConnectionTrait, id: i64) -> Result<Option<(report::Model, String)>, DbErr> {
+/// A published report, its branch's name, and when either last changed.
+pub async fn published(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(report::Model, String, DateTime<Utc>)>, DbErr> {
     let Some(r) =
         report::Entity::find_by_id(id).filter(report::Column::State.eq(ReportState::Published)).one(db).await?
     else {
         return Ok(None);
     };
-    let name = branch::Entity::find_by_id(r.branch_id)
+    let (name, renamed) = branch::Entity::find_by_id(r.branch_id)
         .select_only()
-        .column(branch::Column::Name)
-        .into_tuple::<String>()
+        .columns([branch::Column::Name, branch::Column::UpdatedAt])
+        .into_tuple::<(String, DateTime<Utc>)>()
         .one(db)
         .await?
-        .unwrap_or_default();
-    Ok(Some((r, name)))
+        .unwrap_or((String::new(), r.updated_at));
+    let changed = r.updated_at.max(renamed);
+    Ok(Some((r, name, changed)))
 }
 
 /// The newest published reports, whole, for the feed.
@@ -202,19 +239,21 @@ pub async fn photo(
     photo_id: i64,
     thumb: bool,
 ) -> Result<Option<Vec<u8>>, DbErr> {
+    let column = if thumb { photo::Column::Thumb } else { photo::Column::Image };
+    public_photo(report_id, photo_id).select_only().column(column).into_tuple::<Vec<u8>>().one(db).await
+}
+
+/// Whether a photo is still public, without reading it: a cache's copy is confirmed by this.
+pub async fn photo_is_public(db: &impl ConnectionTrait, report_id: i64, photo_id: i64) -> Result<bool, DbErr> {
+    Ok(public_photo(report_id, photo_id).count(db).await? > 0)
+}
+
+fn public_photo(report_id: i64, photo_id: i64) -> Select<photo::Entity> {
     let public = Query::select()
         .column(report::Column::Id)
         .from(report::Entity)
         .and_where(report::Column::Id.eq(report_id))
         .and_where(report::Column::State.eq(ReportState::Published))
         .to_owned();
-    let column = if thumb { photo::Column::Thumb } else { photo::Column::Image };
-    photo::Entity::find()
-        .select_only()
-        .column(column)
-        .filter(photo::Column::Id.eq(photo_id))
-        .filter(photo::Column::ReportId.in_subquery(public))
-        .into_tuple::<Vec<u8>>()
-        .one(db)
-        .await
+    photo::Entity::find().filter(photo::Column::Id.eq(photo_id)).filter(photo::Column::ReportId.in_subquery(public))
 }

@@ -315,7 +315,10 @@ fn finish_response(state: &AppState, ctx: &Ctx, incoming: &Incoming, mut respons
         response.headers().get_all(SET_COOKIE).iter().any(|v| v.as_bytes().starts_with(session_prefix.as_bytes()));
     let is_redirect = response.status().is_redirection();
     let h = response.headers_mut();
-    if let Some(token) = &incoming.new_csrf_cookie {
+    // A response any cache may keep is the same for everyone: it carries no form token, so it
+    // needs no token cookie (and a crawler or a link preview without cookies gets its 304).
+    let public = h.get(CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"));
+    if let Some(token) = incoming.new_csrf_cookie.as_ref().filter(|_| !public) {
         h.append(SET_COOKIE, cookies::set(cookies::CSRF, token, Some(CSRF_COOKIE_MAX_AGE), secure));
     }
     if incoming.stale_session && !sets_session {
@@ -326,6 +329,11 @@ fn finish_response(state: &AppState, ctx: &Ctx, incoming: &Incoming, mut respons
     } else if incoming.had_flash && !is_redirect {
         // Shown on this page: gone on the next.
         h.append(SET_COOKIE, cookies::remove(cookies::FLASH, secure));
+    }
+    // One that must set a cookie after all (a stale session or a shown flash removed) is this
+    // browser's alone.
+    if public && h.contains_key(SET_COOKIE) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     }
     // Pages differ per user: never cached by shared caches, nor shown from history after logout.
     h.entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));

@@ -3,10 +3,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form, Router,
-    extract::State,
+    extract::{Query, State},
     http::{StatusCode, header::SET_COOKIE},
     response::{IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::get,
 };
 
 use super::{Ctx, WebError, cookies, forms::local_path};
@@ -19,7 +19,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/locale", post(switch_locale))
+    Router::new().route("/", get(home)).route("/locale", get(visitor_locale).post(switch_locale))
 }
 
 #[derive(Template, WebTemplate)]
@@ -74,8 +74,19 @@ async fn switch_locale(
     if let Some(user) = &ctx.user {
         accounts::service::set_locale(&state.db, &user.actor(), locale).await?;
     }
+    Ok(with_locale_cookie(&state, locale, &form.next))
+}
+
+/// A visitor's language switch (the public pages' GET form): it only sets the visitor's own
+/// cookie, changes nothing on the server, and so needs no form token.
+async fn visitor_locale(State(state): State<AppState>, Query(form): Query<LocaleForm>) -> Result<Response, WebError> {
+    let locale = Locale::from_tag(&form.locale).ok_or(WebError::BadRequest)?;
+    Ok(with_locale_cookie(&state, locale, &form.next))
+}
+
+fn with_locale_cookie(state: &AppState, locale: Locale, next: &str) -> Response {
     let cookie = cookies::set(cookies::LANG, locale.tag(), Some(60 * 60 * 24 * 365), state.settings.secure_cookies);
-    Ok(([(SET_COOKIE, cookie)], Redirect::to(&local_path(Some(&form.next)))).into_response())
+    ([(SET_COOKIE, cookie)], Redirect::to(&local_path(Some(next)))).into_response()
 }
 
 #[derive(Template, WebTemplate)]

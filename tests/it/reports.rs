@@ -462,6 +462,15 @@ async fn photos_lose_their_exif_keep_their_orientation_and_show_only_once_publis
     assert_eq!(bytes, stored);
     let page = anonymous.get(&format!("/activities/{}", r.id)).await;
     assert!(page.body.contains("重温入党誓词") && page.body.contains("og:image"), "{}", page.body);
+    // Any cache may keep a public photo, but confirms it first: a withdrawn report's photos are
+    // gone at once, not after an hour.
+    let first = cookieless(&app, &public_photo, &[]).await;
+    assert_eq!(header(&first, "cache-control"), "public, no-cache");
+    assert!(first.headers().get("set-cookie").is_none());
+    let tag = header(&first, "etag");
+    assert_eq!(cookieless(&app, &public_photo, &[("if-none-match", &tag)]).await.status(), 304);
+    step(&admin, id, "withdraw", "撤回", report_of(&app, id).await.revision).await.assert_status(303);
+    assert_eq!(cookieless(&app, &public_photo, &[("if-none-match", &tag)]).await.status(), 404);
 }
 
 /// Publishes `n` more reports of `branch` straight into the table (the list's paging, not the
@@ -777,4 +786,77 @@ async fn a_branch_that_reports_in_english_gets_its_draft_in_english() {
     let id = reported(&app, &s, tree.a, &[], &[("topic", "Party history study")]).await;
     let r = report_of(&app, id).await;
     assert!(r.summary.contains("took part") && r.summary.contains("Party history study"), "{}", r.summary);
+}
+
+/// What a crawler, a proxy or a chat app's link preview sees: a client that keeps no cookies.
+async fn cookieless(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut req = client.get(format!("{}{path}", app.base.trim_end_matches('/')));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn public_pages_cache_for_visitors_without_cookies_and_move_with_a_renamed_branch() {
+    let (app, tree, s) = setup("吴书记").await;
+    let ours = published_rows(&app, &s, tree.a, 2, chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()).await;
+    for path in ["/activities".to_owned(), format!("/activities/{}", ours[0]), "/activities/feed.atom".to_owned()] {
+        let first = cookieless(&app, &path, &[]).await;
+        assert_eq!(first.status(), 200, "{path}");
+        assert!(first.headers().get("set-cookie").is_none(), "{path} sets no cookie");
+        assert!(header(&first, "cache-control").starts_with("public"), "{path}: {}", header(&first, "cache-control"));
+        assert!(header(&first, "vary").contains("Accept-Language"), "{path}");
+        let (etag, modified) = (header(&first, "etag"), header(&first, "last-modified"));
+        assert!(!etag.is_empty() && modified.ends_with(" GMT"), "{path}: {etag} {modified}");
+        assert!(!first.text().await.unwrap().contains("_csrf"), "{path} carries no form token");
+        // Another visitor gets the same validator; both ways of asking are answered 304.
+        let again = cookieless(&app, &path, &[("if-none-match", &etag)]).await;
+        assert_eq!(
+            (again.status(), header(&again, "etag")),
+            (reqwest::StatusCode::NOT_MODIFIED, etag.clone()),
+            "{path}"
+        );
+        assert!(again.headers().get("set-cookie").is_none());
+        assert_eq!(cookieless(&app, &path, &[("if-modified-since", &modified)]).await.status(), 304, "{path}");
+        let earlier = "Mon, 01 Jan 2024 00:00:00 GMT";
+        assert_eq!(cookieless(&app, &path, &[("if-modified-since", earlier)]).await.status(), 200, "{path}");
+    }
+
+    // The language switch of a visitor is a plain GET: it sets only the language cookie.
+    let switch = cookieless(&app, "/locale?locale=en&next=%2Factivities", &[]).await;
+    assert_eq!(switch.status(), 303);
+    assert_eq!(header(&switch, "location"), "/activities");
+    assert!(header(&switch, "set-cookie").starts_with("pd_lang=en"), "{}", header(&switch, "set-cookie"));
+    assert_eq!(cookieless(&app, "/locale?locale=xx&next=%2F", &[]).await.status(), 400);
+    let zh = cookieless(&app, "/activities", &[]).await;
+    let en = cookieless(&app, "/activities", &[("cookie", "pd_lang=en")]).await;
+    assert_ne!(header(&zh, "etag"), header(&en, "etag"));
+    assert!(en.text().await.unwrap().contains("Activities"));
+
+    // A signed-in reader's page names them: only their browser keeps it.
+    let reader = s.client.get("/activities").await;
+    let cache = reader.headers.get("cache-control").unwrap().to_str().unwrap().to_owned();
+    assert!(cache.starts_with("private"), "{cache}");
+
+    // A renamed branch shows at once: the old validators no longer match.
+    let (list_tag, post) = (header(&zh, "etag"), format!("/activities/{}", ours[0]));
+    let post_tag = header(&cookieless(&app, &post, &[]).await, "etag");
+    let admin = app.login_as(Role::Admin).await;
+    let branch =
+        partyday::branches::entity::branch::Entity::find_by_id(tree.a).one(&app.state.db).await.unwrap().unwrap();
+    let fields = [("name", "更名后的党支部"), ("code", branch.code.as_str()), ("timezone", branch.timezone.as_str())];
+    admin.post(&format!("/branches/{}", tree.a), &fields).await.assert_status(303);
+    let list = cookieless(&app, "/activities", &[("if-none-match", &list_tag)]).await;
+    assert_eq!(list.status(), 200);
+    assert!(list.text().await.unwrap().contains("更名后的党支部"));
+    // The post names its branch where it has no author department: its validator moved too.
+    let shown = cookieless(&app, &post, &[("if-none-match", &post_tag)]).await;
+    assert_eq!(shown.status(), 200);
+    assert_ne!(header(&shown, "etag"), post_tag);
 }
