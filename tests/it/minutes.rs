@@ -401,3 +401,172 @@ async fn the_header_names_host_and_recorder_and_links_the_previous_record_of_the
     assert!(page.body.contains(&format!("<a href=\"/events/{first}/minutes\">")), "{}", page.body);
     assert!(!page.body.contains(&format!("/events/{other_kind}/minutes")), "{}", page.body);
 }
+
+/// Characters that break the documents text goes into (U+FFFF made the feed and the Word minutes
+/// unreadable) or that hide themselves in names and titles: refused in every field of the
+/// minutes and the report, with the translated message, and nothing is saved. What a real record
+/// may hold (tabs, emoji, a right-to-left mark in prose) goes through and the DOCX and the feed
+/// stay readable by real readers.
+#[tokio::test]
+async fn hostile_characters_are_refused_in_every_field_and_documents_stay_readable() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    let inv = inv_of(&app, id, member).await.id;
+    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    let path = format!("/events/{id}/minutes");
+    let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    let speaker = format!("m:{member}");
+    let base = body_form(&rev, &speaker, ("", "", ""));
+    let field = |name: &str, nth: usize| base.iter().enumerate().filter(|(_, (k, _))| *k == name).nth(nth).unwrap().0;
+    let one_line =
+        [field("item_title", 0), field("sp_post", 0), field("sp_name", 1), field("act_what", 0), field("act_who", 0)];
+    let prose = [field("sp_summary", 0), field("res_text", 0)];
+    let breaking = ["\u{FFFF}", "\u{FFFE}", "\u{0}", "\u{1b}", "\u{7f}", "\u{85}", "\u{FDD0}", "\u{1FFFF}"];
+    let hiding = ["\u{202E}", "\u{2066}", "\u{200B}", "\u{FEFF}"];
+    let mut tried = 0;
+    for (i, class) in one_line
+        .iter()
+        .flat_map(|i| breaking.iter().chain(&hiding).map(move |c| (*i, *c)))
+        .chain(prose.iter().flat_map(|i| breaking.iter().map(move |c| (*i, *c))))
+    {
+        let mut fields = base.clone();
+        fields[i].1 = format!("{}{class}尾", fields[i].1);
+        let resp = send(&s.client, &path, &fields).await;
+        assert_eq!(resp.status, 422, "{} with {:?}", fields[i].0, class);
+        assert!(resp.body.contains("包含不允许的字符"), "{}: {}", fields[i].0, resp.body);
+        tried += 1;
+    }
+    assert_eq!(tried, 5 * 12 + 2 * 8);
+    for due in ["0000-01-01", "-0001-01-01", "+12345-01-01", "12345-01-01"] {
+        let mut fields = base.clone();
+        fields[field("act_due", 0)].1 = due.to_owned();
+        send(&s.client, &path, &fields).await.assert_status(422).assert_contains("格式 YYYY-MM-DD");
+    }
+    assert_eq!(record(&app, id).await.revision, 0, "nothing written");
+
+    // What a record may hold is kept, and a real DOCX reader opens it.
+    let mut fields = base.clone();
+    fields[field("sp_summary", 0)].1 = "第一点\t要点🎉\nשלום\u{200F} 结束".to_owned();
+    fields[field("item_title", 0)].1 = "交流发言 🎉".to_owned();
+    send(&s.client, &path, &fields).await.assert_status(303);
+    let (status, _, bytes) = s.client.download(&format!("{path}.docx")).await;
+    assert_eq!(status, 200);
+    let text = read_docx(&bytes);
+    assert!(text.contains("交流发言 🎉") && text.contains("要点🎉"), "{text}");
+
+    // The report: its one-line fields and its prose, the same rules.
+    let ends = crate::attendance::event_row(&app, id).await.ends_at;
+    move_to(&app, ends + Duration::minutes(1));
+    partyday::attendance::service::finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    assert_eq!(crate::reports::draft_pass(&app).await, 1);
+    let rid = id;
+    let report_path = format!("/events/{rid}/report");
+    let r = crate::reports::report_of(&app, rid).await;
+    let edit = |name: &str, value: String| {
+        let mut f = vec![
+            ("revision", r.revision.to_string()),
+            ("title", "机关党支部开展主题党日活动".to_owned()),
+            ("author_department", "党群服务与组织管理".to_owned()),
+            ("shown_on", r.shown_on.to_string()),
+            ("summary", "导语".to_owned()),
+            ("body", "正文".to_owned()),
+        ];
+        f.iter_mut().find(|(k, _)| *k == name).unwrap().1 = value;
+        f
+    };
+    for (name, class) in [
+        ("title", "\u{FFFF}"),
+        ("title", "\u{202E}"),
+        ("author_department", "\u{200B}"),
+        ("summary", "\u{0}"),
+        ("body", "\u{FFFE}"),
+    ] {
+        let resp = send(&s.client, &report_path, &edit(name, format!("文字{class}"))).await;
+        assert_eq!(resp.status, 422, "{name} with {class:?}");
+        assert!(resp.body.contains("包含不允许的字符"), "{name}: {}", resp.body);
+    }
+    assert_eq!(crate::reports::report_of(&app, rid).await.revision, 0, "nothing written");
+    send(&s.client, &report_path, &edit("body", "第一段\t🎉\n\nשלום\u{200F} 结束".to_owned())).await.assert_status(303);
+    let admin = app.login_as(Role::Admin).await;
+    let rev = crate::reports::report_of(&app, rid).await.revision.to_string();
+    admin
+        .post(&format!("{report_path}/step"), &[("step", "publish"), ("note", ""), ("revision", &rev)])
+        .await
+        .assert_status(303);
+    let feed = app.client().get("/activities/feed.atom").await;
+    let parsed = crate::reports::parse_feed(&feed.body);
+    assert_eq!(parsed["bozo"], false, "{}", feed.body);
+    assert_eq!(parsed["entries"][0]["title"], "机关党支部开展主题党日活动");
+}
+
+/// A record's form with `n` speeches of `lines` lines each (the same text, `tag`ged).
+fn long_body(
+    base: &[(&'static str, String)],
+    speaker: &str,
+    n: usize,
+    lines: usize,
+    tag: &str,
+) -> Vec<(&'static str, String)> {
+    let mut fields = base.to_vec();
+    let summary = (0..lines).map(|i| format!("{tag}{}", i % 10)).collect::<Vec<_>>().join("\n");
+    for _ in 0..n {
+        for (k, v) in
+            [("sp_item", "0"), ("sp_speaker", speaker), ("sp_name", ""), ("sp_post", ""), ("sp_role", "exchange")]
+        {
+            fields.push((k, v.to_owned()));
+        }
+        fields.push(("sp_summary", summary.clone()));
+    }
+    fields
+}
+
+#[tokio::test]
+async fn revisions_of_any_length_are_bounded_and_readers_see_only_locked_ones() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let member_client = app.login_linked(Role::Member, member).await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    let inv = inv_of(&app, id, member).await.id;
+    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    let path = format!("/events/{id}/minutes");
+    let speaker = format!("m:{member}");
+
+    // Over 200,000 characters in all (each field under its own limit): refused, nothing saved.
+    let base = body_form("0", &speaker, ("", "", ""));
+    let over = long_body(&base, &speaker, 11, 6_500, "长");
+    send(&s.client, &path, &over).await.assert_status(422).assert_contains("超过 20 万字");
+    assert_eq!(record(&app, id).await.revision, 0);
+
+    // Two saves of 65,000 short lines each.
+    send(&s.client, &path, &long_body(&base, &speaker, 10, 6_500, "甲")).await.assert_status(303);
+    let base = body_form("1", &speaker, ("", "", ""));
+    send(&s.client, &path, &long_body(&base, &speaker, 10, 6_500, "乙")).await.assert_status(303);
+    let page = s.client.get(&format!("{path}/revisions")).await;
+    page.assert_status(200).assert_contains("太长，无法逐行比较").assert_contains("?show=1");
+    assert!(!page.body.contains("class=\"diff\""), "nothing compared line by line");
+    let whole = s.client.get(&format!("{path}/revisions?show=1")).await;
+    whole.assert_status(200).assert_contains("第 1 版").assert_contains("甲9");
+    assert!(!whole.body.contains("乙9"));
+
+    // Signed and locked at revision 2: a member reads that revision, never the draft before it.
+    send(&s.client, &format!("{path}/submit"), &[("revision", "2".to_owned())]).await.assert_status(303);
+    for as_ in ["host", "recorder"] {
+        send(&s.client, &format!("{path}/sign"), &[("revision", "2".to_owned()), ("as", as_.to_owned())])
+            .await
+            .assert_status(303);
+    }
+    assert_eq!(record(&app, id).await.state, MinutesState::Locked);
+    let read = member_client.get(&format!("{path}/revisions")).await;
+    read.assert_status(200);
+    assert!(read.body.contains("value=\"2\"") && !read.body.contains("value=\"1\""), "{}", read.body);
+    let asked = member_client.get(&format!("{path}/revisions?show=1&a=1&b=2")).await;
+    asked.assert_status(200);
+    assert!(!asked.body.contains("甲9"), "a draft revision stays with its writers");
+    // Its writers still see both.
+    assert!(s.client.get(&format!("{path}/revisions")).await.body.contains("value=\"1\""));
+}

@@ -311,6 +311,14 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
         }
     };
     post(form("  ")).await.assert_status(422).assert_contains("此项为必填项");
+    // Control characters would be served raw on the grid and in its CSV: refused, nothing stored.
+    for reason in ["合并\u{0}召开", "合并\u{1b}[31m召开", "合并\u{7f}", "合并召开\u{FFFF}"] {
+        post(form(reason)).await.assert_status(422).assert_contains("包含不允许的字符");
+    }
+    // A stretch in year 1 is no stretch a document can print.
+    let mut ancient = form("古");
+    ancient[2].1 = "0001-01-01".into();
+    post(ancient).await.assert_status(400);
     assert!(!s.client.get(&grid).await.body.contains("class=\"exempted\""), "nothing stored");
     post(form("与支部党员大会合并召开")).await.assert_redirect_to(&grid);
     let page = s.client.get(&grid).await;

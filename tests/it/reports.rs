@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// One pass of the clock's drafting, as the server runs it.
-async fn draft_pass(app: &TestApp) -> usize {
+pub(crate) async fn draft_pass(app: &TestApp) -> usize {
     service::draft_due(&app.state.db, Locale::ZhCn, &app.state.settings.report_kinds, app.state.now()).await.unwrap()
 }
 
@@ -511,7 +511,7 @@ async fn published_rows(
 
 /// What a real feed reader (Python's feedparser) makes of a feed: whether it is well formed,
 /// its version, and per entry: id, title, link, author, summary, updated.
-fn parse_feed(xml: &str) -> serde_json::Value {
+pub(crate) fn parse_feed(xml: &str) -> serde_json::Value {
     let script = r#"
 import sys, json, feedparser
 d = feedparser.parse(sys.stdin.read())
