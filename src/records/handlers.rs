@@ -124,7 +124,7 @@ async fn overview(
         // Members see their own record.
         return match user.member_id {
             Some(m) => Ok(Redirect::to(&format!("/records/members/{m}")).into_response()),
-            None => Err(WebError::Forbidden),
+            None => Err(WebError::NotFound),
         };
     }
     let format = params.format()?;
@@ -378,6 +378,7 @@ impl From<RecordsError> for WebError {
             RecordsError::NotFound => WebError::NotFound,
             RecordsError::Invalid(_) => WebError::BadRequest,
             RecordsError::Forbidden => WebError::Forbidden,
+            RecordsError::Stale(_) => WebError::Conflict(crate::i18n::Msg::new("records.rules_stale")),
             RecordsError::Db(e) => e.into(),
         }
     }
@@ -533,12 +534,17 @@ async fn rules_page(
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
 ) -> Result<Response, WebError> {
-    if !scope.is_all() {
-        return Err(WebError::Forbidden);
-    }
+    service::require_admin(&scope)?;
     let rules = service::rules(&state.db).await?;
-    Ok(RulesPage { ctx, rows: rules.rows().to_vec(), thresholds: rules.thresholds, errors: FieldErrors::default() }
-        .into_response())
+    Ok(RulesPage {
+        ctx,
+        rows: rules.rows().to_vec(),
+        thresholds: rules.thresholds,
+        errors: FieldErrors::default(),
+        version: rules.version(),
+        saved_meanwhile: None,
+    }
+    .into_response())
 }
 
 async fn rules_save(
@@ -547,28 +553,33 @@ async fn rules_save(
     Scoped { scope, .. }: Scoped,
     axum::Form(form): axum::Form<crate::events::rules::Pairs>,
 ) -> Result<Response, WebError> {
-    if !scope.is_all() {
-        return Err(WebError::Forbidden);
-    }
+    service::require_admin(&scope)?;
+    let based_on = form.get("version").to_owned();
+    // What was typed, with defaults where a field did not read.
+    let typed = |errors: FieldErrors, version: String, saved_meanwhile: Option<RecordRules>| {
+        let shown = RecordRules::default();
+        let rows = shown
+            .rows()
+            .iter()
+            .map(|(k, n)| (*k, form.get(&format!("every.{}", k.key())).trim().parse().unwrap_or(*n)))
+            .collect();
+        let t = |i: usize| form.get(&format!("t{}", i + 1)).trim().parse().unwrap_or(shown.thresholds[i]);
+        RulesPage { ctx, rows, thresholds: [t(0), t(1), t(2)], errors, version, saved_meanwhile }
+    };
     match RecordRules::parse_form(&form) {
-        Ok(rules) => {
-            service::save_rules(&state.db, &scope, &rules, state.now()).await?;
-            Ok((
+        Ok(rules) => match service::save_rules(&state.db, &scope, &rules, &based_on, state.now()).await {
+            Ok(()) => Ok((
                 crate::web::Flash::success(crate::i18n::Msg::new("records.rules_saved")),
                 Redirect::to("/records/rules"),
             )
-                .into_response())
-        }
-        Err(errors) => {
-            // Show what was typed, with defaults where a field did not read.
-            let shown = RecordRules::default();
-            let rows = shown
-                .rows()
-                .iter()
-                .map(|(k, n)| (*k, form.get(&format!("every.{}", k.key())).trim().parse().unwrap_or(*n)))
-                .collect();
-            let t = |i: usize| form.get(&format!("t{}", i + 1)).trim().parse().unwrap_or(shown.thresholds[i]);
-            Ok(unprocessable(RulesPage { ctx, rows, thresholds: [t(0), t(1), t(2)], errors }))
-        }
+                .into_response()),
+            // Saved by another meanwhile: both shown, the next save is based on theirs.
+            Err(RecordsError::Stale(now)) => {
+                let version = now.version();
+                Ok((StatusCode::CONFLICT, typed(FieldErrors::default(), version, Some(*now))).into_response())
+            }
+            Err(e) => Err(e.into()),
+        },
+        Err(errors) => Ok(unprocessable(typed(errors, based_on.clone(), None))),
     }
 }

@@ -397,6 +397,11 @@ impl RecordRules {
         rows
     }
 
+    /// What a form of these rules is based on: a save from a form of other rules is refused.
+    pub fn version(&self) -> String {
+        self.to_settings().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";")
+    }
+
     /// The rules as submitted on the settings page: `every.<type>` per type, `t1`..`t3`.
     pub fn parse_form(form: &crate::events::rules::Pairs) -> Result<RecordRules, FieldErrors> {
         let mut e = FieldErrors::default();

@@ -34,16 +34,27 @@ pub enum RecordsError {
     /// A form that does not read (field errors, translated on the page).
     #[error("invalid")]
     Invalid(crate::forms::FieldErrors),
-    /// Lists across members are for administrators and secretaries.
+    /// The rules are the administrators' (a secretary is told so; a member gets NotFound).
     #[error("forbidden")]
     Forbidden,
+    /// The rules form was based on rules another administrator changed since: they are these.
+    #[error("saved by someone else meanwhile")]
+    Stale(Box<RecordRules>),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
 /// Lists across members: administrators and secretaries (checked again by each list).
+/// Lists across members are for administrators and secretaries. A member is answered as for
+/// anything else that is not theirs: not found.
 pub fn require_manager(scope: &Scope) -> Result<(), RecordsError> {
-    scope.require_manager().map_err(|_| RecordsError::Forbidden)
+    scope.require_manager().map_err(|_| RecordsError::NotFound)
+}
+
+/// The rules are the administrators'; a secretary is told so, a member gets not found.
+pub fn require_admin(scope: &Scope) -> Result<(), RecordsError> {
+    require_manager(scope)?;
+    if scope.is_all() { Ok(()) } else { Err(RecordsError::Forbidden) }
 }
 
 /// The first instant of a day in a zone, in UTC.
@@ -944,19 +955,33 @@ pub async fn rules(db: &impl ConnectionTrait) -> Result<RecordRules, DbErr> {
     Ok(RecordRules::from_settings(rows.iter().map(|r| (r.key.as_str(), r.value.as_str()))))
 }
 
-/// Stores the rules (administrators only), all at once.
+/// Stores the rules (administrators only), all at once. `based_on` is the version of the rules
+/// the form showed ([`RecordRules::version`]): when they changed since, nothing is written and
+/// the rules as they are now come back (a stale form would silently undo another's change).
 pub async fn save_rules(
     db: &impl TransactionTrait,
     scope: &Scope,
     rules: &RecordRules,
+    based_on: &str,
     now: DateTime<Utc>,
 ) -> Result<(), RecordsError> {
-    if !scope.is_all() {
-        return Err(RecordsError::Forbidden);
-    }
-    // Every key is written each time, as an upsert: two administrators saving at once each write
-    // a whole set (the last one stays), where deleting and inserting collided on PostgreSQL.
+    require_admin(scope)?;
     let txn = crate::db::write_txn(db).await?;
+    // SQLite: the write transaction already runs alone. PostgreSQL: the rules' own lock, held
+    // until commit, so that two saves read and write one after the other.
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended('records.rules', 7))",
+        ))
+        .await?;
+    }
+    let current = self::rules(&txn).await?;
+    if current.version() != based_on {
+        txn.rollback().await?;
+        return Err(RecordsError::Stale(Box::new(current)));
+    }
+    // Every key is written each time, as an upsert (rows missing before are inserted).
     let rows = rules.to_settings().into_iter().map(|(key, value)| setting::ActiveModel {
         key: sea_orm::Set(key),
         value: sea_orm::Set(value),

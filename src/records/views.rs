@@ -185,6 +185,10 @@ pub struct RulesPage {
     pub rows: Vec<(EventKind, u32)>,
     pub thresholds: [u32; 3],
     pub errors: FieldErrors,
+    /// The version of the rules this form is based on.
+    pub version: String,
+    /// The rules another administrator saved since the form was opened (beside what was typed).
+    pub saved_meanwhile: Option<crate::records::rules::RecordRules>,
 }
 
 impl RulesPage {

@@ -229,7 +229,7 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     assert!(!other.get(&format!("/records?{period}")).await.body.contains("第一党支部"));
     let member = app.login_linked(Role::Member, w).await;
     member.get(&format!("/records/members/{z}")).await.assert_status(404);
-    member.get("/records/streaks").await.assert_status(403);
+    member.get("/records/streaks").await.assert_status(404);
     member.get(&format!("/records/branches/{}", tree.a)).await.assert_status(404);
     app.client().get("/records").await.assert_status(303);
 }
@@ -349,7 +349,7 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     member
         .get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a))
         .await
-        .assert_status(403);
+        .assert_status(404);
     let x = partyday::records::entity::exemption::Entity::find().one(&app.state.db).await.unwrap().unwrap();
     other.post(&format!("/records/compliance/exemptions/{}/delete", x.id), &[]).await.assert_status(404);
     // Withdrawn by the secretary: due again.
@@ -360,6 +360,8 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     // The rules: administrators only; bad thresholds change nothing; saved ones apply at once.
     s.client.get("/records/rules").await.assert_status(403);
     s.client.post("/records/rules", &[("t1", "1")]).await.assert_status(403);
+    let plain = app.add_member(tree.a, "普通党员").await;
+    app.login_linked(Role::Member, plain).await.get("/records/rules").await.assert_status(404);
     let admin = app.login_as(Role::Admin).await;
     let page = admin.get("/records/rules").await;
     page.assert_status(200).assert_contains("name=\"every.party_lecture\"");
@@ -376,6 +378,18 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
         })
         .collect();
     fields.extend([("t1".into(), "5".into()), ("t2".into(), "3".into()), ("t3".into(), "6".into())]);
+    let version = |body: &str| {
+        body.split("name=\"version\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&#61;", "=")
+            .replace("&#59;", ";")
+    };
+    let opened = version(&page.body);
+    fields.push(("version".into(), opened.clone()));
     admin.post("/records/rules", &send(&fields)).await.assert_status(422).assert_contains("每一级阈值须大于前一级");
     admin.get("/records/streaks").await.assert_contains("连续 2 个月");
     for (k, v) in fields.iter_mut() {
@@ -387,6 +401,24 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     }
     admin.post("/records/rules", &send(&fields)).await.assert_redirect_to("/records/rules");
     admin.get("/records/streaks").await.assert_contains("连续 1 个月");
+    // A second administrator's form opened before that save is stale: nothing changes, both
+    // the saved rules and what they chose are shown.
+    let other = app.login_as(Role::Admin).await;
+    for (k, v) in fields.iter_mut() {
+        if k == "t1" {
+            *v = "2".into();
+        }
+    }
+    let stale = other.post("/records/rules", &send(&fields)).await;
+    stale.assert_status(409).assert_contains("另一位管理员保存了规则").assert_contains("value=\"2\"");
+    admin.get("/records/streaks").await.assert_contains("连续 1 个月");
+    // Saved again from that page, it is based on the rules as they are now.
+    let current = version(&stale.body);
+    assert_ne!(current, opened);
+    fields.retain(|(k, _)| k != "version");
+    fields.push(("version".into(), current));
+    other.post("/records/rules", &send(&fields)).await.assert_redirect_to("/records/rules");
+    admin.get("/records/streaks").await.assert_contains("连续 2 个月");
     admin.get(&grid).await.assert_status(400);
     let home = s.client.get("/").await;
     assert!(!home.body.contains("党课") && home.body.contains("主题党日"), "party lectures are no longer required");
@@ -404,7 +436,8 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
     // Thresholds 1, 2, 3: three months of absence reach the alert.
     let mut rules = partyday::records::rules::RecordRules::default();
     rules.thresholds = [1, 2, 3];
-    partyday::records::service::save_rules(db, &Scope::operator(), &rules, app.state.now()).await.unwrap();
+    let current = partyday::records::service::rules(db).await.unwrap().version();
+    partyday::records::service::save_rules(db, &Scope::operator(), &rules, &current, app.state.now()).await.unwrap();
     for i in 0..3 {
         let id = scheduled(&app, &s.client, tree.a, (Duration::days(if i == 0 { 1 } else { 31 }), 60), &[]).await;
         if i == 2 {
@@ -454,18 +487,26 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
 }
 
 #[tokio::test]
-async fn two_administrators_saving_the_rules_at_once_both_succeed_and_one_set_stays() {
+async fn two_administrators_saving_the_rules_from_one_form_one_succeeds_and_the_other_is_told() {
     use partyday::records::{rules::RecordRules, service};
     let app = TestApp::spawn().await;
     let db = &app.state.db;
-    let (mut a, mut b) = (RecordRules::default(), RecordRules::default());
-    a.thresholds = [1, 3, 5];
-    b.thresholds = [3, 6, 9];
     let (now, admin) = (app.state.now(), Scope::operator());
-    for _ in 0..5 {
-        let (x, y) = tokio::join!(service::save_rules(db, &admin, &a, now), service::save_rules(db, &admin, &b, now));
-        assert!(x.is_ok() && y.is_ok(), "{x:?} {y:?}");
+    for round in 0..5u32 {
+        // Both forms show the rules as they are; each chooses other thresholds.
+        let (mut a, mut b) = (RecordRules::default(), RecordRules::default());
+        a.thresholds = [1, 3, 5 + round];
+        b.thresholds = [3, 6, 8 + round];
+        let shown = service::rules(db).await.unwrap().version();
+        let (x, y) = tokio::join!(
+            service::save_rules(db, &admin, &a, &shown, now),
+            service::save_rules(db, &admin, &b, &shown, now)
+        );
         let saved = service::rules(db).await.unwrap();
-        assert!(saved == a || saved == b, "a whole set, not a mix: {saved:?}");
+        match (x, y) {
+            (Ok(()), Err(service::RecordsError::Stale(now))) => assert!(saved == a && *now == a, "{saved:?}"),
+            (Err(service::RecordsError::Stale(now)), Ok(())) => assert!(saved == b && *now == b, "{saved:?}"),
+            other => panic!("exactly one save must win: {other:?}"),
+        }
     }
 }
