@@ -526,6 +526,26 @@ impl Client {
     }
 }
 
+/// Whether python3 can import `module`, for the checks that read a document back with a real
+/// reader (python-docx, feedparser). When it cannot, the check is skipped with a notice naming
+/// `package`, unless PARTYDAY_TEST_TOOLS=required (as in CI, which installs them).
+pub fn python_has(module: &str, package: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("PARTYDAY_TEST_TOOLS").as_deref() != Ok("required"),
+            "PARTYDAY_TEST_TOOLS=required but python3 cannot import {module} (python3 -m pip install {package})"
+        );
+        eprintln!("{package} check skipped: python3 cannot import {module} (python3 -m pip install {package})");
+    }
+    found
+}
+
 /// The statuses a page can answer, for tables of expectations.
 pub fn is_error_page(resp: &Resp) -> bool {
     resp.body.contains("class=\"error-code\"")
