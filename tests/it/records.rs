@@ -102,7 +102,7 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
         "赵六 was not invited to E2"
     );
 
-    // The period: from the day before E1 to the day after E2 (it may cross a year).
+    // The period: from the day before E1 to the day after E2.
     let day =
         |e: &partyday::events::entity::event::Model| e.starts_at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let period =
