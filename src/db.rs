@@ -304,6 +304,11 @@ fn checkpoint_in_background(db: DatabaseConnection) {
                 done = checkpoint(&db, "PASSIVE").await;
             }
             if let Err(e) = done {
+                // Closed while this task slept (`generate-bench` closes when it is done): closing
+                // checkpoints the log itself.
+                if db.get_sqlite_connection_pool().is_closed() {
+                    break;
+                }
                 tracing::warn!(error = %e, "could not checkpoint the database's log");
             }
         }

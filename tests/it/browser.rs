@@ -4,6 +4,7 @@
 //! (as in CI, which installs Chromium).
 use partyday::forms::Choice;
 use std::{
+    os::unix::process::CommandExt,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -19,7 +20,21 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 struct Browser {
     http: reqwest::Client,
     session: String,
-    driver: Child,
+    // Dropped after the session has ended (`Drop for Browser`).
+    _driver: Driver,
+}
+
+/// Chromedriver, in a process group of its own with the browsers it starts: dropped (even when a
+/// test fails), the whole group is ended, so no Chromium outlives the test.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 impl Browser {
@@ -30,9 +45,10 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
         {
-            Ok(child) => child,
+            Ok(child) => Driver(child),
             Err(e) => {
                 assert!(
                     std::env::var("PARTYDAY_TEST_BROWSER").as_deref() != Ok("required"),
@@ -72,7 +88,7 @@ impl Browser {
             assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not answer");
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        Some(Browser { http, session, driver })
+        Some(Browser { http, session, _driver: driver })
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -146,9 +162,17 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// Ends the WebDriver session, which closes Chromium (killing chromedriver leaves it running).
+    /// Drop runs inside the test's runtime, and may while a failed test unwinds: the request runs
+    /// on a runtime of its own on a thread of its own, and its failure is ignored.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        let session = self.session.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async { reqwest::Client::new().delete(session).timeout(Duration::from_secs(20)).send().await })
+                .ok()
+        })
+        .join();
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::{
     atomic::{AtomicU32, Ordering},
 };
 
+use chrono::{DateTime, Utc};
 use partyday::{
     accounts::{
         Role,
@@ -28,6 +29,12 @@ use tokio::{net::TcpListener, sync::oneshot};
 
 /// Password of every account the harness creates.
 pub const PASSWORD: &str = "test-password-2026";
+
+/// 10:00 in Beijing on Wednesday 13 May 2026, mid-month and mid-quarter: what a test plans hours
+/// or days ahead stays in the month and quarter of its "now" (`TestApp::spawn_at`).
+pub fn mid_month() -> DateTime<Utc> {
+    "2026-05-13T10:00:00+08:00".parse().unwrap()
+}
 
 /// A database for one test: a temp SQLite file, or a fresh PostgreSQL database on the server
 /// TEST_DATABASE_URL points at (dropped again when this value is dropped).
@@ -125,8 +132,27 @@ impl TestApp {
         Self::start(self.db.clone(), self.data_dir.clone(), extra_toml).await
     }
 
+    /// Starts with the test clock at `start` (it runs on from there), for tests whose expectations
+    /// depend on the month or quarter "now" is in: on the wall clock, an event a few hours ahead
+    /// is in the next month during the last hours of each month (Beijing time).
+    pub async fn spawn_at(start: DateTime<Utc>, extra_toml: &str) -> TestApp {
+        let clock = ShiftedClock::default();
+        clock.advance(start - Utc::now());
+        let data_dir = Arc::new(tempfile::tempdir().unwrap());
+        Self::start_with_clock(Arc::new(TestDb::new().await), data_dir, extra_toml, clock).await
+    }
+
     /// Starts on a database and data directory (a restart, when the previous instance has stopped).
     pub async fn start(db: Arc<TestDb>, data_dir: Arc<tempfile::TempDir>, extra_toml: &str) -> TestApp {
+        Self::start_with_clock(db, data_dir, extra_toml, ShiftedClock::default()).await
+    }
+
+    async fn start_with_clock(
+        db: Arc<TestDb>,
+        data_dir: Arc<tempfile::TempDir>,
+        extra_toml: &str,
+        clock: ShiftedClock,
+    ) -> TestApp {
         // Server logs go with the test's output (shown for failing tests); RUST_LOG tunes them.
         let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
@@ -139,7 +165,6 @@ impl TestApp {
             data_dir.path().display()
         );
         let settings = Config::from_toml(&[&toml, extra_toml]).expect("test configuration");
-        let clock = ShiftedClock::default();
         let state = AppState::init(settings, Arc::new(clock.clone())).await.expect("app starts");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn({
@@ -499,6 +524,26 @@ impl Client {
     pub async fn login(&self, email: &str, password: &str) -> Resp {
         self.post("/login", &[("email", email), ("password", password)]).await
     }
+}
+
+/// Whether python3 can import `module`, for the checks that read a document back with a real
+/// reader (python-docx, feedparser). When it cannot, the check is skipped with a notice naming
+/// `package`, unless PARTYDAY_TEST_TOOLS=required (as in CI, which installs them).
+pub fn python_has(module: &str, package: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("PARTYDAY_TEST_TOOLS").as_deref() != Ok("required"),
+            "PARTYDAY_TEST_TOOLS=required but python3 cannot import {module} (python3 -m pip install {package})"
+        );
+        eprintln!("{package} check skipped: python3 cannot import {module} (python3 -m pip install {package})");
+    }
+    found
 }
 
 /// The statuses a page can answer, for tables of expectations.
