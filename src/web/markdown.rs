@@ -13,9 +13,16 @@ const BLOCKED_URL: &str = "#";
 ///
 /// Raw HTML blocks and inline HTML come out as escaped text; link and image URLs with a scheme other than http,
 /// https or mailto become "#"; links get `rel="nofollow noopener"`.
+///
+/// Images are shown only from this site (a relative URL: a report's own photos). An image from
+/// elsewhere becomes a link to it with its description as the text: pages forbid such images
+/// (the content security policy), and in the Atom feed they would let another site see every
+/// reader.
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut image_depth = 0usize;
+    // Per open image, whether it was turned into a link.
+    let mut images: Vec<bool> = Vec::new();
     let events = Parser::new_ext(markdown, options).map(|event| match event {
         // Security: the text the user typed, never markup. HTML blocks become paragraphs so the escaped text is
         // still laid out as a block.
@@ -24,11 +31,22 @@ pub fn render(markdown: &str) -> String {
         Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::Paragraph),
         Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
             image_depth += 1;
-            Event::Start(Tag::Image { link_type, dest_url: safe_url(dest_url, link_type), title, id })
+            let dest_url = safe_url(dest_url, link_type);
+            let elsewhere = !is_own(&dest_url);
+            images.push(elsewhere);
+            if elsewhere {
+                Event::InlineHtml(link_open_tag(Tag::Link { link_type, dest_url, title, id }).into())
+            } else {
+                Event::Start(Tag::Image { link_type, dest_url, title, id })
+            }
         }
         Event::End(TagEnd::Image) => {
             image_depth = image_depth.saturating_sub(1);
-            Event::End(TagEnd::Image)
+            if images.pop().unwrap_or(false) { Event::InlineHtml("</a>".into()) } else { Event::End(TagEnd::Image) }
+        }
+        // A link inside an image turned into a link: its text stays, without a second anchor.
+        Event::Start(Tag::Link { .. }) | Event::End(TagEnd::Link) if images.last() == Some(&true) => {
+            Event::Text("".into())
         }
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
             let tag = Tag::Link { link_type, dest_url: safe_url(dest_url, link_type), title, id };
@@ -118,6 +136,12 @@ fn link_open_tag(tag: Tag<'_>) -> String {
         Some(start) => format!("{start} rel=\"nofollow noopener\">"),
         None => open,
     }
+}
+
+/// Whether a URL names something of this site: relative, without a scheme or a host of its own.
+fn is_own(url: &str) -> bool {
+    let cleaned: String = url.chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect();
+    is_allowed_url(&cleaned) && !cleaned.contains(':') && !cleaned.starts_with("//") && !cleaned.starts_with("\\\\") && !cleaned.starts_with("/\\") && url != BLOCKED_URL
 }
 
 /// The URL if its scheme is allowed (http, https, mailto, or none: relative and fragment links), else "#".
@@ -216,11 +240,27 @@ mod tests {
     #[test]
     fn image_urls_are_checked_too() {
         let html = render("![x](data:image/svg+xml;base64,PHN2Zz4=)");
-        assert_eq!(html, "<p><img src=\"#\" alt=\"x\" /></p>\n");
+        assert_eq!(html, "<p><a href=\"#\" rel=\"nofollow noopener\">x</a></p>\n");
         let html = render("![logo](/static/logo.png \"Logo\")");
         assert_eq!(html, "<p><img src=\"/static/logo.png\" alt=\"logo\" title=\"Logo\" /></p>\n");
-        let html = render("![a [link](javascript:x) inside](https://example.org/i.png)");
-        assert_eq!(html, "<p><img src=\"https://example.org/i.png\" alt=\"a link inside\" /></p>\n");
+        let html = render("![a [link](javascript:x) inside](/activities/1/photos/2)");
+        assert_eq!(html, "<p><img src=\"/activities/1/photos/2\" alt=\"a link inside\" /></p>\n");
+    }
+
+    #[test]
+    fn images_from_elsewhere_become_links_to_them() {
+        // Pages forbid them (CSP) and in the feed they would tell another site who reads it.
+        for (md, href) in [
+            ("![合影](https://example.org/i.png)", "https://example.org/i.png"),
+            ("![合影](//example.org/i.png)", "//example.org/i.png"),
+            ("![合影](/\\example.org/i.png)", "/%5Cexample.org/i.png"),
+            ("![合影](HTTP://example.org/i.png)", "HTTP://example.org/i.png"),
+        ] {
+            let html = render(md);
+            assert_eq!(html, format!("<p><a href=\"{href}\" rel=\"nofollow noopener\">合影</a></p>\n"), "{md}");
+        }
+        let html = render("![a [link](https://x.example) inside](https://example.org/i.png)");
+        assert_eq!(html, "<p><a href=\"https://example.org/i.png\" rel=\"nofollow noopener\">a link inside</a></p>\n");
     }
 
     #[test]
