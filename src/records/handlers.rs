@@ -286,6 +286,7 @@ async fn member(
         member: record.member,
         figures: record.figures,
         events: record.events,
+        elsewhere: record.elsewhere,
         year: record.year,
         heatmap,
         marks,

@@ -686,6 +686,9 @@ pub struct MemberRecord {
     pub member: member::Model,
     pub figures: Figures,
     pub events: Vec<EventLine>,
+    /// Events of the period held by branches the viewer does not manage (a member transferred in
+    /// brings them): counted in the figures, not listed.
+    pub elsewhere: usize,
     /// The year of the period's end, day by day: the worst mark of the day and its events.
     pub year: i32,
     pub days: HashMap<NaiveDate, (Mark, String)>,
@@ -728,23 +731,30 @@ pub async fn member_record(
         all.iter().filter(|l| period.contains(l.day)).cloned().collect(),
         all.iter().filter(|l| whole.contains(l.day)).cloned().collect(),
     );
+    // The events a viewer may see one by one: all of one's own, and the events of the branches a
+    // secretary manages; a member's outcomes at another branch's events stay counts.
     let titles: HashMap<i64, (String, EventKind)> = event::Entity::find()
         .select_only()
-        .columns([event::Column::Id, event::Column::Title, event::Column::Kind])
+        .columns([event::Column::Id, event::Column::Title, event::Column::Kind, event::Column::BranchId])
         .filter(event::Column::Id.is_in(all.iter().map(|l| l.event_id)))
-        .into_tuple::<(i64, String, EventKind)>()
+        .into_tuple::<(i64, String, EventKind, i64)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|(id, t, k)| (id, (t, k)))
+        .filter(|(_, _, _, branch)| own || scope.covers(*branch))
+        .map(|(id, t, k, _)| (id, (t, k)))
         .collect();
     let mut figures = Figures::default();
+    let mut elsewhere = 0;
     let mut events: Vec<EventLine> = lines
         .into_iter()
-        .map(|l| {
+        .filter_map(|l| {
             figures.add(l.outcome, l.makeup_required, l.makeup_done);
-            let (title, kind) = titles.get(&l.event_id).cloned().unwrap_or((String::new(), EventKind::Other));
-            EventLine {
+            let Some((title, kind)) = titles.get(&l.event_id).cloned() else {
+                elsewhere += 1;
+                return None;
+            };
+            Some(EventLine {
                 event_id: l.event_id,
                 title,
                 kind,
@@ -752,7 +762,7 @@ pub async fn member_record(
                 outcome: l.outcome,
                 makeup_required: l.makeup_required,
                 makeup_done: l.makeup_done,
-            }
+            })
         })
         .collect();
     events.sort_by(|a, b| b.day.cmp(&a.day).then(b.event_id.cmp(&a.event_id)));
@@ -763,12 +773,16 @@ pub async fn member_record(
         days.entry(l.day)
             .and_modify(|(m, t)| {
                 *m = m.worse(mark);
-                t.push_str("; ");
-                t.push_str(title);
+                if !title.is_empty() {
+                    if !t.is_empty() {
+                        t.push_str("; ");
+                    }
+                    t.push_str(title);
+                }
             })
             .or_insert_with(|| (mark, title.to_owned()));
     }
-    Ok(MemberRecord { member, figures, events, year, days })
+    Ok(MemberRecord { member, figures, events, elsewhere, year, days })
 }
 
 /// A member at an absence threshold.

@@ -129,6 +129,8 @@ pub struct MemberPage {
     pub member: member::Model,
     pub figures: Figures,
     pub events: Vec<EventLine>,
+    /// Events at branches the viewer does not manage: counted above, not listed.
+    pub elsewhere: usize,
     pub year: i32,
     pub heatmap: String,
     /// How many days of the year had each mark (the heatmap's legend and table).

@@ -141,7 +141,12 @@ fn link_open_tag(tag: Tag<'_>) -> String {
 /// Whether a URL names something of this site: relative, without a scheme or a host of its own.
 fn is_own(url: &str) -> bool {
     let cleaned: String = url.chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect();
-    is_allowed_url(&cleaned) && !cleaned.contains(':') && !cleaned.starts_with("//") && !cleaned.starts_with("\\\\") && !cleaned.starts_with("/\\") && url != BLOCKED_URL
+    is_allowed_url(&cleaned)
+        && !cleaned.contains(':')
+        && !cleaned.starts_with("//")
+        && !cleaned.starts_with("\\\\")
+        && !cleaned.starts_with("/\\")
+        && url != BLOCKED_URL
 }
 
 /// The URL if its scheme is allowed (http, https, mailto, or none: relative and fragment links), else "#".

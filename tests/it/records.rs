@@ -227,6 +227,13 @@ async fn figures_streaks_and_required_meetings_match_a_hand_computed_fixture() {
     other.get(&format!("/records/members/{w}")).await.assert_status(404);
     assert!(!other.get("/records/streaks").await.body.contains("王五"));
     assert!(!other.get(&format!("/records?{period}")).await.body.contains("第一党支部"));
+    // 赵六 moved to B: its secretary reads his outcome at A's meeting as a count, not the meeting.
+    let moved = other.get(&format!("/records/members/{t}?{period}")).await;
+    moved.assert_status(200).assert_contains("另有 1 次其他支部举办的活动");
+    assert!(!moved.body.contains(&format!("href=\"/events/{e1}\"")), "{}", moved.body);
+    let admin = app.login_as(Role::Admin).await;
+    let whole = admin.get(&format!("/records/members/{t}?{period}")).await;
+    assert!(whole.body.contains(&format!("href=\"/events/{e1}\"")) && !whole.body.contains("另有"), "{}", whole.body);
     let member = app.login_linked(Role::Member, w).await;
     member.get(&format!("/records/members/{z}")).await.assert_status(404);
     member.get("/records/streaks").await.assert_status(404);
