@@ -17,6 +17,7 @@ mod m20261205_000012_report_review;
 mod m20261206_000013_records_rules;
 mod m20261207_000014_records_indexes;
 mod m20261208_000015_outbox_time_index;
+mod m20261209_000016_exemption_withdrawals;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_records_rules::Migration),
             Box::new(m20261207_000014_records_indexes::Migration),
             Box::new(m20261208_000015_outbox_time_index::Migration),
+            Box::new(m20261209_000016_exemption_withdrawals::Migration),
         ]
     }
 }

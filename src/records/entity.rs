@@ -40,6 +40,29 @@ pub mod exemption {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// An exemption as it was when withdrawn, with who withdrew it and when.
+pub mod withdrawal {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "exemption_withdrawals")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub branch_id: i64,
+        pub kind: crate::events::rules::EventKind,
+        pub starts_on: Date,
+        pub reason: String,
+        pub granted_by: Option<i64>,
+        pub granted_at: DateTimeUtc,
+        pub withdrawn_by: Option<i64>,
+        pub withdrawn_at: DateTimeUtc,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// A month whose streak digest was queued.
 pub mod digest_run {
     use sea_orm::entity::prelude::*;

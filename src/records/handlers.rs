@@ -480,7 +480,22 @@ async fn exempt_form(
     let (unit, kind, stretch) = exempt_target(&state, &scope, &rules, &q).await?;
     let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
     let reason = existing.as_ref().map(|x| x.reason.clone()).unwrap_or_default();
-    Ok(ExemptPage { ctx, unit, kind, stretch, reason, errors: FieldErrors::default(), existing }.into_response())
+    let withdrawn = withdrawn(&state, &ctx, &scope, unit.id, kind, stretch.0).await?;
+    let errors = FieldErrors::default();
+    Ok(ExemptPage { ctx, unit, kind, stretch, reason, errors, existing, withdrawn }.into_response())
+}
+
+/// The stretch's withdrawn exemptions as the page lists them: when, by whom, and their reason.
+async fn withdrawn(
+    state: &AppState,
+    ctx: &Ctx,
+    scope: &crate::branches::Scope,
+    unit: i64,
+    kind: EventKind,
+    from: chrono::NaiveDate,
+) -> Result<Vec<(String, String, String)>, WebError> {
+    let rows = service::withdrawals(&state.db, scope, unit, kind, from).await?;
+    Ok(rows.into_iter().map(|(w, who)| (ctx.datetime(&w.withdrawn_at), who, w.reason)).collect())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -513,7 +528,8 @@ async fn exempt_save(
         }
         Err(RecordsError::Invalid(errors)) => {
             let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
-            let page = ExemptPage { ctx, unit, kind, stretch, reason: form.reason, errors, existing };
+            let withdrawn = withdrawn(&state, &ctx, &scope, unit.id, kind, stretch.0).await?;
+            let page = ExemptPage { ctx, unit, kind, stretch, reason: form.reason, errors, existing, withdrawn };
             Ok(unprocessable(page))
         }
         Err(e) => Err(e.into()),
@@ -525,7 +541,7 @@ async fn exempt_delete(
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let x = service::unexempt(&state.db, &scope, id).await?;
+    let x = service::unexempt(&state.db, &scope, id, state.now()).await?;
     Ok((crate::web::Flash::success(crate::i18n::Msg::new("records.unexempted")), to_grid(x.kind, x.starts_on.year()))
         .into_response())
 }

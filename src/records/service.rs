@@ -1172,15 +1172,68 @@ pub async fn exempt(
     }
 }
 
-/// Withdraws an exemption; returns it (its unit, type and stretch: where to go back to).
-pub async fn unexempt(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<exemption::Model, RecordsError> {
+/// Withdraws an exemption, keeping it with who withdrew it and when; returns it (its unit, type
+/// and stretch: where to go back to).
+pub async fn unexempt(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<exemption::Model, RecordsError> {
+    use super::entity::withdrawal;
     require_manager(scope)?;
-    let x = exemption::Entity::find_by_id(id).one(db).await?.ok_or(RecordsError::NotFound)?;
+    let txn = crate::db::write_txn(db).await?;
+    let x = exemption::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(RecordsError::NotFound)?;
     if !scope.covers(x.branch_id) {
         return Err(RecordsError::NotFound);
     }
-    exemption::Entity::delete_by_id(id).exec(db).await?;
+    withdrawal::ActiveModel {
+        branch_id: sea_orm::Set(x.branch_id),
+        kind: sea_orm::Set(x.kind),
+        starts_on: sea_orm::Set(x.starts_on),
+        reason: sea_orm::Set(x.reason.clone()),
+        granted_by: sea_orm::Set(x.account_id),
+        granted_at: sea_orm::Set(x.created_at),
+        withdrawn_by: sea_orm::Set(scope.account_id()),
+        withdrawn_at: sea_orm::Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    exemption::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
     Ok(x)
+}
+
+/// The withdrawn exemptions of a unit's stretch, newest first, with the name of who withdrew each.
+pub async fn withdrawals(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    unit_id: i64,
+    kind: EventKind,
+    starts_on: NaiveDate,
+) -> Result<Vec<(super::entity::withdrawal::Model, String)>, RecordsError> {
+    use super::entity::withdrawal;
+    require_manager(scope)?;
+    if !scope.covers(unit_id) {
+        return Err(RecordsError::NotFound);
+    }
+    let rows = withdrawal::Entity::find()
+        .filter(withdrawal::Column::BranchId.eq(unit_id))
+        .filter(withdrawal::Column::Kind.eq(kind))
+        .filter(withdrawal::Column::StartsOn.eq(starts_on))
+        .order_by_desc(withdrawal::Column::WithdrawnAt)
+        .all(db)
+        .await?;
+    let names = crate::accounts::service::display_names(db, rows.iter().filter_map(|r| r.withdrawn_by)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let who =
+                names.iter().find(|(id, _)| Some(*id) == r.withdrawn_by).map(|(_, n)| n.clone()).unwrap_or_default();
+            (r, who)
+        })
+        .collect())
 }
 
 /// What a secretary's branches still owe in the stretch today is in: per required type, the

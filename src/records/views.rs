@@ -167,9 +167,15 @@ pub struct ExemptPage {
     pub errors: FieldErrors,
     /// The exemption already recorded for the stretch, if any (shown with a withdraw button).
     pub existing: Option<crate::records::entity::exemption::Model>,
+    /// Exemptions of the stretch withdrawn before: when, by whom, and the reason they had.
+    pub withdrawn: Vec<(String, String, String)>,
 }
 
 impl ExemptPage {
+    fn withdrawn_line(&self, at: &str, who: &str) -> String {
+        self.ctx.msg(&crate::i18n::Msg::new("records.withdrawn_line").arg("at", at).arg("who", who))
+    }
+
     fn stretch_label(&self) -> String {
         column_label(&self.ctx, &self.stretch)
     }

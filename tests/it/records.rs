@@ -369,6 +369,14 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
     s.client.post(&format!("/records/compliance/exemptions/{}/delete", x.id), &[]).await.assert_redirect_to(&grid);
     assert!(!s.client.get(&grid).await.body.contains("class=\"exempted\""));
     assert!(s.client.get("/").await.body.contains("党课"));
+    // The withdrawal is kept: who, when and the reason it had, on the stretch's page.
+    let stretch =
+        s.client.get(&format!("/records/compliance/exempt?unit={}&kind=party_lecture&from={q}", tree.a)).await;
+    stretch
+        .assert_status(200)
+        .assert_contains("已撤销的豁免")
+        .assert_contains(" 于 2026-")
+        .assert_contains("撤销，原豁免理由：与支部党员大会合并召开");
 
     // The rules: administrators only; bad thresholds change nothing; saved ones apply at once.
     s.client.get("/records/rules").await.assert_status(403);
