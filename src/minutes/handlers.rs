@@ -340,15 +340,16 @@ async fn revisions(
     // Only revisions of the list: what this viewer may read.
     let pick = |raw: &str| raw.trim().parse::<i32>().ok().filter(|n| list.iter().any(|r| r.revision == *n));
     let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
+    // By default the two newest.
+    let pair = match (pick(&params.a), pick(&params.b)) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => list.get(1).zip(list.first()).map(|(a, b)| (a.revision, b.revision)),
+    };
     let (compared, shown) = if let Some(n) = pick(&params.show) {
         let [body, _] = service::revision_bodies(&state.db, &opened, [n, n]).await?;
-        (None, Some((n, body.lines(tr))))
+        // The pair stays chosen in the form, uncompared.
+        (pair.map(|(a, b)| (a, b, None)), Some((n, body.lines(tr))))
     } else {
-        // By default the two newest.
-        let pair = match (pick(&params.a), pick(&params.b)) {
-            (Some(a), Some(b)) => Some((a, b)),
-            _ => list.get(1).zip(list.first()).map(|(a, b)| (a.revision, b.revision)),
-        };
         let compared = match pair {
             Some((a, b)) => {
                 let [left, right] = service::revision_bodies(&state.db, &opened, [a, b]).await?;

@@ -244,8 +244,18 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
     assert!(revisions.body.contains("补记表决结果") && revisions.body.contains("class=\"changed\""));
 }
 
-#[tokio::test]
-async fn bad_minutes_input_is_refused_field_by_field_and_changes_nothing() {
+/// A meeting of branch A that started ten minutes ago, its secretary, and 张三, marked present.
+struct Meeting {
+    app: TestApp,
+    tree: crate::helpers::Tree,
+    s: crate::attendance::Staff,
+    member: i64,
+    id: i64,
+    inv: i64,
+    starts: chrono::DateTime<chrono::Utc>,
+}
+
+async fn meeting() -> Meeting {
     let (app, tree, s) = setup("吴书记").await;
     let member = app.add_member(tree.a, "张三").await;
     let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
@@ -253,6 +263,12 @@ async fn bad_minutes_input_is_refused_field_by_field_and_changes_nothing() {
     move_to(&app, starts + Duration::minutes(10));
     let inv = inv_of(&app, id, member).await.id;
     assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    Meeting { app, tree, s, member, id, inv, starts }
+}
+
+#[tokio::test]
+async fn bad_minutes_input_is_refused_field_by_field_and_changes_nothing() {
+    let Meeting { app, tree, s, member, id, inv, starts } = meeting().await;
     let path = format!("/events/{id}/minutes");
     let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
     let outside = app.add_member(tree.b, "外支部党员").await;
@@ -309,14 +325,8 @@ async fn bad_minutes_input_is_refused_field_by_field_and_changes_nothing() {
 
 #[tokio::test]
 async fn two_saves_based_on_one_revision_never_both_succeed() {
-    let (app, tree, s) = setup("吴书记").await;
-    let member = app.add_member(tree.a, "张三").await;
+    let Meeting { app, tree, s, member, id, .. } = meeting().await;
     let other = app.secretary_of(tree.a).await;
-    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
-    let starts = crate::attendance::event_row(&app, id).await.starts_at;
-    move_to(&app, starts + Duration::minutes(10));
-    let inv = inv_of(&app, id, member).await.id;
-    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
     let path = format!("/events/{id}/minutes");
     let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
     for round in 0..5 {
@@ -414,13 +424,7 @@ async fn the_header_names_host_and_recorder_and_links_the_previous_record_of_the
 /// stay readable by real readers.
 #[tokio::test]
 async fn hostile_characters_are_refused_in_every_field_and_documents_stay_readable() {
-    let (app, tree, s) = setup("吴书记").await;
-    let member = app.add_member(tree.a, "张三").await;
-    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
-    let starts = crate::attendance::event_row(&app, id).await.starts_at;
-    move_to(&app, starts + Duration::minutes(10));
-    let inv = inv_of(&app, id, member).await.id;
-    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    let Meeting { app, s, member, id, .. } = meeting().await;
     let path = format!("/events/{id}/minutes");
     let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
     let speaker = format!("m:{member}");
@@ -532,14 +536,8 @@ fn long_body(
 
 #[tokio::test]
 async fn revisions_of_any_length_are_bounded_and_readers_see_only_locked_ones() {
-    let (app, tree, s) = setup("吴书记").await;
-    let member = app.add_member(tree.a, "张三").await;
+    let Meeting { app, s, member, id, .. } = meeting().await;
     let member_client = app.login_linked(Role::Member, member).await;
-    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
-    let starts = crate::attendance::event_row(&app, id).await.starts_at;
-    move_to(&app, starts + Duration::minutes(10));
-    let inv = inv_of(&app, id, member).await.id;
-    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
     let path = format!("/events/{id}/minutes");
     let speaker = format!("m:{member}");
 
