@@ -874,9 +874,11 @@ pub async fn streaks(
         .collect())
 }
 
-/// Members whose current absence streak over the period's months is at least `least`, counted in
-/// SQL: per member and month, whether any outcome was an absence without make-up; the streak is
-/// the months after the member's last month without one. Only `units`' members when given.
+/// Members whose current absence streak over the period's months is at least `least`, counted by
+/// the database: each ended event's month is worked out once, then per member the months with an
+/// expected outcome and the months with an absence without make-up, as bit masks (a sum of
+/// distinct powers of two is their OR, in SQLite and PostgreSQL alike). Only members with at least
+/// `least` such absences come back; only `units`' members when given.
 async fn counted_streaks(
     db: &impl ConnectionTrait,
     period: &Period,
@@ -886,8 +888,8 @@ async fn counted_streaks(
 ) -> Result<Vec<(i64, u32)>, DbErr> {
     let backend = db.get_database_backend();
     let ph = |n: usize| crate::db::numbered(backend, n);
-    let starts: Vec<DateTime<Utc>> = period
-        .months()
+    let months = period.months();
+    let starts: Vec<DateTime<Utc>> = months
         .iter()
         .filter_map(|(y, m)| NaiveDate::from_ymd_opt(*y, *m, 1))
         .map(|d| start_of(d.max(period.from), tz))
@@ -910,26 +912,35 @@ async fn counted_streaks(
         }
         None => String::new(),
     };
+    let unexcused = "i.outcome = 'absent' AND i.makeup_done_on IS NULL";
     let sql = format!(
-        "WITH mm AS (\
-           SELECT i.member_id AS member_id, {month} AS m, \
-             MAX(CASE WHEN i.outcome = 'absent' AND i.makeup_done_on IS NULL THEN 1 ELSE 0 END) AS u \
-           FROM invitations i JOIN events e ON e.id = i.event_id \
-           WHERE i.member_id IS NOT NULL AND i.role = 'member' AND i.outcome IS NOT NULL \
-             AND e.state = 'ended' AND e.starts_at >= {from} AND e.starts_at < {to} {scoped} \
-           GROUP BY 1, 2), \
-         w AS (SELECT member_id, m, MAX(CASE WHEN u = 0 THEN m ELSE -1 END) OVER (PARTITION BY member_id) AS last_good FROM mm) \
-         SELECT member_id, COUNT(*) AS n FROM w WHERE m > last_good GROUP BY member_id HAVING COUNT(*) >= {least}",
+        "WITH ev AS (SELECT e.id AS id, {month} AS m FROM events e \
+           WHERE e.state = 'ended' AND e.starts_at >= {from} AND e.starts_at < {to}) \
+         SELECT i.member_id AS member_id, SUM(DISTINCT 1 << ev.m) AS expected, \
+           SUM(DISTINCT CASE WHEN {unexcused} THEN 1 << ev.m ELSE 0 END) AS bad \
+         FROM invitations i JOIN ev ON ev.id = i.event_id \
+         WHERE i.member_id IS NOT NULL AND i.role = 'member' AND i.outcome IS NOT NULL {scoped} \
+         GROUP BY i.member_id \
+         HAVING SUM(CASE WHEN {unexcused} THEN 1 ELSE 0 END) >= {least}",
         from = ph(1),
         to = ph(2),
         least = ph(3),
     );
     let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
-    rows.iter()
-        .map(|r| {
-            Ok((r.try_get::<i64>("", "member_id")?, u32::try_from(r.try_get::<i64>("", "n")?).unwrap_or(u32::MAX)))
-        })
-        .collect()
+    let mut found = Vec::new();
+    for r in rows {
+        let (expected, bad) = (r.try_get::<i64>("", "expected")?, r.try_get::<i64>("", "bad")?);
+        // Newest month first, as `rules::streak` counts: unexcused months until one that was not.
+        let marks: Vec<MonthMark> = (0..months.len())
+            .rev()
+            .map(|m| MonthMark { expected: expected >> m & 1 == 1, unexcused: bad >> m & 1 == 1 })
+            .collect();
+        let n = streak(&marks);
+        if n >= least {
+            found.push((r.try_get::<i64>("", "member_id")?, n));
+        }
+    }
+    Ok(found)
 }
 
 /// One row of the compliance grid: a unit and its standing per stretch (month, quarter or year),

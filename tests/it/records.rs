@@ -431,7 +431,7 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
         }
     }
     let stale = other.post("/records/rules", &send(&fields)).await;
-    stale.assert_status(409).assert_contains("另一位管理员保存了规则").assert_contains("value=\"2\"");
+    stale.assert_status(409).assert_contains("您打开本页之后，规则已被修改").assert_contains("value=\"2\"");
     admin.get("/records/streaks").await.assert_contains("连续 1 个月");
     // Saved again from that page, it is based on the rules as they are now.
     let current = version(&stale.body);
