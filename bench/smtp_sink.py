@@ -5,7 +5,8 @@
       accept every message; write the count to COUNTFILE every 0.1 s. With --delay, wait that
       long before accepting each message (a slow server). With --record, append one line per
       message accepted, written and flushed before the 250 that accepts it:
-        <unix time>\t<Message-ID without <>>\t<recipients, comma-separated>\t<first answer-link token or ->
+        <unix time accepted>\t<Message-ID without <>>\t<recipients, comma-separated>\t<first answer-link
+        token or ->\t<unix time its data ended (the final ".": from then on the sender may be gone)>
   smtp_sink.py send PORT N CONNS      send N small messages over CONNS connections; print messages/s
 """
 import asyncio
@@ -21,7 +22,7 @@ record = None
 ANSWER_LINK = re.compile(r"/answer/([A-Za-z0-9_-]{20,})")
 
 
-def describe(data, rcpts):
+def describe(data, rcpts, ended):
     """The record line of one message: its Message-ID and the first answer-link token in it."""
     token = "-"
     message_id = "-"
@@ -36,7 +37,7 @@ def describe(data, rcpts):
                     break
     except Exception as e:  # a message the sink cannot read is recorded as such
         message_id = f"unreadable:{type(e).__name__}"
-    return f"{time.time():.3f}\t{message_id}\t{','.join(rcpts) or '-'}\t{token}\n"
+    return f"{time.time():.3f}\t{message_id}\t{','.join(rcpts) or '-'}\t{token}\t{ended:.3f}\n"
 
 
 async def session(reader, writer):
@@ -74,10 +75,11 @@ async def session(reader, writer):
                     lines.append(data[1:] if data.startswith(b"..") else data)
                 if not complete:
                     break  # the client went away mid-message: not accepted, not counted
+                ended = time.time()
                 if delay:
                     await asyncio.sleep(delay)
                 if record is not None:
-                    record.write(describe(b"".join(lines), rcpts))
+                    record.write(describe(b"".join(lines), rcpts, ended))
                     record.flush()
                 count += 1
                 writer.write(b"250 queued\r\n")
