@@ -1257,9 +1257,12 @@ def check(state):
         print("  note:", n)
     failed = [r for r in results if not r[2]]
     per = Counter(e["op"] for e in journal if e["outcome"] == "ok")
+    downtimes = [b - a for w in windows.values() for a, b in w if b != float("inf")]
+    span = (max((e["end"] for e in journal), default=0) - min((e["t"] for e in journal), default=0)) or 1
     print(
-        f"Writes answered ok: {', '.join(f'{k} {v}' for k, v in sorted(per.items()))}; "
-        f"kills {len(kills)}; memory samples {samples}."
+        f"Answered ok: {', '.join(f'{k} {v}' for k, v in sorted(per.items()))} "
+        f"({len(journal) / span:.0f} requests/s over {span:.0f} s); kills {len(kills)}, each instance answering "
+        f"/healthz again {min(downtimes, default=0):.1f}-{max(downtimes, default=0):.1f} s after it; memory samples {samples}."
     )
     print(f"lost {lost_total}, doubled {doubled_total}, re-sent after a kill {explained}, 5xx {len(errors5)}: "
           + ("all checks passed" if not failed else f"{len(failed)} checks FAILED"))
