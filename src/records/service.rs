@@ -816,80 +816,80 @@ pub async fn streaks(
     // Counted by the database, for all but the few members with an exemption: a year of an
     // association's invitations (hundreds of thousands) is never read row by row.
     let units: Option<Vec<i64>> = scope.units().map(|u| u.iter().copied().collect());
-    let mut found: Vec<(i64, u32)> = counted_streaks(db, &period, tz, units.as_deref(), least)
+    let mut rows: Vec<StreakRow> = counted_streaks(db, &period, tz, units.as_deref(), least)
         .await?
         .into_iter()
-        .filter(|(member, _)| !exempt.0.contains_key(member))
+        .filter(|r| !exempt.0.contains_key(&r.member_id))
         .collect();
     let exempted: Vec<i64> = exempt.0.keys().copied().collect();
     let mut marks: HashMap<i64, Vec<MonthMark>> = HashMap::new();
-    for l in lines(db, &period, tz, Some(&exempted)).await? {
-        if exempt.on(l.member_id, l.day) {
-            continue;
+    if !exempted.is_empty() {
+        for l in lines(db, &period, tz, Some(&exempted)).await? {
+            if exempt.on(l.member_id, l.day) {
+                continue;
+            }
+            let Some(i) = months.iter().position(|m| *m == (l.day.year(), l.day.month())) else { continue };
+            let m = &mut marks.entry(l.member_id).or_insert_with(|| vec![MonthMark::default(); months.len()])[i];
+            m.expected = true;
+            m.unexcused |= l.outcome == Outcome::Absent && !l.makeup_done;
         }
-        let Some(i) = months.iter().position(|m| *m == (l.day.year(), l.day.month())) else { continue };
-        let m = &mut marks.entry(l.member_id).or_insert_with(|| vec![MonthMark::default(); months.len()])[i];
-        m.expected = true;
-        m.unexcused |= l.outcome == Outcome::Absent && !l.makeup_done;
     }
-    found.extend(marks.into_iter().filter_map(|(member, mut ms)| {
-        ms.reverse();
-        let n = streak(&ms);
-        rules.threshold_of(n).map(|_| (member, n))
-    }));
-    if found.is_empty() {
-        return Ok(Vec::new());
-    }
-    let people: Vec<(i64, String, i64)> = member::Entity::find()
-        .select_only()
-        .columns([member::Column::Id, member::Column::Name, member::Column::BranchId])
-        .filter(member::Column::Id.is_in(found.iter().map(|f| f.0)))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let branch_names: HashMap<i64, String> = branch::Entity::find()
-        .select_only()
-        .columns([branch::Column::Id, branch::Column::Name])
-        .filter(branch::Column::Id.is_in(people.iter().map(|p| p.2)))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
+    let found: Vec<(i64, u32)> = marks
         .into_iter()
-        .collect();
-    let people: HashMap<i64, (String, i64)> = people.into_iter().map(|(id, n, b)| (id, (n, b))).collect();
-    found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(found
-        .into_iter()
-        .filter_map(|(id, months)| {
-            let (name, branch) = people.get(&id)?;
-            scope.covers(*branch).then(|| StreakRow {
-                member_id: id,
-                name: name.clone(),
-                branch: branch_names.get(branch).cloned().unwrap_or_default(),
-                months,
-                threshold: rules.threshold_of(months).unwrap_or(0),
-                branch_id: *branch,
-            })
+        .filter_map(|(member, mut ms)| {
+            ms.reverse();
+            let n = streak(&ms);
+            rules.threshold_of(n).map(|_| (member, n))
         })
-        .collect())
+        .collect();
+    if !found.is_empty() {
+        let people: Vec<(i64, String, i64)> = member::Entity::find()
+            .select_only()
+            .columns([member::Column::Id, member::Column::Name, member::Column::BranchId])
+            .filter(member::Column::Id.is_in(found.iter().map(|f| f.0)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let branch_names: HashMap<i64, String> = branch::Entity::find()
+            .select_only()
+            .columns([branch::Column::Id, branch::Column::Name])
+            .filter(branch::Column::Id.is_in(people.iter().map(|p| p.2)))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        rows.extend(people.into_iter().filter_map(|(id, name, branch_id)| {
+            let months = found.iter().find(|f| f.0 == id)?.1;
+            let branch = branch_names.get(&branch_id).cloned().unwrap_or_default();
+            Some(StreakRow { member_id: id, name, branch, months, threshold: 0, branch_id })
+        }));
+    }
+    rows.retain(|r| scope.covers(r.branch_id) && rules.threshold_of(r.months).is_some());
+    for r in &mut rows {
+        r.threshold = rules.threshold_of(r.months).unwrap_or(0);
+    }
+    rows.sort_by(|a, b| b.months.cmp(&a.months).then(a.member_id.cmp(&b.member_id)));
+    Ok(rows)
 }
 
-/// Members whose current absence streak over the period's months is at least `least`, counted by
-/// the database: each ended event's month is worked out once, then per member the months with an
-/// expected outcome and the months with an absence without make-up, as bit masks (a sum of
-/// distinct powers of two is their OR, in SQLite and PostgreSQL alike). Only members with at least
-/// `least` such absences come back; only `units`' members when given.
+/// Members whose current absence streak over the period's months is at least `least`, with their
+/// name and branch, counted by the database. Each ended event's month is worked out once; then
+/// the members with at least `least` absences without make-up, with those months as a bit mask
+/// (a sum of distinct powers of two is their OR, in SQLite and PostgreSQL alike); then, through
+/// each such member's own index, the last month they were expected and not absent. The streak is
+/// the absent months after it. Only `units`' members when given.
 async fn counted_streaks(
     db: &impl ConnectionTrait,
     period: &Period,
     tz: Tz,
     units: Option<&[i64]>,
     least: u32,
-) -> Result<Vec<(i64, u32)>, DbErr> {
+) -> Result<Vec<StreakRow>, DbErr> {
     let backend = db.get_database_backend();
     let ph = |n: usize| crate::db::numbered(backend, n);
-    let months = period.months();
-    let starts: Vec<DateTime<Utc>> = months
+    let starts: Vec<DateTime<Utc>> = period
+        .months()
         .iter()
         .filter_map(|(y, m)| NaiveDate::from_ymd_opt(*y, *m, 1))
         .map(|d| start_of(d.max(period.from), tz))
@@ -914,14 +914,18 @@ async fn counted_streaks(
     };
     let unexcused = "i.outcome = 'absent' AND i.makeup_done_on IS NULL";
     let sql = format!(
-        "WITH ev AS (SELECT e.id AS id, {month} AS m FROM events e \
-           WHERE e.state = 'ended' AND e.starts_at >= {from} AND e.starts_at < {to}) \
-         SELECT i.member_id AS member_id, SUM(DISTINCT 1 << ev.m) AS expected, \
-           SUM(DISTINCT CASE WHEN {unexcused} THEN 1 << ev.m ELSE 0 END) AS bad \
-         FROM invitations i JOIN ev ON ev.id = i.event_id \
-         WHERE i.member_id IS NOT NULL AND i.role = 'member' AND i.outcome IS NOT NULL {scoped} \
-         GROUP BY i.member_id \
-         HAVING SUM(CASE WHEN {unexcused} THEN 1 ELSE 0 END) >= {least}",
+        "WITH ev AS MATERIALIZED (SELECT e.id AS id, {month} AS m FROM events e \
+           WHERE e.state = 'ended' AND e.starts_at >= {from} AND e.starts_at < {to}), \
+         b AS MATERIALIZED (SELECT i.member_id AS member_id, SUM(DISTINCT 1 << ev.m) AS bad \
+           FROM invitations i JOIN ev ON ev.id = i.event_id \
+           WHERE i.member_id IS NOT NULL AND i.role = 'member' AND {unexcused} {scoped} \
+           GROUP BY i.member_id HAVING COUNT(*) >= {least}) \
+         SELECT b.member_id AS member_id, b.bad AS bad, mb.name AS name, mb.branch_id AS branch_id, \
+           br.name AS branch, \
+           (SELECT CAST(MAX(ev.m) AS BIGINT) FROM invitations i JOIN ev ON ev.id = i.event_id \
+             WHERE i.member_id = b.member_id AND i.role = 'member' AND i.outcome IS NOT NULL \
+               AND NOT ({unexcused}) AND ((b.bad >> ev.m) & 1) = 0) AS last_good \
+         FROM b JOIN members mb ON mb.id = b.member_id JOIN branches br ON br.id = mb.branch_id",
         from = ph(1),
         to = ph(2),
         least = ph(3),
@@ -929,15 +933,20 @@ async fn counted_streaks(
     let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
     let mut found = Vec::new();
     for r in rows {
-        let (expected, bad) = (r.try_get::<i64>("", "expected")?, r.try_get::<i64>("", "bad")?);
-        // Newest month first, as `rules::streak` counts: unexcused months until one that was not.
-        let marks: Vec<MonthMark> = (0..months.len())
-            .rev()
-            .map(|m| MonthMark { expected: expected >> m & 1 == 1, unexcused: bad >> m & 1 == 1 })
-            .collect();
-        let n = streak(&marks);
-        if n >= least {
-            found.push((r.try_get::<i64>("", "member_id")?, n));
+        let bad = r.try_get::<i64>("", "bad")?;
+        // The absent months after the last month that was expected and not absent.
+        let after = r.try_get::<Option<i64>>("", "last_good")?.map_or(0, |m| m + 1);
+        let months =
+            u32::try_from(bad).unwrap_or(0).checked_shr(u32::try_from(after).unwrap_or(0)).unwrap_or(0).count_ones();
+        if months >= least {
+            found.push(StreakRow {
+                member_id: r.try_get("", "member_id")?,
+                name: r.try_get("", "name")?,
+                branch: r.try_get("", "branch")?,
+                months,
+                threshold: 0,
+                branch_id: r.try_get("", "branch_id")?,
+            });
         }
     }
     Ok(found)

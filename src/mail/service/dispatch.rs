@@ -147,6 +147,12 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             }
             Err(e) => done.push((row, Err(e))),
         }
+        // Outcomes are written as they come, a few at a time: a dispatcher killed mid-batch
+        // leaves unmarked (and so sent again, under the same Message-ID, once its claim lapses)
+        // only what was in flight or just done, not the whole batch (bench/soak: 88 of 100).
+        if done.len() >= concurrency {
+            record(state, &token, &mut pass, std::mem::take(&mut done)).await?;
+        }
     }
     // A send task that panicked is not in `done`: its claim lapses and the message is tried again.
     while let Some(result) = tasks.join_next().await {

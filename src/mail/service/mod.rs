@@ -407,7 +407,15 @@ pub async fn queue_report_draft(
         .and_where(unit::Column::EventId.eq(e.id))
         .and_where(unit::Column::Accepted.eq(true))
         .to_owned();
-    let today = now.date_naive();
+    // Terms are dated in the branch's zone: between midnight there and midnight UTC the UTC date
+    // would miss a secretary appointed from today (bench/soak found it).
+    let zone: Option<String> = crate::branches::entity::branch::Entity::find_by_id(e.branch_id)
+        .select_only()
+        .column(crate::branches::entity::branch::Column::Timezone)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let today = now.with_timezone(&crate::branches::rules::zone(zone.as_deref().unwrap_or_default())).date_naive();
     let terms = officer::Entity::find()
         .filter(officer::Column::BranchId.in_subquery(holding))
         .filter(officer::Column::FromOn.lte(today))
