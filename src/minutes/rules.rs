@@ -763,7 +763,7 @@ mod tests {
     fn comparison_pairs_equal_lines_and_marks_the_rest() {
         let a: Vec<String> = ["1", "2", "3"].map(String::from).to_vec();
         let b: Vec<String> = ["1", "2b", "3", "4"].map(String::from).to_vec();
-        let d = compare(&a, &b).unwrap();
+        let d = compare(&a, &b).expect("within the caps");
         let changed: Vec<(Option<&str>, Option<&str>)> =
             d.iter().filter(|l| l.changed()).map(|l| (l.left.as_deref(), l.right.as_deref())).collect();
         // A changed line stands beside its new text.
@@ -780,7 +780,7 @@ mod tests {
         assert!(compare(&wide, &lines(1, "a")).is_none());
         // At the caps, two sides with nothing in common (Myers' worst case): every line shows once.
         let (a, b) = (lines(COMPARE_MAX_LINES, "a"), lines(COMPARE_MAX_LINES, "b"));
-        let d = compare(&a, &b).unwrap();
+        let d = compare(&a, &b).expect("within the caps");
         assert_eq!(d.iter().filter(|l| l.left.is_some()).count(), COMPARE_MAX_LINES);
         assert_eq!(d.iter().filter(|l| l.right.is_some()).count(), COMPARE_MAX_LINES);
     }

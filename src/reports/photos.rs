@@ -91,9 +91,8 @@ fn header(bytes: &[u8]) -> Result<(Box<dyn ImageDecoder + '_>, ImageFormat, u64)
         return Err(PhotoError::TooLarge);
     }
     let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| PhotoError::Unreadable)?;
-    let format = match reader.format() {
-        Some(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
-        _ => return Err(PhotoError::NotAnImage),
+    let Some(format @ (ImageFormat::Jpeg | ImageFormat::Png)) = reader.format() else {
+        return Err(PhotoError::NotAnImage);
     };
     // A JPEG cut short decodes as far as it goes and grey after: its last scan must be ended.
     if format == ImageFormat::Jpeg && !jpeg_is_whole(bytes) {
@@ -207,7 +206,7 @@ mod tests {
     #[test]
     fn deep_pixels_are_refused_by_the_memory_they_would_take() {
         // 6,324 × 6,324 is under the pixel limit, but at 16 bits per channel it takes 240 MB.
-        assert!(6324u64 * 6324 < MAX_PIXELS);
+        const { assert!(6324u64 * 6324 < MAX_PIXELS) };
         assert_eq!(inspect(&forged(6324, 6324, 16, 2)).unwrap_err(), PhotoError::TooDeep);
         assert_eq!(process(&forged(6324, 6324, 16, 6)).unwrap_err(), PhotoError::TooDeep);
         // The same canvas at 8 bits is read as 120 MB, within the budget.
