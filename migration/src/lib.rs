@@ -18,6 +18,7 @@ mod m20261206_000013_records_rules;
 mod m20261207_000014_records_indexes;
 mod m20261208_000015_outbox_time_index;
 mod m20261209_000016_exemption_withdrawals;
+mod m20261210_000017_unexcused_index;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_records_indexes::Migration),
             Box::new(m20261208_000015_outbox_time_index::Migration),
             Box::new(m20261209_000016_exemption_withdrawals::Migration),
+            Box::new(m20261210_000017_unexcused_index::Migration),
         ]
     }
 }
