@@ -377,6 +377,8 @@ async fn exemptions_rules_and_what_is_due_on_the_secretary_home_page() {
         .assert_contains("已撤销的豁免")
         .assert_contains(" 于 2026-")
         .assert_contains("撤销，原豁免理由：与支部党员大会合并召开");
+    let title = stretch.body.split("</title>").next().unwrap();
+    assert!(!title.contains("已撤销"), "the list stays out of the page's title: {title}");
 
     // The rules: administrators only; bad thresholds change nothing; saved ones apply at once.
     s.client.get("/records/rules").await.assert_status(403);
