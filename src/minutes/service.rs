@@ -25,6 +25,7 @@ use crate::{
         service::{self as events, Access, EventError, Loaded},
     },
     i18n::Locale,
+    invitations::{Answer, Outcome},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -112,34 +113,37 @@ pub struct Roll {
 }
 
 impl Roll {
+    /// The roll of attendance's summary, with the names: counted once, by attendance.
     pub fn of(people: &[records::Person], finalised: bool) -> Roll {
-        let mut roll = Roll { finalised, ..Roll::default() };
-        for p in people {
-            let entry = |note: Option<String>| Entry { name: p.name.clone(), note, late: false };
-            let full = p.political_status.as_deref() == Some("full");
-            if p.expected() {
-                roll.expected += 1;
-                roll.expected_full += usize::from(full);
-                roll.expected_probationary += usize::from(p.political_status.as_deref() == Some("probationary"));
-            }
-            match p.place() {
-                Place::Present => {
-                    let late = p.outcome() == Some(crate::invitations::Outcome::Late);
-                    roll.late += usize::from(late);
-                    roll.present_full += usize::from(full);
-                    roll.present.push(Entry { late, ..entry(None) });
-                }
-                Place::OnLeave => roll.on_leave.push(entry(p.leave_reason.clone())),
-                Place::Absent => roll.absent.push(entry(p.leave_reason.clone())),
-                Place::Awaiting => roll.awaiting.push(entry(None)),
-                Place::Other { .. } if p.answer() != crate::invitations::Answer::Declined => {
+        let s = records::Summary::of(people, finalised);
+        let entry = |&n: &usize, note: Option<String>| Entry { name: people[n].name.clone(), note, late: false };
+        let with_reason = |n: &usize| entry(n, people[*n].leave_reason.clone());
+        Roll {
+            expected: s.expected,
+            expected_full: s.expected_full,
+            expected_probationary: s.expected_probationary,
+            present: s
+                .present
+                .iter()
+                .map(|n| Entry { late: people[*n].outcome() == Some(Outcome::Late), ..entry(n, None) })
+                .collect(),
+            present_full: s.present_full,
+            late: s.late,
+            on_leave: s.on_leave.iter().map(with_reason).collect(),
+            absent: s.absent.iter().map(with_reason).collect(),
+            awaiting: s.awaiting.iter().map(|n| entry(n, None)).collect(),
+            others: s
+                .others
+                .iter()
+                .filter(|n| people[**n].answer() != Answer::Declined)
+                .map(|n| {
+                    let p = &people[*n];
                     let note = [p.unit.as_deref(), p.title.as_deref()].into_iter().flatten().collect::<Vec<_>>();
-                    roll.others.push(entry((!note.is_empty()).then(|| note.join(" · "))));
-                }
-                Place::Other { .. } => {}
-            }
+                    entry(n, (!note.is_empty()).then(|| note.join(" · ")))
+                })
+                .collect(),
+            finalised,
         }
-        roll
     }
 }
 
@@ -326,6 +330,46 @@ pub async fn status(
     })
 }
 
+/// Whether the event's record is signed by both and locked.
+pub async fn locked(db: &impl ConnectionTrait, event_id: i64) -> Result<bool, DbErr> {
+    let found = minutes::Entity::find()
+        .filter(minutes::Column::EventId.eq(event_id))
+        .filter(minutes::Column::State.eq(MinutesState::Locked))
+        .count(db)
+        .await?;
+    Ok(found > 0)
+}
+
+/// What an event's record says, for its activity report: the speeches, and the resolutions
+/// adopted (carried, or adopted without a vote) as the record counts them, against the roll it
+/// froze when it was submitted (the attendance as it stands before). `locked`: signed by both.
+pub struct Said {
+    pub locked: bool,
+    pub speeches: Vec<Speech>,
+    pub adopted: Vec<String>,
+}
+
+/// The record of an event as [`Said`], or None when it has none.
+pub async fn said(db: &impl ConnectionTrait, event: &event::Model) -> Result<Option<Said>, DbErr> {
+    let Some(m) = minutes::Entity::find().filter(minutes::Column::EventId.eq(event.id)).one(db).await? else {
+        return Ok(None);
+    };
+    let body = body_of(&m)?;
+    let expected_full = match m.roll.as_deref().and_then(|t| serde_json::from_str::<Roll>(t).ok()) {
+        Some(frozen) => frozen.expected_full,
+        None => live_roll(db, event).await?.expected_full,
+    };
+    let speeches = body.items.iter().flat_map(|i| i.speeches.iter().cloned()).collect();
+    let adopted = body
+        .items
+        .iter()
+        .flat_map(|i| &i.resolutions)
+        .filter(|r| r.votes.is_none_or(|v| v.carries(expected_full)))
+        .map(|r| r.text.clone())
+        .collect();
+    Ok(Some(Said { locked: m.state == MinutesState::Locked, speeches, adopted }))
+}
+
 /// [`crate::app::EventDocuments`] for minutes: an event's locked record as lines (the roll's
 /// figures, then the body), for the message that sends it to those who were present.
 pub fn mail_document<'a>(
@@ -439,7 +483,7 @@ pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<
         .filter(|p| match p.place() {
             Place::Present => true,
             Place::Awaiting | Place::OnLeave | Place::Absent => !anyone_in && p.expected(),
-            Place::Other { .. } => p.answer() != crate::invitations::Answer::Declined,
+            Place::Other { .. } => p.answer() != Answer::Declined,
         })
         .collect();
     let posts = crate::members::service::posts(db, chosen.iter().filter_map(|p| p.member_id)).await?;

@@ -26,11 +26,6 @@ use crate::{
     i18n::Locale,
     invitations::Role,
     members::entity::member,
-    minutes::{
-        entity::minutes,
-        rules::{Body, MinutesState},
-        service::Roll,
-    },
 };
 
 /// How far back the clock looks for ended events without a report: a server that was down for
@@ -110,7 +105,7 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         None => e.host_guest_name.clone().map(|name| Person { name, post: None }),
     };
     let people = records::people(db, event_id).await?;
-    let roll = Roll::of(&people, true);
+    let summary = records::Summary::of(&people, true);
     // Only people who came: absentees and their reasons are never in a report.
     let came = |p: &&records::Person| matches!(p.place(), Place::Other { attended: true });
     let guests: Vec<GuestFact> = people
@@ -120,18 +115,8 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         .map(|p| GuestFact { name: p.name.clone(), unit: p.unit.clone(), title: p.title.clone() })
         .collect();
     let non_voting = people.iter().filter(came).filter(|p| p.role == Role::NonVoting).count();
-    let body: Body = match minutes::Entity::find().filter(minutes::Column::EventId.eq(event_id)).one(db).await? {
-        Some(m) => crate::minutes::service::body_from(m.id, &m.body)?,
-        None => Body::default(),
-    };
-    let speeches: Vec<_> = body.items.iter().flat_map(|i| i.speeches.iter().cloned()).collect();
-    let resolutions: Vec<String> = body
-        .items
-        .iter()
-        .flat_map(|i| &i.resolutions)
-        .filter(|r| r.votes.is_none_or(|v| v.carries(roll.expected_full)))
-        .map(|r| r.text.clone())
-        .collect();
+    let said = crate::minutes::service::said(db, &e).await?;
+    let (speeches, resolutions) = said.map(|s| (s.speeches, s.adopted)).unwrap_or_default();
     // The organising branch's language, where it has one.
     let locale = organiser.locale.as_deref().and_then(Locale::from_tag).unwrap_or(locale);
     let tz = organiser.tz();
@@ -145,8 +130,8 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         organiser: &organiser.name,
         co_organisers: &co_organisers,
         place: e.location.as_deref(),
-        expected: roll.expected,
-        present: roll.present.len(),
+        expected: summary.expected,
+        present: summary.present.len(),
         non_voting,
         guests: &guests,
         host,
@@ -432,13 +417,7 @@ pub async fn regeneration(
     r: &report::Model,
     locale: Locale,
 ) -> Result<(Vec<Part>, Option<Draft>), DbErr> {
-    let signed = minutes::Entity::find()
-        .filter(minutes::Column::EventId.eq(r.event_id))
-        .filter(minutes::Column::State.eq(MinutesState::Locked))
-        .one(db)
-        .await?
-        .is_some();
-    if !signed {
+    if !crate::minutes::service::locked(db, r.event_id).await? {
         return Ok((Vec::new(), None));
     }
     let Some(c) = compose(db, r.event_id, locale).await? else { return Ok((Vec::new(), None)) };

@@ -865,3 +865,62 @@ async fn public_pages_cache_for_visitors_without_cookies_and_move_with_a_renamed
     assert_eq!(shown.status(), 200);
     assert_ne!(header(&shown, "etag"), post_tag);
 }
+
+/// A resolution is counted against the roll the minutes froze when they were submitted: members
+/// recorded as full members afterwards do not take a carried resolution out of the report.
+#[tokio::test]
+async fn the_report_keeps_the_resolutions_the_signed_minutes_carried() {
+    use partyday::{
+        attendance::service::records::{Summary, people},
+        members::{entity::member, rules::PoliticalStatus},
+    };
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use crate::minutes::{body_form, revision_in, send};
+    let (app, tree, s) = setup("吴书记").await;
+    let speaker = app.add_member(tree.a, "张三").await;
+    let mut probationary = Vec::new();
+    for name in ["预备甲", "预备乙"] {
+        let id = app.add_member(tree.a, name).await;
+        let m = member::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+        let mut m: member::ActiveModel = m.into();
+        m.political_status = Set(PoliticalStatus::Probationary);
+        m.update(&app.state.db).await.unwrap();
+        probationary.push(id);
+    }
+    let me = s.member.to_string();
+    let extra = [("host_member_id", me.as_str()), ("recorder_member_id", me.as_str())];
+    let id = reported(&app, &s, tree.a, &[speaker], &extra).await;
+    let at_meeting = Summary::of(&people(&app.state.db, id).await.unwrap(), true);
+    assert_eq!(at_meeting.expected_probationary, 2);
+    // The smallest majority of the full members expected: it carries now, and would not with two more.
+    let in_favour = at_meeting.expected_full / 2 + 1;
+    assert!(in_favour * 2 <= at_meeting.expected_full + 2);
+
+    let path = format!("/events/{id}/minutes");
+    let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    let votes = (in_favour.to_string(), "0".to_owned(), "0".to_owned());
+    let form = body_form(&rev, &format!("m:{speaker}"), (&votes.0, &votes.1, &votes.2));
+    send(&s.client, &path, &form).await.assert_status(303);
+    let rev = (rev.parse::<i32>().unwrap() + 1).to_string();
+    send(&s.client, &format!("{path}/submit"), &[("revision", rev.clone())]).await.assert_status(303);
+    for as_ in ["host", "recorder"] {
+        send(&s.client, &format!("{path}/sign"), &[("revision", rev.clone()), ("as", as_.to_owned())])
+            .await
+            .assert_status(303);
+    }
+    // Later the two probationary members are recorded as full members.
+    for id in probationary {
+        let m = member::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
+        let mut m: member::ActiveModel = m.into();
+        m.political_status = Set(PoliticalStatus::Full);
+        m.update(&app.state.db).await.unwrap();
+    }
+    let now = Summary::of(&people(&app.state.db, id).await.unwrap(), true);
+    assert_eq!(now.expected_full, at_meeting.expected_full + 2, "the live roll has moved");
+
+    let rev = report_of(&app, id).await.revision.to_string();
+    s.client.post(&format!("/events/{id}/report/regenerate"), &[("revision", &rev)]).await.assert_status(303);
+    let after = report_of(&app, id).await;
+    assert!(after.body.contains("同意张三同志转为正式党员"), "the signed minutes carried it:\n{}", after.body);
+}

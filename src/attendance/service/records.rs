@@ -16,7 +16,7 @@ use crate::{
     db,
     events::entity::{event, guest, invitation},
     forms::Choice,
-    members::entity::member,
+    members::{entity::member, rules::PoliticalStatus},
 };
 
 /// SQLite gives booleans as 0/1.
@@ -57,8 +57,8 @@ pub struct Person {
     pub makeup_done_on: Option<NaiveDate>,
     pub makeup_note: Option<String>,
     pub name: String,
-    /// Members' political status key.
-    pub political_status: Option<String>,
+    /// Members' political status.
+    pub political_status: Option<PoliticalStatus>,
     /// The member's branch, or the guest's organisation.
     pub unit: Option<String>,
     /// A guest's title.
@@ -122,10 +122,7 @@ impl Person {
     }
 
     pub fn status_label(&self) -> Option<&'static str> {
-        self.political_status
-            .as_deref()
-            .and_then(crate::members::rules::PoliticalStatus::parse)
-            .map(crate::members::rules::PoliticalStatus::label_key)
+        self.political_status.map(PoliticalStatus::label_key)
     }
 }
 
@@ -271,6 +268,9 @@ pub async fn counts(db: &impl ConnectionTrait, event_id: i64) -> Result<Counts, 
 pub struct Summary {
     pub finalised: bool,
     pub expected: usize,
+    /// Full members expected: how many a vote's majority is counted against.
+    pub expected_full: usize,
+    pub expected_probationary: usize,
     pub present: Vec<usize>,
     pub present_full: usize,
     pub present_probationary: usize,
@@ -310,9 +310,9 @@ impl Summary {
                 }
                 Place::Present => {
                     s.present.push(n);
-                    match p.political_status.as_deref() {
-                        Some("full") => s.present_full += 1,
-                        Some("probationary") => s.present_probationary += 1,
+                    match p.political_status {
+                        Some(PoliticalStatus::Full) => s.present_full += 1,
+                        Some(PoliticalStatus::Probationary) => s.present_probationary += 1,
                         _ => {}
                     }
                     s.late += usize::from(p.outcome() == Some(Outcome::Late));
@@ -323,6 +323,11 @@ impl Summary {
                 Place::Awaiting => s.awaiting.push(n),
             }
             s.expected += 1;
+            match p.political_status {
+                Some(PoliticalStatus::Full) => s.expected_full += 1,
+                Some(PoliticalStatus::Probationary) => s.expected_probationary += 1,
+                _ => {}
+            }
             if p.makeup_required {
                 if p.makeup_done_on.is_some() {
                     s.makeup_done += 1;
