@@ -1,146 +1,21 @@
-//! Application state, the router, and the server loop with its background housekeeping.
-use std::{path::Path, sync::Arc, time::Duration as StdDuration};
+//! The router, and the server loop with its background work: the application's composition
+//! root, which nothing else imports.
+use std::time::Duration as StdDuration;
 
-use anyhow::Context as _;
 use axum::{Router, middleware, routing::get};
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::DatabaseConnection;
 use tokio::{net::TcpListener, sync::watch};
 use tower_http::catch_panic::CatchPanicLayer;
 
+pub use crate::state::AppState;
 use crate::{
-    accounts::{
-        self,
-        service::{LoginPolicy, sessions::SessionPolicy},
-    },
-    clock::Clock,
-    config::Settings,
-    crypto::{self, Signer},
-    db,
+    accounts,
     web::{self, assets, pages},
 };
 
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    /// Attendance changes, grouped into shared transactions on SQLite (`db::Writer`).
-    pub writer: db::Writer,
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub signer: Arc<Signer>,
-    pub units: Arc<crate::branches::service::cache::UnitCache>,
-    /// The public Activities page's filter choices, per version of the public reports.
-    pub activity_choices: Arc<crate::reports::public::ChoicesCache>,
-    /// What other domains show on an event's page (attendance's box), rendered by them: the
-    /// events domain shows it without knowing them.
-    pub event_sections: &'static [EventSections],
-    /// Documents other domains add to the messages about an event (the locked minutes), as lines
-    /// in a language: the mail domain sends them without knowing them.
-    pub event_documents: &'static [EventDocuments],
-}
-
-/// A domain's document of an event for its messages, as lines in `Locale` (None: nothing to add).
-pub type EventDocuments = for<'a> fn(
-    &'a AppState,
-    &'a crate::events::entity::event::Model,
-    crate::i18n::Locale,
-) -> db::BoxFuture<'a, Result<Option<Vec<String>>, sea_orm::DbErr>>;
-
-/// Renders a domain's section of an event's page, for the viewer (`Scope`), as HTML.
-pub type EventSections = for<'a> fn(
-    &'a AppState,
-    &'a web::Ctx,
-    &'a crate::branches::Scope,
-    &'a crate::events::service::Loaded,
-) -> db::BoxFuture<'a, Result<String, web::WebError>>;
-
-impl AppState {
-    /// Connects to the database, brings its schema up to date and loads the signing secret.
-    pub async fn init(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-        let db = db::connect(&settings.config.database).await.context("cannot open the database")?;
-        db::migrate(&db).await.context("cannot migrate the database")?;
-        let secret = load_secret(&settings)?;
-        crate::branches::rules::set_default_zone(settings.timezone);
-        Ok(AppState {
-            writer: db::Writer::new(db.clone()),
-            db,
-            settings: Arc::new(settings),
-            clock,
-            signer: Arc::new(Signer::new(&secret)),
-            units: Arc::default(),
-            activity_choices: Arc::default(),
-            event_sections: &[
-                crate::attendance::handlers::event_section,
-                crate::minutes::event_section,
-                crate::reports::event_section,
-            ],
-            event_documents: &[crate::minutes::mail_document],
-        })
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    /// Today's date in the configured time zone.
-    pub fn today(&self) -> chrono::NaiveDate {
-        self.now().with_timezone(&self.settings.timezone).date_naive()
-    }
-
-    pub fn session_policy(&self) -> SessionPolicy {
-        let s = &self.settings.config.security;
-        SessionPolicy {
-            idle: Duration::hours(s.session_idle_hours.into()),
-            max: Duration::days(s.session_max_days.into()),
-        }
-    }
-
-    pub fn login_policy(&self) -> LoginPolicy {
-        let s = &self.settings.config.security;
-        LoginPolicy {
-            max_per_email: s.login_max_failures,
-            max_per_address: s.login_max_failures_per_address,
-            window: Duration::minutes(s.login_window_minutes.into()),
-        }
-    }
-}
-
-/// The configured secret, or the one kept in the data directory (made on first start).
-fn load_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    let configured = &settings.config.app.secret;
-    if !configured.is_empty() {
-        return Ok(configured.as_bytes().to_vec());
-    }
-    let dir = &settings.config.app.data_dir;
-    let path = dir.join("secret.key");
-    if path.exists() {
-        let secret = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let secret = secret.trim();
-        anyhow::ensure!(
-            secret.len() >= 32,
-            "{} is shorter than 32 characters: delete it to make a new one",
-            path.display()
-        );
-        return Ok(secret.as_bytes().to_vec());
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let secret = crypto::random_token();
-    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a new signing secret");
-    Ok(secret.into_bytes())
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    f.write_all(content.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    std::fs::write(path, content)
-}
+/// What other domains show on an event's page, in order: the events domain shows them without
+/// knowing them.
+const EVENT_SECTIONS: &[crate::events::handlers::EventSection] =
+    &[crate::attendance::event_section, crate::minutes::event_section, crate::reports::event_section];
 
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
@@ -148,7 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(crate::branches::router())
         .merge(crate::members::router())
-        .merge(crate::events::router())
+        .merge(crate::events::router(EVENT_SECTIONS))
         .merge(crate::attendance::router())
         .merge(crate::mail::router())
         .merge(crate::minutes::router())

@@ -679,7 +679,7 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
     for (n, e) in past.iter().enumerate() {
         let at = |hours: i64| (e.ends_at + Duration::hours(hours)).min(now);
         let scope = &secretary;
-        let opened = minutes::open(db, scope, e.id, Locale::ZhCn, at(1)).await?;
+        let opened = minutes::open(db, &Default::default(), scope, e.id, Locale::ZhCn, at(1)).await?;
         written += 1;
         let is_lecture = e.kind == EventKind::PartyLecture;
         if Some(n) == last {
@@ -1734,7 +1734,7 @@ pub async fn generate_minutes(
     let lock = |id: i64, body: Body, at: DateTime<Utc>| {
         let scope = scope.clone();
         async move {
-            let opened = minutes::open(db, &scope, id, Locale::ZhCn, at).await?;
+            let opened = minutes::open(db, &Default::default(), &scope, id, Locale::ZhCn, at).await?;
             let revision = minutes::save(db, &scope, id, (&body, opened.minutes.revision), None, at).await?;
             minutes::submit(db, &scope, id, revision, at).await?;
             minutes::sign(db, &scope, id, SignAs::Recorder, revision, at).await?;

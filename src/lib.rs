@@ -20,4 +20,5 @@ pub mod minutes;
 pub mod records;
 pub mod reports;
 pub mod sheet;
+pub mod state;
 pub mod web;

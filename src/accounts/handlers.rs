@@ -17,9 +17,9 @@ use super::{
     views::*,
 };
 use crate::{
-    app::AppState,
     forms::FieldErrors,
     i18n::Msg,
+    state::AppState,
     web::{
         Authenticated, Ctx, Flash, User, WebError,
         context::ClientAddr,

@@ -7,4 +7,4 @@ pub mod views;
 
 pub use service::AttendanceError;
 
-pub use handlers::router;
+pub use handlers::{event_section, router};

@@ -15,10 +15,10 @@ use super::{
 };
 use crate::forms::parse_date;
 use crate::{
-    app::AppState,
     forms::FieldErrors,
     i18n::Msg,
     members,
+    state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
 

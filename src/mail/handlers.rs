@@ -9,7 +9,7 @@ use sea_orm::ActiveEnum;
 
 use super::views::{MailParams, OutboxPage};
 use crate::{
-    app::AppState,
+    state::AppState,
     web::{Ctx, User, WebError},
 };
 

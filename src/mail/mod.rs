@@ -19,6 +19,14 @@ use lettre::{
 
 use crate::config::Settings;
 
+/// A domain's document of an event for its messages (the locked minutes), as lines in `Locale`
+/// (None: nothing to add): mail sends them without knowing the domains that write them.
+pub type EventDocuments = for<'a> fn(
+    &'a sea_orm::DatabaseConnection,
+    &'a crate::events::entity::event::Model,
+    crate::i18n::Locale,
+) -> crate::db::BoxFuture<'a, Result<Option<Vec<String>>, sea_orm::DbErr>>;
+
 /// Where messages go.
 #[derive(Clone)]
 pub enum Transport {

@@ -20,10 +20,10 @@ use super::{
     views::*,
 };
 use crate::{
-    app::AppState,
     branches::{self, BranchKind, Scope, rules::parse_optional_id, service::UnitOption},
     forms::{Choice, FieldErrors, parse_choice},
     i18n::{Locale, Msg},
+    state::AppState,
     web::{Authenticated, Ctx, CurrentUser, Flash, Scoped, User, WebError},
 };
 

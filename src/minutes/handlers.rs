@@ -16,12 +16,12 @@ use super::{
     views::{docx::DocRecord, *},
 };
 use crate::{
-    app::AppState,
     branches::Scope,
     events::{rules::Pairs, service as events, views::local},
     forms::FieldErrors,
     forms::optional_text,
     i18n::Msg,
+    state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
 
@@ -45,7 +45,7 @@ fn to_minutes(id: i64) -> Redirect {
 }
 
 async fn open(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64) -> Result<Opened, WebError> {
-    Ok(service::open(&state.db, scope, id, ctx.locale, state.now()).await?)
+    Ok(service::open(&state.db, &state.rolls, scope, id, ctx.locale, state.now()).await?)
 }
 
 /// The record's header, the zone of its branch that times are shown in, and the previous record
@@ -514,7 +514,7 @@ fn docx_response(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// [`crate::app::EventSections`] for minutes: the record's state and a link, for those who may see it.
+/// [`crate::events::handlers::EventSection`] for minutes: the record's state and a link, for those who may see it.
 pub fn event_section<'a>(
     state: &'a AppState,
     ctx: &'a Ctx,

@@ -226,6 +226,7 @@ async fn first_body(db: &impl ConnectionTrait, e: &event::Model, locale: Locale)
 /// for them.
 pub async fn open(
     db: &impl ConnectionTrait,
+    rolls: &Rolls,
     scope: &Scope,
     event_id: i64,
     locale: Locale,
@@ -269,7 +270,7 @@ pub async fn open(
     }
     let body = body_of(&minutes)?;
     let frozen = match roll_len {
-        Some(len) => frozen_by_length(db, &minutes, len).await?,
+        Some(len) => frozen_by_length(db, rolls, &minutes, len).await?,
         None => None,
     };
     Ok(Opened { loaded, minutes, body, rights, frozen, context })
@@ -355,7 +356,7 @@ pub async fn said(db: &impl ConnectionTrait, event: &event::Model) -> Result<Opt
         return Ok(None);
     };
     let body = body_of(&m)?;
-    let expected_full = match m.roll.as_deref().and_then(|t| serde_json::from_str::<Roll>(t).ok()) {
+    let expected_full = match m.roll.as_deref().and_then(parse_roll) {
         Some(frozen) => frozen.expected_full,
         None => live_roll(db, event).await?.expected_full,
     };
@@ -370,10 +371,10 @@ pub async fn said(db: &impl ConnectionTrait, event: &event::Model) -> Result<Opt
     Ok(Some(Said { locked: m.state == MinutesState::Locked, speeches, adopted }))
 }
 
-/// [`crate::app::EventDocuments`] for minutes: an event's locked record as lines (the roll's
+/// [`crate::mail::EventDocuments`] for minutes: an event's locked record as lines (the roll's
 /// figures, then the body), for the message that sends it to those who were present.
 pub fn mail_document<'a>(
-    state: &'a crate::app::AppState,
+    db: &'a DatabaseConnection,
     e: &'a event::Model,
     locale: Locale,
 ) -> crate::db::BoxFuture<'a, Result<Option<Vec<String>>, DbErr>> {
@@ -381,13 +382,13 @@ pub fn mail_document<'a>(
         let Some(m) = minutes::Entity::find()
             .filter(minutes::Column::EventId.eq(e.id))
             .filter(minutes::Column::State.eq(MinutesState::Locked))
-            .one(&state.db)
+            .one(db)
             .await?
         else {
             return Ok(None);
         };
         let tr = |k: &str| crate::i18n::t(locale, k).to_owned();
-        let roll = frozen(&m).unwrap_or_default();
+        let roll = m.roll.as_deref().and_then(parse_roll).unwrap_or_default();
         let mut lines = vec![format!(
             "{} {} · {} {} · {} {} · {} {}",
             tr("minutes.expected"),
@@ -406,47 +407,54 @@ pub fn mail_document<'a>(
 }
 
 /// Frozen rolls as parsed, by record, with the time the record was last written and the roll's
-/// length. A roll holds an entry per invitee (thousands): reading its text (80 kB for 2,000) and
-/// parsing it were much of the record page's work. A frozen roll changes only with a write of the
-/// record (submitted, sent back), which moves `updated_at`; then it is read and parsed again.
-static FROZEN: std::sync::LazyLock<std::sync::Mutex<HashMap<i64, ParsedRoll>>> =
-    std::sync::LazyLock::new(Default::default);
+/// length (held in the application's state, beside its other caches). A roll holds an entry per
+/// invitee (thousands): reading its text (80 kB for 2,000) and parsing it were much of the record
+/// page's work. A frozen roll changes only with a write of the record (submitted, sent back),
+/// which moves `updated_at`; then it is read and parsed again.
+#[derive(Default)]
+pub struct Rolls(std::sync::Mutex<HashMap<i64, ParsedRoll>>);
 /// When the record was written, the roll's length in bytes, and what it parsed to.
 type ParsedRoll = (DateTime<Utc>, i64, Arc<Roll>);
-/// Records whose parsed roll is kept (a few MB at most).
-const FROZEN_KEPT: usize = 64;
 
-fn kept_roll(m: &minutes::Model, len: i64) -> Option<Arc<Roll>> {
-    let kept = FROZEN.lock().unwrap_or_else(|e| e.into_inner());
-    kept.get(&m.id).filter(|(at, l, _)| *at == m.updated_at && *l == len).map(|(_, _, roll)| roll.clone())
-}
+impl Rolls {
+    /// Records whose parsed roll is kept (a few MB at most).
+    const KEPT: usize = 64;
 
-fn keep_roll(m: &minutes::Model, text: &str, len: i64) -> Option<Arc<Roll>> {
-    // Written only by this module from a `Roll`; an unreadable one counts as not frozen.
-    let roll = Arc::new(serde_json::from_str::<Roll>(text).ok()?);
-    let mut kept = FROZEN.lock().unwrap_or_else(|e| e.into_inner());
-    if kept.len() >= FROZEN_KEPT {
-        kept.clear();
+    fn kept(&self, m: &minutes::Model, len: i64) -> Option<Arc<Roll>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&m.id).filter(|(at, l, _)| *at == m.updated_at && *l == len).map(|(_, _, roll)| roll.clone())
     }
-    kept.insert(m.id, (m.updated_at, len, roll.clone()));
-    Some(roll)
+
+    fn keep(&self, m: &minutes::Model, text: &str, len: i64) -> Option<Arc<Roll>> {
+        let roll = Arc::new(parse_roll(text)?);
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= Self::KEPT {
+            kept.clear();
+        }
+        kept.insert(m.id, (m.updated_at, len, roll.clone()));
+        Some(roll)
+    }
 }
 
-/// A whole record's frozen roll, if it has one.
-fn frozen(m: &minutes::Model) -> Option<Arc<Roll>> {
-    let text = m.roll.as_deref()?;
-    let len = text.len() as i64;
-    kept_roll(m, len).or_else(|| keep_roll(m, text, len))
+/// A frozen roll's text as a roll. Written only by this module from a `Roll`; an unreadable one
+/// counts as not frozen.
+fn parse_roll(text: &str) -> Option<Roll> {
+    serde_json::from_str::<Roll>(text).ok()
 }
 
 /// The frozen roll of a record read without it: kept, or read and parsed now.
-async fn frozen_by_length(db: &impl ConnectionTrait, m: &minutes::Model, len: i64) -> Result<Option<Arc<Roll>>, DbErr> {
-    if let Some(roll) = kept_roll(m, len) {
+async fn frozen_by_length(
+    db: &impl ConnectionTrait,
+    rolls: &Rolls,
+    m: &minutes::Model,
+    len: i64,
+) -> Result<Option<Arc<Roll>>, DbErr> {
+    if let Some(roll) = rolls.kept(m, len) {
         return Ok(Some(roll));
     }
     let text: Option<Option<String>> =
         minutes::Entity::find_by_id(m.id).select_only().column(minutes::Column::Roll).into_tuple().one(db).await?;
-    Ok(text.flatten().and_then(|t| keep_roll(m, &t, len)))
+    Ok(text.flatten().and_then(|t| rolls.keep(m, &t, len)))
 }
 
 /// The record's roll: frozen once submitted, else computed now from attendance.

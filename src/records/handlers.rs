@@ -17,10 +17,10 @@ use super::{
 };
 use crate::{
     accounts::Role,
-    app::AppState,
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
     sheet::{self, Format},
+    state::AppState,
     web::{Ctx, Scoped, WebError},
 };
 

@@ -17,7 +17,7 @@ use super::{
     views::{ActivitiesPage, ActivityPage, Feed, FeedEntry},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     web::{Ctx, WebError, markdown},
 };
 

@@ -15,16 +15,18 @@ use super::{
     views::{EditPage, EventSection, LogRow, ReportPage},
 };
 use crate::{
-    app::AppState,
     branches::Scope,
     events::service as events,
     forms::{FieldErrors, optional_multiline, optional_text},
     i18n::Msg,
+    state::AppState,
     web::{Ctx, Flash, Scoped, WebError, markdown},
 };
 
+/// The writers' pages and the public ones.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(super::activities::router())
         .route("/events/{id}/report", get(show).post(save))
         .route("/events/{id}/report/edit", get(edit))
         .route("/events/{id}/report/step", post(step))
@@ -362,7 +364,7 @@ pub(super) fn jpeg(bytes: Vec<u8>, cache: &'static str) -> Response {
         .into_response()
 }
 
-/// [`crate::app::EventSections`] for reports: the report's state and a link, for its writers.
+/// [`crate::events::handlers::EventSection`] for reports: the report's state and a link, for its writers.
 pub fn event_section<'a>(
     state: &'a AppState,
     ctx: &'a Ctx,

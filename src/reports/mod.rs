@@ -12,9 +12,4 @@ pub mod rules;
 pub mod service;
 mod views;
 
-pub use handlers::event_section;
-
-/// The writers' pages and the public ones.
-pub fn router() -> axum::Router<crate::app::AppState> {
-    handlers::router().merge(activities::router())
-}
+pub use handlers::{event_section, router};

@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use super::{WebError, cookies, csrf, error::ErrorText, flash::Flash, pages};
 use crate::{
     accounts::{Actor, Role, service::sessions},
-    app::AppState,
     crypto,
     i18n::{self, Locale, Msg},
+    state::AppState,
 };
 
 /// The signed-in account, as its session found it.

@@ -14,8 +14,8 @@ use super::{Ctx, WebError, cookies, forms::local_path};
 use crate::forms::Choice;
 use crate::{
     accounts,
-    app::AppState,
     i18n::{Locale, Msg},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

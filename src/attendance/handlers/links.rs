@@ -15,7 +15,6 @@ use crate::attendance::{
     views::*,
 };
 use crate::{
-    app::AppState,
     events::{
         entity::{event, invitation},
         rules::EventState,
@@ -24,6 +23,7 @@ use crate::{
     forms::FieldErrors,
     i18n::Msg,
     invitations::{Answer, Role},
+    state::AppState,
     web::{Ctx, Flash, WebError},
 };
 

@@ -21,7 +21,6 @@ use super::{
     views::*,
 };
 use crate::{
-    app::AppState,
     branches::Scope,
     events::{
         entity::{event, invitation},
@@ -32,6 +31,7 @@ use crate::{
     i18n::Msg,
     invitations::Answer,
     sheet,
+    state::AppState,
     web::{Ctx, CurrentUser, Flash, Scoped, User, WebError},
 };
 
@@ -113,7 +113,7 @@ pub async fn event_box(state: &AppState, scope: &Scope, loaded: &Loaded) -> Resu
     Ok(EventBox { mine, can_answer, summary, people, qr })
 }
 
-/// [`crate::app::EventSections`] for attendance.
+/// [`crate::events::handlers::EventSection`] for attendance.
 pub fn event_section<'a>(
     state: &'a AppState,
     ctx: &'a Ctx,

@@ -1,7 +1,7 @@
 //! Attachments of an event: upload (organisers, while the event can change), download (whoever
 //! may read the event) and removal.
 use axum::{
-    Router,
+    Extension, Router,
     extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
@@ -10,12 +10,12 @@ use axum::{
 
 use super::{Forms, show_page};
 use crate::{
-    app::AppState,
     events::{
         rules::attachments::{MAX_BYTES, UploadError, check},
         service::{self, attachments},
     },
     i18n::Msg,
+    state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
 
@@ -43,6 +43,7 @@ async fn read_file(multipart: &mut Multipart) -> Result<(String, Vec<u8>), Uploa
 
 async fn upload(
     State(state): State<AppState>,
+    Extension(sections): Extension<super::Sections>,
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
@@ -64,7 +65,7 @@ async fn upload(
         }
         Err(e) => {
             let forms = Forms { attachment_error: Some(e.msg()), ..Default::default() };
-            show_page(&state, ctx, &scope, loaded, forms).await
+            show_page(&state, sections, ctx, &scope, loaded, forms).await
         }
     }
 }

@@ -20,10 +20,10 @@ use crate::events::{
     views::{CalendarDay, CalendarEvent, CalendarPage, FeedRow, FeedsPage},
 };
 use crate::{
-    app::AppState,
     branches::Scope,
     forms::Choice,
     i18n::Msg,
+    state::AppState,
     web::{Ctx, CurrentUser, Flash, Scoped, WebError},
 };
 

@@ -1,6 +1,6 @@
 //! HTTP handlers of the events domain.
 use axum::{
-    Form, Router,
+    Extension, Form, Router,
     extract::{Path, Query, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
@@ -19,10 +19,10 @@ use super::{
     views::*,
 };
 use crate::{
-    app::AppState,
     branches::{BranchKind, Scope, service::UnitOption},
     forms::{Choice, FieldErrors},
     i18n::Msg,
+    state::AppState,
     web::{Ctx, Flash, Scoped, User, WebError, markdown},
 };
 
@@ -30,8 +30,17 @@ mod attachments;
 mod calendar;
 mod series;
 
-/// Every route of the events domain.
-pub fn router() -> Router<AppState> {
+/// Renders a domain's section of an event's page (attendance's box, the minutes, the report)
+/// for the viewer (`Scope`), as HTML: the events domain shows them without knowing them.
+pub type EventSection =
+    for<'a> fn(&'a AppState, &'a Ctx, &'a Scope, &'a Loaded) -> crate::db::BoxFuture<'a, Result<String, WebError>>;
+
+/// The sections the application gives the router, in page order.
+#[derive(Clone, Copy)]
+pub struct Sections(pub &'static [EventSection]);
+
+/// Every route of the events domain; an event's page shows `sections` below its own.
+pub fn router(sections: &'static [EventSection]) -> Router<AppState> {
     Router::new()
         .merge(calendar::router())
         .merge(series::router())
@@ -53,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/agenda/{item}/{how}", post(move_agenda))
         .route("/events/{id}/mail", get(delivery_page))
         .route("/events/{id}/mail/resend", post(resend))
+        .layer(Extension(Sections(sections)))
 }
 
 fn to_event(id: i64) -> Redirect {
@@ -327,6 +337,7 @@ pub(super) struct Forms {
 
 pub(super) async fn show_page(
     state: &AppState,
+    Sections(sections): Sections,
     ctx: Ctx,
     scope: &Scope,
     loaded: Loaded,
@@ -367,7 +378,7 @@ pub(super) async fn show_page(
     };
     let failed = !guest.1.is_empty() || !agenda_item.1.is_empty() || attachment_error.is_some();
     let mut sections_html = String::new();
-    for section in state.event_sections {
+    for section in sections {
         sections_html.push_str(&section(state, &ctx, scope, &loaded_view).await?);
     }
     let page = EventShowPage {
@@ -426,12 +437,13 @@ async fn conflict_views(
 
 async fn show(
     State(state): State<AppState>,
+    Extension(sections): Extension<Sections>,
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let loaded = service::load(&state.db, &scope, id).await?;
-    show_page(&state, ctx, &scope, loaded, Forms::default()).await
+    show_page(&state, sections, ctx, &scope, loaded, Forms::default()).await
 }
 
 async fn confirm_page(
@@ -575,6 +587,7 @@ async fn copy(
 
 async fn add_guest(
     State(state): State<AppState>,
+    Extension(sections): Extension<Sections>,
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
@@ -588,7 +601,8 @@ async fn add_guest(
         Err(errors) => {
             let loaded = service::load(&state.db, &scope, id).await?;
             loaded.require_changeable(state.now())?;
-            show_page(&state, ctx, &scope, loaded, Forms { guest: (form, errors), ..Default::default() }).await
+            show_page(&state, sections, ctx, &scope, loaded, Forms { guest: (form, errors), ..Default::default() })
+                .await
         }
     }
 }
@@ -604,6 +618,7 @@ async fn remove_guest(
 
 async fn save_agenda(
     State(state): State<AppState>,
+    Extension(sections): Extension<Sections>,
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
@@ -618,7 +633,15 @@ async fn save_agenda(
         Err(errors) => {
             let loaded = service::load(&state.db, &scope, id).await?;
             loaded.require_changeable(state.now())?;
-            show_page(&state, ctx, &scope, loaded, Forms { agenda_item: (form, errors), ..Default::default() }).await
+            show_page(
+                &state,
+                sections,
+                ctx,
+                &scope,
+                loaded,
+                Forms { agenda_item: (form, errors), ..Default::default() },
+            )
+            .await
         }
     }
 }

@@ -20,10 +20,10 @@ use crate::events::{
     views::{Choices, SeriesPage},
 };
 use crate::{
-    app::AppState,
     branches::service::UnitOption,
     forms::{Choice, FieldErrors},
     i18n::Msg,
+    state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
 

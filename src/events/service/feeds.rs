@@ -16,12 +16,12 @@ use crate::events::{
     views::ical::{self, IcalEvent},
 };
 use crate::{
-    app::AppState,
     branches::{Scope, entity::branch},
     crypto::{self, Signer},
     forms::Choice,
     i18n::Locale,
     members::entity::member,
+    state::AppState,
 };
 
 /// Whose events a subscription carries.

@@ -12,7 +12,7 @@ use crate::mail::{
     service::{self as outbox, Kind},
     views::message::{self, EventFacts},
 };
-use crate::{app::AppState, crypto, events::entity::invitation};
+use crate::{crypto, events::entity::invitation, state::AppState};
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

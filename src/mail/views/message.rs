@@ -10,7 +10,6 @@ use sea_orm::{DbErr, entity::prelude::*};
 
 use crate::mail::{entity::outbox, service::Kind};
 use crate::{
-    app::AppState,
     branches::entity::branch,
     events::{
         entity::{agenda, change, event},
@@ -21,6 +20,7 @@ use crate::{
     i18n::{self, Locale, Msg},
     invitations::Answer,
     members::entity::member,
+    state::AppState,
 };
 
 /// What every message about an event shows; built once per event and send pass.
@@ -64,7 +64,7 @@ impl EventFacts {
         let mut documents = Vec::new();
         for locale in Locale::ALL {
             for document in state.event_documents {
-                if let Some(lines) = document(state, &event, locale).await? {
+                if let Some(lines) = document(&state.db, &event, locale).await? {
                     documents.push((locale, lines));
                 }
             }
