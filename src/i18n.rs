@@ -130,16 +130,45 @@ pub fn t(locale: Locale, key: &str) -> &str {
 
 /// The text for a message, with its `{name}` placeholders filled in.
 pub fn render(locale: Locale, msg: &Msg) -> String {
-    let mut text = t(locale, &msg.key).to_owned();
-    for (name, value) in &msg.args {
-        text = text.replace(&format!("{{{name}}}"), value);
+    let args: Vec<(&str, &str)> = msg.args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fill(t(locale, &msg.key), &args)
+}
+
+/// `template` with each `{name}` of `args` replaced by its value, in one pass: a value that
+/// holds braces (a title such as "{x}") is never read as a placeholder. Unknown names stay.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| Some((close, args.iter().find(|(k, _)| *k == &after[..close])?))) {
+            Some((close, (_, value))) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
-    text
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let args = [("a", "{b}"), ("b", "2")];
+        assert_eq!(fill("{a} and {b}", &args), "{b} and 2", "a value is never read as a placeholder");
+        assert_eq!(fill("{unknown} {a", &args), "{unknown} {a", "unknown names and lone braces stay");
+        let msg = Msg { key: "home.welcome".to_owned(), args: vec![("name".to_owned(), "{name}".to_owned())] };
+        assert_eq!(render(Locale::En, &msg), "Welcome, {name}");
+    }
 
     #[test]
     fn negotiates_accept_language() {

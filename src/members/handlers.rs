@@ -117,7 +117,7 @@ async fn export(
 
 fn file_response(format: Format, locale: Locale, stem: &str, rows: &[Vec<String>]) -> Result<Response, WebError> {
     let bytes = table::write(format, locale, &Column::ALL, rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
-    let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
+    let disposition = crate::web::disposition(&format!("{stem}.{}", format.extension()));
     Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
 }

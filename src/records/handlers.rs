@@ -69,7 +69,7 @@ fn period_of(state: &AppState, params: &Params, action: String) -> (Result<Perio
 
 /// The headers of a sheet to download as `stem.csv` or `stem.xlsx`.
 fn attachment(format: Format, stem: &str) -> [(header::HeaderName, String); 2] {
-    let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
+    let disposition = crate::web::disposition(&format!("{stem}.{}", format.extension()));
     [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)]
 }
 

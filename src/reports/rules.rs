@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
-    i18n::{Locale, t},
+    i18n::{Locale, fill, t},
     minutes::rules::{Speech, SpeechRole},
 };
 
@@ -115,29 +115,6 @@ pub struct Draft {
     pub lead: String,
     /// The post as Markdown: the lead, a paragraph per speech, the resolutions.
     pub body: String,
-}
-
-/// Fills `{name}` placeholders in one pass: a value that itself contains braces (a summary
-/// quoting "{date}") is never filled again.
-fn fill(template: &str, args: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}').and_then(|close| Some((close, args.iter().find(|(k, _)| *k == &after[..close])?))) {
-            Some((close, (_, value))) => {
-                out.push_str(value);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn date(locale: Locale, at: NaiveDateTime) -> String {

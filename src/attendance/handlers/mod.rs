@@ -484,7 +484,7 @@ async fn sheet_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_DISPOSITION, crate::web::disposition(&name)),
         ],
         body,
     )

@@ -673,7 +673,7 @@ async fn ics(
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"event-{id}.ics\"")),
+            (header::CONTENT_DISPOSITION, crate::web::disposition(&format!("event-{id}.ics"))),
         ],
         body,
     )
