@@ -97,14 +97,13 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    show_page(&state, ctx, &scope, opened, FieldErrors::default()).await
+    show_page(&state, ctx, opened, FieldErrors::default()).await
 }
 
 /// The record, with the workflow's forms (and their errors).
 async fn show_page(
     state: &AppState,
     ctx: Ctx,
-    scope: &Scope,
     opened: Opened,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
@@ -113,7 +112,6 @@ async fn show_page(
     let log = service::log_of(db, &opened).await?;
     let names = service::account_names(db, &opened, &log).await?;
     let m = &opened.minutes;
-    let me = scope.actor().member_id;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = MinutesPage {
         header,
@@ -121,8 +119,7 @@ async fn show_page(
         revision: m.revision,
         roll: service::roll(db, &opened).await?,
         rights: opened.rights,
-        may_submit: opened.loaded.access >= events::Access::CoOrganiser
-            || (me.is_some() && me == opened.loaded.event.recorder_member_id),
+        may_submit: opened.rights.submit,
         host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
         recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
         log: log
@@ -222,8 +219,7 @@ async fn save(
         let keep = (FieldErrors::default(), reason_raw);
         return form_page(&state, ctx, (&opened, choices), &body, based_on, keep, None, StatusCode::OK).await;
     }
-    let amending = opened.minutes.state == MinutesState::Locked;
-    if amending && reason.is_none() && errors.get("reason").is_none() {
+    if opened.minutes.state.needs_reason() && reason.is_none() && errors.get("reason").is_none() {
         errors.add("reason", "minutes.reason_required");
     }
     if !errors.is_empty() {
@@ -284,10 +280,10 @@ async fn send_back(
     let comment = match crate::forms::optional_multiline(&form.comment, 500) {
         Ok(Some(c)) => c,
         Ok(None) => {
-            return show_page(&state, ctx, &scope, opened, FieldErrors::single("comment", "minutes.comment_required"))
+            return show_page(&state, ctx, opened, FieldErrors::single("comment", "minutes.comment_required"))
                 .await;
         }
-        Err(key) => return show_page(&state, ctx, &scope, opened, FieldErrors::single("comment", key)).await,
+        Err(key) => return show_page(&state, ctx, opened, FieldErrors::single("comment", key)).await,
     };
     service::send_back(&state.db, &scope, id, comment, state.now()).await?;
     Ok((Flash::success(Msg::new("minutes.sent_back")), to_minutes(id)).into_response())

@@ -28,6 +28,13 @@ pub enum MinutesState {
 }
 
 impl MinutesState {
+    /// A locked record changes only by amendment, which gives its reason.
+    pub fn needs_reason(self) -> bool {
+        self == MinutesState::Locked
+    }
+}
+
+impl MinutesState {
     pub fn label_key(self) -> &'static str {
         match self {
             MinutesState::Draft => "minutes_state.draft",

@@ -68,6 +68,8 @@ pub struct Rights {
     pub sign_recorder: bool,
     /// Sends a submitted record back: the host, or a secretary.
     pub send_back: bool,
+    /// Submits a draft for signature: the recorder, or a secretary.
+    pub submit: bool,
 }
 
 /// An event's record as a viewer may see it. `minutes.roll` is not read (it is large): the
@@ -176,6 +178,7 @@ async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded, submi
         sign_host: is_host || host_away,
         sign_recorder: is_recorder || recorder_away,
         send_back: is_host || secretary,
+        submit: secretary || is_recorder,
     })
 }
 
@@ -579,7 +582,7 @@ pub async fn save(
     let amending = match row.state {
         MinutesState::Draft => false,
         MinutesState::Submitted => return Err(MinutesError::WrongState),
-        MinutesState::Locked if reason.is_none() => return Err(MinutesError::ReasonRequired),
+        state if state.needs_reason() && reason.is_none() => return Err(MinutesError::ReasonRequired),
         MinutesState::Locked => true,
     };
     let revision = row.revision + 1;
@@ -628,9 +631,7 @@ pub async fn submit(
 ) -> Result<(), MinutesError> {
     let txn = crate::db::write_txn(db).await?;
     let (loaded, row, rights) = lock(&txn, scope, event_id, now).await?;
-    let me = scope.actor().member_id;
-    let may = loaded.access >= Access::CoOrganiser || (me.is_some() && me == loaded.event.recorder_member_id);
-    if !may || !rights.write {
+    if !rights.submit || !rights.write {
         return Err(MinutesError::Forbidden);
     }
     if row.state != MinutesState::Draft {
