@@ -101,12 +101,7 @@ async fn show(
 }
 
 /// The record, with the workflow's forms (and their errors).
-async fn show_page(
-    state: &AppState,
-    ctx: Ctx,
-    opened: Opened,
-    errors: FieldErrors,
-) -> Result<Response, WebError> {
+async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, errors: FieldErrors) -> Result<Response, WebError> {
     let (header, tz, previous) = header(state, &opened).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
@@ -280,8 +275,7 @@ async fn send_back(
     let comment = match crate::forms::optional_multiline(&form.comment, 500) {
         Ok(Some(c)) => c,
         Ok(None) => {
-            return show_page(&state, ctx, opened, FieldErrors::single("comment", "minutes.comment_required"))
-                .await;
+            return show_page(&state, ctx, opened, FieldErrors::single("comment", "minutes.comment_required")).await;
         }
         Err(key) => return show_page(&state, ctx, opened, FieldErrors::single("comment", key)).await,
     };
