@@ -90,7 +90,8 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// The event clock: at start-up (events that ended while the server was down) and every 30
 /// seconds, ends the events whose end has passed and settles their attendance, once each, then
-/// drafts the activity reports of those that publish.
+/// drafts the activity reports of those that publish, and queues the month's absence streak
+/// digest once a month (`records.digest`).
 async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(30));
     loop {
@@ -114,6 +115,12 @@ async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(reports = n, "activity reports drafted"),
             Err(e) => tracing::warn!(error = %e, "could not draft activity reports"),
+        }
+        if state.settings.config.records.digest
+            && let Err(e) =
+                crate::records::digest::queue(&state.db, state.today(), state.settings.timezone, state.now()).await
+        {
+            tracing::warn!(error = %e, "could not queue the streak digest");
         }
     }
 }

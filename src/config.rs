@@ -27,7 +27,7 @@ pub struct Config {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RecordsConfig {
-    /// Whether the dispatcher queues the monthly absence streak digest.
+    /// Whether the event clock queues the monthly absence streak digest.
     pub digest: bool,
 }
 

@@ -100,9 +100,10 @@ pub fn spark(rates: &[(Option<f64>, String)]) -> String {
     s
 }
 
-/// What a day of the member's heatmap shows.
+/// How an expected member's outcome shows: a day of their heatmap, a cell of the ledger (not an
+/// attendance mark a secretary gives, `attendance::rules::Mark`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mark {
+pub enum OutcomeMark {
     Present,
     Late,
     Leave,
@@ -110,41 +111,42 @@ pub enum Mark {
     MadeUp,
 }
 
-impl Mark {
-    pub const ALL: [Mark; 5] = [Mark::Present, Mark::Late, Mark::Leave, Mark::Absent, Mark::MadeUp];
+impl OutcomeMark {
+    pub const ALL: [OutcomeMark; 5] =
+        [OutcomeMark::Present, OutcomeMark::Late, OutcomeMark::Leave, OutcomeMark::Absent, OutcomeMark::MadeUp];
 
     pub fn class(self) -> &'static str {
         match self {
-            Mark::Present => "present",
-            Mark::Late => "late",
-            Mark::Leave => "leave",
-            Mark::Absent => "absent",
-            Mark::MadeUp => "madeup",
+            OutcomeMark::Present => "present",
+            OutcomeMark::Late => "late",
+            OutcomeMark::Leave => "leave",
+            OutcomeMark::Absent => "absent",
+            OutcomeMark::MadeUp => "madeup",
         }
     }
 
     pub fn label_key(self) -> &'static str {
         match self {
-            Mark::Present => "records.mark_present",
-            Mark::Late => "records.mark_late",
-            Mark::Leave => "records.mark_leave",
-            Mark::Absent => "records.mark_absent",
-            Mark::MadeUp => "records.mark_madeup",
+            OutcomeMark::Present => "records.mark_present",
+            OutcomeMark::Late => "records.mark_late",
+            OutcomeMark::Leave => "records.mark_leave",
+            OutcomeMark::Absent => "records.mark_absent",
+            OutcomeMark::MadeUp => "records.mark_madeup",
         }
     }
 
     /// The worse of two marks of one day (an absence shows over an attendance the same day).
     fn rank(self) -> u8 {
         match self {
-            Mark::Present => 0,
-            Mark::Late => 1,
-            Mark::MadeUp => 2,
-            Mark::Leave => 3,
-            Mark::Absent => 4,
+            OutcomeMark::Present => 0,
+            OutcomeMark::Late => 1,
+            OutcomeMark::MadeUp => 2,
+            OutcomeMark::Leave => 3,
+            OutcomeMark::Absent => 4,
         }
     }
 
-    pub fn worse(self, other: Mark) -> Mark {
+    pub fn worse(self, other: OutcomeMark) -> OutcomeMark {
         if other.rank() > self.rank() { other } else { self }
     }
 }
@@ -153,7 +155,7 @@ impl Mark {
 /// by their mark and titled with the date, the mark and the events. `month_label` names months.
 pub fn heatmap(
     year: i32,
-    days: &HashMap<NaiveDate, (Mark, String)>,
+    days: &HashMap<NaiveDate, (OutcomeMark, String)>,
     month_label: impl Fn(u32) -> String,
     caption: &str,
 ) -> String {
@@ -231,12 +233,12 @@ mod tests {
     #[test]
     fn a_heatmap_has_a_cell_per_day_and_colours_the_days_with_events() {
         let day = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
-        let days = HashMap::from([(day, (Mark::Absent, "党日".to_owned()))]);
+        let days = HashMap::from([(day, (OutcomeMark::Absent, "党日".to_owned()))]);
         let svg = heatmap(2024, &days, |m| format!("{m}月"), "x");
         assert_eq!(svg.matches("<rect").count(), 366, "2024 is a leap year");
         assert_eq!(svg.matches("day absent").count(), 1);
         assert!(svg.contains("<title>2024-03-05 党日</title>"));
         assert_eq!(svg.matches(">1月<").count(), 1);
-        assert_eq!(Mark::Present.worse(Mark::Absent), Mark::Absent);
+        assert_eq!(OutcomeMark::Present.worse(OutcomeMark::Absent), OutcomeMark::Absent);
     }
 }

@@ -1,8 +1,9 @@
 //! The monthly absence streak digest: each secretary is mailed the members of their branches at a
-//! threshold, each administrator the members at the last one (the alert). Queued once a month
-//! through the outbox: the first instance to record the month in `digest_runs` queues it, in the
-//! same transaction (another instance waits on that row, then finds the month taken); each
-//! message's dedupe key (month, recipient) keeps a second copy out even so.
+//! threshold, each administrator the members at the last one (the alert). Run by the event clock
+//! (`records.digest`), queued once a month through mail's `queue_digest`: the first instance to
+//! record the month in `digest_runs` queues it, in the same transaction (another instance waits
+//! on that row, then finds the month taken); each message's dedupe key (month, recipient) keeps a
+//! second copy out even so.
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -10,36 +11,19 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DbErr, QuerySelect, Set, entity::prelude::*, sea_query::OnConflict};
 
 use super::{entity::digest_run, service};
+pub use crate::mail::service::digest::{Digest, DigestRow};
 use crate::{
     accounts::{Role, entity::account},
     branches::{Scope, entity::branch, entity::officer},
-    mail::{entity::outbox, service::Kind, service::State},
+    mail::service::digest::{Recipient, queue_digest},
     members::entity::member,
 };
 
-/// What a digest says: the month and the members, longest streak first.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Digest {
-    pub month: String,
-    /// For administrators: only the members at the last threshold.
-    pub alert_only: bool,
-    pub rows: Vec<DigestRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DigestRow {
-    pub member_id: i64,
-    pub name: String,
-    pub branch: String,
-    pub months: u32,
-    pub threshold: u32,
-}
-
-/// One message to queue: the digest, the recipient (address, name, language) and who they are
-/// in the dedupe key (`m<member>` or `a<account>`).
+/// One message to queue: the digest, the recipient and who they are in the dedupe key
+/// (`m<member>` or `a<account>`).
 struct Letter {
     digest: Digest,
-    to: (String, String, Option<String>),
+    to: Recipient,
     who: String,
 }
 
@@ -64,7 +48,7 @@ pub async fn queue(db: &DatabaseConnection, today: NaiveDate, tz: Tz, now: DateT
     }
     let mut written = 0;
     for l in &letters {
-        written += put(&txn, l, now).await?;
+        written += queue_digest(&txn, &l.digest, &l.to, &l.who, now).await?;
     }
     txn.commit().await?;
     Ok(written)
@@ -113,7 +97,7 @@ async fn compose(db: &impl ConnectionTrait, month: &str, today: NaiveDate, tz: T
         if !mine.is_empty() {
             letters.push(Letter {
                 digest: Digest { month: month.to_owned(), alert_only: false, rows: mine },
-                to: (email, p.name, p.locale),
+                to: Recipient { email, name: p.name, locale: p.locale },
                 who: format!("m{}", p.id),
             });
         }
@@ -129,38 +113,10 @@ async fn compose(db: &impl ConnectionTrait, month: &str, today: NaiveDate, tz: T
         for a in admins {
             letters.push(Letter {
                 digest: Digest { month: month.to_owned(), alert_only: true, rows: alerts.clone() },
-                to: (a.email, a.display_name, a.locale),
+                to: Recipient { email: a.email, name: a.display_name, locale: a.locale },
                 who: format!("a{}", a.id),
             });
         }
     }
     Ok(letters)
-}
-
-/// One digest message in the outbox (none when this recipient already has this month's).
-async fn put(db: &impl ConnectionTrait, l: &Letter, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let payload = serde_json::to_string(&l.digest).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let (email, name, locale) = &l.to;
-    let row = outbox::ActiveModel {
-        kind: Set(Kind::Digest),
-        event_id: Set(None),
-        invitation_id: Set(None),
-        recipient: Set(email.clone()),
-        recipient_name: Set(name.chars().take(100).collect()),
-        locale: Set(locale.clone().unwrap_or_default()),
-        sequence: Set(0),
-        dedupe_key: Set(format!("digest:{}:{}", l.digest.month, l.who)),
-        message_id: Set(format!("digest.{}.{}", l.digest.month, l.who)),
-        state: Set(State::Queued),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        payload: Set(Some(payload)),
-        ..Default::default()
-    };
-    let n = outbox::Entity::insert(row)
-        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(n as usize)
 }

@@ -278,8 +278,10 @@ async fn member(
         |m| ctx.tr(&format!("records.month.{m}")).to_owned(),
         &caption,
     );
-    let marks =
-        super::charts::Mark::ALL.iter().map(|m| (*m, record.days.values().filter(|(d, _)| d == m).count())).collect();
+    let marks = super::charts::OutcomeMark::ALL
+        .iter()
+        .map(|m| (*m, record.days.values().filter(|(d, _)| d == m).count()))
+        .collect();
     let page = MemberPage {
         ctx,
         picker,
@@ -409,7 +411,7 @@ async fn ledger(
                 .map(|k| ctx.tr(k).to_owned()),
         );
         let symbol =
-            |m: &Option<super::charts::Mark>| m.map_or(String::new(), |m| ctx.tr(mark_symbol_key(m)).to_owned());
+            |m: &Option<super::charts::OutcomeMark>| m.map_or(String::new(), |m| ctx.tr(mark_symbol_key(m)).to_owned());
         let cells: Vec<Vec<String>> = ledger
             .rows
             .iter()
@@ -449,25 +451,11 @@ async fn exempt_target(
     // Years a document can print (1900–2200): no 0001-01-01 stored that no page shows.
     let from = crate::forms::parse_date(&q.from).ok().flatten().ok_or(WebError::BadRequest)?;
     let every = rules.every(kind).unwrap_or(1);
-    let stretch =
-        service::stretches(from.year(), every).into_iter().find(|(a, _)| *a == from).ok_or(WebError::BadRequest)?;
+    let stretch = super::rules::stretches(from.year(), every)
+        .into_iter()
+        .find(|(a, _)| *a == from)
+        .ok_or(WebError::BadRequest)?;
     Ok((unit, kind, stretch))
-}
-
-async fn existing_exemption(
-    state: &AppState,
-    unit: i64,
-    kind: EventKind,
-    from: chrono::NaiveDate,
-) -> Result<Option<super::entity::exemption::Model>, WebError> {
-    use super::entity::exemption;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    Ok(exemption::Entity::find()
-        .filter(exemption::Column::BranchId.eq(unit))
-        .filter(exemption::Column::Kind.eq(kind))
-        .filter(exemption::Column::StartsOn.eq(from))
-        .one(&state.db)
-        .await?)
 }
 
 async fn exempt_form(
@@ -478,7 +466,7 @@ async fn exempt_form(
 ) -> Result<Response, WebError> {
     let rules = service::rules(&state.db).await?;
     let (unit, kind, stretch) = exempt_target(&state, &scope, &rules, &q).await?;
-    let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
+    let existing = service::exemption_of(&state.db, &scope, unit.id, kind, stretch.0).await?;
     let reason = existing.as_ref().map(|x| x.reason.clone()).unwrap_or_default();
     let withdrawn = withdrawn(&state, &ctx, &scope, unit.id, kind, stretch.0).await?;
     let errors = FieldErrors::default();
@@ -527,7 +515,7 @@ async fn exempt_save(
                 .into_response())
         }
         Err(RecordsError::Invalid(errors)) => {
-            let existing = existing_exemption(&state, unit.id, kind, stretch.0).await?;
+            let existing = service::exemption_of(&state.db, &scope, unit.id, kind, stretch.0).await?;
             let withdrawn = withdrawn(&state, &ctx, &scope, unit.id, kind, stretch.0).await?;
             let page = ExemptPage { ctx, unit, kind, stretch, reason: form.reason, errors, existing, withdrawn };
             Ok(unprocessable(page))

@@ -3,6 +3,7 @@
 //! the meetings the rules require per type.
 use chrono::{Datelike, NaiveDate};
 
+use super::charts::OutcomeMark;
 use crate::{
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
@@ -452,6 +453,73 @@ pub enum Compliance {
     NotApplicable,
 }
 
+/// How a line shows on the heatmap and in the ledger.
+pub fn mark_of(outcome: Outcome, makeup_done: bool) -> OutcomeMark {
+    match outcome {
+        Outcome::Present => OutcomeMark::Present,
+        Outcome::Late => OutcomeMark::Late,
+        Outcome::Excused if makeup_done => OutcomeMark::MadeUp,
+        Outcome::Excused => OutcomeMark::Leave,
+        Outcome::Absent if makeup_done => OutcomeMark::MadeUp,
+        Outcome::Absent => OutcomeMark::Absent,
+    }
+}
+
+/// The stretches of a year for a requirement every `months` months: (first day, last day).
+pub fn stretches(year: i32, months: u32) -> Vec<(NaiveDate, NaiveDate)> {
+    (0..12 / months.max(1))
+        .filter_map(|i| {
+            let from = NaiveDate::from_ymd_opt(year, i * months + 1, 1)?;
+            let next = if (i + 1) * months >= 12 {
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+            } else {
+                NaiveDate::from_ymd_opt(year, (i + 1) * months + 1, 1)?
+            };
+            Some((from, next.pred_opt()?))
+        })
+        .collect()
+}
+
+/// A meeting of a required type as the compliance grid sees it: its event, its day in the
+/// association's zone, and whether it was held (ended) or is only scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meeting {
+    pub id: i64,
+    pub day: NaiveDate,
+    pub held: bool,
+}
+
+/// Where a unit stands for one stretch (first day, last day) of the compliance grid, from its
+/// meetings of the type (in time order), its exemptions (id, the first day of the stretch they
+/// excuse), the day it was founded and today. A meeting held in the stretch counts whatever
+/// else; an exemption excuses a stretch with nothing held; a scheduled meeting marks it planned;
+/// a stretch over before the unit existed is not applicable; else it is missed once over (due
+/// until then, today included).
+pub fn standing(
+    stretch: (NaiveDate, NaiveDate),
+    meetings: &[Meeting],
+    exemptions: &[(i64, NaiveDate)],
+    founded: NaiveDate,
+    today: NaiveDate,
+) -> Compliance {
+    let (first, last) = stretch;
+    let inside: Vec<&Meeting> = meetings.iter().filter(|m| first <= m.day && m.day <= last).collect();
+    let held: Vec<&&Meeting> = inside.iter().filter(|m| m.held).collect();
+    if let Some(m) = held.first() {
+        Compliance::Held(m.id, held.len())
+    } else if let Some((id, _)) = exemptions.iter().find(|(_, from)| *from == first) {
+        Compliance::Exempted(*id)
+    } else if let Some(m) = inside.first() {
+        Compliance::Planned(m.id)
+    } else if last < founded {
+        Compliance::NotApplicable
+    } else if last < today {
+        Compliance::Missed
+    } else {
+        Compliance::Due
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -567,6 +635,100 @@ mod tests {
         assert_eq!(
             RecordRules::parse_form(&Pairs(backwards)).unwrap_err().get("t2").unwrap().key,
             "records.thresholds_order"
+        );
+    }
+
+    #[test]
+    fn stretches_cover_the_year_without_gaps_for_every_period() {
+        let months = stretches(2024, 1);
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[1], (day(2024, 2, 1), day(2024, 2, 29)), "a leap February ends on the 29th");
+        assert_eq!(stretches(2025, 1)[1].1, day(2025, 2, 28));
+        assert_eq!(
+            stretches(2026, 3),
+            vec![
+                (day(2026, 1, 1), day(2026, 3, 31)),
+                (day(2026, 4, 1), day(2026, 6, 30)),
+                (day(2026, 7, 1), day(2026, 9, 30)),
+                (day(2026, 10, 1), day(2026, 12, 31)),
+            ]
+        );
+        assert_eq!(stretches(2026, 6), vec![(day(2026, 1, 1), day(2026, 6, 30)), (day(2026, 7, 1), day(2026, 12, 31))]);
+        assert_eq!(stretches(2026, 12), vec![(day(2026, 1, 1), day(2026, 12, 31))]);
+        for every in [1, 3, 6, 12] {
+            let s = stretches(2026, every);
+            assert!(s.windows(2).all(|w| w[0].1.succ_opt() == Some(w[1].0)), "every {every}: no gap, no overlap");
+        }
+    }
+
+    #[test]
+    fn a_mark_shows_a_make_up_over_leave_and_absence_but_not_over_attendance() {
+        assert_eq!(mark_of(Outcome::Present, false), OutcomeMark::Present);
+        assert_eq!(mark_of(Outcome::Present, true), OutcomeMark::Present);
+        assert_eq!(mark_of(Outcome::Late, true), OutcomeMark::Late);
+        assert_eq!(mark_of(Outcome::Excused, false), OutcomeMark::Leave);
+        assert_eq!(mark_of(Outcome::Excused, true), OutcomeMark::MadeUp);
+        assert_eq!(mark_of(Outcome::Absent, false), OutcomeMark::Absent);
+        assert_eq!(mark_of(Outcome::Absent, true), OutcomeMark::MadeUp);
+    }
+
+    fn held(id: i64, d: NaiveDate) -> Meeting {
+        Meeting { id, day: d, held: true }
+    }
+
+    fn planned(id: i64, d: NaiveDate) -> Meeting {
+        Meeting { id, day: d, held: false }
+    }
+
+    #[test]
+    fn a_stretch_counts_the_meetings_held_from_its_first_day_to_its_last() {
+        let march = (day(2026, 3, 1), day(2026, 3, 31));
+        let (founded, today) = (day(2020, 1, 1), day(2026, 6, 15));
+        let at = |meetings: &[Meeting]| standing(march, meetings, &[], founded, today);
+        assert_eq!(at(&[held(1, day(2026, 3, 1))]), Compliance::Held(1, 1), "the first day counts");
+        assert_eq!(at(&[held(2, day(2026, 3, 31))]), Compliance::Held(2, 1), "the last day counts");
+        assert_eq!(at(&[held(3, day(2026, 2, 28)), held(4, day(2026, 4, 1))]), Compliance::Missed, "outside: not");
+        assert_eq!(
+            at(&[planned(5, day(2026, 3, 2)), held(6, day(2026, 3, 10)), held(7, day(2026, 3, 20))]),
+            Compliance::Held(6, 2),
+            "the first held names the cell, and how many were held"
+        );
+    }
+
+    #[test]
+    fn an_exemption_excuses_its_own_stretch_only_and_never_over_a_meeting_held() {
+        let march = (day(2026, 3, 1), day(2026, 3, 31));
+        let (founded, today) = (day(2020, 1, 1), day(2026, 3, 15));
+        let excused = [(9, day(2026, 3, 1))];
+        assert_eq!(standing(march, &[], &excused, founded, today), Compliance::Exempted(9));
+        assert_eq!(
+            standing(march, &[planned(1, day(2026, 3, 20))], &excused, founded, today),
+            Compliance::Exempted(9),
+            "excused: the meeting planned no longer matters"
+        );
+        assert_eq!(standing(march, &[held(2, day(2026, 3, 5))], &excused, founded, today), Compliance::Held(2, 1));
+        let february = [(8, day(2026, 2, 1))];
+        assert_eq!(standing(march, &[], &february, founded, today), Compliance::Due, "another stretch's exemption");
+        let mid_march = [(7, day(2026, 3, 15))];
+        assert_eq!(standing(march, &[], &mid_march, founded, today), Compliance::Due, "only the stretch's first day");
+    }
+
+    #[test]
+    fn with_nothing_held_a_stretch_is_planned_due_missed_or_before_the_unit() {
+        let march = (day(2026, 3, 1), day(2026, 3, 31));
+        let old = day(2020, 1, 1);
+        assert_eq!(standing(march, &[planned(1, day(2026, 3, 31))], &[], old, day(2026, 4, 2)), Compliance::Planned(1));
+        assert_eq!(standing(march, &[], &[], old, day(2026, 3, 31)), Compliance::Due, "due through its last day");
+        assert_eq!(standing(march, &[], &[], old, day(2026, 4, 1)), Compliance::Missed, "missed the day after");
+        assert_eq!(
+            standing(march, &[], &[], day(2026, 4, 1), day(2026, 6, 1)),
+            Compliance::NotApplicable,
+            "over before the unit was founded"
+        );
+        assert_eq!(
+            standing(march, &[], &[], day(2026, 3, 31), day(2026, 6, 1)),
+            Compliance::Missed,
+            "founded on its last day: it counts"
         );
     }
 }

@@ -4,7 +4,7 @@ use askama_web::WebTemplate;
 use chrono::NaiveDate;
 
 use super::{
-    charts::{self, Mark},
+    charts::{self, OutcomeMark},
     rules::{Figures, PeriodForm, PeriodKind, percent},
     service::{BranchRow, ComplianceRow, EventLine, MemberRow, StreakRow},
 };
@@ -134,7 +134,7 @@ pub struct MemberPage {
     pub year: i32,
     pub heatmap: String,
     /// How many days of the year had each mark (the heatmap's legend and table).
-    pub marks: Vec<(Mark, usize)>,
+    pub marks: Vec<(OutcomeMark, usize)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -229,15 +229,15 @@ pub struct LedgerPage {
 }
 
 impl LedgerPage {
-    pub fn symbol(&self, m: &Option<Mark>) -> &str {
+    pub fn symbol(&self, m: &Option<OutcomeMark>) -> &str {
         match m {
             None => "",
             Some(m) => self.ctx.tr(mark_symbol_key(*m)),
         }
     }
 
-    fn marks(&self) -> [Mark; 5] {
-        Mark::ALL
+    fn marks(&self) -> [OutcomeMark; 5] {
+        OutcomeMark::ALL
     }
 
     fn short_day(&self, d: &NaiveDate) -> String {
@@ -246,13 +246,13 @@ impl LedgerPage {
 }
 
 /// The one-character mark of the ledger (√, 迟, 假, ×, 补).
-pub fn mark_symbol_key(m: Mark) -> &'static str {
+pub fn mark_symbol_key(m: OutcomeMark) -> &'static str {
     match m {
-        Mark::Present => "records.symbol_present",
-        Mark::Late => "records.symbol_late",
-        Mark::Leave => "records.symbol_leave",
-        Mark::Absent => "records.symbol_absent",
-        Mark::MadeUp => "records.symbol_madeup",
+        OutcomeMark::Present => "records.symbol_present",
+        OutcomeMark::Late => "records.symbol_late",
+        OutcomeMark::Leave => "records.symbol_leave",
+        OutcomeMark::Absent => "records.symbol_absent",
+        OutcomeMark::MadeUp => "records.symbol_madeup",
     }
 }
 

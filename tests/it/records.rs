@@ -510,6 +510,27 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
 }
 
 #[tokio::test]
+async fn the_event_clock_runs_the_digest_pass_at_start_up() {
+    // No dispatcher on this instance: the month is recorded (and its digest queued, here to
+    // nobody) by the event clock's first pass.
+    let app = TestApp::spawn_with("[workers]\ndispatcher = false").await;
+    let month = app.state.today().format("%Y-%m").to_string();
+    let waited = std::time::Instant::now();
+    loop {
+        let run =
+            partyday::records::entity::digest_run::Entity::find_by_id(month.clone()).one(&app.state.db).await.unwrap();
+        if run.is_some() {
+            break;
+        }
+        assert!(waited.elapsed() < std::time::Duration::from_secs(20), "the event clock never ran the digest pass");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let tz = app.state.settings.timezone;
+    let again = partyday::records::digest::queue(&app.state.db, app.state.today(), tz, app.state.now());
+    assert_eq!(again.await.unwrap(), 0, "once a month");
+}
+
+#[tokio::test]
 async fn two_administrators_saving_the_rules_from_one_form_one_succeeds_and_the_other_is_told() {
     use partyday::records::{rules::RecordRules, service};
     let app = TestApp::spawn().await;

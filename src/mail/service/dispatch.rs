@@ -211,12 +211,6 @@ pub async fn run(state: AppState, transport: Transport, mut stop: watch::Receive
             if let Err(e) = outbox::queue_reminders(&state.db, hours, state.now()).await {
                 tracing::warn!(error = %e, "could not queue reminders");
             }
-            if state.settings.config.records.digest
-                && let Err(e) =
-                    crate::records::digest::queue(&state.db, state.today(), state.settings.timezone, state.now()).await
-            {
-                tracing::warn!(error = %e, "could not queue the streak digest");
-            }
         }
         let idle = match dispatch_once(&state, &transport).await {
             Ok(pass) => pass.total() == 0,

@@ -1,5 +1,6 @@
 //! Writing messages to the outbox, in the caller's transaction, and claiming them for sending.
 
+pub mod digest;
 pub mod dispatch;
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -187,7 +188,7 @@ pub async fn queue_for_event(
         Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now, EVERYONE).await?,
         // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
         Kind::ReportDraft => return queue_report_draft(db, e, now).await,
-        // Never for an event (`records::digest::queue`).
+        // Never for an event (`queue_digest`).
         Kind::Digest => return Ok(0),
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?

@@ -365,7 +365,7 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
 pub struct DigestMail<'a> {
     pub locale: Locale,
     pub name: &'a str,
-    pub digest: crate::records::digest::Digest,
+    pub digest: crate::mail::service::digest::Digest,
     pub url: String,
 }
 
@@ -401,7 +401,7 @@ struct DigestHtml<'a> {
 
 /// Builds a digest row's message; Err(text) when it can never be sent.
 pub fn build_digest(state: &AppState, row: &outbox::Model) -> Result<Message, String> {
-    let digest: crate::records::digest::Digest =
+    let digest: crate::mail::service::digest::Digest =
         serde_json::from_str(row.payload.as_deref().unwrap_or("")).map_err(|e| format!("bad digest: {e}"))?;
     let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
     let base = state.settings.base_url.as_str().trim_end_matches('/');

@@ -1,0 +1,69 @@
+//! The monthly absence streak digest as mail sees it: what a digest says (the records domain
+//! composes it) and its row in the outbox. A digest speaks of no event: its row carries what it
+//! says as JSON, and `views::message::build_digest` renders it.
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set, sea_query::OnConflict};
+
+use super::{Kind, State};
+use crate::mail::entity::outbox;
+
+/// What a digest says: the month and the members, longest streak first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Digest {
+    pub month: String,
+    /// For administrators: only the members at the last threshold.
+    pub alert_only: bool,
+    pub rows: Vec<DigestRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DigestRow {
+    pub member_id: i64,
+    pub name: String,
+    pub branch: String,
+    pub months: u32,
+    pub threshold: u32,
+}
+
+/// Who a digest goes to: address, name and language (None: the default one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub email: String,
+    pub name: String,
+    pub locale: Option<String>,
+}
+
+/// Queues one digest message, in the caller's transaction; `who` names the recipient in the
+/// message's dedupe key and Message-ID (one per month and recipient). Returns the rows written:
+/// none when this recipient already has this month's.
+pub async fn queue_digest(
+    db: &impl ConnectionTrait,
+    digest: &Digest,
+    to: &Recipient,
+    who: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let payload = serde_json::to_string(digest).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let row = outbox::ActiveModel {
+        kind: Set(Kind::Digest),
+        event_id: Set(None),
+        invitation_id: Set(None),
+        recipient: Set(to.email.clone()),
+        recipient_name: Set(to.name.chars().take(100).collect()),
+        locale: Set(to.locale.clone().unwrap_or_default()),
+        sequence: Set(0),
+        dedupe_key: Set(format!("digest:{}:{who}", digest.month)),
+        message_id: Set(format!("digest.{}.{who}", digest.month)),
+        state: Set(State::Queued),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        payload: Set(Some(payload)),
+        ..Default::default()
+    };
+    let n = outbox::Entity::insert(row)
+        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(n as usize)
+}
