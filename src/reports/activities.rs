@@ -18,7 +18,8 @@ use super::{
 };
 use crate::{
     app::AppState,
-    web::{Ctx, WebError, markdown},
+    markdown,
+    web::{Ctx, WebError},
 };
 
 /// Reports per page of the list, and entries in the feed.

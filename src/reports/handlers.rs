@@ -20,7 +20,8 @@ use crate::{
     events::service as events,
     forms::{FieldErrors, optional_multiline, optional_text},
     i18n::Msg,
-    web::{Ctx, Flash, Scoped, WebError, markdown},
+    markdown,
+    web::{Ctx, Flash, Scoped, WebError},
 };
 
 pub fn router() -> Router<AppState> {
