@@ -145,6 +145,67 @@ pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, &'static str> {
     Ok(Some(date))
 }
 
+/// The longest email address accepted (RFC 5321's path limit).
+pub const EMAIL_MAX: usize = 254;
+
+/// A syntactically valid email address, trimmed and lower-cased.
+pub fn parse_email(raw: &str) -> Result<String, &'static str> {
+    let s = raw.trim().to_lowercase();
+    if s.is_empty() {
+        return Err("field.required");
+    }
+    if s.chars().count() > EMAIL_MAX {
+        return Err("field.email_invalid");
+    }
+    let (local, domain) = s.rsplit_once('@').ok_or("field.email_invalid")?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.ends_with(['.', '-'])
+        && !domain.contains("..")
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
+    if domain_ok && local_ok { Ok(s) } else { Err("field.email_invalid") }
+}
+
+/// An email that may be left empty.
+pub fn parse_optional_email(raw: &str) -> Result<Option<String>, &'static str> {
+    if raw.trim().is_empty() { Ok(None) } else { parse_email(raw).map(Some) }
+}
+
+/// A language tag that may be left empty (follow the browser).
+pub fn parse_optional_locale(raw: &str) -> Result<Option<Locale>, &'static str> {
+    if raw.trim().is_empty() { Ok(None) } else { Locale::from_tag(raw).map(Some).ok_or("field.choose_one") }
+}
+
+/// A phone number: digits with an optional leading +, and - or spaces between (stripped of
+/// spaces); 5 to 20 characters.
+pub fn parse_phone(raw: &str) -> Result<Option<String>, &'static str> {
+    let s: String = raw.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let body = s.strip_prefix('+').unwrap_or(&s);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    let ok = (5..=20).contains(&s.len())
+        && digits >= 5
+        && body.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && !body.starts_with('-')
+        && !body.ends_with('-');
+    if ok { Ok(Some(s)) } else { Err("field.phone_invalid") }
+}
+
+/// An id chosen in a select box; empty means none.
+pub fn parse_optional_id(raw: &str) -> Result<Option<i64>, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(Some).map_err(|_| "field.choose_one")
+}
+
 /// One page of a list and what is needed to draw its pager.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -221,5 +282,37 @@ mod tests {
         for bad in ["0001-01-01", "0000-01-01", "-0001-01-01", "+12345-01-01", "12345-01-01", "2024-02-30"] {
             assert_eq!(parse_date(bad), Err("field.date_invalid"), "{bad}");
         }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(parse_email("  Li.Wei@Example.ORG "), Ok("li.wei@example.org".into()));
+        assert_eq!(parse_email("王伟@医院.中国"), Ok("王伟@医院.中国".into()));
+        for bad in ["", "a", "a@b", "@b.cn", "a@.cn", "a@b..cn", "a b@c.cn", "a@b.cn.", "a<b@c.cn", "a@b_c.cn"] {
+            assert!(parse_email(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(parse_email(""), Err("field.required"));
+        assert!(parse_email(&format!("{}@example.org", "a".repeat(250))).is_err());
+        assert_eq!(parse_optional_email("  "), Ok(None));
+        assert_eq!(parse_optional_email("A@B.cn"), Ok(Some("a@b.cn".into())));
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(parse_phone(" 138 0013 8000 "), Ok(Some("13800138000".into())));
+        assert_eq!(parse_phone("+86-10-12345678"), Ok(Some("+86-10-12345678".into())));
+        assert_eq!(parse_phone(""), Ok(None));
+        for bad in ["abc", "123", "12-", "138001380001380013800", "++8613800138000", "1380013800x"] {
+            assert_eq!(parse_phone(bad), Err("field.phone_invalid"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_and_locales() {
+        assert_eq!(parse_optional_id(" 12 "), Ok(Some(12)));
+        assert_eq!(parse_optional_id(""), Ok(None));
+        assert_eq!(parse_optional_id("x"), Err("field.choose_one"));
+        assert_eq!(parse_optional_locale(""), Ok(None));
+        assert_eq!(parse_optional_locale("xx-nowhere"), Err("field.choose_one"));
     }
 }

@@ -1,17 +1,15 @@
 //! What events and attendance share about invitations, so that neither imports the other: the
 //! answer and outcome words, the log of every change to an invitation, and the seats (capacity and
 //! waitlist). Events change the capacity, attendance takes the answers; both fill free seats here.
-use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prelude::*};
+//!
+//! This file holds the words and the pure rules (the entities of events store them); the
+//! functions that read and write invitations are in [`service`].
+pub mod service;
 
-use crate::{
-    events::{
-        entity::{event, invitation},
-        rules::GuestRole,
-    },
-    forms::Choice,
-    mail::service as outbox,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+
+use crate::{events::rules::GuestRole, forms::Choice};
 
 /// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the
 /// capacity wait in order for a seat.
@@ -191,67 +189,13 @@ pub mod log {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Seats taken at an event (accepted answers), not counting the invitation `except`.
-pub async fn seats_taken(db: &impl ConnectionTrait, event_id: i64, except: i64) -> Result<u64, DbErr> {
-    invitation::Entity::find()
-        .filter(invitation::Column::EventId.eq(event_id))
-        .filter(invitation::Column::Answer.eq(Answer::Accepted))
-        .filter(invitation::Column::Id.ne(except))
-        .count(db)
-        .await
+/// Answers are taken until the deadline, or the start when there is none.
+pub fn closes_at(answer_deadline: Option<DateTime<Utc>>, starts_at: DateTime<Utc>) -> DateTime<Utc> {
+    answer_deadline.unwrap_or(starts_at)
 }
 
-/// Writes a line of an invitation's log.
-pub async fn write_log(
-    db: &impl ConnectionTrait,
-    invitation_id: i64,
-    what: &str,
-    (old, new): (Option<&str>, Option<&str>),
-    note: Option<&str>,
-    by: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    log::ActiveModel {
-        invitation_id: Set(invitation_id),
-        what: Set(what.to_owned()),
-        old_value: Set(old.map(str::to_owned)),
-        new_value: Set(new.map(str::to_owned)),
-        note: Set(note.map(|n| n.chars().take(500).collect())),
-        by_account: Set(by),
-        at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-/// Gives free seats to the waitlist in order and tells those promoted. Call with the event's
-/// lock held (in the transaction that freed the seat or raised the capacity).
-pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let free = match e.capacity {
-        Some(c) => (c.max(0) as u64).saturating_sub(seats_taken(txn, e.id, 0).await?),
-        None => u64::MAX,
-    };
-    if free == 0 {
-        return Ok(0);
-    }
-    let waiting = invitation::Entity::find()
-        .filter(invitation::Column::EventId.eq(e.id))
-        .filter(invitation::Column::Answer.eq(Answer::Waitlisted))
-        .order_by_asc(invitation::Column::AnsweredAt)
-        .order_by_asc(invitation::Column::Id)
-        .limit(free.min(10_000))
-        .all(txn)
-        .await?;
-    let promoted = waiting.len() as u64;
-    for inv in waiting {
-        let mut m: invitation::ActiveModel = inv.clone().into();
-        m.answer = Set(Answer::Accepted);
-        m.update(txn).await?;
-        let (old, new) = (Some(Answer::Waitlisted.key()), Some(Answer::Accepted.key()));
-        write_log(txn, inv.id, "answer", (old, new), None, None, now).await?;
-        outbox::queue_notice(txn, e, &inv, now).await?;
-    }
-    Ok(promoted)
+/// Catalogue key of an answer as people read it: whoever checked in is attending, whatever
+/// they answered before.
+pub fn shown_answer(answer: Answer, checked_in: bool) -> &'static str {
+    if checked_in { "answer.checked_in" } else { answer.label_key() }
 }

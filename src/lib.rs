@@ -15,6 +15,7 @@ pub mod home;
 pub mod i18n;
 pub mod invitations;
 pub mod mail;
+pub mod markdown;
 pub mod members;
 pub mod minutes;
 pub mod records;

@@ -28,6 +28,13 @@ pub mod account {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// The edit form as it opens for an account.
+    impl From<&Model> for crate::accounts::rules::AccountUpdateForm {
+        fn from(a: &Model) -> Self {
+            Self { email: a.email.clone(), display_name: a.display_name.clone(), role: a.role.as_str().to_owned() }
+        }
+    }
 }
 
 pub mod session {

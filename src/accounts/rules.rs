@@ -2,7 +2,10 @@
 //! instead of raw strings. Parse functions report field errors in translatable form.
 use sea_orm::entity::prelude::*;
 
-use crate::{forms::FieldErrors, i18n::Locale};
+use crate::{
+    forms::{FieldErrors, parse_email, parse_optional_locale},
+    i18n::Locale,
+};
 
 /// What an account may do. Secretaries are scoped to branches (see the branches domain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]
@@ -42,7 +45,6 @@ impl Role {
     }
 }
 
-pub const EMAIL_MAX: usize = 254;
 pub const NAME_MAX: usize = 100;
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
@@ -53,24 +55,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, &'static str> {
-        let s = raw.trim().to_lowercase();
-        if s.is_empty() {
-            return Err("field.required");
-        }
-        if s.chars().count() > EMAIL_MAX {
-            return Err("field.email_invalid");
-        }
-        let (local, domain) = s.rsplit_once('@').ok_or("field.email_invalid")?;
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with(['.', '-'])
-            && !domain.ends_with(['.', '-'])
-            && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains('@')
-            && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
-        if domain_ok && local_ok { Ok(Email(s)) } else { Err("field.email_invalid") }
+        parse_email(raw).map(Email)
     }
 
     pub fn as_str(&self) -> &str {
@@ -80,16 +65,6 @@ impl Email {
     pub fn into_inner(self) -> String {
         self.0
     }
-}
-
-/// An email that may be left empty.
-pub fn parse_optional_email(raw: &str) -> Result<Option<String>, &'static str> {
-    if raw.trim().is_empty() { Ok(None) } else { Email::parse(raw).map(|e| Some(e.into_inner())) }
-}
-
-/// A language tag that may be left empty (follow the browser).
-pub fn parse_optional_locale(raw: &str) -> Result<Option<Locale>, &'static str> {
-    if raw.trim().is_empty() { Ok(None) } else { Locale::from_tag(raw).map(Some).ok_or("field.choose_one") }
 }
 
 /// A person's display name: 1–100 characters, no control characters.
@@ -261,12 +236,6 @@ pub struct AccountUpdateForm {
     pub email: String,
     pub display_name: String,
     pub role: String,
-}
-
-impl From<&super::entity::account::Model> for AccountUpdateForm {
-    fn from(a: &super::entity::account::Model) -> Self {
-        Self { email: a.email.clone(), display_name: a.display_name.clone(), role: a.role.as_str().to_owned() }
-    }
 }
 
 impl AccountUpdateForm {

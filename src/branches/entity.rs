@@ -57,8 +57,6 @@ pub mod officer {
         pub from_on: Date,
         pub until_on: Option<Date>,
         pub created_at: DateTimeUtc,
-        #[sea_orm(belongs_to, from = "member_id", to = "id")]
-        pub member: BelongsTo<crate::members::entity::member::Entity>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

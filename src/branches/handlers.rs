@@ -9,11 +9,11 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    rules::{AppointmentForm, BranchForm, parse_optional_id},
+    rules::{AppointmentForm, BranchForm},
     service::{self, BranchError, Scope},
     views::*,
 };
-use crate::forms::parse_date;
+use crate::forms::{parse_date, parse_optional_id};
 use crate::{
     forms::FieldErrors,
     i18n::Msg,

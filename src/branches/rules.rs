@@ -1,5 +1,8 @@
 //! Parsed types of the branches domain: kinds and their nesting, codes, officer roles.
-use crate::forms::{FieldErrors, optional_text, parse_date, required_text};
+use crate::forms::{
+    FieldErrors, optional_text, parse_date, parse_optional_email, parse_optional_id, parse_optional_locale,
+    parse_phone, required_text,
+};
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
@@ -198,12 +201,11 @@ impl BranchForm {
         let code = errors.check("code", parse_code(&self.code));
         let timezone = errors.check("timezone", parse_timezone(&self.timezone));
         let contact_person = errors.check("contact_person", optional_text(&self.contact_person, 50));
-        let contact_phone = errors.check("contact_phone", crate::members::rules::parse_phone(&self.contact_phone));
-        let contact_email =
-            errors.check("contact_email", crate::accounts::rules::parse_optional_email(&self.contact_email));
+        let contact_phone = errors.check("contact_phone", parse_phone(&self.contact_phone));
+        let contact_email = errors.check("contact_email", parse_optional_email(&self.contact_email));
         let address = errors.check("address", optional_text(&self.address, 200));
         let report_author = errors.check("report_author", optional_text(&self.report_author, 100));
-        let locale = crate::accounts::rules::parse_optional_locale(&self.locale).map(|l| l.map(|l| l.tag().to_owned()));
+        let locale = parse_optional_locale(&self.locale).map(|l| l.map(|l| l.tag().to_owned()));
         let locale = errors.check("locale", locale);
         Some(BranchData {
             name: name?,
@@ -237,15 +239,6 @@ impl BranchForm {
             _ => Err(errors),
         }
     }
-}
-
-/// An id chosen in a select box; empty means none.
-pub fn parse_optional_id(raw: &str) -> Result<Option<i64>, &'static str> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    s.parse::<i64>().map(Some).map_err(|_| "field.choose_one")
 }
 
 /// An officer appointment: who, which role, from when (and optionally until when).

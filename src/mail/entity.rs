@@ -1,4 +1,101 @@
 //! The outbox (one row per message to send) and the answer-link tokens.
+//! The kinds and states of messages live here, beside the columns that hold them (the service
+//! re-exports them).
+use sea_orm::entity::prelude::*;
+
+/// What a message tells its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Kind {
+    #[sea_orm(string_value = "invitation")]
+    Invitation,
+    #[sea_orm(string_value = "update")]
+    Update,
+    #[sea_orm(string_value = "cancellation")]
+    Cancellation,
+    /// Before the start, to those who accepted or have not answered.
+    #[sea_orm(string_value = "reminder")]
+    Reminder,
+    /// Before the answer deadline, to those who have not answered.
+    #[sea_orm(string_value = "deadline_reminder")]
+    DeadlineReminder,
+    /// A copy of the answer an invitee just gave.
+    #[sea_orm(string_value = "answer_copy")]
+    AnswerCopy,
+    /// What a secretary decided (leave approved or rejected, an answer changed for them), or a
+    /// seat given from the waitlist.
+    #[sea_orm(string_value = "notice")]
+    Notice,
+    /// An event's locked minutes, to those who were present.
+    #[sea_orm(string_value = "minutes")]
+    Minutes,
+    /// To the secretaries of the holding branches: Partyday drafted the event's activity report.
+    #[sea_orm(string_value = "report_draft")]
+    ReportDraft,
+    /// The month's absence streaks, to secretaries and administrators (no event: its contents
+    /// are on the row).
+    #[sea_orm(string_value = "digest")]
+    Digest,
+}
+
+impl Kind {
+    /// Catalogue key of the kind's name, for the organisers' and administrators' pages.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Kind::Invitation => "mail_kind.invitation",
+            Kind::Update => "mail_kind.update",
+            Kind::Cancellation => "mail_kind.cancellation",
+            Kind::Reminder => "mail_kind.reminder",
+            Kind::DeadlineReminder => "mail_kind.deadline_reminder",
+            Kind::AnswerCopy => "mail_kind.answer_copy",
+            Kind::Notice => "mail_kind.notice",
+            Kind::Minutes => "mail_kind.minutes",
+            Kind::ReportDraft => "mail_kind.report_draft",
+            Kind::Digest => "mail_kind.digest",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Invitation => "invitation",
+            Kind::Update => "update",
+            Kind::Cancellation => "cancellation",
+            Kind::Reminder => "reminder",
+            Kind::DeadlineReminder => "deadline_reminder",
+            Kind::AnswerCopy => "answer_copy",
+            Kind::Notice => "notice",
+            Kind::Minutes => "minutes",
+            Kind::ReportDraft => "report_draft",
+            Kind::Digest => "digest",
+        }
+    }
+}
+
+/// Where a message stands. Stored as its key; a value that is none of these fails to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum State {
+    /// Waiting to be sent (again, after a temporary failure).
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Failed for good, or after the last attempt.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl State {
+    /// Catalogue key of the state's name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            State::Queued => "delivery.state_queued",
+            State::Sent => "delivery.state_sent",
+            State::Failed => "delivery.state_failed",
+        }
+    }
+}
+
 pub mod outbox {
     use sea_orm::entity::prelude::*;
 
@@ -8,7 +105,7 @@ pub mod outbox {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub kind: crate::mail::service::Kind,
+        pub kind: crate::mail::entity::Kind,
         pub event_id: Option<i64>,
         pub invitation_id: Option<i64>,
         pub recipient: String,
@@ -21,7 +118,7 @@ pub mod outbox {
         pub dedupe_key: String,
         #[sea_orm(unique)]
         pub message_id: String,
-        pub state: crate::mail::service::State,
+        pub state: crate::mail::entity::State,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         /// A dispatcher's claim: until then no other dispatcher takes the row.

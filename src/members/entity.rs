@@ -36,6 +36,31 @@ pub mod member {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl From<&Model> for crate::members::rules::MemberForm {
+        /// The form as the edit page shows it for a member.
+        fn from(m: &Model) -> Self {
+            use crate::forms::Choice;
+            let text = |o: &Option<String>| o.clone().unwrap_or_default();
+            let date = |d: &Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+            Self {
+                branch_id: m.branch_id.to_string(),
+                group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
+                name: m.name.clone(),
+                gender: text(&m.gender),
+                birth_date: date(&m.birth_date),
+                phone: text(&m.phone),
+                email: text(&m.email),
+                unit: text(&m.unit),
+                post: text(&m.post),
+                political_status: m.political_status.key().to_owned(),
+                joined_party_on: date(&m.joined_party_on),
+                full_member_on: date(&m.full_member_on),
+                locale: text(&m.locale),
+                notes: text(&m.notes),
+            }
+        }
+    }
 }
 
 /// A stretch of time a member belonged to a branch: [from_on, until_on). The roster of a

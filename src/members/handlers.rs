@@ -20,8 +20,8 @@ use super::{
     views::*,
 };
 use crate::{
-    branches::{self, BranchKind, Scope, rules::parse_optional_id, service::UnitOption},
-    forms::{Choice, FieldErrors, parse_choice},
+    branches::{self, BranchKind, Scope, service::UnitOption},
+    forms::{Choice, FieldErrors, parse_choice, parse_optional_id},
     i18n::{Locale, Msg},
     state::AppState,
     web::{Authenticated, Ctx, CurrentUser, Flash, Scoped, User, WebError},

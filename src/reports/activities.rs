@@ -17,8 +17,9 @@ use super::{
     views::{ActivitiesPage, ActivityPage, Feed, FeedEntry},
 };
 use crate::{
+    markdown,
     state::AppState,
-    web::{Ctx, WebError, markdown},
+    web::{Ctx, WebError},
 };
 
 /// Reports per page of the list, and entries in the feed.

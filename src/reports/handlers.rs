@@ -19,8 +19,9 @@ use crate::{
     events::service as events,
     forms::{FieldErrors, optional_multiline, optional_text},
     i18n::Msg,
+    markdown,
     state::AppState,
-    web::{Ctx, Flash, Scoped, WebError, markdown},
+    web::{Ctx, Flash, Scoped, WebError},
 };
 
 /// The writers' pages and the public ones.

@@ -7,7 +7,6 @@ pub mod csrf;
 pub mod error;
 pub mod flash;
 pub mod forms;
-pub mod markdown;
 pub mod pages;
 
 pub use context::{Authenticated, Ctx, CurrentUser, Scoped, User};

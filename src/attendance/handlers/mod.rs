@@ -320,7 +320,7 @@ async fn walk_in(
     let who = if !form.member_id.trim().is_empty() {
         WalkIn::Member(form.member_id.trim().parse().map_err(|_| unknown())?)
     } else if !form.phone.trim().is_empty() {
-        let phone = crate::members::rules::parse_phone(&form.phone).ok().flatten().ok_or_else(unknown)?;
+        let phone = crate::forms::parse_phone(&form.phone).ok().flatten().ok_or_else(unknown)?;
         WalkIn::Phone(phone)
     } else {
         let name = walk_in_text(&form.name)?.ok_or(WebError::Conflict(Msg::new("walk_in.name_required")))?;

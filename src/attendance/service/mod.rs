@@ -22,7 +22,10 @@ use crate::{
         service::{self as events, Access},
     },
     forms::Choice,
-    invitations::{Answer, Outcome, Role, log, promote, seats_taken, write_log},
+    invitations::{
+        Answer, Outcome, Role, log,
+        service::{promote, seats_taken, write_log},
+    },
     mail::service as outbox,
     members::entity::member,
 };
@@ -111,7 +114,7 @@ impl By<'_> {
 
 /// Answers are taken until the deadline, or the start when there is none.
 pub fn closes_at(e: &event::Model) -> DateTime<Utc> {
-    e.answer_deadline.unwrap_or(e.starts_at)
+    crate::invitations::closes_at(e.answer_deadline, e.starts_at)
 }
 
 /// The event's row, locked: FOR UPDATE on PostgreSQL; on SQLite the transaction (begun by

@@ -403,7 +403,7 @@ impl HistoryRow {
 
     /// Answers are taken until the deadline, or the start when there is none.
     pub fn closes_at(&self) -> DateTime<Utc> {
-        self.answer_deadline.unwrap_or(self.starts_at)
+        crate::invitations::closes_at(self.answer_deadline, self.starts_at)
     }
 
     /// The answer as the member reads it: checked in counts as attending.
@@ -416,11 +416,8 @@ impl HistoryRow {
     }
 }
 
-/// Catalogue key of an answer as people read it: whoever checked in is attending, whatever
-/// they answered before.
-pub fn shown_answer(answer: Answer, checked_in: bool) -> &'static str {
-    if checked_in { "answer.checked_in" } else { answer.label_key() }
-}
+/// Catalogue key of an answer as people read it (it lives with the invitations' words).
+pub use crate::invitations::shown_answer;
 
 /// Rows of a member's history shown per page.
 pub const HISTORY_PAGE: u64 = 50;

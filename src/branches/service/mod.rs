@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr, TransactionSession,
-    TransactionTrait, entity::prelude::*,
+    Condition, ConnectionTrait, DbErr, JoinType, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr,
+    TransactionSession, TransactionTrait, entity::prelude::*,
 };
 
 use super::{
@@ -421,12 +421,19 @@ pub struct OfficerRow {
     pub member_name: String,
 }
 
+/// The join from an officer's term to the member who holds it (members belong to branches, so
+/// the relation is declared here, not in the entity, which would point back at members).
+fn officer_member() -> RelationDef {
+    officer::Entity::belongs_to(member::Entity).from(officer::Column::MemberId).to(member::Column::Id).into()
+}
+
 /// Current and past officers of a unit: current first, then by start date, newest first.
 pub async fn officers(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Vec<OfficerRow>, BranchError> {
     get(db, scope, id).await?;
     let rows = officer::Entity::find()
         .filter(officer::Column::BranchId.eq(id))
-        .find_also_related(member::Entity)
+        .join(JoinType::LeftJoin, officer_member())
+        .select_also(member::Entity)
         .order_by_desc(officer::Column::FromOn)
         .order_by_desc(officer::Column::Id)
         .all(db)

@@ -247,9 +247,16 @@ async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Resul
     let name = name.map(|n| format!("Partyday · {n}"));
     let events = feeds::events_of(&state.db, owner, state.now()).await?;
     let locale = locale.unwrap_or(state.settings.default_locale);
-    let body =
-        feeds::calendar_of(&state, locale, &events, name.as_deref(), crate::events::views::ical::Method::Publish)
-            .await?;
+    let body = feeds::calendar_of(
+        &state.db,
+        &state.settings,
+        state.now(),
+        locale,
+        &events,
+        name.as_deref(),
+        crate::events::views::ical::Method::Publish,
+    )
+    .await?;
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")],
         body,

@@ -22,8 +22,9 @@ use crate::{
     branches::{BranchKind, Scope, service::UnitOption},
     forms::{Choice, FieldErrors},
     i18n::Msg,
+    markdown,
     state::AppState,
-    web::{Ctx, Flash, Scoped, User, WebError, markdown},
+    web::{Ctx, Flash, Scoped, User, WebError},
 };
 
 mod attachments;
@@ -669,7 +670,16 @@ async fn ics(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let loaded = service::load(&state.db, &scope, id).await?;
-    let body = service::feeds::calendar_of(&state, ctx.locale, &[loaded.event], None, ical::Method::Publish).await?;
+    let body = service::feeds::calendar_of(
+        &state.db,
+        &state.settings,
+        state.now(),
+        ctx.locale,
+        &[loaded.event],
+        None,
+        ical::Method::Publish,
+    )
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_owned()),

@@ -10,9 +10,9 @@ pub mod attachments;
 pub mod series;
 
 use crate::{
-    accounts::rules::parse_optional_email,
     forms::{Choice, FieldErrors, optional_multiline, optional_text, parse_choice, required_text},
-    members::rules::{PoliticalStatus, parse_phone},
+    forms::{parse_optional_email, parse_phone},
+    members::rules::PoliticalStatus,
 };
 use series::{LocalTimeError, SeriesRule, local_to_utc};
 

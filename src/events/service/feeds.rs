@@ -17,11 +17,11 @@ use crate::events::{
 };
 use crate::{
     branches::{Scope, entity::branch},
+    config::Settings,
     crypto::{self, Signer},
     forms::Choice,
     i18n::Locale,
     members::entity::member,
-    state::AppState,
 };
 
 /// Whose events a subscription carries.
@@ -181,9 +181,12 @@ pub async fn events_of(
         .await
 }
 
-/// A VCALENDAR of events, each in its organising branch's zone, organised by that branch.
+/// A VCALENDAR of events, each in its organising branch's zone, organised by that branch. The
+/// site's address names the events (UIDs and links); `now` stamps them.
 pub async fn calendar_of(
-    state: &AppState,
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    now: DateTime<Utc>,
     locale: Locale,
     events: &[event::Model],
     name: Option<&str>,
@@ -192,15 +195,14 @@ pub async fn calendar_of(
     let ids: Vec<i64> = events.iter().map(|e| e.branch_id).collect();
     let branches: HashMap<i64, branch::Model> = branch::Entity::find()
         .filter(branch::Column::Id.is_in(ids))
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|b| (b.id, b))
         .collect();
-    let host = state.settings.base_url.host_str().unwrap_or("localhost").to_owned();
+    let host = settings.base_url.host_str().unwrap_or("localhost").to_owned();
     let fallback_email = format!("noreply@{host}");
-    let base = state.settings.base_url.as_str().trim_end_matches('/').to_owned();
-    let now = state.now();
+    let base = settings.base_url.as_str().trim_end_matches('/').to_owned();
     struct Owned {
         uid: String,
         url: String,
@@ -217,11 +219,11 @@ pub async fn calendar_of(
             Owned {
                 uid: format!("event-{}@{host}", e.id),
                 url: format!("{base}/events/{}", e.id),
-                tz: b.map_or(state.settings.timezone, |b| b.tz()),
+                tz: b.map_or(settings.timezone, |b| b.tz()),
                 category: crate::i18n::t(locale, e.kind.label_key()).to_owned(),
                 organizer: b.map(|b| b.name.clone()).unwrap_or_default(),
                 email: b.and_then(|b| b.contact_email.clone()).unwrap_or_else(|| fallback_email.clone()),
-                description: crate::web::markdown::plain_text(&e.description),
+                description: crate::markdown::plain_text(&e.description),
             }
         })
         .collect();

@@ -218,7 +218,7 @@ pub async fn answers_of(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(e, a, checked_in)| (e, crate::attendance::service::records::shown_answer(a, checked_in.is_some())))
+        .map(|(e, a, checked_in)| (e, crate::invitations::shown_answer(a, checked_in.is_some())))
         .collect())
 }
 

@@ -59,8 +59,12 @@ impl EventFacts {
             .collect();
         let locale = state.settings.default_locale;
         let one = std::slice::from_ref(&event);
-        let ics_request = feeds::calendar_of(state, locale, one, None, ical::Method::Request).await?;
-        let ics_cancel = feeds::calendar_of(state, locale, one, None, ical::Method::Cancel).await?;
+        let ics_request =
+            feeds::calendar_of(&state.db, &state.settings, state.now(), locale, one, None, ical::Method::Request)
+                .await?;
+        let ics_cancel =
+            feeds::calendar_of(&state.db, &state.settings, state.now(), locale, one, None, ical::Method::Cancel)
+                .await?;
         let mut documents = Vec::new();
         for locale in Locale::ALL {
             for document in state.event_documents {
@@ -125,7 +129,7 @@ impl Mail<'_> {
 
     /// "Please answer by 2026-12-20 18:00."
     pub fn answer_by(&self) -> String {
-        let by = crate::attendance::service::closes_at(&self.facts.event);
+        let by = crate::invitations::closes_at(self.facts.event.answer_deadline, self.facts.event.starts_at);
         self.tr_with("email.answer_by", "deadline", &crate::events::views::local(&by, self.facts.tz))
     }
 
@@ -441,7 +445,7 @@ pub fn build(
     let answer_url = token.filter(|_| kind != Kind::Cancellation).map(|t| format!("{base}/answer/{t}"));
     let answers_open = kind != Kind::Cancellation
         && facts.event.state == crate::events::rules::EventState::Scheduled
-        && state.now() < crate::attendance::service::closes_at(&facts.event);
+        && state.now() < crate::invitations::closes_at(facts.event.answer_deadline, facts.event.starts_at);
     let mail = Mail {
         locale,
         name: &row.recipient_name,

@@ -6,10 +6,9 @@ use sea_orm::entity::prelude::*;
 use serde::Deserialize;
 
 use crate::{
-    accounts::rules::{parse_optional_email, parse_optional_locale},
-    branches::rules::parse_optional_id,
     forms::{Choice, FieldErrors, parse_choice, parse_optional_choice},
-    forms::{optional_multiline, optional_text, parse_date, required_text},
+    forms::{optional_multiline, optional_text, parse_date, parse_optional_email, parse_optional_id},
+    forms::{parse_optional_locale, parse_phone, required_text},
     i18n::Locale,
 };
 
@@ -129,23 +128,6 @@ impl Choice for Gender {
     }
 }
 
-/// A phone number: digits with an optional leading +, and - or spaces between (stripped of
-/// spaces); 5 to 20 characters.
-pub fn parse_phone(raw: &str) -> Result<Option<String>, &'static str> {
-    let s: String = raw.trim().chars().filter(|c| !c.is_whitespace()).collect();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let body = s.strip_prefix('+').unwrap_or(&s);
-    let digits = body.chars().filter(char::is_ascii_digit).count();
-    let ok = (5..=20).contains(&s.len())
-        && digits >= 5
-        && body.chars().all(|c| c.is_ascii_digit() || c == '-')
-        && !body.starts_with('-')
-        && !body.ends_with('-');
-    if ok { Ok(Some(s)) } else { Err("field.phone_invalid") }
-}
-
 pub const NAME_MAX: usize = 50;
 
 /// A member's profile fields (status and state are set at creation, then changed with dates).
@@ -192,30 +174,6 @@ pub struct MemberForm {
     pub full_member_on: String,
     pub locale: String,
     pub notes: String,
-}
-
-impl From<&super::entity::member::Model> for MemberForm {
-    /// The form as the edit page shows it for a member.
-    fn from(m: &super::entity::member::Model) -> Self {
-        let text = |o: &Option<String>| o.clone().unwrap_or_default();
-        let date = |d: &Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        MemberForm {
-            branch_id: m.branch_id.to_string(),
-            group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
-            name: m.name.clone(),
-            gender: text(&m.gender),
-            birth_date: date(&m.birth_date),
-            phone: text(&m.phone),
-            email: text(&m.email),
-            unit: text(&m.unit),
-            post: text(&m.post),
-            political_status: m.political_status.key().to_owned(),
-            joined_party_on: date(&m.joined_party_on),
-            full_member_on: date(&m.full_member_on),
-            locale: text(&m.locale),
-            notes: text(&m.notes),
-        }
-    }
 }
 
 /// Date rules: nothing in the future, joining after birth, full membership after joining.
@@ -372,16 +330,6 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
-    }
-
-    #[test]
-    fn phones() {
-        assert_eq!(parse_phone(" 138 0013 8000 "), Ok(Some("13800138000".into())));
-        assert_eq!(parse_phone("+86-10-12345678"), Ok(Some("+86-10-12345678".into())));
-        assert_eq!(parse_phone(""), Ok(None));
-        for bad in ["abc", "123", "12-", "138001380001380013800", "++8613800138000", "1380013800x"] {
-            assert_eq!(parse_phone(bad), Err("field.phone_invalid"), "{bad}");
-        }
     }
 
     #[test]

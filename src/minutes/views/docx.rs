@@ -66,19 +66,6 @@ impl Document<'_> {
     }
 }
 
-/// The paragraphs of a Markdown summary as plain text (Word shows no Markdown).
-fn plain(markdown: &str) -> Vec<String> {
-    markdown
-        .lines()
-        .map(|l| {
-            let l = l.trim().trim_start_matches(['#', '>']).trim_start();
-            let l = l.strip_prefix("- ").or_else(|| l.strip_prefix("* ")).unwrap_or(l);
-            l.replace("**", "").replace("__", "").replace('`', "")
-        })
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/></Types>"#;
 
@@ -105,14 +92,4 @@ pub fn docx(locale: Locale, records: &[DocRecord]) -> anyhow::Result<Vec<u8>> {
         zip.write_all(content.as_bytes())?;
     }
     Ok(zip.finish()?.into_inner())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plain;
-
-    #[test]
-    fn markdown_becomes_plain_paragraphs() {
-        assert_eq!(plain("# 标题\n\n- 一是**把牢**方向\n> 引文 `x`"), ["标题", "一是把牢方向", "引文 x"]);
-    }
 }

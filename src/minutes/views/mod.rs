@@ -12,7 +12,8 @@ use super::{
 use crate::{
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
-    web::{Ctx, markdown},
+    markdown,
+    web::Ctx,
 };
 
 /// Names of a group of the roll, each with its note (a reason, an organisation) or "late", joined

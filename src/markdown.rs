@@ -1,4 +1,7 @@
-//! Markdown rendered to safe HTML.
+//! Markdown rendered to safe HTML, and read as plain text.
+//!
+//! Not web plumbing: pages, the Atom and iCalendar feeds and the Word minutes all read the same
+//! Markdown through here, so it is rendered and stripped one way.
 //!
 //! Event descriptions and minutes are written by secretaries in Markdown and shown to every member, so the output
 //! is inserted unescaped into pages (`|safe` in templates). Safety comes from two rules applied to the parser's
@@ -68,6 +71,26 @@ pub fn render(markdown: &str) -> String {
 /// emphasis, heading and code marks dropped, list items numbered or bulleted as typed lists
 /// read, a link followed by its address, blocks on lines of their own.
 pub fn plain_text(markdown: &str) -> String {
+    plain(markdown, Lists::Marked)
+}
+
+/// Markdown as the paragraphs of a document that shows no markup (the Word minutes): the text of
+/// [`plain_text`], one paragraph per block or typed line, trimmed, empty ones left out; list items
+/// keep their numbers but not their bullets or indentation.
+pub fn paragraphs(markdown: &str) -> Vec<String> {
+    plain(markdown, Lists::Bare).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// How plain text shows the items of a list.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lists {
+    /// Bulleted ("- ") or numbered, nested items indented.
+    Marked,
+    /// Numbered items keep their number; nothing else marks an item.
+    Bare,
+}
+
+fn plain(markdown: &str, lists_as: Lists) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut out = String::with_capacity(markdown.len());
     // Per open list: the next number (None for bullets).
@@ -87,13 +110,16 @@ pub fn plain_text(markdown: &str) -> String {
             Event::SoftBreak | Event::HardBreak => out.push('\n'),
             Event::Start(Tag::Item) => {
                 block_end(&mut out);
-                out.push_str(&"  ".repeat(lists.len().saturating_sub(1)));
+                if lists_as == Lists::Marked {
+                    out.push_str(&"  ".repeat(lists.len().saturating_sub(1)));
+                }
                 match lists.last_mut() {
                     Some(Some(n)) => {
                         out.push_str(&format!("{n}. "));
                         *n += 1;
                     }
-                    _ => out.push_str("- "),
+                    _ if lists_as == Lists::Marked => out.push_str("- "),
+                    _ => {}
                 }
             }
             Event::Start(Tag::List(first)) => {
@@ -184,6 +210,22 @@ mod tests {
         );
         assert_eq!(plain_text("<b>x</b> & y"), "<b>x</b> & y");
         assert_eq!(plain_text("<https://a.example>"), "https://a.example");
+    }
+
+    #[test]
+    fn paragraphs_for_documents() {
+        // What the Word minutes show of a summary (Word shows no Markdown).
+        assert_eq!(paragraphs("# 标题\n\n- 一是**把牢**方向\n> 引文 `x`"), ["标题", "一是把牢方向", "引文 x"]);
+        assert_eq!(paragraphs("第一点\t要点🎉\nשלום\u{200F} 结束"), ["第一点\t要点🎉", "שלום\u{200F} 结束"]);
+        assert_eq!(
+            paragraphs("结合岗位谈**学习体会**<script>alert(1)</script>"),
+            ["结合岗位谈学习体会<script>alert(1)</script>"]
+        );
+        assert_eq!(
+            paragraphs("1. 甲\n2. 乙\n   - 丙\n\n\n见 [通知](https://example.org/n)"),
+            ["1. 甲", "2. 乙", "丙", "见 通知 (https://example.org/n)"]
+        );
+        assert!(paragraphs("  \n\n").is_empty());
     }
 
     #[test]
