@@ -290,8 +290,9 @@ def same_origin(page_path: str, links: list[str]) -> set[str]:
 # ---- normalisation ---------------------------------------------------------------------------
 
 # The whole list. Everything else must be byte-identical.
-# 1. iCalendar DTSTAMP: RFC 5545 wants the time the object was made, and a feed (feeds.rs) stamps
-#    every VEVENT with the request's "now", to the second.
+# 1. iCalendar DTSTAMP: RFC 5545 wants the time the object was made, and every calendar download
+#    (an event's event.ics, the calendar feeds: events::service::feeds::calendar_of) stamps each
+#    VEVENT with the request's "now", to the second.
 DTSTAMP = re.compile(rb"^DTSTAMP:\d{8}T\d{6}Z\r?$", re.M)
 # 2. XLSX/DOCX are zip packages: compared entry by entry (name and content), not as the zip's
 #    bytes, and docProps/core.xml's creation/modification times, which rust_xlsxwriter sets to
