@@ -57,7 +57,7 @@ pub async fn serve(
     }
     let transport = crate::mail::Transport::from_settings(&state.settings)?;
     if workers.dispatcher {
-        background.spawn(crate::mail::service::dispatch::run(state.clone(), transport, stop_rx));
+        background.spawn(crate::mail::service::dispatch::run(state.mailer(), transport, stop_rx));
     }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

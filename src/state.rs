@@ -24,7 +24,7 @@ pub struct AppState {
     pub signer: Arc<Signer>,
     pub units: Arc<crate::branches::service::cache::UnitCache>,
     /// The public Activities page's filter choices, per version of the public reports.
-    pub activity_choices: Arc<crate::reports::public::ChoicesCache>,
+    pub activity_choices: Arc<crate::reports::service::public::ChoicesCache>,
     /// Signed minutes' frozen rolls, as parsed.
     pub rolls: Arc<crate::minutes::service::Rolls>,
     /// Documents other domains add to the messages about an event (the locked minutes), as lines
@@ -50,6 +50,16 @@ impl AppState {
             rolls: Arc::default(),
             event_documents: &[crate::minutes::mail_document],
         })
+    }
+
+    /// What the mail dispatcher needs of the state.
+    pub fn mailer(&self) -> crate::mail::service::dispatch::Mailer {
+        crate::mail::service::dispatch::Mailer {
+            db: self.db.clone(),
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+            documents: self.event_documents,
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -4,9 +4,9 @@ use askama_web::WebTemplate;
 
 use super::{
     entity::report,
-    public::{Card, Choices, Filter},
     rules::{EditForm, LogKind, Part, ReportState},
     service::PhotoRow,
+    service::public::{Card, Choices, Filter},
 };
 use crate::{forms::FieldErrors, i18n::Msg, web::Ctx};
 

@@ -234,10 +234,12 @@ async fn temporary_refusals_are_retried_and_permanent_ones_recorded() {
     secretary.post(&format!("/events/{id}/mail/resend"), &[]).await.assert_status(303);
     smtp.wait_for(before + 2).await;
     // Nothing is due any more.
-    let pass =
-        dispatch::dispatch_once(&app.state, &partyday::mail::Transport::from_settings(&app.state.settings).unwrap())
-            .await
-            .unwrap();
+    let pass = dispatch::dispatch_once(
+        &app.state.mailer(),
+        &partyday::mail::Transport::from_settings(&app.state.settings).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(pass.total(), 0);
 }
 
@@ -334,7 +336,7 @@ async fn a_server_down_at_start_or_a_crashed_dispatcher_loses_and_doubles_nothin
     }
     // Another dispatcher finds nothing to take while the claim holds.
     let transport = partyday::mail::Transport::from_settings(&app.state.settings).unwrap();
-    assert_eq!(dispatch::dispatch_once(&app.state, &transport).await.unwrap().total(), 0);
+    assert_eq!(dispatch::dispatch_once(&app.state.mailer(), &transport).await.unwrap().total(), 0);
     assert_eq!(smtp.received().len(), 5, "claimed messages wait for the claim to lapse");
     smtp.wait_for(9).await; // no guest this time: four members
 
@@ -400,7 +402,7 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     // The first dispatcher claims all four and must give up on the stalled server before its
     // claim runs out, while the second keeps trying beside it.
     let state = app.state.clone();
-    let first = tokio::spawn(async move { dispatch::dispatch_once(&state, &one).await.unwrap() });
+    let first = tokio::spawn(async move { dispatch::dispatch_once(&state.mailer(), &one).await.unwrap() });
     // The second starts only once the first holds all four claims (a busy machine may take a
     // while to get there).
     let claimed = || async {
@@ -414,7 +416,7 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     }
     let started = std::time::Instant::now();
     while smtp.received().len() < 4 && started.elapsed() < std::time::Duration::from_secs(15) {
-        dispatch::dispatch_once(&other.state, &two).await.unwrap();
+        dispatch::dispatch_once(&other.state.mailer(), &two).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let first = first.await.unwrap();

@@ -504,7 +504,7 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
     assert!(said.alert_only && said.rows.len() == 1 && said.rows[0].member_id == w && said.rows[0].months == 3);
     // Sent through the dispatcher as a message of its own (no event, no calendar part).
     let transport = partyday::mail::Transport::from_settings(&app.state.settings).unwrap();
-    let pass = partyday::mail::service::dispatch::dispatch_once(&app.state, &transport).await.unwrap();
+    let pass = partyday::mail::service::dispatch::dispatch_once(&app.state.mailer(), &transport).await.unwrap();
     assert!(pass.sent >= rows.len(), "{pass:?}");
     assert_eq!(partyday::records::digest::queue(db, today, tz, now).await.unwrap(), 0);
 }

@@ -565,7 +565,7 @@ async fn the_activities_page_pages_by_key_filters_revalidates_and_feeds_a_real_r
     let page_one = listed(&first.body);
     assert_eq!(page_one.len(), 20);
     // Newest first, as the list's own query orders them.
-    let newest_first: Vec<i64> = partyday::reports::public::page(&app.state.db, Default::default(), None, 100)
+    let newest_first: Vec<i64> = service::public::page(&app.state.db, Default::default(), None, 100)
         .await
         .unwrap()
         .0

@@ -186,7 +186,7 @@ pub struct EventShowPage {
     pub conflicts: Vec<ConflictView>,
     /// For organisers of a scheduled (or past) event.
     pub delivery: Option<crate::mail::service::Delivery>,
-    /// Other domains' sections (`AppState::event_sections`), as HTML they rendered.
+    /// Other domains' sections (given to the events router), as HTML they rendered.
     pub sections_html: String,
     pub choices: Choices,
 }

@@ -12,7 +12,23 @@ use crate::mail::{
     service::{self as outbox, Kind},
     views::message::{self, EventFacts},
 };
-use crate::{crypto, events::entity::invitation, state::AppState};
+use crate::{clock::Clock, config::Settings, crypto, events::entity::invitation, mail::EventDocuments};
+
+/// What sending needs from the application: the database, the settings, the clock, and the
+/// documents other domains add to an event's messages.
+#[derive(Clone)]
+pub struct Mailer {
+    pub db: sea_orm::DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub documents: &'static [EventDocuments],
+}
+
+impl Mailer {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +49,15 @@ impl Pass {
 /// not yet tried are given back), so that every outcome is recorded while the claim still holds.
 /// Another dispatcher only takes over messages whose claim has expired, so none of them can still
 /// be on its way from this one.
-pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pass, DbErr> {
-    let cfg = &state.settings.config.mail;
-    let now = state.now();
+pub async fn dispatch_once(mailer: &Mailer, transport: &Transport) -> Result<Pass, DbErr> {
+    let cfg = &mailer.settings.config.mail;
+    let now = mailer.now();
     let send_by = tokio::time::Instant::now() + StdDuration::from_secs(cfg.lease_seconds.into()) * 3 / 4;
     let token = crypto::random_token();
     let lease = Duration::seconds(cfg.lease_seconds.into());
     // The dispatcher's writes take their turn with the attendance writers (db::writer_turn).
-    let turn = crate::db::writer_turn(&state.db).await;
-    let rows = outbox::claim(&state.db, &token, cfg.batch.into(), now, now + lease).await?;
+    let turn = crate::db::writer_turn(&mailer.db).await;
+    let rows = outbox::claim(&mailer.db, &token, cfg.batch.into(), now, now + lease).await?;
     drop(turn);
     let mut pass = Pass::default();
     if rows.is_empty() {
@@ -66,14 +82,14 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             Some((r.id, row))
         })
         .collect();
-    let turn = crate::db::writer_turn(&state.db).await;
+    let turn = crate::db::writer_turn(&mailer.db).await;
     for chunk in token_rows.chunks(500) {
         let models: Vec<_> = chunk.iter().map(|(_, m)| m.clone()).collect();
-        if invitation_token::Entity::insert_many(models).exec(&state.db).await.is_err() {
+        if invitation_token::Entity::insert_many(models).exec(&mailer.db).await.is_err() {
             // An invitation deleted meanwhile (its invitee left the audience) fails the foreign
             // key: insert one by one, and a message whose token could not be kept goes without links.
             for (message, model) in chunk {
-                if invitation_token::Entity::insert(model.clone()).exec(&state.db).await.is_err() {
+                if invitation_token::Entity::insert(model.clone()).exec(&mailer.db).await.is_err() {
                     tokens.remove(message);
                 }
             }
@@ -87,7 +103,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
     } else {
         invitation::Entity::find()
             .filter(invitation::Column::Id.is_in(answered))
-            .all(&state.db)
+            .all(&mailer.db)
             .await?
             .into_iter()
             .map(|i| (i.id, i))
@@ -107,7 +123,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             Some(id) => match facts.get(&id) {
                 Some(f) => f.clone(),
                 None => {
-                    let f = EventFacts::load(state, id).await?.map(Arc::new);
+                    let f = EventFacts::load(mailer, id).await?.map(Arc::new);
                     facts.insert(id, f.clone());
                     f
                 }
@@ -123,9 +139,9 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
         };
         let guest = row.invitation_id.and_then(|id| answers.get(&id)).is_some_and(|i| i.member_id.is_none());
         let outcome = match f {
-            None if row.kind == Kind::Digest => message::build_digest(state, &row).map_err(SendError::Permanent),
+            None if row.kind == Kind::Digest => message::build_digest(mailer, &row).map_err(SendError::Permanent),
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
-            Some(f) => message::build(state, &row, &f, (answer, guest), tokens.get(&row.id).map(String::as_str))
+            Some(f) => message::build(mailer, &row, &f, (answer, guest), tokens.get(&row.id).map(String::as_str))
                 .map_err(SendError::Permanent),
         };
         match outcome {
@@ -151,7 +167,7 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
         // leaves unmarked (and so sent again, under the same Message-ID, once its claim lapses)
         // only what was in flight or just done, not the whole batch (bench/soak: 88 of 100).
         if done.len() >= concurrency {
-            record(state, &token, &mut pass, std::mem::take(&mut done)).await?;
+            record(mailer, &token, &mut pass, std::mem::take(&mut done)).await?;
         }
     }
     // A send task that panicked is not in `done`: its claim lapses and the message is tried again.
@@ -160,24 +176,24 @@ pub async fn dispatch_once(state: &AppState, transport: &Transport) -> Result<Pa
             done.push(result);
         }
     }
-    record(state, &token, &mut pass, done).await?;
+    record(mailer, &token, &mut pass, done).await?;
     if !untried.is_empty() {
-        let _turn = crate::db::writer_turn(&state.db).await;
-        outbox::release(&state.db, &token, &untried).await?;
+        let _turn = crate::db::writer_turn(&mailer.db).await;
+        outbox::release(&mailer.db, &token, &untried).await?;
     }
     Ok(pass)
 }
 
 /// Writes the outcomes of a pass: deliveries in one statement, failures one by one.
 async fn record(
-    state: &AppState,
+    mailer: &Mailer,
     token: &str,
     pass: &mut Pass,
     done: Vec<(crate::mail::entity::outbox::Model, Result<(), SendError>)>,
 ) -> Result<(), DbErr> {
-    let now = state.now();
-    let cfg = &state.settings.config.mail;
-    let _turn = crate::db::writer_turn(&state.db).await;
+    let now = mailer.now();
+    let cfg = &mailer.settings.config.mail;
+    let _turn = crate::db::writer_turn(&mailer.db).await;
     let mut sent = Vec::new();
     for (row, result) in done {
         match result {
@@ -185,34 +201,34 @@ async fn record(
             Err(SendError::Temporary(e)) if (row.attempts + 1) < cfg.max_attempts as i32 => {
                 let wait = i64::from(cfg.retry_base_seconds) << row.attempts.clamp(0, 16);
                 tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail not delivered, will retry");
-                outbox::mark_failed(&state.db, token, row.id, &e, Some(now + Duration::seconds(wait))).await?;
+                outbox::mark_failed(&mailer.db, token, row.id, &e, Some(now + Duration::seconds(wait))).await?;
                 pass.retrying += 1;
             }
             Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
                 tracing::warn!(id = row.id, to = %row.recipient, error = %e, "mail failed");
-                outbox::mark_failed(&state.db, token, row.id, &e, None).await?;
+                outbox::mark_failed(&mailer.db, token, row.id, &e, None).await?;
                 pass.failed += 1;
             }
         }
     }
     pass.sent += sent.len();
-    outbox::mark_sent(&state.db, token, &sent, now).await
+    outbox::mark_sent(&mailer.db, token, &sent, now).await
 }
 
 /// Sends due messages until `stop` changes: at once while there is work, every half second when
 /// idle; queues due reminders every minute.
-pub async fn run(state: AppState, transport: Transport, mut stop: watch::Receiver<bool>) {
+pub async fn run(mailer: Mailer, transport: Transport, mut stop: watch::Receiver<bool>) {
     tracing::info!(transport = %transport.describe(), "mail dispatcher started");
     let mut reminders_at = std::time::Instant::now();
     loop {
         if std::time::Instant::now() >= reminders_at {
             reminders_at = std::time::Instant::now() + StdDuration::from_secs(60);
-            let hours = state.settings.config.mail.reminder_hours.into();
-            if let Err(e) = outbox::queue_reminders(&state.db, hours, state.now()).await {
+            let hours = mailer.settings.config.mail.reminder_hours.into();
+            if let Err(e) = outbox::queue_reminders(&mailer.db, hours, mailer.now()).await {
                 tracing::warn!(error = %e, "could not queue reminders");
             }
         }
-        let idle = match dispatch_once(&state, &transport).await {
+        let idle = match dispatch_once(&mailer, &transport).await {
             Ok(pass) => pass.total() == 0,
             Err(e) => {
                 tracing::warn!(error = %e, "mail dispatcher could not reach the database");

@@ -8,7 +8,10 @@ use lettre::{
 };
 use sea_orm::{DbErr, entity::prelude::*};
 
-use crate::mail::{entity::outbox, service::Kind};
+use crate::mail::{
+    entity::outbox,
+    service::{Kind, dispatch::Mailer},
+};
 use crate::{
     branches::entity::branch,
     events::{
@@ -20,7 +23,6 @@ use crate::{
     i18n::{self, Locale, Msg},
     invitations::Answer,
     members::entity::member,
-    state::AppState,
 };
 
 /// What every message about an event shows; built once per event and send pass.
@@ -42,33 +44,33 @@ pub struct EventFacts {
 }
 
 impl EventFacts {
-    pub async fn load(state: &AppState, event_id: i64) -> Result<Option<EventFacts>, DbErr> {
-        let db = &state.db;
+    pub async fn load(mailer: &Mailer, event_id: i64) -> Result<Option<EventFacts>, DbErr> {
+        let db = &mailer.db;
         let Some(event) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
         let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?;
-        let tz = branch.as_ref().map_or(state.settings.timezone, branch::Model::tz);
+        let tz = branch.as_ref().map_or(mailer.settings.timezone, branch::Model::tz);
         let host = match event.host_member_id {
             Some(id) => member::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
             None => event.host_guest_name.clone(),
         };
-        let base = state.settings.base_url.as_str().trim_end_matches('/').to_owned();
+        let base = mailer.settings.base_url.as_str().trim_end_matches('/').to_owned();
         let attachments = attachments::of_event(db, event.id)
             .await?
             .into_iter()
             .map(|a| (a.file_name, format!("{base}/events/{}/attachments/{}", event.id, a.id)))
             .collect();
-        let locale = state.settings.default_locale;
+        let locale = mailer.settings.default_locale;
         let one = std::slice::from_ref(&event);
         let ics_request =
-            feeds::calendar_of(&state.db, &state.settings, state.now(), locale, one, None, ical::Method::Request)
+            feeds::calendar_of(&mailer.db, &mailer.settings, mailer.now(), locale, one, None, ical::Method::Request)
                 .await?;
         let ics_cancel =
-            feeds::calendar_of(&state.db, &state.settings, state.now(), locale, one, None, ical::Method::Cancel)
+            feeds::calendar_of(&mailer.db, &mailer.settings, mailer.now(), locale, one, None, ical::Method::Cancel)
                 .await?;
         let mut documents = Vec::new();
         for locale in Locale::ALL {
-            for document in state.event_documents {
-                if let Some(lines) = document(&state.db, &event, locale).await? {
+            for document in mailer.documents {
+                if let Some(lines) = document(&mailer.db, &event, locale).await? {
                     documents.push((locale, lines));
                 }
             }
@@ -404,23 +406,23 @@ struct DigestHtml<'a> {
 }
 
 /// Builds a digest row's message; Err(text) when it can never be sent.
-pub fn build_digest(state: &AppState, row: &outbox::Model) -> Result<Message, String> {
+pub fn build_digest(mailer: &Mailer, row: &outbox::Model) -> Result<Message, String> {
     let digest: crate::mail::service::digest::Digest =
         serde_json::from_str(row.payload.as_deref().unwrap_or("")).map_err(|e| format!("bad digest: {e}"))?;
-    let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
-    let base = state.settings.base_url.as_str().trim_end_matches('/');
+    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
+    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
     let m = DigestMail { locale, name: &row.recipient_name, url: format!("{base}/records/streaks"), digest };
     let subject = m.tr_with("email.digest_subject", "month", &m.digest.month);
     let render = |e: askama::Error| format!("cannot render: {e}");
     let (text, html) = (DigestText { m: &m }.render().map_err(render)?, DigestHtml { m: &m }.render().map_err(render)?);
-    envelope(state, row, subject)?
+    envelope(mailer, row, subject)?
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
 /// A message's sender, recipient, subject and Message-ID (from the outbox row).
-fn envelope(state: &AppState, row: &outbox::Model, subject: String) -> Result<lettre::message::MessageBuilder, String> {
-    let from: Mailbox = state.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+fn envelope(mailer: &Mailer, row: &outbox::Model, subject: String) -> Result<lettre::message::MessageBuilder, String> {
+    let from: Mailbox = mailer.settings.config.mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
     let to = row
         .recipient
         .parse()
@@ -432,20 +434,20 @@ fn envelope(state: &AppState, row: &outbox::Model, subject: String) -> Result<le
 
 /// Builds the message of an outbox row; Err(text) when it can never be sent (a bad address).
 pub fn build(
-    state: &AppState,
+    mailer: &Mailer,
     row: &outbox::Model,
     facts: &EventFacts,
     (answer, guest): (Option<(Answer, Option<String>)>, bool),
     token: Option<&str>,
 ) -> Result<Message, String> {
     let kind = row.kind;
-    let locale = Locale::from_tag(&row.locale).unwrap_or(state.settings.default_locale);
-    let base = state.settings.base_url.as_str().trim_end_matches('/');
+    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
+    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
     // Every kind but cancellations links to the answer page.
     let answer_url = token.filter(|_| kind != Kind::Cancellation).map(|t| format!("{base}/answer/{t}"));
     let answers_open = kind != Kind::Cancellation
         && facts.event.state == crate::events::rules::EventState::Scheduled
-        && state.now() < crate::invitations::closes_at(facts.event.answer_deadline, facts.event.starts_at);
+        && mailer.now() < crate::invitations::closes_at(facts.event.answer_deadline, facts.event.starts_at);
     let mail = Mail {
         locale,
         name: &row.recipient_name,
@@ -457,7 +459,7 @@ pub fn build(
         sequence: row.sequence,
     };
     let (subject, text, html) = bodies(kind, &mail).map_err(|e| format!("cannot render: {e}"))?;
-    let builder = envelope(state, row, subject)?;
+    let builder = envelope(mailer, row, subject)?;
     let (method, ics) = match kind {
         Kind::Cancellation => ("CANCEL", &facts.ics_cancel),
         _ => ("REQUEST", &facts.ics_request),

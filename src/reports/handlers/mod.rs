@@ -8,6 +8,8 @@ use axum::{
     routing::{get, post},
 };
 
+mod public;
+
 use super::{
     photos::{self, PhotoError},
     rules::{EditForm, MAX_CAPTION, MAX_NOTE, Step},
@@ -27,7 +29,7 @@ use crate::{
 /// The writers' pages and the public ones.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(super::activities::router())
+        .merge(public::router())
         .route("/events/{id}/report", get(show).post(save))
         .route("/events/{id}/report/edit", get(edit))
         .route("/events/{id}/report/step", post(step))

@@ -5,11 +5,11 @@ use sea_orm::{
     Condition, ConnectionTrait, DbErr, FromQueryResult, QueryOrder, QuerySelect, entity::prelude::*, sea_query::Query,
 };
 
-use super::{
+use crate::branches::entity::branch;
+use crate::reports::{
     entity::{photo, report},
     rules::ReportState,
 };
-use crate::branches::entity::branch;
 
 /// A report as the list shows it (no body).
 #[derive(Debug, Clone, FromQueryResult)]

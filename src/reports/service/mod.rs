@@ -9,7 +9,9 @@ use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
 };
 
-use super::{
+pub mod public;
+
+use crate::reports::{
     entity::{log, photo, report},
     photos::{MAX_PER_REPORT, PhotoError, Processed},
     rules::{self, Draft, Edit, Facts, GuestFact, LogKind, Part, Person, PublishBy, ReportState, Step},

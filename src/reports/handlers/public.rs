@@ -10,10 +10,10 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{
-    handlers::jpeg,
-    public::{self, Filter, Key},
+use super::jpeg;
+use crate::reports::{
     rules::excerpt,
+    service::public::{self, Filter, Key},
     views::{ActivitiesPage, ActivityPage, Feed, FeedEntry},
 };
 use crate::{
