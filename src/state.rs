@@ -53,8 +53,8 @@ impl AppState {
     }
 
     /// What the mail dispatcher needs of the state.
-    pub fn mailer(&self) -> crate::mail::service::dispatch::Mailer {
-        crate::mail::service::dispatch::Mailer {
+    pub fn mailer(&self) -> crate::mail::Mailer {
+        crate::mail::Mailer {
             db: self.db.clone(),
             settings: self.settings.clone(),
             clock: self.clock.clone(),

@@ -27,6 +27,22 @@ pub type EventDocuments = for<'a> fn(
     crate::i18n::Locale,
 ) -> crate::db::BoxFuture<'a, Result<Option<Vec<String>>, sea_orm::DbErr>>;
 
+/// What sending needs from the application: the database, the settings, the clock, and the
+/// documents other domains add to an event's messages.
+#[derive(Clone)]
+pub struct Mailer {
+    pub db: sea_orm::DatabaseConnection,
+    pub settings: std::sync::Arc<Settings>,
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub documents: &'static [EventDocuments],
+}
+
+impl Mailer {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
 /// Where messages go.
 #[derive(Clone)]
 pub enum Transport {

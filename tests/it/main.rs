@@ -26,3 +26,4 @@ mod platform;
 mod records;
 mod reports;
 mod smtp;
+mod structure;

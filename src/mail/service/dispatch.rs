@@ -12,23 +12,7 @@ use crate::mail::{
     service::{self as outbox, Kind},
     views::message::{self, EventFacts},
 };
-use crate::{clock::Clock, config::Settings, crypto, events::entity::invitation, mail::EventDocuments};
-
-/// What sending needs from the application: the database, the settings, the clock, and the
-/// documents other domains add to an event's messages.
-#[derive(Clone)]
-pub struct Mailer {
-    pub db: sea_orm::DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub clock: Arc<dyn Clock>,
-    pub documents: &'static [EventDocuments],
-}
-
-impl Mailer {
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
-    }
-}
+use crate::{crypto, events::entity::invitation, mail::Mailer};
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

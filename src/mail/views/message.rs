@@ -8,10 +8,7 @@ use lettre::{
 };
 use sea_orm::{DbErr, entity::prelude::*};
 
-use crate::mail::{
-    entity::outbox,
-    service::{Kind, dispatch::Mailer},
-};
+use crate::mail::{Mailer, entity::outbox, service::Kind};
 use crate::{
     branches::entity::branch,
     events::{

@@ -1,0 +1,313 @@
+//! The shape of the code, read from its sources: the `crate::` import graph has no circle, no
+//! service takes the application's state, no file grows past 800 lines, and a domain reads
+//! another domain's tables only where DESIGN.md names the join and its reason.
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
+};
+
+/// Every `.rs` file under src/, by its path relative to src/ ("minutes/service/mod.rs"), with
+/// its text without line comments and without its test module.
+fn sources() -> BTreeMap<String, String> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = BTreeMap::new();
+    walk(&root, &root, &mut out);
+    assert!(out.len() > 100, "the scan found only {} files: is it still reading src/?", out.len());
+    out
+}
+
+fn code(text: &str) -> String {
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+    text.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n")
+}
+
+/// The paths a text names after `crate::`, each as its segments: `crate::a::{b, c::d}` gives
+/// [a, b] and [a, c, d].
+fn crate_paths(text: &str) -> Vec<Vec<String>> {
+    fn ident(s: &str) -> (&str, &str) {
+        let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(s.len());
+        (&s[..end], &s[end..])
+    }
+    /// Parses a path or tree at the start of `s` under `prefix`.
+    fn tree(s: &str, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        let mut segs = prefix;
+        let mut rest = s.trim_start();
+        loop {
+            if let Some(inner) = rest.strip_prefix('{') {
+                let (mut depth, mut start) = (1, 0);
+                for (i, c) in inner.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' | ',' if depth == 1 => {
+                            tree(&inner[start..i], segs.clone(), out);
+                            start = i + 1;
+                            if c == '}' {
+                                return;
+                            }
+                        }
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                return;
+            }
+            let (name, after) = ident(rest);
+            if name.is_empty() {
+                break;
+            }
+            if name != "self" {
+                segs.push(name.to_owned());
+            }
+            match after.trim_start().strip_prefix("::") {
+                Some(next) => rest = next.trim_start(),
+                None => break,
+            }
+        }
+        if !segs.is_empty() {
+            out.push(segs);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        tree(&text[i + "crate::".len()..], Vec::new(), &mut out);
+    }
+    out
+}
+
+/// The file a path lives in: the longest prefix of it that is a file.
+fn file_of<'a>(files: &'a BTreeMap<String, String>, segs: &[String]) -> Option<&'a str> {
+    (1..=segs.len()).rev().find_map(|n| {
+        let base = segs[..n].join("/");
+        [format!("{base}.rs"), format!("{base}/mod.rs")]
+            .into_iter()
+            .find_map(|f| files.get_key_value(&f).map(|(k, _)| k.as_str()))
+    })
+}
+
+fn domain(file: &str) -> &str {
+    file.split('/').next().unwrap().trim_end_matches(".rs")
+}
+
+#[test]
+fn the_crate_import_graph_has_no_circle() {
+    let files = sources();
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (file, text) in &files {
+        for segs in crate_paths(&code(text)) {
+            if let Some(to) = file_of(&files, &segs).filter(|to| to != file) {
+                edges.entry(file.as_str()).or_default().insert(to);
+            }
+        }
+    }
+    assert!(edges.values().map(BTreeSet::len).sum::<usize>() > 300, "the scan found too few imports");
+    // Depth-first search; a file met again while still on the path closes a circle.
+    fn visit<'a>(
+        f: &'a str,
+        edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        done: &mut BTreeSet<&'a str>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(at) = path.iter().position(|p| *p == f) {
+            return Some(path[at..].iter().copied().chain([f]).collect());
+        }
+        if !done.insert(f) {
+            return None;
+        }
+        path.push(f);
+        for to in edges.get(f).into_iter().flatten() {
+            if let Some(circle) = visit(to, edges, done, path) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for file in files.keys() {
+        if let Some(circle) = visit(file, &edges, &mut done, &mut Vec::new()) {
+            panic!("the crate:: imports go round: {}", circle.join(" -> "));
+        }
+    }
+}
+
+#[test]
+fn only_handlers_and_web_plumbing_take_the_application_state() {
+    let files = sources();
+    let takes_state =
+        |f: &str| f.contains("handlers") || f.starts_with("web/") || ["app.rs", "state.rs", "main.rs"].contains(&f);
+    let offenders: Vec<&String> = files
+        .iter()
+        .filter(|(f, text)| {
+            !takes_state(f) && crate_paths(&code(text)).iter().any(|p| p[0] == "state" || p[0] == "app")
+        })
+        .map(|(f, _)| f)
+        .collect();
+    assert!(offenders.is_empty(), "services take a connection and what they use, not AppState: {offenders:?}");
+}
+
+#[test]
+fn no_file_is_over_800_lines_but_the_demo() {
+    let long: Vec<String> = sources()
+        .iter()
+        .filter(|(f, text)| f.as_str() != "demo.rs" && text.lines().count() > 800)
+        .map(|(f, text)| format!("{f}: {}", text.lines().count()))
+        .collect();
+    assert!(long.is_empty(), "split these by what they do: {long:?}");
+}
+
+const DOMAINS: &[&str] =
+    &["accounts", "attendance", "branches", "events", "mail", "members", "minutes", "records", "reports"];
+
+/// Where a domain's code queries another domain's table (its `Entity`, `Column`, `ActiveModel`),
+/// as "file: domain::table". Each is a read-only join that needs both tables in one statement,
+/// named in DESIGN.md ("Joins across domains") with its reason; the list only shrinks.
+const JOINS: &[&str] = &[
+    // Attendance: the list of an event's people and a member's history join invitations to
+    // members, branches, guests and events in one statement (thousands of rows per event).
+    "attendance/service/mod.rs: branches::branch",
+    "attendance/service/mod.rs: events::event",
+    "attendance/service/mod.rs: events::guest",
+    "attendance/service/mod.rs: events::invitation",
+    "attendance/service/mod.rs: members::member",
+    "attendance/service/records.rs: branches::branch",
+    "attendance/service/records.rs: events::event",
+    "attendance/service/records.rs: events::guest",
+    "attendance/service/records.rs: events::invitation",
+    "attendance/service/records.rs: members::member",
+    // Branches: a unit's members and terms, for closing a unit and its roster counts.
+    "branches/service/mod.rs: members::member",
+    "branches/service/mod.rs: members::period",
+    // Events: the audience (members of the holding units), the names an event shows, and the
+    // filters of lists and feeds by branch.
+    "events/entity.rs: branches::branch",
+    "events/entity.rs: members::member",
+    "events/service/audience.rs: members::member",
+    "events/service/edit.rs: branches::branch",
+    "events/service/edit.rs: members::member",
+    "events/service/feeds.rs: branches::branch",
+    "events/service/feeds.rs: members::member",
+    "events/service/list.rs: branches::branch",
+    "events/service/mod.rs: branches::branch",
+    "events/service/mod.rs: members::member",
+    "events/service/series.rs: branches::branch",
+    // The start page gathers every domain's waiting work in one place.
+    "home.rs: events::event",
+    "home.rs: events::invitation",
+    "home.rs: members::member",
+    "home.rs: minutes::minutes",
+    "home.rs: reports::report",
+    // Invitations: the table events and attendance share.
+    "invitations/service.rs: events::invitation",
+    // Mail: whom a message goes to and what it says, read when it is queued and sent.
+    "mail/service/dispatch.rs: events::invitation",
+    "mail/service/mod.rs: branches::branch",
+    "mail/service/mod.rs: branches::officer",
+    "mail/service/mod.rs: events::event",
+    "mail/service/mod.rs: events::guest",
+    "mail/service/mod.rs: events::invitation",
+    "mail/service/mod.rs: events::unit",
+    "mail/service/mod.rs: members::member",
+    "mail/views/message.rs: branches::branch",
+    "mail/views/message.rs: events::event",
+    "mail/views/message.rs: members::member",
+    // Members: a member's branch, by code and name, in search, import and the roster.
+    "members/entity.rs: branches::branch",
+    "members/service/import.rs: branches::branch",
+    "members/service/mod.rs: branches::branch",
+    "members/service/search.rs: branches::branch",
+    // Minutes: the names of the accounts in a record's history, with the history.
+    "minutes/service/history.rs: accounts::account",
+    // Records: participation is counted by the database over invitations, events, units,
+    // members and their terms (20,000 members, a year of events) in a statement per page.
+    "records/digest.rs: accounts::account",
+    "records/digest.rs: branches::branch",
+    "records/digest.rs: branches::officer",
+    "records/digest.rs: members::member",
+    "records/service/branch.rs: events::event",
+    "records/service/branch.rs: members::member",
+    "records/service/branch.rs: members::period",
+    "records/service/compliance.rs: branches::branch",
+    "records/service/compliance.rs: events::event",
+    "records/service/compliance.rs: events::unit",
+    "records/service/ledger.rs: events::event",
+    "records/service/member.rs: events::event",
+    "records/service/member.rs: members::member",
+    "records/service/memberships.rs: members::history",
+    "records/service/memberships.rs: members::member",
+    "records/service/memberships.rs: members::period",
+    "records/service/mod.rs: events::event",
+    "records/service/mod.rs: events::invitation",
+    "records/service/overview.rs: branches::branch",
+    "records/service/overview.rs: events::event",
+    "records/service/overview.rs: events::invitation",
+    "records/service/overview.rs: events::unit",
+    "records/service/overview.rs: members::member",
+    "records/service/streaks.rs: branches::branch",
+    "records/service/streaks.rs: members::member",
+    // Reports: the event's facts for the draft, and the public page's filter by branch.
+    "reports/service/mod.rs: branches::branch",
+    "reports/service/mod.rs: events::event",
+    "reports/service/mod.rs: events::unit",
+    "reports/service/mod.rs: members::member",
+    "reports/service/public.rs: branches::branch",
+];
+
+#[test]
+fn a_domain_reads_another_domains_tables_only_in_the_joins_named() {
+    let files = sources();
+    let mut found = BTreeSet::new();
+    for (file, text) in &files {
+        let (mine, text) = (domain(file), code(text));
+        if file == "demo.rs" {
+            continue; // The demo fills every table, as the administrator would by hand.
+        }
+        for segs in crate_paths(&text) {
+            let [owner, entity, table, rest @ ..] = segs.as_slice() else { continue };
+            if entity != "entity" || owner == mine || !DOMAINS.contains(&owner.as_str()) {
+                continue;
+            }
+            let queried = |item: &str| ["Entity", "Column", "ActiveModel", "Relation"].contains(&item);
+            let used = rest.first().is_some_and(|r| queried(r))
+                || text.match_indices(&format!("{table}::")).any(|(i, _)| {
+                    let before = text[..i].chars().next_back();
+                    let after = &text[i + table.len() + 2..];
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+                        && queried(after.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default())
+                });
+            if used {
+                found.insert(format!("{file}: {owner}::{table}"));
+            }
+        }
+    }
+    let named: BTreeSet<String> = JOINS.iter().map(|s| (*s).to_owned()).collect();
+    let unnamed: Vec<_> = found.difference(&named).collect();
+    let gone: Vec<_> = named.difference(&found).collect();
+    assert!(unnamed.is_empty(), "a domain queries another's table: ask its service, or name the join: {unnamed:?}");
+    assert!(gone.is_empty(), "these joins are gone: take them off the list (and DESIGN.md): {gone:?}");
+}
+
+#[test]
+fn the_scanner_reads_trees_aliases_and_inline_paths() {
+    let paths = crate_paths("use crate::{a::{self, b as c}, d::e::{f, g::h}};\nlet x = crate::k::l(1);");
+    let want: Vec<Vec<String>> =
+        [vec!["a"], vec!["a", "b"], vec!["d", "e", "f"], vec!["d", "e", "g", "h"], vec!["k", "l"]]
+            .iter()
+            .map(|p| p.iter().map(|s| (*s).to_owned()).collect())
+            .collect();
+    assert_eq!(paths, want);
+}
