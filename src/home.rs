@@ -2,32 +2,23 @@
 //! the invitations waiting for their answer, their coming events, the make-up study they owe and
 //! their last outcomes; a secretary, the decisions waiting in their branches; an administrator,
 //! the association at a glance. Each list is short and links to the page that has it all.
-use std::collections::HashMap;
-
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{
-    ConnectionTrait, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    entity::prelude::*,
-    sea_query::{Expr, ExprTrait},
-};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::{
-    attendance::service::records::{self, MemberHome},
-    branches::Scope,
-    events::{
-        entity::{event, invitation},
-        rules::EventState,
-        service::list::{self, EventRow},
+    attendance::service::{
+        records::{self, MemberHome},
+        waiting::{self as attendance, LeaveRequest},
     },
-    invitations::{Answer, Role},
-    members::entity::member,
-    minutes::{entity::minutes, rules::MinutesState},
+    branches::Scope,
+    events::service::list::{self, EventRow},
+    invitations::Answer,
+    minutes::rules::MinutesState,
     records::{
         rules::{Figures, Period, PeriodKind, RecordRules},
         service::{self as record, DueNow, RecordsError, StreakRow},
     },
-    reports::{entity::report, rules::ReportState},
 };
 
 /// How many of each list the start page shows.
@@ -40,17 +31,6 @@ pub struct Coming {
     pub declined: u32,
     pub leave: u32,
     pub pending: u32,
-}
-
-/// A leave request waiting for a secretary's decision.
-#[derive(Debug, Clone, sea_orm::FromQueryResult)]
-pub struct LeaveRequest {
-    pub invitation_id: i64,
-    pub event_id: i64,
-    pub member: String,
-    pub reason: Option<String>,
-    pub title: String,
-    pub starts_at: DateTime<Utc>,
 }
 
 /// A record (minutes or report) waiting for someone: its event, title and state's label key.
@@ -112,27 +92,7 @@ pub async fn of(
 
 /// Submitted minutes whose host or recorder is this member and has not signed yet.
 async fn to_sign(db: &impl ConnectionTrait, member_id: i64) -> Result<Vec<Waiting>, DbErr> {
-    let as_host = sea_orm::Condition::all()
-        .add(event::Column::HostMemberId.eq(member_id))
-        .add(minutes::Column::HostSignedBy.is_null());
-    let as_recorder = sea_orm::Condition::all()
-        .add(event::Column::RecorderMemberId.eq(member_id))
-        .add(minutes::Column::RecorderSignedBy.is_null());
-    let rows: Vec<(i64, String)> = minutes::Entity::find()
-        .select_only()
-        .column(minutes::Column::EventId)
-        .column_as(Expr::col((event::Entity, event::Column::Title)), "title")
-        .join(
-            JoinType::InnerJoin,
-            minutes::Entity::belongs_to(event::Entity).from(minutes::Column::EventId).to(event::Column::Id).into(),
-        )
-        .filter(minutes::Column::State.eq(MinutesState::Submitted))
-        .filter(sea_orm::Condition::any().add(as_host).add(as_recorder))
-        .order_by_asc(event::Column::StartsAt)
-        .limit(SHOWN as u64)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = crate::minutes::service::to_sign(db, member_id, SHOWN as u64).await?;
     Ok(rows
         .into_iter()
         .map(|(event_id, title)| Waiting { event_id, title, state_key: MinutesState::Submitted.label_key() })
@@ -149,7 +109,7 @@ async fn decisions(
 ) -> Result<Decisions, RecordsError> {
     let coming = list::coming(db, scope, now, now + Duration::days(30), SHOWN as u64).await?;
     let coming = with_answers(db, coming).await?;
-    let leave = leave_requests(db, scope, now).await?;
+    let leave = attendance::leave_requests(db, scope, now).await?;
     let unattended = list::unattended(db, scope, now - Duration::days(30), now, SHOWN as u64).await?;
     let reports = reports(db, scope).await?;
     let (due, streaks) = match scope.units() {
@@ -164,26 +124,10 @@ async fn decisions(
     Ok(Decisions { coming, leave, unattended, reports, due, streaks })
 }
 
-/// Each event's answers so far (members and guests), in one statement.
+/// Each event's answers so far (members and guests).
 async fn with_answers(db: &impl ConnectionTrait, events: Vec<EventRow>) -> Result<Vec<Coming>, DbErr> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let counts: Vec<(i64, Answer, i64)> = invitation::Entity::find()
-        .select_only()
-        .column(invitation::Column::EventId)
-        .column(invitation::Column::Answer)
-        .column_as(Expr::col(invitation::Column::Id).count(), "n")
-        .filter(invitation::Column::EventId.is_in(events.iter().map(|e| e.id)))
-        .group_by(invitation::Column::EventId)
-        .group_by(invitation::Column::Answer)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut by_event: HashMap<i64, Vec<(Answer, u32)>> = HashMap::new();
-    for (e, a, n) in counts {
-        by_event.entry(e).or_default().push((a, u32::try_from(n).unwrap_or(0)));
-    }
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let by_event = attendance::answer_counts(db, &ids).await?;
     Ok(events
         .into_iter()
         .map(|event| {
@@ -201,85 +145,10 @@ async fn with_answers(db: &impl ConnectionTrait, events: Vec<EventRow>) -> Resul
         .collect())
 }
 
-/// Leave requests not yet decided, of events not cancelled and no more than a month past, that
-/// this scope may decide: any invitee of its branches' events, and its own members invited by
-/// other branches as co-organisers.
-pub async fn leave_requests(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    now: DateTime<Utc>,
-) -> Result<Vec<LeaveRequest>, DbErr> {
-    let mut select = invitation::Entity::find()
-        .select_only()
-        .column_as(invitation::Column::Id, "invitation_id")
-        .column_as(invitation::Column::EventId, "event_id")
-        .column_as(invitation::Column::LeaveReason, "reason")
-        .column_as(Expr::col((member::Entity, member::Column::Name)), "member")
-        .column_as(Expr::col((event::Entity, event::Column::Title)), "title")
-        .column_as(Expr::col((event::Entity, event::Column::StartsAt)), "starts_at")
-        .join(
-            JoinType::InnerJoin,
-            invitation::Entity::belongs_to(event::Entity)
-                .from(invitation::Column::EventId)
-                .to(event::Column::Id)
-                .into(),
-        )
-        .join(
-            JoinType::InnerJoin,
-            invitation::Entity::belongs_to(member::Entity)
-                .from(invitation::Column::MemberId)
-                .to(member::Column::Id)
-                .into(),
-        )
-        .filter(invitation::Column::Answer.eq(Answer::LeaveRequested))
-        .filter(invitation::Column::Role.eq(Role::Member))
-        // The events first, so the invitations are found by their event index rather than by
-        // reading every invitation there is.
-        .filter(
-            invitation::Column::EventId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(event::Column::Id)
-                    .from(event::Entity)
-                    .and_where(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
-                    .and_where(event::Column::EndsAt.gt(now - Duration::days(30)))
-                    .to_owned(),
-            ),
-        );
-    if let Some(units) = scope.units() {
-        let co_organised = list::events_of_units(units.iter().copied());
-        select = select.filter(
-            sea_orm::Condition::any().add(event::Column::BranchId.is_in(units.iter().copied())).add(
-                sea_orm::Condition::all()
-                    .add(event::Column::Id.in_subquery(co_organised))
-                    .add(member::Column::BranchId.is_in(units.iter().copied())),
-            ),
-        );
-    }
-    select
-        .order_by_asc(event::Column::StartsAt)
-        .order_by_asc(invitation::Column::Id)
-        .limit(10)
-        .into_model::<LeaveRequest>()
-        .all(db)
-        .await
-}
-
 /// Reports waiting: for a secretary, their branches' drafts and those submitted for review; for
 /// an administrator, those submitted for review.
 async fn reports(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Waiting>, DbErr> {
-    let mut select = report::Entity::find().select_only().columns([
-        report::Column::EventId,
-        report::Column::Title,
-        report::Column::State,
-    ]);
-    select = match scope.units() {
-        Some(units) => select
-            .filter(report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]))
-            .filter(report::Column::BranchId.is_in(units.iter().copied())),
-        None => select.filter(report::Column::State.eq(ReportState::Submitted)),
-    };
-    let rows: Vec<(i64, String, ReportState)> =
-        select.order_by_asc(report::Column::ShownOn).limit(SHOWN as u64).into_tuple().all(db).await?;
+    let rows = crate::reports::service::waiting(db, scope, SHOWN as u64).await?;
     Ok(rows
         .into_iter()
         .map(|(event_id, title, state)| Waiting { event_id, title, state_key: state.label_key() })
@@ -295,12 +164,7 @@ async fn glance(db: &impl ConnectionTrait, scope: &Scope, today: NaiveDate, tz: 
         figures.merge(f);
     }
     let next = (first + Duration::days(32)).with_day(1).unwrap_or(first);
-    let events = event::Entity::find()
-        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
-        .filter(event::Column::StartsAt.gte(list::start_of(first, tz)))
-        .filter(event::Column::StartsAt.lt(list::start_of(next, tz)))
-        .count(db)
-        .await?;
+    let events = list::count_starting(db, list::start_of(first, tz), list::start_of(next, tz)).await?;
     let branches = rows.len();
     let idle = rows.into_iter().filter(|r| r.held == 0).map(|r| (r.id, r.name)).collect();
     Ok(Glance { month: first.format("%Y-%m").to_string(), events, figures, idle, branches })

@@ -189,6 +189,9 @@ const JOINS: &[&str] = &[
     "attendance/service/records.rs: events::guest",
     "attendance/service/records.rs: events::invitation",
     "attendance/service/records.rs: members::member",
+    "attendance/service/waiting.rs: events::event",
+    "attendance/service/waiting.rs: events::invitation",
+    "attendance/service/waiting.rs: members::member",
     // Branches: a unit's members and terms, for closing a unit and its roster counts.
     "branches/service/mod.rs: members::member",
     "branches/service/mod.rs: members::period",
@@ -199,18 +202,14 @@ const JOINS: &[&str] = &[
     "events/service/audience.rs: members::member",
     "events/service/edit.rs: branches::branch",
     "events/service/edit.rs: members::member",
+    "events/service/facts.rs: branches::branch",
+    "events/service/facts.rs: members::member",
     "events/service/feeds.rs: branches::branch",
     "events/service/feeds.rs: members::member",
     "events/service/list.rs: branches::branch",
     "events/service/mod.rs: branches::branch",
     "events/service/mod.rs: members::member",
     "events/service/series.rs: branches::branch",
-    // The start page gathers every domain's waiting work in one place.
-    "home.rs: events::event",
-    "home.rs: events::invitation",
-    "home.rs: members::member",
-    "home.rs: minutes::minutes",
-    "home.rs: reports::report",
     // Invitations: the table events and attendance share.
     "invitations/service.rs: events::invitation",
     // Mail: whom a message goes to and what it says, read when it is queued and sent.
@@ -230,8 +229,10 @@ const JOINS: &[&str] = &[
     "members/service/import.rs: branches::branch",
     "members/service/mod.rs: branches::branch",
     "members/service/search.rs: branches::branch",
-    // Minutes: the names of the accounts in a record's history, with the history.
+    // Minutes: the names of the accounts in a record's history, with the history; the records
+    // a member is to sign, with their meetings' titles and hosts.
     "minutes/service/history.rs: accounts::account",
+    "minutes/service/mod.rs: events::event",
     // Records: participation is counted by the database over invitations, events, units,
     // members and their terms (20,000 members, a year of events) in a statement per page.
     "records/digest.rs: accounts::account",
@@ -259,11 +260,9 @@ const JOINS: &[&str] = &[
     "records/service/overview.rs: members::member",
     "records/service/streaks.rs: branches::branch",
     "records/service/streaks.rs: members::member",
-    // Reports: the event's facts for the draft, and the public page's filter by branch.
-    "reports/service/mod.rs: branches::branch",
+    // Reports: the ended events without a report (the clock's pass), and the public page's
+    // filter by branch.
     "reports/service/mod.rs: events::event",
-    "reports/service/mod.rs: events::unit",
-    "reports/service/mod.rs: members::member",
     "reports/service/public.rs: branches::branch",
 ];
 

@@ -6,6 +6,7 @@
 //! one cannot interleave. Every change is logged with who and when.
 
 pub mod records;
+pub mod waiting;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, JoinType, QueryFilter, QueryOrder, QuerySelect,

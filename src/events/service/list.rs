@@ -342,3 +342,17 @@ pub async fn between(
     sort(&mut rows, true);
     Ok((rows, totals))
 }
+
+/// How many events scheduled or held start in [from, until).
+pub async fn count_starting(
+    db: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::State.is_in([EventState::Scheduled, EventState::Ended]))
+        .filter(event::Column::StartsAt.gte(from))
+        .filter(event::Column::StartsAt.lt(until))
+        .count(db)
+        .await
+}

@@ -8,6 +8,7 @@
 pub mod attachments;
 mod audience;
 mod edit;
+pub mod facts;
 pub mod feeds;
 mod guests;
 mod lifecycle;

@@ -97,11 +97,11 @@ pub struct Context {
 }
 
 impl Context {
-    /// The subqueries, as (alias, SQL, values): placeholders numbered within each subquery.
-    pub(super) fn columns(backend: sea_orm::DbBackend, e: &event::Model) -> [(&'static str, String, Vec<Value>); 6] {
+    /// The subqueries, as (alias, SQL, values): the event's names (events' own) and the previous
+    /// record of the same branch and type of meeting.
+    pub(super) fn columns(backend: sea_orm::DbBackend, e: &event::Model) -> Vec<(&'static str, String, Vec<Value>)> {
         use crate::forms::Choice;
         let p = |n| crate::db::placeholder(backend, n);
-        let of = |table: &str, column: &str| format!("(SELECT {column} FROM {table} WHERE id = {})", p(1));
         let previous = format!(
             "(SELECT e.id FROM events e WHERE e.branch_id = {} AND e.kind = {} AND e.starts_at < {} \
              AND EXISTS (SELECT 1 FROM minutes p WHERE p.event_id = e.id) ORDER BY e.starts_at DESC LIMIT 1)",
@@ -109,28 +109,19 @@ impl Context {
             p(2),
             p(3)
         );
-        [
-            ("ctx_branch", of("branches", "name"), vec![e.branch_id.into()]),
-            ("ctx_tz", of("branches", "timezone"), vec![e.branch_id.into()]),
-            ("ctx_host", of("members", "name"), vec![e.host_member_id.into()]),
-            ("ctx_host_post", of("members", "post"), vec![e.host_member_id.into()]),
-            ("ctx_recorder", of("members", "name"), vec![e.recorder_member_id.into()]),
-            ("ctx_previous", previous, vec![e.branch_id.into(), e.kind.key().into(), e.starts_at.into()]),
-        ]
+        let mut columns = events::facts::Names::columns(backend, e).to_vec();
+        columns.push(("ctx_previous", previous, vec![e.branch_id.into(), e.kind.key().into(), e.starts_at.into()]));
+        columns
     }
 
     pub(super) fn of(row: &QueryResult, e: &event::Model) -> Result<Context, DbErr> {
-        let text = |c: &str| row.try_get::<Option<String>>("", c);
-        let host = match e.host_member_id {
-            Some(_) => text("ctx_host")?,
-            None => e.host_guest_name.clone(),
-        };
+        let names = events::facts::Names::of(row, e)?;
         Ok(Context {
-            branch: text("ctx_branch")?.unwrap_or_default(),
-            tz: crate::branches::rules::zone(text("ctx_tz")?.as_deref().unwrap_or_default()),
-            host,
-            host_post: text("ctx_host_post")?,
-            recorder: text("ctx_recorder")?,
+            branch: names.branch,
+            tz: names.tz,
+            host: names.host,
+            host_post: names.host_post,
+            recorder: names.recorder,
             previous: row.try_get::<Option<i64>>("", "ctx_previous")?,
         })
     }

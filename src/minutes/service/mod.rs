@@ -7,8 +7,8 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
-    entity::prelude::*, sea_query::OnConflict,
+    ActiveModelTrait, ConnectionTrait, DbErr, JoinType, QueryOrder, QuerySelect, Set, TransactionSession,
+    TransactionTrait, entity::prelude::*, sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 
@@ -600,4 +600,30 @@ impl Speech {
     pub fn speaker_name(&self) -> &str {
         self.speaker.as_ref().map_or("", Speaker::name)
     }
+}
+
+/// Submitted records whose host or recorder is this member and has not signed yet, as (event,
+/// title), the earliest meeting first.
+pub async fn to_sign(db: &impl ConnectionTrait, member_id: i64, limit: u64) -> Result<Vec<(i64, String)>, DbErr> {
+    let as_host = sea_orm::Condition::all()
+        .add(event::Column::HostMemberId.eq(member_id))
+        .add(minutes::Column::HostSignedBy.is_null());
+    let as_recorder = sea_orm::Condition::all()
+        .add(event::Column::RecorderMemberId.eq(member_id))
+        .add(minutes::Column::RecorderSignedBy.is_null());
+    minutes::Entity::find()
+        .select_only()
+        .column(minutes::Column::EventId)
+        .column_as(Expr::col((event::Entity, event::Column::Title)), "title")
+        .join(
+            JoinType::InnerJoin,
+            minutes::Entity::belongs_to(event::Entity).from(minutes::Column::EventId).to(event::Column::Id).into(),
+        )
+        .filter(minutes::Column::State.eq(MinutesState::Submitted))
+        .filter(sea_orm::Condition::any().add(as_host).add(as_recorder))
+        .order_by_asc(event::Column::StartsAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
 }

@@ -19,15 +19,14 @@ use crate::reports::{
 use crate::{
     accounts::Role as AccountRole,
     attendance::service::records::{self, Place},
-    branches::{Scope, entity::branch},
+    branches::Scope,
     events::{
-        entity::{event, unit},
+        entity::event,
         rules::{EventKind, EventState, MAX_DAYS},
         service::{self as events, Access, EventError, Loaded},
     },
     i18n::Locale,
     invitations::Role,
-    members::entity::member,
 };
 
 /// How far back the clock looks for ended events without a report: a server that was down for
@@ -91,21 +90,12 @@ pub struct Composed {
 /// Writes the generated parts of an event's report (None: the event is gone), in the organising
 /// branch's language (`locale` where it has none).
 pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -> Result<Option<Composed>, DbErr> {
-    let Some(e) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
-    let units = unit::Entity::find().filter(unit::Column::EventId.eq(event_id)).all(db).await?;
-    let co_ids: Vec<i64> = units.iter().filter(|u| !u.organiser && u.accepted).map(|u| u.branch_id).collect();
-    let branches = branch::Entity::find()
-        .filter(branch::Column::Id.is_in(co_ids.iter().copied().chain([e.branch_id])))
-        .order_by_asc(branch::Column::Code)
-        .all(db)
-        .await?;
-    let Some(organiser) = branches.iter().find(|b| b.id == e.branch_id) else { return Ok(None) };
-    let co_organisers: Vec<String> =
-        branches.iter().filter(|b| co_ids.contains(&b.id)).map(|b| b.name.clone()).collect();
-    let host = match e.host_member_id {
-        Some(m) => member::Entity::find_by_id(m).one(db).await?.map(|m| Person { name: m.name, post: m.post }),
-        None => e.host_guest_name.clone().map(|name| Person { name, post: None }),
+    let Some(events::facts::Facts { event: e, organiser, co_organisers, host }) =
+        events::facts::facts(db, event_id).await?
+    else {
+        return Ok(None);
     };
+    let host = host.map(|(name, post)| Person { name, post });
     let people = records::people(db, event_id).await?;
     let summary = records::Summary::of(&people, true);
     // Only people who came: absentees and their reasons are never in a report.
@@ -603,4 +593,25 @@ pub async fn change_photos(
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// Reports waiting, as (event, title, state), the earliest first: for a secretary, their
+/// branches' drafts and those submitted for review; for an administrator, those submitted.
+pub async fn waiting(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    limit: u64,
+) -> Result<Vec<(i64, String, ReportState)>, DbErr> {
+    let mut select = report::Entity::find().select_only().columns([
+        report::Column::EventId,
+        report::Column::Title,
+        report::Column::State,
+    ]);
+    select = match scope.units() {
+        Some(units) => select
+            .filter(report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]))
+            .filter(report::Column::BranchId.is_in(units.iter().copied())),
+        None => select.filter(report::Column::State.eq(ReportState::Submitted)),
+    };
+    select.order_by_asc(report::Column::ShownOn).limit(limit).into_tuple().all(db).await
 }
