@@ -1742,7 +1742,7 @@ pub async fn generate_minutes(
             anyhow::Ok(())
         }
     };
-    let people = crate::attendance::service::records::people(db, conference).await?;
+    let people = crate::attendance::service::history::people(db, conference).await?;
     let speakers: Vec<Speaker> = people
         .iter()
         .filter(|p| p.attended())

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::{
     attendance::service::{
-        records::{self, MemberHome},
+        history::{self, MemberHome},
         waiting::{self as attendance, LeaveRequest},
     },
     branches::Scope,
@@ -81,7 +81,7 @@ pub async fn of(
 ) -> Result<Home, RecordsError> {
     let today = now.with_timezone(&tz).date_naive();
     let (member_home, to_sign) = match member {
-        Some(m) => (Some(records::member_home(db, m, now, SHOWN).await?), to_sign(db, m).await?),
+        Some(m) => (Some(history::member_home(db, m, now, SHOWN).await?), to_sign(db, m).await?),
         None => (None, Vec::new()),
     };
     let manages = scope.is_all() || scope.units().is_some_and(|u| !u.is_empty());

@@ -3,7 +3,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use chrono_tz::Tz;
 
-use super::service::records::{HistoryRow, Person, Summary};
+use super::service::history::{HistoryRow, Person, Summary};
 use crate::{
     events::{
         entity::{event, invitation},
@@ -30,7 +30,7 @@ pub struct EventBox {
 impl EventBox {
     /// Catalogue key of the viewer's answer as they read it (checked in: attending).
     pub fn my_answer(&self) -> Option<&'static str> {
-        self.mine.as_ref().map(|i| super::service::records::shown_answer(i.answer, i.checked_in_at.is_some()))
+        self.mine.as_ref().map(|i| super::service::history::shown_answer(i.answer, i.checked_in_at.is_some()))
     }
 
     pub fn my_outcome(&self) -> Option<crate::invitations::Outcome> {
@@ -214,6 +214,6 @@ impl AnswerPage {
     }
 
     pub fn answer_key(&self) -> &'static str {
-        super::service::records::shown_answer(self.invitation.answer, self.invitation.checked_in_at.is_some())
+        super::service::history::shown_answer(self.invitation.answer, self.invitation.checked_in_at.is_some())
     }
 }

@@ -78,7 +78,7 @@ pub struct GuestFact {
 
 /// Who presided: name and, where there is one, post.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
+pub struct Host {
     pub name: String,
     pub post: Option<String>,
 }
@@ -100,7 +100,7 @@ pub struct Facts<'a> {
     /// Non-voting attendees who came, counted (not named).
     pub non_voting: usize,
     pub guests: &'a [GuestFact],
-    pub host: Option<Person>,
+    pub host: Option<Host>,
     /// The minutes' speeches, in order.
     pub speeches: &'a [Speech],
     /// Resolutions that carried or were adopted without a vote, in order.
@@ -532,7 +532,7 @@ mod tests {
             present: 12,
             non_voting: 0,
             guests,
-            host: Some(Person { name: "曾斌".into(), post: Some("党支部书记".into()) }),
+            host: Some(Host { name: "曾斌".into(), post: Some("党支部书记".into()) }),
             speeches,
             resolutions: &[],
         }
@@ -569,7 +569,7 @@ mod tests {
             "We should give full play to experts.",
         )];
         let mut f = seed_facts(&speeches, &[], &[]);
-        f.host = Some(Person { name: "Zeng Bin".into(), post: Some("Secretary of the Party Branch".into()) });
+        f.host = Some(Host { name: "Zeng Bin".into(), post: Some("Secretary of the Party Branch".into()) });
         f.title = "Studying the spirit of the instructions";
         f.organiser = "the Party Branch of Chengdu High-tech Medical Association";
         f.place = None;

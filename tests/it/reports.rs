@@ -871,7 +871,7 @@ async fn public_pages_cache_for_visitors_without_cookies_and_move_with_a_renamed
 #[tokio::test]
 async fn the_report_keeps_the_resolutions_the_signed_minutes_carried() {
     use partyday::{
-        attendance::service::records::{Summary, people},
+        attendance::service::history::{Summary, people},
         members::{entity::member, rules::PoliticalStatus},
     };
     use sea_orm::{ActiveModelTrait, Set};

@@ -16,7 +16,7 @@ use super::{
     rules::{Choose, Mark, Method},
     service::{
         self, By, WalkIn, Window,
-        records::{self, Person, Summary},
+        history::{self, Person, Summary},
     },
     views::*,
 };
@@ -99,7 +99,7 @@ pub async fn event_box(state: &AppState, scope: &Scope, loaded: &Loaded) -> Resu
         && now < service::closes_at(e);
     let taker = e.state != EventState::Draft && service::may_take_attendance(loaded, scope);
     let (summary, people) = if taker {
-        let people = records::people(&state.db, e.id).await?;
+        let people = history::people(&state.db, e.id).await?;
         (Some(Summary::of(&people, e.finalised_at.is_some())), people)
     } else {
         (None, Vec::new())
@@ -264,7 +264,7 @@ async fn mark(
         };
         return Ok((e.status(), Json(serde_json::json!({ "error": message }))).into_response());
     }
-    let counts = records::counts(&state.db, id).await?;
+    let counts = history::counts(&state.db, id).await?;
     Ok(Json(counts).into_response())
 }
 
@@ -344,7 +344,7 @@ async fn manage(
     let loaded = taker(&state, &scope, id).await?;
     let e = loaded.event.clone();
     let tz = zone(&state, &e).await?;
-    let people = records::people(&state.db, id).await?;
+    let people = history::people(&state.db, id).await?;
     let finalised = e.finalised_at.is_some();
     let summary = Summary::of(&people, finalised);
     let q = params.q.trim().to_lowercase();
@@ -397,7 +397,7 @@ async fn roster(
 ) -> Result<Response, WebError> {
     let loaded = taker(&state, &scope, id).await?;
     let e = loaded.event;
-    let people = records::people(&state.db, id).await?;
+    let people = history::people(&state.db, id).await?;
     let summary = Summary::of(&people, e.finalised_at.is_some());
     let now = state.now();
     let open = e.state != EventState::Cancelled && e.finalised_at.is_none() && now >= window(&state).opens(&e);
@@ -413,7 +413,7 @@ async fn roster(
 async fn sheet_data(state: &AppState, scope: &Scope, id: i64) -> Result<(Loaded, Tz, Vec<Person>), WebError> {
     let loaded = taker(state, scope, id).await?;
     let tz = zone(state, &loaded.event).await?;
-    let people = records::people(&state.db, id).await?;
+    let people = history::people(&state.db, id).await?;
     Ok((loaded, tz, people))
 }
 
@@ -550,8 +550,8 @@ async fn history(
         let page = HistoryPage { ctx, linked: false, open_tasks: vec![], rows: vec![], page, more: false, open_only };
         return Ok(page.into_response());
     };
-    let (open_tasks, _) = records::history(&state.db, member, true, 1).await?;
-    let (rows, more) = records::history(&state.db, member, open_only, page).await?;
+    let (open_tasks, _) = history::of_member(&state.db, member, true, 1).await?;
+    let (rows, more) = history::of_member(&state.db, member, open_only, page).await?;
     Ok(HistoryPage { ctx, linked: true, open_tasks, rows, page, more, open_only }.into_response())
 }
 

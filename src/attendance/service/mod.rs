@@ -5,7 +5,7 @@
 //! PostgreSQL the row lock, on SQLite the database's write lock, so counting seats and taking
 //! one cannot interleave. Every change is logged with who and when.
 
-pub mod records;
+pub mod history;
 pub mod waiting;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{

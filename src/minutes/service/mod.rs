@@ -17,7 +17,7 @@ use super::{
     rules::{Body, Item, MinutesState, Speaker, Speakers, Speech},
 };
 use crate::{
-    attendance::service::records::{self, Place},
+    attendance::service::history::{self as attendance, Place},
     branches::Scope,
     events::{
         entity::event,
@@ -295,13 +295,13 @@ pub struct FormChoices {
 }
 
 pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<FormChoices, DbErr> {
-    let people = records::people(db, opened.loaded.event.id).await?;
+    let people = attendance::people(db, opened.loaded.event.id).await?;
     let voters = match &opened.frozen {
         Some(roll) => roll.present_full,
         None => Roll::of(&people, opened.loaded.event.finalised_at.is_some()).present_full,
     };
     let anyone_in = people.iter().any(|p| p.attended());
-    let chosen: Vec<&records::Person> = people
+    let chosen: Vec<&attendance::Person> = people
         .iter()
         .filter(|p| match p.place() {
             Place::Present => true,

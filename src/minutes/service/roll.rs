@@ -34,8 +34,8 @@ pub struct Roll {
 
 impl Roll {
     /// The roll of attendance's summary, with the names: counted once, by attendance.
-    pub fn of(people: &[records::Person], finalised: bool) -> Roll {
-        let s = records::Summary::of(people, finalised);
+    pub fn of(people: &[attendance::Person], finalised: bool) -> Roll {
+        let s = attendance::Summary::of(people, finalised);
         let entry = |&n: &usize, note: Option<String>| Entry { name: people[n].name.clone(), note, late: false };
         let with_reason = |n: &usize| entry(n, people[*n].leave_reason.clone());
         Roll {
@@ -192,6 +192,6 @@ pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Arc<Roll
 }
 
 pub(super) async fn live_roll(db: &impl ConnectionTrait, e: &event::Model) -> Result<Roll, DbErr> {
-    let people = records::people(db, e.id).await?;
+    let people = attendance::people(db, e.id).await?;
     Ok(Roll::of(&people, e.finalised_at.is_some()))
 }

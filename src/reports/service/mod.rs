@@ -14,11 +14,11 @@ pub mod public;
 use crate::reports::{
     entity::{log, photo, report},
     photos::{MAX_PER_REPORT, PhotoError, Processed},
-    rules::{self, Draft, Edit, Facts, GuestFact, LogKind, Part, Person, PublishBy, ReportState, Step},
+    rules::{self, Draft, Edit, Facts, GuestFact, Host, LogKind, Part, PublishBy, ReportState, Step},
 };
 use crate::{
     accounts::Role as AccountRole,
-    attendance::service::records::{self, Place},
+    attendance::service::history::{self, Place},
     branches::Scope,
     events::{
         entity::event,
@@ -95,11 +95,11 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
     else {
         return Ok(None);
     };
-    let host = host.map(|(name, post)| Person { name, post });
-    let people = records::people(db, event_id).await?;
-    let summary = records::Summary::of(&people, true);
+    let host = host.map(|(name, post)| Host { name, post });
+    let people = history::people(db, event_id).await?;
+    let summary = history::Summary::of(&people, true);
     // Only people who came: absentees and their reasons are never in a report.
-    let came = |p: &&records::Person| matches!(p.place(), Place::Other { attended: true });
+    let came = |p: &&history::Person| matches!(p.place(), Place::Other { attended: true });
     let guests: Vec<GuestFact> = people
         .iter()
         .filter(came)

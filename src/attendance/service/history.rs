@@ -489,7 +489,7 @@ pub async fn member_home(
         .limit(n as u64)
         .into_query();
     let mut recent: Vec<HistoryRow> = db::json_rows(db, &recent, HistoryRow::COLUMNS).await?;
-    let (mut makeup, _) = history(db, member_id, true, 1).await?;
+    let (mut makeup, _) = of_member(db, member_id, true, 1).await?;
     for rows in [&mut awaiting, &mut coming] {
         rows.sort_by_key(|r| (r.starts_at, r.event_id));
     }
@@ -502,7 +502,7 @@ pub async fn member_home(
 
 /// A member's events (not drafts), newest first, a page at a time; `open_only` keeps those with
 /// make-up study still to do. Returns the page and whether more follow.
-pub async fn history(
+pub async fn of_member(
     db: &impl ConnectionTrait,
     member_id: i64,
     open_only: bool,
