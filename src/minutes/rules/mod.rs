@@ -225,6 +225,13 @@ impl Op {
 }
 
 impl Body {
+    /// The items' titles, joined with `sep`: the record's topics (议题).
+    pub fn topics(&self, sep: &str) -> String {
+        self.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(sep)
+    }
+}
+
+impl Body {
     /// Adds a blank row where the form asked for one.
     pub fn grow(&mut self, op: Op) {
         let rows = self.rows();

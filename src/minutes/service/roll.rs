@@ -33,6 +33,11 @@ pub struct Roll {
 }
 
 impl Roll {
+    /// Whether a resolution's vote carried, counted against this roll (None: no vote was taken).
+    pub fn carries(&self, r: &crate::minutes::rules::Resolution) -> Option<bool> {
+        r.votes.map(|v| v.carries(self.expected_full))
+    }
+
     /// The roll of attendance's summary, with the names: counted once, by attendance.
     pub fn of(people: &[attendance::Person], finalised: bool) -> Roll {
         let s = attendance::Summary::of(people, finalised);

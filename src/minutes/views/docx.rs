@@ -48,7 +48,7 @@ impl Document<'_> {
 
     fn votes(&self, r: &Resolution, roll: &Roll) -> Option<String> {
         let v = r.votes?;
-        let outcome = if v.carries(roll.expected_full) { "minutes.carries" } else { "minutes.fails" };
+        let outcome = if roll.carries(r) == Some(true) { "minutes.carries" } else { "minutes.fails" };
         Some(format!(
             "{} {} · {} {} · {} {} — {}",
             self.tr("minutes.votes_for"),
@@ -59,10 +59,6 @@ impl Document<'_> {
             v.abstaining,
             self.tr(outcome)
         ))
-    }
-
-    fn topics(&self, body: &Body) -> String {
-        body.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(self.tr("minutes.list_sep"))
     }
 }
 

@@ -94,10 +94,6 @@ impl MinutesPage {
     pub fn md(&self, text: &str) -> String {
         markdown::render(text)
     }
-
-    pub fn carries(&self, r: &Resolution) -> Option<bool> {
-        r.votes.map(|v| v.carries(self.roll.expected_full))
-    }
 }
 
 /// The event page's section on its minutes.
@@ -131,14 +127,6 @@ impl PrintPage {
 
     pub fn md(&self, text: &str) -> String {
         markdown::render(text)
-    }
-
-    pub fn carries(&self, r: &Resolution) -> Option<bool> {
-        r.votes.map(|v| v.carries(self.roll.expected_full))
-    }
-
-    pub fn topics(&self, sep: &str) -> String {
-        self.body.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(sep)
     }
 }
 
