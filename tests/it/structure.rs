@@ -202,14 +202,11 @@ const JOINS: &[&str] = &[
     "events/service/audience.rs: members::member",
     "events/service/edit.rs: branches::branch",
     "events/service/edit.rs: members::member",
-    "events/service/facts.rs: branches::branch",
     "events/service/facts.rs: members::member",
     "events/service/feeds.rs: branches::branch",
     "events/service/feeds.rs: members::member",
     "events/service/list.rs: branches::branch",
-    "events/service/mod.rs: branches::branch",
     "events/service/mod.rs: members::member",
-    "events/service/series.rs: branches::branch",
     // Invitations: the table events and attendance share.
     "invitations/service.rs: events::invitation",
     // Mail: whom a message goes to and what it says, read when it is queued and sent.
@@ -226,7 +223,6 @@ const JOINS: &[&str] = &[
     "mail/views/message.rs: members::member",
     // Members: a member's branch, by code and name, in search, import and the roster.
     "members/entity.rs: branches::branch",
-    "members/service/import.rs: branches::branch",
     "members/service/mod.rs: branches::branch",
     "members/service/search.rs: branches::branch",
     // Minutes: the names of the accounts in a record's history, with the history; the records

@@ -132,7 +132,31 @@ fn map_unique(e: DbErr) -> BranchError {
 }
 
 async fn find(db: &impl ConnectionTrait, id: i64) -> Result<branch::Model, BranchError> {
-    branch::Entity::find_by_id(id).one(db).await?.ok_or(BranchError::NotFound)
+    unit(db, id).await?.ok_or(BranchError::NotFound)
+}
+
+/// A unit by id, for other domains reading the units of their own rows (they checked the
+/// caller's access to those).
+pub async fn unit(db: &impl ConnectionTrait, id: i64) -> Result<Option<branch::Model>, DbErr> {
+    branch::Entity::find_by_id(id).one(db).await
+}
+
+/// Units by id, by code.
+pub async fn units(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i64>) -> Result<Vec<branch::Model>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    branch::Entity::find().filter(branch::Column::Id.is_in(ids)).order_by_asc(branch::Column::Code).all(db).await
+}
+
+/// A branch's party groups, open or closed.
+pub async fn groups_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<branch::Model>, DbErr> {
+    branch::Entity::find()
+        .filter(branch::Column::ParentId.eq(id))
+        .filter(branch::Column::Kind.eq(BranchKind::Group))
+        .all(db)
+        .await
 }
 
 /// One unit, if the scope covers it; otherwise "not found" (its existence is not told).

@@ -22,11 +22,7 @@ pub async fn facts(db: &impl ConnectionTrait, event_id: i64) -> Result<Option<Fa
     let Some(e) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
     let units = unit::Entity::find().filter(unit::Column::EventId.eq(event_id)).all(db).await?;
     let co_ids: Vec<i64> = units.iter().filter(|u| !u.organiser && u.accepted).map(|u| u.branch_id).collect();
-    let branches = branch::Entity::find()
-        .filter(branch::Column::Id.is_in(co_ids.iter().copied().chain([e.branch_id])))
-        .order_by_asc(branch::Column::Code)
-        .all(db)
-        .await?;
+    let branches = crate::branches::service::units(db, co_ids.iter().copied().chain([e.branch_id])).await?;
     let co_organisers = branches.iter().filter(|b| co_ids.contains(&b.id)).map(|b| b.name.clone()).collect();
     let Some(organiser) = branches.into_iter().find(|b| b.id == e.branch_id) else { return Ok(None) };
     let host = match e.host_member_id {

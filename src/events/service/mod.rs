@@ -99,17 +99,8 @@ pub struct Named {
 /// The names of an event the caller has loaded (and so may read).
 pub async fn named(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Named, EventError> {
     let event = &loaded.event;
-    let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?.ok_or(EventError::NotFound)?;
-    let named = loaded.named_co_organisers();
-    let branches = if named.is_empty() {
-        Vec::new()
-    } else {
-        branch::Entity::find()
-            .filter(branch::Column::Id.is_in(named))
-            .order_by_asc(branch::Column::Code)
-            .all(db)
-            .await?
-    };
+    let branch = crate::branches::service::unit(db, event.branch_id).await?.ok_or(EventError::NotFound)?;
+    let branches = crate::branches::service::units(db, loaded.named_co_organisers()).await?;
     let people: Vec<i64> = event.host_member_id.into_iter().chain(event.recorder_member_id).collect();
     let people = if people.is_empty() {
         Vec::new()

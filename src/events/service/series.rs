@@ -102,7 +102,7 @@ pub async fn create(
         return Err(FormError::Fields(FieldErrors::single(field, "series.no_dates")));
     }
     let txn = crate::db::write_txn(db).await?;
-    let unit = branch::Entity::find_by_id(branch_id).one(&txn).await?.ok_or(EventError::NotFound)?;
+    let unit = crate::branches::service::unit(&txn, branch_id).await?.ok_or(EventError::NotFound)?;
     if unit.kind == BranchKind::Group || unit.closed_at.is_some() {
         return Err(EventError::NotFound.into());
     }

@@ -306,14 +306,11 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportError> {
-    let branch = match branch::Entity::find_by_id(branch_id).one(db).await? {
+    let branch = match crate::branches::service::unit(db, branch_id).await? {
         Some(b) if scope.covers(b.id) && b.kind.holds_members() && b.closed_at.is_none() => b,
         _ => return Err(ImportError::Branch),
     };
-    let groups: HashMap<i64, branch::Model> = branch::Entity::find()
-        .filter(branch::Column::ParentId.eq(branch.id))
-        .filter(branch::Column::Kind.eq(BranchKind::Group))
-        .all(db)
+    let groups: HashMap<i64, branch::Model> = crate::branches::service::groups_of(db, branch.id)
         .await?
         .into_iter()
         .map(|g| (g.id, g))

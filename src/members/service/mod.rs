@@ -68,7 +68,7 @@ pub async fn get(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<me
 
 /// An open unit that holds members.
 async fn member_branch(db: &impl ConnectionTrait, id: i64) -> Result<branch::Model, MemberError> {
-    match branch::Entity::find_by_id(id).one(db).await? {
+    match crate::branches::service::unit(db, id).await? {
         Some(b) if b.kind.holds_members() && b.closed_at.is_none() => Ok(b),
         _ => Err(MemberError::BranchUnavailable),
     }
@@ -76,7 +76,7 @@ async fn member_branch(db: &impl ConnectionTrait, id: i64) -> Result<branch::Mod
 
 async fn check_group(db: &impl ConnectionTrait, branch_id: i64, group_id: Option<i64>) -> Result<(), MemberError> {
     let Some(group_id) = group_id else { return Ok(()) };
-    match branch::Entity::find_by_id(group_id).one(db).await? {
+    match crate::branches::service::unit(db, group_id).await? {
         Some(g) if g.kind == BranchKind::Group && g.parent_id == Some(branch_id) && g.closed_at.is_none() => Ok(()),
         _ => Err(MemberError::GroupNotOfBranch),
     }
@@ -445,9 +445,7 @@ pub async fn profile(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resul
     for e in entries.iter().filter(|e| matches!(e.kind.as_str(), "joined" | "transfer" | "group")) {
         unit_ids.extend([&e.from_value, &e.to_value].into_iter().flatten().filter_map(|v| v.parse::<i64>().ok()));
     }
-    let units: HashMap<i64, branch::Model> = branch::Entity::find()
-        .filter(branch::Column::Id.is_in(unit_ids))
-        .all(db)
+    let units: HashMap<i64, branch::Model> = crate::branches::service::units(db, unit_ids)
         .await?
         .into_iter()
         .map(|b| (b.id, b))
