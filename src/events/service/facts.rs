@@ -1,6 +1,6 @@
 //! The facts of an event that other domains write from, read without a viewer (the event
 //! clock's pass has none): the organising branch, the co-organisers that accepted, the host.
-use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QueryOrder, QueryResult, entity::prelude::*};
+use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QueryResult, entity::prelude::*};
 
 use crate::{
     branches::entity::branch,

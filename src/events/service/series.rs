@@ -18,7 +18,7 @@ use crate::events::{
     service::{self, EventError, FormError},
 };
 use crate::{
-    branches::{BranchKind, Scope, entity::branch},
+    branches::{BranchKind, Scope},
     forms::FieldErrors,
 };
 

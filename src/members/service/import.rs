@@ -15,7 +15,7 @@ use crate::members::{
     service::{self, MemberError},
 };
 use crate::{
-    branches::{BranchKind, Scope, entity::branch},
+    branches::{Scope, entity::branch},
     forms::{Choice, FieldErrors, parse_choice},
     i18n::Msg,
 };
