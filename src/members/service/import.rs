@@ -310,11 +310,8 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
         Some(b) if scope.covers(b.id) && b.kind.holds_members() && b.closed_at.is_none() => b,
         _ => return Err(ImportError::Branch),
     };
-    let groups: HashMap<i64, branch::Model> = crate::branches::service::groups_of(db, branch.id)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g))
-        .collect();
+    let groups: HashMap<i64, branch::Model> =
+        crate::branches::service::groups_of(db, branch.id).await?.into_iter().map(|g| (g.id, g)).collect();
     // Every member's id, branch and contacts: matching and uniqueness are checked in memory.
     let contacts: Vec<(i64, Option<String>, Option<String>)> = member::Entity::find()
         .select_only()

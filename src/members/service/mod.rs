@@ -445,11 +445,8 @@ pub async fn profile(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Resul
     for e in entries.iter().filter(|e| matches!(e.kind.as_str(), "joined" | "transfer" | "group")) {
         unit_ids.extend([&e.from_value, &e.to_value].into_iter().flatten().filter_map(|v| v.parse::<i64>().ok()));
     }
-    let units: HashMap<i64, branch::Model> = crate::branches::service::units(db, unit_ids)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
+    let units: HashMap<i64, branch::Model> =
+        crate::branches::service::units(db, unit_ids).await?.into_iter().map(|b| (b.id, b)).collect();
     let name_of = |v: &Option<String>| {
         v.as_ref().and_then(|v| v.parse::<i64>().ok()).and_then(|id| units.get(&id)).map(|b| b.name.clone())
     };
