@@ -74,22 +74,26 @@ impl Roll {
 
 /// What an event's record says, for its activity report: the speeches, and the resolutions
 /// adopted (carried, or adopted without a vote) as the record counts them, against the roll it
-/// froze when it was submitted (the attendance as it stands before). `locked`: signed by both.
+/// froze when it was submitted (the attendance as it stands before).
 pub struct Said {
-    pub locked: bool,
     pub speeches: Vec<Speech>,
     pub adopted: Vec<String>,
 }
 
-/// The record of an event as [`Said`], or None when it has none.
-pub async fn said(db: &impl ConnectionTrait, event: &event::Model) -> Result<Option<Said>, DbErr> {
+/// The record of an event as [`Said`], or None when it has none. `now`: the event's attendance
+/// as it stands, which counts for a record not submitted yet (the caller has read it already).
+pub async fn said(
+    db: &impl ConnectionTrait,
+    event: &event::Model,
+    now: &attendance::Summary,
+) -> Result<Option<Said>, DbErr> {
     let Some(m) = minutes::Entity::find().filter(minutes::Column::EventId.eq(event.id)).one(db).await? else {
         return Ok(None);
     };
     let body = body_of(&m)?;
     let expected_full = match m.roll.as_deref().and_then(parse_roll) {
         Some(frozen) => frozen.expected_full,
-        None => live_roll(db, event).await?.expected_full,
+        None => now.expected_full,
     };
     let speeches = body.items.iter().flat_map(|i| i.speeches.iter().cloned()).collect();
     let adopted = body
@@ -99,7 +103,7 @@ pub async fn said(db: &impl ConnectionTrait, event: &event::Model) -> Result<Opt
         .filter(|r| r.votes.is_none_or(|v| v.carries(expected_full)))
         .map(|r| r.text.clone())
         .collect();
-    Ok(Some(Said { locked: m.state == MinutesState::Locked, speeches, adopted }))
+    Ok(Some(Said { speeches, adopted }))
 }
 
 /// [`crate::mail::EventDocuments`] for minutes: an event's locked record as lines (the roll's

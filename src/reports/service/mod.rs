@@ -107,7 +107,7 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         .map(|p| GuestFact { name: p.name.clone(), unit: p.unit.clone(), title: p.title.clone() })
         .collect();
     let non_voting = people.iter().filter(came).filter(|p| p.role == Role::NonVoting).count();
-    let said = crate::minutes::service::said(db, &e).await?;
+    let said = crate::minutes::service::said(db, &e, &summary).await?;
     let (speeches, resolutions) = said.map(|s| (s.speeches, s.adopted)).unwrap_or_default();
     // The organising branch's language, where it has one.
     let locale = organiser.locale.as_deref().and_then(Locale::from_tag).unwrap_or(locale);
