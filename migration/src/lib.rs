@@ -19,6 +19,7 @@ mod m20261207_000014_records_indexes;
 mod m20261208_000015_outbox_time_index;
 mod m20261209_000016_exemption_withdrawals;
 mod m20261210_000017_unexcused_index;
+mod m20261211_000018_non_voting_count;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_outbox_time_index::Migration),
             Box::new(m20261209_000016_exemption_withdrawals::Migration),
             Box::new(m20261210_000017_unexcused_index::Migration),
+            Box::new(m20261211_000018_non_voting_count::Migration),
         ]
     }
 }

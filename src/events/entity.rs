@@ -44,6 +44,11 @@ pub mod event {
         pub updated_at: DateTimeUtc,
         /// When the event clock ended the event and settled its attendance (once).
         pub finalised_at: Option<DateTimeUtc>,
+        /// Non-voting attendees (列席) counted rather than named: how many, whether the number is
+        /// approximate ("50余人"), and who they were ("各会员单位党务工作者").
+        pub non_voting_count: Option<i32>,
+        pub non_voting_approx: bool,
+        pub non_voting_note: Option<String>,
         #[sea_orm(belongs_to, from = "branch_id", to = "id")]
         pub branch: BelongsTo<crate::branches::entity::branch::Entity>,
     }

@@ -102,6 +102,10 @@ pub async fn copy(db: &impl TransactionTrait, scope: &Scope, id: i64, now: DateT
         edited_by_hand: Set(false),
         sequence: Set(0),
         revision: Set(0),
+        // Who came to the source is not a fact of the copy.
+        non_voting_count: Set(None),
+        non_voting_approx: Set(false),
+        non_voting_note: Set(None),
         created_by: Set(scope.account_id()),
         created_at: Set(now),
         updated_at: Set(now),
