@@ -134,6 +134,21 @@ pub fn render(locale: Locale, msg: &Msg) -> String {
     fill(t(locale, &msg.key), &args)
 }
 
+/// A title in quotation marks (“…”): marks already inside it become the inner ones (‘…’), so
+/// quotes never nest as “…“…”…”.
+pub fn quote(text: &str) -> String {
+    let inner: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '“' => '‘',
+            '”' => '’',
+            c => c,
+        })
+        .collect();
+    format!("“{inner}”")
+}
+
 /// `template` with each `{name}` of `args` replaced by its value, in one pass: a value that
 /// holds braces (a title such as "{x}") is never read as a placeholder. Unknown names stay.
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
