@@ -137,7 +137,7 @@ impl Mail<'_> {
         self.facts
             .changes
             .iter()
-            .filter(|c| c.sequence == self.sequence)
+            .filter(|c| c.sequence == self.sequence && (c.kind == "time" || c.kind == "place"))
             .map(|c| {
                 let what = if c.kind == "time" { "change.time" } else { "change.place" };
                 (self.tr(what), crate::events::views::change_summary(&c.kind, &c.summary, self.facts.tz))
