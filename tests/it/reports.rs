@@ -989,3 +989,42 @@ async fn the_non_voting_audience_is_counted_once_and_the_post_shows_its_lead_onc
     assert!(article[..lead_at].contains("class=\"report-body\""), "the lead opens the post's text");
     assert!(post.body.contains("<meta name=\"description\" content=\"2"), "the description is the lead");
 }
+
+/// Issue 28 §6: the Activities page is in the order of the activities' dates (a post about last
+/// year's meeting published today is not the newest), and a joint activity is listed under every
+/// branch that held it, which the filter offers.
+#[tokio::test]
+async fn activities_are_in_the_order_of_their_dates_and_joint_ones_under_each_branch() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let (app, tree, s) = setup("吴书记").await;
+    let other = crate::attendance::staff(&app, tree.b, "郑书记").await;
+    let newer = published_rows(&app, &s, tree.a, 1, chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()).await[0];
+    // Published after it, about an activity of last year.
+    let older = published_rows(&app, &s, tree.a, 1, chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap()).await[0];
+    let theirs = published_rows(&app, &other, tree.b, 1, chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).await[0];
+    let listed = |body: &str| -> Vec<i64> {
+        body.match_indices("<h2><a href=\"/activities/")
+            .map(|(i, m)| body[i + m.len()..].split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let visitor = app.client();
+    assert_eq!(listed(&visitor.get("/activities").await.body), [newer, theirs, older]);
+
+    // The older report's activity was held with branch b.
+    let event = report::Entity::find_by_id(older).one(&app.state.db).await.unwrap().unwrap().event_id;
+    partyday::events::entity::unit::ActiveModel {
+        event_id: Set(event),
+        branch_id: Set(tree.b),
+        organiser: Set(false),
+        accepted: Set(true),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(listed(&visitor.get(&format!("/activities?branch={}", tree.b)).await.body), [theirs, older]);
+    assert_eq!(listed(&visitor.get(&format!("/activities?branch={}", tree.a)).await.body), [newer, older]);
+    // Paged by the same order: one per page walks all three.
+    let (first, next) = service::public::page(&app.state.db, Default::default(), None, 1).await.unwrap();
+    let (second, _) = service::public::page(&app.state.db, Default::default(), next, 1).await.unwrap();
+    assert_eq!((first[0].id, second[0].id), (newer, theirs));
+}
