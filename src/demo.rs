@@ -237,6 +237,7 @@ pub async fn load(
         }
         load_series(db, timezone, today, now, &ids).await?;
         load_events(db, timezone, today, now, &ids, &member_ids).await?;
+        give_hosts(db).await?;
     }
     load_accounts(db, now).await?;
     // After the accounts: leave decisions and roster marks are the secretaries'.
@@ -247,6 +248,30 @@ pub async fn load(
     let reports = load_reports(db, today, now).await?;
     tracing::info!(reports, "demo activity reports written");
     Ok(Loaded::Now)
+}
+
+/// Every party day and meeting has a host and a recorder, as a branch's records do: where the
+/// plan named none, the branch's secretary presides and its propaganda (or organisation,
+/// discipline, deputy) committee member records, or another member where it has no committee.
+async fn give_hosts(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    let serving = "o.branch_id = events.branch_id AND o.until_on IS NULL";
+    db.execute_unprepared(&format!(
+        "UPDATE events SET host_member_id = (SELECT o.member_id FROM branch_officers o \
+         WHERE {serving} AND o.role = 'secretary' ORDER BY o.id LIMIT 1) \
+         WHERE host_member_id IS NULL AND host_guest_name IS NULL AND kind <> 'volunteer_service'"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "UPDATE events SET recorder_member_id = COALESCE(\
+         (SELECT o.member_id FROM branch_officers o WHERE {serving} \
+          AND o.role IN ('propaganda', 'organisation', 'discipline', 'deputy_secretary') \
+          ORDER BY CASE o.role WHEN 'propaganda' THEN 0 WHEN 'organisation' THEN 1 ELSE 2 END, o.id LIMIT 1), \
+         (SELECT m.id FROM members m WHERE m.branch_id = events.branch_id \
+          AND (events.host_member_id IS NULL OR m.id <> events.host_member_id) ORDER BY m.id LIMIT 1)) \
+         WHERE recorder_member_id IS NULL AND kind <> 'volunteer_service'"
+    ))
+    .await?;
+    Ok(())
 }
 
 /// The monthly theme party day of each branch, as a series planned half a year ago: twelve
@@ -710,7 +735,8 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
             minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(4)).await?;
             continue;
         }
-        minutes::sign(db, scope, e.id, SignAs::Recorder, revision, at(4)).await?;
+        // Each signs their own line: the recorder (王晓梅), then the host (the secretary).
+        minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(4)).await?;
         minutes::sign(db, scope, e.id, SignAs::Host, revision, at(5)).await?;
         if Some(n) == amended {
             // Amended after locking (the lead reader's post was wrong), then signed again.
@@ -721,7 +747,7 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
             let reason = Some("更正领学人职务".to_owned());
             let revision = minutes::save(db, scope, e.id, (&fixed, revision), reason, at(24)).await?;
             minutes::submit(db, scope, e.id, revision, at(25)).await?;
-            minutes::sign(db, scope, e.id, SignAs::Recorder, revision, at(26)).await?;
+            minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(26)).await?;
             minutes::sign(db, scope, e.id, SignAs::Host, revision, at(27)).await?;
         }
     }

@@ -117,6 +117,7 @@ async fn serve_demo_prints_the_logins_serves_and_stops_on_sigterm() {
     c.get("/events/calendar").await.assert_status(200).assert_contains("主题党日");
     demo_attendance_is_recorded(&db).await;
     demo_minutes_are_in_every_state(&db).await;
+    demo_posts_say_who_presided_once_in_date_order(&db, &c).await;
     let mail = dir.path().join("data/mail");
     let mut eml = 0;
     for _ in 0..100 {
@@ -179,6 +180,34 @@ async fn serve_without_demo_says_how_to_create_the_first_administrator() {
     child.wait().unwrap();
     assert!(printed.contains("partyday create-admin --email"), "{printed}");
     assert!(!printed.contains("admin@demo.partyday.org"));
+}
+
+/// Issue 28 §7: every demo party day and meeting has a host and a recorder; every published
+/// post names who presided, never repeats its lead in its body, and `/activities` lists them in
+/// the order of their dates.
+async fn demo_posts_say_who_presided_once_in_date_order(db: &TestDb, c: &crate::helpers::Client) {
+    use partyday::{
+        events::{entity::event, rules::EventKind},
+        reports::{entity::report, rules::ReportState},
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let events = event::Entity::find().filter(event::Column::Kind.ne(EventKind::VolunteerService)).all(&conn).await;
+    for e in events.unwrap() {
+        assert!(e.host_member_id.is_some() || e.host_guest_name.is_some(), "no host: {}", e.title);
+        assert!(e.recorder_member_id.is_some(), "no recorder: {}", e.title);
+    }
+    let published =
+        report::Entity::find().filter(report::Column::State.eq(ReportState::Published)).all(&conn).await.unwrap();
+    assert!(published.len() >= 5, "{}", published.len());
+    for r in &published {
+        assert!(r.summary.contains("主持"), "who presided: {}", r.summary);
+        assert!(!r.body.contains(r.summary.trim()), "the lead once: {}", r.body);
+    }
+    let page = c.get("/activities").await;
+    let dates: Vec<&str> =
+        page.body.match_indices("<time datetime=\"").map(|(i, m)| &page.body[i + m.len()..i + m.len() + 10]).collect();
+    assert!(dates.len() >= 5 && dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
 }
 
 /// The demo's past events carry their attendance (answers, leave with reasons and decisions,

@@ -78,6 +78,8 @@ impl Roll {
 /// before).
 pub struct Said {
     pub items: Vec<SaidItem>,
+    /// Signed and locked: its items are what took place (a draft's may be its template).
+    pub locked: bool,
 }
 
 pub struct SaidItem {
@@ -115,7 +117,7 @@ pub async fn said(
             speeches: i.speeches,
         })
         .collect();
-    Ok(Some(Said { items }))
+    Ok(Some(Said { items, locked: m.state == MinutesState::Locked }))
 }
 
 /// [`crate::mail::EventDocuments`] for minutes: an event's locked record as lines (the roll's

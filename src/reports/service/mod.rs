@@ -116,10 +116,13 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         })
         .collect();
     let said = crate::minutes::service::said(db, &e, &summary).await?;
+    // An item without speeches or resolutions is a sentence of its own once the record is signed
+    // ("会后，与会人员参观了……"); in a draft it may be the template's.
     let items: Vec<ItemFact> = said
         .into_iter()
-        .flat_map(|s| s.items)
-        .map(|i| ItemFact { title: i.title, speeches: i.speeches, resolutions: i.adopted })
+        .flat_map(|s| s.items.into_iter().map(move |i| (s.locked, i)))
+        .filter(|(locked, i)| *locked || i.speeches.iter().any(|s| s.speaker.is_some()) || !i.adopted.is_empty())
+        .map(|(_, i)| ItemFact { title: i.title, speeches: i.speeches, resolutions: i.adopted })
         .collect();
     // The organising branch's language, where it has one.
     let locale = organiser.locale.as_deref().and_then(Locale::from_tag).unwrap_or(locale);
