@@ -697,6 +697,10 @@ async fn signed_minutes_regenerate_the_parts_nobody_edited_and_keep_hand_edits()
 
     let page = s.client.get(&format!("/events/{untouched}/report")).await;
     assert!(page.body.contains("/report/regenerate") && page.body.contains("未经人工修改"), "{}", page.body);
+    // The changed words are marked inside their paragraph, not the whole text shown twice.
+    let panel = &page.body[page.body.find("/report/regenerate").unwrap()..];
+    let panel = &panel[..panel.find("</form>").unwrap()];
+    assert!(panel.contains("<ins>") && panel.contains("张三"), "{panel}");
     let rev = report_of(&app, untouched).await.revision.to_string();
     s.client.post(&format!("/events/{untouched}/report/regenerate"), &[("revision", &rev)]).await.assert_status(303);
     let after = report_of(&app, untouched).await;

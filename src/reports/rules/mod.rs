@@ -235,6 +235,100 @@ pub struct Part {
     pub edited: bool,
 }
 
+/// A run of text in a comparison: in both, only as it stands (to go), or only in the new draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Run {
+    Same(String),
+    Gone(String),
+    New(String),
+}
+
+/// Paragraphs of a part as a regeneration would change them: so many unchanged ones in a row
+/// (folded), or one with its runs, the changed words marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paragraph {
+    Same(usize),
+    Changed(Vec<Run>),
+}
+
+/// After this a comparison settles for a coarser (still correct) answer; a part is at most
+/// [`MAX_BODY`] characters.
+const COMPARE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A text as the units a reader sees change: a Han character, a word of letters or digits, any
+/// other character.
+fn tokens(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let wordy = c.is_alphanumeric() && c.is_ascii();
+        match (start, wordy) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                out.push(&text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        if !wordy {
+            out.push(&text[i..i + c.len_utf8()]);
+        }
+    }
+    if let Some(s) = start {
+        out.push(&text[s..]);
+    }
+    out
+}
+
+/// Compares `now` with `fresh` paragraph by paragraph, and a changed paragraph word by word.
+pub fn compare_words(now: &str, fresh: &str) -> Vec<Paragraph> {
+    use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
+    let deadline = std::time::Instant::now() + COMPARE_DEADLINE;
+    let split = |t: &str| t.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
+    let (a, b): (Vec<String>, Vec<String>) = (split(now), split(fresh));
+    let mut out = Vec::new();
+    for op in capture_diff_slices_deadline(Algorithm::Myers, &a, &b, Some(deadline)) {
+        let (tag, left, right) = op.as_tag_tuple();
+        if tag == DiffTag::Equal {
+            match out.last_mut() {
+                Some(Paragraph::Same(n)) => *n += left.len(),
+                _ => out.push(Paragraph::Same(left.len())),
+            }
+            continue;
+        }
+        // A replaced run pairs its paragraphs; the longer side's rest stands alone.
+        for k in 0..left.len().max(right.len()) {
+            let x = if k < left.len() { tokens(&a[left.start + k]) } else { Vec::new() };
+            let y = if k < right.len() { tokens(&b[right.start + k]) } else { Vec::new() };
+            let mut runs: Vec<Run> = Vec::new();
+            for op in capture_diff_slices_deadline(Algorithm::Myers, &x, &y, Some(deadline)) {
+                let (tag, l, r) = op.as_tag_tuple();
+                let (gone, new) = (x[l].concat(), y[r].concat());
+                match tag {
+                    DiffTag::Equal => runs.push(Run::Same(gone)),
+                    _ => {
+                        if !gone.is_empty() {
+                            runs.push(Run::Gone(gone));
+                        }
+                        if !new.is_empty() {
+                            runs.push(Run::New(new));
+                        }
+                    }
+                }
+            }
+            out.push(Paragraph::Changed(runs));
+        }
+    }
+    out
+}
+
+impl Part {
+    /// The part's paragraphs as the panel shows them, with the changed words marked.
+    pub fn changes(&self) -> Vec<Paragraph> {
+        compare_words(&self.now, &self.fresh)
+    }
+}
+
 /// The parts a regeneration would change: those the new draft writes differently from the last
 /// one, and that do not already read so. `current` is the report's title, summary and body.
 pub fn regeneration(current: [&str; 3], last: &Draft, fresh: &Draft) -> Vec<Part> {
@@ -308,6 +402,35 @@ mod tests {
         assert!(edited[0].edited && edited[0].now == "正文和我写的");
         // Already reading as the new draft would: nothing to do.
         assert!(regeneration(["标题", "导语", "正文，加上发言"], &last, &fresh).is_empty());
+    }
+
+    #[test]
+    fn a_changed_paragraph_marks_its_changed_words_and_the_rest_is_folded() {
+        let now = "导语。\n\n会上，张三交流发言。\n\n结尾。";
+        let fresh = "导语。\n\n会上，张三和李四交流发言。\n\n结尾。\n\nNew words here.";
+        let d = compare_words(now, fresh);
+        assert_eq!(d.len(), 4);
+        assert_eq!((&d[0], &d[2]), (&Paragraph::Same(1), &Paragraph::Same(1)));
+        assert_eq!(
+            d[1],
+            Paragraph::Changed(vec![
+                Run::Same("会上，张三".into()),
+                Run::New("和李四".into()),
+                Run::Same("交流发言。".into())
+            ])
+        );
+        assert_eq!(d[3], Paragraph::Changed(vec![Run::New("New words here.".into())]));
+        let words = compare_words("Zhang San spoke.", "Zhang Wei spoke.");
+        assert_eq!(
+            words,
+            [Paragraph::Changed(vec![
+                Run::Same("Zhang ".into()),
+                Run::Gone("San".into()),
+                Run::New("Wei".into()),
+                Run::Same(" spoke.".into())
+            ])],
+            "English by words, not letters"
+        );
     }
 
     #[test]
