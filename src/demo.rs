@@ -1673,16 +1673,21 @@ pub async fn generate_reports(db: &DatabaseConnection, n: usize, now: DateTime<U
             let at = (*starts + Duration::days(1)).min(now);
             let lead =
                 format!("{}下午，{title}在学会会议室举行。支部全体党员参加活动。", starts.format("%Y年%-m月%-d日"));
-            let body = std::iter::once(lead.clone())
-                .chain((1..=5).map(|i| format!("第{i}位发言的同志表示：{speech}")))
-                .collect::<Vec<_>>()
-                .join("\n\n");
+            // The lead is stored once: the body follows it.
+            let body = (1..=5).map(|i| format!("第{i}位发言的同志表示：{speech}")).collect::<Vec<_>>().join("\n\n");
+            let title = format!("{title}顺利举行");
+            let author = Some("党群服务与组织管理".to_owned());
             report::ActiveModel {
                 event_id: Set(*event),
                 branch_id: Set(*branch),
                 state: Set(ReportState::Published),
-                title: Set(format!("{title}顺利举行")),
-                author_department: Set(Some("党群服务与组织管理".to_owned())),
+                published_title: Set(Some(title.clone())),
+                published_author_department: Set(author.clone()),
+                published_shown_on: Set(Some(starts.date_naive())),
+                published_summary: Set(Some(lead.clone())),
+                published_body: Set(Some(body.clone())),
+                title: Set(title),
+                author_department: Set(author),
                 shown_on: Set(starts.date_naive()),
                 summary: Set(lead),
                 body: Set(body),

@@ -21,7 +21,7 @@ mod m20261209_000016_exemption_withdrawals;
 mod m20261210_000017_unexcused_index;
 mod m20261211_000018_non_voting_count;
 mod m20261214_000021_report_lead_once;
-mod m20261215_000022_reports_shown_on_index;
+mod m20261215_000022_reports_published_version;
 
 pub struct Migrator;
 
@@ -48,7 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000017_unexcused_index::Migration),
             Box::new(m20261211_000018_non_voting_count::Migration),
             Box::new(m20261214_000021_report_lead_once::Migration),
-            Box::new(m20261215_000022_reports_shown_on_index::Migration),
+            Box::new(m20261215_000022_reports_published_version::Migration),
         ]
     }
 }

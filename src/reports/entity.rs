@@ -35,6 +35,13 @@ pub mod report {
         /// Saves so far: a save based on an older revision is refused.
         pub revision: i32,
         pub cover_photo_id: Option<i64>,
+        /// The version the public pages show, as last published (None before the first
+        /// publication): an edit waits beside it until it is published.
+        pub published_title: Option<String>,
+        pub published_author_department: Option<String>,
+        pub published_shown_on: Option<Date>,
+        pub published_summary: Option<String>,
+        pub published_body: Option<String>,
     }
 
     impl ActiveModelBehavior for ActiveModel {}

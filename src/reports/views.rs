@@ -62,6 +62,9 @@ pub struct ReportPage {
     pub reviewed: bool,
     /// What a regeneration from the signed minutes would change.
     pub regeneration: Vec<Part>,
+    /// A published report's changes waiting for its publisher (the public post shows the
+    /// published version until then).
+    pub waiting: Vec<Part>,
     pub errors: FieldErrors,
     pub photo_error: Option<Msg>,
 }

@@ -341,7 +341,13 @@ async fn where_secretaries_publish_they_publish_directly() {
     let r = report_of(&app, id).await;
     assert_eq!(r.state, ReportState::Published);
     app.client().get(&format!("/activities/{}", r.id)).await.assert_status(200);
-    step(&s.client, id, "withdraw", "重复发布", 0).await.assert_status(303);
+    // Where the secretary publishes, their edit of a published report is public at once.
+    let mut fields = edit_fields(&r);
+    set(&mut fields, "body", "书记直接发布的修改。");
+    crate::minutes::send(&s.client, &format!("/events/{id}/report"), &fields).await.assert_status(303);
+    let post = app.client().get(&format!("/activities/{}", r.id)).await;
+    assert!(post.body.contains("书记直接发布的修改。"), "{}", post.body);
+    step(&s.client, id, "withdraw", "重复发布", 1).await.assert_status(303);
     app.client().get(&format!("/activities/{}", r.id)).await.assert_status(404);
 }
 
@@ -502,6 +508,11 @@ async fn published_rows(
             published_at: Set(Some(at)),
             revision: Set(0),
             cover_photo_id: Set(None),
+            published_title: Set(Some(format!("第{i}篇活动报道"))),
+            published_author_department: Set(Some("党群服务与组织管理".to_owned())),
+            published_shown_on: Set(Some(shown_on)),
+            published_summary: Set(Some(format!("第{i}篇的导语 & <em>"))),
+            published_body: Set(Some(format!("第{i}篇的正文"))),
             ..Default::default()
         };
         ids.push(row.insert(&app.state.db).await.unwrap().id);
@@ -1031,4 +1042,48 @@ async fn activities_are_in_the_order_of_their_dates_and_joint_ones_under_each_br
     let (first, next) = service::public::page(&app.state.db, Default::default(), None, 1).await.unwrap();
     let (second, _) = service::public::page(&app.state.db, Default::default(), next, 1).await.unwrap();
     assert_eq!((first[0].id, second[0].id), (newer, theirs));
+}
+
+/// Issue 29 §4: where an administrator publishes, a secretary's edit of a published report does
+/// not change the public post; it waits beside it, its changed words marked, until the
+/// administrator publishes it (or returns it with a comment, the post unchanged).
+#[tokio::test]
+async fn an_edit_of_a_published_report_waits_for_the_administrator() {
+    let (app, tree, s) = setup("吴书记").await;
+    let id = reported(&app, &s, tree.a, &[], &[("title", "十二月主题党日")]).await;
+    let admin = app.login_as(Role::Admin).await;
+    step(&s.client, id, "submit", "", 0).await.assert_status(303);
+    step(&admin, id, "publish", "", 0).await.assert_status(303);
+    let r = report_of(&app, id).await;
+    let public = format!("/activities/{}", r.id);
+    let before = app.client().get(&public).await;
+    before.assert_status(200);
+
+    let mut fields = edit_fields(&r);
+    set(&mut fields, "title", "改过的标题");
+    set(&mut fields, "body", "会上，大家合影留念。");
+    crate::minutes::send(&s.client, &format!("/events/{id}/report"), &fields).await.assert_status(303);
+    let after = app.client().get(&public).await;
+    assert!(!after.body.contains("改过的标题") && !after.body.contains("合影留念"), "{}", after.body);
+    assert!(after.body.contains(&r.title), "the published version stays public");
+    let listed = app.client().get("/activities").await;
+    assert!(listed.body.contains(&r.title) && !listed.body.contains("改过的标题"));
+    let mine = s.client.get(&format!("/events/{id}/report")).await;
+    assert!(mine.body.contains("待发布") && mine.body.contains("<ins>会上，大家合影留念。</ins>"), "{}", mine.body);
+    // The secretary cannot publish it; the administrator sees it to review.
+    step(&s.client, id, "publish", "", 1).await.assert_status(403);
+    let review = admin.get(&format!("/events/{id}/report")).await;
+    assert!(review.body.contains("<ins>") && review.body.contains("value=\"publish\""), "{}", review.body);
+
+    // Returned with a comment: still public as published, the edit kept for its writer.
+    step(&admin, id, "return", "标题请保持原样", 1).await.assert_status(303);
+    let kept = report_of(&app, id).await;
+    assert_eq!((kept.state, kept.title.as_str()), (ReportState::Published, "改过的标题"));
+    assert!(!app.client().get(&public).await.body.contains("改过的标题"));
+    assert!(s.client.get(&format!("/events/{id}/report")).await.body.contains("标题请保持原样"));
+
+    step(&admin, id, "publish", "", 1).await.assert_status(303);
+    let now_public = app.client().get(&public).await;
+    assert!(now_public.body.contains("改过的标题") && now_public.body.contains("合影留念"), "{}", now_public.body);
+    assert!(!admin.get(&format!("/events/{id}/report")).await.body.contains("<ins>"), "nothing waits any more");
 }

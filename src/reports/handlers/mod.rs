@@ -98,6 +98,14 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
         may_withdraw: opened.may(Step::Withdraw),
         reviewed: state.settings.publish_by == super::rules::PublishBy::Admin,
         regeneration,
+        waiting: if service::changes_wait(r) {
+            let published = |p: &Option<String>| p.clone().unwrap_or_default();
+            let (t, su, b) =
+                (published(&r.published_title), published(&r.published_summary), published(&r.published_body));
+            super::rules::waiting_parts([&t, &su, &b], [&r.title, &r.summary, &r.body])
+        } else {
+            Vec::new()
+        },
         errors: shown.errors,
         photo_error: shown.photo_error,
         report: opened.report,

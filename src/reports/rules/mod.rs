@@ -329,6 +329,17 @@ impl Part {
     }
 }
 
+/// The parts of a published report its writers changed since it was published, waiting for its
+/// publisher: `published` and `current` are the title, summary and body.
+pub fn waiting_parts(published: [&str; 3], current: [&str; 3]) -> Vec<Part> {
+    ["title", "summary", "body"]
+        .into_iter()
+        .zip(published.into_iter().zip(current))
+        .filter(|(_, (p, c))| p != c)
+        .map(|(field, (p, c))| Part { field, now: p.to_owned(), fresh: c.to_owned(), edited: false })
+        .collect()
+}
+
 /// The parts a regeneration would change: those the new draft writes differently from the last
 /// one, and that do not already read so. `current` is the report's title, summary and body.
 pub fn regeneration(current: [&str; 3], last: &Draft, fresh: &Draft) -> Vec<Part> {

@@ -183,11 +183,11 @@ fn held_as(title: &str) -> Option<&'static str> {
     if ["论坛", "讲座", "培训班", "沙龙", "报告会", "分享会", "读书会"].iter().any(|s| t.ends_with(s))
     {
         Some("report_draft.held.hold")
-    } else if t.ends_with('会') || t.ends_with("会议") {
-        Some("report_draft.held.convene")
-    } else if ["conference", "forum", "meeting", "seminar", "symposium", "lecture", "workshop"]
-        .iter()
-        .any(|w| lower.split(|c: char| !c.is_alphanumeric()).any(|word| word == *w || word == format!("{w}s")))
+    } else if t.ends_with('会')
+        || t.ends_with("会议")
+        || ["conference", "forum", "meeting", "seminar", "symposium", "lecture", "workshop"]
+            .iter()
+            .any(|w| lower.split(|c: char| !c.is_alphanumeric()).any(|word| word == *w || word == format!("{w}s")))
     {
         Some("report_draft.held.convene")
     } else {
@@ -686,7 +686,7 @@ mod tests {
             d.lead,
             "On the morning of August 24, 2023, the Party Branch of Chengdu High-tech Medical Association held a \
              theme Party day activity: Studying the spirit of the instructions. All Party members of the branch took \
-             part. Zeng Bin, Secretary of the Party Branch, presided."
+             part in the activity. Zeng Bin, Secretary of the Party Branch, presided over the activity."
         );
         assert_eq!(
             d.body,
@@ -720,7 +720,12 @@ mod tests {
         f.non_voting = NonVoting { count: Some((12, false)), note: None };
         assert!(draft(Locale::ZhCn, &f).lead.contains("另有12人一同参加活动。"));
         let en = draft(Locale::En, &f);
-        assert!(en.lead.contains("9 Party members took part. 李明 (区卫健委, 副主任) attended."), "{}", en.lead);
+        assert!(
+            en.lead
+                .contains("9 Party members took part in the activity. 李明 (区卫健委, 副主任) attended the activity."),
+            "{}",
+            en.lead
+        );
         assert!(en.lead.contains("12 others also took part."), "{}", en.lead);
     }
 

@@ -245,9 +245,34 @@ impl Opened {
         rules::may_edit(self.report.state, self.publisher)
     }
 
+    /// Whether the viewer may take a step: a publisher also publishes, or returns, the changes
+    /// made to a published report since it was published.
     pub fn may(&self, step: Step) -> bool {
         step.allowed(self.report.state, self.publisher)
+            || (self.publisher && matches!(step, Step::Publish | Step::Return) && changes_wait(&self.report))
     }
+}
+
+/// Whether a published report's words differ from the version its readers see: an edit waiting
+/// for its publisher.
+pub fn changes_wait(r: &report::Model) -> bool {
+    r.state == ReportState::Published
+        && (r.published_title.as_deref() != Some(r.title.as_str())
+            || r.published_author_department != r.author_department
+            || r.published_shown_on != Some(r.shown_on)
+            || r.published_summary.as_deref() != Some(r.summary.as_str())
+            || r.published_body.as_deref() != Some(r.body.as_str()))
+}
+
+/// The words as they stand become the version the public pages show.
+async fn publish_words(db: &impl ConnectionTrait, r: &report::Model) -> Result<(), DbErr> {
+    let mut am: report::ActiveModel = r.clone().into();
+    am.published_title = Set(Some(r.title.clone()));
+    am.published_author_department = Set(r.author_department.clone());
+    am.published_shown_on = Set(Some(r.shown_on));
+    am.published_summary = Set(Some(r.summary.clone()));
+    am.published_body = Set(Some(r.body.clone()));
+    am.update(db).await.map(|_| ())
 }
 
 fn publisher(scope: &Scope, publish_by: PublishBy) -> bool {
@@ -316,15 +341,16 @@ fn was_public(r: &report::Model) -> bool {
     r.published_at.is_some()
 }
 
-/// The report locked for a change of its words or photos by one who may make it; `based_on`
-/// (the revision the form showed), when given, must still be the report's.
+/// The report locked for a change of its words or photos by one who may make it, and whether
+/// they may also publish it; `based_on` (the revision the form showed), when given, must still be
+/// the report's.
 async fn lock_for_edit(
     txn: &impl ConnectionTrait,
     scope: &Scope,
     event_id: i64,
     publish_by: PublishBy,
     based_on: Option<i32>,
-) -> Result<report::Model, ReportError> {
+) -> Result<(report::Model, bool), ReportError> {
     let opened = open_with(txn, scope, event_id, publish_by, true).await?;
     if !opened.may_edit() {
         return Err(ReportError::WrongState);
@@ -333,7 +359,7 @@ async fn lock_for_edit(
     if based_on.is_some_and(|r| r != row.revision) {
         return Err(ReportError::Stale(Box::new(row)));
     }
-    Ok(row)
+    Ok((row, opened.publisher))
 }
 
 /// Saves the words. `based_on` is the revision the form showed: a save based on an older one is
@@ -347,9 +373,11 @@ pub async fn save(
     now: DateTime<Utc>,
 ) -> Result<i32, ReportError> {
     let txn = crate::db::write_txn(db).await?;
-    let row = lock_for_edit(&txn, scope, event_id, publish_by, Some(based_on)).await?;
+    let (row, publisher) = lock_for_edit(&txn, scope, event_id, publish_by, Some(based_on)).await?;
     let revision = row.revision + 1;
     let public = was_public(&row);
+    // A publisher's edit of a published report is public at once; anyone else's waits for them.
+    let publish_now = publisher && row.state == ReportState::Published;
     let mut am: report::ActiveModel = row.into();
     am.title = Set(edit.title.clone());
     am.author_department = Set(edit.author_department.clone());
@@ -359,6 +387,9 @@ pub async fn save(
     am.revision = Set(revision);
     am.updated_at = Set(now);
     let saved = am.update(&txn).await?;
+    if publish_now {
+        publish_words(&txn, &saved).await?;
+    }
     if public {
         write_log(&txn, saved.id, LogKind::Edited, None, scope, now).await?;
     }
@@ -379,8 +410,7 @@ pub async fn step(
 ) -> Result<ReportState, ReportError> {
     let txn = crate::db::write_txn(db).await?;
     let opened = open_with(&txn, scope, event_id, publish_by, true).await?;
-    let row = opened.report;
-    if !step.allowed(row.state, opened.publisher) {
+    if !opened.may(step) {
         let publishers_step = matches!(step, Step::Return | Step::Publish | Step::Withdraw);
         return Err(if publishers_step && !opened.publisher {
             ReportError::Forbidden
@@ -388,20 +418,26 @@ pub async fn step(
             ReportError::WrongState
         });
     }
+    let row = opened.report;
     if row.revision != based_on {
         return Err(ReportError::Stale(Box::new(row)));
     }
     let id = row.id;
+    // Changes to a published report sent back stay beside the published version.
+    let to = if step == Step::Return && row.state == ReportState::Published { row.state } else { step.to() };
     let mut am: report::ActiveModel = row.clone().into();
-    am.state = Set(step.to());
+    am.state = Set(to);
     am.updated_at = Set(now);
     if step == Step::Publish && row.published_at.is_none() {
         am.published_at = Set(Some(now));
     }
-    am.update(&txn).await?;
+    let saved = am.update(&txn).await?;
+    if step == Step::Publish {
+        publish_words(&txn, &saved).await?;
+    }
     write_log(&txn, id, step.log_kind(), note, scope, now).await?;
     txn.commit().await?;
-    Ok(step.to())
+    Ok(to)
 }
 
 /// The log of a report, oldest first, with the names of those who acted.
@@ -450,7 +486,7 @@ pub async fn regenerate(
     now: DateTime<Utc>,
 ) -> Result<usize, ReportError> {
     let txn = crate::db::write_txn(db).await?;
-    let row = lock_for_edit(&txn, scope, event_id, publish_by, Some(based_on)).await?;
+    let (row, publisher) = lock_for_edit(&txn, scope, event_id, publish_by, Some(based_on)).await?;
     let (parts, fresh) = regeneration(&txn, &row, locale).await?;
     let Some(fresh) = fresh else { return Err(ReportError::WrongState) };
     let (id, public) = (row.id, was_public(&row));
@@ -468,7 +504,10 @@ pub async fn regenerate(
     am.generated = Set(serde_json::to_string(&fresh).unwrap_or_default());
     am.revision = Set(row.revision + 1);
     am.updated_at = Set(now);
-    am.update(&txn).await?;
+    let saved = am.update(&txn).await?;
+    if publisher && saved.state == ReportState::Published {
+        publish_words(&txn, &saved).await?;
+    }
     if public || changed > 0 {
         write_log(&txn, id, LogKind::Regenerated, None, scope, now).await?;
     }
@@ -536,7 +575,7 @@ pub async fn change_photos(
     now: DateTime<Utc>,
 ) -> Result<(), ReportError> {
     let txn = crate::db::write_txn(db).await?;
-    let row = lock_for_edit(&txn, scope, event_id, publish_by, None).await?;
+    let (row, _) = lock_for_edit(&txn, scope, event_id, publish_by, None).await?;
     let of_report = |id: i64| photo::Entity::find_by_id(id).filter(photo::Column::ReportId.eq(row.id));
     let mut am: report::ActiveModel = row.clone().into();
     let log = match change {

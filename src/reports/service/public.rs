@@ -59,9 +59,15 @@ pub async fn page(
     per_page: u64,
 ) -> Result<(Vec<Card>, Option<Key>), DbErr> {
     use report::Column as C;
+    // The version as published: an edit waiting for review is not public.
     let mut q = report::Entity::find()
         .select_only()
-        .columns([C::Id, C::Title, C::AuthorDepartment, C::ShownOn, C::Summary, C::CoverPhotoId, C::PublishedAt])
+        .column(C::Id)
+        .column_as(C::PublishedTitle, "title")
+        .column_as(C::PublishedAuthorDepartment, "author_department")
+        .column_as(C::PublishedShownOn, "shown_on")
+        .column_as(C::PublishedSummary, "summary")
+        .columns([C::CoverPhotoId, C::PublishedAt])
         .filter(C::State.eq(ReportState::Published));
     if let Some(b) = filter.branch {
         // Under every branch that held it.
@@ -70,17 +76,22 @@ pub async fn page(
     if let Some(y) = filter.year
         && let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(y, 1, 1), NaiveDate::from_ymd_opt(y, 12, 31))
     {
-        q = q.filter(C::ShownOn.between(from, to));
+        q = q.filter(C::PublishedShownOn.between(from, to));
     }
     if let Some(k) = after {
         q = q.filter(
             Condition::any()
-                .add(C::ShownOn.lt(k.on))
-                .add(Condition::all().add(C::ShownOn.eq(k.on)).add(C::Id.lt(k.id))),
+                .add(C::PublishedShownOn.lt(k.on))
+                .add(Condition::all().add(C::PublishedShownOn.eq(k.on)).add(C::Id.lt(k.id))),
         );
     }
-    let mut cards =
-        q.order_by_desc(C::ShownOn).order_by_desc(C::Id).limit(per_page + 1).into_model::<Card>().all(db).await?;
+    let mut cards = q
+        .order_by_desc(C::PublishedShownOn)
+        .order_by_desc(C::Id)
+        .limit(per_page + 1)
+        .into_model::<Card>()
+        .all(db)
+        .await?;
     let next = if cards.len() as u64 > per_page {
         cards.truncate(per_page as usize);
         cards.last().map(|c| Key { on: c.shown_on, id: c.id })
@@ -191,8 +202,8 @@ async fn years(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
     use chrono::Datelike;
     let span: Option<(Option<NaiveDate>, Option<NaiveDate>)> = report::Entity::find()
         .select_only()
-        .column_as(report::Column::ShownOn.min(), "first")
-        .column_as(report::Column::ShownOn.max(), "last")
+        .column_as(report::Column::PublishedShownOn.min(), "first")
+        .column_as(report::Column::PublishedShownOn.max(), "last")
         .filter(report::Column::State.eq(ReportState::Published))
         .into_tuple()
         .one(db)
@@ -214,6 +225,7 @@ pub async fn published(
     else {
         return Ok(None);
     };
+    let r = as_published(r);
     let (name, renamed) = branch::Entity::find_by_id(r.branch_id)
         .select_only()
         .columns([branch::Column::Name, branch::Column::UpdatedAt])
@@ -234,6 +246,26 @@ pub async fn newest(db: &impl ConnectionTrait, n: u64) -> Result<Vec<report::Mod
         .limit(n)
         .all(db)
         .await
+        .map(|rows| rows.into_iter().map(as_published).collect())
+}
+
+/// A published report as its readers see it: its words as last published, not an edit waiting
+/// for review.
+fn as_published(mut r: report::Model) -> report::Model {
+    if let Some(title) = r.published_title.take() {
+        r.title = title;
+        r.author_department = r.published_author_department.take();
+    }
+    if let Some(on) = r.published_shown_on {
+        r.shown_on = on;
+    }
+    if let Some(summary) = r.published_summary.take() {
+        r.summary = summary;
+    }
+    if let Some(body) = r.published_body.take() {
+        r.body = body;
+    }
+    r
 }
 
 /// A photo of a published report (its thumbnail when `thumb`).
