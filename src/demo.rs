@@ -610,6 +610,11 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
     };
     let (lead, first, second, head) =
         (member("陈静").await?, member("张伟").await?, member("王晓梅").await?, member("李建华").await?);
+    let id_of = |s: &Speaker| match s {
+        Speaker::Member { id, .. } => *id,
+        _ => 0,
+    };
+    let (head_id, recorder_id) = (id_of(&head), id_of(&second));
     let party_day = |shaped: bool| Body {
         items: vec![
             Item { title: "重温入党誓词".to_owned(), ..Item::default() },
@@ -681,6 +686,16 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
         let scope = &secretary;
         let opened = minutes::open(db, &Default::default(), scope, e.id, Locale::ZhCn, at(1)).await?;
         written += 1;
+        if (e.host_member_id.is_none() && e.host_guest_name.is_none()) || e.recorder_member_id.is_none() {
+            // The monthly party days were planned without them: named after the meeting, from
+            // the record's page (the secretary presides, the organisation member records).
+            let people = crate::events::rules::People {
+                host_member_id: e.host_member_id.or(Some(head_id)),
+                host_guest_name: e.host_guest_name.clone(),
+                recorder_member_id: e.recorder_member_id.or(Some(recorder_id)),
+            };
+            minutes::set_people(db, scope, e.id, &people, at(1)).await?;
+        }
         let is_lecture = e.kind == EventKind::PartyLecture;
         if Some(n) == last {
             // The last party day's record: a draft, its template filled in part.
@@ -710,7 +725,7 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
             minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(4)).await?;
             continue;
         }
-        minutes::sign(db, scope, e.id, SignAs::Recorder, revision, at(4)).await?;
+        minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(4)).await?;
         minutes::sign(db, scope, e.id, SignAs::Host, revision, at(5)).await?;
         if Some(n) == amended {
             // Amended after locking (the lead reader's post was wrong), then signed again.
@@ -721,7 +736,7 @@ async fn load_minutes(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
             let reason = Some("更正领学人职务".to_owned());
             let revision = minutes::save(db, scope, e.id, (&fixed, revision), reason, at(24)).await?;
             minutes::submit(db, scope, e.id, revision, at(25)).await?;
-            minutes::sign(db, scope, e.id, SignAs::Recorder, revision, at(26)).await?;
+            minutes::sign(db, &recorder, e.id, SignAs::Recorder, revision, at(26)).await?;
             minutes::sign(db, scope, e.id, SignAs::Host, revision, at(27)).await?;
         }
     }
@@ -1737,8 +1752,9 @@ pub async fn generate_minutes(
             let opened = minutes::open(db, &Default::default(), &scope, id, Locale::ZhCn, at).await?;
             let revision = minutes::save(db, &scope, id, (&body, opened.minutes.revision), None, at).await?;
             minutes::submit(db, &scope, id, revision, at).await?;
-            minutes::sign(db, &scope, id, SignAs::Recorder, revision, at).await?;
-            minutes::sign(db, &scope, id, SignAs::Host, revision, at).await?;
+            // Generated hosts and recorders have no accounts: the operator signs for them, marked.
+            minutes::sign_for(db, &scope, id, SignAs::Recorder, revision, at).await?;
+            minutes::sign_for(db, &scope, id, SignAs::Host, revision, at).await?;
             anyhow::Ok(())
         }
     };

@@ -7,7 +7,10 @@ use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
 
 pub mod attachments;
+mod people;
 pub mod series;
+
+pub use people::{People, parse_people};
 
 use crate::{
     forms::{Choice, FieldErrors, optional_multiline, optional_text, parse_choice, required_text},

@@ -13,6 +13,7 @@ pub mod feeds;
 mod guests;
 mod lifecycle;
 pub mod list;
+mod people;
 pub mod series;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ pub(super) use edit::update_as;
 pub use edit::{Conflict, FormError, conflicts, create, update};
 pub use guests::{AgendaMove, add_guest, move_agenda_item, remove_guest, save_agenda_item};
 pub use lifecycle::{CoOrganising, answer_co_organising, cancel, copy, delete_draft, schedule};
+pub use people::{people_choices, set_people};
 
 use super::{
     entity::{agenda, change, event, guest, invitation, pick, unit},
