@@ -203,7 +203,13 @@ async fn form_page(
         header,
         revision,
         items: form_items(body),
-        speakers: choices.speakers.0.into_iter().zip(choices.labels).map(|((value, _, _), label)| (value, label)).collect(),
+        speakers: choices
+            .speakers
+            .0
+            .into_iter()
+            .zip(choices.labels)
+            .map(|((value, _, _), label)| (value, label))
+            .collect(),
         errors,
         amending: opened.minutes.state == MinutesState::Locked,
         reason,

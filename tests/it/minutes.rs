@@ -85,11 +85,8 @@ pub(crate) fn body_form(revision: &str, speaker: &str, votes: (&str, &str, &str)
 /// Names the host and recorder of an event from its record's page (by member id; None: nobody).
 pub(crate) async fn name_people(client: &Client, id: i64, host: Option<i64>, recorder: Option<i64>) {
     let text = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
-    let fields = [
-        ("host_member_id", text(host)),
-        ("host_guest_name", String::new()),
-        ("recorder_member_id", text(recorder)),
-    ];
+    let fields =
+        [("host_member_id", text(host)), ("host_guest_name", String::new()), ("recorder_member_id", text(recorder))];
     send(client, &format!("/events/{id}/minutes/people"), &fields).await.assert_status(303);
 }
 

@@ -233,7 +233,8 @@ async fn guests_stand_on_their_own_lines_and_the_counted_audience_in_the_non_vot
 
     // The speaker choice tells the delegates apart; a guest speaker's organisation is the post.
     let edit = s.client.get(&format!("{path}/edit")).await;
-    edit.assert_contains("高新区人民医院 · 院长 · 代表</option>").assert_contains("市第一人民医院 · 党委书记 · 代表</option>");
+    edit.assert_contains("高新区人民医院 · 院长 · 代表</option>")
+        .assert_contains("市第一人民医院 · 党委书记 · 代表</option>");
     edit.assert_contains("高新区卫生健康委员会 · 党组书记、主任 · 陈国栋</option>");
     let guest = |org: &str| {
         let at = edit.body.find(&format!("{org} · ")).unwrap();
@@ -254,7 +255,8 @@ async fn guests_stand_on_their_own_lines_and_the_counted_audience_in_the_non_vot
     ]);
     send(&s.client, &path, &form).await.assert_status(303);
     let page = s.client.get(&path).await;
-    page.assert_contains("<strong>代表</strong> · 市第一人民医院").assert_contains("<strong>陈国栋</strong> · 高新区卫生健康委员会 党组书记、主任");
+    page.assert_contains("<strong>代表</strong> · 市第一人民医院")
+        .assert_contains("<strong>陈国栋</strong> · 高新区卫生健康委员会 党组书记、主任");
 
     // Print and Word: the same lines.
     let print = s.client.get(&format!("{path}/print")).await;
@@ -304,11 +306,21 @@ async fn adding_a_speech_twice_gives_two_blank_rows_and_blank_rows_go_on_saving(
     once.assert_status(200);
     assert_eq!(rows(&once.body), 1);
     // The form as the browser sends it back: the blank row, and the button pressed again.
-    let blank = ["sp_item", "sp_speaker", "sp_name", "sp_post", "sp_role", "sp_summary"]
-        .map(|k| (k, if k == "sp_item" { "0" } else if k == "sp_role" { "exchange" } else { "" }.to_owned()));
+    let blank = ["sp_item", "sp_speaker", "sp_name", "sp_post", "sp_role", "sp_summary"].map(|k| {
+        (
+            k,
+            if k == "sp_item" {
+                "0"
+            } else if k == "sp_role" {
+                "exchange"
+            } else {
+                ""
+            }
+            .to_owned(),
+        )
+    });
     let twice =
-        send(&s.client, &path, &[base.clone(), blank.to_vec(), vec![("op", "add_speech:0".to_owned())]].concat())
-            .await;
+        send(&s.client, &path, &[base.clone(), blank.to_vec(), vec![("op", "add_speech:0".to_owned())]].concat()).await;
     twice.assert_status(200);
     assert_eq!(rows(&twice.body), 2, "two presses, two rows");
     // Another item twice too.

@@ -14,7 +14,11 @@ pub struct People {
 /// Reads the form's three fields (`host_member_id`, `host_guest_name`, `recorder_member_id`):
 /// a host is a member or a typed name, not both; a chosen id that is not a number was not made by
 /// the form and says so.
-pub fn parse_people(host_member_id: &str, host_guest_name: &str, recorder_member_id: &str) -> Result<People, FieldErrors> {
+pub fn parse_people(
+    host_member_id: &str,
+    host_guest_name: &str,
+    recorder_member_id: &str,
+) -> Result<People, FieldErrors> {
     let mut errors = FieldErrors::default();
     let id = |field: &str, raw: &str, errors: &mut FieldErrors| {
         let raw = raw.trim();
@@ -45,12 +49,12 @@ mod tests {
 
     #[test]
     fn a_host_is_a_member_or_a_name_and_ids_are_ids() {
-        let p = parse_people("7", "", "9").unwrap();
+        let p = parse_people("7", "", "9").expect("a member host");
         assert_eq!(p, People { host_member_id: Some(7), host_guest_name: None, recorder_member_id: Some(9) });
-        let p = parse_people("", " 王局长 ", "").unwrap();
+        let p = parse_people("", " 王局长 ", "").expect("a named host");
         assert_eq!(p.host_guest_name.as_deref(), Some("王局长"));
-        assert_eq!(parse_people("", "", "").unwrap(), People::default());
-        let e = parse_people("7", "王局长", "x").unwrap_err();
+        assert_eq!(parse_people("", "", "").expect("nobody"), People::default());
+        let e = parse_people("7", "王局长", "x").expect_err("refused");
         assert_eq!(e.get("host_guest_name").map(|m| m.key.as_str()), Some("event.host_one_of"));
         assert_eq!(e.get("recorder_member_id").map(|m| m.key.as_str()), Some("field.choose_one"));
         assert!(parse_people("-3", "", "").is_err());

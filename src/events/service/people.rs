@@ -2,43 +2,15 @@
 //! ended): for the organising branch's managers, from the minutes page, logged in the event's
 //! change log. The minutes domain calls it inside its own transaction, holding the record's row,
 //! and refuses once the record is locked: this module knows nothing of minutes.
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prelude::*};
+use sea_orm::{ConnectionTrait, Set};
 
-use super::{EventError, FormError, Loaded, edit::log, edit::save, load_locked};
+use super::{EventError, FormError, edit::log, edit::save, load_locked, people_choices};
 use crate::{
-    branches::{Scope, entity::branch},
+    branches::Scope,
     events::{entity::event, rules::EventState, rules::People},
     forms::FieldErrors,
-    members::entity::member,
 };
-
-/// The active members of the holding branches and of their party groups, by name: who may be
-/// named host or recorder of the event.
-pub async fn people_choices(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Vec<member::Model>, DbErr> {
-    let holding: Vec<i64> = std::iter::once(loaded.event.branch_id).chain(loaded.co_organisers.iter().copied()).collect();
-    let groups: Vec<i64> = branch::Entity::find()
-        .select_only()
-        .column(branch::Column::Id)
-        .filter(branch::Column::ParentId.is_in(holding.clone()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let units: BTreeSet<i64> = holding.into_iter().chain(groups).collect();
-    let found = member::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(member::Column::BranchId.is_in(units.iter().copied()))
-                .add(member::Column::GroupId.is_in(units.iter().copied())),
-        )
-        .order_by_asc(member::Column::Name)
-        .order_by_asc(member::Column::Id)
-        .all(db)
-        .await?;
-    Ok(found.into_iter().filter(|m| m.state.is_member()).collect())
-}
 
 /// Names the host and recorder of a started event (scheduled or ended), locking its row: the
 /// organising branch's managers only. Each change is logged (`host`, `recorder`: "old → new" by
@@ -71,12 +43,12 @@ pub async fn set_people(
         return Err(FormError::Fields(errors));
     }
     // Names as they read before: a member who has left since is still named by the row.
-    let before_names: Vec<member::Model> = member::Entity::find()
-        .filter(member::Column::Id.is_in(e.host_member_id.into_iter().chain(e.recorder_member_id)))
-        .all(txn)
-        .await?;
-    let was = |id: Option<i64>| id.and_then(|i| before_names.iter().find(|m| m.id == i)).map(|m| m.name.clone());
-    let host_before = was(e.host_member_id).or_else(|| e.host_guest_name.clone());
+    let was = async |id: Option<i64>| match id {
+        Some(id) => Ok::<_, sea_orm::DbErr>(crate::members::service::find_by_id(txn, id).await?.map(|m| m.name)),
+        None => Ok(None),
+    };
+    let host_before = was(e.host_member_id).await?.or_else(|| e.host_guest_name.clone());
+    let recorder_before = was(e.recorder_member_id).await?;
     let host_after = name_of(people.host_member_id).or_else(|| people.host_guest_name.clone());
     let host_changed = e.host_member_id != people.host_member_id || e.host_guest_name != people.host_guest_name;
     let recorder_changed = e.recorder_member_id != people.recorder_member_id;
@@ -95,7 +67,7 @@ pub async fn set_people(
         log(txn, event_id, "host", &summary, after.sequence, scope.account_id(), now).await?;
     }
     if recorder_changed {
-        let summary = format!("{} → {}", dash(was(e.recorder_member_id)), dash(name_of(people.recorder_member_id)));
+        let summary = format!("{} → {}", dash(recorder_before), dash(name_of(people.recorder_member_id)));
         log(txn, event_id, "recorder", &summary, after.sequence, scope.account_id(), now).await?;
     }
     Ok(true)

@@ -354,7 +354,8 @@ pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<
     let posts = crate::members::service::posts(db, chosen.iter().filter_map(|p| p.member_id)).await?;
     let mut list = Vec::with_capacity(chosen.len());
     let mut labels = Vec::with_capacity(chosen.len());
-    let join = |parts: &[&str], sep: &str| parts.iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(sep);
+    let join =
+        |parts: &[&str], sep: &str| parts.iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(sep);
     for p in chosen {
         let (unit, title) = (p.unit.as_deref().unwrap_or(""), p.title.as_deref().unwrap_or(""));
         match (p.member_id, p.guest_id) {

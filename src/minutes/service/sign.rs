@@ -147,8 +147,8 @@ pub async fn set_people(
     let e = &loaded.event;
     let host_changes = e.host_member_id != people.host_member_id || e.host_guest_name != people.host_guest_name;
     let recorder_changes = e.recorder_member_id != people.recorder_member_id;
-    let signed_over = (host_changes && row.host_signed_at.is_some())
-        || (recorder_changes && row.recorder_signed_at.is_some());
+    let signed_over =
+        (host_changes && row.host_signed_at.is_some()) || (recorder_changes && row.recorder_signed_at.is_some());
     if row.state == MinutesState::Locked || signed_over {
         return Err(MinutesError::WrongState);
     }
