@@ -58,10 +58,14 @@ async fn sign_with(
     now: DateTime<Utc>,
 ) -> Result<bool, MinutesError> {
     let txn = crate::db::write_txn(db).await?;
-    let (loaded, row, rights) = lock(&txn, scope, event_id, now).await?;
+    let (_, row, _) = lock(&txn, scope, event_id, now).await?;
     if row.state != MinutesState::Submitted {
         return Err(MinutesError::WrongState);
     }
+    // The host and recorder as they stand with the record's row held: renaming them holds it too
+    // (`set_people`), so a signature is never given for someone renamed meanwhile.
+    let loaded = events::load(&txn, scope, event_id).await?;
+    let rights = rights(&txn, scope, &loaded, true).await?;
     let (own, for_holder, named) = match as_ {
         SignAs::Host => (
             rights.sign_host,
@@ -140,10 +144,12 @@ pub async fn set_people(
     now: DateTime<Utc>,
 ) -> Result<bool, MinutesError> {
     let txn = crate::db::write_txn(db).await?;
-    let (loaded, row, rights) = lock(&txn, scope, event_id, now).await?;
+    let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
     if !rights.set_people {
         return Err(MinutesError::Forbidden);
     }
+    // As they stand with the record's row held (a signature holds it too).
+    let loaded = events::load(&txn, scope, event_id).await?;
     let e = &loaded.event;
     let host_changes = e.host_member_id != people.host_member_id || e.host_guest_name != people.host_guest_name;
     let recorder_changes = e.recorder_member_id != people.recorder_member_id;
