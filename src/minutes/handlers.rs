@@ -135,6 +135,17 @@ async fn not_yet(
 
 /// The record, with the workflow's forms (and their errors).
 async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, errors: FieldErrors) -> Result<Response, WebError> {
+    show_page_typed(state, ctx, opened, errors, None).await
+}
+
+/// [`show_page`], with the host and recorder as typed into their form (refused).
+async fn show_page_typed(
+    state: &AppState,
+    ctx: Ctx,
+    opened: Opened,
+    errors: FieldErrors,
+    typed: Option<&PeopleFields>,
+) -> Result<Response, WebError> {
     let (header, tz, previous) = header(state, &opened).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
@@ -146,11 +157,20 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, errors: FieldErro
     let people = if opened.rights.set_people && m.state != MinutesState::Locked {
         let e = &opened.loaded.event;
         let choices = events::people_choices(db, &opened.loaded).await?;
-        Some(PeopleForm {
-            choices: choices.into_iter().map(|p| (p.id, p.name)).collect(),
-            host_member_id: e.host_member_id,
-            host_guest_name: e.host_guest_name.clone().unwrap_or_default(),
-            recorder_member_id: e.recorder_member_id,
+        let choices = choices.into_iter().map(|p| (p.id, p.name)).collect();
+        Some(match typed {
+            Some(t) => PeopleForm {
+                choices,
+                host_member_id: t.host_member_id.trim().parse().ok(),
+                host_guest_name: t.host_guest_name.clone(),
+                recorder_member_id: t.recorder_member_id.trim().parse().ok(),
+            },
+            None => PeopleForm {
+                choices,
+                host_member_id: e.host_member_id,
+                host_guest_name: e.host_guest_name.clone().unwrap_or_default(),
+                recorder_member_id: e.recorder_member_id,
+            },
         })
     } else {
         None
@@ -388,11 +408,11 @@ async fn set_people(
         match crate::events::rules::parse_people(&form.host_member_id, &form.host_guest_name, &form.recorder_member_id)
         {
             Ok(people) => people,
-            Err(errors) => return show_page(&state, ctx, opened, errors).await,
+            Err(errors) => return show_page_typed(&state, ctx, opened, errors, Some(&form)).await,
         };
     match service::set_people(&state.db, &scope, id, &people, state.now()).await {
         Ok(_) => Ok((Flash::success(Msg::new("minutes.people_saved")), to_minutes(id)).into_response()),
-        Err(MinutesError::People(errors)) => show_page(&state, ctx, opened, errors).await,
+        Err(MinutesError::People(errors)) => show_page_typed(&state, ctx, opened, errors, Some(&form)).await,
         Err(e) => Err(e.into()),
     }
 }

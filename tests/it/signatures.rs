@@ -98,6 +98,9 @@ async fn host_and_recorder_are_named_after_the_event_and_a_signature_on_behalf_s
     ] {
         let resp = send(&s.client, &people_path, &fields).await;
         resp.assert_status(422).assert_contains(message);
+        if !fields[1].1.is_empty() {
+            resp.assert_contains(&format!("name=\"host_guest_name\" value=\"{}\"", fields[1].1));
+        }
     }
     send(&member_client, &people_path, &people(&host.to_string(), "", "")).await.assert_status(404);
     let e = event_row(&app, id).await;
