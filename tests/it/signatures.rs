@@ -219,13 +219,14 @@ async fn guests_stand_on_their_own_lines_and_the_counted_audience_in_the_non_vot
         s.client.post(&format!("/events/{id}/guests"), &fields).await.assert_status(303);
     }
     crate::attendance::publish(&s.client, id).await;
-    // The head count is entered elsewhere; here it is set on the row.
-    let mut e: event::ActiveModel = event_row(&app, id).await.into();
-    e.non_voting_count = Set(Some(50));
-    e.non_voting_approx = Set(true);
-    e.non_voting_note = Set(Some("各会员单位党务工作者".to_owned()));
-    e.update(&app.state.db).await.unwrap();
     move_to(&app, event_row(&app, id).await.starts_at + Duration::minutes(10));
+    // The head count, as counted on the attendance page.
+    let counted = [
+        ("non_voting_count", "50".to_owned()),
+        ("non_voting_approx", "1".to_owned()),
+        ("non_voting_note", "各会员单位党务工作者".to_owned()),
+    ];
+    send(&s.client, &format!("/events/{id}/attendance/non-voting"), &counted).await.assert_status(303);
     let path = format!("/events/{id}/minutes");
 
     let page = s.client.get(&path).await;
@@ -277,6 +278,12 @@ async fn guests_stand_on_their_own_lines_and_the_counted_audience_in_the_non_vot
         assert!(text.contains("嘉宾及代表 | 代表（市第一人民医院 · 党委书记）"), "{text}");
     }
 
+    // A description without a count stands alone.
+    let mut e: event::ActiveModel = event_row(&app, id).await.into();
+    e.non_voting_count = Set(None);
+    e.update(&app.state.db).await.unwrap();
+    let line = marked(&s.client.get(&path).await.body, "data-line=\"others\"");
+    assert_eq!(line, "各会员单位党务工作者、孙悦（高新区人民医院党委办公室 · 干事）");
     // An exact count without a description; frozen with the roll when the record is submitted.
     let mut e: event::ActiveModel = event_row(&app, id).await.into();
     e.non_voting_count = Set(Some(12));

@@ -14,30 +14,32 @@ pub struct Entry {
 }
 
 /// Non-voting attendees counted rather than named (the event's head count): "各会员单位党务工作者
-/// 50余人" is 50, approximately, with its description.
+/// 50余人" is 50, approximately, with its description; a description may stand alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counted {
-    pub count: i32,
+    pub count: Option<i32>,
     pub approx: bool,
     pub note: Option<String>,
 }
 
 impl Counted {
-    /// The event's head count, when it has one.
+    /// The event's head count, when it has one (a count, or a description).
     pub fn of(e: &event::Model) -> Option<Counted> {
-        let count = e.non_voting_count.filter(|n| *n > 0)?;
-        Some(Counted { count, approx: e.non_voting_approx, note: e.non_voting_note.clone() })
+        let count = e.non_voting_count.filter(|n| *n > 0);
+        let note = e.non_voting_note.clone().filter(|n| !n.trim().is_empty());
+        (count.is_some() || note.is_some()).then_some(Counted { count, approx: e.non_voting_approx, note })
     }
 
     /// As the record's 列席 line says it: "各会员单位党务工作者50余人", "12人".
     pub fn shown(&self, locale: Locale) -> String {
+        let Some(n) = self.count else { return self.note.clone().unwrap_or_default() };
         let key = match (self.approx, self.note.is_some()) {
             (true, true) => "minutes.counted_approx",
             (true, false) => "minutes.counted_approx_bare",
             (false, true) => "minutes.counted_exact",
             (false, false) => "minutes.counted_exact_bare",
         };
-        let n = self.count.to_string();
+        let n = n.to_string();
         crate::i18n::fill(crate::i18n::t(locale, key), &[("n", &n), ("note", self.note.as_deref().unwrap_or(""))])
     }
 }
@@ -119,10 +121,16 @@ impl Roll {
     }
 }
 
-/// What an event's record says, for its activity report: the speeches, and the resolutions
-/// adopted (carried, or adopted without a vote) as the record counts them, against the roll it
-/// froze when it was submitted (the attendance as it stands before).
+/// What an event's record says, for its activity report: its items in agenda order, each with
+/// its speeches and the resolutions adopted (carried, or adopted without a vote) as the record
+/// counts them, against the roll it froze when it was submitted (the attendance as it stands
+/// before).
 pub struct Said {
+    pub items: Vec<SaidItem>,
+}
+
+pub struct SaidItem {
+    pub title: String,
     pub speeches: Vec<Speech>,
     pub adopted: Vec<String>,
 }
@@ -142,15 +150,21 @@ pub async fn said(
         Some(frozen) => frozen.expected_full,
         None => now.expected_full,
     };
-    let speeches = body.items.iter().flat_map(|i| i.speeches.iter().cloned()).collect();
-    let adopted = body
+    let items = body
         .items
-        .iter()
-        .flat_map(|i| &i.resolutions)
-        .filter(|r| r.votes.is_none_or(|v| v.carries(expected_full)))
-        .map(|r| r.text.clone())
+        .into_iter()
+        .map(|i| SaidItem {
+            adopted: i
+                .resolutions
+                .iter()
+                .filter(|r| r.votes.is_none_or(|v| v.carries(expected_full)))
+                .map(|r| r.text.clone())
+                .collect(),
+            title: i.title,
+            speeches: i.speeches,
+        })
         .collect();
-    Ok(Some(Said { speeches, adopted }))
+    Ok(Some(Said { items }))
 }
 
 /// [`crate::mail::EventDocuments`] for minutes: an event's locked record as lines (the roll's
