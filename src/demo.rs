@@ -1768,8 +1768,9 @@ pub async fn generate_minutes(
             let opened = minutes::open(db, &Default::default(), &scope, id, Locale::ZhCn, at).await?;
             let revision = minutes::save(db, &scope, id, (&body, opened.minutes.revision), None, at).await?;
             minutes::submit(db, &scope, id, revision, at).await?;
-            minutes::sign(db, &scope, id, SignAs::Recorder, revision, at).await?;
-            minutes::sign(db, &scope, id, SignAs::Host, revision, at).await?;
+            // Generated hosts and recorders have no accounts: the operator signs for them, marked.
+            minutes::sign_for(db, &scope, id, SignAs::Recorder, revision, at).await?;
+            minutes::sign_for(db, &scope, id, SignAs::Host, revision, at).await?;
             anyhow::Ok(())
         }
     };

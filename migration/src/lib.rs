@@ -20,6 +20,7 @@ mod m20261208_000015_outbox_time_index;
 mod m20261209_000016_exemption_withdrawals;
 mod m20261210_000017_unexcused_index;
 mod m20261211_000018_non_voting_count;
+mod m20261213_000020_signatures_on_behalf;
 mod m20261214_000021_report_lead_once;
 mod m20261215_000022_reports_published_version;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_exemption_withdrawals::Migration),
             Box::new(m20261210_000017_unexcused_index::Migration),
             Box::new(m20261211_000018_non_voting_count::Migration),
+            Box::new(m20261213_000020_signatures_on_behalf::Migration),
             Box::new(m20261214_000021_report_lead_once::Migration),
             Box::new(m20261215_000022_reports_published_version::Migration),
         ]

@@ -25,6 +25,11 @@ pub mod minutes {
         pub host_signed_at: Option<DateTimeUtc>,
         pub recorder_signed_by: Option<i64>,
         pub recorder_signed_at: Option<DateTimeUtc>,
+        /// A signature on behalf (代签): the host it was given for, by name as it stood; the
+        /// signer is `host_signed_by`. None: the host's own signature (or none yet).
+        pub host_signed_for: Option<String>,
+        /// Likewise for the recorder.
+        pub recorder_signed_for: Option<String>,
         /// When it was last locked (kept through an amendment: the roll stays frozen).
         pub locked_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
@@ -89,6 +94,11 @@ pub enum LogKind {
     SignedHost,
     #[sea_orm(string_value = "signed_recorder")]
     SignedRecorder,
+    /// Signed for the host by someone else (a secretary), marked as such; the note names the host.
+    #[sea_orm(string_value = "signed_host_for")]
+    SignedHostFor,
+    #[sea_orm(string_value = "signed_rec_for")]
+    SignedRecorderFor,
     #[sea_orm(string_value = "locked")]
     Locked,
     #[sea_orm(string_value = "amended")]
@@ -104,6 +114,8 @@ impl LogKind {
             LogKind::Returned => "minutes_log.returned",
             LogKind::SignedHost => "minutes_log.signed_host",
             LogKind::SignedRecorder => "minutes_log.signed_recorder",
+            LogKind::SignedHostFor => "minutes_log.signed_host_for",
+            LogKind::SignedRecorderFor => "minutes_log.signed_recorder_for",
             LogKind::Locked => "minutes_log.locked",
             LogKind::Amended => "minutes_log.amended",
             LogKind::Sent => "minutes_log.sent",

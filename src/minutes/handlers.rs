@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
 use super::{
-    rules::{Body, BodyForm, MinutesState, Op, parse_body},
+    rules::{Body, BodyForm, MinutesState, Op, parse_body, parse_body_keeping_blanks},
     service::{self, FormChoices, MinutesError, Opened, SignAs},
     views::{docx::DocRecord, *},
 };
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/minutes/submit", post(submit))
         .route("/events/{id}/minutes/send-back", post(send_back))
         .route("/events/{id}/minutes/sign", post(sign))
+        .route("/events/{id}/minutes/people", post(set_people))
         .route("/events/{id}/minutes/send", post(send))
         .route("/events/{id}/minutes/revisions", get(revisions))
         .route("/events/{id}/minutes/print", get(print))
@@ -86,8 +87,22 @@ fn name_of(names: &[(i64, String)], account: Option<i64>) -> String {
     account.and_then(|a| names.iter().find(|(id, _)| *id == a)).map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
 }
 
-fn signature(names: &[(i64, String)], by: Option<i64>, at: Option<DateTime<Utc>>, tz: Tz) -> Option<Signature> {
-    Some(Signature { at: local(&at?, tz), name: name_of(names, by) })
+/// A signature as the record shows it: who signed and when, and, for a signature on behalf, whom
+/// it was given for.
+fn signature(
+    names: &[(i64, String)],
+    (by, at, signed_for): (Option<i64>, Option<DateTime<Utc>>, &Option<String>),
+    tz: Tz,
+) -> Option<Signature> {
+    Some(Signature { at: local(&at?, tz), name: name_of(names, by), signed_for: signed_for.clone() })
+}
+
+/// The host's and the recorder's signatures of a record.
+fn signatures(names: &[(i64, String)], m: &super::entity::minutes::Model, tz: Tz) -> [Option<Signature>; 2] {
+    [
+        signature(names, (m.host_signed_by, m.host_signed_at, &m.host_signed_for), tz),
+        signature(names, (m.recorder_signed_by, m.recorder_signed_at, &m.recorder_signed_for), tz),
+    ]
 }
 
 async fn show(
@@ -96,18 +111,70 @@ async fn show(
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let opened = open(&state, &ctx, &scope, id).await?;
+    let opened = match service::open(&state.db, &state.rolls, &scope, id, ctx.locale, state.now()).await {
+        Ok(opened) => opened,
+        Err(MinutesError::NotYet(starts_at)) => return not_yet(&state, ctx, &scope, id, starts_at).await,
+        Err(e) => return Err(e.into()),
+    };
     show_page(&state, ctx, opened, FieldErrors::default()).await
+}
+
+/// The record of an event that has not started, for those who will write it: when it opens.
+async fn not_yet(
+    state: &AppState,
+    ctx: Ctx,
+    scope: &Scope,
+    id: i64,
+    starts_at: DateTime<Utc>,
+) -> Result<Response, WebError> {
+    let loaded = events::load(&state.db, scope, id).await.map_err(MinutesError::from)?;
+    let tz = crate::branches::service::zone_of(&state.db, loaded.event.branch_id).await?;
+    let page = NotYetPage { event_id: id, title: loaded.event.title, opens: local(&starts_at, tz), ctx };
+    Ok(page.into_response())
 }
 
 /// The record, with the workflow's forms (and their errors).
 async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, errors: FieldErrors) -> Result<Response, WebError> {
+    show_page_typed(state, ctx, opened, errors, None).await
+}
+
+/// [`show_page`], with the host and recorder as typed into their form (refused).
+async fn show_page_typed(
+    state: &AppState,
+    ctx: Ctx,
+    opened: Opened,
+    errors: FieldErrors,
+    typed: Option<&PeopleFields>,
+) -> Result<Response, WebError> {
     let (header, tz, previous) = header(state, &opened).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
     let names = service::account_names(db, &opened, &log).await?;
     let m = &opened.minutes;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let [host_signature, recorder_signature] = signatures(&names, m, tz);
+    // The host and recorder are named here until the record is locked (the event form has closed).
+    let people = if opened.rights.set_people && m.state != MinutesState::Locked {
+        let e = &opened.loaded.event;
+        let choices = events::people_choices(db, &opened.loaded).await?;
+        let choices = choices.into_iter().map(|p| (p.id, p.name)).collect();
+        Some(match typed {
+            Some(t) => PeopleForm {
+                choices,
+                host_member_id: t.host_member_id.trim().parse().ok(),
+                host_guest_name: t.host_guest_name.clone(),
+                recorder_member_id: t.recorder_member_id.trim().parse().ok(),
+            },
+            None => PeopleForm {
+                choices,
+                host_member_id: e.host_member_id,
+                host_guest_name: e.host_guest_name.clone().unwrap_or_default(),
+                recorder_member_id: e.recorder_member_id,
+            },
+        })
+    } else {
+        None
+    };
     let page = MinutesPage {
         header,
         state: m.state,
@@ -115,8 +182,9 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, errors: FieldErro
         roll: service::roll(db, &opened).await?,
         rights: opened.rights,
         may_submit: opened.rights.submit,
-        host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
-        recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
+        host_signature,
+        recorder_signature,
+        people,
         log: log
             .into_iter()
             .map(|l| LogRow {
@@ -155,7 +223,13 @@ async fn form_page(
         header,
         revision,
         items: form_items(body),
-        speakers: choices.speakers.0,
+        speakers: choices
+            .speakers
+            .0
+            .into_iter()
+            .zip(choices.labels)
+            .map(|((value, _, _), label)| (value, label))
+            .collect(),
         errors,
         amending: opened.minutes.state == MinutesState::Locked,
         reason,
@@ -199,7 +273,13 @@ async fn save(
     let op = Op::parse(form.get("op")).unwrap_or(Op::Save);
     let based_on = form.get("revision").trim().parse::<i32>().map_err(|_| WebError::BadRequest)?;
     let choices = service::form_choices(&state.db, &opened).await?;
-    let (mut body, mut errors) = parse_body(&BodyForm::from_pairs(&form.0), &choices.speakers, choices.voters);
+    let fields = BodyForm::from_pairs(&form.0);
+    let (mut body, mut errors) = if op == Op::Save {
+        parse_body(&fields, &choices.speakers, choices.voters)
+    } else {
+        // A row more: the blank rows added before stay (pressing "add a speech" twice gives two).
+        parse_body_keeping_blanks(&fields, &choices.speakers, choices.voters)
+    };
     let reason_raw = form.get("reason").to_owned();
     let reason = match optional_text(&reason_raw, 500) {
         Ok(r) => r,
@@ -243,6 +323,8 @@ struct StepForm {
     comment: String,
     #[serde(rename = "as")]
     as_: String,
+    /// "1": a signature on behalf of the role's holder (代签), marked as such.
+    on_behalf: String,
 }
 
 fn revision_of(form: &StepForm) -> Result<i32, WebError> {
@@ -292,9 +374,47 @@ async fn sign(
 ) -> Result<Response, WebError> {
     open(&state, &ctx, &scope, id).await?;
     let as_ = SignAs::parse(&form.as_).ok_or(WebError::BadRequest)?;
-    let locked = service::sign(&state.db, &scope, id, as_, revision_of(&form)?, state.now()).await?;
+    let (revision, now) = (revision_of(&form)?, state.now());
+    let locked = match form.on_behalf.as_str() {
+        "" => service::sign(&state.db, &scope, id, as_, revision, now).await?,
+        "1" => service::sign_for(&state.db, &scope, id, as_, revision, now).await?,
+        _ => return Err(WebError::BadRequest),
+    };
     let msg = if locked { "minutes.locked" } else { "minutes.signed" };
     Ok((Flash::success(Msg::new(msg)), to_minutes(id)).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct PeopleFields {
+    host_member_id: String,
+    host_guest_name: String,
+    recorder_member_id: String,
+}
+
+/// Names the event's host and recorder from the record's page (the event form has closed).
+async fn set_people(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Form(form): Form<PeopleFields>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &ctx, &scope, id).await?;
+    if !opened.rights.set_people {
+        return Err(WebError::Forbidden);
+    }
+    let people =
+        match crate::events::rules::parse_people(&form.host_member_id, &form.host_guest_name, &form.recorder_member_id)
+        {
+            Ok(people) => people,
+            Err(errors) => return show_page_typed(&state, ctx, opened, errors, Some(&form)).await,
+        };
+    match service::set_people(&state.db, &scope, id, &people, state.now()).await {
+        Ok(_) => Ok((Flash::success(Msg::new("minutes.people_saved")), to_minutes(id)).into_response()),
+        Err(MinutesError::People(errors)) => show_page_typed(&state, ctx, opened, errors, Some(&form)).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn send(
@@ -370,12 +490,13 @@ async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> 
     let (header, tz, _) = header(state, &opened).await?;
     let names = service::account_names(&state.db, &opened, &[]).await?;
     let m = &opened.minutes;
+    let [host_signature, recorder_signature] = signatures(&names, m, tz);
     Ok(DocRecord {
         header,
         state: m.state,
         roll: service::roll(&state.db, &opened).await?,
-        host_signature: signature(&names, m.host_signed_by, m.host_signed_at, tz),
-        recorder_signature: signature(&names, m.recorder_signed_by, m.recorder_signed_at, tz),
+        host_signature,
+        recorder_signature,
         body: opened.body,
     })
 }
@@ -529,6 +650,11 @@ impl From<MinutesError> for WebError {
             MinutesError::WrongState => WebError::Conflict(Msg::new("minutes.wrong_state")),
             MinutesError::ReasonRequired => WebError::Conflict(Msg::new("minutes.reason_required")),
             MinutesError::Stale(_) => WebError::Conflict(Msg::new("minutes.stale")),
+            MinutesError::NotYet(_) => WebError::Conflict(Msg::new("minutes.not_open_yet")),
+            MinutesError::OnBehalfOnly => WebError::Conflict(Msg::new("minutes.on_behalf_only")),
+            MinutesError::NobodyNamed => WebError::Conflict(Msg::new("minutes.nobody_named")),
+            // The page shows these by the fields; reaching here, the form was not the page's.
+            MinutesError::People(_) => WebError::BadRequest,
             MinutesError::Db(e) => e.into(),
         }
     }

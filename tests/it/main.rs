@@ -25,5 +25,6 @@ mod planning;
 mod platform;
 mod records;
 mod reports;
+mod signatures;
 mod smtp;
 mod structure;

@@ -82,6 +82,14 @@ pub(crate) fn body_form(revision: &str, speaker: &str, votes: (&str, &str, &str)
     ]
 }
 
+/// Names the host and recorder of an event from its record's page (by member id; None: nobody).
+pub(crate) async fn name_people(client: &Client, id: i64, host: Option<i64>, recorder: Option<i64>) {
+    let text = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
+    let fields =
+        [("host_member_id", text(host)), ("host_guest_name", String::new()), ("recorder_member_id", text(recorder))];
+    send(client, &format!("/events/{id}/minutes/people"), &fields).await.assert_status(303);
+}
+
 pub(crate) async fn send(client: &Client, path: &str, fields: &[(&str, String)]) -> crate::helpers::Resp {
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     client.post(path, &refs).await
@@ -102,8 +110,11 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
     let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
     let path = format!("/events/{id}/minutes");
 
-    // Before the meeting starts there is no record.
-    s.client.get(&path).await.assert_status(404);
+    // Before the meeting starts there is no record: those who will write it are told when it opens.
+    let not_yet = s.client.get(&path).await;
+    not_yet.assert_status(200).assert_contains("会议记录将于活动开始时").assert_contains("data-opens");
+    assert!(!not_yet.body.contains("/minutes/edit"), "{}", not_yet.body);
+    member_client.get(&path).await.assert_status(404);
     let starts = crate::attendance::event_row(&app, id).await.starts_at;
     move_to(&app, starts + Duration::minutes(10));
     for m in [host, recorder] {
@@ -364,6 +375,8 @@ async fn locked_minutes_are_mailed_once_to_those_present_in_their_language() {
     let path = format!("/events/{id}/minutes");
     let rev = revision_in(&s.client.get(&format!("{path}/edit")).await.body);
     send(&s.client, &path, &body_form(&rev, &format!("m:{came}"), ("2", "0", "0"))).await.assert_status(303);
+    // The secretary presided and kept the record: named so after the meeting, signs as both.
+    name_people(&s.client, id, Some(s.member), Some(s.member)).await;
     // Only a locked record is sent.
     send(&s.client, &format!("{path}/send"), &[]).await.assert_status(409);
     send(&s.client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
@@ -559,6 +572,7 @@ async fn revisions_of_any_length_are_bounded_and_readers_see_only_locked_ones() 
     assert!(!whole.body.contains("乙9"));
 
     // Signed and locked at revision 2: a member reads that revision, never the draft before it.
+    name_people(&s.client, id, Some(s.member), Some(s.member)).await;
     send(&s.client, &format!("{path}/submit"), &[("revision", "2".to_owned())]).await.assert_status(303);
     for as_ in ["host", "recorder"] {
         send(&s.client, &format!("{path}/sign"), &[("revision", "2".to_owned()), ("as", as_.to_owned())])

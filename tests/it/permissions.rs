@@ -148,6 +148,7 @@ const ROUTES: &[Case] = &[
     case("POST", "/events/{started}/minutes/submit", [303, 404, 404, 400, 400]),
     case("POST", "/events/{started}/minutes/send-back", [303, 404, 404, 422, 422]),
     case("POST", "/events/{started}/minutes/sign", [303, 404, 404, 400, 400]),
+    case("POST", "/events/{started}/minutes/people", [303, 404, 404, 303, 303]),
     case("POST", "/events/{started}/minutes/send", [303, 404, 404, 409, 409]),
     case("GET", "/events/{started}/minutes/revisions", [303, 404, 404, 200, 200]),
     case("GET", "/events/{started}/minutes/print", [303, 404, 404, 200, 200]),
@@ -156,7 +157,8 @@ const ROUTES: &[Case] = &[
     case("GET", "/branches/{branch}/minutes?year=99999", [303, 404, 404, 400, 400]),
     case("GET", "/branches/{branch}/minutes.docx", [303, 404, 404, 409, 409]),
     case("GET", "/branches/999999999/minutes", [303, 404, 404, 404, 404]),
-    case("GET", "/events/{scheduled}/minutes", [303, 404, 404, 404, 404]),
+    // Before it starts, those who will write the record are told when it opens.
+    case("GET", "/events/{scheduled}/minutes", [303, 404, 404, 200, 200]),
     case("GET", "/events/{event}/minutes", [303, 404, 404, 404, 404]),
     case("GET", "/events/999999999/minutes", [303, 404, 404, 404, 404]),
     // Activity reports: the draft of `{started}` (made directly: reports come when events end).

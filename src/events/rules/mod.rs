@@ -8,7 +8,10 @@ use sea_orm::entity::prelude::*;
 
 pub mod attachments;
 pub mod non_voting;
+mod people;
 pub mod series;
+
+pub use people::{People, parse_people};
 
 use crate::{
     forms::{Choice, FieldErrors, optional_multiline, optional_text, parse_choice, required_text},

@@ -13,6 +13,7 @@ pub mod feeds;
 mod guests;
 mod lifecycle;
 pub mod list;
+mod people;
 pub mod series;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ pub(super) use edit::update_as;
 pub use edit::{Conflict, FormError, conflicts, create, update};
 pub use guests::{AgendaMove, add_guest, move_agenda_item, remove_guest, save_agenda_item};
 pub use lifecycle::{CoOrganising, answer_co_organising, cancel, copy, delete_draft, schedule, set_non_voting};
+pub use people::set_people;
 
 use super::{
     entity::{agenda, change, event, guest, invitation, pick, unit},
@@ -135,6 +137,27 @@ pub async fn form_people(
         .order_by_asc(member::Column::Name)
         .all(db)
         .await?)
+}
+
+/// The active members of the holding branches and of their party groups, by name: who may be
+/// named host or recorder of an event after it took place ([`set_people`]).
+pub async fn people_choices(db: &impl ConnectionTrait, loaded: &Loaded) -> Result<Vec<member::Model>, DbErr> {
+    let mut units: Vec<i64> =
+        std::iter::once(loaded.event.branch_id).chain(loaded.co_organisers.iter().copied()).collect();
+    for b in units.clone() {
+        units.extend(crate::branches::service::groups_of(db, b).await?.into_iter().map(|g| g.id));
+    }
+    let found = member::Entity::find()
+        .filter(
+            Condition::any()
+                .add(member::Column::BranchId.is_in(units.iter().copied()))
+                .add(member::Column::GroupId.is_in(units.iter().copied())),
+        )
+        .order_by_asc(member::Column::Name)
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await?;
+    Ok(found.into_iter().filter(|m| m.state.is_member()).collect())
 }
 
 impl Loaded {

@@ -240,6 +240,8 @@ impl EventShowPage {
             "place" => "change.place",
             "audience" => "change.audience",
             "details" => "change.details",
+            "host" => "change.host",
+            "recorder" => "change.recorder",
             "guests" => "change.guests",
             "agenda" => "change.agenda",
             "co_accepted" => "change.co_accepted",

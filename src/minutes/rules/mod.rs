@@ -389,6 +389,16 @@ fn count(raw: &str) -> Result<u32, &'static str> {
 /// so that the form can be shown again as it was. Blank rows are dropped. Votes are checked
 /// against `voters` (the full members present).
 pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body, FieldErrors) {
+    read_body(form, speakers, voters, false)
+}
+
+/// [`parse_body`] keeping the blank rows, for the form shown again with a row more: a blank row
+/// added before is still there when another is added.
+pub fn parse_body_keeping_blanks(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body, FieldErrors) {
+    read_body(form, speakers, voters, true)
+}
+
+fn read_body(form: &BodyForm, speakers: &Speakers, voters: usize, keep_blank: bool) -> (Body, FieldErrors) {
     let mut errors = FieldErrors::default();
     let n_items = form.item_title.len().min(MAX_ITEMS);
     let mut items: Vec<Item> = (0..n_items)
@@ -424,6 +434,10 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
             && post_raw.trim().is_empty()
             && summary_raw.trim().is_empty()
         {
+            if keep_blank {
+                let role = role.unwrap_or(SpeechRole::Exchange);
+                items[i].speeches.push(Speech { speaker: None, post: String::new(), role, summary: String::new() });
+            }
             continue;
         }
         let mut problem = None;
@@ -492,6 +506,9 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
         let raw_votes = [at(&form.res_for, k), at(&form.res_against, k), at(&form.res_abstain, k)];
         let voted = raw_votes.iter().any(|v| !v.trim().is_empty());
         if text_raw.trim().is_empty() && !voted {
+            if keep_blank {
+                items[i].resolutions.push(Resolution { text: String::new(), votes: None });
+            }
             continue;
         }
         let mut problem = None;
@@ -537,6 +554,9 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
         };
         let (what_raw, who_raw, due_raw) = (at(&form.act_what, l), at(&form.act_who, l), at(&form.act_due, l));
         if what_raw.trim().is_empty() && who_raw.trim().is_empty() && due_raw.trim().is_empty() {
+            if keep_blank {
+                items[i].actions.push(Action { what: String::new(), who: String::new(), due: None });
+            }
             continue;
         }
         let mut problem = None;
@@ -571,8 +591,11 @@ pub fn parse_body(form: &BodyForm, speakers: &Speakers, voters: usize) -> (Body,
             errors.add(&format!("item.{i}"), "minutes.item_title_required");
         }
     }
-    items
-        .retain(|i| !(i.title.is_empty() && i.speeches.is_empty() && i.resolutions.is_empty() && i.actions.is_empty()));
+    if !keep_blank {
+        items.retain(|i| {
+            !(i.title.is_empty() && i.speeches.is_empty() && i.resolutions.is_empty() && i.actions.is_empty())
+        });
+    }
     let body = Body { items };
     if body.chars() > RECORD_MAX {
         errors.add("form", "minutes.record_too_long");

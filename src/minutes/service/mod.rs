@@ -30,9 +30,11 @@ use crate::{
 
 mod history;
 mod roll;
+mod sign;
 
 pub use history::*;
 pub use roll::*;
+pub use sign::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MinutesError {
@@ -49,6 +51,18 @@ pub enum MinutesError {
     /// The form was based on an older revision: someone saved in between.
     #[error("saved by someone else meanwhile")]
     Stale(Box<Body>),
+    /// The record opens when the event starts (at this time): for those who will write it.
+    #[error("the record opens when the event starts")]
+    NotYet(DateTime<Utc>),
+    /// A role is signed by its holder; someone else signs for them only as a signature on behalf.
+    #[error("this role is signed by its holder, or on behalf")]
+    OnBehalfOnly,
+    /// Nobody is named for the role: name the host or recorder before signing for them.
+    #[error("nobody holds the role")]
+    NobodyNamed,
+    /// The host and recorder as named were refused (field by field).
+    #[error("the host or recorder named is not allowed")]
+    People(crate::forms::FieldErrors),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -68,14 +82,30 @@ impl From<EventError> for MinutesError {
 pub struct Rights {
     /// The recorder, the host, the secretaries of the holding branches (and administrators).
     pub write: bool,
-    /// Signs as host: the host's own account, or a secretary when the host cannot sign in.
+    /// Signs as host: the host's own account.
     pub sign_host: bool,
-    /// Signs as recorder: likewise.
+    /// Signs for the host, marked as a signature on behalf (代签): a secretary, while the record
+    /// waits for signatures, when a host is named who cannot sign in (a guest, or a member
+    /// without an account).
+    pub sign_host_for: bool,
+    /// Signs as recorder: the recorder's own account.
     pub sign_recorder: bool,
+    /// Signs for the recorder on behalf: likewise.
+    pub sign_recorder_for: bool,
     /// Sends a submitted record back: the host, or a secretary.
     pub send_back: bool,
     /// Submits a draft for signature: the recorder, or a secretary.
     pub submit: bool,
+    /// Names the event's host and recorder after it started, until the record is locked: the
+    /// organising branch's secretaries (and administrators), who edit the event.
+    pub set_people: bool,
+}
+
+impl Rights {
+    /// Gives any signature at all.
+    pub fn signs(&self) -> bool {
+        self.sign_host || self.sign_host_for || self.sign_recorder || self.sign_recorder_for
+    }
 }
 
 /// An event's record as a viewer may see it. `minutes.roll` is not read (it is large): the
@@ -95,16 +125,16 @@ fn has_minutes(e: &event::Model, now: DateTime<Utc>) -> bool {
     !matches!(e.state, EventState::Draft | EventState::Cancelled) && e.starts_at <= now
 }
 
-/// What the viewer may do. A secretary signs for a host or recorder who cannot sign in only while
-/// the record is submitted (`submitted`): only then are their accounts looked up.
+/// What the viewer may do. Only the host and the recorder sign as themselves; a secretary signs
+/// for a named host or recorder who cannot sign in, marked as on behalf, and only while the
+/// record is submitted (`submitted`): only then are their accounts looked up. Nobody signs a
+/// role nobody holds: the host and recorder are named first.
 async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded, submitted: bool) -> Result<Rights, DbErr> {
     let e = &loaded.event;
     let me = scope.actor().member_id;
     let secretary = loaded.access >= Access::CoOrganiser;
     let is_host = me.is_some() && me == e.host_member_id;
     let is_recorder = me.is_some() && me == e.recorder_member_id;
-    // A host or recorder who cannot sign in (a guest, or a member without an account) is signed
-    // for by a secretary.
     let can_sign_in = |m: Option<i64>| async move {
         match m {
             Some(m) => crate::accounts::service::member_has_account(db, m).await,
@@ -112,14 +142,19 @@ async fn rights(db: &impl ConnectionTrait, scope: &Scope, loaded: &Loaded, submi
         }
     };
     let stands_in = secretary && submitted;
-    let host_away = stands_in && !is_host && !can_sign_in(e.host_member_id).await?;
-    let recorder_away = stands_in && !is_recorder && !can_sign_in(e.recorder_member_id).await?;
+    let host_named = e.host_member_id.is_some() || e.host_guest_name.is_some();
+    let host_away = stands_in && host_named && !is_host && !can_sign_in(e.host_member_id).await?;
+    let recorder_named = e.recorder_member_id.is_some();
+    let recorder_away = stands_in && recorder_named && !is_recorder && !can_sign_in(e.recorder_member_id).await?;
     Ok(Rights {
         write: secretary || is_host || is_recorder,
-        sign_host: is_host || host_away,
-        sign_recorder: is_recorder || recorder_away,
+        sign_host: is_host,
+        sign_host_for: host_away,
+        sign_recorder: is_recorder,
+        sign_recorder_for: recorder_away,
         send_back: is_host || secretary,
         submit: secretary || is_recorder,
+        set_people: loaded.access == Access::Manager,
     })
 }
 
@@ -177,10 +212,15 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> Result<Opened, MinutesError> {
     let loaded = events::load(db, scope, event_id).await?;
+    let mut rights = rights(db, scope, &loaded, false).await?;
     if !has_minutes(&loaded.event, now) {
+        // Its writers are told when it opens; for anyone else nothing exists yet.
+        let e = &loaded.event;
+        if rights.write && e.state == EventState::Scheduled && e.starts_at > now {
+            return Err(MinutesError::NotYet(e.starts_at));
+        }
         return Err(MinutesError::NotFound);
     }
-    let mut rights = rights(db, scope, &loaded, false).await?;
     let mut found = head(db, &loaded.event).await?;
     if found.is_none() && rights.write {
         let body = first_body(db, &loaded.event, locale).await?;
@@ -205,8 +245,7 @@ pub async fn open(
         rights = self::rights(db, scope, &loaded, true).await?;
     }
     let reads = rights.write
-        || rights.sign_host
-        || rights.sign_recorder
+        || rights.signs()
         || (minutes.state == MinutesState::Locked
             && (scope.actor().is_admin() || member_of_holding(db, scope, &loaded).await?));
     if !reads {
@@ -263,7 +302,7 @@ pub async fn status(
         .one(db)
         .await?;
     let rights = rights(db, scope, loaded, state == Some(MinutesState::Submitted)).await?;
-    let involved = rights.write || rights.sign_host || rights.sign_recorder;
+    let involved = rights.write || rights.signs();
     Ok(if involved {
         Some((state, rights.write))
     } else if state == Some(MinutesState::Locked)
@@ -290,6 +329,9 @@ pub struct FormChoices {
     /// The members who came (all expected members before anyone checked in), non-voting
     /// attendees and the event's guests, with their posts.
     pub speakers: Speakers,
+    /// How the form names each of `speakers`: "name · post" for a member, "organisation · title ·
+    /// name" for a guest.
+    pub labels: Vec<String>,
     /// Full members present, who may vote (as in the roll: frozen once submitted).
     pub voters: usize,
 }
@@ -311,14 +353,33 @@ pub async fn form_choices(db: &impl ConnectionTrait, opened: &Opened) -> Result<
         .collect();
     let posts = crate::members::service::posts(db, chosen.iter().filter_map(|p| p.member_id)).await?;
     let mut list = Vec::with_capacity(chosen.len());
+    let mut labels = Vec::with_capacity(chosen.len());
+    let join =
+        |parts: &[&str], sep: &str| parts.iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(sep);
     for p in chosen {
+        let (unit, title) = (p.unit.as_deref().unwrap_or(""), p.title.as_deref().unwrap_or(""));
         match (p.member_id, p.guest_id) {
-            (Some(m), _) => list.push((format!("m:{m}"), p.name.clone(), posts.get(&m).cloned().unwrap_or_default())),
-            (None, Some(g)) => list.push((format!("g:{g}"), p.name.clone(), p.title.clone().unwrap_or_default())),
+            (Some(m), _) => {
+                let post = posts.get(&m).cloned().unwrap_or_default();
+                labels.push(join(&[&p.name, &post], " · "));
+                list.push((format!("m:{m}"), p.name.clone(), post));
+            }
+            (None, Some(g)) => {
+                // Guests are told apart by organisation and title ("three guests named 代表"); a
+                // guest speaker's organisation stands where a member's post would, a leader's
+                // with the title.
+                let post = match p.role {
+                    crate::invitations::Role::Leader => join(&[unit, title], " "),
+                    _ if unit.is_empty() => title.to_owned(),
+                    _ => unit.to_owned(),
+                };
+                labels.push(join(&[unit, title, &p.name], " · "));
+                list.push((format!("g:{g}"), p.name.clone(), post));
+            }
             _ => {}
         }
     }
-    Ok(FormChoices { speakers: Speakers(list), voters })
+    Ok(FormChoices { speakers: Speakers(list), labels, voters })
 }
 
 /// Locks the record's row for a change (FOR UPDATE on PostgreSQL; SQLite's write transaction
@@ -334,7 +395,7 @@ async fn lock(
         return Err(MinutesError::NotFound);
     }
     let mut rights = rights(txn, scope, &loaded, false).await?;
-    if !(rights.write || rights.sign_host || rights.sign_recorder) {
+    if !(rights.write || rights.signs()) {
         return Err(MinutesError::NotFound);
     }
     let row = minutes::Entity::find()
@@ -430,6 +491,8 @@ fn clear_signatures(m: &mut minutes::ActiveModel) {
     m.host_signed_at = Set(None);
     m.recorder_signed_by = Set(None);
     m.recorder_signed_at = Set(None);
+    m.host_signed_for = Set(None);
+    m.recorder_signed_for = Set(None);
 }
 
 /// Submits a draft for signature (the recorder or a secretary). Its attendance is frozen here,
@@ -493,82 +556,6 @@ pub async fn send_back(
     write_log(&txn, &saved, LogKind::Returned, Some(comment), scope, now).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// In which capacity a signature is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignAs {
-    Host,
-    Recorder,
-}
-
-impl SignAs {
-    pub fn parse(raw: &str) -> Option<SignAs> {
-        match raw {
-            "host" => Some(SignAs::Host),
-            "recorder" => Some(SignAs::Recorder),
-            _ => None,
-        }
-    }
-}
-
-/// Signs the submitted revision as host or recorder (`based_on`: the revision the signer read).
-/// The second signature locks the record. Returns whether it is locked now.
-pub async fn sign(
-    db: &impl TransactionTrait,
-    scope: &Scope,
-    event_id: i64,
-    as_: SignAs,
-    based_on: i32,
-    now: DateTime<Utc>,
-) -> Result<bool, MinutesError> {
-    let txn = crate::db::write_txn(db).await?;
-    let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
-    if row.state != MinutesState::Submitted {
-        return Err(MinutesError::WrongState);
-    }
-    let allowed = match as_ {
-        SignAs::Host => rights.sign_host,
-        SignAs::Recorder => rights.sign_recorder,
-    };
-    if !allowed {
-        return Err(MinutesError::Forbidden);
-    }
-    let already = match as_ {
-        SignAs::Host => row.host_signed_at.is_some(),
-        SignAs::Recorder => row.recorder_signed_at.is_some(),
-    };
-    if row.state != MinutesState::Submitted || already {
-        return Err(MinutesError::WrongState);
-    }
-    if row.revision != based_on {
-        return Err(MinutesError::Stale(Box::new(body_of(&row)?)));
-    }
-    let mut m: minutes::ActiveModel = row.clone().into();
-    let (kind, both) = match as_ {
-        SignAs::Host => {
-            m.host_signed_by = Set(scope.account_id());
-            m.host_signed_at = Set(Some(now));
-            (LogKind::SignedHost, row.recorder_signed_at.is_some())
-        }
-        SignAs::Recorder => {
-            m.recorder_signed_by = Set(scope.account_id());
-            m.recorder_signed_at = Set(Some(now));
-            (LogKind::SignedRecorder, row.host_signed_at.is_some())
-        }
-    };
-    if both {
-        m.state = Set(MinutesState::Locked);
-        m.locked_at = Set(Some(now));
-    }
-    m.updated_at = Set(now);
-    let saved = m.update(&txn).await?;
-    write_log(&txn, &saved, kind, None, scope, now).await?;
-    if both {
-        write_log(&txn, &saved, LogKind::Locked, None, scope, now).await?;
-    }
-    txn.commit().await?;
-    Ok(both)
 }
 
 /// Sends a locked record to everyone who was present (outbox, in their language): once per

@@ -1,6 +1,7 @@
 //! The attendance part of a record: live from attendance until the record is submitted, frozen
 //! (and kept parsed) from then on; and what the record says for the report and the message.
 use super::*;
+use crate::invitations::Role;
 
 /// One person of the roll: name and, where there is one, the reason (leave, absence) or the
 /// organisation and title (guests).
@@ -12,8 +13,39 @@ pub struct Entry {
     pub late: bool,
 }
 
-/// The attendance part of a record (应到, 实到, 请假, 缺席, 列席), in the figures of the
-/// event's attendance summary.
+/// Non-voting attendees counted rather than named (the event's head count): "各会员单位党务工作者
+/// 50余人" is 50, approximately, with its description; a description may stand alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    pub count: Option<i32>,
+    pub approx: bool,
+    pub note: Option<String>,
+}
+
+impl Counted {
+    /// The event's head count, when it has one (a count, or a description).
+    pub fn of(e: &event::Model) -> Option<Counted> {
+        let count = e.non_voting_count.filter(|n| *n > 0);
+        let note = e.non_voting_note.clone().filter(|n| !n.trim().is_empty());
+        (count.is_some() || note.is_some()).then_some(Counted { count, approx: e.non_voting_approx, note })
+    }
+
+    /// As the record's 列席 line says it: "各会员单位党务工作者50余人", "12人".
+    pub fn shown(&self, locale: Locale) -> String {
+        let Some(n) = self.count else { return self.note.clone().unwrap_or_default() };
+        let key = match (self.approx, self.note.is_some()) {
+            (true, true) => "minutes.counted_approx",
+            (true, false) => "minutes.counted_approx_bare",
+            (false, true) => "minutes.counted_exact",
+            (false, false) => "minutes.counted_exact_bare",
+        };
+        let n = n.to_string();
+        crate::i18n::fill(crate::i18n::t(locale, key), &[("n", &n), ("note", self.note.as_deref().unwrap_or(""))])
+    }
+}
+
+/// The attendance part of a record (应到, 实到, 请假, 缺席; 出席领导, 嘉宾及代表, 列席), in the
+/// figures of the event's attendance summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roll {
     pub expected: usize,
@@ -27,8 +59,18 @@ pub struct Roll {
     pub absent: Vec<Entry>,
     /// Not checked in yet (before the event was finalised).
     pub awaiting: Vec<Entry>,
-    /// Non-voting attendees and guests who did not decline.
+    /// Non-voting attendees (列席) named, who did not decline. (A roll frozen before guests had
+    /// their own lines holds every guest here.)
     pub others: Vec<Entry>,
+    /// Leaders of superior bodies attending (出席领导), with organisation and title.
+    #[serde(default)]
+    pub leaders: Vec<Entry>,
+    /// Guest speakers and delegates (嘉宾及代表), with organisation and title.
+    #[serde(default)]
+    pub guest_speakers: Vec<Entry>,
+    /// Non-voting attendees counted (the event's head count), beside those named.
+    #[serde(default)]
+    pub counted: Option<Counted>,
     pub finalised: bool,
 }
 
@@ -43,6 +85,19 @@ impl Roll {
         let s = attendance::Summary::of(people, finalised);
         let entry = |&n: &usize, note: Option<String>| Entry { name: people[n].name.clone(), note, late: false };
         let with_reason = |n: &usize| entry(n, people[*n].leave_reason.clone());
+        // Guests who did not decline, in their role's line, with organisation and title; members
+        // of other branches who walked in are non-voting attendees.
+        let guests = |role: Role| {
+            s.others
+                .iter()
+                .filter(|n| people[**n].answer() != Answer::Declined && people[**n].role == role)
+                .map(|n| {
+                    let p = &people[*n];
+                    let note = [p.unit.as_deref(), p.title.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+                    entry(n, (!note.is_empty()).then(|| note.join(" · ")))
+                })
+                .collect::<Vec<_>>()
+        };
         Roll {
             expected: s.expected,
             expected_full: s.expected_full,
@@ -57,16 +112,10 @@ impl Roll {
             on_leave: s.on_leave.iter().map(with_reason).collect(),
             absent: s.absent.iter().map(with_reason).collect(),
             awaiting: s.awaiting.iter().map(|n| entry(n, None)).collect(),
-            others: s
-                .others
-                .iter()
-                .filter(|n| people[**n].answer() != Answer::Declined)
-                .map(|n| {
-                    let p = &people[*n];
-                    let note = [p.unit.as_deref(), p.title.as_deref()].into_iter().flatten().collect::<Vec<_>>();
-                    entry(n, (!note.is_empty()).then(|| note.join(" · ")))
-                })
-                .collect(),
+            others: guests(Role::NonVoting),
+            leaders: guests(Role::Leader),
+            guest_speakers: guests(Role::GuestSpeaker),
+            counted: None,
             finalised,
         }
     }
@@ -214,7 +263,8 @@ pub async fn roll(db: &impl ConnectionTrait, opened: &Opened) -> Result<Arc<Roll
     }
 }
 
+/// The roll as attendance stands, with the event's head count of non-voting attendees.
 pub(super) async fn live_roll(db: &impl ConnectionTrait, e: &event::Model) -> Result<Roll, DbErr> {
     let people = attendance::people(db, e.id).await?;
-    Ok(Roll::of(&people, e.finalised_at.is_some()))
+    Ok(Roll { counted: Counted::of(e), ..Roll::of(&people, e.finalised_at.is_some()) })
 }

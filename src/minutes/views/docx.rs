@@ -46,6 +46,10 @@ impl Document<'_> {
         super::join_names(entries, |k| crate::i18n::t(self.locale, k))
     }
 
+    fn non_voting(&self, roll: &Roll) -> String {
+        super::non_voting_line(roll, self.locale)
+    }
+
     fn votes(&self, r: &Resolution, roll: &Roll) -> Option<String> {
         let v = r.votes?;
         let outcome = if roll.carries(r) == Some(true) { "minutes.carries" } else { "minutes.fails" };

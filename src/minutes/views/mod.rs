@@ -38,6 +38,20 @@ pub fn join_names(entries: &[Entry], tr: impl Fn(&'static str) -> &'static str) 
     out
 }
 
+/// The roll's 列席 line: the non-voting attendees counted ("各会员单位党务工作者50余人") beside
+/// those named; empty when there are none.
+pub fn non_voting_line(roll: &Roll, locale: crate::i18n::Locale) -> String {
+    let tr = |k: &'static str| crate::i18n::t(locale, k);
+    let mut parts = Vec::new();
+    if let Some(c) = &roll.counted {
+        parts.push(c.shown(locale));
+    }
+    if !roll.others.is_empty() {
+        parts.push(join_names(&roll.others, tr));
+    }
+    parts.join(tr("minutes.list_sep"))
+}
+
 /// The record's header: facts of the event, never typed again.
 pub struct Header {
     pub event_id: i64,
@@ -54,8 +68,36 @@ pub struct Header {
 }
 
 pub struct Signature {
+    /// Who signed (the account's name).
     pub name: String,
     pub at: String,
+    /// A signature on behalf (代签): whom it was given for.
+    pub signed_for: Option<String>,
+}
+
+impl Signature {
+    /// As the record shows it: the signer and the time, or, signed on behalf, the holder first
+    /// and who signed for them ("王某（由李某代签，2026-12-07 10:05）"): never the signer's name
+    /// alone as the holder's signature.
+    pub fn shown(&self, locale: impl std::borrow::Borrow<crate::i18n::Locale>) -> String {
+        let locale = *locale.borrow();
+        match &self.signed_for {
+            Some(holder) => crate::i18n::fill(
+                crate::i18n::t(locale, "minutes.signed_on_behalf"),
+                &[("holder", holder), ("by", &self.name), ("at", &self.at)],
+            ),
+            None => format!("{} {}", self.name, self.at),
+        }
+    }
+}
+
+/// The form naming the event's host and recorder on the record's page.
+pub struct PeopleForm {
+    /// Members of the holding branches (id, name).
+    pub choices: Vec<(i64, String)>,
+    pub host_member_id: Option<i64>,
+    pub host_guest_name: String,
+    pub recorder_member_id: Option<i64>,
 }
 
 pub struct LogRow {
@@ -79,6 +121,8 @@ pub struct MinutesPage {
     pub may_submit: bool,
     pub host_signature: Option<Signature>,
     pub recorder_signature: Option<Signature>,
+    /// Naming the host and recorder (None: not for this viewer, or the record is locked).
+    pub people: Option<PeopleForm>,
     pub log: Vec<LogRow>,
     pub previous: Option<i64>,
     pub revisions: usize,
@@ -91,9 +135,24 @@ impl MinutesPage {
         join_names(entries, |k| self.ctx.tr(k))
     }
 
+    pub fn non_voting(&self) -> String {
+        non_voting_line(&self.roll, self.ctx.locale)
+    }
+
     pub fn md(&self, text: &str) -> String {
         markdown::render(text)
     }
+}
+
+/// The record of an event that has not started yet: when it opens.
+#[derive(Template, WebTemplate)]
+#[template(path = "minutes/not_yet.html")]
+pub struct NotYetPage {
+    pub ctx: Ctx,
+    pub event_id: i64,
+    pub title: String,
+    /// The event's start, in its branch's zone.
+    pub opens: String,
 }
 
 /// The event page's section on its minutes.
@@ -123,6 +182,10 @@ pub struct PrintPage {
 impl PrintPage {
     pub fn names(&self, entries: &[Entry]) -> String {
         join_names(entries, |k| self.ctx.tr(k))
+    }
+
+    pub fn non_voting(&self) -> String {
+        non_voting_line(&self.roll, self.ctx.locale)
     }
 
     pub fn md(&self, text: &str) -> String {
@@ -165,8 +228,8 @@ pub struct FormPage {
     pub header: Header,
     pub revision: i32,
     pub items: Vec<FormItem>,
-    /// Select-box value, name, post.
-    pub speakers: Vec<(String, String, String)>,
+    /// Select-box value and how the option names the person.
+    pub speakers: Vec<(String, String)>,
     pub errors: FieldErrors,
     /// The record is locked: saving is an amendment and needs a reason.
     pub amending: bool,
