@@ -16,8 +16,9 @@ use crate::{
     branches::{BranchKind, Scope, service::UnitOption},
     events::{
         rules::{
-            EventKind, Pairs, parse_local, statuses_from_db,
+            EventKind, Pairs,
             held::{AGENDA_FIELDS, Attended, GUEST_FIELDS, HeldData, MAX_AGENDA, MAX_GUESTS, earliest_day, mark_field},
+            parse_local, statuses_from_db,
         },
         service::{
             self, FormError,
@@ -70,7 +71,8 @@ async fn new_form(
             }
         }
         for a in service::agenda_of(&state.db, id).await? {
-            let values = [a.title, a.presenter.unwrap_or_default(), a.minutes.map(|m| m.to_string()).unwrap_or_default()];
+            let values =
+                [a.title, a.presenter.unwrap_or_default(), a.minutes.map(|m| m.to_string()).unwrap_or_default()];
             for ((field, _), value) in AGENDA_FIELDS.iter().zip(values) {
                 form.0.push(((*field).to_owned(), value));
             }
@@ -114,10 +116,7 @@ async fn submit(
     Form(mut form): Form<Pairs>,
 ) -> Result<Response, WebError> {
     scope.require_manager()?;
-    let branch_id = match chosen_branch(form.get("branch_id")) {
-        Ok(Some(id)) if scope.covers(id) => id,
-        _ => return Err(WebError::NotFound),
-    };
+    let branch_id = form_branch(&state, &scope, form.get("branch_id")).await?;
     let branch = branch_of(&state, branch_id).await?;
     let draft = form.get("draft").parse::<i64>().ok();
     let offer = if draft.is_some() { Offer::PastDraft } else { Offer::Plain };
@@ -138,7 +137,8 @@ async fn submit(
             return page(&state, ctx, &scope, branch, draft, offer, form, FieldErrors::default()).await;
         }
         "more_guests" | "more_agenda" => {
-            let (fields, max) = if action == "more_guests" { (GUEST_FIELDS, MAX_GUESTS) } else { (AGENDA_FIELDS, MAX_AGENDA) };
+            let (fields, max) =
+                if action == "more_guests" { (GUEST_FIELDS, MAX_GUESTS) } else { (AGENDA_FIELDS, MAX_AGENDA) };
             let shown = form.all(fields[0].0).count().max(BLANK_ROWS);
             for _ in shown..(shown + 3).min(max) {
                 for (field, _) in fields {
@@ -154,8 +154,11 @@ async fn submit(
     let errors = match HeldData::parse(&form, branch.1, now, years) {
         Ok(data) => {
             // The report is drafted at once, for the types that publish one, in the same transaction.
-            let after =
-                state.settings.report_kinds.contains(&data.event.kind).then(|| draft_report(state.settings.default_locale, now));
+            let after = state
+                .settings
+                .report_kinds
+                .contains(&data.event.kind)
+                .then(|| draft_report(state.settings.default_locale, now));
             match service::held::record(&state.db, &scope, branch_id, draft, &data, now, after).await {
                 Ok(id) => {
                     let flash = Flash::success(Msg::new("held.recorded").arg("title", &data.event.title));
@@ -168,6 +171,19 @@ async fn submit(
         Err(e) => e,
     };
     page(&state, ctx, &scope, branch, draft, offer, form, errors).await
+}
+
+/// The organising branch a held form names; none: the first the person manages, as the page
+/// offers. One they do not manage, or a broken value, is not found.
+async fn form_branch(state: &AppState, scope: &Scope, raw: &str) -> Result<i64, WebError> {
+    match chosen_branch(raw) {
+        Ok(Some(id)) if scope.covers(id) => Ok(id),
+        Ok(None) => {
+            let first = own_units(state, scope).await?.into_iter().find(|u| u.kind.holds_members());
+            Ok(first.ok_or(WebError::Forbidden)?.id)
+        }
+        _ => Err(WebError::NotFound),
+    }
 }
 
 /// Drafts the activity report of the recorded event, quietly: nobody is mailed about an activity
@@ -244,10 +260,7 @@ async fn page(
 }
 
 /// Who recorded an activity afterwards, and when: the history line of one that was.
-pub(super) async fn recorded(
-    state: &AppState,
-    event_id: i64,
-) -> Result<Option<(String, DateTime<Utc>)>, WebError> {
+pub(super) async fn recorded(state: &AppState, event_id: i64) -> Result<Option<(String, DateTime<Utc>)>, WebError> {
     let Some(line) = service::changes_of(&state.db, event_id).await?.into_iter().find(|c| c.kind == RECORDED) else {
         return Ok(None);
     };
@@ -265,10 +278,7 @@ pub(super) async fn back_to_new(
     Form(mut form): Form<Pairs>,
 ) -> Result<Response, WebError> {
     scope.require_manager()?;
-    let branch_id = match chosen_branch(form.get("branch_id")) {
-        Ok(Some(id)) if scope.covers(id) => id,
-        _ => return Err(WebError::NotFound),
-    };
+    let branch_id = form_branch(&state, &scope, form.get("branch_id")).await?;
     let branch = branch_of(&state, branch_id).await?;
     form.0.retain(|(k, _)| k != "action");
     if form.get("audience_kind").is_empty() {

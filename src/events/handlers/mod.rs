@@ -493,7 +493,10 @@ async fn confirm_schedule(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let loaded = service::load(&state.db, &scope, id).await?;
-    if loaded.access == Access::Manager && loaded.event.state == EventState::Draft && loaded.event.ends_at <= state.now() {
+    if loaded.access == Access::Manager
+        && loaded.event.state == EventState::Draft
+        && loaded.event.ends_at <= state.now()
+    {
         return Ok(held::offer_for_draft(id));
     }
     confirm_draft(state, ctx, scope, id, "schedule").await

@@ -109,12 +109,8 @@ fn rows(form: &Pairs, names: &[(&str, &str)]) -> Vec<(usize, Pairs)> {
 }
 
 /// The guest fields of the held form, one value per row.
-pub const GUEST_FIELDS: &[(&str, &str)] = &[
-    ("guest_name", "name"),
-    ("guest_organisation", "organisation"),
-    ("guest_title", "title"),
-    ("guest_role", "role"),
-];
+pub const GUEST_FIELDS: &[(&str, &str)] =
+    &[("guest_name", "name"), ("guest_organisation", "organisation"), ("guest_title", "title"), ("guest_role", "role")];
 
 /// The agenda fields of the held form, one value per row.
 pub const AGENDA_FIELDS: &[(&str, &str)] =
@@ -275,7 +271,10 @@ mod tests {
         assert_eq!(d.marks[2].reason, None, "only leave keeps a reason");
         assert_eq!(d.guests.len(), 1, "an empty guest row is skipped");
         assert_eq!(d.agenda[0].minutes, Some(30));
-        assert_eq!(d.non_voting, NonVoting { count: Some(50), approx: true, note: Some("各会员单位党务工作者".into()) });
+        assert_eq!(
+            d.non_voting,
+            NonVoting { count: Some(50), approx: true, note: Some("各会员单位党务工作者".into()) }
+        );
         assert_eq!(d.event.audience.kind, super::super::AudienceKind::Branches);
     }
 

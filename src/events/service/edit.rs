@@ -23,7 +23,11 @@ use crate::{
 
 /// Checks the people and units an event refers to: they must exist, be open, and (for the
 /// host, recorder, picks and group) belong to the holding branches. Returns what is wrong.
-pub(super) async fn check_references(db: &impl ConnectionTrait, branch_id: i64, data: &EventData) -> Result<FieldErrors, DbErr> {
+pub(super) async fn check_references(
+    db: &impl ConnectionTrait,
+    branch_id: i64,
+    data: &EventData,
+) -> Result<FieldErrors, DbErr> {
     let mut errors = FieldErrors::default();
     let holding: Vec<i64> = std::iter::once(branch_id).chain(data.co_organisers.iter().copied()).collect();
     let open_units: Vec<branch::Model> = branch::Entity::find()

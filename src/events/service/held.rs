@@ -5,9 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, Set, entity::prelude::*,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, Set, entity::prelude::*};
 
 use super::{
     EventError, FormError,
@@ -34,8 +32,7 @@ pub const RECORDED: &str = "recorded";
 
 /// What else is written in the same transaction once the activity is recorded (the application
 /// drafts its report here): called with the transaction and the event's id.
-pub type AfterRecord =
-    Box<dyn for<'a> FnOnce(&'a DatabaseTransaction, i64) -> BoxFuture<'a, Result<(), DbErr>> + Send>;
+pub type AfterRecord = Box<dyn for<'a> FnOnce(&'a DatabaseTransaction, i64) -> BoxFuture<'a, Result<(), DbErr>> + Send>;
 
 /// That day's roster of an activity: the members of its holding branches (the organiser and the
 /// co-organisers the scope manages: others are only asked, as for scheduled events) whose
@@ -98,8 +95,7 @@ pub async fn record(
     };
     let unit = crate::branches::service::unit(&txn, branch_id).await?.ok_or(EventError::NotFound)?;
     let day = data.event.starts_at.with_timezone(&unit.tz()).date_naive();
-    let people =
-        roster(&txn, scope, branch_id, &data.event.co_organisers, day, &data.event.audience.statuses).await?;
+    let people = roster(&txn, scope, branch_id, &data.event.co_organisers, day, &data.event.audience.statuses).await?;
     let on_roster: BTreeSet<i64> = people.iter().map(|m| m.id).collect();
     // The host and recorder may have left the branches since: who was on that day's roster is
     // theirs to name.
