@@ -316,6 +316,19 @@ async fn a_past_time_leads_to_the_held_form_with_what_was_typed_kept() {
         ],
     );
     fields.push(("draft".into(), id.to_string()));
+    // Saved meanwhile (another tab renamed the draft): refused, not undone.
+    let mut stale = fields.clone();
+    stale.push(("revision".into(), (e.revision - 1).to_string()));
+    post(&s.client, "/events/held", &stale)
+        .await
+        .assert_status(409)
+        .assert_contains("其他人已保存了此活动")
+        .assert_contains(&format!("name=\"revision\" value=\"{}\"", e.revision));
+    assert_eq!(event_row(&app, id).await.state, EventState::Draft);
+    assert!(
+        form.body.contains(&format!("name=\"revision\" value=\"{}\"", e.revision)),
+        "the form carries the revision"
+    );
     post(&s.client, "/events/held", &fields).await.assert_redirect_to(&format!("/events/{id}"));
     assert_eq!(events_count(&app).await, 1, "the draft itself became the record");
     let e = event_row(&app, id).await;

@@ -21,8 +21,8 @@ use crate::{
             parse_local, statuses_from_db,
         },
         service::{
-            self, FormError,
-            held::{AfterRecord, RECORDED},
+            self, EventError, FormError,
+            held::{AfterRecord, FromDraft, RECORDED},
         },
         views::{
             Choices,
@@ -159,12 +159,23 @@ async fn submit(
                 .report_kinds
                 .contains(&data.event.kind)
                 .then(|| draft_report(state.settings.default_locale, now));
-            match service::held::record(&state.db, &scope, branch_id, draft, &data, now, after).await {
+            let from = draft.map(|id| FromDraft { id, revision: form.get("revision").parse().ok() });
+            match service::held::record(&state.db, &scope, branch_id, from, &data, now, after).await {
                 Ok(id) => {
                     let flash = Flash::success(Msg::new("held.recorded").arg("title", &data.event.title));
                     return Ok((flash, Redirect::to(&format!("/events/{id}"))).into_response());
                 }
                 Err(FormError::Fields(e)) => e,
+                Err(FormError::Rule(EventError::Stale)) => {
+                    // The draft was saved meanwhile: what was typed stays, on the revision now stored.
+                    let current = service::load(&state.db, &scope, draft.unwrap_or_default()).await?;
+                    form.0.retain(|(k, _)| k != "revision");
+                    form.0.push(("revision".into(), current.event.revision.to_string()));
+                    let errors = FieldErrors::single("form", "event.stale");
+                    let mut resp = page(&state, ctx, &scope, branch, draft, offer, form, errors).await?;
+                    *resp.status_mut() = StatusCode::CONFLICT;
+                    return Ok(resp);
+                }
                 Err(FormError::Rule(e)) => return Err(e.into()),
             }
         }

@@ -260,7 +260,7 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        "2026-12-07T04:00:00Z".parse().unwrap()
+        "2026-12-07T04:00:00Z".parse().expect("an instant")
     }
 
     #[test]

@@ -63,6 +63,14 @@ pub async fn roster(
     Ok(list)
 }
 
+/// A draft recorded as held in its place: its id, and the revision the form showed (a draft saved
+/// since is refused as [`EventError::Stale`] rather than silently undone).
+#[derive(Debug, Clone, Copy)]
+pub struct FromDraft {
+    pub id: i64,
+    pub revision: Option<i32>,
+}
+
 /// Records an activity organised by `branch_id` that took place (in place of the draft `draft`,
 /// when given), with the attendance of every member of that day's roster, and returns its id.
 ///
@@ -73,7 +81,7 @@ pub async fn record(
     db: &DatabaseConnection,
     scope: &Scope,
     branch_id: i64,
-    draft: Option<i64>,
+    draft: Option<FromDraft>,
     data: &HeldData,
     now: DateTime<Utc>,
     after: Option<AfterRecord>,
@@ -83,11 +91,14 @@ pub async fn record(
     }
     let txn = crate::db::write_txn(db).await?;
     let before = match draft {
-        Some(id) => {
+        Some(FromDraft { id, revision }) => {
             let loaded = load_locked(&txn, scope, id).await?;
             loaded.require_draft()?;
             if loaded.event.branch_id != branch_id {
                 return Err(EventError::NotFound.into());
+            }
+            if revision.is_some_and(|r| r != loaded.event.revision) {
+                return Err(EventError::Stale.into());
             }
             Some(loaded.event)
         }
