@@ -191,6 +191,7 @@ async fn a_past_activity_is_recorded_with_that_days_roster_and_its_report_drafte
         .assert_contains(&format!("/events/{id}/report"));
     let who = partyday::accounts::service::display_names(&app.state.db, [s.account]).await.unwrap();
     page.assert_contains(&who[0].1);
+    assert!(!page.body.contains(&format!("/events/{id}/mail")), "nothing was sent: no delivery to show");
     // The minutes can be written at once.
     s.client.get(&format!("/events/{id}/minutes")).await.assert_status(200);
 

@@ -376,7 +376,9 @@ pub(super) async fn show_page(
     } else {
         (Vec::new(), Vec::new())
     };
-    let delivery = if access >= Access::CoOrganiser && event.state != EventState::Draft {
+    let recorded = held::recorded(state, event.id).await?;
+    // An activity recorded afterwards sent nothing: there is no delivery to show.
+    let delivery = if access >= Access::CoOrganiser && event.state != EventState::Draft && recorded.is_none() {
         Some(crate::mail::service::delivery(db, event.id).await?)
     } else {
         None
@@ -412,7 +414,7 @@ pub(super) async fn show_page(
         conflicts,
         delivery,
         sections_html,
-        recorded: held::recorded(state, event.id).await?,
+        recorded,
         event,
         choices: Choices,
     };
