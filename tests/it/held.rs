@@ -247,6 +247,21 @@ async fn the_held_form_refuses_what_does_not_fit_and_saves_nothing() {
         resp.assert_status(422).assert_contains(message).assert_contains("value=\"十一月主题党日\"");
     }
     assert_eq!(events_count(&app).await, 0, "nothing saved");
+    // A line left unmarked is said together with the form's other mistakes.
+    let both = held_form(tree.a, &[(s.member, "present", "")], &[("title", "")]);
+    post(&s.client, "/events/held", &both)
+        .await
+        .assert_status(422)
+        .assert_contains("此项为必填项")
+        .assert_contains("请选择出勤情况");
+    // "Everyone else present" marks the lines left blank and keeps the others.
+    let mut rest = held_form(tree.a, &[(s.member, "late", "")], &[]);
+    rest.push(("action".into(), "all_present".into()));
+    let filled = post(&s.client, "/events/held", &rest).await;
+    filled.assert_status(200);
+    assert!(filled.body.contains(&format!("name=\"att_{zhang}\" value=\"present\" checked")), "{}", filled.body);
+    assert!(filled.body.contains(&format!("name=\"att_{}\" value=\"late\" checked", s.member)));
+    assert_eq!(events_count(&app).await, 0, "nothing saved");
 
     // Only secretaries and administrators record, and a secretary only for their own branches.
     let member = app.login_linked(Role::Member, zhang).await;

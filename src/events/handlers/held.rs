@@ -125,14 +125,8 @@ async fn submit(
     match action.as_str() {
         "roster" => return page(&state, ctx, &scope, branch, draft, offer, form, FieldErrors::default()).await,
         "all_present" => {
-            if let Some((day, statuses)) = roster_key(&form, branch.1) {
-                let co: Vec<i64> = form.all("co_organisers").filter_map(|c| c.parse().ok()).collect();
-                let list = service::held::roster(&state.db, &scope, branch_id, &co, day, &statuses).await?;
-                for p in list {
-                    if form.get(&mark_field(p.id)).is_empty() {
-                        form.0.push((mark_field(p.id), Attended::Present.key().into()));
-                    }
-                }
+            for id in unmarked(&state, &scope, branch_id, &form, branch.1).await? {
+                form.0.push((mark_field(id), Attended::Present.key().into()));
             }
             return page(&state, ctx, &scope, branch, draft, offer, form, FieldErrors::default()).await;
         }
@@ -179,9 +173,24 @@ async fn submit(
                 Err(FormError::Rule(e)) => return Err(e.into()),
             }
         }
-        Err(e) => e,
+        Err(mut e) => {
+            // The lines left unmarked are said at once, with the form's other mistakes.
+            for id in unmarked(&state, &scope, branch_id, &form, branch.1).await? {
+                e.add(&mark_field(id), "held.mark_required");
+            }
+            e
+        }
     };
     page(&state, ctx, &scope, branch, draft, offer, form, errors).await
+}
+
+/// The members of the roster the form names (by its date, branches and statuses) that it leaves
+/// unmarked; none when it names no valid date.
+async fn unmarked(state: &AppState, scope: &Scope, branch_id: i64, form: &Pairs, tz: Tz) -> Result<Vec<i64>, WebError> {
+    let Some((day, statuses)) = roster_key(form, tz) else { return Ok(Vec::new()) };
+    let co: Vec<i64> = form.all("co_organisers").filter_map(|c| c.parse().ok()).collect();
+    let list = service::held::roster(&state.db, scope, branch_id, &co, day, &statuses).await?;
+    Ok(list.into_iter().map(|p| p.id).filter(|id| form.get(&mark_field(*id)).is_empty()).collect())
 }
 
 /// The organising branch a held form names; none: the first the person manages, as the page
