@@ -135,7 +135,9 @@ pub fn render(locale: Locale, msg: &Msg) -> String {
 }
 
 /// `template` with each `{name}` of `args` replaced by its value, in one pass: a value that
-/// holds braces (a title such as "{x}") is never read as a placeholder. Unknown names stay.
+/// holds braces (a title such as "{x}") is never read as a placeholder. Unknown names stay. A
+/// value set in quotation marks (“{title}”) has the marks inside it made the inner ones (‘…’),
+/// so quotes never nest as “…“…”…”.
 pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
     let mut rest = template;
@@ -144,8 +146,16 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
         let after = &rest[open + 1..];
         match after.find('}').and_then(|close| Some((close, args.iter().find(|(k, _)| *k == &after[..close])?))) {
             Some((close, (_, value))) => {
-                out.push_str(value);
                 rest = &after[close + 1..];
+                if out.ends_with('“') && rest.starts_with('”') {
+                    out.extend(value.chars().map(|c| match c {
+                        '“' => '‘',
+                        '”' => '’',
+                        c => c,
+                    }));
+                } else {
+                    out.push_str(value);
+                }
             }
             None => {
                 out.push('{');
@@ -178,6 +188,15 @@ mod tests {
         assert_eq!(Locale::negotiate("de, fr"), None);
         assert_eq!(Locale::negotiate("en;q=0"), None);
         assert_eq!(Locale::negotiate(""), None);
+    }
+
+    #[test]
+    fn quotes_inside_quotes_use_the_inner_marks() {
+        assert_eq!(
+            fill("诚邀您参加“{title}”。", &[("title", "“党建+医疗质量”座谈会")]),
+            "诚邀您参加“‘党建+医疗质量’座谈会”。"
+        );
+        assert_eq!(fill("{title}：", &[("title", "“党建”")]), "“党建”：", "unquoted values stay as typed");
     }
 
     #[test]

@@ -20,6 +20,8 @@ mod m20261208_000015_outbox_time_index;
 mod m20261209_000016_exemption_withdrawals;
 mod m20261210_000017_unexcused_index;
 mod m20261211_000018_non_voting_count;
+mod m20261214_000021_report_lead_once;
+mod m20261215_000022_reports_shown_on_index;
 
 pub struct Migrator;
 
@@ -45,6 +47,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_exemption_withdrawals::Migration),
             Box::new(m20261210_000017_unexcused_index::Migration),
             Box::new(m20261211_000018_non_voting_count::Migration),
+            Box::new(m20261214_000021_report_lead_once::Migration),
+            Box::new(m20261215_000022_reports_shown_on_index::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use super::service::history::{HistoryRow, Person, Summary};
 use crate::{
     events::{
         entity::{event, invitation},
-        rules::EventState,
+        rules::{EventState, non_voting::NonVotingForm},
         views::local,
     },
     forms::{Choice, FieldErrors},
@@ -77,6 +77,8 @@ pub struct ManagePage {
     /// Names of the accounts in the log.
     pub accounts: Vec<(i64, String)>,
     pub members: Vec<(i64, String)>,
+    /// The non-voting head count as the form shows it.
+    pub non_voting: NonVotingForm,
 }
 
 impl ManagePage {

@@ -8,7 +8,30 @@ use super::{
     service::PhotoRow,
     service::public::{Card, Choices, Filter},
 };
-use crate::{forms::FieldErrors, i18n::Msg, web::Ctx};
+use crate::{forms::FieldErrors, i18n::Msg, markdown, web::Ctx};
+
+/// A post as its reader sees it, as HTML: the lead (plain text, stored once) as its first
+/// paragraphs, then the body's Markdown.
+pub fn post_html(lead: &str, body: &str) -> String {
+    let mut out = String::new();
+    for p in lead.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        out.push_str("<p class=\"lead\">");
+        for c in p.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                '\n' => out.push_str("<br>"),
+                c => out.push(c),
+            }
+        }
+        out.push_str("</p>\n");
+    }
+    out.push_str(&markdown::render(body));
+    out
+}
 
 /// One line of a report's log.
 pub struct LogRow {

@@ -178,6 +178,7 @@ async fn a_past_activity_is_recorded_with_that_days_roster_and_its_report_drafte
     assert_eq!(r.shown_on, NaiveDate::from_ymd_opt(2025, 11, 20).unwrap());
     assert!(r.summary.starts_with("2025年11月20日下午，第一党支部在三楼会议室"), "{}", r.summary);
     assert!(!r.body.contains("王五") && !r.body.contains("赵六"), "absentees are never named");
+    assert!(r.summary.contains("各会员单位党务工作者50余人"), "the counted audience: {}", r.summary);
     assert_eq!(outbox_rows(&app).await, mail_before, "the draft tells nobody by mail");
 
     // Its history says it was recorded afterwards, by whom and when.

@@ -432,3 +432,30 @@ async fn a_server_that_stalls_past_the_lease_gets_each_message_once() {
     assert!(rows.iter().all(|r| r.state == State::Sent && r.claim_token.is_none()), "{rows:?}");
     other.stop().await;
 }
+
+/// Issue 28 §6: a joint activity's invitation names every holding branch, and its quoted title
+/// takes the inner marks inside the sentence's own (“‘党建+医疗质量’座谈会”, never “…“…”…”).
+#[tokio::test]
+async fn a_joint_activity_s_invitation_names_every_holding_branch_and_nests_quotes_right() {
+    use partyday::branches::entity::branch;
+    let smtp = SmtpServer::start().await;
+    let (app, tree, _secretary) = setup(&smtp).await;
+    app.add_member(tree.b, "李四").await;
+    let admin = app.login_as(partyday::accounts::Role::Admin).await;
+    let title = "“党建+医疗质量”座谈会";
+    let b = tree.b.to_string();
+    let fields = with(form(tree.a), &[("kind", "joint_conference"), ("title", title), ("co_organisers", &b)]);
+    let id = id_from(post(&admin, "/events", &fields).await.location());
+    admin.post(&format!("/events/{id}/schedule"), &[]).await.assert_status(303);
+    let co_name = branch::Entity::find_by_id(tree.b).one(&app.state.db).await.unwrap().unwrap().name;
+
+    // The secretary of a and 李四 of b.
+    let got = smtp.wait_for(2).await;
+    for m in &got {
+        let text = &parts(&m.data)["text/plain"].0;
+        assert!(text.contains(&format!("协办支部: {co_name}")), "{text}");
+        assert!(text.contains("诚邀您参加“‘党建+医疗质量’座谈会”。"), "{text}");
+        let html = &parts(&m.data)["text/html"].0;
+        assert!(html.contains(&co_name), "{html}");
+    }
+}

@@ -71,12 +71,12 @@ async fn an_ended_event_gets_one_draft_with_its_facts_and_no_absentees() {
     assert!(r.summary.starts_with(&date), "{}", r.summary);
     assert!(
         r.summary.contains(
-            "第一党支部在三楼会议室开展学习贯彻全会精神主题党日活动。支部党员2人参加活动。区卫健委处长刘处长应邀出席。"
+            "第一党支部在三楼会议室开展学习贯彻全会精神主题党日活动。支部党员2人参加活动。区卫健委处长刘处长出席活动。"
         ),
         "{}",
         r.summary
     );
-    assert!(r.body.starts_with(&r.summary));
+    assert!(!r.body.contains(&r.summary), "the lead is stored once, in the summary: {}", r.body);
     assert!(!r.body.contains("李四") && !r.summary.contains("李四"), "absentees are never named");
 
     // Its writers read it, and find it from the event's page; nobody else learns it exists.
@@ -686,7 +686,7 @@ async fn signed_minutes_regenerate_the_parts_nobody_edited_and_keep_hand_edits()
     // A person edits the second report's text.
     let r = report_of(&app, edited).await;
     let mut fields = edit_fields(&r);
-    let by_hand = format!("{}\n\n会后大家合影留念。", r.body);
+    let by_hand = format!("{}\n\n会后大家合影留念。", r.body).trim().to_owned();
     set(&mut fields, "body", &by_hand);
     crate::minutes::send(&s.client, &format!("/events/{edited}/report"), &fields).await.assert_status(303);
 
@@ -923,4 +923,108 @@ async fn the_report_keeps_the_resolutions_the_signed_minutes_carried() {
     s.client.post(&format!("/events/{id}/report/regenerate"), &[("revision", &rev)]).await.assert_status(303);
     let after = report_of(&app, id).await;
     assert!(after.body.contains("同意张三同志转为正式党员"), "the signed minutes carried it:\n{}", after.body);
+}
+
+/// Issue 28 §2 and §5: a room of several dozen non-voting attendees is counted on the attendance
+/// page (never a 500, nothing changed by a bad number), shown in the summary and the history, and
+/// said in the report's lead; the published post shows the lead once, as its first paragraph.
+#[tokio::test]
+async fn the_non_voting_audience_is_counted_once_and_the_post_shows_its_lead_once() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let extra = [("title", "十二月主题党日"), ("topic", "学习贯彻全会精神")];
+    let id = draft(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
+    let path = format!("/events/{id}/attendance/non-voting");
+    let count = |n: &'static str, approx: &'static str| {
+        [("non_voting_count", n), ("non_voting_approx", approx), ("non_voting_note", "各会员单位党务工作者")]
+    };
+    // A draft has no attendance yet.
+    s.client.post(&path, &count("50", "1")).await.assert_status(403);
+    publish(&s.client, id).await;
+    let e = event_row(&app, id).await;
+    move_to(&app, e.starts_at + Duration::minutes(5));
+    let inv = inv_of(&app, id, s.member).await.id;
+    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+
+    for bad in ["五十", "-3", "100001", "1e3"] {
+        let r = s.client.post(&path, &count(bad, "")).await;
+        r.assert_status(409);
+        assert!(r.body.contains("0 到 100000"), "{}", r.body);
+    }
+    let long = "字".repeat(101);
+    s.client.post(&path, &[("non_voting_count", "3"), ("non_voting_note", long.as_str())]).await.assert_status(409);
+    assert_eq!(event_row(&app, id).await.non_voting_count, None, "refused whole");
+    let other = app.login_linked(Role::Member, member).await;
+    other.post(&path, &count("50", "1")).await.assert_status(403);
+
+    s.client.post(&path, &count("50", "1")).await.assert_status(303);
+    let row = event_row(&app, id).await;
+    assert_eq!((row.non_voting_count, row.non_voting_approx), (Some(50), true));
+    let page = s.client.get(&format!("/events/{id}/attendance")).await;
+    page.assert_status(200);
+    assert!(page.body.contains("各会员单位党务工作者50余人"), "{}", page.body);
+    assert!(page.body.contains("value=\"50\"") && page.body.contains("checked"), "the form shows what was saved");
+    let event_page = s.client.get(&format!("/events/{id}")).await;
+    assert!(event_page.body.contains("列席人数变更"), "the history says so: {}", event_page.body);
+    s.client.post("/locale", &[("locale", "en"), ("next", "/")]).await.assert_status(303);
+    let en = s.client.get(&format!("/events/{id}/attendance")).await;
+    assert!(en.body.contains("各会员单位党务工作者: more than 50"), "{}", en.body);
+    s.client.post("/locale", &[("locale", "zh-CN"), ("next", "/")]).await.assert_status(303);
+
+    move_to(&app, e.ends_at + Duration::minutes(1));
+    finalise_due(&app.state.db, app.state.now()).await.unwrap();
+    assert_eq!(draft_pass(&app).await, 1);
+    let r = report_of(&app, id).await;
+    assert!(r.summary.contains("各会员单位党务工作者50余人一同参加活动。"), "{}", r.summary);
+    assert!(!r.summary.contains("另有"), "{}", r.summary);
+
+    // Published, the post reads its lead once, before the body.
+    let admin = app.login_as(Role::Admin).await;
+    step(&admin, id, "publish", "", r.revision).await.assert_status(303);
+    let post = app.client().get(&format!("/activities/{}", r.id)).await;
+    post.assert_status(200);
+    let article = &post.body[post.body.find("<article").expect("an article")..];
+    assert_eq!(article.matches("各会员单位党务工作者50余人一同参加活动").count(), 1, "{article}");
+    let lead_at = article.find("各会员单位党务工作者50余人").unwrap();
+    assert!(article[..lead_at].contains("class=\"report-body\""), "the lead opens the post's text");
+    assert!(post.body.contains("<meta name=\"description\" content=\"2"), "the description is the lead");
+}
+
+/// Issue 28 §6: the Activities page is in the order of the activities' dates (a post about last
+/// year's meeting published today is not the newest), and a joint activity is listed under every
+/// branch that held it, which the filter offers.
+#[tokio::test]
+async fn activities_are_in_the_order_of_their_dates_and_joint_ones_under_each_branch() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let (app, tree, s) = setup("吴书记").await;
+    let other = crate::attendance::staff(&app, tree.b, "郑书记").await;
+    let newer = published_rows(&app, &s, tree.a, 1, chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()).await[0];
+    // Published after it, about an activity of last year.
+    let older = published_rows(&app, &s, tree.a, 1, chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap()).await[0];
+    let theirs = published_rows(&app, &other, tree.b, 1, chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).await[0];
+    let listed = |body: &str| -> Vec<i64> {
+        body.match_indices("<h2><a href=\"/activities/")
+            .map(|(i, m)| body[i + m.len()..].split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let visitor = app.client();
+    assert_eq!(listed(&visitor.get("/activities").await.body), [newer, theirs, older]);
+
+    // The older report's activity was held with branch b.
+    let event = report::Entity::find_by_id(older).one(&app.state.db).await.unwrap().unwrap().event_id;
+    partyday::events::entity::unit::ActiveModel {
+        event_id: Set(event),
+        branch_id: Set(tree.b),
+        organiser: Set(false),
+        accepted: Set(true),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(listed(&visitor.get(&format!("/activities?branch={}", tree.b)).await.body), [theirs, older]);
+    assert_eq!(listed(&visitor.get(&format!("/activities?branch={}", tree.a)).await.body), [newer, older]);
+    // Paged by the same order: one per page walks all three.
+    let (first, next) = service::public::page(&app.state.db, Default::default(), None, 1).await.unwrap();
+    let (second, _) = service::public::page(&app.state.db, Default::default(), next, 1).await.unwrap();
+    assert_eq!((first[0].id, second[0].id), (newer, theirs));
 }

@@ -218,9 +218,6 @@ const JOINS: &[&str] = &[
     "mail/service/mod.rs: events::invitation",
     "mail/service/mod.rs: events::unit",
     "mail/service/mod.rs: members::member",
-    "mail/views/message.rs: branches::branch",
-    "mail/views/message.rs: events::event",
-    "mail/views/message.rs: members::member",
     // Members: a member's branch, by code and name, in search, import and the roster.
     "members/entity.rs: branches::branch",
     "members/service/mod.rs: branches::branch",

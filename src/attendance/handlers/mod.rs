@@ -24,7 +24,10 @@ use crate::{
     branches::Scope,
     events::{
         entity::{event, invitation},
-        rules::{EventState, GuestRole},
+        rules::{
+            EventState, GuestRole,
+            non_voting::{NonVotingCount, NonVotingForm},
+        },
         service::{self as events, Access, Loaded},
     },
     forms::Choice,
@@ -47,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/attendance/{inv}/mark", post(mark))
         .route("/events/{id}/attendance/{inv}/makeup", post(makeup))
         .route("/events/{id}/walk-ins", post(walk_in))
+        .route("/events/{id}/attendance/non-voting", post(non_voting))
         .route("/events/{id}/roster", get(roster))
         .route("/events/{id}/sheet", get(sheet))
         .route("/events/{id}/sheet.csv", get(sheet_csv))
@@ -331,6 +335,23 @@ async fn walk_in(
     Ok((Flash::success(Msg::new("walk_in.added")), back(id, &form.back, Some(inv))).into_response())
 }
 
+/// The non-voting attendees counted, by those who run the event.
+async fn non_voting(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Path(id): Path<i64>,
+    Form(form): Form<NonVotingForm>,
+) -> Result<Response, WebError> {
+    taker(&state, &scope, id).await?;
+    let count = form.parse().map_err(|e| {
+        let msg = e.get("non_voting_count").or_else(|| e.get("non_voting_note")).cloned();
+        WebError::Conflict(msg.unwrap_or_else(|| Msg::new("non_voting.count_invalid")))
+    })?;
+    events::set_non_voting(&state.db, &scope, id, &count, state.now()).await?;
+    let to = format!("/events/{id}/attendance#non-voting");
+    Ok((Flash::success(Msg::new("non_voting.saved")), Redirect::to(&to)).into_response())
+}
+
 /// Rows listed on the attendance page at most (the summary counts everyone).
 const LIST_LIMIT: usize = 500;
 
@@ -383,6 +404,7 @@ async fn manage(
         accounts,
         log,
         members,
+        non_voting: NonVotingForm::of(&NonVotingCount::of(&e)),
         event: e,
     };
     Ok(page.into_response())

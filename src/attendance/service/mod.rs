@@ -151,9 +151,7 @@ fn answer_of(inv: &invitation::Model) -> Answer {
 
 /// The viewer may take attendance: organisers, co-organisers, the host and the recorder.
 pub fn may_take_attendance(loaded: &events::Loaded, scope: &Scope) -> bool {
-    let me = scope.actor().member_id;
-    loaded.access >= Access::CoOrganiser
-        || me.is_some_and(|m| loaded.event.host_member_id == Some(m) || loaded.event.recorder_member_id == Some(m))
+    loaded.runs(scope)
 }
 
 /// The viewer may decide for this invitee (leave, answers after the deadline, corrections,

@@ -4,7 +4,10 @@
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::{AgendaData, EventData, GuestData, MAX_CHOSEN, Pairs, parse_optional_count};
+use super::{
+    AgendaData, EventData, GuestData, MAX_CHOSEN, Pairs,
+    non_voting::{NonVotingCount, NonVotingForm},
+};
 use crate::{
     forms::{Choice, FieldErrors, optional_text},
     i18n::Msg,
@@ -49,16 +52,6 @@ pub struct Mark {
     pub reason: Option<String>,
 }
 
-/// Non-voting attendees (列席) counted rather than named.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NonVoting {
-    pub count: Option<i32>,
-    /// "50余人" rather than "50人".
-    pub approx: bool,
-    /// Who they were ("各会员单位党务工作者").
-    pub note: Option<String>,
-}
-
 /// An activity that took place, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldData {
@@ -66,14 +59,14 @@ pub struct HeldData {
     pub marks: Vec<Mark>,
     pub guests: Vec<GuestData>,
     pub agenda: Vec<AgendaData>,
-    pub non_voting: NonVoting,
+    /// Non-voting attendees counted rather than named, as on the attendance page.
+    pub non_voting: NonVotingCount,
 }
 
 /// As many guests as an event page would sensibly hold; a longer list was not typed by hand.
 pub const MAX_GUESTS: usize = 200;
 pub const MAX_AGENDA: usize = 50;
 pub const LEAVE_REASON_MAX: usize = 200;
-pub const NON_VOTING_NOTE_MAX: usize = 100;
 
 /// The field of a member's line in the grid, and of their leave reason.
 pub fn mark_field(member_id: i64) -> String {
@@ -201,18 +194,18 @@ impl HeldData {
                 }
             }
         }
-        let count = e.check("non_voting_count", parse_optional_count(form.get("non_voting_count"), 100_000));
-        let note = e.check("non_voting_note", optional_text(form.get("non_voting_note"), NON_VOTING_NOTE_MAX));
-        if let (Some(None), Some(Some(_))) = (count, &note) {
-            e.add("non_voting_count", "held.count_for_note");
+        let non_voting = NonVotingForm {
+            non_voting_count: form.get("non_voting_count").to_owned(),
+            non_voting_approx: form.get("non_voting_approx").to_owned(),
+            non_voting_note: form.get("non_voting_note").to_owned(),
         }
-        let non_voting = NonVoting {
-            count: count.flatten(),
-            approx: count.flatten().is_some() && !form.get("non_voting_approx").is_empty(),
-            note: note.flatten(),
-        };
-        match event {
-            Some(event) if e.is_empty() => Ok(HeldData { event, marks, guests, agenda, non_voting }),
+        .parse()
+        .map_err(|errors| e.merge(errors))
+        .ok();
+        match (event, non_voting) {
+            (Some(event), Some(non_voting)) if e.is_empty() => {
+                Ok(HeldData { event, marks, guests, agenda, non_voting })
+            }
             _ => Err(e),
         }
     }
@@ -273,7 +266,7 @@ mod tests {
         assert_eq!(d.agenda[0].minutes, Some(30));
         assert_eq!(
             d.non_voting,
-            NonVoting { count: Some(50), approx: true, note: Some("各会员单位党务工作者".into()) }
+            NonVotingCount { count: Some(50), approx: true, note: Some("各会员单位党务工作者".into()) }
         );
         assert_eq!(d.event.audience.kind, super::super::AudienceKind::Branches);
     }
@@ -289,7 +282,7 @@ mod tests {
             (vec![("att_x", "present")], "form", "held.not_on_roster"),
             (vec![("guest_name", "")], "guest_0", "field.required"),
             (vec![("agenda_minutes", "-1")], "agenda_0", "field.must_be_positive"),
-            (vec![("non_voting_count", "")], "non_voting_count", "held.count_for_note"),
+            (vec![("non_voting_count", "五十")], "non_voting_count", "non_voting.count_invalid"),
             (vec![("non_voting_note", &"人".repeat(101))], "non_voting_note", "field.too_long"),
         ] {
             let errors = HeldData::parse(&form(&extra), tz, now(), 10).expect_err("invalid");

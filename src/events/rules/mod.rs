@@ -8,6 +8,7 @@ use sea_orm::entity::prelude::*;
 
 pub mod attachments;
 pub mod held;
+pub mod non_voting;
 pub mod series;
 
 use crate::{

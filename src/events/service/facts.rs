@@ -1,6 +1,10 @@
 //! The facts of an event that other domains write from, read without a viewer (the event
 //! clock's pass has none): the organising branch, the co-organisers that accepted, the host.
-use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QueryResult, entity::prelude::*};
+use sea_orm::{
+    ConnectionTrait, DbErr, QueryFilter, QueryResult,
+    entity::prelude::*,
+    sea_query::{Query, SelectStatement},
+};
 
 use crate::{
     branches::entity::branch,
@@ -73,4 +77,26 @@ impl Names {
             recorder: text("ctx_recorder")?,
         })
     }
+}
+
+/// The events a branch holds, organising or co-organising (accepted), as a subquery of the
+/// caller's statement: a joint activity is listed under each of its branches.
+pub fn held_by(branch_id: i64) -> SelectStatement {
+    Query::select()
+        .column(unit::Column::EventId)
+        .from(unit::Entity)
+        .and_where(unit::Column::BranchId.eq(branch_id))
+        .and_where(unit::Column::Accepted.eq(true))
+        .to_owned()
+}
+
+/// The branches that hold any of `events` (a subquery of event ids), as a subquery.
+pub fn holders_of(events: SelectStatement) -> SelectStatement {
+    Query::select()
+        .distinct()
+        .column(unit::Column::BranchId)
+        .from(unit::Entity)
+        .and_where(unit::Column::EventId.in_subquery(events))
+        .and_where(unit::Column::Accepted.eq(true))
+        .to_owned()
 }

@@ -140,7 +140,7 @@ pub async fn record(
     m.finalised_at = Set(Some(now));
     m.updated_at = Set(now);
     m.cancel_reason = Set(None);
-    m.non_voting_count = Set(data.non_voting.count);
+    m.non_voting_count = Set(data.non_voting.count.and_then(|n| i32::try_from(n).ok()));
     m.non_voting_approx = Set(data.non_voting.approx);
     m.non_voting_note = Set(data.non_voting.note.clone());
     let saved = match before {

@@ -15,10 +15,41 @@ use crate::{
     branches::Scope,
     events::{
         entity::{agenda, event, guest, pick, unit},
-        rules::EventState,
+        rules::{EventState, non_voting::NonVotingCount},
     },
     mail::service as mail,
 };
+
+/// Records how many non-voting attendees came and who they were ("各会员单位党务工作者50余人"),
+/// by those who run the event, once it is scheduled; logged in its history. Nobody is told: it
+/// changes neither time nor place.
+pub async fn set_non_voting(
+    db: &impl TransactionTrait,
+    scope: &Scope,
+    id: i64,
+    count: &NonVotingCount,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let txn = crate::db::write_txn(db).await?;
+    let loaded = load_locked(&txn, scope, id).await?;
+    if !loaded.runs(scope) {
+        return Err(EventError::Forbidden);
+    }
+    match loaded.event.state {
+        EventState::Draft => return Err(EventError::NotDraft),
+        EventState::Cancelled => return Err(EventError::Cancelled),
+        EventState::Scheduled | EventState::Ended => {}
+    }
+    let mut m: event::ActiveModel = loaded.event.into();
+    m.non_voting_count = Set(count.count.map(|n| n as i32));
+    m.non_voting_approx = Set(count.approx && count.count.is_some());
+    m.non_voting_note = Set(count.note.clone());
+    m.updated_at = Set(now);
+    let after = save(&txn, m, false).await?;
+    log(&txn, id, "non_voting", &count.to_string(), after.sequence, scope.account_id(), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
 
 /// Schedules a draft: it becomes visible to its audience, who get an invitation row each.
 pub async fn schedule(

@@ -23,7 +23,7 @@ pub use audience::{Invitee, audience, invited_members};
 pub(super) use edit::update_as;
 pub use edit::{Conflict, FormError, conflicts, create, update};
 pub use guests::{AgendaMove, add_guest, move_agenda_item, remove_guest, save_agenda_item};
-pub use lifecycle::{CoOrganising, answer_co_organising, cancel, copy, delete_draft, schedule};
+pub use lifecycle::{CoOrganising, answer_co_organising, cancel, copy, delete_draft, schedule, set_non_voting};
 
 use super::{
     entity::{agenda, change, event, guest, invitation, pick, unit},
@@ -142,6 +142,14 @@ impl Loaded {
     /// Every branch named as co-organiser, accepted or asked: what the edit form shows.
     pub fn named_co_organisers(&self) -> Vec<i64> {
         self.co_organisers.iter().chain(&self.asked).copied().collect()
+    }
+
+    /// Runs the event on the day: a secretary of a holding branch, an administrator, or its host
+    /// or recorder. They take its attendance and count who came.
+    pub fn runs(&self, scope: &Scope) -> bool {
+        let me = scope.actor().member_id;
+        self.access >= Access::CoOrganiser
+            || me.is_some_and(|m| self.event.host_member_id == Some(m) || self.event.recorder_member_id == Some(m))
     }
 
     pub fn require_manager(&self) -> Result<(), EventError> {

@@ -40,6 +40,25 @@ impl Choices {
     }
 }
 
+/// The counted non-voting attendees as a line says them ("各会员单位党务工作者50余人"), or None
+/// when nobody counted them.
+pub fn non_voting_text(locale: crate::i18n::Locale, e: &event::Model) -> Option<String> {
+    use crate::i18n::{fill, t};
+    let c = super::rules::non_voting::NonVotingCount::of(e);
+    let amount = c.count.map(|n| {
+        let key = if c.approx { "non_voting.about" } else { "non_voting.exactly" };
+        fill(t(locale, key), &[("n", &n.to_string())])
+    });
+    match (c.note, amount) {
+        (None, None) => None,
+        (Some(note), None) => Some(note),
+        (None, Some(amount)) => Some(amount),
+        (Some(note), Some(amount)) => {
+            Some(fill(t(locale, "non_voting.who_amount"), &[("who", &note), ("amount", &amount)]))
+        }
+    }
+}
+
 /// A time in a zone, as shown on pages and in forms ("2026-11-24 14:30"; lists show fifty, so
 /// written out directly rather than through a format string parsed each time).
 pub fn local(t: &DateTime<Utc>, tz: Tz) -> String {
@@ -229,6 +248,7 @@ impl EventShowPage {
             "co_accepted" => "change.co_accepted",
             "co_declined" => "change.co_declined",
             "recorded" => "change.recorded",
+            "non_voting" => "change.non_voting",
             _ => "change.other",
         }
     }

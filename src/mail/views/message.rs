@@ -6,11 +6,10 @@ use lettre::{
     Message,
     message::{Mailbox, MultiPart, SinglePart, header::ContentType},
 };
-use sea_orm::{DbErr, entity::prelude::*};
+use sea_orm::DbErr;
 
 use crate::mail::{Mailer, entity::outbox, service::Kind};
 use crate::{
-    branches::entity::branch,
     events::{
         entity::{agenda, change, event},
         service::{self, attachments, feeds},
@@ -19,13 +18,14 @@ use crate::{
     forms::Choice,
     i18n::{self, Locale, Msg},
     invitations::Answer,
-    members::entity::member,
 };
 
 /// What every message about an event shows; built once per event and send pass.
 pub struct EventFacts {
     pub event: event::Model,
     pub branch_name: String,
+    /// The branches that hold it with the organiser: a joint activity's messages name them all.
+    pub co_organisers: Vec<String>,
     pub tz: Tz,
     pub host: Option<String>,
     pub agenda: Vec<agenda::Model>,
@@ -43,13 +43,13 @@ pub struct EventFacts {
 impl EventFacts {
     pub async fn load(mailer: &Mailer, event_id: i64) -> Result<Option<EventFacts>, DbErr> {
         let db = &mailer.db;
-        let Some(event) = event::Entity::find_by_id(event_id).one(db).await? else { return Ok(None) };
-        let branch = branch::Entity::find_by_id(event.branch_id).one(db).await?;
-        let tz = branch.as_ref().map_or(mailer.settings.timezone, branch::Model::tz);
-        let host = match event.host_member_id {
-            Some(id) => member::Entity::find_by_id(id).one(db).await?.map(|m| m.name),
-            None => event.host_guest_name.clone(),
+        let Some(service::facts::Facts { event, organiser, co_organisers, host }) =
+            service::facts::facts(db, event_id).await?
+        else {
+            return Ok(None);
         };
+        let tz = organiser.tz();
+        let host = host.map(|(name, _)| name);
         let base = mailer.settings.base_url.as_str().trim_end_matches('/').to_owned();
         let attachments = attachments::of_event(db, event.id)
             .await?
@@ -74,7 +74,8 @@ impl EventFacts {
         }
         Ok(Some(EventFacts {
             documents,
-            branch_name: branch.map(|b| b.name).unwrap_or_default(),
+            branch_name: organiser.name,
+            co_organisers,
             tz,
             host,
             agenda: service::agenda_of(db, event.id).await?,

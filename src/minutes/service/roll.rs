@@ -72,10 +72,16 @@ impl Roll {
     }
 }
 
-/// What an event's record says, for its activity report: the speeches, and the resolutions
-/// adopted (carried, or adopted without a vote) as the record counts them, against the roll it
-/// froze when it was submitted (the attendance as it stands before).
+/// What an event's record says, for its activity report: its items in agenda order, each with
+/// its speeches and the resolutions adopted (carried, or adopted without a vote) as the record
+/// counts them, against the roll it froze when it was submitted (the attendance as it stands
+/// before).
 pub struct Said {
+    pub items: Vec<SaidItem>,
+}
+
+pub struct SaidItem {
+    pub title: String,
     pub speeches: Vec<Speech>,
     pub adopted: Vec<String>,
 }
@@ -95,15 +101,21 @@ pub async fn said(
         Some(frozen) => frozen.expected_full,
         None => now.expected_full,
     };
-    let speeches = body.items.iter().flat_map(|i| i.speeches.iter().cloned()).collect();
-    let adopted = body
+    let items = body
         .items
-        .iter()
-        .flat_map(|i| &i.resolutions)
-        .filter(|r| r.votes.is_none_or(|v| v.carries(expected_full)))
-        .map(|r| r.text.clone())
+        .into_iter()
+        .map(|i| SaidItem {
+            adopted: i
+                .resolutions
+                .iter()
+                .filter(|r| r.votes.is_none_or(|v| v.carries(expected_full)))
+                .map(|r| r.text.clone())
+                .collect(),
+            title: i.title,
+            speeches: i.speeches,
+        })
         .collect();
-    Ok(Some(Said { speeches, adopted }))
+    Ok(Some(Said { items }))
 }
 
 /// [`crate::mail::EventDocuments`] for minutes: an event's locked record as lines (the roll's

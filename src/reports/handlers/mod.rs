@@ -14,14 +14,13 @@ use super::{
     photos::{self, PhotoError},
     rules::{EditForm, MAX_CAPTION, MAX_NOTE, Step},
     service::{self, Opened, PhotoChange, ReportError},
-    views::{EditPage, EventSection, LogRow, ReportPage},
+    views::{EditPage, EventSection, LogRow, ReportPage, post_html},
 };
 use crate::{
     branches::Scope,
     events::service as events,
     forms::{FieldErrors, optional_multiline, optional_text},
     i18n::Msg,
-    markdown,
     state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
@@ -89,7 +88,7 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
     let page = ReportPage {
         event_id: opened.loaded.event.id,
         event_title: opened.loaded.event.title.clone(),
-        body: markdown::render(&r.body),
+        body: post_html(&r.summary, &r.body),
         photos: service::photos(db, r.id).await?,
         log,
         may_edit: opened.may_edit(),
@@ -159,7 +158,7 @@ async fn save(
     let parsed = form.parse();
     if form.op == "preview" {
         let errors = parsed.err().unwrap_or_default();
-        let preview = Some(markdown::render(&form.body));
+        let preview = Some(post_html(&form.summary, &form.body));
         return Ok(edit_page(ctx, &opened, form, errors, preview, None, StatusCode::OK));
     }
     let edit = match parsed {

@@ -14,10 +14,9 @@ use super::jpeg;
 use crate::reports::{
     rules::excerpt,
     service::public::{self, Filter, Key},
-    views::{ActivitiesPage, ActivityPage, Feed, FeedEntry},
+    views::{ActivitiesPage, ActivityPage, Feed, FeedEntry, post_html},
 };
 use crate::{
-    markdown,
     state::AppState,
     web::{Ctx, WebError},
 };
@@ -181,7 +180,7 @@ async fn show(
         return Ok(not_modified(&validator));
     }
     let page = ActivityPage {
-        body: markdown::render(&report.body),
+        body: post_html(&report.summary, &report.body),
         description: excerpt(&report.summary, 160),
         photos: super::service::photos(db, report.id).await?,
         branch,
@@ -254,7 +253,7 @@ async fn feed(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Re
             published: rfc3339(&r.published_at.unwrap_or(r.updated_at)),
             updated: rfc3339(&r.updated_at),
             summary: excerpt(&r.summary, 300),
-            content: markdown::render(&r.body),
+            content: post_html(&r.summary, &r.body),
         })
         .collect();
     let body = askama::Template::render(&Feed { ctx: &ctx, base, updated, entries })

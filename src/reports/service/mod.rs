@@ -14,7 +14,9 @@ pub mod public;
 use crate::reports::{
     entity::{log, photo, report},
     photos::{MAX_PER_REPORT, PhotoError, Processed},
-    rules::{self, Draft, Edit, Facts, GuestFact, Host, LogKind, Part, PublishBy, ReportState, Step},
+    rules::{
+        self, Draft, Edit, Facts, GuestFact, Host, ItemFact, LogKind, NonVoting, Part, PublishBy, ReportState, Step,
+    },
 };
 use crate::{
     accounts::Role as AccountRole,
@@ -22,7 +24,7 @@ use crate::{
     branches::Scope,
     events::{
         entity::event,
-        rules::{EventKind, EventState, MAX_DAYS},
+        rules::{EventKind, EventState, GuestRole, MAX_DAYS},
         service::{self as events, Access, EventError, Loaded},
     },
     i18n::Locale,
@@ -103,20 +105,29 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
     let guests: Vec<GuestFact> = people
         .iter()
         .filter(came)
-        .filter(|p| p.role != Role::NonVoting)
-        .map(|p| GuestFact { name: p.name.clone(), unit: p.unit.clone(), title: p.title.clone() })
+        .filter_map(|p| {
+            let role = match p.role {
+                Role::Member => return None,
+                Role::NonVoting => GuestRole::NonVoting,
+                Role::GuestSpeaker => GuestRole::GuestSpeaker,
+                Role::Leader => GuestRole::Leader,
+            };
+            Some(GuestFact { name: p.name.clone(), unit: p.unit.clone(), title: p.title.clone(), role })
+        })
         .collect();
-    let non_voting = people.iter().filter(came).filter(|p| p.role == Role::NonVoting).count();
     let said = crate::minutes::service::said(db, &e, &summary).await?;
-    let (speeches, resolutions) = said.map(|s| (s.speeches, s.adopted)).unwrap_or_default();
+    let items: Vec<ItemFact> = said
+        .into_iter()
+        .flat_map(|s| s.items)
+        .map(|i| ItemFact { title: i.title, speeches: i.speeches, resolutions: i.adopted })
+        .collect();
     // The organising branch's language, where it has one.
     let locale = organiser.locale.as_deref().and_then(Locale::from_tag).unwrap_or(locale);
     let tz = organiser.tz();
     let starts = e.starts_at.with_timezone(&tz).naive_local();
-    // The topic is the occasion ("学习贯彻……精神"); the title when there is none.
-    let occasion = e.topic.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or(&e.title);
     let facts = Facts {
-        title: occasion,
+        title: &e.title,
+        topic: e.topic.as_deref(),
         kind: e.kind,
         starts,
         organiser: &organiser.name,
@@ -124,11 +135,13 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
         place: e.location.as_deref(),
         expected: summary.expected,
         present: summary.present.len(),
-        non_voting,
+        non_voting: NonVoting {
+            count: e.non_voting_count.and_then(|n| u32::try_from(n).ok()).map(|n| (n, e.non_voting_approx)),
+            note: e.non_voting_note.as_deref(),
+        },
         guests: &guests,
         host,
-        speeches: &speeches,
-        resolutions: &resolutions,
+        items: &items,
     };
     let mut draft = rules::draft(locale, &facts);
     draft.title = draft.title.chars().take(rules::MAX_TITLE).collect();

@@ -1,4 +1,5 @@
-//! What the public Activities page reads: published reports only, newest first, paged by key;
+//! What the public Activities page reads: published reports only, newest activity first, paged
+//! by key;
 //! and the validator its pages and feed are revalidated with.
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -30,21 +31,23 @@ pub struct Filter {
     pub year: Option<i32>,
 }
 
-/// Where a page of the list starts: after the report published at `at` with id `id`.
+/// Where a page of the list starts: after the report shown on `on` with id `id` (the list is in
+/// the order of the activities' dates, newest first: a post about last year's meeting published
+/// today is not the newest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
-    pub at: DateTime<Utc>,
+    pub on: NaiveDate,
     pub id: i64,
 }
 
 impl Key {
     pub fn encode(self) -> String {
-        format!("{}-{}", self.at.timestamp_micros(), self.id)
+        format!("{}_{}", self.on, self.id)
     }
 
     pub fn parse(s: &str) -> Option<Key> {
-        let (at, id) = s.trim().split_once('-')?;
-        Some(Key { at: DateTime::from_timestamp_micros(at.parse().ok()?)?, id: id.parse().ok()? })
+        let (on, id) = s.trim().split_once('_')?;
+        Some(Key { on: on.parse().ok()?, id: id.parse().ok()? })
     }
 }
 
@@ -61,7 +64,8 @@ pub async fn page(
         .columns([C::Id, C::Title, C::AuthorDepartment, C::ShownOn, C::Summary, C::CoverPhotoId, C::PublishedAt])
         .filter(C::State.eq(ReportState::Published));
     if let Some(b) = filter.branch {
-        q = q.filter(C::BranchId.eq(b));
+        // Under every branch that held it.
+        q = q.filter(C::EventId.in_subquery(crate::events::service::facts::held_by(b)));
     }
     if let Some(y) = filter.year
         && let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(y, 1, 1), NaiveDate::from_ymd_opt(y, 12, 31))
@@ -71,15 +75,15 @@ pub async fn page(
     if let Some(k) = after {
         q = q.filter(
             Condition::any()
-                .add(C::PublishedAt.lt(k.at))
-                .add(Condition::all().add(C::PublishedAt.eq(k.at)).add(C::Id.lt(k.id))),
+                .add(C::ShownOn.lt(k.on))
+                .add(Condition::all().add(C::ShownOn.eq(k.on)).add(C::Id.lt(k.id))),
         );
     }
     let mut cards =
-        q.order_by_desc(C::PublishedAt).order_by_desc(C::Id).limit(per_page + 1).into_model::<Card>().all(db).await?;
+        q.order_by_desc(C::ShownOn).order_by_desc(C::Id).limit(per_page + 1).into_model::<Card>().all(db).await?;
     let next = if cards.len() as u64 > per_page {
         cards.truncate(per_page as usize);
-        cards.last().and_then(|c| Some(Key { at: c.published_at?, id: c.id }))
+        cards.last().map(|c| Key { on: c.shown_on, id: c.id })
     } else {
         None
     };
@@ -164,14 +168,14 @@ impl ChoicesCache {
     }
 }
 
-/// The branches that published something, for the filter, by code.
+/// The branches that held an activity with a published report, for the filter, by code.
 async fn branches(db: &impl ConnectionTrait) -> Result<Vec<(i64, String)>, DbErr> {
-    let with_reports = Query::select()
-        .distinct()
-        .column(report::Column::BranchId)
+    let reported = Query::select()
+        .column(report::Column::EventId)
         .from(report::Entity)
         .and_where(report::Column::State.eq(ReportState::Published))
         .to_owned();
+    let with_reports = crate::events::service::facts::holders_of(reported);
     branch::Entity::find()
         .select_only()
         .columns([branch::Column::Id, branch::Column::Name])
