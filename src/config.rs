@@ -20,6 +20,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub mail: MailConfig,
     pub attendance: AttendanceConfig,
+    pub events: EventsConfig,
     pub reports: ReportsConfig,
     pub records: RecordsConfig,
     pub workers: WorkersConfig,
@@ -73,6 +74,12 @@ pub struct AttendanceConfig {
     pub checkin_opens_minutes: u32,
     /// A self check-in this many minutes after the start counts as late.
     pub late_after_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventsConfig {
+    /// How many years back an activity that took place may be recorded (补录).
+    pub record_back_years: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +222,9 @@ impl Config {
                 return Err(ConfigError::new(key, "must be at most 1440 (a day)"));
             }
         }
+        if !(1..=100).contains(&self.events.record_back_years) {
+            return Err(ConfigError::new("events.record_back_years", "must be between 1 and 100"));
+        }
         let m = &self.mail;
         match m.transport.as_str() {
             "folder" => {}
@@ -297,6 +307,8 @@ mod tests {
         assert_eq!(key_of("[app]\nsecret = \"short\""), "app.secret");
         assert_eq!(key_of("[reports]\ndraft_kinds = [\"theme_party_day\", \"picnic\"]"), "reports.draft_kinds");
         assert_eq!(key_of("[reports]\npublish_by = \"editor\""), "reports.publish_by");
+        assert_eq!(key_of("[events]\nrecord_back_years = 0"), "events.record_back_years");
+        assert_eq!(key_of("[events]\nrecord_back_years = 101"), "events.record_back_years");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod cli;
 mod clock;
 mod csrf;
 mod events;
+mod held;
 mod home;
 mod i18n;
 mod import;

@@ -29,6 +29,7 @@ use crate::{
 
 mod attachments;
 mod calendar;
+mod held;
 mod series;
 
 /// Renders a domain's section of an event's page (attendance's box, the minutes, the report)
@@ -46,8 +47,9 @@ pub fn router(sections: &'static [EventSection]) -> Router<AppState> {
         .merge(calendar::router())
         .merge(series::router())
         .merge(attachments::router())
+        .merge(held::router())
         .route("/events", get(list).post(create))
-        .route("/events/new", get(new_form))
+        .route("/events/new", get(new_form).post(held::back_to_new))
         .route("/events/mine", get(mine))
         .route("/events/{id}", get(show).post(update))
         .route("/events/{id}/edit", get(edit_form))
@@ -131,7 +133,7 @@ struct NewParams {
 }
 
 /// Everything the event form needs besides the typed values.
-async fn form_page(
+pub(super) async fn form_page(
     state: &AppState,
     ctx: Ctx,
     scope: &Scope,
@@ -230,6 +232,8 @@ async fn create(
         return form_page(&state, ctx, &scope, None, branch, form, errors).await;
     }
     let errors = match EventData::parse(&form, tz) {
+        // A time that has passed: the activity took place, and is recorded as held (or the time fixed).
+        Ok(data) if data.ends_at <= state.now() => return held::offer_for_new(&state, ctx, &scope, branch, form).await,
         Ok(data) => match service::create(&state.db, &scope, branch_id, &data, state.now()).await {
             Ok(id) => {
                 let flash = Flash::success(Msg::new("event.created").arg("title", &data.title));
@@ -244,7 +248,7 @@ async fn create(
 }
 
 /// The event's values as form pairs, for editing.
-fn as_form(e: &event::Model, co_organisers: &[i64], picks: &[i64], tz: Tz) -> Pairs {
+pub(super) fn as_form(e: &event::Model, co_organisers: &[i64], picks: &[i64], tz: Tz) -> Pairs {
     let mut p: Vec<(String, String)> = vec![
         ("kind".into(), e.kind.key().into()),
         ("title".into(), e.title.clone()),
@@ -372,7 +376,9 @@ pub(super) async fn show_page(
     } else {
         (Vec::new(), Vec::new())
     };
-    let delivery = if access >= Access::CoOrganiser && event.state != EventState::Draft {
+    let recorded = held::recorded(state, event.id).await?;
+    // An activity recorded afterwards sent nothing: there is no delivery to show.
+    let delivery = if access >= Access::CoOrganiser && event.state != EventState::Draft && recorded.is_none() {
         Some(crate::mail::service::delivery(db, event.id).await?)
     } else {
         None
@@ -408,6 +414,7 @@ pub(super) async fn show_page(
         conflicts,
         delivery,
         sections_html,
+        recorded,
         event,
         choices: Choices,
     };
@@ -487,6 +494,13 @@ async fn confirm_schedule(
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
+    let loaded = service::load(&state.db, &scope, id).await?;
+    if loaded.access == Access::Manager
+        && loaded.event.state == EventState::Draft
+        && loaded.event.ends_at <= state.now()
+    {
+        return Ok(held::offer_for_draft(id));
+    }
     confirm_draft(state, ctx, scope, id, "schedule").await
 }
 
@@ -495,8 +509,11 @@ async fn schedule(
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    service::schedule(&state.db, &scope, id, state.now()).await?;
-    Ok((Flash::success(Msg::new("event.scheduled")), to_event(id)).into_response())
+    match service::schedule(&state.db, &scope, id, state.now()).await {
+        Ok(()) => Ok((Flash::success(Msg::new("event.scheduled")), to_event(id)).into_response()),
+        Err(EventError::InThePast) => Ok(held::offer_for_draft(id)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn confirm_cancel(

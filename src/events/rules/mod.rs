@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
 
 pub mod attachments;
+pub mod held;
 pub mod non_voting;
 mod people;
 pub mod series;

@@ -23,7 +23,11 @@ use crate::{
 
 /// Checks the people and units an event refers to: they must exist, be open, and (for the
 /// host, recorder, picks and group) belong to the holding branches. Returns what is wrong.
-async fn check_references(db: &impl ConnectionTrait, branch_id: i64, data: &EventData) -> Result<FieldErrors, DbErr> {
+pub(super) async fn check_references(
+    db: &impl ConnectionTrait,
+    branch_id: i64,
+    data: &EventData,
+) -> Result<FieldErrors, DbErr> {
     let mut errors = FieldErrors::default();
     let holding: Vec<i64> = std::iter::once(branch_id).chain(data.co_organisers.iter().copied()).collect();
     let open_units: Vec<branch::Model> = branch::Entity::find()
@@ -104,7 +108,7 @@ impl From<DbErr> for FormError {
     }
 }
 
-fn apply(m: &mut event::ActiveModel, data: &EventData) {
+pub(super) fn apply(m: &mut event::ActiveModel, data: &EventData) {
     m.kind = Set(data.kind);
     m.title = Set(data.title.clone());
     m.topic = Set(data.topic.clone());
@@ -147,7 +151,7 @@ pub(super) async fn save(
 /// Writes the holding branches and picks. A co-organiser counts at once when the person saving
 /// manages it or it had accepted before; any other is asked (`accepted` false) until its
 /// secretary answers ([`answer_co_organising`]).
-async fn write_units_and_picks(
+pub(super) async fn write_units_and_picks(
     db: &impl ConnectionTrait,
     scope: &Scope,
     id: i64,

@@ -11,6 +11,7 @@ mod edit;
 pub mod facts;
 pub mod feeds;
 mod guests;
+pub mod held;
 mod lifecycle;
 pub mod list;
 mod people;

@@ -1,4 +1,5 @@
 //! Page structs of the events domain.
+pub mod held;
 pub mod ical;
 
 use askama::Template;
@@ -207,6 +208,8 @@ pub struct EventShowPage {
     pub delivery: Option<crate::mail::service::Delivery>,
     /// Other domains' sections (given to the events router), as HTML they rendered.
     pub sections_html: String,
+    /// Who recorded the activity afterwards (补录), and when.
+    pub recorded: Option<(String, DateTime<Utc>)>,
     pub choices: Choices,
 }
 
@@ -246,6 +249,7 @@ impl EventShowPage {
             "agenda" => "change.agenda",
             "co_accepted" => "change.co_accepted",
             "co_declined" => "change.co_declined",
+            "recorded" => "change.recorded",
             "non_voting" => "change.non_voting",
             _ => "change.other",
         }
