@@ -360,3 +360,18 @@ async fn a_past_time_leads_to_the_held_form_with_what_was_typed_kept() {
 async fn outbox_rows_of(app: &TestApp, event: i64) -> u64 {
     outbox::Entity::find().filter(outbox::Column::EventId.eq(event)).count(&app.state.db).await.unwrap()
 }
+
+#[tokio::test]
+async fn how_far_back_is_the_configurations_choice() {
+    let app = TestApp::spawn_at(mid_month(), "[events]\nrecord_back_years = 1").await;
+    let tree = app.seed_tree().await;
+    let s = staff(&app, tree.a, "吴书记").await;
+    members_since_2024(&app).await;
+    let marks = [(s.member, "present", "")];
+    let old = [("starts_at", "2025-05-12T14:30"), ("ends_at", "2025-05-12T16:30")];
+    let refused = post(&s.client, "/events/held", &held_form(tree.a, &marks, &old)).await;
+    refused.assert_status(422).assert_contains("最多可补录 1 年内的活动");
+    s.client.get("/events/held/new").await.assert_contains("最早可补录 2025-05-13 的活动");
+    let within = [("starts_at", "2025-05-13T14:30"), ("ends_at", "2025-05-13T16:30")];
+    post(&s.client, "/events/held", &held_form(tree.a, &marks, &within)).await.assert_status(303);
+}
