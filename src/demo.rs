@@ -247,6 +247,8 @@ pub async fn load(
     tracing::info!(minutes, "demo minutes written");
     let reports = load_reports(db, today, now).await?;
     tracing::info!(reports, "demo activity reports written");
+    let held = load_held(db, timezone, today, now).await?;
+    tracing::info!(held, "demo activity recorded afterwards, its report published");
     Ok(Loaded::Now)
 }
 
@@ -847,6 +849,117 @@ async fn load_reports(db: &DatabaseConnection, today: NaiveDate, now: DateTime<U
         }
     }
     Ok(ended.len())
+}
+
+/// An activity the branches held before they used Partyday, recorded afterwards (补录) from the
+/// paper records: a joint study report meeting with leaders of superior bodies, a hospital's
+/// party secretary speaking for the member units and some fifty Party affairs workers of member
+/// units attending without a vote; its report drafted at once and published.
+async fn load_held(
+    db: &DatabaseConnection,
+    timezone: &str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    use crate::{
+        events::{
+            rules::{
+                AgendaData, GuestRole,
+                held::{Attended, HeldData, Mark},
+                non_voting::NonVotingCount,
+            },
+            service::held::{self, AfterRecord},
+        },
+        i18n::Locale,
+        reports::{
+            rules::{PublishBy, Step},
+            service as reports,
+        },
+    };
+    let tz: Tz = timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let scope = Scope::operator();
+    let organiser = branches::find_by_code(db, &scope, "HMA-01").await?;
+    let co = branches::find_by_code(db, &scope, "HMA-02").await?;
+    let person = |name: &'static str| async move {
+        members::find_by_name(db, name).await?.map(|m| m.id).ok_or_else(|| anyhow::anyhow!("demo member {name}"))
+    };
+    let starts_at = demo_time(tz, today, -75, 9, 0);
+    let guest = |name: &str, organisation: &str, title: &str, role: GuestRole| GuestData {
+        name: name.to_owned(),
+        organisation: Some(organisation.to_owned()),
+        title: Some(title.to_owned()),
+        email: None,
+        phone: None,
+        role,
+    };
+    let event = EventData {
+        kind: EventKind::StudySession,
+        title: "深入贯彻中央八项规定精神学习教育专题报告会".to_owned(),
+        topic: Some("深入贯彻中央八项规定精神学习教育".to_owned()),
+        description: "机关党支部与医院管理党支部联合举办专题报告会（补录，据会议签到表和会议记录）。".to_owned(),
+        starts_at,
+        ends_at: starts_at + Duration::minutes(120),
+        location: Some("医学会学术报告厅".to_owned()),
+        host_member_id: Some(person("李建华").await?),
+        host_guest_name: None,
+        recorder_member_id: Some(person("王晓梅").await?),
+        co_organisers: vec![co.id],
+        audience: Audience {
+            kind: AudienceKind::Branches,
+            group_id: None,
+            picks: Vec::new(),
+            statuses: EventKind::StudySession.default_statuses(),
+        },
+        capacity: None,
+        answer_deadline: None,
+    };
+    let day = starts_at.with_timezone(&tz).date_naive();
+    let roster = held::roster(db, &scope, organiser.id, &event.co_organisers, day, &event.audience.statuses).await?;
+    // Everyone came but one, away on duty.
+    let marks = roster
+        .iter()
+        .enumerate()
+        .map(|(n, m)| Mark {
+            member_id: m.id,
+            attended: if n == 3 { Attended::Leave } else { Attended::Present },
+            reason: (n == 3).then(|| "值班：当日急诊科 24 小时值班".to_owned()),
+        })
+        .collect();
+    let data = HeldData {
+        event,
+        marks,
+        guests: vec![
+            guest("陈国栋", "高新区卫生健康委员会", "党组书记、主任", GuestRole::Leader),
+            guest("刘明", "区纪委监委驻区卫生健康委员会纪检监察组", "组长", GuestRole::Leader),
+            guest("王建国", "高新区人民医院", "党委书记", GuestRole::GuestSpeaker),
+        ],
+        agenda: [
+            ("专题报告：深入贯彻中央八项规定精神", "刘明", 60),
+            ("会员单位代表交流发言", "王建国", 20),
+            ("区卫健委领导讲话", "陈国栋", 20),
+        ]
+        .into_iter()
+        .map(|(title, presenter, minutes)| AgendaData {
+            title: title.to_owned(),
+            presenter: Some(presenter.to_owned()),
+            minutes: Some(minutes),
+        })
+        .collect(),
+        non_voting: NonVotingCount {
+            count: Some(50), approx: true, note: Some("各会员单位党务工作者".to_owned())
+        },
+    };
+    let recorded_at = (starts_at + Duration::days(60)).min(now);
+    let after: AfterRecord = Box::new(move |txn, id| {
+        Box::pin(async move { reports::draft_for(txn, id, Locale::ZhCn, recorded_at, false).await.map(|_| ()) })
+    });
+    let id = held::record(db, &scope, organiser.id, None, &data, recorded_at, Some(after))
+        .await
+        .map_err(|e| anyhow::anyhow!("demo held activity refused: {e:?}"))?;
+    let admin = account_scope(db, ACCOUNTS[0].0, today).await?;
+    let r = reports::of_event(db, id).await?.ok_or_else(|| anyhow::anyhow!("the held activity has no report"))?;
+    reports::step(db, &admin, id, PublishBy::Admin, (Step::Publish, None), r.revision, recorded_at).await?;
+    Ok(id)
 }
 
 /// Whether a scope holds a branch's events (a secretary's own branches).

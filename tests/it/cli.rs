@@ -200,6 +200,11 @@ async fn demo_posts_say_who_presided_once_in_date_order(db: &TestDb, c: &crate::
     let published =
         report::Entity::find().filter(report::Column::State.eq(ReportState::Published)).all(&conn).await.unwrap();
     assert!(published.len() >= 5, "{}", published.len());
+    // The activity recorded afterwards, with leaders and a counted audience, is published.
+    assert!(
+        published.iter().any(|r| r.summary.contains("出席会议") && r.summary.contains("50余人列席会议")),
+        "{published:?}"
+    );
     for r in &published {
         assert!(r.summary.contains("主持"), "who presided: {}", r.summary);
         assert!(!r.body.contains(r.summary.trim()), "the lead once: {}", r.body);

@@ -392,7 +392,8 @@ pub fn draft(locale: Locale, f: &Facts<'_>) -> Draft {
             ("occasion", &occasion),
         ],
     )];
-    if let (Some(_), Some(topic)) = (held, topic.as_deref().filter(|t| *t != name)) {
+    // The theme, unless the meeting's name says it already.
+    if let (Some(_), Some(topic)) = (held, topic.as_deref().filter(|t| !name.contains(*t))) {
         sentences.push(fill(t(locale, "report_draft.theme"), &[("topic", topic)]));
     }
     if f.present > 0 {
@@ -756,6 +757,12 @@ mod tests {
         f.topic = Some("探索党建引领新模式");
         f.kind = EventKind::JointConference;
         assert_eq!(draft(Locale::ZhCn, &f).title, "成都高新医学会党支部召开联席会议");
+        assert!(draft(Locale::ZhCn, &f).lead.contains("会议主题为“探索党建引领新模式”。"));
+        f.title = "深入贯彻中央八项规定精神学习教育专题报告会";
+        f.topic = Some("深入贯彻中央八项规定精神学习教育");
+        let named = draft(Locale::ZhCn, &f);
+        assert_eq!(named.title, "成都高新医学会党支部举办深入贯彻中央八项规定精神学习教育专题报告会");
+        assert!(!named.lead.contains("会议主题"), "the name says the theme already: {}", named.lead);
         assert!(d.lead.starts_with("2023年8月24日下午，"), "{}", d.lead);
         let paragraphs: Vec<&str> = d.body.split("\n\n").collect();
         assert_eq!(
