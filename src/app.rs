@@ -17,13 +17,24 @@ use crate::{
 const EVENT_SECTIONS: &[crate::events::handlers::EventSection] =
     &[crate::attendance::event_section, crate::minutes::event_section, crate::reports::event_section];
 
+/// An activity recorded afterwards gets its report's draft at once, in the same transaction, and
+/// quietly: the person recording it is the one to edit the draft.
+fn draft_held_report(
+    locale: crate::i18n::Locale,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::events::service::held::AfterRecord {
+    Box::new(move |txn, id| {
+        Box::pin(async move { crate::reports::service::draft_for(txn, id, locale, now, false).await.map(|_| ()) })
+    })
+}
+
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(pages::router())
         .merge(accounts::router())
         .merge(crate::branches::router())
         .merge(crate::members::router())
-        .merge(crate::events::router(EVENT_SECTIONS))
+        .merge(crate::events::router(EVENT_SECTIONS, crate::events::handlers::AfterHeld(draft_held_report)))
         .merge(crate::attendance::router())
         .merge(crate::mail::router())
         .merge(crate::minutes::router())

@@ -2,7 +2,7 @@
 //! day's roster with a mark each, guests, agenda, the non-voting count), which also takes over a
 //! draft or a new event typed with a time that has passed.
 use axum::{
-    Form, Router,
+    Extension, Form, Router,
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
@@ -35,6 +35,11 @@ use crate::{
     state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
+
+/// What the application writes with a recorded activity, in its transaction (its report's
+/// draft): given by the application, which knows the domain that writes it.
+#[derive(Clone, Copy)]
+pub struct AfterHeld(pub fn(Locale, DateTime<Utc>) -> AfterRecord);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/events/held/new", get(new_form)).route("/events/held", post(submit))
@@ -111,6 +116,7 @@ pub(super) fn offer_for_draft(id: i64) -> Response {
 
 async fn submit(
     State(state): State<AppState>,
+    Extension(AfterHeld(after_held)): Extension<AfterHeld>,
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Form(mut form): Form<Pairs>,
@@ -152,7 +158,7 @@ async fn submit(
                 .settings
                 .report_kinds
                 .contains(&data.event.kind)
-                .then(|| draft_report(state.settings.default_locale, now));
+                .then(|| after_held(state.settings.default_locale, now));
             let from = draft.map(|id| FromDraft { id, revision: form.get("revision").parse().ok() });
             match service::held::record(&state.db, &scope, branch_id, from, &data, now, after).await {
                 Ok(id) => {
@@ -204,14 +210,6 @@ async fn form_branch(state: &AppState, scope: &Scope, raw: &str) -> Result<i64, 
         }
         _ => Err(WebError::NotFound),
     }
-}
-
-/// Drafts the activity report of the recorded event, quietly: nobody is mailed about an activity
-/// recorded afterwards (the person recording it is the one to edit the draft).
-fn draft_report(locale: Locale, now: DateTime<Utc>) -> AfterRecord {
-    Box::new(move |txn, id| {
-        Box::pin(async move { crate::reports::service::draft_for(txn, id, locale, now, false).await.map(|_| ()) })
-    })
 }
 
 /// The day and statuses the roster is read for, when the form names a valid start.

@@ -30,6 +30,7 @@ use crate::{
 mod attachments;
 mod calendar;
 mod held;
+pub use held::AfterHeld;
 mod series;
 
 /// Renders a domain's section of an event's page (attendance's box, the minutes, the report)
@@ -41,8 +42,9 @@ pub type EventSection =
 #[derive(Clone, Copy)]
 pub struct Sections(pub &'static [EventSection]);
 
-/// Every route of the events domain; an event's page shows `sections` below its own.
-pub fn router(sections: &'static [EventSection]) -> Router<AppState> {
+/// Every route of the events domain; an event's page shows `sections` below its own, and an
+/// activity recorded afterwards is written with what `after_held` adds.
+pub fn router(sections: &'static [EventSection], after_held: AfterHeld) -> Router<AppState> {
     Router::new()
         .merge(calendar::router())
         .merge(series::router())
@@ -66,6 +68,7 @@ pub fn router(sections: &'static [EventSection]) -> Router<AppState> {
         .route("/events/{id}/mail", get(delivery_page))
         .route("/events/{id}/mail/resend", post(resend))
         .layer(Extension(Sections(sections)))
+        .layer(Extension(after_held))
 }
 
 fn to_event(id: i64) -> Redirect {
