@@ -34,6 +34,7 @@ pub fn post_html(lead: &str, body: &str) -> String {
 }
 
 /// One line of a report's log.
+#[derive(Clone)]
 pub struct LogRow {
     pub at: String,
     pub who: String,
@@ -53,6 +54,8 @@ pub struct ReportPage {
     pub body: String,
     pub photos: Vec<PhotoRow>,
     pub log: Vec<LogRow>,
+    /// The review's last step when it sent the report back: shown at the top with its comment.
+    pub returned: Option<LogRow>,
     pub may_edit: bool,
     pub may_submit: bool,
     pub may_return: bool,

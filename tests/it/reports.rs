@@ -285,8 +285,17 @@ async fn review_return_publish_withdraw_and_who_may_do_each() {
     assert!(refused.field_error("note.return").is_some_and(|e| e.contains("原因")), "{}", refused.body);
     step(&admin, id, "return", "请补充照片", 0).await.assert_status(303);
     assert_eq!(report_of(&app, id).await.state, ReportState::Draft);
-    assert!(s.client.get(&path).await.body.contains("请补充照片"));
+    // Returned: said at the top with the comment and who, before the report itself (issue 29 §3).
+    let returned = s.client.get(&path).await;
+    let (banner, comment, body) = (
+        returned.body.find("已退回").unwrap_or_else(|| panic!("the state: {}", returned.body)),
+        returned.body.find("请补充照片").expect("the comment"),
+        returned.body.find("class=\"report-body\"").unwrap(),
+    );
+    assert!(banner < comment && comment < body, "{}", returned.body);
+    assert!(returned.body.contains("请按意见修改后再次提交审核"), "{}", returned.body);
     step(&s.client, id, "submit", "", 0).await.assert_status(303);
+    assert!(!s.client.get(&path).await.body.contains("已退回"), "submitted again: no longer returned");
     step(&admin, id, "publish", "", 0).await.assert_status(303);
     let published = report_of(&app, id).await;
     assert_eq!(published.state, ReportState::Published);

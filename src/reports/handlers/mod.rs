@@ -12,7 +12,7 @@ mod public;
 
 use super::{
     photos::{self, PhotoError},
-    rules::{EditForm, MAX_CAPTION, MAX_NOTE, Step},
+    rules::{EditForm, LogKind, MAX_CAPTION, MAX_NOTE, Step},
     service::{self, Opened, PhotoChange, ReportError},
     views::{EditPage, EventSection, LogRow, ReportPage, post_html},
 };
@@ -67,7 +67,7 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
     let db = &state.db;
     let r = &opened.report;
     let tz = events::named(db, &opened.loaded).await?.branch.tz();
-    let log = service::log_of(db, r.id)
+    let log: Vec<LogRow> = service::log_of(db, r.id)
         .await?
         .into_iter()
         .map(|(l, who)| LogRow {
@@ -85,7 +85,16 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    // Sent back and not submitted again since: the writers see why first.
+    let review = [LogKind::Submitted, LogKind::Returned, LogKind::Published, LogKind::Withdrawn];
+    let returned = log
+        .iter()
+        .rev()
+        .find(|l| review.contains(&l.kind))
+        .filter(|l| l.kind == LogKind::Returned && opened.may_edit())
+        .cloned();
     let page = ReportPage {
+        returned,
         event_id: opened.loaded.event.id,
         event_title: opened.loaded.event.title.clone(),
         body: post_html(&r.summary, &r.body),
