@@ -145,13 +145,17 @@ async fn with_answers(db: &impl ConnectionTrait, events: Vec<EventRow>) -> Resul
         .collect())
 }
 
-/// Reports waiting: for a secretary, their branches' drafts and those submitted for review; for
-/// an administrator, those submitted for review.
+/// Reports waiting: for a secretary, their branches' drafts (those sent back first, said so) and
+/// those submitted for review; for an administrator, those submitted for review.
 async fn reports(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Waiting>, DbErr> {
     let rows = crate::reports::service::waiting(db, scope, SHOWN as u64).await?;
     Ok(rows
         .into_iter()
-        .map(|(event_id, title, state)| Waiting { event_id, title, state_key: state.label_key() })
+        .map(|(event_id, title, state, returned)| Waiting {
+            event_id,
+            title,
+            state_key: if returned { "report.returned_title" } else { state.label_key() },
+        })
         .collect())
 }
 

@@ -294,6 +294,9 @@ async fn review_return_publish_withdraw_and_who_may_do_each() {
     );
     assert!(banner < comment && comment < body, "{}", returned.body);
     assert!(returned.body.contains("请按意见修改后再次提交审核"), "{}", returned.body);
+    let start = s.client.get("/").await;
+    let listed = start.body.find(&format!("/events/{id}/report")).expect("on the secretary's start page");
+    assert!(start.body[listed..].split("</li>").next().unwrap().contains("已退回"), "{}", start.body);
     step(&s.client, id, "submit", "", 0).await.assert_status(303);
     assert!(!s.client.get(&path).await.body.contains("已退回"), "submitted again: no longer returned");
     step(&admin, id, "publish", "", 0).await.assert_status(303);

@@ -650,23 +650,34 @@ pub async fn change_photos(
     Ok(())
 }
 
-/// Reports waiting, as (event, title, state), the earliest first: for a secretary, their
-/// branches' drafts and those submitted for review; for an administrator, those submitted.
+/// Reports waiting, as (event, title, state, returned), those sent back first, then the earliest:
+/// for a secretary, their branches' drafts and those submitted for review; for an administrator,
+/// those submitted.
 pub async fn waiting(
     db: &impl ConnectionTrait,
     scope: &Scope,
     limit: u64,
-) -> Result<Vec<(i64, String, ReportState)>, DbErr> {
-    let mut select = report::Entity::find().select_only().columns([
-        report::Column::EventId,
-        report::Column::Title,
-        report::Column::State,
-    ]);
+) -> Result<Vec<(i64, String, ReportState, bool)>, DbErr> {
+    // Whether the review's last step sent it back (and it was not submitted again).
+    const RETURNED: &str = "COALESCE((SELECT CASE WHEN l.kind = 'returned' THEN 1 ELSE 0 END FROM report_log l \
+         WHERE l.report_id = reports.id AND l.kind IN ('submitted', 'returned', 'published', 'withdrawn') \
+         ORDER BY l.id DESC LIMIT 1), 0)";
+    let mut select = report::Entity::find()
+        .select_only()
+        .columns([report::Column::EventId, report::Column::Title, report::Column::State])
+        .column_as(Expr::cust(RETURNED), "returned");
     select = match scope.units() {
         Some(units) => select
             .filter(report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]))
             .filter(report::Column::BranchId.is_in(units.iter().copied())),
         None => select.filter(report::Column::State.eq(ReportState::Submitted)),
     };
-    select.order_by_asc(report::Column::ShownOn).limit(limit).into_tuple().all(db).await
+    let rows: Vec<(i64, String, ReportState, i32)> = select
+        .order_by_desc(Expr::cust(RETURNED))
+        .order_by_asc(report::Column::ShownOn)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(e, t, s, r)| (e, t, s, r == 1)).collect())
 }
