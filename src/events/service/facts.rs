@@ -79,13 +79,14 @@ impl Names {
     }
 }
 
-/// The events a branch holds, organising or co-organising (accepted), as a subquery of the
-/// caller's statement: a joint activity is listed under each of its branches.
-pub fn held_by(branch_id: i64) -> SelectStatement {
+/// The events a branch co-organises (accepted), as a subquery of the caller's statement: with the
+/// events it organises, a joint activity is listed under each of its branches.
+pub fn co_organised_by(branch_id: i64) -> SelectStatement {
     Query::select()
         .column(unit::Column::EventId)
         .from(unit::Entity)
         .and_where(unit::Column::BranchId.eq(branch_id))
+        .and_where(unit::Column::Organiser.eq(false))
         .and_where(unit::Column::Accepted.eq(true))
         .to_owned()
 }

@@ -70,8 +70,13 @@ pub async fn page(
         .columns([C::CoverPhotoId, C::PublishedAt])
         .filter(C::State.eq(ReportState::Published));
     if let Some(b) = filter.branch {
-        // Under every branch that held it.
-        q = q.filter(C::EventId.in_subquery(crate::events::service::facts::held_by(b)));
+        // Under every branch that held it: the organiser's own (by the index on the branch), and
+        // those it co-organised.
+        q = q.filter(
+            Condition::any()
+                .add(C::BranchId.eq(b))
+                .add(C::EventId.in_subquery(crate::events::service::facts::co_organised_by(b))),
+        );
     }
     if let Some(y) = filter.year
         && let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(y, 1, 1), NaiveDate::from_ymd_opt(y, 12, 31))
