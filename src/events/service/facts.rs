@@ -79,16 +79,20 @@ impl Names {
     }
 }
 
-/// The events a branch co-organises (accepted), as a subquery of the caller's statement: with the
-/// events it organises, a joint activity is listed under each of its branches.
-pub fn co_organised_by(branch_id: i64) -> SelectStatement {
-    Query::select()
+/// The events a branch co-organised (accepted), at most `limit`: with the events it organises, a
+/// joint activity is listed under each of its branches.
+pub async fn co_organised_by(db: &impl ConnectionTrait, branch_id: i64, limit: u64) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::QuerySelect;
+    unit::Entity::find()
+        .select_only()
         .column(unit::Column::EventId)
-        .from(unit::Entity)
-        .and_where(unit::Column::BranchId.eq(branch_id))
-        .and_where(unit::Column::Organiser.eq(false))
-        .and_where(unit::Column::Accepted.eq(true))
-        .to_owned()
+        .filter(unit::Column::BranchId.eq(branch_id))
+        .filter(unit::Column::Organiser.eq(false))
+        .filter(unit::Column::Accepted.eq(true))
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// The branches that hold any of `events` (a subquery of event ids), as a subquery.

@@ -51,6 +51,9 @@ impl Key {
     }
 }
 
+/// Joint activities a branch's filter lists beside its own: more than any branch holds.
+const MAX_JOINT: u64 = 5_000;
+
 /// One page of published reports, and the key of the next page when there is one.
 pub async fn page(
     db: &impl ConnectionTrait,
@@ -70,13 +73,14 @@ pub async fn page(
         .columns([C::CoverPhotoId, C::PublishedAt])
         .filter(C::State.eq(ReportState::Published));
     if let Some(b) = filter.branch {
-        // Under every branch that held it: the organiser's own (by the index on the branch), and
-        // those it co-organised.
-        q = q.filter(
-            Condition::any()
-                .add(C::BranchId.eq(b))
-                .add(C::EventId.in_subquery(crate::events::service::facts::co_organised_by(b))),
-        );
+        // Under every branch that held it: the organiser's own (read in order from the index on the
+        // branch), and the few it co-organised, named.
+        let joint = crate::events::service::facts::co_organised_by(db, b, MAX_JOINT).await?;
+        q = q.filter(if joint.is_empty() {
+            Condition::all().add(C::BranchId.eq(b))
+        } else {
+            Condition::any().add(C::BranchId.eq(b)).add(C::EventId.is_in(joint))
+        });
     }
     if let Some(y) = filter.year
         && let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(y, 1, 1), NaiveDate::from_ymd_opt(y, 12, 31))
