@@ -352,6 +352,18 @@ async fn load_series<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
+/// A demo guest: name, organisation, title and role (no contact details).
+fn guest(name: &str, organisation: &str, title: &str, role: crate::events::rules::GuestRole) -> GuestData {
+    GuestData {
+        name: name.to_owned(),
+        organisation: Some(organisation.to_owned()),
+        title: Some(title.to_owned()),
+        email: None,
+        phone: None,
+        role,
+    }
+}
+
 /// A demo event: organiser, fields, and the guests and agenda it gets before it is scheduled.
 struct DemoEvent {
     branch: &'static str,
@@ -386,14 +398,6 @@ async fn load_events<C: ConnectionTrait + TransactionTrait>(
 ) -> anyhow::Result<()> {
     use crate::events::rules::{AgendaData, GuestRole};
     let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
-    let guest = |name: &str, organisation: &str, title: &str, role: GuestRole| GuestData {
-        name: name.to_owned(),
-        organisation: Some(organisation.to_owned()),
-        title: Some(title.to_owned()),
-        email: None,
-        phone: None,
-        role,
-    };
     let lecture_at = demo_time(tz, today, -12, 14, 30);
     let committee_at = demo_time(tz, today, 5, 16, 0);
     let joint_at = demo_time(tz, today, 12, 9, 30);
@@ -884,14 +888,6 @@ async fn load_held(
         members::find_by_name(db, name).await?.map(|m| m.id).ok_or_else(|| anyhow::anyhow!("demo member {name}"))
     };
     let starts_at = demo_time(tz, today, -75, 9, 0);
-    let guest = |name: &str, organisation: &str, title: &str, role: GuestRole| GuestData {
-        name: name.to_owned(),
-        organisation: Some(organisation.to_owned()),
-        title: Some(title.to_owned()),
-        email: None,
-        phone: None,
-        role,
-    };
     let event = EventData {
         kind: EventKind::StudySession,
         title: "深入贯彻中央八项规定精神学习教育专题报告会".to_owned(),
