@@ -101,14 +101,25 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// The event clock: at start-up (events that ended while the server was down) and every 30
 /// seconds, ends the events whose end has passed and settles their attendance, once each, then
-/// drafts the activity reports of those that publish, and queues the month's absence streak
-/// digest once a month (`records.digest`).
+/// drafts the activity reports of those that publish, queues the month's absence streak
+/// digest once a month (`records.digest`), and, every hour, the reminders of minutes still
+/// unsubmitted (`minutes.remind_after_days`).
 async fn event_clock(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(30));
+    let mut minutes_at = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
+        }
+        if tokio::time::Instant::now() >= minutes_at {
+            minutes_at = tokio::time::Instant::now() + StdDuration::from_secs(3600);
+            let days = state.settings.config.minutes.remind_after_days;
+            match crate::minutes::service::remind_unwritten(&state.db, days, state.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "minutes reminders queued"),
+                Err(e) => tracing::warn!(error = %e, "could not queue minutes reminders"),
+            }
         }
         match crate::attendance::service::finalise_due(&state.db, state.now()).await {
             Ok(0) => {}

@@ -22,6 +22,7 @@ pub struct Config {
     pub attendance: AttendanceConfig,
     pub events: EventsConfig,
     pub reports: ReportsConfig,
+    pub minutes: MinutesConfig,
     pub records: RecordsConfig,
     pub workers: WorkersConfig,
 }
@@ -30,6 +31,13 @@ pub struct Config {
 pub struct RecordsConfig {
     /// Whether the event clock queues the monthly absence streak digest.
     pub digest: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MinutesConfig {
+    /// Days after an event's end when its recorder (or secretaries) are reminded, once, that its
+    /// minutes are not submitted yet; 0: never.
+    pub remind_after_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +74,8 @@ pub struct MailConfig {
     pub retry_base_seconds: u32,
     pub max_attempts: u32,
     pub reminder_hours: u32,
+    /// No reminder to an invitee invited (or who answered) less than this many hours before.
+    pub reminder_quiet_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +231,12 @@ impl Config {
             if value > 1440 {
                 return Err(ConfigError::new(key, "must be at most 1440 (a day)"));
             }
+        }
+        if self.minutes.remind_after_days > 365 {
+            return Err(ConfigError::new("minutes.remind_after_days", "must be at most 365 (0: no reminder)"));
+        }
+        if self.mail.reminder_quiet_hours > 168 {
+            return Err(ConfigError::new("mail.reminder_quiet_hours", "must be at most 168 (a week)"));
         }
         if !(1..=100).contains(&self.events.record_back_years) {
             return Err(ConfigError::new("events.record_back_years", "must be between 1 and 100"));

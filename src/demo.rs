@@ -1523,7 +1523,7 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
     finalise_all(db, now).await?;
     // The reminders of the next day's events went out too (a server started on this data would
     // otherwise begin by sending them while it is measured).
-    crate::mail::service::queue_reminders(db, 24, now).await?;
+    crate::mail::service::queue_reminders(db, (24, 12), now).await?;
     summary.messages = record_as_sent(db, None).await?;
     summary.invitations = invitation::Entity::find().count(db).await?;
     Ok(summary)

@@ -1,7 +1,9 @@
-//! The start page: what each person has to do next, gathered from every domain. A member sees
-//! the invitations waiting for their answer, their coming events, the make-up study they owe and
-//! their last outcomes; a secretary, the decisions waiting in their branches; an administrator,
-//! the association at a glance. Each list is short and links to the page that has it all.
+//! The start page: what each person has to do next, gathered from every domain, tasks first. A
+//! host or recorder sees the minutes to sign or write; a secretary, the decisions and writing
+//! waiting in their branches; an administrator, the reports to review; then a member sees the
+//! invitations waiting for their answer, their coming events, the make-up study they owe and
+//! their last outcomes; an administrator, the association at a glance. Each list is short and
+//! links to the page that has it all.
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DbErr};
@@ -61,11 +63,21 @@ pub struct Glance {
     pub branches: usize,
 }
 
+/// Minutes to write: an ended event, how many days ago it ended, whether they were sent back.
+pub struct ToWrite {
+    pub event_id: i64,
+    pub title: String,
+    pub days: i64,
+    pub returned: bool,
+}
+
 /// Everything the start page shows; each part only for whom it concerns.
 pub struct Home {
     pub member: Option<MemberHome>,
     /// Submitted minutes the viewer is to sign as host or recorder.
     pub to_sign: Vec<Waiting>,
+    /// Minutes not yet submitted of ended events the viewer records or whose branch they lead.
+    pub to_write: Vec<ToWrite>,
     pub decisions: Option<Decisions>,
     pub glance: Option<Glance>,
 }
@@ -87,7 +99,28 @@ pub async fn of(
     let manages = scope.is_all() || scope.units().is_some_and(|u| !u.is_empty());
     let decisions = if manages { Some(decisions(db, scope, rules, now, today, tz).await?) } else { None };
     let glance = if scope.is_all() { Some(glance(db, scope, today, tz).await?) } else { None };
-    Ok(Home { member: member_home, to_sign, decisions, glance })
+    let to_write = crate::minutes::service::to_write(db, scope, member, now, SHOWN as u64)
+        .await?
+        .into_iter()
+        .map(|w| ToWrite {
+            days: (today - w.ends_at.with_timezone(&tz).date_naive()).num_days(),
+            event_id: w.event_id,
+            title: w.title,
+            returned: w.returned,
+        })
+        .collect();
+    Ok(Home { member: member_home, to_sign, to_write, decisions, glance })
+}
+
+impl Home {
+    /// Nothing waits for the viewer's decision or writing (their own invitations aside).
+    pub fn no_tasks(&self) -> bool {
+        self.to_sign.is_empty()
+            && self.to_write.is_empty()
+            && self.decisions.as_ref().is_none_or(|d| {
+                d.reports.is_empty() && d.leave.is_empty() && d.unattended.is_empty() && d.due.is_empty()
+            })
+    }
 }
 
 /// Submitted minutes whose host or recorder is this member and has not signed yet.
@@ -146,15 +179,20 @@ async fn with_answers(db: &impl ConnectionTrait, events: Vec<EventRow>) -> Resul
 }
 
 /// Reports waiting: for a secretary, their branches' drafts (those sent back first, said so) and
-/// those submitted for review; for an administrator, those submitted for review.
+/// those submitted for review; for an administrator, those submitted and the changes to published
+/// ones.
 async fn reports(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Waiting>, DbErr> {
     let rows = crate::reports::service::waiting(db, scope, SHOWN as u64).await?;
     Ok(rows
         .into_iter()
-        .map(|(event_id, title, state, returned)| Waiting {
-            event_id,
-            title,
-            state_key: if returned { "report.returned_title" } else { state.label_key() },
+        .map(|w| Waiting {
+            event_id: w.event_id,
+            title: w.title,
+            state_key: match (w.returned, w.changes) {
+                (true, _) => "report.returned_title",
+                (false, true) => "report.changes_title",
+                (false, false) => w.state.label_key(),
+            },
         })
         .collect())
 }

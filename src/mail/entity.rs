@@ -36,6 +36,10 @@ pub enum Kind {
     /// are on the row).
     #[sea_orm(string_value = "digest")]
     Digest,
+    /// To those who write the minutes or the report: sent back, published, withdrawn, or
+    /// minutes still unwritten (what it says is on the row).
+    #[sea_orm(string_value = "work")]
+    Work,
 }
 
 impl Kind {
@@ -52,6 +56,7 @@ impl Kind {
             Kind::Minutes => "mail_kind.minutes",
             Kind::ReportDraft => "mail_kind.report_draft",
             Kind::Digest => "mail_kind.digest",
+            Kind::Work => "mail_kind.work",
         }
     }
 
@@ -67,6 +72,7 @@ impl Kind {
             Kind::Minutes => "minutes",
             Kind::ReportDraft => "report_draft",
             Kind::Digest => "digest",
+            Kind::Work => "work",
         }
     }
 }

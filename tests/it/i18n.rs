@@ -69,6 +69,10 @@ fn every_key_the_code_and_templates_use_exists() {
     let mut missing = Vec::new();
     let mut used = 0;
     for file in &files {
+        // The configuration names its own keys (`minutes.remind_after_days`), not the catalogue's.
+        if file.ends_with("src/config.rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(file).unwrap();
         for key in literal_keys(&text, &sections) {
             used += 1;

@@ -271,16 +271,16 @@ async fn reminders_go_to_those_coming_or_undecided_once() {
     answer(not_coming, "declined").await;
 
     // Nothing is due a month ahead; a day before the start, reminders go once.
-    assert_eq!(partyday::mail::service::queue_reminders(&app.state.db, 24, app.state.now()).await.unwrap(), 0);
+    assert_eq!(partyday::mail::service::queue_reminders(&app.state.db, (24, 12), app.state.now()).await.unwrap(), 0);
     let event = partyday::events::entity::event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     app.clock.advance(event.starts_at - chrono::Duration::hours(20) - app.state.now());
     let now = app.state.now();
     assert_eq!(
-        partyday::mail::service::queue_reminders(&app.state.db, 24, now).await.unwrap(),
+        partyday::mail::service::queue_reminders(&app.state.db, (24, 12), now).await.unwrap(),
         3,
         "not the one who declined"
     );
-    assert_eq!(partyday::mail::service::queue_reminders(&app.state.db, 24, now).await.unwrap(), 0, "once");
+    assert_eq!(partyday::mail::service::queue_reminders(&app.state.db, (24, 12), now).await.unwrap(), 0, "once");
     let got = smtp.wait_for(7).await;
     let reminders: Vec<_> =
         got[4..].iter().filter(|m| header(&m.data, "Subject").is_some_and(|s| s.starts_with("活动提醒"))).collect();

@@ -184,7 +184,13 @@ fn set(fields: &mut [(&'static str, String)], name: &str, value: &str) {
     fields.iter_mut().find(|(k, _)| *k == name).expect("a field").1 = value.to_owned();
 }
 
-async fn step(client: &crate::helpers::Client, id: i64, step: &str, note: &str, revision: i32) -> crate::helpers::Resp {
+pub(crate) async fn step(
+    client: &crate::helpers::Client,
+    id: i64,
+    step: &str,
+    note: &str,
+    revision: i32,
+) -> crate::helpers::Resp {
     let rev = revision.to_string();
     client.post(&format!("/events/{id}/report/step"), &[("step", step), ("note", note), ("revision", &rev)]).await
 }
@@ -1086,6 +1092,12 @@ async fn an_edit_of_a_published_report_waits_for_the_administrator() {
     step(&s.client, id, "publish", "", 1).await.assert_status(403);
     let review = admin.get(&format!("/events/{id}/report")).await;
     assert!(review.body.contains("<ins>") && review.body.contains("value=\"publish\""), "{}", review.body);
+    // The administrator's start page lists it to review (issue 29 §6).
+    let listed =
+        |body: &str| body.split("</li>").find(|li| li.contains(&format!("/events/{id}/report"))).map(str::to_owned);
+    let on_admins = listed(&admin.get("/").await.body).expect("on the administrator's start page");
+    assert!(on_admins.contains("已发布后的修改"), "{on_admins}");
+    assert!(listed(&s.client.get("/").await.body).is_none(), "not the secretary's to do while it waits");
 
     // Returned with a comment: still public as published, the edit kept for its writer.
     step(&admin, id, "return", "标题请保持原样", 1).await.assert_status(303);
@@ -1093,6 +1105,10 @@ async fn an_edit_of_a_published_report_waits_for_the_administrator() {
     assert_eq!((kept.state, kept.title.as_str()), (ReportState::Published, "改过的标题"));
     assert!(!app.client().get(&public).await.body.contains("改过的标题"));
     assert!(s.client.get(&format!("/events/{id}/report")).await.body.contains("标题请保持原样"));
+    // Now the secretary's to do, said returned; no longer the administrator's.
+    let on_secretarys = listed(&s.client.get("/").await.body).expect("on the secretary's start page");
+    assert!(on_secretarys.contains("已退回"), "{on_secretarys}");
+    assert!(listed(&admin.get("/").await.body).is_none());
 
     step(&admin, id, "publish", "", 1).await.assert_status(303);
     let now_public = app.client().get(&public).await;

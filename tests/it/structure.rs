@@ -218,6 +218,8 @@ const JOINS: &[&str] = &[
     "mail/service/mod.rs: events::invitation",
     "mail/service/mod.rs: events::unit",
     "mail/service/mod.rs: members::member",
+    "mail/service/work.rs: branches::officer",
+    "mail/service/work.rs: events::event",
     // Members: a member's branch, by code and name, in search, import and the roster.
     "members/entity.rs: branches::branch",
     "members/service/mod.rs: branches::branch",

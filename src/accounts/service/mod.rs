@@ -12,7 +12,7 @@ use argon2::{
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, Set, SqlErr, TransactionSession, TransactionTrait,
+    ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
     entity::prelude::*,
     sea_query::{Func, LikeExpr},
 };
@@ -506,6 +506,22 @@ pub async fn display_names(
         .into_iter()
         .map(|a| (a.id, a.display_name))
         .collect())
+}
+
+/// Which of these members can sign in (have an account that is not disabled).
+pub async fn members_with_accounts(
+    db: &impl ConnectionTrait,
+    member_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>, DbErr> {
+    let ids: Vec<Option<i64>> = account::Entity::find()
+        .select_only()
+        .column(account::Column::MemberId)
+        .filter(account::Column::MemberId.is_in(member_ids.iter().copied()))
+        .filter(account::Column::DisabledAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().flatten().collect())
 }
 
 /// Whether a member can sign in (has an account that is not disabled).

@@ -207,7 +207,8 @@ pub async fn run(mailer: Mailer, transport: Transport, mut stop: watch::Receiver
     loop {
         if std::time::Instant::now() >= reminders_at {
             reminders_at = std::time::Instant::now() + StdDuration::from_secs(60);
-            let hours = mailer.settings.config.mail.reminder_hours.into();
+            let m = &mailer.settings.config.mail;
+            let hours = (m.reminder_hours.into(), m.reminder_quiet_hours.into());
             if let Err(e) = outbox::queue_reminders(&mailer.db, hours, mailer.now()).await {
                 tracing::warn!(error = %e, "could not queue reminders");
             }

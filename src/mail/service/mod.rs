@@ -2,6 +2,7 @@
 
 pub mod digest;
 pub mod dispatch;
+pub mod work;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -90,14 +91,12 @@ pub async fn queue_for_event(
             insert_for(db, e, Kind::Invitation, all, "", now, EVERYONE).await?
                 + insert_for(db, e, Kind::Update, (&earlier, Some(now.into())), &revision, now, EVERYONE).await?
         }
-        Kind::Reminder => {
-            insert_for(db, e, kind, ("i.answer IN ('accepted', 'pending')", None), "", now, EVERYONE).await?
-        }
-        Kind::DeadlineReminder => insert_for(db, e, kind, ("i.answer = 'pending'", None), "", now, EVERYONE).await?,
+        // Due by the clock, not by a change (`queue_reminders`).
+        Kind::Reminder | Kind::DeadlineReminder => return Ok(0),
         // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
         Kind::ReportDraft => return queue_report_draft(db, e, now).await,
-        // Never for an event (`queue_digest`).
-        Kind::Digest => return Ok(0),
+        // Never for an event's invitees (`queue_digest`, `work::queue_work`).
+        Kind::Digest | Kind::Work => return Ok(0),
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
@@ -301,14 +300,14 @@ pub async fn queue_minutes(
     Ok(insert_for(db, e, Kind::Minutes, present, &format!(":r{revision}"), now, EVERYONE).await? as usize)
 }
 
-/// A message to each serving secretary (or deputy) of the holding branches who has an email
-/// address: the event's report was drafted. Once per event and secretary.
+/// A message to each serving secretary (or deputy) of the holding branches who can open its link
+/// (an email address and an account that is not disabled): the event's report was drafted. Once
+/// per event and secretary.
 pub async fn queue_report_draft(
     db: &impl ConnectionTrait,
     e: &event::Model,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    use crate::branches::entity::officer;
     use crate::events::entity::unit;
     let holding = Query::select()
         .column(unit::Column::BranchId)
@@ -316,50 +315,87 @@ pub async fn queue_report_draft(
         .and_where(unit::Column::EventId.eq(e.id))
         .and_where(unit::Column::Accepted.eq(true))
         .to_owned();
-    // Terms are dated in the branch's zone: between midnight there and midnight UTC the UTC date
-    // would miss a secretary appointed from today (bench/soak found it).
-    let zone: Option<String> = crate::branches::entity::branch::Entity::find_by_id(e.branch_id)
-        .select_only()
-        .column(crate::branches::entity::branch::Column::Timezone)
-        .into_tuple()
-        .one(db)
-        .await?;
-    let today = now.with_timezone(&crate::branches::rules::zone(zone.as_deref().unwrap_or_default())).date_naive();
-    let terms = officer::Entity::find()
-        .filter(officer::Column::BranchId.in_subquery(holding))
-        .filter(officer::Column::FromOn.lte(today))
-        .all(db)
-        .await?;
-    let ids: Vec<i64> = terms.iter().filter(|t| t.role.manages() && t.serves_on(today)).map(|t| t.member_id).collect();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let people = member::Entity::find().filter(member::Column::Id.is_in(ids)).all(db).await?;
-    let mut queued = 0;
-    for p in people {
-        let Some(email) = p.email.filter(|m| !m.trim().is_empty()) else { continue };
-        let row = outbox::ActiveModel {
-            kind: Set(Kind::ReportDraft),
-            event_id: Set(Some(e.id)),
-            invitation_id: Set(None),
-            recipient: Set(email),
-            recipient_name: Set(p.name.chars().take(100).collect()),
-            locale: Set(p.locale.unwrap_or_default()),
-            sequence: Set(e.sequence),
-            dedupe_key: Set(format!("report_draft:e{}:m{}", e.id, p.id)),
-            message_id: Set(format!("report_draft.m{}.e{}", p.id, e.id)),
-            state: Set(State::Queued),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            ..Default::default()
-        };
-        queued += outbox::Entity::insert(row)
-            .on_conflict(sea_orm::sea_query::OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-            .exec_without_returning(db)
+    let ids =
+        serving_managers(db, e.branch_id, crate::branches::entity::officer::Column::BranchId.in_subquery(holding), now)
             .await?;
+    let mut queued = 0;
+    for p in reachable(db, ids).await? {
+        let key = format!("report_draft:e{}:m{}", e.id, p.id);
+        let message_id = format!("report_draft.m{}.e{}", p.id, e.id);
+        queued += insert_one(db, (Kind::ReportDraft, e), &p, (key, message_id), None, now).await?;
     }
-    Ok(queued as usize)
+    Ok(queued)
+}
+
+/// The serving secretaries and deputies (member ids) of the branches `which` selects (a condition
+/// on their terms). Terms are dated in the zone of `zone_of` (a branch): between midnight there
+/// and midnight UTC the UTC date would miss a secretary appointed from today (bench/soak found it).
+async fn serving_managers(
+    db: &impl ConnectionTrait,
+    zone_of: i64,
+    which: sea_orm::sea_query::SimpleExpr,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    use crate::branches::entity::{branch, officer};
+    let zone: Option<String> =
+        branch::Entity::find_by_id(zone_of).select_only().column(branch::Column::Timezone).into_tuple().one(db).await?;
+    let today = now.with_timezone(&crate::branches::rules::zone(zone.as_deref().unwrap_or_default())).date_naive();
+    let terms = officer::Entity::find().filter(which).filter(officer::Column::FromOn.lte(today)).all(db).await?;
+    let mut ids: Vec<i64> =
+        terms.iter().filter(|t| t.role.manages() && t.serves_on(today)).map(|t| t.member_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The members among `ids` a message with a link can reach: an email address, and an account
+/// that is not disabled (a link to a page that needs signing in helps nobody without one).
+async fn reachable(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<member::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let with_accounts = crate::accounts::service::members_with_accounts(db, &ids).await?;
+    Ok(member::Entity::find()
+        .filter(member::Column::Id.is_in(ids))
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|p| with_accounts.contains(&p.id) && p.email.as_deref().is_some_and(|m| !m.trim().is_empty()))
+        .collect())
+}
+
+/// Writes one message to one member (dedupe key and Message-ID given), unless it was written.
+async fn insert_one(
+    db: &impl ConnectionTrait,
+    (kind, e): (Kind, &event::Model),
+    p: &member::Model,
+    (dedupe_key, message_id): (String, String),
+    payload: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let row = outbox::ActiveModel {
+        kind: Set(kind),
+        event_id: Set(Some(e.id)),
+        invitation_id: Set(None),
+        recipient: Set(p.email.clone().unwrap_or_default()),
+        recipient_name: Set(p.name.chars().take(100).collect()),
+        locale: Set(p.locale.clone().unwrap_or_default()),
+        sequence: Set(e.sequence),
+        dedupe_key: Set(dedupe_key),
+        message_id: Set(message_id),
+        state: Set(State::Queued),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        payload: Set(payload),
+        ..Default::default()
+    };
+    let n = outbox::Entity::insert(row)
+        .on_conflict(sea_orm::sea_query::OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(n as usize)
 }
 
 /// Queues a notice to one invitee of what was decided for them (one per decision).
@@ -385,21 +421,33 @@ async fn queue_one(
     Ok(insert_for(db, e, kind, (&only, Some(inv.id.into())), &given, now, &from).await? as usize)
 }
 
-/// Queues the reminders that are due: `hours` before the start of scheduled events, and `hours`
-/// before their answer deadline; once per event and kind (a reminder already queued for an event
-/// is not queued again, so answers given afterwards get none).
-pub async fn queue_reminders(db: &impl ConnectionTrait, hours: i64, now: DateTime<Utc>) -> Result<usize, DbErr> {
+/// Queues the reminders that are due: `hours` before the start of scheduled events (to those who
+/// accepted or have not answered and are not checked in), and `hours` before their answer
+/// deadline (to those who have not answered); once per event and kind (a reminder already queued
+/// for an event is not queued again, so answers given afterwards get none). Nobody invited, or
+/// who answered, less than `quiet` hours before gets one: an event scheduled for tomorrow does not
+/// remind straight after its invitation.
+pub async fn queue_reminders(
+    db: &impl ConnectionTrait,
+    (hours, quiet): (i64, i64),
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
     let horizon = now + chrono::Duration::hours(hours);
+    let seventh = crate::db::numbered(db.get_database_backend(), 7);
+    let settled = format!("i.created_at <= {seventh} AND (i.answered_at IS NULL OR i.answered_at <= {seventh})");
+    let before = Some((now - chrono::Duration::hours(quiet)).into());
     let mut queued = 0;
-    for (kind, column) in
-        [(Kind::Reminder, event::Column::StartsAt), (Kind::DeadlineReminder, event::Column::AnswerDeadline)]
-    {
+    for (kind, column, only) in [
+        (Kind::Reminder, event::Column::StartsAt, "i.answer IN ('accepted', 'pending') AND i.checked_in_at IS NULL"),
+        (Kind::DeadlineReminder, event::Column::AnswerDeadline, "i.answer = 'pending'"),
+    ] {
         let due = event::Entity::find()
             .filter(event::Column::State.eq(crate::events::rules::EventState::Scheduled))
             .filter(column.gt(now))
             .filter(column.lte(horizon))
             .all(db)
             .await?;
+        let only = format!("{only} AND {settled}");
         for e in due {
             let done = outbox::Entity::find()
                 .filter(outbox::Column::EventId.eq(e.id))
@@ -408,7 +456,7 @@ pub async fn queue_reminders(db: &impl ConnectionTrait, hours: i64, now: DateTim
                 .await?
                 .is_some();
             if !done {
-                queued += queue_for_event(db, &e, kind, now).await?;
+                queued += insert_for(db, &e, kind, (&only, before.clone()), "", now, EVERYONE).await? as usize;
             }
         }
     }

@@ -8,7 +8,14 @@ use lettre::{
 };
 use sea_orm::DbErr;
 
-use crate::mail::{Mailer, entity::outbox, service::Kind};
+use crate::mail::{
+    Mailer,
+    entity::outbox,
+    service::{
+        Kind,
+        work::{About, Step, Work},
+    },
+};
 use crate::{
     events::{
         entity::{agenda, change, event},
@@ -108,6 +115,8 @@ pub struct Mail<'a> {
     pub guest: bool,
     /// The event's iCalendar sequence the message was queued at (an update's changes).
     pub sequence: i32,
+    /// What a message about the work after the meeting says.
+    pub work: Option<Work>,
 }
 
 impl Mail<'_> {
@@ -152,6 +161,47 @@ impl Mail<'_> {
 
     pub fn report_url(&self) -> String {
         format!("{}/report", self.facts.url)
+    }
+
+    /// The page a work message is about: the minutes or the report.
+    pub fn work_url(&self) -> String {
+        match self.work.as_ref().map(|w| w.about) {
+            Some(About::Report) => self.report_url(),
+            _ => self.minutes_url(),
+        }
+    }
+
+    /// What a work message tells (its subject's key is the same with "_subject").
+    fn work_key(&self) -> &'static str {
+        let Some(w) = &self.work else { return "email.work_minutes_due" };
+        match (w.about, w.step) {
+            (About::Minutes, Step::Due) => "email.work_minutes_due",
+            (About::Minutes, _) => "email.work_minutes_returned",
+            (About::Report, Step::Published) => "email.work_report_published",
+            (About::Report, Step::Withdrawn) => "email.work_report_withdrawn",
+            (About::Report, _) => "email.work_report_returned",
+        }
+    }
+
+    pub fn work_intro(&self) -> String {
+        let w = self.work.as_ref();
+        let by = w.and_then(|w| w.by.clone()).unwrap_or_default();
+        let days = w.and_then(|w| w.days).unwrap_or_default().to_string();
+        let msg = Msg::new(self.work_key()).arg("title", &self.facts.event.title).arg("by", by).arg("days", days);
+        i18n::render(self.locale, &msg)
+    }
+
+    /// The comment of a return, the reason of a withdrawal, with its label.
+    pub fn work_note(&self) -> Option<String> {
+        let w = self.work.as_ref()?;
+        let note = w.note.as_deref().filter(|n| !n.trim().is_empty())?;
+        let label = if w.step == Step::Withdrawn { "email.work_reason" } else { "email.work_comment" };
+        Some(format!("{}{note}", self.tr(label)))
+    }
+
+    fn work_subject(&self) -> String {
+        let key = format!("{}_subject", self.work_key());
+        i18n::render(self.locale, &Msg::new(&key).arg("title", &self.facts.event.title))
     }
 
     pub fn tr<'k>(&self, key: &'k str) -> &'k str {
@@ -304,6 +354,18 @@ struct MinutesHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/work/text.txt")]
+struct WorkText<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/work/html.html")]
+struct WorkHtml<'a> {
+    m: &'a Mail<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "mail/report_draft/text.txt")]
 struct ReportDraftText<'a> {
     m: &'a Mail<'a>,
@@ -360,6 +422,7 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             ReportDraftText { m }.render()?,
             ReportDraftHtml { m }.render()?,
         ),
+        Kind::Work => (m.work_subject(), WorkText { m }.render()?, WorkHtml { m }.render()?),
         // Built by `build_digest`: a digest speaks of no event.
         Kind::Digest => return Err(askama::Error::Custom("a digest has no event".into())),
     })
@@ -446,7 +509,15 @@ pub fn build(
     let answers_open = kind != Kind::Cancellation
         && facts.event.state == crate::events::rules::EventState::Scheduled
         && mailer.now() < crate::invitations::closes_at(facts.event.answer_deadline, facts.event.starts_at);
+    let work = match kind {
+        Kind::Work => Some(
+            serde_json::from_str::<Work>(row.payload.as_deref().unwrap_or(""))
+                .map_err(|e| format!("bad work message: {e}"))?,
+        ),
+        _ => None,
+    };
     let mail = Mail {
+        work,
         locale,
         name: &row.recipient_name,
         facts,
@@ -471,7 +542,7 @@ pub fn build(
         .body(ics.clone());
     // The minutes and the report are no invitation: no calendar part that would put the meeting
     // back in calendars.
-    let body = if matches!(kind, Kind::Minutes | Kind::ReportDraft) {
+    let body = if matches!(kind, Kind::Minutes | Kind::ReportDraft | Kind::Work) {
         MultiPart::alternative_plain_html(text, html)
     } else {
         MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html)).singlepart(calendar)

@@ -26,15 +26,18 @@ use crate::{
     },
     i18n::Locale,
     invitations::{Answer, Outcome},
+    mail::service::work::{About, Step, To, Work, queue_work},
 };
 
 mod history;
 mod roll;
 mod sign;
+mod todo;
 
 pub use history::*;
 pub use roll::*;
 pub use sign::*;
+pub use todo::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MinutesError {
@@ -553,6 +556,8 @@ pub async fn send_back(
     }
     m.updated_at = Set(now);
     let saved = m.update(&txn).await?;
+    let said = Work { about: About::Minutes, step: Step::Returned, by: None, note: Some(comment.clone()), days: None };
+    queue_work(&txn, event_id, said, (To::Writers, Some(scope.actor())), now).await?;
     write_log(&txn, &saved, LogKind::Returned, Some(comment), scope, now).await?;
     txn.commit().await?;
     Ok(())

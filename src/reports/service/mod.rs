@@ -29,6 +29,7 @@ use crate::{
     },
     i18n::Locale,
     invitations::Role,
+    mail::service::work,
 };
 
 /// How far back the clock looks for ended events without a report: a server that was down for
@@ -435,6 +436,16 @@ pub async fn step(
     if step == Step::Publish {
         publish_words(&txn, &saved).await?;
     }
+    let told = match step {
+        Step::Return => Some(work::Step::Returned),
+        Step::Publish => Some(work::Step::Published),
+        Step::Withdraw => Some(work::Step::Withdrawn),
+        Step::Submit => None,
+    };
+    if let Some(told) = told {
+        let said = work::Work { about: work::About::Report, step: told, by: None, note: note.clone(), days: None };
+        work::queue_work(&txn, row.event_id, said, (work::To::Secretaries, Some(scope.actor())), now).await?;
+    }
     write_log(&txn, id, step.log_kind(), note, scope, now).await?;
     txn.commit().await?;
     Ok(to)
@@ -650,34 +661,61 @@ pub async fn change_photos(
     Ok(())
 }
 
-/// Reports waiting, as (event, title, state, returned), those sent back first, then the earliest:
-/// for a secretary, their branches' drafts and those submitted for review; for an administrator,
-/// those submitted.
-pub async fn waiting(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    limit: u64,
-) -> Result<Vec<(i64, String, ReportState, bool)>, DbErr> {
+/// A report waiting for someone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub event_id: i64,
+    pub title: String,
+    pub state: ReportState,
+    /// Sent back by the administrator (the draft, or the changes to a published report).
+    pub returned: bool,
+    /// A published report whose changes wait for review.
+    pub changes: bool,
+}
+
+/// Reports waiting, those sent back first, then the earliest: for a secretary, their branches'
+/// drafts, those submitted for review and the changes to published ones sent back; for an
+/// administrator, those submitted and the changes to published ones waiting for review.
+pub async fn waiting(db: &impl ConnectionTrait, scope: &Scope, limit: u64) -> Result<Vec<Waiting>, DbErr> {
     // Whether the review's last step sent it back (and it was not submitted again).
     const RETURNED: &str = "COALESCE((SELECT CASE WHEN l.kind = 'returned' THEN 1 ELSE 0 END FROM report_log l \
          WHERE l.report_id = reports.id AND l.kind IN ('submitted', 'returned', 'published', 'withdrawn') \
          ORDER BY l.id DESC LIMIT 1), 0)";
+    // A published report's words differ from those its readers see (`changes_wait`)…
+    const DIFFERS: &str = "(reports.state = 'published' AND (reports.published_title IS NULL \
+         OR reports.title <> reports.published_title OR reports.summary <> reports.published_summary \
+         OR reports.body <> reports.published_body OR reports.shown_on <> reports.published_shown_on \
+         OR COALESCE(reports.author_department, '') <> COALESCE(reports.published_author_department, '')))";
+    // …and were sent back after their last edit.
+    const CHANGES_RETURNED: &str = "COALESCE((SELECT CASE WHEN l.kind = 'returned' THEN 1 ELSE 0 END FROM report_log l \
+         WHERE l.report_id = reports.id AND l.kind IN ('returned', 'published', 'edited', 'regenerated') \
+         ORDER BY l.id DESC LIMIT 1), 0)";
+    let returned = format!("CASE WHEN {DIFFERS} THEN {CHANGES_RETURNED} ELSE {RETURNED} END");
     let mut select = report::Entity::find()
         .select_only()
         .columns([report::Column::EventId, report::Column::Title, report::Column::State])
-        .column_as(Expr::cust(RETURNED), "returned");
+        .column_as(Expr::cust(returned.clone()), "returned")
+        .column_as(Expr::cust(format!("CASE WHEN {DIFFERS} THEN 1 ELSE 0 END")), "changes");
+    let drafts = report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]);
     select = match scope.units() {
-        Some(units) => select
-            .filter(report::Column::State.is_in([ReportState::Draft, ReportState::Submitted]))
-            .filter(report::Column::BranchId.is_in(units.iter().copied())),
-        None => select.filter(report::Column::State.eq(ReportState::Submitted)),
+        Some(units) => select.filter(report::Column::BranchId.is_in(units.iter().copied())).filter(
+            sea_orm::Condition::any().add(drafts).add(Expr::cust(format!("{DIFFERS} AND {CHANGES_RETURNED} = 1"))),
+        ),
+        None => select.filter(
+            sea_orm::Condition::any()
+                .add(report::Column::State.eq(ReportState::Submitted))
+                .add(Expr::cust(format!("{DIFFERS} AND {CHANGES_RETURNED} = 0"))),
+        ),
     };
-    let rows: Vec<(i64, String, ReportState, i32)> = select
-        .order_by_desc(Expr::cust(RETURNED))
+    let rows: Vec<(i64, String, ReportState, i32, i32)> = select
+        .order_by_desc(Expr::cust(returned))
         .order_by_asc(report::Column::ShownOn)
         .limit(limit)
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|(e, t, s, r)| (e, t, s, r == 1)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(event_id, title, state, r, c)| Waiting { event_id, title, state, returned: r == 1, changes: c == 1 })
+        .collect())
 }
