@@ -183,7 +183,7 @@ async fn no_reminder_follows_an_invitation_or_an_answer_within_the_quiet_hours()
     move_to(&app, e.starts_at - Duration::hours(18) + Duration::minutes(1));
     assert!(reminders().await.is_empty());
     assert!(queue_reminders(&app.state.db, (24, 12), app.state.now()).await.unwrap() >= 2);
-    let mut invited = reminders().await;
+    let invited = reminders().await;
     let expected = [email_of(&app, pending).await, email_of(&app, s.member).await];
     assert!(expected.iter().all(|m| invited.contains(m)), "{invited:?}");
     assert!(!invited.contains(&email_of(&app, answered).await), "answered 5 hours ago: {invited:?}");
