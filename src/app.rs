@@ -81,7 +81,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// Periodically removes expired sessions and login failures too old to count.
+/// Periodically removes expired sessions and login failures too old to count, and writes the
+/// daily backup when `backup.dir` is set.
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(600));
     loop {
@@ -95,6 +96,15 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         if let Err(e) = accounts::service::throttle::purge(&state.db, state.login_policy().window, now).await {
             tracing::warn!(error = %e, "could not purge old login failures");
+        }
+        let b = &state.settings.config.backup;
+        if !b.dir.is_empty() {
+            let root = std::path::Path::new(&b.dir);
+            match crate::backup::daily(&state.settings, &state.db, (root, b.keep as usize), now).await {
+                Ok(Some(dir)) => tracing::info!(dir = %dir.display(), "daily backup written"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "could not write the daily backup"),
+            }
         }
     }
 }

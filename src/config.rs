@@ -24,6 +24,7 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub minutes: MinutesConfig,
     pub records: RecordsConfig,
+    pub backup: BackupConfig,
     pub workers: WorkersConfig,
 }
 
@@ -31,6 +32,15 @@ pub struct Config {
 pub struct RecordsConfig {
     /// Whether the event clock queues the monthly absence streak digest.
     pub digest: bool,
+}
+
+/// The server's own daily backup (`backup::daily`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackupConfig {
+    /// Folder of the daily backups; empty: no daily backup.
+    pub dir: String,
+    /// How many daily backups are kept.
+    pub keep: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +241,9 @@ impl Config {
             if value > 1440 {
                 return Err(ConfigError::new(key, "must be at most 1440 (a day)"));
             }
+        }
+        if !(1..=366).contains(&self.backup.keep) {
+            return Err(ConfigError::new("backup.keep", "must be between 1 and 366"));
         }
         if self.minutes.remind_after_days > 365 {
             return Err(ConfigError::new("minutes.remind_after_days", "must be at most 365 (0: no reminder)"));

@@ -315,7 +315,7 @@ fn checkpoint_in_background(db: DatabaseConnection) {
     });
 }
 
-fn sqlite_path(url: &str) -> Option<&Path> {
+pub fn sqlite_path(url: &str) -> Option<&Path> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.starts_with(':')).then(|| Path::new(path))

@@ -81,6 +81,13 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         reports: usize,
     },
+    /// Back up the installation into a new folder while the server runs: a consistent snapshot
+    /// of the SQLite database, the data folder's files and a manifest with checksums. On
+    /// PostgreSQL, the files, and how to dump the database with pg_dump.
+    Backup { dir: std::path::PathBuf },
+    /// Restore a backup into an empty data folder and a new SQLite database, after checking
+    /// every checksum, then migrate it forward.
+    Restore { dir: std::path::PathBuf },
     /// Create an administrator account. The password is read from standard input (first line),
     /// or prompted for twice on a terminal; it is never taken from the command line.
     CreateAdmin {
@@ -133,6 +140,34 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
+        Command::Backup { dir } => {
+            let conn = db::connect(&settings.config.database).await?;
+            let done = partyday::backup::backup(&settings, &conn, &dir, chrono::Utc::now()).await?;
+            let rows: u64 = done.manifest.tables.values().sum();
+            println!(
+                "Backed up into {}: {} tables, {rows} rows, {} files (schema {}).",
+                dir.display(),
+                done.manifest.tables.len(),
+                done.manifest.files.len(),
+                done.manifest.schema
+            );
+            if let Some(advice) = done.advice {
+                println!("{advice}");
+            }
+            Ok(())
+        }
+        Command::Restore { dir } => {
+            let done = partyday::backup::restore(&settings, &dir).await?;
+            let rows: u64 = done.manifest.tables.values().sum();
+            println!(
+                "Restored {} rows and {} files from {} (written {}), and migrated the database forward.",
+                rows,
+                done.manifest.files.len(),
+                dir.display(),
+                done.manifest.created_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            Ok(())
+        }
         Command::GenerateBench { branches, members, events, attendance, answer_tokens, minutes, reports } => {
             let state = AppState::init(settings, Arc::new(SystemClock)).await?;
             let tz = state.settings.timezone.name();

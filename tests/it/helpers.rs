@@ -71,6 +71,12 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }
+
+    /// The SQLite database `file` in `dir` (one a command wrote, e.g. a restore), kept with it.
+    pub fn sqlite_in(dir: tempfile::TempDir, file: &str) -> TestDb {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join(file).display());
+        TestDb { url, _dir: Some(dir), postgres: None }
+    }
 }
 
 impl Drop for TestDb {

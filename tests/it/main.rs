@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod attendance;
 mod auth;
+mod backup;
 mod branches;
 mod browser;
 mod cli;
