@@ -622,3 +622,53 @@ async fn the_expected_count_adds_up_print_keeps_signatures_with_the_last_item_an
     let after = s.client.get(&path).await;
     after.assert_contains("There is nobody to send the minutes to").assert_contains("Development candidate 1");
 }
+
+/// Records amended before the signed revision was kept (migration 23) get it back from their
+/// history: its body as saved and the last signatures logged for it, on behalf marked.
+#[tokio::test]
+async fn records_amended_before_the_signed_revision_was_kept_get_it_back_from_their_history() {
+    use migration::{Migrator, MigratorTrait};
+    let (app, tree, s) = setup("吴书记").await;
+    // Signed for the host on behalf (the host has no account), by the recorder as themselves.
+    let host = app.add_member(tree.a, "王某").await;
+    let recorder = app.add_member(tree.a, "李记录").await;
+    let recorder_client = app.login_linked(Role::Member, recorder).await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[]).await;
+    let path = format!("/events/{id}/minutes");
+    move_to(&app, event_row(&app, id).await.starts_at + Duration::minutes(10));
+    name_people(&s.client, id, Some(host), Some(recorder)).await;
+    let speaker = format!("m:{host}");
+    send(&s.client, &path, &body_form("0", &speaker, ("", "", ""))).await.assert_status(303);
+    send(&s.client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    send(&s.client, &format!("{path}/sign"), &sign(1, "host", true)).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/sign"), &sign(1, "recorder", false)).await.assert_status(303);
+    let signed = record(&app, id).await;
+    let mut amended = body_form("1", &speaker, ("", "", ""));
+    amended.iter_mut().find(|(k, _)| *k == "res_text").unwrap().1 = AMENDED.to_owned();
+    amended.push(("reason", "更正".to_owned()));
+    send(&s.client, &path, &amended).await.assert_status(303);
+    assert_eq!(record(&app, id).await.signed_revision, Some(1));
+
+    // As the database stood before: nothing kept (down drops the columns). Migrated again.
+    let db = &app.state.db;
+    let all = Migrator::migrations();
+    let at = all.iter().position(|m| m.name() == "m20261216_000023_minutes_signed_version").unwrap();
+    Migrator::down(db, Some((all.len() - at) as u32)).await.unwrap();
+    Migrator::up(db, None).await.unwrap();
+
+    let back = record(&app, id).await;
+    assert_eq!(back.signed_revision, Some(1));
+    assert_eq!(back.signed_body.as_deref(), Some(signed.body.as_str()));
+    assert_eq!((back.signed_host_by, back.signed_host_for.as_deref()), (signed.host_signed_by, Some("王某")));
+    assert_eq!((back.signed_recorder_by, back.signed_recorder_for), (signed.recorder_signed_by, None));
+    let close = |a: Option<chrono::DateTime<chrono::Utc>>, b: Option<chrono::DateTime<chrono::Utc>>| {
+        (a.unwrap() - b.unwrap()).num_milliseconds().abs() < 1000
+    };
+    assert!(close(back.signed_host_at, signed.host_signed_at) && close(back.signed_recorder_at, signed.recorder_signed_at));
+    let member_client = app.login_linked(Role::Member, app.add_member(tree.a, "读者").await).await;
+    let read = member_client.get(&path).await;
+    read.assert_status(200).assert_contains(SIGNED);
+    assert!(!read.body.contains(AMENDED));
+    let host_signature = marked(&read.body, "data-signature=\"host\"");
+    assert!(host_signature.starts_with("王某") && host_signature.contains("代签"), "{host_signature}");
+}
