@@ -131,13 +131,12 @@ async fn show(
 ) -> Result<Response, WebError> {
     // Its writers see the amendment in progress by default, the signed record when they ask.
     let version = Version::parse(&params.version, Version::Working);
-    let opened = match service::open_version(&state.db, &state.rolls, &scope, id, (ctx.locale, version), state.now())
-        .await
-    {
-        Ok(opened) => opened,
-        Err(MinutesError::NotYet(starts_at)) => return not_yet(&state, ctx, &scope, id, starts_at).await,
-        Err(e) => return Err(e.into()),
-    };
+    let opened =
+        match service::open_version(&state.db, &state.rolls, &scope, id, (ctx.locale, version), state.now()).await {
+            Ok(opened) => opened,
+            Err(MinutesError::NotYet(starts_at)) => return not_yet(&state, ctx, &scope, id, starts_at).await,
+            Err(e) => return Err(e.into()),
+        };
     show_page(&state, ctx, opened, FieldErrors::default()).await
 }
 

@@ -418,6 +418,7 @@ async fn an_amendment_leaves_the_signed_record_in_force_until_it_is_signed_and_l
         read.assert_status(200);
         assert!(read.body.contains(SIGNED) && !read.body.contains(AMENDED), "{}", read.body);
         assert!(read.body.contains("已锁定") && !read.body.contains("修订中"), "{}", read.body);
+        assert!(!read.body.contains("更正决议文字"), "the amendment's history is its writers': {}", read.body);
         assert!(marked(&read.body, "data-signature=\"host\"").contains(&host_name), "{}", read.body);
         assert!(marked(&read.body, "data-signature=\"recorder\"").contains(&recorder_name), "{}", read.body);
     }
@@ -540,7 +541,8 @@ async fn the_expected_count_adds_up_print_keeps_signatures_with_the_last_item_an
         ("预备党员丙", PoliticalStatus::Probationary),
     ] {
         let id = app.add_member(tree.a, name).await;
-        let mut m: member::ActiveModel = member::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap().into();
+        let mut m: member::ActiveModel =
+            member::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap().into();
         m.political_status = Set(status);
         m.update(&app.state.db).await.unwrap();
     }
@@ -567,8 +569,12 @@ async fn the_expected_count_adds_up_print_keeps_signatures_with_the_last_item_an
         let at = body.find(marker).expect("应到") + marker.len();
         let expected: usize = body[at..].split('<').next().unwrap().parse().unwrap();
         let parts = marked(body, "data-parts=\"expected\"");
-        assert!(parts.contains("发展对象 1") && parts.contains("入党积极分子 1") && parts.contains("预备党员 1"), "{parts}");
-        let sum: usize = parts.split(['（', '）', '·']).filter_map(|p| p.split_whitespace().last()?.parse::<usize>().ok()).sum();
+        assert!(
+            parts.contains("发展对象 1") && parts.contains("入党积极分子 1") && parts.contains("预备党员 1"),
+            "{parts}"
+        );
+        let sum: usize =
+            parts.split(['（', '）', '·']).filter_map(|p| p.split_whitespace().last()?.parse::<usize>().ok()).sum();
         assert_eq!(sum, expected, "{parts} adds up to {expected}");
     };
     adds_up(&s.client.get(&path).await.body);
@@ -664,7 +670,9 @@ async fn records_amended_before_the_signed_revision_was_kept_get_it_back_from_th
     let close = |a: Option<chrono::DateTime<chrono::Utc>>, b: Option<chrono::DateTime<chrono::Utc>>| {
         (a.unwrap() - b.unwrap()).num_milliseconds().abs() < 1000
     };
-    assert!(close(back.signed_host_at, signed.host_signed_at) && close(back.signed_recorder_at, signed.recorder_signed_at));
+    assert!(
+        close(back.signed_host_at, signed.host_signed_at) && close(back.signed_recorder_at, signed.recorder_signed_at)
+    );
     let member_client = app.login_linked(Role::Member, app.add_member(tree.a, "读者").await).await;
     let read = member_client.get(&path).await;
     read.assert_status(200).assert_contains(SIGNED);

@@ -65,7 +65,6 @@ pub async fn revision_bodies(db: &impl ConnectionTrait, opened: &Opened, which: 
     Ok([body(which[0])?, body(which[1])?])
 }
 
-/// The workflow so far, in time order.
 /// A line of a record's history, with the name of the account that wrote it (read with it).
 #[derive(Debug, sea_orm::FromQueryResult)]
 pub struct LogLine {
@@ -78,21 +77,22 @@ pub struct LogLine {
     pub who: Option<String>,
 }
 
+/// The history of an opened record: every step for its writers; for other readers the steps up
+/// to the revision they read (an amendment in progress is its writers' only).
 pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<LogLine>, DbErr> {
     use crate::accounts::entity::account;
     use sea_orm::{JoinType, sea_query::Expr};
     let by = log::Entity::belongs_to(account::Entity).from(log::Column::ByAccount).to(account::Column::Id).into();
-    log::Entity::find()
+    let mut q = log::Entity::find()
         .select_only()
         .columns([log::Column::Kind, log::Column::Revision, log::Column::Note, log::Column::ByAccount, log::Column::At])
         .column_as(Expr::col((account::Entity, account::Column::DisplayName)), "who")
         .join(JoinType::LeftJoin, by)
-        .filter(log::Column::MinutesId.eq(opened.minutes.id))
-        .order_by_asc(log::Column::Id)
-        .limit(500)
-        .into_model::<LogLine>()
-        .all(db)
-        .await
+        .filter(log::Column::MinutesId.eq(opened.minutes.id));
+    if !(opened.rights.write || opened.rights.signs()) {
+        q = q.filter(log::Column::Revision.lte(opened.minutes.revision));
+    }
+    q.order_by_asc(log::Column::Id).limit(500).into_model::<LogLine>().all(db).await
 }
 
 /// What a record's pages name besides the event and the record: the organising branch's name

@@ -264,8 +264,8 @@ pub async fn open_version(
         rights = self::rights(db, scope, &loaded, true).await?;
     }
     let writes = rights.write || rights.signs();
-    let reads = writes
-        || (is_signed(&minutes) && (scope.actor().is_admin() || member_of_holding(db, scope, &loaded).await?));
+    let reads =
+        writes || (is_signed(&minutes) && (scope.actor().is_admin() || member_of_holding(db, scope, &loaded).await?));
     if !reads {
         return Err(MinutesError::NotFound);
     }

@@ -155,6 +155,11 @@ pub struct MinutesPage {
 impl MinutesPage {
     /// The query that keeps the version shown on the print view and the Word file ("" by
     /// default: the signed record there).
+    /// The state the page names: returned (sent back and not submitted since), or the record's.
+    pub fn state_label(&self) -> &'static str {
+        if self.returned.is_some() { "minutes.returned_title" } else { self.state.label_key() }
+    }
+
     /// What the amendment's page says of the signed record beside it.
     pub fn amendment_note(&self, a: &AmendmentView) -> String {
         let msg = crate::i18n::Msg::new("minutes.amendment_note").arg("n", a.signed_revision).arg("date", &a.signed_on);
