@@ -23,6 +23,7 @@ mod m20261211_000018_non_voting_count;
 mod m20261213_000020_signatures_on_behalf;
 mod m20261214_000021_report_lead_once;
 mod m20261215_000022_reports_published_version;
+mod m20261216_000023_minutes_signed_version;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000020_signatures_on_behalf::Migration),
             Box::new(m20261214_000021_report_lead_once::Migration),
             Box::new(m20261215_000022_reports_published_version::Migration),
+            Box::new(m20261216_000023_minutes_signed_version::Migration),
         ]
     }
 }

@@ -32,6 +32,18 @@ pub mod minutes {
         pub recorder_signed_for: Option<String>,
         /// When it was last locked (kept through an amendment: the roll stays frozen).
         pub locked_at: Option<DateTimeUtc>,
+        /// While an amendment is in progress: the revision last signed and locked, which stays the
+        /// record (for members, print, Word, the year's archive, mail and reports) until the
+        /// amendment is signed and locked, with its body and signatures as they were (the
+        /// `signed_*` columns). None otherwise: a locked record is its own signed revision.
+        pub signed_revision: Option<i32>,
+        pub signed_body: Option<String>,
+        pub signed_host_by: Option<i64>,
+        pub signed_host_at: Option<DateTimeUtc>,
+        pub signed_host_for: Option<String>,
+        pub signed_recorder_by: Option<i64>,
+        pub signed_recorder_at: Option<DateTimeUtc>,
+        pub signed_recorder_for: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

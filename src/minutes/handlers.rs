@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 
 use super::{
     rules::{Body, BodyForm, MinutesState, Op, parse_body, parse_body_keeping_blanks},
-    service::{self, FormChoices, MinutesError, Opened, SignAs},
+    service::{self, FormChoices, MinutesError, Opened, Sent, SignAs, Version},
     views::{docx::DocRecord, *},
 };
 use crate::{
@@ -47,6 +47,23 @@ fn to_minutes(id: i64) -> Redirect {
 
 async fn open(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64) -> Result<Opened, WebError> {
     Ok(service::open(&state.db, &state.rolls, scope, id, ctx.locale, state.now()).await?)
+}
+
+/// [`open`], with the version asked for while an amendment is in progress.
+async fn open_version(state: &AppState, ctx: &Ctx, scope: &Scope, id: i64, v: Version) -> Result<Opened, WebError> {
+    Ok(service::open_version(&state.db, &state.rolls, scope, id, (ctx.locale, v), state.now()).await?)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct VersionParams {
+    /// "signed" or "amendment", while an amendment is in progress.
+    version: String,
+}
+
+/// A day in the branch's zone.
+fn day(t: &DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).date_naive().to_string()
 }
 
 /// The record's header, the zone of its branch that times are shown in, and the previous record
@@ -110,12 +127,16 @@ async fn show(
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
+    Query(params): Query<VersionParams>,
 ) -> Result<Response, WebError> {
-    let opened = match service::open(&state.db, &state.rolls, &scope, id, ctx.locale, state.now()).await {
-        Ok(opened) => opened,
-        Err(MinutesError::NotYet(starts_at)) => return not_yet(&state, ctx, &scope, id, starts_at).await,
-        Err(e) => return Err(e.into()),
-    };
+    // Its writers see the amendment in progress by default, the signed record when they ask.
+    let version = Version::parse(&params.version, Version::Working);
+    let opened =
+        match service::open_version(&state.db, &state.rolls, &scope, id, (ctx.locale, version), state.now()).await {
+            Ok(opened) => opened,
+            Err(MinutesError::NotYet(starts_at)) => return not_yet(&state, ctx, &scope, id, starts_at).await,
+            Err(e) => return Err(e.into()),
+        };
     show_page(&state, ctx, opened, FieldErrors::default()).await
 }
 
@@ -153,8 +174,8 @@ async fn show_page_typed(
     let m = &opened.minutes;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let [host_signature, recorder_signature] = signatures(&names, m, tz);
-    // The host and recorder are named here until the record is locked (the event form has closed).
-    let people = if opened.rights.set_people && m.state != MinutesState::Locked {
+    // The host and recorder are named here until the record is signed (the event form has closed).
+    let people = if opened.rights.set_people && m.state != MinutesState::Locked && opened.amendment.is_none() {
         let e = &opened.loaded.event;
         let choices = events::people_choices(db, &opened.loaded).await?;
         let choices = choices.into_iter().map(|p| (p.id, p.name)).collect();
@@ -175,7 +196,26 @@ async fn show_page_typed(
     } else {
         None
     };
+    let amendment = opened.amendment.map(|a| AmendmentView {
+        signed_shown: a.signed_shown,
+        signed_revision: a.signed_revision,
+        signed_on: a.signed_at.map(|t| day(&t, tz)).unwrap_or_default(),
+        revision: a.revision,
+        state: a.state,
+    });
+    // Sent back and not submitted since: its writers read why first.
+    let returned = if opened.rights.write && m.state == MinutesState::Draft {
+        service::returned(db, m.id).await?.map(|r| ReturnedView {
+            comment: r.comment,
+            who: r.by_name.unwrap_or_else(|| "—".to_owned()),
+            at: local(&r.at, tz),
+        })
+    } else {
+        None
+    };
     let page = MinutesPage {
+        amendment,
+        returned,
         header,
         state: m.state,
         revision: m.revision,
@@ -424,8 +464,12 @@ async fn send(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     open(&state, &ctx, &scope, id).await?;
-    let queued = service::send_to_participants(&state.db, &scope, id, state.now()).await?;
-    Ok((Flash::success(Msg::new("minutes.sent_to").arg("count", queued)), to_minutes(id)).into_response())
+    let flash = match service::send_to_participants(&state.db, &scope, id, state.now()).await? {
+        Sent::Queued(count) => Flash::success(Msg::new("minutes.sent_to").arg("count", count)),
+        Sent::Already => Flash::info(Msg::new("minutes.sent_already")),
+        Sent::Nobody => Flash::info(Msg::new("minutes.sent_nobody")),
+    };
+    Ok((flash, to_minutes(id)).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -480,6 +524,7 @@ async fn revisions(
             at: local(&r.at, tz),
             who: name_of(&names, r.by_account),
             reason: r.reason.clone(),
+            signed_on: r.signed_at.map(|t| day(&t, tz)),
         })
         .collect();
     Ok(RevisionsPage { header, rows, compared, shown, ctx }.into_response())
@@ -494,6 +539,7 @@ async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> 
     Ok(DocRecord {
         header,
         state: m.state,
+        amending: opened.amendment.is_some_and(|a| !a.signed_shown),
         roll: service::roll(&state.db, &opened).await?,
         host_signature,
         recorder_signature,
@@ -501,17 +547,25 @@ async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> 
     })
 }
 
+/// The version a print or a Word file gives: the signed record, unless its writers ask for the
+/// amendment in progress.
+fn filed_version(params: &VersionParams) -> Version {
+    Version::parse(&params.version, Version::Signed)
+}
+
 async fn print(
     State(state): State<AppState>,
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
+    Query(params): Query<VersionParams>,
 ) -> Result<Response, WebError> {
-    let opened = open(&state, &ctx, &scope, id).await?;
+    let opened = open_version(&state, &ctx, &scope, id, filed_version(&params)).await?;
     let r = filed(&state, opened).await?;
     let page = PrintPage {
         header: r.header,
         state: r.state,
+        amending: r.amending,
         roll: r.roll,
         host_signature: r.host_signature,
         recorder_signature: r.recorder_signature,
@@ -527,8 +581,9 @@ async fn download_docx(
     ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
+    Query(params): Query<VersionParams>,
 ) -> Result<Response, WebError> {
-    let opened = open(&state, &ctx, &scope, id).await?;
+    let opened = open_version(&state, &ctx, &scope, id, filed_version(&params)).await?;
     let tz = crate::branches::service::zone_of(&state.db, opened.loaded.event.branch_id).await?;
     let day = opened.loaded.event.starts_at.with_timezone(&tz).date_naive();
     let name = format!("{}-{}-{day}.docx", ctx.tr("minutes.title"), opened.loaded.event.title);
@@ -580,13 +635,15 @@ async fn year_page(
             when: local(&e.starts_at, tz),
             title: e.title,
             kind: e.kind,
-            state: m.state,
+            state: if service::is_signed(&m) { MinutesState::Locked } else { m.state },
+            amending: service::amending(&m),
         })
         .collect();
     Ok(YearPage { ctx, branch_id: id, branch_name, year, rows }.into_response())
 }
 
-/// The year's archive: every locked record of the year in date order, as one Word document.
+/// The year's archive: every signed record of the year in date order (as signed, while one is
+/// amended), as one Word document.
 async fn year_docx(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -598,8 +655,8 @@ async fn year_docx(
     let records = service::of_branch_year(&state.db, &scope, id, year, tz).await?;
     let mut filed_records = Vec::new();
     for (e, m) in records {
-        if m.state == MinutesState::Locked {
-            let opened = open(&state, &ctx, &scope, e.id).await?;
+        if service::is_signed(&m) {
+            let opened = open_version(&state, &ctx, &scope, e.id, Version::Signed).await?;
             filed_records.push(filed(&state, opened).await?);
         }
     }
@@ -633,10 +690,16 @@ pub fn event_section<'a>(
     loaded: &'a events::Loaded,
 ) -> crate::db::BoxFuture<'a, Result<String, WebError>> {
     Box::pin(async move {
-        let Some((minutes_state, writes)) = service::status(&state.db, scope, loaded, state.now()).await? else {
+        let Some(status) = service::status(&state.db, scope, loaded, state.now()).await? else {
             return Ok(String::new());
         };
-        let section = EventSection { ctx, event_id: loaded.event.id, state: minutes_state, writes };
+        let section = EventSection {
+            ctx,
+            event_id: loaded.event.id,
+            state: status.state,
+            writes: status.writes,
+            amending: status.amending,
+        };
         askama::Template::render(&section).map_err(|e| WebError::Internal(e.into()))
     })
 }

@@ -574,3 +574,85 @@ async fn the_event_form_shows_each_audiences_fields_only_with_its_choice() {
     browser.click("input[name=audience_kind][value=members]").await;
     assert_eq!(browser.execute(shown).await, json!([false, false, true]), "picked members: the list only");
 }
+
+/// Signs the browser in as `email` on the login form it was sent to.
+async fn sign_in(browser: &Browser, email: &str) {
+    browser.wait_for("id=\"f-email\"").await;
+    browser.type_into("#f-email", email).await;
+    browser.type_into("#f-password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn returned_minutes_say_so_at_the_top_and_members_read_the_signed_record_during_an_amendment_on_a_phone() {
+    use crate::minutes::{body_form, send};
+    let Some(browser) = Browser::start().await else { return };
+    let (app, tree, s) = crate::attendance::setup("吴书记").await;
+    let linked = |member: i64, email: &'static str| {
+        let app = &app;
+        async move {
+            let account = app.create_account(Role::Member, email).await;
+            partyday::accounts::service::set_member_unchecked(&app.state.db, account, Some(member)).await.unwrap();
+            let client = app.client();
+            client.login(email, PASSWORD).await.assert_redirect_to("/");
+            client
+        }
+    };
+    let (host, recorder) = (app.add_member(tree.a, "张主持").await, app.add_member(tree.a, "李记录").await);
+    let reader = app.add_member(tree.a, "王党员").await;
+    let host_client = linked(host, "host@example.org").await;
+    let recorder_client = linked(recorder, "recorder@example.org").await;
+    linked(reader, "reader@example.org").await;
+    let (h, r) = (host.to_string(), recorder.to_string());
+    let extra = [("host_member_id", h.as_str()), ("recorder_member_id", r.as_str())];
+    let id = crate::attendance::scheduled(&app, &s.client, tree.a, (chrono::Duration::hours(1), 120), &extra).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    crate::attendance::move_to(&app, starts + chrono::Duration::minutes(10));
+    let path = format!("/events/{id}/minutes");
+    let speaker = format!("m:{host}");
+    send(&recorder_client, &path, &body_form("0", &speaker, ("", "", ""))).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    let comment = "请补充第二项议程的发言";
+    send(&host_client, &format!("{path}/send-back"), &[("comment", comment.to_owned())]).await.assert_status(303);
+
+    // The recorder, on a phone: the return and its comment in the first screen.
+    browser.go(&format!("{}{path}", app.base)).await;
+    sign_in(&browser, "recorder@example.org").await;
+    browser.wait_for(comment).await;
+    let first_screen = "const b = document.querySelector('.returned').getBoundingClientRect(); \
+                        return b.top >= 0 && b.bottom <= window.innerHeight";
+    assert_eq!(browser.execute(first_screen).await, json!(true), "the return is seen without scrolling");
+    let wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+    assert_eq!(browser.execute(wide).await, json!(0), "the record scrolls sideways on a phone");
+
+    // Submitted, signed by both and locked; then amended.
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    for (client, as_) in [(&host_client, "host"), (&recorder_client, "recorder")] {
+        send(client, &format!("{path}/sign"), &[("revision", "1".to_owned()), ("as", as_.to_owned())])
+            .await
+            .assert_status(303);
+    }
+    let mut amended = body_form("1", &speaker, ("", "", ""));
+    amended.iter_mut().find(|(k, _)| *k == "res_text").unwrap().1 = "修订后的决议文本".to_owned();
+    amended.push(("reason", "更正决议文字".to_owned()));
+    send(&recorder_client, &path, &amended).await.assert_status(303);
+
+    // The recorder sees the amendment as such, and reaches the signed record from it.
+    browser.go(&format!("{}{path}", app.base)).await;
+    browser.wait_for("修订中").await;
+    browser.click("[data-version=amendment] a").await;
+    browser.wait_for("data-version=\"signed\"").await;
+    assert_eq!(browser.execute(wide).await, json!(0));
+
+    // A member reads the signed record with both signatures.
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for("您已退出登录").await;
+    browser.go(&format!("{}{path}", app.base)).await;
+    sign_in(&browser, "reader@example.org").await;
+    let page = browser.wait_for("同意张三同志转为正式党员").await;
+    assert!(!page.contains("修订后的决议文本") && !page.contains("修订中"), "{page}");
+    let signatures = "return [...document.querySelectorAll('[data-signature]')].map(d => d.textContent.trim())";
+    let shown = browser.execute(signatures).await;
+    assert!(shown.as_array().unwrap().iter().all(|s| !s.as_str().unwrap().contains("尚未签字")), "{shown}");
+    assert_eq!(browser.execute(wide).await, json!(0));
+}

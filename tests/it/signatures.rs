@@ -2,7 +2,10 @@
 //! its record's page (logged in the event's history) until the record is locked; signatures on
 //! behalf (代签) marked in the page, the print view, the Word file and the history, and never given
 //! as one's own for a role one does not hold; guests on their own lines by role; the counted
-//! non-voting audience in the 列席 line; blank rows that stay; the record before the meeting.
+//! non-voting audience in the 列席 line; blank rows that stay; the record before the meeting; the
+//! signed record that stays the record through an amendment; a return its writers see at the top;
+//! 应到 in parts that add up, signatures kept with the last item in print, page numbers in Word,
+//! and a send to nobody said so.
 use chrono::Duration;
 use partyday::{
     accounts::Role,
@@ -12,7 +15,7 @@ use partyday::{
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{
-    attendance::{event_row, move_to, scheduled, setup},
+    attendance::{event_row, inv_of, move_to, scheduled, setup, tap},
     helpers::TestApp,
     minutes::{body_form, name_people, read_docx, revision_in, send},
 };
@@ -351,4 +354,329 @@ async fn adding_a_speech_twice_gives_two_blank_rows_and_blank_rows_go_on_saving(
     send(&s.client, &path, &[base, blank.to_vec(), vec![("op", "save".to_owned())]].concat()).await.assert_status(303);
     let saved = record(&app, id).await;
     assert!(saved.body.contains("交流发言") && !saved.body.contains("\"speeches\":[{"), "{}", saved.body);
+}
+
+/// A part of a Word document as its XML (`word/document.xml`, `word/footer1.xml`).
+fn docx_part(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a DOCX is a zip");
+    let mut part = zip.by_name(name).unwrap_or_else(|e| panic!("no {name} in the document: {e}"));
+    let mut xml = String::new();
+    part.read_to_string(&mut xml).unwrap();
+    xml
+}
+
+/// The resolution as signed, and as amended.
+const SIGNED: &str = "同意张三同志转为正式党员";
+const AMENDED: &str = "修订后的决议文本";
+
+#[tokio::test]
+async fn an_amendment_leaves_the_signed_record_in_force_until_it_is_signed_and_locked_in_turn() {
+    let (app, tree, s) = setup("吴书记").await;
+    let (host, recorder) = (app.add_member(tree.a, "张主持").await, app.add_member(tree.a, "李记录").await);
+    let reader = app.add_member(tree.a, "王党员").await;
+    let (host_client, recorder_client) =
+        (app.login_linked(Role::Member, host).await, app.login_linked(Role::Member, recorder).await);
+    let member_client = app.login_linked(Role::Member, reader).await;
+    let (h, r) = (host.to_string(), recorder.to_string());
+    let extra = [("host_member_id", h.as_str()), ("recorder_member_id", r.as_str())];
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
+    let path = format!("/events/{id}/minutes");
+    let starts = event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(10));
+    for m in [host, recorder] {
+        let inv = inv_of(&app, id, m).await.id;
+        assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    }
+    let speaker = format!("m:{host}");
+    send(&recorder_client, &path, &body_form("0", &speaker, ("2", "0", "0"))).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    send(&host_client, &format!("{path}/sign"), &sign(1, "host", false)).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/sign"), &sign(1, "recorder", false)).await.assert_status(303);
+    let signed = record(&app, id).await;
+    assert_eq!(signed.state, MinutesState::Locked);
+    let host_name = display_name(&app, signed.host_signed_by.unwrap()).await;
+    let recorder_name = display_name(&app, signed.recorder_signed_by.unwrap()).await;
+
+    // The recorder amends it: a new item title and resolution, with a reason.
+    let mut amended = body_form("1", &speaker, ("2", "0", "0"));
+    for (k, v) in &mut amended {
+        match *k {
+            "res_text" => *v = AMENDED.to_owned(),
+            "item_title" => *v = "交流发言（修订）".to_owned(),
+            _ => {}
+        }
+    }
+    amended.push(("reason", "更正决议文字".to_owned()));
+    send(&recorder_client, &path, &amended).await.assert_status(303);
+    let during = record(&app, id).await;
+    assert_eq!((during.state, during.revision, during.signed_revision), (MinutesState::Draft, 2, Some(1)));
+
+    // Members still read the signed record with its signatures, whatever they ask for.
+    for asked in [path.clone(), format!("{path}?version=amendment")] {
+        let read = member_client.get(&asked).await;
+        read.assert_status(200);
+        assert!(read.body.contains(SIGNED) && !read.body.contains(AMENDED), "{}", read.body);
+        assert!(read.body.contains("已锁定") && !read.body.contains("修订中"), "{}", read.body);
+        assert!(!read.body.contains("更正决议文字"), "the amendment's history is its writers': {}", read.body);
+        assert!(marked(&read.body, "data-signature=\"host\"").contains(&host_name), "{}", read.body);
+        assert!(marked(&read.body, "data-signature=\"recorder\"").contains(&recorder_name), "{}", read.body);
+    }
+    assert!(member_client.get(&format!("/events/{id}")).await.body.contains("查看会议记录"));
+    let print = member_client.get(&format!("{path}/print")).await;
+    print.assert_status(200);
+    assert!(print.body.contains(SIGNED) && !print.body.contains(AMENDED), "{}", print.body);
+    assert!(print.body.contains(&host_name) && !print.body.contains("class=\"line\""), "signed, no blank lines");
+    let (status, _, bytes) = member_client.download(&format!("{path}.docx")).await;
+    assert_eq!(status, 200);
+    let xml = docx_part(&bytes, "word/document.xml");
+    assert!(xml.contains(SIGNED) && !xml.contains(AMENDED), "{xml}");
+    assert!(xml.contains(&host_name) && xml.contains(&recorder_name) && !xml.contains("__________"), "{xml}");
+
+    // Its writers see the amendment as 修订中, with a way to the signed record and back.
+    let writing = recorder_client.get(&path).await;
+    writing.assert_status(200).assert_contains("修订中").assert_contains(AMENDED);
+    writing.assert_contains(&format!("href=\"{path}?version=signed\"")).assert_contains("已签署的第 1 版");
+    writing.assert_contains(&format!("href=\"{path}/print?version=amendment\""));
+    let signed_view = s.client.get(&format!("{path}?version=signed")).await;
+    signed_view.assert_status(200).assert_contains(SIGNED).assert_contains("已签署 20");
+    assert!(!signed_view.body.contains(AMENDED) && signed_view.body.contains(&format!("href=\"{path}\"")));
+    assert!(!signed_view.body.contains("/minutes/edit"), "the amendment is edited, not the signed record");
+    let draft_print = recorder_client.get(&format!("{path}/print?version=amendment")).await;
+    draft_print.assert_status(200).assert_contains(AMENDED).assert_contains("修订中");
+    // The revisions page marks the signed revision.
+    let revisions = s.client.get(&format!("{path}/revisions")).await;
+    revisions.assert_status(200).assert_contains("data-signed=\"1\"").assert_contains("已签署 20");
+    assert!(!revisions.body.contains("data-signed=\"2\""), "{}", revisions.body);
+
+    // The year's archive lists it as signed and files the signed text.
+    let year = crate::attendance::local(starts)[..4].to_owned();
+    let year_page = s.client.get(&format!("/branches/{}/minutes?year={year}", tree.a)).await;
+    year_page.assert_status(200).assert_contains("已锁定").assert_contains("修订中");
+    let (status, _, archive) = s.client.download(&format!("/branches/{}/minutes.docx?year={year}", tree.a)).await;
+    assert_eq!(status, 200);
+    let xml = docx_part(&archive, "word/document.xml");
+    assert!(xml.contains(SIGNED) && !xml.contains(AMENDED), "{xml}");
+    // The report and the mail read the signed record.
+    let e = event_row(&app, id).await;
+    let said = partyday::minutes::service::said(&app.state.db, &e, &Default::default()).await.unwrap().unwrap();
+    assert!(said.locked && said.items[0].title == "交流发言", "the report reads the signed record");
+    let lines = partyday::minutes::mail_document(&app.state.db, &e, partyday::i18n::Locale::ZhCn)
+        .await
+        .unwrap()
+        .expect("a signed record is mailed");
+    assert!(lines.iter().any(|l| l.contains(SIGNED)) && !lines.iter().any(|l| l.contains(AMENDED)), "{lines:?}");
+
+    // Signed and locked in turn, the amendment is the record.
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "2".to_owned())]).await.assert_status(303);
+    assert!(!member_client.get(&path).await.body.contains(AMENDED), "submitted is not signed");
+    send(&host_client, &format!("{path}/sign"), &sign(2, "host", false)).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/sign"), &sign(2, "recorder", false)).await.assert_status(303);
+    let relocked = record(&app, id).await;
+    assert_eq!((relocked.state, relocked.revision, relocked.signed_revision), (MinutesState::Locked, 2, None));
+    assert!(relocked.signed_body.is_none());
+    let read = member_client.get(&path).await;
+    assert!(read.body.contains(AMENDED) && !read.body.contains(SIGNED), "{}", read.body);
+    let (_, _, bytes) = member_client.download(&format!("{path}.docx")).await;
+    let xml = docx_part(&bytes, "word/document.xml");
+    assert!(xml.contains(AMENDED) && !xml.contains(SIGNED), "{xml}");
+    assert!(!recorder_client.get(&path).await.body.contains("修订中"));
+    for client in [&s.client, &member_client] {
+        let revisions = client.get(&format!("{path}/revisions")).await;
+        revisions.assert_contains("data-signed=\"1\"").assert_contains("data-signed=\"2\"");
+    }
+}
+
+#[tokio::test]
+async fn minutes_sent_back_say_so_at_the_top_to_their_writers_until_submitted_again() {
+    let (app, tree, s) = setup("吴书记").await;
+    let (host, recorder) = (app.add_member(tree.a, "张主持").await, app.add_member(tree.a, "李记录").await);
+    let (host_client, recorder_client) =
+        (app.login_linked(Role::Member, host).await, app.login_linked(Role::Member, recorder).await);
+    let (h, r) = (host.to_string(), recorder.to_string());
+    let extra = [("host_member_id", h.as_str()), ("recorder_member_id", r.as_str())];
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &extra).await;
+    let path = format!("/events/{id}/minutes");
+    move_to(&app, event_row(&app, id).await.starts_at + Duration::minutes(10));
+    let speaker = format!("m:{host}");
+    send(&recorder_client, &path, &body_form("0", &speaker, ("", "", ""))).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    assert!(!recorder_client.get(&path).await.body.contains("已退回"));
+
+    let comment = "请补充第二项议程的发言";
+    send(&host_client, &format!("{path}/send-back"), &[("comment", comment.to_owned())]).await.assert_status(303);
+    let m = record(&app, id).await;
+    let returned = partyday::minutes::service::returned(&app.state.db, m.id).await.unwrap().expect("returned");
+    let host_name = {
+        use partyday::accounts::entity::account;
+        let found = account::Entity::find().filter(account::Column::MemberId.eq(host)).one(&app.state.db).await;
+        found.unwrap().unwrap().display_name
+    };
+    assert_eq!((returned.comment.as_str(), returned.by_name.as_deref()), (comment, Some(host_name.as_str())));
+    // Its writers read the return first: state, comment, who and when, above the record.
+    for client in [&recorder_client, &s.client] {
+        let page = client.get(&path).await;
+        page.assert_status(200);
+        let banner = page.body.find("class=\"flash flash-error returned\"").expect("the return is shown");
+        assert!(banner < page.body.find("<dl class=\"facts\">").unwrap(), "at the top: {}", page.body);
+        let shown = &page.body[banner..];
+        assert!(shown.contains("已退回") && shown.contains(comment) && shown.contains(&host_name), "{shown}");
+        assert!(shown.contains(&crate::attendance::local(returned.at)[..10]), "{shown}");
+    }
+    // Saved again it still waits for a new submission; submitted, the return is past.
+    send(&recorder_client, &path, &body_form("1", &speaker, ("", "", ""))).await.assert_status(303);
+    recorder_client.get(&path).await.assert_contains("已退回").assert_contains(comment);
+    send(&recorder_client, &format!("{path}/submit"), &[("revision", "2".to_owned())]).await.assert_status(303);
+    assert!(!recorder_client.get(&path).await.body.contains("flash flash-error returned"));
+    assert!(partyday::minutes::service::returned(&app.state.db, m.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_expected_count_adds_up_print_keeps_signatures_with_the_last_item_and_word_numbers_pages() {
+    use partyday::members::{entity::member, rules::PoliticalStatus};
+    let (app, tree, s) = setup("吴书记").await;
+    for (name, status) in [
+        ("发展对象甲", PoliticalStatus::Candidate),
+        ("积极分子乙", PoliticalStatus::Activist),
+        ("预备党员丙", PoliticalStatus::Probationary),
+    ] {
+        let id = app.add_member(tree.a, name).await;
+        let mut m: member::ActiveModel =
+            member::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap().into();
+        m.political_status = Set(status);
+        m.update(&app.state.db).await.unwrap();
+    }
+    // A party lecture for candidates and activists too.
+    let starts = app.state.now() + Duration::hours(1);
+    let (from, to) = (crate::attendance::local(starts), crate::attendance::local(starts + Duration::hours(1)));
+    let changes = [("starts_at", from.as_str()), ("ends_at", to.as_str()), ("kind", "party_lecture")];
+    let mut fields = crate::events::with(crate::events::form(tree.a), &changes);
+    fields.retain(|(k, _)| k != "statuses");
+    for status in ["full", "probationary", "candidate", "activist"] {
+        fields.push(("statuses".to_owned(), status.to_owned()));
+    }
+    let created = crate::events::post(&s.client, "/events", &fields).await;
+    let id = crate::events::id_from(created.assert_status(303).location());
+    crate::attendance::publish(&s.client, id).await;
+    let path = format!("/events/{id}/minutes");
+    let ends = event_row(&app, id).await.ends_at;
+    move_to(&app, ends + Duration::minutes(5));
+    partyday::attendance::service::finalise_due(&app.state.db, app.state.now()).await.unwrap();
+
+    // 应到 names every part of its number, live and once frozen.
+    let adds_up = |body: &str| {
+        let marker = "data-count=\"expected\">";
+        let at = body.find(marker).expect("应到") + marker.len();
+        let expected: usize = body[at..].split('<').next().unwrap().parse().unwrap();
+        let parts = marked(body, "data-parts=\"expected\"");
+        assert!(
+            parts.contains("发展对象 1") && parts.contains("入党积极分子 1") && parts.contains("预备党员 1"),
+            "{parts}"
+        );
+        let sum: usize =
+            parts.split(['（', '）', '·']).filter_map(|p| p.split_whitespace().last()?.parse::<usize>().ok()).sum();
+        assert_eq!(sum, expected, "{parts} adds up to {expected}");
+    };
+    adds_up(&s.client.get(&path).await.body);
+    name_people(&s.client, id, Some(s.member), Some(s.member)).await;
+    send(&s.client, &format!("{path}/submit"), &[("revision", "0".to_owned())]).await.assert_status(303);
+    for as_ in ["host", "recorder"] {
+        send(&s.client, &format!("{path}/sign"), &sign(0, as_, false)).await.assert_status(303);
+    }
+    let page = s.client.get(&path).await;
+    adds_up(&page.body);
+
+    // Sent to nobody (nobody came): said so.
+    send(&s.client, &format!("{path}/send"), &[]).await.assert_status(303);
+    let after = s.client.get(&path).await;
+    after.assert_contains("没有可发送的参会人员");
+    assert!(!after.body.contains("已为 0 位"), "{}", after.body);
+
+    // Print: the signature lines stay with the last item.
+    let print = s.client.get(&format!("{path}/print")).await;
+    print.assert_status(200).assert_contains("发展对象 1");
+    let keep = print.body.find("<div class=\"keep-with-signatures\">").expect("a wrapper");
+    let kept = &print.body[keep..];
+    assert_eq!(kept.matches("class=\"minutes-item\"").count(), 1, "the last item: {kept}");
+    assert!(kept.contains("class=\"signatures\""), "{kept}");
+    let items = print.body.matches("class=\"minutes-item\"").count();
+    assert_eq!(print.body[..keep].matches("class=\"minutes-item\"").count(), items - 1, "the others stay outside");
+    let css = app.client().get("/static/app.css").await;
+    css.assert_contains(".keep-with-signatures { break-inside: avoid;").assert_contains("break-before: avoid");
+
+    // Word: page numbers in the footer, the proceedings under their heading, 应到 in parts.
+    let (status, _, bytes) = s.client.download(&format!("{path}.docx")).await;
+    assert_eq!(status, 200);
+    let xml = docx_part(&bytes, "word/document.xml");
+    assert!(xml.contains("<w:footerReference w:type=\"default\" r:id=\"rId2\"/>"), "{xml}");
+    let heading = xml.find(">会议内容<").expect("the heading");
+    assert!(heading < xml.find("MinutesHeading").unwrap(), "before the items: {xml}");
+    assert!(xml.contains("发展对象 1"), "{xml}");
+    let footer = docx_part(&bytes, "word/footer1.xml");
+    assert!(footer.contains("<w:instrText xml:space=\"preserve\"> PAGE </w:instrText>"), "{footer}");
+    assert!(footer.contains(">第 <") && footer.contains("> 页<"), "{footer}");
+    if let Some(text) = read_docx(&bytes) {
+        assert!(text.contains("会议内容"), "{text}");
+    }
+    // In English too.
+    s.client.post("/locale", &[("locale", "en"), ("next", "/")]).await.assert_status(303);
+    let (_, _, bytes) = s.client.download(&format!("{path}.docx")).await;
+    let footer = docx_part(&bytes, "word/footer1.xml");
+    assert!(footer.contains(">Page <") && footer.contains(" PAGE "), "{footer}");
+    assert!(docx_part(&bytes, "word/document.xml").contains(">Proceedings<"));
+    s.client.post(&format!("{path}/send"), &[]).await.assert_status(303);
+    let after = s.client.get(&path).await;
+    after.assert_contains("There is nobody to send the minutes to").assert_contains("Development candidate 1");
+}
+
+/// Records amended before the signed revision was kept (migration 23) get it back from their
+/// history: its body as saved and the last signatures logged for it, on behalf marked.
+#[tokio::test]
+async fn records_amended_before_the_signed_revision_was_kept_get_it_back_from_their_history() {
+    use migration::{Migrator, MigratorTrait};
+    let (app, tree, s) = setup("吴书记").await;
+    // Signed for the host on behalf (the host has no account), by the recorder as themselves.
+    let host = app.add_member(tree.a, "王某").await;
+    let recorder = app.add_member(tree.a, "李记录").await;
+    let recorder_client = app.login_linked(Role::Member, recorder).await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[]).await;
+    let path = format!("/events/{id}/minutes");
+    move_to(&app, event_row(&app, id).await.starts_at + Duration::minutes(10));
+    name_people(&s.client, id, Some(host), Some(recorder)).await;
+    let speaker = format!("m:{host}");
+    send(&s.client, &path, &body_form("0", &speaker, ("", "", ""))).await.assert_status(303);
+    send(&s.client, &format!("{path}/submit"), &[("revision", "1".to_owned())]).await.assert_status(303);
+    send(&s.client, &format!("{path}/sign"), &sign(1, "host", true)).await.assert_status(303);
+    send(&recorder_client, &format!("{path}/sign"), &sign(1, "recorder", false)).await.assert_status(303);
+    let signed = record(&app, id).await;
+    let mut amended = body_form("1", &speaker, ("", "", ""));
+    amended.iter_mut().find(|(k, _)| *k == "res_text").unwrap().1 = AMENDED.to_owned();
+    amended.push(("reason", "更正".to_owned()));
+    send(&s.client, &path, &amended).await.assert_status(303);
+    assert_eq!(record(&app, id).await.signed_revision, Some(1));
+
+    // As the database stood before: nothing kept (down drops the columns). Migrated again.
+    let db = &app.state.db;
+    let all = Migrator::migrations();
+    let at = all.iter().position(|m| m.name() == "m20261216_000023_minutes_signed_version").unwrap();
+    Migrator::down(db, Some((all.len() - at) as u32)).await.unwrap();
+    Migrator::up(db, None).await.unwrap();
+
+    let back = record(&app, id).await;
+    assert_eq!(back.signed_revision, Some(1));
+    assert_eq!(back.signed_body.as_deref(), Some(signed.body.as_str()));
+    assert_eq!((back.signed_host_by, back.signed_host_for.as_deref()), (signed.host_signed_by, Some("王某")));
+    assert_eq!((back.signed_recorder_by, back.signed_recorder_for), (signed.recorder_signed_by, None));
+    let close = |a: Option<chrono::DateTime<chrono::Utc>>, b: Option<chrono::DateTime<chrono::Utc>>| {
+        (a.unwrap() - b.unwrap()).num_milliseconds().abs() < 1000
+    };
+    assert!(
+        close(back.signed_host_at, signed.host_signed_at) && close(back.signed_recorder_at, signed.recorder_signed_at)
+    );
+    let member_client = app.login_linked(Role::Member, app.add_member(tree.a, "读者").await).await;
+    let read = member_client.get(&path).await;
+    read.assert_status(200).assert_contains(SIGNED);
+    assert!(!read.body.contains(AMENDED));
+    let host_signature = marked(&read.body, "data-signature=\"host\"");
+    assert!(host_signature.starts_with("王某") && host_signature.contains("代签"), "{host_signature}");
 }

@@ -9,17 +9,30 @@ pub struct RevisionLine {
     pub reason: Option<String>,
     pub by_account: Option<i64>,
     pub at: DateTimeUtc,
+    /// When this revision was signed by both and locked (None: never).
+    pub signed_at: Option<DateTimeUtc>,
 }
 
-/// The saved revisions of an opened record that the viewer may read, newest first: its writers
-/// see every one; other readers only those that were locked (signed by both), since a draft
-/// revision was never the branch's record.
+/// The saved revisions of an opened record that the viewer may read, newest first, with when
+/// each was locked: its writers see every one; other readers only those that were locked (signed
+/// by both), since a draft revision was never the branch's record.
 pub async fn revisions(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<RevisionLine>, DbErr> {
     use revision::Column as C;
+    use sea_orm::sea_query::Expr;
     let id = opened.minutes.id;
+    let signed_at = Expr::cust_with_values(
+        format!(
+            "(SELECT MAX(l.at) FROM minutes_log l WHERE l.minutes_id = {} AND l.kind = {} \
+             AND l.revision = \"minutes_revisions\".\"revision\")",
+            crate::db::placeholder(db.get_database_backend(), 1),
+            crate::db::placeholder(db.get_database_backend(), 2),
+        ),
+        [id.into(), Value::from("locked")],
+    );
     let mut q = revision::Entity::find()
         .select_only()
         .columns([C::Revision, C::Reason, C::ByAccount, C::At])
+        .column_as(signed_at, "signed_at")
         .filter(C::MinutesId.eq(id));
     if !opened.rights.write {
         let locked = sea_orm::sea_query::Query::select()
@@ -52,7 +65,6 @@ pub async fn revision_bodies(db: &impl ConnectionTrait, opened: &Opened, which: 
     Ok([body(which[0])?, body(which[1])?])
 }
 
-/// The workflow so far, in time order.
 /// A line of a record's history, with the name of the account that wrote it (read with it).
 #[derive(Debug, sea_orm::FromQueryResult)]
 pub struct LogLine {
@@ -65,21 +77,22 @@ pub struct LogLine {
     pub who: Option<String>,
 }
 
+/// The history of an opened record: every step for its writers; for other readers the steps up
+/// to the revision they read (an amendment in progress is its writers' only).
 pub async fn log_of(db: &impl ConnectionTrait, opened: &Opened) -> Result<Vec<LogLine>, DbErr> {
     use crate::accounts::entity::account;
     use sea_orm::{JoinType, sea_query::Expr};
     let by = log::Entity::belongs_to(account::Entity).from(log::Column::ByAccount).to(account::Column::Id).into();
-    log::Entity::find()
+    let mut q = log::Entity::find()
         .select_only()
         .columns([log::Column::Kind, log::Column::Revision, log::Column::Note, log::Column::ByAccount, log::Column::At])
         .column_as(Expr::col((account::Entity, account::Column::DisplayName)), "who")
         .join(JoinType::LeftJoin, by)
-        .filter(log::Column::MinutesId.eq(opened.minutes.id))
-        .order_by_asc(log::Column::Id)
-        .limit(500)
-        .into_model::<LogLine>()
-        .all(db)
-        .await
+        .filter(log::Column::MinutesId.eq(opened.minutes.id));
+    if !(opened.rights.write || opened.rights.signs()) {
+        q = q.filter(log::Column::Revision.lte(opened.minutes.revision));
+    }
+    q.order_by_asc(log::Column::Id).limit(500).into_model::<LogLine>().all(db).await
 }
 
 /// What a record's pages name besides the event and the record: the organising branch's name
@@ -183,4 +196,38 @@ pub async fn account_names(
         names.extend(crate::accounts::service::display_names(db, missing).await?);
     }
     Ok(names)
+}
+
+/// A record sent back to its writers: the comment, who sent it back (the account's name as it
+/// stands; None: an account deleted since) and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returned {
+    pub comment: String,
+    pub by_name: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Whether a record was sent back and not submitted since (the last step of its workflow is a
+/// return), with the comment, who and when. For the record's page and its writers' start pages.
+pub async fn returned(db: &impl ConnectionTrait, minutes_id: i64) -> Result<Option<Returned>, DbErr> {
+    use crate::accounts::entity::account;
+    use sea_orm::{JoinType, sea_query::Expr};
+    let by = log::Entity::belongs_to(account::Entity).from(log::Column::ByAccount).to(account::Column::Id).into();
+    let last: Option<(LogKind, Option<String>, DateTimeUtc, Option<String>)> = log::Entity::find()
+        .select_only()
+        .columns([log::Column::Kind, log::Column::Note, log::Column::At])
+        .column_as(Expr::col((account::Entity, account::Column::DisplayName)), "who")
+        .join(JoinType::LeftJoin, by)
+        .filter(log::Column::MinutesId.eq(minutes_id))
+        .filter(log::Column::Kind.is_in([LogKind::Submitted, LogKind::Returned]))
+        .order_by_desc(log::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(last.filter(|(kind, ..)| *kind == LogKind::Returned).map(|(_, note, at, by_name)| Returned {
+        comment: note.unwrap_or_default(),
+        by_name,
+        at,
+    }))
 }

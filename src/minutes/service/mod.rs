@@ -32,11 +32,13 @@ use crate::{
 mod history;
 mod roll;
 mod sign;
+mod signed;
 mod todo;
 
 pub use history::*;
 pub use roll::*;
 pub use sign::*;
+pub use signed::*;
 pub use todo::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +114,9 @@ impl Rights {
 }
 
 /// An event's record as a viewer may see it. `minutes.roll` is not read (it is large): the
-/// frozen roll, parsed, is `frozen`.
+/// frozen roll, parsed, is `frozen`. While an amendment is in progress, `minutes` and `body` are
+/// the signed record (as it was signed: [`as_signed`]) for readers, and for writers the version
+/// asked for.
 pub struct Opened {
     pub loaded: Loaded,
     pub minutes: minutes::Model,
@@ -121,6 +125,8 @@ pub struct Opened {
     pub frozen: Option<Arc<Roll>>,
     /// What the record's header names besides the event, read with the record.
     pub context: Context,
+    /// An amendment in progress, for its writers (None for other readers: they see the record).
+    pub amendment: Option<Amendment>,
 }
 
 /// Whether minutes exist for the event at all: scheduled (or ended) and started.
@@ -204,14 +210,27 @@ async fn first_body(db: &impl ConnectionTrait, e: &event::Model, locale: Locale)
 }
 
 /// Opens an event's record. The first opening by someone who may write it creates the draft
-/// (from the event and the template); others see only a locked record, and nothing else exists
-/// for them.
+/// (from the event and the template); others see only a signed record, and nothing else exists
+/// for them. Writers get the record as it is being written (an amendment in progress).
 pub async fn open(
     db: &impl ConnectionTrait,
     rolls: &Rolls,
     scope: &Scope,
     event_id: i64,
     locale: Locale,
+    now: DateTime<Utc>,
+) -> Result<Opened, MinutesError> {
+    open_version(db, rolls, scope, event_id, (locale, Version::Working), now).await
+}
+
+/// [`open`], with the version a writer asks for while an amendment is in progress (readers who
+/// do not write it get the signed record whatever they ask).
+pub async fn open_version(
+    db: &impl ConnectionTrait,
+    rolls: &Rolls,
+    scope: &Scope,
+    event_id: i64,
+    (locale, version): (Locale, Version),
     now: DateTime<Utc>,
 ) -> Result<Opened, MinutesError> {
     let loaded = events::load(db, scope, event_id).await?;
@@ -247,19 +266,28 @@ pub async fn open(
     if minutes.state == MinutesState::Submitted {
         rights = self::rights(db, scope, &loaded, true).await?;
     }
-    let reads = rights.write
-        || rights.signs()
-        || (minutes.state == MinutesState::Locked
-            && (scope.actor().is_admin() || member_of_holding(db, scope, &loaded).await?));
+    let writes = rights.write || rights.signs();
+    let reads =
+        writes || (is_signed(&minutes) && (scope.actor().is_admin() || member_of_holding(db, scope, &loaded).await?));
     if !reads {
         return Err(MinutesError::NotFound);
     }
-    let body = body_of(&minutes)?;
+    // While it is amended the signed revision stays the record: the amendment is its writers' only.
+    let signed_shown = amending(&minutes) && (!writes || version == Version::Signed);
+    let amendment = if writes { Amendment::of(&minutes, signed_shown) } else { None };
+    let signed = if signed_shown { as_signed(&minutes)? } else { None };
+    let (minutes, body) = match signed {
+        Some(signed) => signed,
+        None => {
+            let body = body_of(&minutes)?;
+            (minutes, body)
+        }
+    };
     let frozen = match roll_len {
         Some(len) => frozen_by_length(db, rolls, &minutes, len).await?,
         None => None,
     };
-    Ok(Opened { loaded, minutes, body, rights, frozen, context })
+    Ok(Opened { loaded, minutes, body, rights, frozen, context, amendment })
 }
 
 /// An event's record without its roll's text (`roll` is None), the roll's length in bytes (None:
@@ -285,43 +313,60 @@ async fn head(
     Ok(Some((m, row.try_get::<Option<i64>>("", "roll_len")?, Context::of(&row, e)?)))
 }
 
-/// What the event's page says of its record, without creating one: its state (`None`: not
-/// written yet) and whether the viewer writes it. `None` when the viewer may not see it (or the
-/// event has no record: a draft, cancelled or not started).
+/// What the event's page says of an event's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// None: not written yet. Locked for readers while an amendment is in progress.
+    pub state: Option<MinutesState>,
+    /// The viewer writes it.
+    pub writes: bool,
+    /// Signed and being amended (told to its writers only).
+    pub amending: bool,
+}
+
+/// What the event's page says of its record, without creating one. `None` when the viewer may
+/// not see it (or the event has no record: a draft, cancelled or not started).
 pub async fn status(
     db: &impl ConnectionTrait,
     scope: &Scope,
     loaded: &Loaded,
     now: DateTime<Utc>,
-) -> Result<Option<(Option<MinutesState>, bool)>, DbErr> {
+) -> Result<Option<Status>, DbErr> {
     if !has_minutes(&loaded.event, now) {
         return Ok(None);
     }
-    let state: Option<MinutesState> = minutes::Entity::find()
+    let found: Option<(MinutesState, Option<i32>)> = minutes::Entity::find()
         .select_only()
         .column(minutes::Column::State)
+        .column(minutes::Column::SignedRevision)
         .filter(minutes::Column::EventId.eq(loaded.event.id))
         .into_tuple()
         .one(db)
         .await?;
+    let state = found.map(|(state, _)| state);
+    let amending = found.is_some_and(|(state, signed)| state != MinutesState::Locked && signed.is_some());
+    let signed = state == Some(MinutesState::Locked) || amending;
     let rights = rights(db, scope, loaded, state == Some(MinutesState::Submitted)).await?;
     let involved = rights.write || rights.signs();
     Ok(if involved {
-        Some((state, rights.write))
-    } else if state == Some(MinutesState::Locked)
-        && (scope.actor().is_admin() || member_of_holding(db, scope, loaded).await?)
-    {
-        Some((state, false))
+        Some(Status { state, writes: rights.write, amending })
+    } else if signed && (scope.actor().is_admin() || member_of_holding(db, scope, loaded).await?) {
+        Some(Status { state: Some(MinutesState::Locked), writes: false, amending: false })
     } else {
         None
     })
 }
 
-/// Whether the event's record is signed by both and locked.
+/// Whether the event's record is signed by both and locked (or was, and is being amended: the
+/// signed revision stays the record meanwhile).
 pub async fn locked(db: &impl ConnectionTrait, event_id: i64) -> Result<bool, DbErr> {
     let found = minutes::Entity::find()
         .filter(minutes::Column::EventId.eq(event_id))
-        .filter(minutes::Column::State.eq(MinutesState::Locked))
+        .filter(
+            sea_orm::Condition::any()
+                .add(minutes::Column::State.eq(MinutesState::Locked))
+                .add(minutes::Column::SignedRevision.is_not_null()),
+        )
         .count(db)
         .await?;
     Ok(found > 0)
@@ -438,7 +483,8 @@ async fn write_log(
 /// Saves the body as a new revision. `based_on` is the revision the form showed: a save based on
 /// an older one is refused with the body saved now. A draft saves freely; a locked record only
 /// with the reason of the amendment, which sends it back to draft for both signatures again
-/// (its attendance stays frozen); a submitted record is not edited (send it back first).
+/// (its attendance stays frozen) and keeps the signed revision as the record meanwhile
+/// ([`as_signed`]); a submitted record is not edited (send it back first).
 pub async fn save(
     db: &impl TransactionTrait,
     scope: &Scope,
@@ -467,6 +513,7 @@ pub async fn save(
     m.revision = Set(revision);
     m.updated_at = Set(now);
     if amending {
+        keep_signed(&mut m, &row);
         m.state = Set(MinutesState::Draft);
         clear_signatures(&mut m);
     }
@@ -563,28 +610,51 @@ pub async fn send_back(
     Ok(())
 }
 
-/// Sends a locked record to everyone who was present (outbox, in their language): once per
-/// revision and person, so a second click sends nothing twice. Returns how many were queued.
+/// What sending a record to those present did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Messages queued, one per person.
+    Queued(usize),
+    /// Everyone who could get it has had this revision already.
+    Already,
+    /// Nobody to send it to: nobody present, or nobody present with an email address.
+    Nobody,
+}
+
+/// Sends the signed record (while it is amended, the signed revision) to everyone who was present
+/// (outbox, in their language): once per revision and person, so a second click sends nothing
+/// twice.
 pub async fn send_to_participants(
     db: &impl TransactionTrait,
     scope: &Scope,
     event_id: i64,
     now: DateTime<Utc>,
-) -> Result<usize, MinutesError> {
+) -> Result<Sent, MinutesError> {
     let txn = crate::db::write_txn(db).await?;
     let (loaded, row, rights) = lock(&txn, scope, event_id, now).await?;
     if !rights.write {
         return Err(MinutesError::Forbidden);
     }
-    if row.state != MinutesState::Locked {
-        return Err(MinutesError::WrongState);
-    }
-    let queued = crate::mail::service::queue_minutes(&txn, &loaded.event, row.revision, now).await?;
-    if queued > 0 {
-        write_log(&txn, &row, LogKind::Sent, Some(queued.to_string()), scope, now).await?;
-    }
+    let record = match as_signed(&row)? {
+        Some((record, _)) => record,
+        None if row.state == MinutesState::Locked => row,
+        None => return Err(MinutesError::WrongState),
+    };
+    let queued = crate::mail::service::queue_minutes(&txn, &loaded.event, record.revision, now).await?;
+    let sent = if queued > 0 {
+        write_log(&txn, &record, LogKind::Sent, Some(queued.to_string()), scope, now).await?;
+        Sent::Queued(queued)
+    } else {
+        let before = log::Entity::find()
+            .filter(log::Column::MinutesId.eq(record.id))
+            .filter(log::Column::Kind.eq(LogKind::Sent))
+            .filter(log::Column::Revision.eq(record.revision))
+            .count(&txn)
+            .await?;
+        if before > 0 { Sent::Already } else { Sent::Nobody }
+    };
     txn.commit().await?;
-    Ok(queued)
+    Ok(sent)
 }
 
 impl Speech {

@@ -51,6 +51,11 @@ pub struct Roll {
     pub expected: usize,
     pub expected_full: usize,
     pub expected_probationary: usize,
+    /// Every part of `expected` by political status, as (status key, how many), in the statuses'
+    /// order, those with none left out ("unknown": no status recorded). Empty in a roll frozen
+    /// before it was counted so.
+    #[serde(default)]
+    pub expected_by_status: Vec<(String, usize)>,
     pub present: Vec<Entry>,
     /// Full members present: who may vote.
     pub present_full: usize,
@@ -74,7 +79,40 @@ pub struct Roll {
     pub finalised: bool,
 }
 
+/// The key of those expected without a political status recorded.
+const UNKNOWN_STATUS: &str = "unknown";
+
 impl Roll {
+    /// The parts of `expected` by political status as the record says them ("正式党员 4 · 预备党员 1
+    /// · 发展对象 2"): every part, adding up to the whole, or nothing when they cannot be told (a
+    /// roll frozen before they were counted, with others besides full and probationary members).
+    pub fn expected_parts(&self, locale: impl std::borrow::Borrow<Locale>) -> String {
+        use crate::{forms::Choice, members::rules::PoliticalStatus};
+        let locale = *locale.borrow();
+        let counted: Vec<(String, usize)> = if !self.expected_by_status.is_empty() {
+            self.expected_by_status.clone()
+        } else if self.expected == self.expected_full + self.expected_probationary {
+            vec![
+                (PoliticalStatus::Full.key().to_owned(), self.expected_full),
+                (PoliticalStatus::Probationary.key().to_owned(), self.expected_probationary),
+            ]
+        } else {
+            return String::new();
+        };
+        counted
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(key, n)| {
+                let label = PoliticalStatus::ALL
+                    .iter()
+                    .find(|p| p.key() == key)
+                    .map_or("minutes.status_unknown", |p| p.label_key());
+                format!("{} {n}", crate::i18n::t(locale, label))
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     /// Whether a resolution's vote carried, counted against this roll (None: no vote was taken).
     pub fn carries(&self, r: &crate::minutes::rules::Resolution) -> Option<bool> {
         r.votes.map(|v| v.carries(self.expected_full))
@@ -98,10 +136,28 @@ impl Roll {
                 })
                 .collect::<Vec<_>>()
         };
+        let expected_by_status = {
+            use crate::{forms::Choice, members::rules::PoliticalStatus};
+            let mut counted: Vec<(String, usize)> = PoliticalStatus::ALL
+                .iter()
+                .map(|p| p.key())
+                .chain([UNKNOWN_STATUS])
+                .map(|k| (k.to_owned(), 0))
+                .collect();
+            for n in s.present.iter().chain(&s.on_leave).chain(&s.absent).chain(&s.awaiting) {
+                let key = people[*n].political_status.map_or(UNKNOWN_STATUS, |p| p.key());
+                if let Some((_, count)) = counted.iter_mut().find(|(k, _)| k == key) {
+                    *count += 1;
+                }
+            }
+            counted.retain(|(_, n)| *n > 0);
+            counted
+        };
         Roll {
             expected: s.expected,
             expected_full: s.expected_full,
             expected_probationary: s.expected_probationary,
+            expected_by_status,
             present: s
                 .present
                 .iter()
@@ -137,8 +193,10 @@ pub struct SaidItem {
     pub adopted: Vec<String>,
 }
 
-/// The record of an event as [`Said`], or None when it has none. `now`: the event's attendance
-/// as it stands, which counts for a record not submitted yet (the caller has read it already).
+/// The record of an event as [`Said`], or None when it has none: while an amendment is in
+/// progress, the signed revision (the record until the amendment is signed). `now`: the event's
+/// attendance as it stands, which counts for a record not submitted yet (the caller has read it
+/// already).
 pub async fn said(
     db: &impl ConnectionTrait,
     event: &event::Model,
@@ -147,7 +205,10 @@ pub async fn said(
     let Some(m) = minutes::Entity::find().filter(minutes::Column::EventId.eq(event.id)).one(db).await? else {
         return Ok(None);
     };
-    let body = body_of(&m)?;
+    let (body, locked) = match as_signed(&m)? {
+        Some((_, signed)) => (signed, true),
+        None => (body_of(&m)?, m.state == MinutesState::Locked),
+    };
     let expected_full = match m.roll.as_deref().and_then(parse_roll) {
         Some(frozen) => frozen.expected_full,
         None => now.expected_full,
@@ -166,25 +227,22 @@ pub async fn said(
             speeches: i.speeches,
         })
         .collect();
-    Ok(Some(Said { items, locked: m.state == MinutesState::Locked }))
+    Ok(Some(Said { items, locked }))
 }
 
-/// [`crate::mail::EventDocuments`] for minutes: an event's locked record as lines (the roll's
-/// figures, then the body), for the message that sends it to those who were present.
+/// [`crate::mail::EventDocuments`] for minutes: an event's signed record as lines (the roll's
+/// figures, then the body; while it is amended, the signed revision), for the message that sends
+/// it to those who were present.
 pub fn mail_document<'a>(
     db: &'a DatabaseConnection,
     e: &'a event::Model,
     locale: Locale,
 ) -> crate::db::BoxFuture<'a, Result<Option<Vec<String>>, DbErr>> {
     Box::pin(async move {
-        let Some(m) = minutes::Entity::find()
-            .filter(minutes::Column::EventId.eq(e.id))
-            .filter(minutes::Column::State.eq(MinutesState::Locked))
-            .one(db)
-            .await?
-        else {
+        let Some(m) = minutes::Entity::find().filter(minutes::Column::EventId.eq(e.id)).one(db).await? else {
             return Ok(None);
         };
+        let Some((_, body)) = signed_record(&m)? else { return Ok(None) };
         let tr = |k: &str| crate::i18n::t(locale, k).to_owned();
         let roll = m.roll.as_deref().and_then(parse_roll).unwrap_or_default();
         let mut lines = vec![format!(
@@ -199,7 +257,7 @@ pub fn mail_document<'a>(
             roll.absent.len()
         )];
         lines.push(String::new());
-        lines.extend(body_of(&m)?.lines(tr));
+        lines.extend(body.lines(tr));
         Ok(Some(lines))
     })
 }

@@ -120,8 +120,10 @@ async fn sign_with(
         }
     };
     if both {
+        // An amendment signed and locked is the record now.
         m.state = Set(MinutesState::Locked);
         m.locked_at = Set(Some(now));
+        drop_signed(&mut m);
     }
     m.updated_at = Set(now);
     let saved = m.update(&txn).await?;
@@ -155,7 +157,8 @@ pub async fn set_people(
     let recorder_changes = e.recorder_member_id != people.recorder_member_id;
     let signed_over =
         (host_changes && row.host_signed_at.is_some()) || (recorder_changes && row.recorder_signed_at.is_some());
-    if row.state == MinutesState::Locked || signed_over {
+    // A signed record (also while it is amended) names its host and recorder as signed.
+    if is_signed(&row) || signed_over {
         return Err(MinutesError::WrongState);
     }
     let changed = match events::set_people(&txn, scope, event_id, people, now).await {

@@ -100,6 +100,24 @@ pub struct PeopleForm {
     pub recorder_member_id: Option<i64>,
 }
 
+/// An amendment in progress beside the signed record, as its writers' pages say it.
+pub struct AmendmentView {
+    /// The page shows the signed record (else the amendment).
+    pub signed_shown: bool,
+    pub signed_revision: i32,
+    /// The day the signed revision was locked, in the branch's zone.
+    pub signed_on: String,
+    pub revision: i32,
+    pub state: MinutesState,
+}
+
+/// Sent back to its writers and not submitted since: the comment, who and when.
+pub struct ReturnedView {
+    pub comment: String,
+    pub who: String,
+    pub at: String,
+}
+
 pub struct LogRow {
     pub at: String,
     pub who: String,
@@ -128,9 +146,39 @@ pub struct MinutesPage {
     pub revisions: usize,
     /// Of the send-back form.
     pub errors: FieldErrors,
+    /// An amendment in progress, for its writers.
+    pub amendment: Option<AmendmentView>,
+    /// Sent back and not submitted since, for its writers.
+    pub returned: Option<ReturnedView>,
 }
 
 impl MinutesPage {
+    /// The query that keeps the version shown on the print view and the Word file ("" by
+    /// default: the signed record there).
+    /// The state the page names: returned (sent back and not submitted since), or the record's.
+    pub fn state_label(&self) -> &'static str {
+        if self.returned.is_some() { "minutes.returned_title" } else { self.state.label_key() }
+    }
+
+    /// What the amendment's page says of the signed record beside it.
+    pub fn amendment_note(&self, a: &AmendmentView) -> String {
+        let msg = crate::i18n::Msg::new("minutes.amendment_note").arg("n", a.signed_revision).arg("date", &a.signed_on);
+        self.ctx.msg(&msg)
+    }
+
+    /// The signed record is shown beside an amendment in progress (it is not edited: the
+    /// amendment is).
+    pub fn signed_shown(&self) -> bool {
+        self.amendment.as_ref().is_some_and(|a| a.signed_shown)
+    }
+
+    pub fn version_query(&self) -> &'static str {
+        match &self.amendment {
+            Some(a) if !a.signed_shown => "?version=amendment",
+            _ => "",
+        }
+    }
+
     pub fn names(&self, entries: &[Entry]) -> String {
         join_names(entries, |k| self.ctx.tr(k))
     }
@@ -164,6 +212,8 @@ pub struct EventSection<'a> {
     /// None: not written yet.
     pub state: Option<MinutesState>,
     pub writes: bool,
+    /// Signed and being amended (for its writers).
+    pub amending: bool,
 }
 
 /// The printable record (会议记录), on A4.
@@ -173,6 +223,8 @@ pub struct PrintPage {
     pub ctx: Ctx,
     pub header: Header,
     pub state: MinutesState,
+    /// An amendment not signed yet (its writers' print of it).
+    pub amending: bool,
     pub body: Body,
     pub roll: std::sync::Arc<Roll>,
     pub host_signature: Option<Signature>,
@@ -269,7 +321,9 @@ pub struct YearRow {
     pub when: String,
     pub title: String,
     pub kind: EventKind,
+    /// Locked while an amendment is in progress: the signed revision stays the record.
     pub state: MinutesState,
+    pub amending: bool,
 }
 
 /// A branch's minutes of a year.
@@ -294,6 +348,8 @@ pub struct RevisionRow {
     pub at: String,
     pub who: String,
     pub reason: Option<String>,
+    /// The day it was signed and locked, in the branch's zone (None: never).
+    pub signed_on: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
