@@ -24,6 +24,7 @@ mod m20261213_000020_signatures_on_behalf;
 mod m20261214_000021_report_lead_once;
 mod m20261215_000022_reports_published_version;
 mod m20261216_000023_minutes_signed_version;
+mod m20261219_000026_password_resets;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000021_report_lead_once::Migration),
             Box::new(m20261215_000022_reports_published_version::Migration),
             Box::new(m20261216_000023_minutes_signed_version::Migration),
+            Box::new(m20261219_000026_password_resets::Migration),
         ]
     }
 }

@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/account", get(own_profile).post(update_own_profile))
         .route("/account/password", get(own_password_form).post(change_own_password))
+        .route("/password/forgot", get(forgot_form).post(forgot))
+        .route("/password/reset/{token}", get(reset_form).post(reset))
         .route("/admin/accounts", get(list).post(create))
         .route("/admin/accounts/new", get(new_form))
         .route("/admin/accounts/{id}", get(show).post(update))
@@ -128,6 +130,81 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Web
     }
     let cookie = cookies::remove(cookies::SESSION, state.settings.secure_cookies);
     Ok(([(SET_COOKIE, cookie)], Flash::info(Msg::new("login.logged_out")), Redirect::to("/login")).into_response())
+}
+
+// ---- forgotten passwords -------------------------------------------------------------------
+
+async fn forgot_form(ctx: Ctx) -> Response {
+    ForgotPage { ctx, email: String::new(), sent: false, errors: FieldErrors::default() }.into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ForgotForm {
+    email: String,
+}
+
+/// The same answer, in about the same time, whether an account has the address or not.
+async fn forgot(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(addr): ClientAddr,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, WebError> {
+    let answer_at = tokio::time::Instant::now() + std::time::Duration::from_millis(250);
+    let email = form.email.trim().chars().take(254).collect::<String>();
+    let refused = if email.is_empty() { Err("field.required") } else { super::rules::Email::parse(&email).map(|_| ()) };
+    if let Err(key) = refused {
+        return Ok(unprocessable(ForgotPage { ctx, email, sent: false, errors: FieldErrors::single("email", key) }));
+    }
+    let now = state.now();
+    let asked = service::reset::request(&state.db, &email, &addr, state.login_policy(), now).await?;
+    tokio::time::sleep_until(answer_at).await;
+    match asked {
+        Ok(()) => Ok(ForgotPage { ctx, email, sent: true, errors: FieldErrors::default() }.into_response()),
+        Err(retry_at) => {
+            let seconds = (retry_at - now).num_seconds().max(1);
+            let mut errors = FieldErrors::default();
+            errors.add_msg("form", Msg::new("login.throttled").arg("minutes", (seconds + 59) / 60));
+            let page = ForgotPage { ctx, email, sent: false, errors };
+            Ok((StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, HeaderValue::from(seconds))], page).into_response())
+        }
+    }
+}
+
+async fn reset_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> Result<Response, WebError> {
+    match service::reset::account_of(&state.db, &token, state.now()).await {
+        Ok(a) => Ok(ResetPage { ctx, token, email: a.email, errors: FieldErrors::default() }.into_response()),
+        Err(service::reset::ResetError::Gone) => Ok((StatusCode::GONE, ResetGonePage { ctx }).into_response()),
+        Err(service::reset::ResetError::Db(e)) => Err(e.into()),
+    }
+}
+
+async fn reset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, WebError> {
+    use service::reset::ResetError;
+    let now = state.now();
+    let account = match service::reset::account_of(&state.db, &token, now).await {
+        Ok(a) => a,
+        Err(ResetError::Gone) => return Ok((StatusCode::GONE, ResetGonePage { ctx }).into_response()),
+        Err(ResetError::Db(e)) => return Err(e.into()),
+    };
+    let password = match form.parse_new(&account.email) {
+        Ok(p) => p,
+        Err(errors) => return Ok(unprocessable(ResetPage { ctx, token, email: account.email, errors })),
+    };
+    match service::reset::reset(&state.db, &token, &password, now).await {
+        Ok(_) => {
+            let cookie = cookies::remove(cookies::SESSION, state.settings.secure_cookies);
+            Ok(([(SET_COOKIE, cookie)], Flash::info(Msg::new("reset.done")), Redirect::to("/login")).into_response())
+        }
+        Err(ResetError::Gone) => Ok((StatusCode::GONE, ResetGonePage { ctx }).into_response()),
+        Err(ResetError::Db(e)) => Err(e.into()),
+    }
 }
 
 // ---- own account ---------------------------------------------------------------------------

@@ -22,6 +22,31 @@ pub struct LoginPage {
 }
 
 #[derive(Template, WebTemplate)]
+#[template(path = "accounts/forgot.html")]
+pub struct ForgotPage {
+    pub ctx: Ctx,
+    pub email: String,
+    /// Asked: the same answer whether or not an account has the address.
+    pub sent: bool,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/reset.html")]
+pub struct ResetPage {
+    pub ctx: Ctx,
+    pub token: String,
+    pub email: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/reset_gone.html")]
+pub struct ResetGonePage {
+    pub ctx: Ctx,
+}
+
+#[derive(Template, WebTemplate)]
 #[template(path = "accounts/own_profile.html")]
 pub struct OwnProfilePage {
     pub ctx: Ctx,

@@ -40,6 +40,9 @@ pub enum Kind {
     /// minutes still unwritten (what it says is on the row).
     #[sea_orm(string_value = "work")]
     Work,
+    /// A forgotten password's link, to the account's address (its token is made when sent).
+    #[sea_orm(string_value = "password_reset")]
+    PasswordReset,
 }
 
 impl Kind {
@@ -57,6 +60,7 @@ impl Kind {
             Kind::ReportDraft => "mail_kind.report_draft",
             Kind::Digest => "mail_kind.digest",
             Kind::Work => "mail_kind.work",
+            Kind::PasswordReset => "mail_kind.password_reset",
         }
     }
 
@@ -73,6 +77,7 @@ impl Kind {
             Kind::ReportDraft => "report_draft",
             Kind::Digest => "digest",
             Kind::Work => "work",
+            Kind::PasswordReset => "password_reset",
         }
     }
 }

@@ -27,6 +27,7 @@ mod planning;
 mod platform;
 mod records;
 mod reports;
+mod reset;
 mod signatures;
 mod smtp;
 mod structure;

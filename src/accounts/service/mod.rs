@@ -2,6 +2,7 @@
 //! Every function that acts for someone takes the acting [`Actor`] (or a capability that only
 //! a permission check can produce) and checks what that actor may do.
 
+pub mod reset;
 pub mod sessions;
 pub mod throttle;
 use std::sync::OnceLock;

@@ -124,6 +124,16 @@ pub async fn dispatch_once(mailer: &Mailer, transport: &Transport) -> Result<Pas
         let guest = row.invitation_id.and_then(|id| answers.get(&id)).is_some_and(|i| i.member_id.is_none());
         let outcome = match f {
             None if row.kind == Kind::Digest => message::build_digest(mailer, &row).map_err(SendError::Permanent),
+            None if row.kind == Kind::PasswordReset => {
+                // The link is made now, for this sending: its token is nowhere else.
+                match row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()) {
+                    Some(account) => {
+                        let token = crate::accounts::service::reset::issue(&mailer.db, account, mailer.now()).await?;
+                        message::build_password_reset(mailer, &row, &token).map_err(SendError::Permanent)
+                    }
+                    None => Err(SendError::Permanent("a password reset names no account".to_owned())),
+                }
+            }
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
             Some(f) => message::build(mailer, &row, &f, (answer, guest), tokens.get(&row.id).map(String::as_str))
                 .map_err(SendError::Permanent),

@@ -96,7 +96,7 @@ pub async fn queue_for_event(
         // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
         Kind::ReportDraft => return queue_report_draft(db, e, now).await,
         // Never for an event's invitees (`queue_digest`, `work::queue_work`).
-        Kind::Digest | Kind::Work => return Ok(0),
+        Kind::Digest | Kind::Work | Kind::PasswordReset => return Ok(0),
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
@@ -396,6 +396,36 @@ async fn insert_one(
         .exec_without_returning(db)
         .await?;
     Ok(n as usize)
+}
+
+/// Queues a forgotten password's message to an account, in the caller's transaction. Its link is
+/// made when it is sent (`accounts::service::reset::issue`): no token waits in the outbox.
+pub async fn queue_password_reset(
+    db: &impl ConnectionTrait,
+    a: &crate::accounts::entity::account::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let stamp = format!("a{}.{}", a.id, now.timestamp_micros());
+    outbox::ActiveModel {
+        kind: Set(Kind::PasswordReset),
+        event_id: Set(None),
+        invitation_id: Set(None),
+        recipient: Set(a.email.clone()),
+        recipient_name: Set(a.display_name.chars().take(100).collect()),
+        locale: Set(a.locale.clone().unwrap_or_default()),
+        sequence: Set(0),
+        dedupe_key: Set(format!("password_reset:{stamp}")),
+        message_id: Set(format!("password_reset.{stamp}")),
+        state: Set(State::Queued),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        payload: Set(Some(a.id.to_string())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// Queues a notice to one invitee of what was decided for them (one per decision).

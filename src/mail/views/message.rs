@@ -423,8 +423,8 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
             ReportDraftHtml { m }.render()?,
         ),
         Kind::Work => (m.work_subject(), WorkText { m }.render()?, WorkHtml { m }.render()?),
-        // Built by `build_digest`: a digest speaks of no event.
-        Kind::Digest => return Err(askama::Error::Custom("a digest has no event".into())),
+        // Built by `build_digest` and `build_password_reset`: they speak of no event.
+        Kind::Digest | Kind::PasswordReset => return Err(askama::Error::Custom("a message without an event".into())),
     })
 }
 
@@ -477,6 +477,49 @@ pub fn build_digest(mailer: &Mailer, row: &outbox::Model) -> Result<Message, Str
     let render = |e: askama::Error| format!("cannot render: {e}");
     let (text, html) = (DigestText { m: &m }.render().map_err(render)?, DigestHtml { m: &m }.render().map_err(render)?);
     envelope(mailer, row, subject)?
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// A forgotten password's message: the link and how long it works.
+pub struct ResetMail<'a> {
+    pub locale: Locale,
+    pub name: &'a str,
+    pub url: String,
+    pub minutes: i64,
+}
+
+impl ResetMail<'_> {
+    pub fn tr<'k>(&self, key: &'k str) -> &'k str {
+        i18n::t(self.locale, key)
+    }
+
+    pub fn tr_with(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::render(self.locale, &Msg::new(key).arg(name, value))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset/text.txt")]
+struct ResetText<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_reset/html.html")]
+struct ResetHtml<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+/// Builds a forgotten password's message with the link of `token`.
+pub fn build_password_reset(mailer: &Mailer, row: &outbox::Model, token: &str) -> Result<Message, String> {
+    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
+    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
+    let minutes = crate::accounts::service::reset::VALID.num_minutes();
+    let m = ResetMail { locale, name: &row.recipient_name, url: format!("{base}/password/reset/{token}"), minutes };
+    let render = |e: askama::Error| format!("cannot render: {e}");
+    let (text, html) = (ResetText { m: &m }.render().map_err(render)?, ResetHtml { m: &m }.render().map_err(render)?);
+    envelope(mailer, row, m.tr("email.reset_subject").to_owned())?
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("cannot build the message: {e}"))
 }

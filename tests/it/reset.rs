@@ -1,0 +1,100 @@
+//! Forgotten passwords (issue 30 §2): the same answer for any address, a link by email that works
+//! once and for 30 minutes, a newer link ending an older one, every session ended, throttled.
+use chrono::Duration;
+use partyday::{accounts::Role, mail::entity::outbox};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::{
+    helpers::{Client, PASSWORD, TestApp},
+    smtp::{SmtpServer, parts},
+};
+
+const NEW: &str = "a-new-password-2026";
+
+async fn resets(app: &TestApp) -> u64 {
+    outbox::Entity::find().filter(outbox::Column::Kind.eq("password_reset")).count(&app.state.db).await.unwrap()
+}
+
+async fn ask(c: &Client, email: &str) -> crate::helpers::Resp {
+    c.get("/password/forgot").await.assert_status(200);
+    c.post("/password/forgot", &[("email", email)]).await
+}
+
+/// The reset link of the `n`-th message received.
+async fn link_in(smtp: &SmtpServer, n: usize) -> String {
+    let got = smtp.wait_for(n).await;
+    let text = parts(&got[n - 1].data).remove("text/plain").expect("a text part").0;
+    let start = text.find("/password/reset/").unwrap_or_else(|| panic!("no link in {text}"));
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_forgotten_password_link_works_once_and_signs_the_account_out_everywhere() {
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&smtp.config()).await;
+    let email = "forgetful@test.example.org";
+    app.create_account(Role::Member, email).await;
+    let elsewhere = app.client();
+    elsewhere.login(email, PASSWORD).await.assert_redirect_to("/");
+    app.client().get("/login").await.assert_contains("/password/forgot");
+
+    // The same page for an unknown address and a known one; only the known one is mailed.
+    let anonymous = app.client();
+    let unknown = ask(&anonymous, "nobody@test.example.org").await;
+    unknown.assert_status(200).assert_contains("如果该邮箱对应一个账户");
+    assert_eq!(resets(&app).await, 0);
+    let known = ask(&anonymous, "  Forgetful@Test.example.org ").await;
+    known.assert_status(200);
+    let answer = |body: &str| {
+        body[body.find("<main").unwrap()..]
+            .replace("Forgetful@Test.example.org", "")
+            .replace("nobody@test.example.org", "")
+    };
+    assert_eq!(answer(&unknown.body), answer(&known.body), "no difference tells that an account exists");
+    assert_eq!(resets(&app).await, 1);
+    ask(&anonymous, "not an address").await.assert_status(422).assert_contains("有效的电子邮箱");
+
+    // A newer link ends the older one.
+    let first = link_in(&smtp, 1).await;
+    ask(&anonymous, email).await.assert_status(200);
+    let second = link_in(&smtp, 2).await;
+    assert_ne!(first, second);
+    anonymous.get(&first).await.assert_status(410).assert_contains("已失效");
+
+    let form = anonymous.get(&second).await;
+    form.assert_status(200).assert_contains(email);
+    let weak = anonymous.post(&second, &[("password", "short"), ("password_confirm", "short")]).await;
+    weak.assert_status(422);
+    assert!(weak.field_error("password").is_some(), "{}", weak.body);
+    anonymous.post(&second, &[("password", NEW), ("password_confirm", NEW)]).await.assert_redirect_to("/login");
+    // Used: it works no more; every session of the account ended; the new password signs in.
+    anonymous.get(&second).await.assert_status(410);
+    anonymous.post(&second, &[("password", NEW), ("password_confirm", NEW)]).await.assert_status(410);
+    assert_eq!(elsewhere.get("/account").await.status, 303, "signed out elsewhere");
+    let again = app.client();
+    assert_eq!(again.login(email, PASSWORD).await.status, 401, "the old password");
+    again.login(email, NEW).await.assert_redirect_to("/");
+
+    // Thirty minutes after it was sent, a link works no more.
+    ask(&app.client(), email).await.assert_status(200);
+    let third = link_in(&smtp, 3).await;
+    app.clock.advance(Duration::minutes(31));
+    app.client().get(&third).await.assert_status(410);
+}
+
+#[tokio::test]
+async fn asking_too_often_for_one_address_or_from_one_client_is_refused_the_same_for_any_address() {
+    let app = TestApp::spawn_with("[security]\nlogin_max_failures = 3\nlogin_max_failures_per_address = 6").await;
+    app.create_account(Role::Member, "often@test.example.org").await;
+    let c = app.client();
+    for email in ["often@test.example.org", "ghost@test.example.org"] {
+        for _ in 0..3 {
+            ask(&c, email).await.assert_status(200);
+        }
+        let refused = ask(&c, email).await;
+        refused.assert_status(429).assert_contains("分钟后再试");
+    }
+    assert_eq!(resets(&app).await, 3, "three messages to the account, none beyond");
+    // The client itself is over its limit now, whatever address it types.
+    ask(&c, "third@test.example.org").await.assert_status(429);
+}
