@@ -15,10 +15,11 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{WebError, cookies, csrf, error::ErrorText, flash::Flash, pages};
+use super::{WebError, cookies, csrf, error::ErrorText, flash::Flash, forms::ErrorLine, pages};
 use crate::{
     accounts::{Actor, Role, service::sessions},
     crypto,
+    forms::FieldErrors,
     i18n::{self, Locale, Msg},
     state::AppState,
 };
@@ -77,6 +78,26 @@ impl RequestContext {
 
     pub fn msg(&self, msg: &Msg) -> String {
         i18n::render(self.locale, msg)
+    }
+
+    /// The lines of a refused form's error summary; see [`super::forms::error_lines`].
+    pub fn error_lines<'a>(
+        &self,
+        errors: &FieldErrors,
+        prefix: &str,
+        labels: impl AsRef<[(&'a str, &'a str)]>,
+    ) -> Vec<ErrorLine> {
+        super::forms::error_lines(self.locale, errors, prefix, labels.as_ref(), &[])
+    }
+
+    /// [`Self::error_lines`] where some fields are named by text rather than a catalogue key.
+    pub fn error_lines_named(&self, errors: &FieldErrors, names: impl AsRef<[(String, String)]>) -> Vec<ErrorLine> {
+        super::forms::error_lines(self.locale, errors, "", &[], names.as_ref())
+    }
+
+    /// The summary's heading: how many things to correct.
+    pub fn error_heading(&self, n: usize) -> String {
+        if n == 1 { self.tr("error_summary.heading_one").to_owned() } else { self.tr_with("error_summary.heading", "n", n) }
     }
 
     pub fn lang(&self) -> &'static str {

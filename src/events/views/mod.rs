@@ -202,7 +202,6 @@ pub struct EventShowPage {
     pub agenda_errors: FieldErrors,
     pub agenda_form: Pairs,
     pub attachments: Vec<super::entity::attachment::Model>,
-    pub attachment_error: Option<crate::i18n::Msg>,
     pub conflicts: Vec<ConflictView>,
     /// For organisers of a scheduled (or past) event.
     pub delivery: Option<crate::mail::service::Delivery>,
