@@ -29,3 +29,4 @@ mod reports;
 mod signatures;
 mod smtp;
 mod structure;
+mod summary;
