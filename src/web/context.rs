@@ -296,9 +296,11 @@ async fn read_request(state: &AppState, headers: &HeaderMap, path: String) -> (C
             }
         }
     }
-    // Language: the account's choice, then the language switch, then the browser's wish.
-    let locale = user_locale
-        .or_else(|| cookies::get(headers, cookies::LANG).and_then(Locale::from_tag))
+    // Language: the language switch (this browser's choice of pages), then the account's saved
+    // language (that of its emails), then the browser's wish.
+    let locale = cookies::get(headers, cookies::LANG)
+        .and_then(Locale::from_tag)
+        .or(user_locale)
         .or_else(|| headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::negotiate))
         .unwrap_or(state.settings.default_locale);
     let csrf_cookie = match &incoming.csrf_cookie {

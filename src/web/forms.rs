@@ -74,7 +74,7 @@ const LABELS: &[(&str, &str)] = &[
     ("item", "minutes.item_n"),
     ("joined_party_on", "field.joined_party_on"),
     ("kind", "field.kind"),
-    ("locale", "field.locale"),
+    ("locale", "account.mail_locale"),
     ("location", "event.location"),
     ("member", "account.member_lookup"),
     ("member_id", "officer.member"),
