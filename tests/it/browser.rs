@@ -230,11 +230,16 @@ async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
     browser.click("button[type=submit]").await;
     browser.wait_for("data-count=\"present\">0<").await;
     browser.execute("window.partydayKept = 1").await;
+    let pending_before = format!("return document.querySelector('#p{} [data-pending]').getClientRects().length > 0", inv.id);
+    assert_eq!(browser.execute(&pending_before).await, json!(true), "not answered yet, before the tap");
     browser.click(&format!("#p{} button[value=present]", inv.id)).await;
     // The script posts in the background: the counter changes, the page does not reload.
     browser.wait_for("data-count=\"present\">1<").await;
     browser.wait_for(&format!("id=\"p{}\" data-person=\"\" data-state=\"present\"", inv.id)).await;
     assert_eq!(browser.execute("return window.partydayKept === 1").await, json!(true), "the page reloaded");
+    // "Not answered yet" gave way to the outcome.
+    let pending = format!("return document.querySelector('#p{} [data-pending]').getClientRects().length > 0", inv.id);
+    assert_eq!(browser.execute(&pending).await, json!(false), "the line still says not answered");
     let saved = partyday::attendance::service::invitation_of(&app.state.db, id, member).await.unwrap().unwrap();
     assert_eq!((saved.outcome.map(|o| o.key()), saved.checkin_method.as_deref()), (Some("present"), Some("roster")));
 

@@ -27,6 +27,7 @@ mod platform;
 mod records;
 mod reports;
 mod signatures;
+mod smaller;
 mod smtp;
 mod structure;
 mod summary;

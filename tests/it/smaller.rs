@@ -1,0 +1,85 @@
+//! Small things that tripped users (issue 29, "Minutes, reports and mail, smaller"): which
+//! answer button leads, what the roster says once someone is marked, how the author of a report
+//! is named, and the Chinese text's own punctuation and name.
+use chrono::Duration;
+use partyday::accounts::Role;
+
+use crate::{
+    attendance::{inv_of, link_tokens, move_to, scheduled, setup, tap},
+    summary::tags,
+};
+
+/// The answer buttons of a page: each form's answer and its button's class (None: the primary).
+fn answer_buttons(body: &str) -> Vec<(String, Option<String>)> {
+    let all = tags(body);
+    let mut out = Vec::new();
+    for (i, t) in all.iter().enumerate() {
+        if t.name == "input" && t.attr("name") == Some("answer") && t.attr("type") == Some("hidden") {
+            let value = t.attr("value").unwrap_or_default().to_owned();
+            let button = all[i..].iter().find(|b| b.name == "button").expect("a button after the answer");
+            out.push((value, button.attr("class").map(str::to_owned)));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn taking_part_is_the_primary_answer_and_the_others_are_secondary() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::days(3), 120), &[]).await;
+    let inv = inv_of(&app, id, member).await.id;
+    let token = link_tokens(&app, id, &[inv]).await.remove(&inv).unwrap();
+    let visitor = app.client();
+    let secondary = Some("secondary".to_owned());
+
+    // The email's landing page, no answer chosen: accept leads.
+    let page = visitor.get(&format!("/answer/{token}")).await;
+    page.assert_status(200);
+    assert_eq!(
+        answer_buttons(&page.body),
+        [("accept".to_owned(), None), ("decline".to_owned(), secondary.clone()), ("leave".to_owned(), secondary.clone())]
+    );
+    // From the email's "decline" link: that answer alone, confirmed with the primary button.
+    let page = visitor.get(&format!("/answer/{token}?a=decline")).await;
+    assert_eq!(answer_buttons(&page.body), [("decline".to_owned(), None)]);
+
+    // The event's page, for the member signed in: the same order of strength.
+    let client = app.login_linked(Role::Member, member).await;
+    let page = client.get(&format!("/events/{id}")).await;
+    page.assert_status(200);
+    assert_eq!(
+        answer_buttons(&page.body),
+        [("accept".to_owned(), None), ("decline".to_owned(), secondary.clone()), ("leave".to_owned(), secondary)]
+    );
+}
+
+/// The roster's line of one invitation.
+fn line<'a>(body: &'a str, inv: i64) -> &'a str {
+    let start = body.find(&format!("id=\"p{inv}\"")).unwrap_or_else(|| panic!("no line p{inv}:\n{body}"));
+    let end = body[start..].find("</li>").or_else(|| body[start..].find("</tr>")).unwrap() + start;
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn a_member_marked_present_is_no_longer_not_answered_on_the_roster() {
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 120), &[]).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    move_to(&app, starts + Duration::minutes(5));
+    let inv = inv_of(&app, id, member).await.id;
+    let roster = format!("/events/{id}/roster");
+    let before = s.client.get(&roster).await;
+    assert!(line(&before.body, inv).contains("尚未回复"), "{}", line(&before.body, inv));
+
+    assert_eq!(tap(&s.client, id, inv, "present").await.0, 200);
+    let after = s.client.get(&roster).await;
+    let row = line(&after.body, inv);
+    assert!(!row.contains("尚未回复"), "{row}");
+    assert!(row.contains("出席"), "the outcome shows: {row}");
+    let manage = s.client.get(&format!("/events/{id}/attendance")).await;
+    let row = line(&manage.body, inv);
+    assert!(!row.contains("尚未回复"), "{row}");
+    assert!(row.contains("出席"), "{row}");
+}
