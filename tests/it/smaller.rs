@@ -83,3 +83,49 @@ async fn a_member_marked_present_is_no_longer_not_answered_on_the_roster() {
     assert!(!row.contains("尚未回复"), "{row}");
     assert!(row.contains("出席"), "{row}");
 }
+
+/// An invitation email as the folder transport wrote it, once written.
+async fn invitation_mail(app: &crate::helpers::TestApp, event: i64, inv: i64) -> String {
+    let file = app.data_dir.path().join("mail").join(format!("invitation.{inv}.e{event}.eml"));
+    for _ in 0..300 {
+        if let Ok(data) = std::fs::read_to_string(&file) {
+            return data;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no invitation email at {}", file.display());
+}
+
+#[tokio::test]
+async fn chinese_text_says_its_own_name_punctuation_and_names_a_zone_only_when_it_is_another() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let (app, tree, s) = setup("吴书记").await;
+    let member = app.add_member(tree.a, "张三").await;
+    let id = scheduled(&app, &s.client, tree.a, (Duration::days(3), 120), &[]).await;
+    let inv = inv_of(&app, id, member).await.id;
+    let data = invitation_mail(&app, id, inv).await;
+    let mut parts = crate::smtp::parts(&data);
+    let (text, html) = (parts.remove("text/plain").unwrap().0, parts.remove("text/html").unwrap().0);
+    // (The calendar part's PRODID names the program for machines, not people.)
+    for shown in [&text, &html] {
+        assert!(!shown.contains("Partyday"), "the name in Chinese mail is 党建活动日:\n{shown}");
+    }
+    assert!(!text.contains("Asia/Shanghai"), "the association's own zone goes unsaid: {text}");
+    assert!(text.contains("活动时间：") || text.contains("时间："), "full-width colons: {text}");
+    assert!(!text.lines().any(|l| l.contains(": ") && !l.contains("http")), "no ASCII colon in prose: {text}");
+    let token = link_tokens(&app, id, &[inv]).await.remove(&inv).unwrap();
+    app.client().get(&format!("/answer/{token}")).await.assert_lacks("Asia/Shanghai");
+
+    // A branch in another zone: its times say which, in Chinese brackets.
+    let branch = partyday::branches::entity::branch::Entity::find_by_id(tree.a).one(&app.state.db).await.unwrap();
+    let mut branch: partyday::branches::entity::branch::ActiveModel = branch.unwrap().into();
+    branch.timezone = Set("Asia/Tokyo".to_owned());
+    branch.update(&app.state.db).await.unwrap();
+    let other = scheduled(&app, &s.client, tree.a, (Duration::days(4), 60), &[]).await;
+    let inv = inv_of(&app, other, member).await.id;
+    let text = crate::smtp::parts(&invitation_mail(&app, other, inv).await).remove("text/plain").unwrap().0;
+    assert!(text.contains("（Asia/Tokyo）"), "{text}");
+    let token = link_tokens(&app, other, &[inv]).await.remove(&inv).unwrap();
+    app.client().get(&format!("/answer/{token}")).await.assert_contains("（Asia/Tokyo）");
+    s.client.get(&format!("/events/{other}")).await.assert_contains("（Asia/Tokyo）");
+}
