@@ -143,7 +143,6 @@ impl ActivitiesPage {
 pub struct ActivityPage {
     pub ctx: Ctx,
     pub report: report::Model,
-    pub branch: String,
     pub body: String,
     /// The summary on one line, for search engines and chat previews.
     pub description: String,

@@ -129,3 +129,38 @@ async fn chinese_text_says_its_own_name_punctuation_and_names_a_zone_only_when_i
     app.client().get(&format!("/answer/{token}")).await.assert_contains("（Asia/Tokyo）");
     s.client.get(&format!("/events/{other}")).await.assert_contains("（Asia/Tokyo）");
 }
+
+/// The text between `before` and the next `after`.
+fn between<'a>(body: &'a str, before: &str, after: &str) -> Option<&'a str> {
+    let start = body.find(before)? + before.len();
+    Some(&body[start..start + body[start..].find(after)?])
+}
+
+#[tokio::test]
+async fn a_reports_author_reads_the_same_in_the_list_the_post_and_the_feed() {
+    let app = crate::helpers::TestApp::spawn_with("[reports]\npublish_by = \"secretary\"").await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let id = crate::reports::reported(&app, &s, tree.a, &[], &[]).await;
+    let r = crate::reports::report_of(&app, id).await;
+    // Drafted with the branch's byline stored on it (no department is configured for it).
+    let author = r.author_department.clone().expect("the draft names its author");
+    let rev = r.revision.to_string();
+    s.client
+        .post(&format!("/events/{id}/report/step"), &[("step", "publish"), ("note", ""), ("revision", &rev)])
+        .await
+        .assert_status(303);
+    let r = crate::reports::report_of(&app, id).await;
+    assert_eq!(r.published_author_department.as_deref(), Some(author.as_str()));
+
+    let visitor = app.client();
+    let list = visitor.get("/activities").await;
+    let post = visitor.get(&format!("/activities/{}", r.id)).await;
+    let feed = visitor.get("/activities/feed.atom").await;
+    let in_list = between(&list.body, "<span class=\"author\">", "</span>");
+    let in_post = between(&post.body, "<span class=\"author\">", "</span>");
+    let entry = between(&feed.body, "<entry>", "</entry>").expect("an entry");
+    let in_feed = between(entry, "<author><name>", "</name>");
+    assert_eq!([in_list, in_post, in_feed], [Some(author.as_str()); 3], "one author, one way");
+    post.assert_lacks("署名：");
+}
