@@ -97,7 +97,11 @@ impl RequestContext {
 
     /// The summary's heading: how many things to correct.
     pub fn error_heading(&self, n: usize) -> String {
-        if n == 1 { self.tr("error_summary.heading_one").to_owned() } else { self.tr_with("error_summary.heading", "n", n) }
+        if n == 1 {
+            self.tr("error_summary.heading_one").to_owned()
+        } else {
+            self.tr_with("error_summary.heading", "n", n)
+        }
     }
 
     pub fn lang(&self) -> &'static str {

@@ -230,7 +230,8 @@ async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
     browser.click("button[type=submit]").await;
     browser.wait_for("data-count=\"present\">0<").await;
     browser.execute("window.partydayKept = 1").await;
-    let pending_before = format!("return document.querySelector('#p{} [data-pending]').getClientRects().length > 0", inv.id);
+    let pending_before =
+        format!("return document.querySelector('#p{} [data-pending]').getClientRects().length > 0", inv.id);
     assert_eq!(browser.execute(&pending_before).await, json!(true), "not answered yet, before the tap");
     browser.click(&format!("#p{} button[value=present]", inv.id)).await;
     // The script posts in the background: the counter changes, the page does not reload.

@@ -38,7 +38,11 @@ async fn taking_part_is_the_primary_answer_and_the_others_are_secondary() {
     page.assert_status(200);
     assert_eq!(
         answer_buttons(&page.body),
-        [("accept".to_owned(), None), ("decline".to_owned(), secondary.clone()), ("leave".to_owned(), secondary.clone())]
+        [
+            ("accept".to_owned(), None),
+            ("decline".to_owned(), secondary.clone()),
+            ("leave".to_owned(), secondary.clone())
+        ]
     );
     // From the email's "decline" link: that answer alone, confirmed with the primary button.
     let page = visitor.get(&format!("/answer/{token}?a=decline")).await;
@@ -55,7 +59,7 @@ async fn taking_part_is_the_primary_answer_and_the_others_are_secondary() {
 }
 
 /// The roster's line of one invitation.
-fn line<'a>(body: &'a str, inv: i64) -> &'a str {
+fn line(body: &str, inv: i64) -> &str {
     let start = body.find(&format!("id=\"p{inv}\"")).unwrap_or_else(|| panic!("no line p{inv}:\n{body}"));
     let end = body[start..].find("</li>").or_else(|| body[start..].find("</tr>")).unwrap() + start;
     &body[start..end]

@@ -171,7 +171,10 @@ async fn refused_event_member_and_branch_forms_list_each_error_linked_to_its_fie
     assert_eq!(lines, 2, "{}", resp.body);
     assert!(targets.contains(&"f-title".to_owned()) && targets.contains(&"f-ends_at".to_owned()), "{targets:?}");
     assert!(resp.body.contains("请修改以下 2 处："), "the heading counts them");
-    assert!(resp.body.contains("活动名称：此项为必填项。") || resp.body.contains("：此项为必填项。"), "label and message");
+    assert!(
+        resp.body.contains("活动名称：此项为必填项。") || resp.body.contains("：此项为必填项。"),
+        "label and message"
+    );
 
     // The event page's two small forms share field names: each has ids of its own.
     let id = crate::events::id_from(post(client, "/events", &form(tree.a)).await.assert_status(303).location());
@@ -180,7 +183,8 @@ async fn refused_event_member_and_branch_forms_list_each_error_linked_to_its_fie
     let (targets, lines) = summary_of(&resp);
     assert_eq!((targets.len(), lines), (2, 2), "{targets:?}");
     assert!(targets.iter().all(|t| t.starts_with("f-agenda-")), "{targets:?}");
-    let resp = client.post(&format!("/events/{id}/guests"), &[("name", ""), ("email", "nobody"), ("role", "leader")]).await;
+    let resp =
+        client.post(&format!("/events/{id}/guests"), &[("name", ""), ("email", "nobody"), ("role", "leader")]).await;
     resp.assert_status(422);
     let (targets, _) = summary_of(&resp);
     assert_eq!(targets, ["f-guest-name", "f-guest-email"]);
@@ -241,9 +245,8 @@ async fn refused_minutes_report_and_records_forms_list_each_error_linked_to_its_
     let admin = app.login_as(Role::Admin).await;
     let page = admin.get("/records/rules").await;
     let version = page.body.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap();
-    let resp = admin
-        .post("/records/rules", &[("version", &*decode(version)), ("t1", "1"), ("t2", "两"), ("t3", "6")])
-        .await;
+    let resp =
+        admin.post("/records/rules", &[("version", &*decode(version)), ("t1", "1"), ("t2", "两"), ("t3", "6")]).await;
     resp.assert_status(422);
     let (targets, _) = summary_of(&resp);
     assert!(targets.contains(&"f-t2".to_owned()), "{targets:?}\n{}", resp.body);

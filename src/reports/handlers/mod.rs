@@ -221,8 +221,7 @@ async fn step(
     let note = match note {
         Ok(note) => note,
         Err(key) => {
-            let shown =
-                Shown { errors: FieldErrors::single(&format!("note.{}", form.step), key) };
+            let shown = Shown { errors: FieldErrors::single(&format!("note.{}", form.step), key) };
             return show_page(&state, ctx, opened, shown).await;
         }
     };
