@@ -35,6 +35,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Every error with its field, in the order found (the error summary lists them all).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Msg)> {
+        self.0.iter().map(|(f, m)| (f.as_str(), m))
+    }
+
     pub fn single(field: &str, key: &str) -> Self {
         let mut e = Self::default();
         e.add(field, key);

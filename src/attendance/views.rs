@@ -207,12 +207,8 @@ impl AnswerPage {
     }
 
     pub fn when(&self) -> String {
-        format!(
-            "{} – {} ({})",
-            local(&self.event.starts_at, self.tz),
-            local(&self.event.ends_at, self.tz),
-            self.tz.name()
-        )
+        let zone = crate::events::views::zone_note(self.tz, self.ctx.locale);
+        format!("{} – {}{zone}", local(&self.event.starts_at, self.tz), local(&self.event.ends_at, self.tz))
     }
 
     pub fn answer_key(&self) -> &'static str {

@@ -152,6 +152,11 @@ pub fn set_default_zone(tz: chrono_tz::Tz) {
     let _ = DEFAULT_ZONE.set(tz);
 }
 
+/// Whether `tz` is the association's own zone, whose times need no zone named after them.
+pub fn is_default_zone(tz: chrono_tz::Tz) -> bool {
+    DEFAULT_ZONE.get().copied().unwrap_or(chrono_tz::Asia::Shanghai) == tz
+}
+
 /// A stored zone name as a zone. Names are checked when written ([`parse_timezone`]); a name
 /// that no longer parses (edited by hand in the database) falls back to the configured zone.
 pub fn zone(name: &str) -> chrono_tz::Tz {

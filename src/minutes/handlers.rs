@@ -17,10 +17,14 @@ use super::{
 };
 use crate::{
     branches::Scope,
-    events::{rules::Pairs, service as events, views::local},
+    events::{
+        rules::Pairs,
+        service as events,
+        views::{local, zone_note},
+    },
     forms::FieldErrors,
     forms::optional_text,
-    i18n::Msg,
+    i18n::{Locale, Msg},
     state::AppState,
     web::{Ctx, Flash, Scoped, WebError},
 };
@@ -68,7 +72,7 @@ fn day(t: &DateTime<Utc>, tz: Tz) -> String {
 
 /// The record's header, the zone of its branch that times are shown in, and the previous record
 /// of the same branch and type.
-async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz, Option<i64>), WebError> {
+async fn header(state: &AppState, opened: &Opened, locale: Locale) -> Result<(Header, Tz, Option<i64>), WebError> {
     let e = &opened.loaded.event;
     let c = &opened.context;
     let tz = c.tz;
@@ -88,7 +92,7 @@ async fn header(state: &AppState, opened: &Opened) -> Result<(Header, Tz, Option
         event_id: e.id,
         title: e.title.clone(),
         kind: e.kind,
-        when: format!("{} – {} ({})", local(&e.starts_at, tz), local(&e.ends_at, tz), tz.name()),
+        when: format!("{} – {}{}", local(&e.starts_at, tz), local(&e.ends_at, tz), zone_note(tz, locale)),
         place: e.location.clone(),
         organiser: c.branch.clone(),
         co_organisers,
@@ -167,7 +171,7 @@ async fn show_page_typed(
     errors: FieldErrors,
     typed: Option<&PeopleFields>,
 ) -> Result<Response, WebError> {
-    let (header, tz, previous) = header(state, &opened).await?;
+    let (header, tz, previous) = header(state, &opened, ctx.locale).await?;
     let db = &state.db;
     let log = service::log_of(db, &opened).await?;
     let names = service::account_names(db, &opened, &log).await?;
@@ -257,7 +261,7 @@ async fn form_page(
     saved_now: Option<Body>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let (header, _, _) = header(state, opened).await?;
+    let (header, _, _) = header(state, opened, ctx.locale).await?;
     let tr = |k: &str| crate::i18n::t(ctx.locale, k).to_owned();
     let page = FormPage {
         header,
@@ -488,7 +492,7 @@ async fn revisions(
     Query(params): Query<CompareParams>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    let (header, tz, _) = header(&state, &opened).await?;
+    let (header, tz, _) = header(&state, &opened, ctx.locale).await?;
     let list = service::revisions(&state.db, &opened).await?;
     let names = crate::accounts::service::display_names(&state.db, list.iter().filter_map(|r| r.by_account)).await?;
     // Only revisions of the list: what this viewer may read.
@@ -531,8 +535,8 @@ async fn revisions(
 }
 
 /// A record as it is filed: header, roll, body and signatures.
-async fn filed(state: &AppState, opened: Opened) -> Result<DocRecord, WebError> {
-    let (header, tz, _) = header(state, &opened).await?;
+async fn filed(state: &AppState, opened: Opened, locale: Locale) -> Result<DocRecord, WebError> {
+    let (header, tz, _) = header(state, &opened, locale).await?;
     let names = service::account_names(&state.db, &opened, &[]).await?;
     let m = &opened.minutes;
     let [host_signature, recorder_signature] = signatures(&names, m, tz);
@@ -561,7 +565,7 @@ async fn print(
     Query(params): Query<VersionParams>,
 ) -> Result<Response, WebError> {
     let opened = open_version(&state, &ctx, &scope, id, filed_version(&params)).await?;
-    let r = filed(&state, opened).await?;
+    let r = filed(&state, opened, ctx.locale).await?;
     let page = PrintPage {
         header: r.header,
         state: r.state,
@@ -587,7 +591,7 @@ async fn download_docx(
     let tz = crate::branches::service::zone_of(&state.db, opened.loaded.event.branch_id).await?;
     let day = opened.loaded.event.starts_at.with_timezone(&tz).date_naive();
     let name = format!("{}-{}-{day}.docx", ctx.tr("minutes.title"), opened.loaded.event.title);
-    let record = filed(&state, opened).await?;
+    let record = filed(&state, opened, ctx.locale).await?;
     let bytes = docx::docx(ctx.locale, std::slice::from_ref(&record))?;
     Ok(docx_response(&name, bytes))
 }
@@ -657,7 +661,7 @@ async fn year_docx(
     for (e, m) in records {
         if service::is_signed(&m) {
             let opened = open_version(&state, &ctx, &scope, e.id, Version::Signed).await?;
-            filed_records.push(filed(&state, opened).await?);
+            filed_records.push(filed(&state, opened, ctx.locale).await?);
         }
     }
     if filed_records.is_empty() {

@@ -210,6 +210,13 @@ impl RulesPage {
         [0, 1, 2].map(|i| (format!("t{}", i + 1), labels[i], self.thresholds[i]))
     }
 
+    /// The fields as the error summary names them: each type of meeting, each threshold.
+    fn summary_names(&self) -> Vec<(String, String)> {
+        let every = self.rows.iter().map(|(kind, _)| (format!("every.{}", kind.key()), self.ctx.tr(kind.label_key())));
+        let thresholds = self.threshold_fields().into_iter().map(|(name, label, _)| (name, self.ctx.tr(label)));
+        every.chain(thresholds).map(|(f, l)| (f, l.to_owned())).collect()
+    }
+
     fn every_label(&self, n: &u32) -> String {
         match n {
             0 => self.ctx.tr("records.every_none").to_owned(),

@@ -8,7 +8,7 @@ use super::{
     service::PhotoRow,
     service::public::{Card, Choices, Filter},
 };
-use crate::{forms::FieldErrors, i18n::Msg, markdown, web::Ctx};
+use crate::{forms::FieldErrors, markdown, web::Ctx};
 
 /// A post as its reader sees it, as HTML: the lead (plain text, stored once) as its first
 /// paragraphs, then the body's Markdown.
@@ -69,7 +69,6 @@ pub struct ReportPage {
     /// published version until then).
     pub waiting: Vec<Part>,
     pub errors: FieldErrors,
-    pub photo_error: Option<Msg>,
 }
 
 impl ReportPage {
@@ -144,7 +143,6 @@ impl ActivitiesPage {
 pub struct ActivityPage {
     pub ctx: Ctx,
     pub report: report::Model,
-    pub branch: String,
     pub body: String,
     /// The summary on one line, for search engines and chat previews.
     pub description: String,

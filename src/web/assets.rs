@@ -9,6 +9,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
     ("favicon.svg", "image/svg+xml", include_str!("../../static/favicon.svg")),
     ("attendance.js", "text/javascript; charset=utf-8", include_str!("../../static/attendance.js")),
+    ("forms.js", "text/javascript; charset=utf-8", include_str!("../../static/forms.js")),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> Response {

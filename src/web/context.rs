@@ -15,10 +15,11 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{WebError, cookies, csrf, error::ErrorText, flash::Flash, pages};
+use super::{WebError, cookies, csrf, error::ErrorText, flash::Flash, forms::ErrorLine, pages};
 use crate::{
     accounts::{Actor, Role, service::sessions},
     crypto,
+    forms::FieldErrors,
     i18n::{self, Locale, Msg},
     state::AppState,
 };
@@ -77,6 +78,30 @@ impl RequestContext {
 
     pub fn msg(&self, msg: &Msg) -> String {
         i18n::render(self.locale, msg)
+    }
+
+    /// The lines of a refused form's error summary; see [`super::forms::error_lines`].
+    pub fn error_lines<'a>(
+        &self,
+        errors: &FieldErrors,
+        prefix: &str,
+        labels: impl AsRef<[(&'a str, &'a str)]>,
+    ) -> Vec<ErrorLine> {
+        super::forms::error_lines(self.locale, errors, prefix, labels.as_ref(), &[])
+    }
+
+    /// [`Self::error_lines`] where some fields are named by text rather than a catalogue key.
+    pub fn error_lines_named(&self, errors: &FieldErrors, names: impl AsRef<[(String, String)]>) -> Vec<ErrorLine> {
+        super::forms::error_lines(self.locale, errors, "", &[], names.as_ref())
+    }
+
+    /// The summary's heading: how many things to correct.
+    pub fn error_heading(&self, n: usize) -> String {
+        if n == 1 {
+            self.tr("error_summary.heading_one").to_owned()
+        } else {
+            self.tr_with("error_summary.heading", "n", n)
+        }
     }
 
     pub fn lang(&self) -> &'static str {
@@ -275,9 +300,11 @@ async fn read_request(state: &AppState, headers: &HeaderMap, path: String) -> (C
             }
         }
     }
-    // Language: the account's choice, then the language switch, then the browser's wish.
-    let locale = user_locale
-        .or_else(|| cookies::get(headers, cookies::LANG).and_then(Locale::from_tag))
+    // Language: the language switch (this browser's choice of pages), then the account's saved
+    // language (that of its emails), then the browser's wish.
+    let locale = cookies::get(headers, cookies::LANG)
+        .and_then(Locale::from_tag)
+        .or(user_locale)
         .or_else(|| headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Locale::negotiate))
         .unwrap_or(state.settings.default_locale);
     let csrf_cookie = match &incoming.csrf_cookie {

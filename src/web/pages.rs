@@ -13,7 +13,6 @@ use super::{Ctx, WebError, cookies, forms::local_path};
 #[allow(unused_imports)]
 use crate::forms::Choice;
 use crate::{
-    accounts,
     i18n::{Locale, Msg},
     state::AppState,
 };
@@ -64,16 +63,11 @@ struct LocaleForm {
     next: String,
 }
 
-/// The language switch: remembered in a cookie, and on the account of a signed-in person.
-async fn switch_locale(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(form): Form<LocaleForm>,
-) -> Result<Response, WebError> {
+/// The language switch of a signed-in person: the pages' language, remembered in a cookie. It
+/// leaves the account's saved language alone: that one is the language of the person's emails,
+/// chosen on the account page (a look at the English pages must not turn every notice English).
+async fn switch_locale(State(state): State<AppState>, Form(form): Form<LocaleForm>) -> Result<Response, WebError> {
     let locale = Locale::from_tag(&form.locale).ok_or(WebError::BadRequest)?;
-    if let Some(user) = &ctx.user {
-        accounts::service::set_locale(&state.db, &user.actor(), locale).await?;
-    }
     Ok(with_locale_cookie(&state, locale, &form.next))
 }
 

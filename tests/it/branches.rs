@@ -167,9 +167,9 @@ async fn officers_are_appointed_from_the_unit_and_keep_their_history() {
     let r = appoint(deputy, "group_leader", "2025-01-01", "").await;
     assert_eq!(r.field_error("role").as_deref(), Some("该职务不适用于这一级组织（党小组只设组长）。"));
     let r = appoint(deputy, "deputy_secretary", "2025-01-01", "2024-01-01").await;
-    assert_eq!(r.field_error("until_on").as_deref(), Some("任期结束日期不能早于开始日期。"));
+    assert_eq!(r.field_error("officer-until_on").as_deref(), Some("任期结束日期不能早于开始日期。"));
     let r = appoint(deputy, "deputy_secretary", "2025-13-01", "").await;
-    assert_eq!(r.field_error("from_on").as_deref(), Some("请输入有效日期，格式 YYYY-MM-DD。"));
+    assert_eq!(r.field_error("officer-from_on").as_deref(), Some("请输入有效日期，格式 YYYY-MM-DD。"));
     appoint(deputy, "deputy_secretary", "2025-01-01", "").await.assert_redirect_to(&a);
 
     let page = secretary.get(&a).await;

@@ -135,6 +135,14 @@ impl Browser {
         self.call(reqwest::Method::POST, "/window/rect", json!({"width": width, "height": 900})).await;
     }
 
+    /// A phone's viewport, 390 × 844 CSS pixels, whatever the window's smallest size (headless
+    /// Chromium keeps its windows at least 500 px wide).
+    async fn phone(&self) {
+        let params = json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true});
+        let body = json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params});
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", body).await;
+    }
+
     /// The console's errors since the last call.
     async fn console_errors(&self) -> Vec<String> {
         let v = self.call(reqwest::Method::POST, "/se/log", json!({"type": "browser"})).await;
@@ -222,11 +230,17 @@ async fn a_roster_tap_checks_in_and_updates_the_counter_without_reloading() {
     browser.click("button[type=submit]").await;
     browser.wait_for("data-count=\"present\">0<").await;
     browser.execute("window.partydayKept = 1").await;
+    let pending_before =
+        format!("return document.querySelector('#p{} [data-pending]').getClientRects().length > 0", inv.id);
+    assert_eq!(browser.execute(&pending_before).await, json!(true), "not answered yet, before the tap");
     browser.click(&format!("#p{} button[value=present]", inv.id)).await;
     // The script posts in the background: the counter changes, the page does not reload.
     browser.wait_for("data-count=\"present\">1<").await;
     browser.wait_for(&format!("id=\"p{}\" data-person=\"\" data-state=\"present\"", inv.id)).await;
     assert_eq!(browser.execute("return window.partydayKept === 1").await, json!(true), "the page reloaded");
+    // "Not answered yet" gave way to the outcome.
+    let pending = format!("return document.querySelector('#p{} [data-pending]').getClientRects().length > 0", inv.id);
+    assert_eq!(browser.execute(&pending).await, json!(false), "the line still says not answered");
     let saved = partyday::attendance::service::invitation_of(&app.state.db, id, member).await.unwrap().unwrap();
     assert_eq!((saved.outcome.map(|o| o.key()), saved.checkin_method.as_deref()), (Some("present"), Some("roster")));
 
@@ -655,4 +669,69 @@ async fn returned_minutes_say_so_at_the_top_and_members_read_the_signed_record_d
     let shown = browser.execute(signatures).await;
     assert!(shown.as_array().unwrap().iter().all(|s| !s.as_str().unwrap().contains("尚未签字")), "{shown}");
     assert_eq!(browser.execute(wide).await, json!(0));
+}
+
+#[tokio::test]
+async fn a_refused_minutes_save_shows_its_errors_first_on_a_phone() {
+    let Some(browser) = Browser::start().await else { return };
+    browser.phone().await;
+    let (app, tree, s) = crate::attendance::setup("吴书记").await;
+    let id = crate::attendance::scheduled(&app, &s.client, tree.a, (chrono::Duration::hours(1), 120), &[]).await;
+    let starts = crate::attendance::event_row(&app, id).await.starts_at;
+    crate::attendance::move_to(&app, starts + chrono::Duration::minutes(10));
+    // A long record: ten speeches before the resolution whose vote will be wrong.
+    let path = format!("/events/{id}/minutes");
+    let rev = crate::minutes::revision_in(&s.client.get(&format!("{path}/edit")).await.body);
+    let mut fields = crate::minutes::body_form(&rev, "named", ("", "", ""));
+    fields[5].1 = "区卫健委王处长".to_owned();
+    let speeches = (0..8).flat_map(|i| {
+        [
+            ("sp_item", "0".to_owned()),
+            ("sp_speaker", "named".to_owned()),
+            ("sp_name", format!("发言人{i}")),
+            ("sp_post", String::new()),
+            ("sp_role", "exchange".to_owned()),
+            ("sp_summary", "结合岗位谈学习体会。".repeat(20)),
+        ]
+    });
+    // After the two speeches of the form, before its resolution.
+    fields.splice(15..15, speeches);
+    crate::minutes::send(&s.client, &path, &fields).await.assert_status(303);
+    app.create_account(Role::Admin, "minutes@example.org").await;
+
+    browser.go(&format!("{}{path}/edit", app.base)).await;
+    browser.wait_for("id=\"f-email\"").await;
+    browser.type_into("#f-email", "minutes@example.org").await;
+    browser.type_into("#f-password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("name=\"res_for\"").await;
+    let far = "return document.querySelector('[name=res_for]').getBoundingClientRect().top > 2 * innerHeight";
+    assert_eq!(browser.execute(far).await, json!(true), "the vote is screens away from the top");
+    browser
+        .execute(
+            "document.querySelector('[name=res_for]').value = '-1';
+             document.querySelector('.minutes-form p.actions button[value=save]').click();",
+        )
+        .await;
+    browser.wait_for("id=\"error-summary\"").await;
+    let seen = r#"const s = document.getElementById('error-summary'); const r = s.getBoundingClientRect();
+        return [r.top >= 0 && r.top < innerHeight, document.activeElement === s, innerWidth]"#;
+    let mut state = json!(null);
+    for _ in 0..50 {
+        state = browser.execute(seen).await;
+        if state[1] == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state[0], json!(true), "the summary is on the first screen: {state}");
+    assert_eq!(state[1], json!(true), "the summary has the focus: {state}");
+    assert_eq!(state[2], json!(390), "a phone's width: {state}");
+    // Its link leads to the row and focuses its first control, now on screen.
+    browser.click("#error-summary a").await;
+    let there = r#"const a = document.activeElement; const r = a.getBoundingClientRect();
+        return [a.closest('#f-resolution-0') !== null, r.top >= 0 && r.bottom <= innerHeight]"#;
+    assert_eq!(browser.execute(there).await, json!([true, true]));
+    let errors = browser.console_errors().await;
+    assert!(errors.iter().all(|e| e.contains("422")), "{errors:?}");
 }

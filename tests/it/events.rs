@@ -173,7 +173,7 @@ async fn bad_event_input_gets_field_errors_and_changes_nothing() {
     let id = id_from(resp.location());
     let resp = secretary.post(&format!("/events/{id}/guests"), &[("name", ""), ("role", "leader")]).await;
     resp.assert_status(422);
-    assert!(resp.field_error("name").is_some());
+    assert!(resp.field_error("guest-name").is_some());
 }
 
 #[tokio::test]

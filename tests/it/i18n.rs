@@ -1,5 +1,6 @@
-//! Both languages are complete, and the language is chosen as promised: the account's
-//! preference, then the language switch, then the browser's Accept-Language, then zh-CN.
+//! Both languages are complete, and the language is chosen as promised: the language switch,
+//! then the account's saved language, then the browser's Accept-Language, then zh-CN. The
+//! switch changes the pages only; the account page and "my information" choose the emails'.
 use std::{collections::BTreeSet, path::Path};
 
 use partyday::{
@@ -7,6 +8,8 @@ use partyday::{
     i18n::{self, Locale},
     web::pages::ERROR_STATUSES,
 };
+
+use sea_orm::EntityTrait;
 
 use crate::helpers::TestApp;
 
@@ -105,7 +108,7 @@ async fn chinese_by_default_english_when_the_browser_asks() {
 }
 
 #[tokio::test]
-async fn the_language_switch_beats_the_browser_and_the_account_beats_both() {
+async fn the_language_switch_beats_the_account_and_the_browser_and_changes_the_pages_only() {
     let app = TestApp::spawn().await;
     let c = app.client();
     let with_browser_en = |path: &'static str| {
@@ -123,20 +126,59 @@ async fn the_language_switch_beats_the_browser_and_the_account_beats_both() {
     c.post("/locale", &[("locale", "klingon"), ("next", "/")]).await.assert_status(400);
     c.post("/locale", &[("locale", "en"), ("next", "https://evil.example/")]).await.assert_redirect_to("/");
 
-    // Signed in, the account's preference wins; switching while signed in changes it.
-    app.create_account(Role::Member, "pref@example.org").await;
+    // Signed in: the account page saves the language of emails; this browser's switch still
+    // decides the pages.
+    let account = app.create_account(Role::Member, "pref@example.org").await;
+    let saved = || async {
+        let a = partyday::accounts::entity::account::Entity::find_by_id(account).one(&app.state.db).await.unwrap();
+        a.unwrap().locale
+    };
     c.post("/locale", &[("locale", "zh-CN"), ("next", "/")]).await;
     c.login("pref@example.org", crate::helpers::PASSWORD).await;
     c.post("/account", &[("display_name", "Pref"), ("locale", "en")]).await.assert_redirect_to("/account");
+    assert_eq!(saved().await.as_deref(), Some("en"));
+    c.get("/account").await.assert_contains("<html lang=\"zh-CN\">").assert_contains("selected lang=\"en\"");
+    // The switch, signed in: the pages change, the saved language of emails does not.
+    c.post("/locale", &[("locale", "en"), ("next", "/account")]).await.assert_redirect_to("/account");
     c.get("/account").await.assert_contains("<html lang=\"en\">");
     c.post("/locale", &[("locale", "zh-CN"), ("next", "/account")]).await;
+    c.get("/account").await.assert_contains("<html lang=\"zh-CN\">").assert_contains("selected lang=\"en\"");
+    assert_eq!(saved().await.as_deref(), Some("en"), "the switch left the emails' language alone");
+    // A browser that never switched shows the account's language.
     let other_browser = app.client();
     other_browser.login("pref@example.org", crate::helpers::PASSWORD).await;
-    other_browser
-        .get("/account")
-        .await
-        .assert_contains("<html lang=\"zh-CN\">")
-        .assert_contains("selected lang=\"zh-CN\"");
+    other_browser.get("/account").await.assert_contains("<html lang=\"en\">");
+}
+
+/// The language of a member's emails is the one saved on "my information", whatever language
+/// the pages were switched to.
+#[tokio::test]
+async fn a_members_emails_follow_the_saved_language_not_the_switch() {
+    use partyday::mail::entity::outbox;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let (app, tree, s) = crate::attendance::setup("吴书记").await;
+    let member = app.add_member(tree.a, "双语党员").await;
+    let client = app.login_linked(Role::Member, member).await;
+    client.post("/me", &[("phone", ""), ("email", "bilingual@example.org"), ("locale", "")]).await.assert_status(303);
+    // Reading the pages in English does not make the invitations English.
+    client.post("/locale", &[("locale", "en"), ("next", "/me")]).await.assert_redirect_to("/me");
+    client.get("/me").await.assert_contains("<html lang=\"en\">");
+    let locale_of_last = || async {
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::Recipient.eq("bilingual@example.org"))
+            .order_by_desc(outbox::Column::Id)
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        rows.first().map(|r| r.locale.clone())
+    };
+    crate::attendance::scheduled(&app, &s.client, tree.a, (chrono::Duration::days(3), 60), &[]).await;
+    let locale = locale_of_last().await.expect("invited");
+    assert!(locale.is_empty() || locale == "zh-CN", "the association's language: {locale:?}");
+    // Chosen on "my information": the next email is English.
+    client.post("/me", &[("phone", ""), ("email", "bilingual@example.org"), ("locale", "en")]).await.assert_status(303);
+    crate::attendance::scheduled(&app, &s.client, tree.a, (chrono::Duration::days(4), 60), &[]).await;
+    assert_eq!(locale_of_last().await.as_deref(), Some("en"));
 }
 
 #[tokio::test]

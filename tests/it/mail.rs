@@ -103,7 +103,7 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     let starts = crate::attendance::event_row(&app, id).await.starts_at;
     let deadline = starts.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string();
     assert!(text.contains(&format!("回复截止时间：{deadline}。")), "{text}");
-    let event_link = text.lines().find(|l| l.starts_with("活动页面: ")).expect("the event link");
+    let event_link = text.lines().find(|l| l.starts_with("活动页面：")).expect("the event link");
     assert!(event_link.contains("/answer/") && !event_link.contains("?a="), "{event_link}");
     assert!(!text.contains("**") && !text.contains("## "), "no Markdown marks: {text}");
     let description = icalendar::parser::unfold(ics);
@@ -172,7 +172,7 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     let update = got[5..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
     assert_eq!(header(&update.data, "Subject").as_deref(), Some("活动变更：十二月主题党日"));
     let update_text = &parts(&update.data)["text/plain"].0;
-    assert!(update_text.contains("地点变更: 三楼会议室 → 党员活动室"), "what changed, old and new: {update_text}");
+    assert!(update_text.contains("地点变更：三楼会议室 → 党员活动室"), "what changed, old and new: {update_text}");
     secretary.post(&format!("/events/{id}/cancel"), &[("reason", "与上级会议冲突")]).await.assert_status(303);
     let got = smtp.wait_for(11).await;
     let cancel = got[8..].iter().find(|m| m.to == vec![email.clone()]).unwrap();
@@ -453,7 +453,7 @@ async fn a_joint_activity_s_invitation_names_every_holding_branch_and_nests_quot
     let got = smtp.wait_for(2).await;
     for m in &got {
         let text = &parts(&m.data)["text/plain"].0;
-        assert!(text.contains(&format!("协办支部: {co_name}")), "{text}");
+        assert!(text.contains(&format!("协办支部：{co_name}")), "{text}");
         assert!(text.contains("诚邀您参加“‘党建+医疗质量’座谈会”。"), "{text}");
         let html = &parts(&m.data)["text/html"].0;
         assert!(html.contains(&co_name), "{html}");

@@ -29,6 +29,8 @@ mod records;
 mod reports;
 mod reset;
 mod signatures;
+mod smaller;
 mod smtp;
 mod structure;
+mod summary;
 mod todo;

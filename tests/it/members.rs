@@ -116,15 +116,15 @@ async fn status_state_and_transfer_are_dated_changes() {
     let r = post("status", vec![("to", "full".into()), ("effective_on", today.clone())]).await;
     assert_eq!(r.field_error("to").as_deref(), Some("与当前情况相同，无需变更。"));
     let r = post("status", vec![("to", "probationary".into()), ("effective_on", "2099-01-01".into())]).await;
-    assert_eq!(r.field_error("effective_on").as_deref(), Some("日期不能晚于今天。"));
+    assert_eq!(r.field_error("status-effective_on").as_deref(), Some("日期不能晚于今天。"));
     let r = post("state", vec![("to", "exempt".into()), ("effective_on", today.clone())]).await;
-    assert_eq!(r.field_error("note").as_deref(), Some("免参加组织生活须写明原因。"));
+    assert_eq!(r.field_error("state-note").as_deref(), Some("免参加组织生活须写明原因。"));
     let r = post("transfer", vec![("to", tree.a.to_string()), ("effective_on", today.clone())]).await;
     assert_eq!(r.field_error("to").as_deref(), Some("该党员已在这个支部。"));
     let r = post("transfer", vec![("to", tree.a_group.to_string()), ("effective_on", today.clone())]).await;
     assert_eq!(r.field_error("to").as_deref(), Some("该组织不能接收党员（已撤销、不存在或是党小组）。"));
     let r = post("transfer", vec![("to", tree.b.to_string()), ("effective_on", "2000-01-01".into())]).await;
-    assert_eq!(r.field_error("effective_on").as_deref(), Some("日期早于该党员本次在支部的起始日期。"));
+    assert_eq!(r.field_error("transfer-effective_on").as_deref(), Some("日期早于该党员本次在支部的起始日期。"));
     admin.get(&path).await.assert_lacks("政治面貌变更</td>");
 
     post("state", vec![("to", "exempt".into()), ("effective_on", today.clone()), ("note", "援外医疗队".into())])

@@ -262,7 +262,8 @@ async fn attachments_are_checked_stored_and_downloaded_by_invitees() {
     other.upload_to(&path, &[], "x.pdf", b"%PDF-".to_vec()).await.assert_status(404);
     member_client.upload_to(&path, &[], "x.pdf", b"%PDF-".to_vec()).await.assert_status(403);
 
-    // Refused uploads say why and store nothing.
+    // Refused uploads say why (on the event page they return to: the upload's address carries the
+    // form's token) and store nothing.
     for (name, bytes, text) in [
         ("病毒.exe", b"MZ\x90\x00".to_vec(), "不支持此文件类型"),
         ("page.html", b"<script>alert(1)</script>".to_vec(), "不支持此文件类型"),
@@ -272,7 +273,8 @@ async fn attachments_are_checked_stored_and_downloaded_by_invitees() {
         ("", Vec::new(), "请选择要上传的文件"),
     ] {
         let resp = secretary.upload_to(&path, &[], name, bytes).await;
-        resp.assert_status(422).assert_contains(text);
+        resp.assert_status(303).assert_redirect_to(&format!("/events/{id}"));
+        secretary.get(resp.location()).await.assert_status(200).assert_contains(text);
     }
     assert_eq!(attachment::Entity::find().count(&app.state.db).await.unwrap(), 1);
     assert_eq!(std::fs::read_dir(app.data_dir.path().join("attachments")).unwrap().count(), 1);

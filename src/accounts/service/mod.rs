@@ -22,7 +22,7 @@ use super::{
     entity::account,
     rules::{AccountUpdate, NewAccount, Password, ProfileUpdate, Role},
 };
-use crate::{forms::Page, i18n::Locale};
+use crate::forms::Page;
 
 /// Who is acting: the logged-in account and its role.
 #[derive(Debug, Clone)]
@@ -481,16 +481,6 @@ pub async fn update_profile(
     am.locale = Set(update.locale.map(|l| l.tag().to_owned()));
     am.updated_at = Set(now);
     am.update(db).await?;
-    Ok(())
-}
-
-/// Remembers the language the actor picked with the language switch.
-pub async fn set_locale(db: &impl ConnectionTrait, actor: &Actor, locale: Locale) -> Result<(), AccountError> {
-    account::Entity::update_many()
-        .col_expr(account::Column::Locale, Expr::value(locale.tag()))
-        .filter(account::Column::Id.eq(actor.account_id))
-        .exec(db)
-        .await?;
     Ok(())
 }
 

@@ -99,6 +99,12 @@ impl Person {
         self.outcome
     }
 
+    /// Catalogue key of the answer as the roster shows it, or None: once someone is marked
+    /// present, late or absent, "not answered yet" says nothing (the outcome says it all).
+    pub fn shown_answer(&self) -> Option<&'static str> {
+        (self.answer != Answer::Pending || self.outcome.is_none()).then(|| self.answer.label_key())
+    }
+
     pub fn method(&self) -> Option<Method> {
         self.checkin_method.as_deref().and_then(Method::parse)
     }

@@ -1,14 +1,13 @@
 //! Attachments of an event: upload (organisers, while the event can change), download (whoever
 //! may read the event) and removal.
 use axum::{
-    Extension, Router,
+    Router,
     extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 
-use super::{Forms, show_page};
 use crate::{
     events::{
         rules::attachments::{MAX_BYTES, UploadError, check},
@@ -16,7 +15,7 @@ use crate::{
     },
     i18n::Msg,
     state::AppState,
-    web::{Ctx, Flash, Scoped, WebError},
+    web::{Flash, Scoped, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -43,8 +42,6 @@ async fn read_file(multipart: &mut Multipart) -> Result<(String, Vec<u8>), Uploa
 
 async fn upload(
     State(state): State<AppState>,
-    Extension(sections): Extension<super::Sections>,
-    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -63,10 +60,9 @@ async fn upload(
             attachments::store(&state.db, data_dir(&state), &loaded, named, &bytes, now).await?;
             Ok((Flash::success(Msg::new("attachment.added")), Redirect::to(&format!("/events/{id}"))).into_response())
         }
-        Err(e) => {
-            let forms = Forms { attachment_error: Some(e.msg()), ..Default::default() };
-            show_page(&state, sections, ctx, &scope, loaded, forms).await
-        }
+        // The upload's address carries the form's token (a multipart body is read after the
+        // check): a refusal goes back to the event page, so the token never shows in the address.
+        Err(e) => Ok((Flash::error(e.msg()), Redirect::to(&format!("/events/{id}"))).into_response()),
     }
 }
 

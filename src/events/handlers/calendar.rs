@@ -244,9 +244,10 @@ async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Resul
         return Ok((StatusCode::NOT_FOUND, format!("{text}\n")).into_response());
     };
     let (name, locale) = feeds::owner_name(&state.db, owner).await?;
-    let name = name.map(|n| format!("Partyday · {n}"));
-    let events = feeds::events_of(&state.db, owner, state.now()).await?;
     let locale = locale.unwrap_or(state.settings.default_locale);
+    // The calendar's name in its owner's language: "党建活动日 · 张三", never the code name.
+    let name = name.map(|n| format!("{} · {n}", crate::i18n::t(locale, "site.name")));
+    let events = feeds::events_of(&state.db, owner, state.now()).await?;
     let body = feeds::calendar_of(
         &state.db,
         &state.settings,

@@ -340,7 +340,6 @@ async fn update(
 pub(super) struct Forms {
     pub guest: (Pairs, FieldErrors),
     pub agenda_item: (Pairs, FieldErrors),
-    pub attachment_error: Option<Msg>,
 }
 
 pub(super) async fn show_page(
@@ -351,7 +350,7 @@ pub(super) async fn show_page(
     loaded: Loaded,
     forms: Forms,
 ) -> Result<Response, WebError> {
-    let Forms { guest, agenda_item, attachment_error } = forms;
+    let Forms { guest, agenda_item } = forms;
     let db = &state.db;
     let loaded_view = loaded.clone();
     let service::Named { branch, branches: named, host, recorder, .. } = service::named(db, &loaded).await?;
@@ -386,7 +385,7 @@ pub(super) async fn show_page(
     } else {
         None
     };
-    let failed = !guest.1.is_empty() || !agenda_item.1.is_empty() || attachment_error.is_some();
+    let failed = !guest.1.is_empty() || !agenda_item.1.is_empty();
     let mut sections_html = String::new();
     for section in sections {
         sections_html.push_str(&section(state, &ctx, scope, &loaded_view).await?);
@@ -413,7 +412,6 @@ pub(super) async fn show_page(
         agenda_form: agenda_item.0,
         agenda_errors: agenda_item.1,
         attachments: service::attachments::of_event(db, event.id).await?,
-        attachment_error,
         conflicts,
         delivery,
         sections_html,

@@ -77,6 +77,19 @@ impl HeldFormPage {
         self.form.all(name).nth(*i).unwrap_or("")
     }
 
+    /// The roster's fields in the error summary: each person's marks under their name.
+    pub fn summary_names(&self) -> Vec<(String, String)> {
+        let reason = self.ctx.tr("held.leave_reason");
+        let colon = self.ctx.tr("report.colon");
+        self.roster
+            .iter()
+            .flatten()
+            .flat_map(|p| {
+                [(mark_field(p.id), p.name.clone()), (reason_field(p.id), format!("{}{colon}{reason}", p.name))]
+            })
+            .collect()
+    }
+
     pub fn row_error(&self, prefix: &str, i: &usize) -> Option<String> {
         self.errors.get(&format!("{prefix}_{i}")).map(|m| self.ctx.msg(m))
     }

@@ -65,6 +65,16 @@ pub fn local(t: &DateTime<Utc>, tz: Tz) -> String {
     minutes(t, tz, ' ')
 }
 
+/// What follows a time of a branch in `tz`: nothing in the association's own zone (everyone
+/// reads its times so), else the zone's name in the reader's brackets ("（Asia/Tokyo）").
+pub fn zone_note(tz: Tz, locale: crate::i18n::Locale) -> String {
+    if crate::branches::rules::is_default_zone(tz) {
+        return String::new();
+    }
+    let t = |k| crate::i18n::t(locale, k);
+    format!("{}{}{}", t("punct.lparen"), tz.name(), t("punct.rparen"))
+}
+
 /// The value of a datetime-local input.
 pub fn input(t: &DateTime<Utc>, tz: Tz) -> String {
     minutes(t, tz, 'T')
@@ -202,7 +212,6 @@ pub struct EventShowPage {
     pub agenda_errors: FieldErrors,
     pub agenda_form: Pairs,
     pub attachments: Vec<super::entity::attachment::Model>,
-    pub attachment_error: Option<crate::i18n::Msg>,
     pub conflicts: Vec<ConflictView>,
     /// For organisers of a scheduled (or past) event.
     pub delivery: Option<crate::mail::service::Delivery>,

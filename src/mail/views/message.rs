@@ -220,7 +220,8 @@ impl Mail<'_> {
         let e = &self.facts.event;
         let (start, end) = (e.starts_at.with_timezone(&self.facts.tz), e.ends_at.with_timezone(&self.facts.tz));
         let end_fmt = if start.date_naive() == end.date_naive() { "%H:%M" } else { "%Y-%m-%d %H:%M" };
-        format!("{} – {} ({})", start.format("%Y-%m-%d %H:%M"), end.format(end_fmt), self.facts.tz.name())
+        let zone = crate::events::views::zone_note(self.facts.tz, self.locale);
+        format!("{} – {}{zone}", start.format("%Y-%m-%d %H:%M"), end.format(end_fmt))
     }
 
     /// "Please answer “…” by 2026-12-20 18:00".

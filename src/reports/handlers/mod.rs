@@ -46,11 +46,10 @@ async fn open(state: &AppState, scope: &Scope, id: i64) -> Result<Opened, WebErr
     Ok(service::open(&state.db, scope, id, state.settings.publish_by).await?)
 }
 
-/// What the page shows besides the report: a refused step's or upload's message.
+/// What the page shows besides the report: a refused step's message.
 #[derive(Default)]
 struct Shown {
     errors: FieldErrors,
-    photo_error: Option<Msg>,
 }
 
 async fn show(
@@ -80,11 +79,7 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
     // In the language drafts are written in, whatever the reader's.
     let drafted_in = state.settings.default_locale;
     let regeneration = if opened.may_edit() { service::regeneration(db, r, drafted_in).await?.0 } else { Vec::new() };
-    let status = if shown.errors.is_empty() && shown.photo_error.is_none() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if shown.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     // Sent back and not submitted again since: the writers see why first.
     let review = [LogKind::Submitted, LogKind::Returned, LogKind::Published, LogKind::Withdrawn];
     let returned = log
@@ -116,7 +111,6 @@ async fn show_page(state: &AppState, ctx: Ctx, opened: Opened, shown: Shown) -> 
             Vec::new()
         },
         errors: shown.errors,
-        photo_error: shown.photo_error,
         report: opened.report,
         ctx,
     };
@@ -227,8 +221,7 @@ async fn step(
     let note = match note {
         Ok(note) => note,
         Err(key) => {
-            let shown =
-                Shown { errors: FieldErrors::single(&format!("note.{}", form.step), key), ..Default::default() };
+            let shown = Shown { errors: FieldErrors::single(&format!("note.{}", form.step), key) };
             return show_page(&state, ctx, opened, shown).await;
         }
     };
@@ -278,7 +271,6 @@ async fn read_upload(multipart: &mut Multipart) -> Result<(Vec<u8>, String), Pho
 
 async fn upload(
     State(state): State<AppState>,
-    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path(id): Path<i64>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -289,32 +281,35 @@ async fn upload(
         return Err(WebError::Conflict(Msg::new("report.is_submitted")));
     }
     let mut multipart = multipart.map_err(|_| WebError::BadRequest)?;
-    let refuse = |opened, key: &str| {
-        let shown = Shown { photo_error: Some(Msg::new(key)), ..Default::default() };
-        show_page(&state, ctx.clone(), opened, shown)
-    };
     let (bytes, caption) = match read_upload(&mut multipart).await {
         Ok(read) => read,
-        Err(e) => return refuse(opened, e.key()).await,
+        Err(e) => return Ok(refused(id, e.key())),
     };
     let caption = match optional_text(&caption, MAX_CAPTION) {
         Ok(c) => c,
-        Err(key) => return refuse(opened, key).await,
+        Err(key) => return Ok(refused(id, key)),
     };
     // Full already: refused before any pixel is decoded (the save checks again, under its lock).
     if service::photo_count(&state.db, &opened).await? >= photos::MAX_PER_REPORT {
-        return refuse(opened, PhotoError::TooMany.key()).await;
+        return Ok(refused(id, PhotoError::TooMany.key()));
     }
     let processed = match photos::prepare(bytes).await {
         Ok(p) => p,
-        Err(e) => return refuse(opened, e.key()).await,
+        Err(e) => return Ok(refused(id, e.key())),
     };
     let change = PhotoChange::Add(processed, caption);
     match service::change_photos(&state.db, &scope, id, state.settings.publish_by, change, state.now()).await {
         Ok(()) => Ok((Flash::success(Msg::new("report.photo_added")), to_report(id)).into_response()),
-        Err(ReportError::Photo(e)) => refuse(opened, e.key()).await,
+        Err(ReportError::Photo(e)) => Ok(refused(id, e.key())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A refused photo or caption: back to the report with the reason. The upload's address carries
+/// the form's token (a multipart body is read after the check), so the page is never shown
+/// there: a redirect keeps the token out of the address bar, the history and a shared link.
+fn refused(id: i64, key: &str) -> Response {
+    (Flash::error(Msg::new(key)), to_report(id)).into_response()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -327,19 +322,16 @@ struct PhotoForm {
 
 async fn change_photo(
     State(state): State<AppState>,
-    ctx: Ctx,
     Scoped { scope, .. }: Scoped,
     Path((id, p)): Path<(i64, i64)>,
     Form(form): Form<PhotoForm>,
 ) -> Result<Response, WebError> {
-    let opened = open(&state, &scope, id).await?;
+    // Opened first: a caller who may not see the report gets its error, not a redirect.
+    open(&state, &scope, id).await?;
     let (change, msg) = match form.op.as_str() {
         "caption" => match optional_text(&form.caption, MAX_CAPTION) {
             Ok(c) => (PhotoChange::Caption(p, c), "report.photo_saved"),
-            Err(key) => {
-                let shown = Shown { photo_error: Some(Msg::new(key)), ..Default::default() };
-                return show_page(&state, ctx, opened, shown).await;
-            }
+            Err(key) => return Ok(refused(id, key)),
         },
         "cover" => (PhotoChange::Cover(p), "report.photo_saved"),
         // Removing asks first: the button only ticks the confirmation the form must carry.

@@ -183,7 +183,6 @@ async fn show(
         body: post_html(&report.summary, &report.body),
         description: excerpt(&report.summary, 160),
         photos: super::service::photos(db, report.id).await?,
-        branch,
         base_url: state.settings.base_url.as_str().trim_end_matches('/').to_owned(),
         report,
         ctx,

@@ -149,7 +149,10 @@ pub async fn compose(db: &impl ConnectionTrait, event_id: i64, locale: Locale) -
     };
     let mut draft = rules::draft(locale, &facts);
     draft.title = draft.title.chars().take(rules::MAX_TITLE).collect();
-    let (branch_id, shown_on, author) = (e.branch_id, starts.date(), organiser.report_author.clone());
+    // The byline is stored on the report and shown as stored everywhere (the list, the post, the
+    // feed): the branch's chosen department, else the branch itself.
+    let author = Some(organiser.report_author.clone().unwrap_or_else(|| organiser.name.clone()));
+    let (branch_id, shown_on) = (e.branch_id, starts.date());
     Ok(Some(Composed { draft, branch_id, shown_on, author, event: e }))
 }
 
