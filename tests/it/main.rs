@@ -25,6 +25,7 @@ mod permissions;
 mod planning;
 mod platform;
 mod records;
+mod records_read;
 mod reports;
 mod signatures;
 mod smtp;
