@@ -456,7 +456,7 @@ async fn ledger(
         .unwrap_or_default();
     if !halves.contains(&period) {
         halves.push(period);
-        halves.sort_by(|a, b| b.from.cmp(&a.from));
+        halves.sort_by_key(|p| std::cmp::Reverse(p.from));
     }
     let halves = halves.iter().map(|p| (p.key(), period_name(&ctx, p))).collect();
     Ok(LedgerPage { ctx, ledger, period, halves }.into_response())

@@ -48,7 +48,7 @@ impl Picker {
             && !list.contains(&p)
         {
             list.push(p);
-            list.sort_by(|a, b| b.from.cmp(&a.from));
+            list.sort_by_key(|p| std::cmp::Reverse(p.from));
         }
         let groups = groups
             .into_iter()

@@ -605,7 +605,9 @@ async fn the_records_read_at_a_glance_on_a_phone() {
     let kind = partyday::events::rules::EventKind::ThemePartyDay;
     let reason = "与支部党员大会合并召开";
     let scope = partyday::branches::Scope::operator();
-    partyday::records::service::exempt(db, &scope, &rules, hma01, kind, january, reason, app.state.now()).await.unwrap();
+    partyday::records::service::exempt(db, &scope, &rules, hma01, kind, january, reason, app.state.now())
+        .await
+        .unwrap();
 
     browser.go(&format!("{}/login", app.base)).await;
     browser.wait_for("id=\"f-email\"").await;
@@ -654,7 +656,9 @@ async fn the_records_read_at_a_glance_on_a_phone() {
         return {font: parseFloat(getComputedStyle(months[0]).fontSize) * scale, scrolls: wrap.scrollWidth > wrap.clientWidth,
                 latest: svg.querySelector('text.latest').textContent, latestShown: inside(svg.querySelector('text.latest')),
                 firstShown: inside(months[0])};"#;
-    for (period, latest) in [(format!("{}", year - 1), "12月".to_owned()), (String::new(), format!("{}月", app.state.today().month()))] {
+    for (period, latest) in
+        [(format!("{}", year - 1), "12月".to_owned()), (String::new(), format!("{}月", app.state.today().month()))]
+    {
         browser.go(&format!("{}/records/members/{liu}?p={period}", app.base)).await;
         let v = browser.execute(heatmap).await;
         assert!(v["font"].as_f64().unwrap() >= 12.0, "{period}: month labels under 12 px: {v}");

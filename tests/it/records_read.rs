@@ -104,9 +104,9 @@ async fn the_period_is_one_choice_of_named_periods_that_the_page_and_its_exports
         named(&s.client, format!("{branch}?p={y}-{m:02}&format=csv")).await,
         format!("参与记录_第一党支部_{y}年{m}月.csv")
     );
-    assert_eq!(named(&admin, format!("/records?p=2025-h1&format=xlsx")).await, "参与记录_各支部_2025年上半年.xlsx");
+    assert_eq!(named(&admin, "/records?p=2025-h1&format=xlsx".to_owned()).await, "参与记录_各支部_2025年上半年.xlsx");
     assert_eq!(
-        named(&admin, format!("/records/members?p=2025-q3&format=csv")).await,
+        named(&admin, "/records/members?p=2025-q3&format=csv".to_owned()).await,
         "参与记录_全部党员_2025年三季度.csv"
     );
     assert_eq!(
