@@ -11,7 +11,7 @@ use axum::{
 use chrono::Datelike;
 
 use super::{
-    rules::{Figures, Period, PeriodForm, RecordRules, percent},
+    rules::{Figures, Period, PeriodForm, PeriodKind, RecordRules},
     service::{self, RecordsError},
     views::*,
 };
@@ -19,7 +19,7 @@ use crate::{
     accounts::Role,
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
-    sheet::{self, Format},
+    sheet::{self, Cell, Format},
     state::AppState,
     web::{Ctx, Scoped, WebError},
 };
@@ -59,23 +59,24 @@ impl Params {
     }
 }
 
-/// The period asked for, or the picker with its errors (and this year's period, not used).
-fn period_of(state: &AppState, params: &Params, action: String) -> (Result<Period, ()>, Picker) {
-    match params.period.parse(state.today()) {
-        Ok(p) => (Ok(p), Picker { form: PeriodForm::of(&p), errors: FieldErrors::default(), action }),
-        Err(errors) => (Err(()), Picker { form: params.period.clone(), errors, action }),
+/// The period asked for, or the picker with its errors.
+fn period_of(state: &AppState, ctx: &Ctx, params: &Params, action: String) -> (Result<Period, ()>, Picker) {
+    let today = state.today();
+    match params.period.parse(today) {
+        Ok(p) => (Ok(p), Picker::new(ctx, &params.period, Ok(&p), action, today)),
+        Err(errors) => (Err(()), Picker::new(ctx, &params.period, Err(errors), action, today)),
     }
 }
 
-/// The headers of a sheet to download as `stem.csv` or `stem.xlsx`.
-fn attachment(format: Format, stem: &str) -> [(header::HeaderName, String); 2] {
-    let disposition = crate::web::disposition(&format!("{stem}.{}", format.extension()));
+/// The headers of a sheet to download, named by its parts (what, whose, which period).
+fn attachment(format: Format, name: &[&str]) -> [(header::HeaderName, String); 2] {
+    let disposition = crate::web::disposition(&file_name(name, format.extension()));
     [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)]
 }
 
-fn export(format: Format, stem: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Response, WebError> {
-    let bytes = sheet::write(format, headers, rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
-    Ok((attachment(format, stem), bytes).into_response())
+fn export(format: Format, name: &[&str], headers: &[String], rows: &[Vec<Cell>]) -> Result<Response, WebError> {
+    let bytes = sheet::write_cells(format, headers, rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    Ok((attachment(format, name), bytes).into_response())
 }
 
 /// The figure columns of every table, translated.
@@ -86,6 +87,7 @@ fn figure_headers(ctx: &Ctx) -> Vec<String> {
         "records.late",
         "records.on_leave",
         "records.absent",
+        "records.makeup_due",
         "records.makeup_done",
         "records.attendance_rate",
         "records.leave_rate",
@@ -96,17 +98,18 @@ fn figure_headers(ctx: &Ctx) -> Vec<String> {
     .collect()
 }
 
-fn figure_cells(f: &Figures) -> Vec<String> {
+fn figure_cells(f: &Figures) -> Vec<Cell> {
     vec![
-        f.expected.to_string(),
-        f.present.to_string(),
-        f.late.to_string(),
-        f.on_leave.to_string(),
-        f.absent.to_string(),
-        format!("{}/{}", f.makeup_done, f.makeup_owed),
-        percent(f.attendance_rate()),
-        percent(f.leave_rate()),
-        percent(f.makeup_rate()),
+        Cell::Count(f.expected),
+        Cell::Count(f.present),
+        Cell::Count(f.late),
+        Cell::Count(f.on_leave),
+        Cell::Count(f.absent),
+        Cell::Count(f.makeup_owed),
+        Cell::Count(f.makeup_done),
+        Cell::Rate(f.attendance_rate()),
+        Cell::Rate(f.leave_rate()),
+        Cell::Rate(f.makeup_rate()),
     ]
 }
 
@@ -128,7 +131,7 @@ async fn overview(
         };
     }
     let format = params.format()?;
-    let (period, picker) = period_of(&state, &params, "/records".to_owned());
+    let (period, picker) = period_of(&state, &ctx, &params, "/records".to_owned());
     let tz = state.settings.timezone;
     let (rows, by_month) = match period {
         Ok(p) => service::overview(&state.db, &scope, &p, tz).await?,
@@ -137,11 +140,18 @@ async fn overview(
     if let Some(format) = format {
         let mut headers = vec![ctx.tr("records.branch").to_owned(), ctx.tr("records.held").to_owned()];
         headers.extend(figure_headers(&ctx));
-        let cells: Vec<Vec<String>> = rows
+        let cells: Vec<Vec<Cell>> = rows
             .iter()
-            .map(|r| [vec![r.name.clone(), r.held.to_string()], figure_cells(&r.figures)].concat())
+            .map(|r| {
+                [
+                    vec![Cell::Text(r.name.clone()), Cell::Count(u32::try_from(r.held).unwrap_or(u32::MAX))],
+                    figure_cells(&r.figures),
+                ]
+                .concat()
+            })
             .collect();
-        return export(format, "records-branches", &headers, &cells);
+        let shown = picker.shown.as_deref().unwrap_or_default();
+        return export(format, &[ctx.tr("records.file_stem"), ctx.tr("records.branches"), shown], &headers, &cells);
     }
     let mut total = Figures::default();
     rows.iter().for_each(|r| total.merge(&r.figures));
@@ -166,12 +176,14 @@ async fn every_member(
     let rows = service::every_member(&state.db, &scope, &period, state.settings.timezone).await?;
     let mut headers = vec![ctx.tr("records.branch").to_owned(), ctx.tr("records.member").to_owned()];
     headers.extend(figure_headers(&ctx));
-    let cells = rows.into_iter().map(|(b, m, f)| [vec![b, m], figure_cells(&f)].concat());
+    let cells = rows.into_iter().map(|(b, m, f)| [vec![Cell::Text(b), Cell::Text(m)], figure_cells(&f)].concat());
+    let shown = period_name(&ctx, &period);
+    let name = [ctx.tr("records.file_stem"), ctx.tr("records.file_members"), &shown];
     if format == Format::Csv {
         // Streamed: the rows are formatted while they are sent.
-        return Ok((attachment(format, "records-members"), sheet::csv_stream(headers, cells)).into_response());
+        return Ok((attachment(format, &name), sheet::csv_stream(headers, cells)).into_response());
     }
-    export(format, "records-members", &headers, &cells.collect::<Vec<_>>())
+    export(format, &name, &headers, &cells.collect::<Vec<_>>())
 }
 
 async fn branch(
@@ -182,7 +194,7 @@ async fn branch(
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     let format = params.format()?;
-    let (period, picker) = period_of(&state, &params, format!("/records/branches/{id}"));
+    let (period, picker) = period_of(&state, &ctx, &params, format!("/records/branches/{id}"));
     // An unknown or hidden branch is 404 whatever the period.
     let checked = crate::branches::service::get(&state.db, &scope, id).await.map_err(|_| WebError::NotFound)?;
     let record = match period {
@@ -197,8 +209,8 @@ async fn branch(
     };
     let months = period.map(|p| p.months()).unwrap_or_default();
     let trend = trend(&ctx, &months, &record.months);
-    let end = period.map_or_else(|()| state.today(), |p| p.to);
-    let ledger = (end.year(), if end.month() <= 6 { 1 } else { 2 });
+    // The ledger of the half the period ends in.
+    let ledger = Period::half_of(period.map_or_else(|()| state.today(), |p| p.to)).key();
     let mut members = record.members;
     let sort = match params.sort.as_str() {
         "rate" => {
@@ -217,9 +229,10 @@ async fn branch(
     if let Some(format) = format {
         let mut headers = vec![ctx.tr("records.member").to_owned()];
         headers.extend(figure_headers(&ctx));
-        let cells: Vec<Vec<String>> =
-            members.iter().map(|m| [vec![m.name.clone()], figure_cells(&m.figures)].concat()).collect();
-        return export(format, &format!("records-{}", record.branch.code), &headers, &cells);
+        let cells: Vec<Vec<Cell>> =
+            members.iter().map(|m| [vec![Cell::Text(m.name.clone())], figure_cells(&m.figures)].concat()).collect();
+        let shown = picker.shown.as_deref().unwrap_or_default();
+        return export(format, &[ctx.tr("records.file_stem"), &record.branch.name, shown], &headers, &cells);
     }
     let bad = !picker.errors.is_empty();
     let page = BranchPage {
@@ -244,7 +257,7 @@ async fn member(
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     let format = params.format()?;
-    let (period, picker) = period_of(&state, &params, format!("/records/members/{id}"));
+    let (period, picker) = period_of(&state, &ctx, &params, format!("/records/members/{id}"));
     let tz = state.settings.timezone;
     // The whole record when the period is bad: the member is checked either way.
     let p = period.unwrap_or_else(|()| Period::year_of(state.today()));
@@ -255,25 +268,27 @@ async fn member(
                 .iter()
                 .map(|k| ctx.tr(k).to_owned())
                 .collect();
-        let cells: Vec<Vec<String>> = record
+        let cells: Vec<Vec<Cell>> = record
             .events
             .iter()
             .map(|e| {
                 vec![
-                    e.day.to_string(),
-                    e.title.clone(),
-                    ctx.tr(e.kind.label_key()).to_owned(),
-                    ctx.tr(e.outcome.label_key()).to_owned(),
-                    makeup_text(&ctx, e),
+                    Cell::Date(e.day),
+                    Cell::Text(e.title.clone()),
+                    Cell::Text(ctx.tr(e.kind.label_key()).to_owned()),
+                    Cell::Text(ctx.tr(e.outcome.label_key()).to_owned()),
+                    Cell::Text(makeup_text(&ctx, e)),
                 ]
             })
             .collect();
-        return export(format, &format!("records-member-{id}"), &headers, &cells);
+        let shown = picker.shown.as_deref().unwrap_or_default();
+        return export(format, &[ctx.tr("records.file_stem"), &record.member.name, shown], &headers, &cells);
     }
     let bad = !picker.errors.is_empty();
     let caption = ctx.tr_with("records.heatmap_caption", "year", record.year);
     let heatmap = super::charts::heatmap(
         record.year,
+        super::charts::heatmap_end(record.year, state.today()),
         &record.days,
         |m| ctx.tr(&format!("records.month.{m}")).to_owned(),
         &caption,
@@ -327,7 +342,7 @@ async fn compliance(
     let format = params.format()?;
     let Some((columns, rows)) = service::compliance(&state.db, &scope, &rules, kind, year, None, today, tz).await?
     else {
-        return Ok(CompliancePage { ctx, kind, kinds, year, columns: Vec::new(), rows: Vec::new() }.into_response());
+        return Ok(CompliancePage::new(ctx, kind, kinds, year, Vec::new(), Vec::new()).into_response());
     };
     if let Some(format) = format {
         use super::rules::Compliance;
@@ -345,13 +360,16 @@ async fn compliance(
             Compliance::Exempted(id) => format!("{} ({})", mark(c), r.reason(id)),
             _ => mark(c),
         };
-        let cells: Vec<Vec<String>> = rows
+        let cells: Vec<Vec<Cell>> = rows
             .iter()
-            .map(|r| [vec![r.name.clone()], r.cells.iter().map(|c| cell(r, c)).collect()].concat())
+            .map(|r| {
+                [vec![Cell::Text(r.name.clone())], r.cells.iter().map(|c| Cell::Text(cell(r, c))).collect()].concat()
+            })
             .collect();
-        return export(format, &format!("records-{}-{year}", kind.key()), &headers, &cells);
+        let year = ctx.tr_with("records.name_year", "year", year);
+        return export(format, &[ctx.tr("records.compliance"), ctx.tr(kind.label_key()), &year], &headers, &cells);
     }
-    Ok(CompliancePage { ctx, kind, kinds, year, columns, rows }.into_response())
+    Ok(CompliancePage::new(ctx, kind, kinds, year, columns, rows).into_response())
 }
 
 async fn streaks(
@@ -368,9 +386,12 @@ async fn streaks(
             .iter()
             .map(|k| ctx.tr(k).to_owned())
             .collect();
-        let cells: Vec<Vec<String>> =
-            rows.iter().map(|r| vec![r.name.clone(), r.branch.clone(), r.months.to_string()]).collect();
-        return export(format, "records-streaks", &headers, &cells);
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| vec![Cell::Text(r.name.clone()), Cell::Text(r.branch.clone()), Cell::Count(r.months)])
+            .collect();
+        let today = long_date(&ctx, state.today());
+        return export(format, &[ctx.tr("records.streaks"), &today], &headers, &cells);
     }
     Ok(StreaksPage { ctx, rows, thresholds: rules.thresholds }.into_response())
 }
@@ -387,8 +408,8 @@ impl From<RecordsError> for WebError {
     }
 }
 
-/// The half-yearly ledger of a branch (`?year=2026&n=1`; this half by default), as a page to
-/// print or as a sheet.
+/// The half-yearly ledger of a branch (`?p=2026-h1`, or `?year=2026&n=1` as before; this half by
+/// default), as a page to print or as a sheet.
 async fn ledger(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -398,9 +419,12 @@ async fn ledger(
 ) -> Result<Response, WebError> {
     service::require_manager(&scope)?;
     let format = params.format()?;
-    let form = PeriodForm { period: "half".into(), ..params.period.clone() };
-    let period = form.parse(state.today()).map_err(|_| WebError::BadRequest)?;
-    let half = if period.from.month() <= 6 { 1 } else { 2 };
+    let today = state.today();
+    let period = match params.period.p.trim() {
+        "" => PeriodForm { period: "half".into(), ..params.period.clone() }.parse(today),
+        p => Period::of_key(p).filter(|p| p.kind == PeriodKind::Half).ok_or_else(FieldErrors::default),
+    }
+    .map_err(|_| WebError::BadRequest)?;
     let ledger = service::ledger(&state.db, &scope, id, &period, state.settings.timezone).await?;
     if let Some(format) = format {
         let mut headers = vec![ctx.tr("records.member").to_owned()];
@@ -412,20 +436,30 @@ async fn ledger(
         );
         let symbol =
             |m: &Option<super::charts::OutcomeMark>| m.map_or(String::new(), |m| ctx.tr(mark_symbol_key(m)).to_owned());
-        let cells: Vec<Vec<String>> = ledger
+        let cells: Vec<Vec<Cell>> = ledger
             .rows
             .iter()
             .map(|(_, name, marks, f)| {
-                let mut row = vec![name.clone()];
-                row.extend(marks.iter().map(symbol));
-                row.extend([f.present, f.late, f.on_leave, f.absent, f.makeup_done].map(|n| n.to_string()));
+                let mut row = vec![Cell::Text(name.clone())];
+                row.extend(marks.iter().map(|m| Cell::Text(symbol(m))));
+                row.extend([f.present, f.late, f.on_leave, f.absent, f.makeup_done].map(Cell::Count));
                 row
             })
             .collect();
-        let stem = format!("ledger-{}-{}-h{half}", ledger.branch.code, period.from.year());
-        return export(format, &stem, &headers, &cells);
+        let shown = period_name(&ctx, &period);
+        return export(format, &[ctx.tr("records.ledger"), &ledger.branch.name, &shown], &headers, &cells);
     }
-    Ok(LedgerPage { ctx, ledger, year: period.from.year(), half }.into_response())
+    let mut halves: Vec<Period> = super::rules::offered(today)
+        .into_iter()
+        .find(|(k, _)| *k == PeriodKind::Half)
+        .map(|(_, list)| list)
+        .unwrap_or_default();
+    if !halves.contains(&period) {
+        halves.push(period);
+        halves.sort_by_key(|p| std::cmp::Reverse(p.from));
+    }
+    let halves = halves.iter().map(|p| (p.key(), period_name(&ctx, p))).collect();
+    Ok(LedgerPage { ctx, ledger, period, halves }.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -5,6 +5,7 @@ pub mod charts;
 pub mod digest;
 pub mod entity;
 mod handlers;
+pub mod period;
 pub mod rules;
 pub mod service;
 mod views;

@@ -5,13 +5,14 @@ use chrono::NaiveDate;
 
 use super::{
     charts::{self, OutcomeMark},
-    rules::{Figures, PeriodForm, PeriodKind, percent},
+    rules::{Figures, Period, PeriodForm, PeriodKind, offered, percent},
     service::{BranchRow, ComplianceRow, EventLine, MemberRow, StreakRow},
 };
 #[allow(unused_imports)]
 use crate::forms::Choice;
 use crate::{
-    branches::entity::branch, events::rules::EventKind, forms::FieldErrors, members::entity::member, web::Ctx,
+    branches::entity::branch, events::rules::EventKind, forms::FieldErrors, i18n::Msg, members::entity::member,
+    web::Ctx,
 };
 
 /// What every records page shows above its figures: the period picker (with its errors).
@@ -20,17 +21,99 @@ pub struct Picker {
     pub errors: FieldErrors,
     /// The page's own address, without a query.
     pub action: String,
+    /// The named periods offered, by kind: the kind's label, then (value, name) of each.
+    pub groups: Vec<(String, Vec<(String, String)>)>,
+    /// The name of the period shown (None: the one asked for is not one).
+    pub shown: Option<String>,
 }
 
 impl Picker {
-    pub fn kinds(&self) -> [PeriodKind; 5] {
-        PeriodKind::ALL
+    /// The picker for a period asked for: the period, or the errors of what was typed.
+    pub fn new(
+        ctx: &Ctx,
+        asked: &PeriodForm,
+        parsed: Result<&Period, FieldErrors>,
+        action: String,
+        today: NaiveDate,
+    ) -> Picker {
+        let (form, errors, shown) = match parsed {
+            Ok(p) => (PeriodForm::of(p), FieldErrors::default(), Some(*p)),
+            Err(errors) => (asked.clone(), errors, None),
+        };
+        let mut groups: Vec<(PeriodKind, Vec<Period>)> = offered(today);
+        // A named period from an address that the list does not offer (an older month) is shown
+        // as chosen all the same.
+        if let Some(p) = shown.filter(|p| p.kind != PeriodKind::Range)
+            && let Some((_, list)) = groups.iter_mut().find(|(k, _)| *k == p.kind)
+            && !list.contains(&p)
+        {
+            list.push(p);
+            list.sort_by_key(|p| std::cmp::Reverse(p.from));
+        }
+        let groups = groups
+            .into_iter()
+            .map(|(kind, list)| {
+                (ctx.tr(kind.label_key()).to_owned(), list.iter().map(|p| (p.key(), period_name(ctx, p))).collect())
+            })
+            .collect();
+        Picker { form, errors, action, groups, shown: shown.map(|p| period_name(ctx, &p)) }
     }
 
     /// The query that keeps the period, for links and exports.
     pub fn query(&self) -> String {
         self.form.query()
     }
+
+    fn is_chosen(&self, value: &str) -> bool {
+        self.form.p == value
+    }
+
+    fn is_range(&self) -> bool {
+        self.form.p == "range"
+    }
+}
+
+/// A day written out: 2026年1月5日, 5 January 2026.
+pub fn long_date(ctx: &Ctx, d: NaiveDate) -> String {
+    use chrono::Datelike;
+    ctx.msg(
+        &Msg::new("records.date_long")
+            .arg("year", d.year())
+            .arg("month", ctx.tr(&format!("records.month_long.{}", d.month())))
+            .arg("day", d.day()),
+    )
+}
+
+/// A period by its name: 2026年11月, 2026年一季度, 2026年上半年, 2026年, or from–to (November
+/// 2026, Q1 2026, H1 2026, 2026).
+pub fn period_name(ctx: &Ctx, p: &Period) -> String {
+    use chrono::Datelike;
+    let year = p.from.year();
+    let n = p.number();
+    let msg = match p.kind {
+        PeriodKind::Month => {
+            Msg::new("records.name_month").arg("year", year).arg("month", ctx.tr(&format!("records.month_long.{n}")))
+        }
+        PeriodKind::Quarter => {
+            Msg::new("records.name_quarter").arg("year", year).arg("quarter", ctx.tr(&format!("records.quarter.{n}")))
+        }
+        PeriodKind::Half => {
+            Msg::new("records.name_half").arg("year", year).arg("half", ctx.tr(&format!("records.half.{n}")))
+        }
+        PeriodKind::Year => Msg::new("records.name_year").arg("year", year),
+        PeriodKind::Range => {
+            Msg::new("records.name_range").arg("from", long_date(ctx, p.from)).arg("to", long_date(ctx, p.to))
+        }
+    };
+    ctx.msg(&msg)
+}
+
+/// A download's file name: its parts joined by "_", without the characters file systems refuse.
+pub fn file_name(parts: &[&str], extension: &str) -> String {
+    let joined = parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("_");
+    let clean: String =
+        joined.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '-' } else { c }).collect();
+    format!("{}.{extension}", clean.trim())
 }
 
 /// A rate as people read it.
@@ -38,9 +121,9 @@ pub fn rate(r: Option<f64>) -> String {
     percent(r)
 }
 
-/// A chart of attendance by month, and the table behind it (for screen readers and print).
+/// A chart of attendance by month (bars with their labels and values), and the table behind it.
 pub struct Trend {
-    pub svg: String,
+    pub bars: Vec<charts::Bar>,
     pub rows: Vec<(String, Figures)>,
 }
 
@@ -53,7 +136,7 @@ fn month_name(ctx: &Ctx, months: &[(i32, u32)], (y, m): (i32, u32)) -> String {
     }
 }
 
-/// What a bar or a row of a trend says of a month: rate, present of expected.
+/// What a bar of a spark says of a month: rate, present of expected.
 fn month_title(ctx: &Ctx, label: &str, f: &Figures) -> String {
     let said = ctx.tr_with("records.chart_title", "rate", percent(f.attendance_rate()));
     format!("{label}: {} ({}/{})", said, f.present, f.expected)
@@ -62,15 +145,16 @@ fn month_title(ctx: &Ctx, label: &str, f: &Figures) -> String {
 pub fn trend(ctx: &Ctx, months: &[(i32, u32)], figures: &[Figures]) -> Trend {
     let rows: Vec<(String, Figures)> =
         months.iter().zip(figures).map(|(m, f)| (month_name(ctx, months, *m), *f)).collect();
-    let bars: Vec<charts::Bar> = rows
+    let bars = rows
         .iter()
         .map(|(label, f)| charts::Bar {
             label: label.clone(),
             rate: f.attendance_rate(),
-            title: month_title(ctx, label, f),
+            // Nothing expected: the dash says it all.
+            detail: if f.expected == 0 { String::new() } else { format!("{}/{}", f.present, f.expected) },
         })
         .collect();
-    Trend { svg: charts::bars(&bars, ctx.tr("records.trend")), rows }
+    Trend { bars, rows }
 }
 
 /// A branch row's months as a small chart.
@@ -111,8 +195,8 @@ pub struct BranchPage {
     pub members: Vec<MemberRow>,
     pub sort: String,
     pub trend: Trend,
-    /// The ledger's half-year (the one the period ends in): year, half.
-    pub ledger: (i32, u32),
+    /// The picker value of the ledger's half-year (the one the period ends in).
+    pub ledger: String,
 }
 
 impl BranchPage {
@@ -146,9 +230,38 @@ pub struct CompliancePage {
     pub year: i32,
     pub columns: Vec<(NaiveDate, NaiveDate)>,
     pub rows: Vec<ComplianceRow>,
+    /// The grid's exemptions, row by row, numbered by their place: (id, unit, column, reason).
+    pub notes: Vec<(i64, String, String, String)>,
 }
 
 impl CompliancePage {
+    pub fn new(
+        ctx: Ctx,
+        kind: EventKind,
+        kinds: Vec<EventKind>,
+        year: i32,
+        columns: Vec<(NaiveDate, NaiveDate)>,
+        rows: Vec<ComplianceRow>,
+    ) -> CompliancePage {
+        let notes = rows
+            .iter()
+            .flat_map(|r| {
+                r.cells.iter().zip(&columns).filter_map(|(cell, c)| match cell {
+                    crate::records::rules::Compliance::Exempted(id) => {
+                        Some((*id, r.name.clone(), column_label(&ctx, c), r.reason(id).to_owned()))
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        CompliancePage { ctx, kind, kinds, year, columns, rows, notes }
+    }
+
+    /// An exemption's number in the notes under the grid.
+    fn note_of(&self, id: &i64) -> usize {
+        self.notes.iter().position(|n| n.0 == *id).map_or(0, |i| i + 1)
+    }
+
     /// The exemption form's address for a cell.
     fn exempt_link(&self, unit: &i64, c: &(NaiveDate, NaiveDate)) -> String {
         format!("/records/compliance/exempt?unit={unit}&kind={}&from={}", self.kind.key(), c.0)
@@ -173,7 +286,7 @@ pub struct ExemptPage {
 
 impl ExemptPage {
     fn withdrawn_line(&self, at: &str, who: &str) -> String {
-        self.ctx.msg(&crate::i18n::Msg::new("records.withdrawn_line").arg("at", at).arg("who", who))
+        self.ctx.msg(&Msg::new("records.withdrawn_line").arg("at", at).arg("who", who))
     }
 
     fn stretch_label(&self) -> String {
@@ -231,11 +344,28 @@ impl RulesPage {
 pub struct LedgerPage {
     pub ctx: Ctx,
     pub ledger: crate::records::service::Ledger,
-    pub year: i32,
-    pub half: u32,
+    pub period: Period,
+    /// The halves the picker offers: (value, name).
+    pub halves: Vec<(String, String)>,
 }
 
 impl LedgerPage {
+    /// The ledger's heading: 2026年上半年考勤公示, attendance ledger, first half of 2026.
+    fn heading(&self) -> String {
+        use chrono::Datelike;
+        let half = self.ctx.tr(&format!("records.ledger_half.{}", self.period.number())).to_owned();
+        self.ctx.msg(
+            &Msg::new("records.ledger_heading")
+                .arg("branch", &self.ledger.branch.name)
+                .arg("year", self.period.from.year())
+                .arg("half", half),
+        )
+    }
+
+    fn is_chosen(&self, value: &str) -> bool {
+        self.period.key() == value
+    }
+
     pub fn symbol(&self, m: &Option<OutcomeMark>) -> &str {
         match m {
             None => "",
@@ -279,9 +409,9 @@ pub fn column_label(ctx: &Ctx, c: &(NaiveDate, NaiveDate)) -> String {
     if c.0.month() == c.1.month() {
         ctx.tr(&format!("records.month.{}", c.0.month())).to_owned()
     } else if c.1.month() - c.0.month() == 2 {
-        ctx.tr_with("records.quarter_n", "n", c.0.month() / 3 + 1)
+        ctx.tr(&format!("records.quarter.{}", c.0.month() / 3 + 1)).to_owned()
     } else if c.1.month() - c.0.month() == 5 {
-        ctx.tr_with("records.half_n", "n", c.0.month() / 6 + 1)
+        ctx.tr(&format!("records.half.{}", c.0.month() / 6 + 1)).to_owned()
     } else {
         c.0.year().to_string()
     }
@@ -300,7 +430,7 @@ impl StreaksPage {
         let t = self.thresholds;
         crate::i18n::render(
             self.ctx.locale,
-            &crate::i18n::Msg::new("records.streaks_hint").arg("t1", t[0]).arg("t2", t[1]).arg("t3", t[2]),
+            &Msg::new("records.streaks_hint").arg("t1", t[0]).arg("t2", t[1]).arg("t3", t[2]),
         )
     }
 }

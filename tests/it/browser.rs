@@ -391,6 +391,13 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
     let db = &app.state.db;
     partyday::demo::load(db, app.state.settings.timezone.name(), app.state.today(), app.state.now()).await.unwrap();
     let hma01 = branch::Entity::find().filter(branch::Column::Code.eq("HMA-01")).one(db).await.unwrap().unwrap().id;
+    let liu = partyday::members::entity::member::Entity::find()
+        .filter(partyday::members::entity::member::Column::Name.eq("刘芳"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let of_branch = || event::Entity::find().filter(event::Column::BranchId.eq(hma01));
     let ended = of_branch()
         .filter(event::Column::State.eq(EventState::Ended))
@@ -469,6 +476,8 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
                 format!("/branches/{hma01}"),
                 "/members".into(),
                 format!("/records/branches/{hma01}"),
+                format!("/records/branches/{hma01}/ledger"),
+                format!("/records/members/{liu}"),
                 "/records/streaks".into(),
                 "/records/compliance".into(),
                 format!("/branches/{hma01}/minutes"),
@@ -734,4 +743,123 @@ async fn a_refused_minutes_save_shows_its_errors_first_on_a_phone() {
     assert_eq!(browser.execute(there).await, json!([true, true]));
     let errors = browser.console_errors().await;
     assert!(errors.iter().all(|e| e.contains("422")), "{errors:?}");
+}
+
+/// The records pages at a phone's width (issue 29): chart labels and values as readable text
+/// with the table right under the chart, the member's heatmap at its natural size and opened at
+/// its latest month, grid cells big enough to tap with their exemption reasons written out, the
+/// period's own fields only with its choice, and a printed ledger's names as plain text.
+#[tokio::test]
+async fn the_records_read_at_a_glance_on_a_phone() {
+    use chrono::Datelike;
+    use partyday::{branches::entity::branch, members::entity::member};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let Some(browser) = Browser::start().await else { return };
+    let app = TestApp::spawn_with("[workers]\ndispatcher = false").await;
+    let db = &app.state.db;
+    partyday::demo::load(db, app.state.settings.timezone.name(), app.state.today(), app.state.now()).await.unwrap();
+    let hma01 = branch::Entity::find().filter(branch::Column::Code.eq("HMA-01")).one(db).await.unwrap().unwrap().id;
+    let liu = member::Entity::find().filter(member::Column::Name.eq("刘芳")).one(db).await.unwrap().unwrap().id;
+    let year = app.state.today().year();
+    let january = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+    let rules = partyday::records::rules::RecordRules::default();
+    let kind = partyday::events::rules::EventKind::ThemePartyDay;
+    let reason = "与支部党员大会合并召开";
+    let scope = partyday::branches::Scope::operator();
+    partyday::records::service::exempt(db, &scope, &rules, hma01, kind, january, reason, app.state.now())
+        .await
+        .unwrap();
+
+    browser.go(&format!("{}/login", app.base)).await;
+    browser.wait_for("id=\"f-email\"").await;
+    browser.type_into("#f-email", "admin@demo.partyday.org").await;
+    browser.type_into("#f-password", partyday::demo::PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("action=\"/logout\"").await;
+    browser.resize(390).await;
+    let sideways = "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+
+    // The monthly trend: every label and value is text of at least 12 px, every value shows,
+    // and the table behind the chart is right under it.
+    browser.go(&format!("{}/records", app.base)).await;
+    let bars = browser
+        .execute(
+            r#"const px = e => parseFloat(getComputedStyle(e).fontSize);
+            const rows = [...document.querySelectorAll('.hbars li')];
+            const texts = rows.flatMap(li => [...li.querySelectorAll('.hbar-label, .hbar-value, .hbar-value small')]);
+            const shown = e => e.getClientRects().length > 0 && e.getBoundingClientRect().width > 0;
+            return {rows: rows.length, smallest: Math.min(...texts.map(px)),
+                    values: rows.filter(li => shown(li.querySelector('.hbar-value')) && li.querySelector('.hbar-value').textContent.trim() !== '').length,
+                    table: !!document.querySelector('ol.hbars + details.chart-data > summary')};"#,
+        )
+        .await;
+    assert_eq!(bars["rows"], json!(12), "a bar per month of this year: {bars}");
+    assert!(bars["smallest"].as_f64().unwrap() >= 12.0, "chart text under 12 px: {bars}");
+    assert_eq!(bars["values"], bars["rows"], "every bar says its value: {bars}");
+    assert_eq!(bars["table"], json!(true), "the table is right under the chart: {bars}");
+    browser.click("details.chart-data > summary").await;
+    let table = "return document.querySelector('details.chart-data table').getClientRects().length > 0";
+    assert_eq!(browser.execute(table).await, json!(true), "the table opens");
+    assert_eq!(browser.execute(sideways).await, json!(0));
+
+    // The period picker: one choice; a range's dates show only once a range is chosen.
+    let dates = "return [...document.querySelectorAll('.for-range')].map(f => f.getClientRects().length > 0)";
+    assert_eq!(browser.execute(dates).await, json!([false, false]), "a named period has no dates to fill");
+    browser.click("#f-p option[value=range]").await;
+    assert_eq!(browser.execute(dates).await, json!([true, true]), "a range asks for its dates");
+
+    // The member's year: drawn at its natural size (12 px labels as rendered), in a box that
+    // scrolls on a phone and opens at the latest month, January out of view to the left.
+    let heatmap = r#"const wrap = document.querySelector('.heatmap-wrap'), svg = wrap.querySelector('svg');
+        const w = wrap.getBoundingClientRect(), scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        const inside = e => { const r = e.getBoundingClientRect(); return r.left >= w.left - 1 && r.right <= w.right + 1; };
+        const months = [...svg.querySelectorAll('text.month')];
+        return {font: parseFloat(getComputedStyle(months[0]).fontSize) * scale, scrolls: wrap.scrollWidth > wrap.clientWidth,
+                latest: svg.querySelector('text.latest').textContent, latestShown: inside(svg.querySelector('text.latest')),
+                firstShown: inside(months[0])};"#;
+    for (period, latest) in
+        [(format!("{}", year - 1), "12月".to_owned()), (String::new(), format!("{}月", app.state.today().month()))]
+    {
+        browser.go(&format!("{}/records/members/{liu}?p={period}", app.base)).await;
+        let v = browser.execute(heatmap).await;
+        assert!(v["font"].as_f64().unwrap() >= 12.0, "{period}: month labels under 12 px: {v}");
+        assert_eq!((&v["latest"], &v["latestShown"]), (&json!(latest), &json!(true)), "{period}: {v}");
+        if v["scrolls"] == json!(true) {
+            assert_eq!(v["firstShown"], json!(false), "{period}: opened at January: {v}");
+        }
+        assert_eq!(browser.execute(sideways).await, json!(0), "{period}: the page scrolls sideways");
+    }
+    browser.go(&format!("{}/records/members/{liu}?p={}", app.base, year - 1)).await;
+    assert_eq!(browser.execute(heatmap).await["scrolls"], json!(true), "a whole year is wider than a phone");
+
+    // The compliance grid: every cell a tap target of 32 px or more; the reason written under it.
+    browser.go(&format!("{}/records/compliance?kind=theme_party_day&year={year}", app.base)).await;
+    let grid = browser
+        .execute(
+            r#"const cells = [...document.querySelectorAll('table.compliance td > a')].map(a => a.getBoundingClientRect());
+            const note = document.querySelector('ol.notes li');
+            return {cells: cells.length, width: Math.min(...cells.map(r => r.width)), height: Math.min(...cells.map(r => r.height)),
+                    note: note && note.getClientRects().length > 0 ? note.textContent : null};"#,
+        )
+        .await;
+    assert!(grid["cells"].as_u64().unwrap() > 0, "{grid}");
+    assert!(grid["width"].as_f64().unwrap() >= 32.0 && grid["height"].as_f64().unwrap() >= 32.0, "small cells: {grid}");
+    assert!(grid["note"].as_str().is_some_and(|n| n.contains(reason) && n.contains("机关党支部")), "{grid}");
+
+    // The ledger printed: names are plain text, not red and underlined.
+    browser.go(&format!("{}/records/branches/{hma01}/ledger", app.base)).await;
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": "print"}}),
+        )
+        .await;
+    let name = browser
+        .execute(
+            r#"const a = document.querySelector('table.ledger-table th[scope=row] a'), s = getComputedStyle(a);
+            return [s.textDecorationLine, s.color === getComputedStyle(a.parentElement).color];"#,
+        )
+        .await;
+    assert_eq!(name, json!(["none", true]), "printed, a name shows as a red underlined link");
 }

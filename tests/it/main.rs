@@ -26,6 +26,7 @@ mod permissions;
 mod planning;
 mod platform;
 mod records;
+mod records_read;
 mod reports;
 mod reset;
 mod signatures;
