@@ -393,6 +393,21 @@ def setup(state):
     )
     if status != 303:
         raise SystemExit(f"soak: appointing a secretary answered {status}: {refusal(data)}")
+    # The draft notice links to a page behind sign-in: only a secretary with an account is told.
+    status, headers, data = c.raw(
+        0,
+        "POST",
+        "/admin/accounts",
+        form({"_csrf": s.csrf, "email": "soak-secretary@bench.example.org", "display_name": "soak secretary",
+              "role": "secretary", "password": "soak-password-2026", "password_confirm": "soak-password-2026"}),
+        s.admin(),
+    )
+    if status != 303:
+        raise SystemExit(f"soak: creating the secretary's account answered {status}: {refusal(data)}")
+    account_path = headers["Location"].split("?")[0]
+    status, _, data = c.raw(0, "POST", f"{account_path}/member", form({"_csrf": s.csrf, "member": psql_one(f"SELECT email FROM members WHERE id = {secretary}")}), s.admin())
+    if status != 303:
+        raise SystemExit(f"soak: linking the secretary's account answered {status}: {refusal(data)}")
     boundaries = []
     t = (int(load_from) // 60 + 1) * 60
     while t <= until - 8:
