@@ -125,6 +125,8 @@ pub struct AppConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SecurityConfig {
+    /// How many days an invitation to open an account works.
+    pub invitation_days: u32,
     pub login_max_failures: u32,
     pub login_max_failures_per_address: u32,
     pub login_window_minutes: u32,
@@ -241,6 +243,9 @@ impl Config {
             if value > 1440 {
                 return Err(ConfigError::new(key, "must be at most 1440 (a day)"));
             }
+        }
+        if !(1..=90).contains(&self.security.invitation_days) {
+            return Err(ConfigError::new("security.invitation_days", "must be between 1 and 90"));
         }
         if !(1..=366).contains(&self.backup.keep) {
             return Err(ConfigError::new("backup.keep", "must be between 1 and 366"));

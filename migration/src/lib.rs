@@ -25,6 +25,7 @@ mod m20261214_000021_report_lead_once;
 mod m20261215_000022_reports_published_version;
 mod m20261216_000023_minutes_signed_version;
 mod m20261219_000026_password_resets;
+mod m20261220_000027_account_invitations;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000022_reports_published_version::Migration),
             Box::new(m20261216_000023_minutes_signed_version::Migration),
             Box::new(m20261219_000026_password_resets::Migration),
+            Box::new(m20261220_000027_account_invitations::Migration),
         ]
     }
 }

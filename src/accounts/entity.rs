@@ -92,3 +92,25 @@ pub mod password_reset {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// An invitation of a member to open their account (`service::welcome`).
+pub mod invitation {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "account_invitations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub member_id: i64,
+        pub invited_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+        /// SHA-256 of the link's token, made when the message is sent.
+        pub token_hash: Option<String>,
+        pub expires_at: Option<DateTimeUtc>,
+        pub used_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts/{id}/disable", get(disable_form).post(disable))
         .route("/admin/accounts/{id}/enable", post(enable))
         .route("/admin/accounts/{id}/member", post(link_member))
+        .merge(super::welcome_handlers::router())
 }
 
 fn unprocessable(page: impl IntoResponse) -> Response {
@@ -513,6 +514,7 @@ impl From<AccountError> for WebError {
             AccountError::OwnAccount => WebError::Conflict(Msg::new("account.own_account")),
             AccountError::MemberNotFound => WebError::Conflict(Msg::new("account.member_not_found")),
             AccountError::MemberLinked => WebError::Conflict(Msg::new("account.member_linked")),
+            AccountError::TooMany(max) => WebError::Conflict(Msg::new("welcome.too_many").arg("max", max)),
             AccountError::Hashing(reason) => WebError::Internal(anyhow::anyhow!("password hashing: {reason}")),
             AccountError::Db(e) => e.into(),
         }

@@ -5,7 +5,9 @@ mod handlers;
 pub mod rules;
 pub mod service;
 mod views;
+mod welcome_handlers;
 
 pub use handlers::router;
 pub use rules::Role;
 pub use service::{AccountError, Actor};
+pub use welcome_handlers::said as welcome_flash;

@@ -47,6 +47,27 @@ pub struct ResetGonePage {
 }
 
 #[derive(Template, WebTemplate)]
+#[template(path = "accounts/welcome.html")]
+pub struct WelcomePage {
+    pub ctx: Ctx,
+    pub token: String,
+    pub name: String,
+    pub email: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/welcome_gone.html")]
+pub struct WelcomeGonePage {
+    pub ctx: Ctx,
+    pub token: String,
+    /// A new link can be sent to the address on record.
+    pub renewable: bool,
+    /// A new link was asked for.
+    pub renewed: bool,
+}
+
+#[derive(Template, WebTemplate)]
 #[template(path = "accounts/own_profile.html")]
 pub struct OwnProfilePage {
     pub ctx: Ctx,

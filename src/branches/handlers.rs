@@ -136,7 +136,9 @@ async fn show_page(
     let officers = service::officers(&state.db, scope, id).await?;
     let candidates = members::service::of_unit(&state.db, scope, &branch).await?;
     let failed = !(errors.edit.is_empty() && errors.moving.is_empty() && errors.appoint.is_empty());
+    let accounts = crate::accounts::service::welcome::counts(&state.db, id, state.now()).await?;
     let page = BranchShowPage {
+        accounts,
         form: errors.form.unwrap_or_else(|| form_of(&branch)),
         is_admin: scope.is_all(),
         move_targets: if scope.is_all() { tree } else { Vec::new() },

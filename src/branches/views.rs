@@ -48,6 +48,8 @@ impl BranchNewPage {
 #[template(path = "branches/show.html")]
 pub struct BranchShowPage {
     pub ctx: Ctx,
+    /// The members' accounts: how many have one, are invited, have no email.
+    pub accounts: crate::accounts::service::welcome::Counts,
     pub branch: branch::Model,
     pub parent: Option<branch::Model>,
     pub children: Vec<branch::Model>,

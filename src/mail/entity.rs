@@ -43,6 +43,9 @@ pub enum Kind {
     /// A forgotten password's link, to the account's address (its token is made when sent).
     #[sea_orm(string_value = "password_reset")]
     PasswordReset,
+    /// An invitation to open an account, to a member's address (its token is made when sent).
+    #[sea_orm(string_value = "account_invitation")]
+    AccountInvitation,
 }
 
 impl Kind {
@@ -61,6 +64,7 @@ impl Kind {
             Kind::Digest => "mail_kind.digest",
             Kind::Work => "mail_kind.work",
             Kind::PasswordReset => "mail_kind.password_reset",
+            Kind::AccountInvitation => "mail_kind.account_invitation",
         }
     }
 
@@ -78,6 +82,7 @@ impl Kind {
             Kind::Digest => "digest",
             Kind::Work => "work",
             Kind::PasswordReset => "password_reset",
+            Kind::AccountInvitation => "account_invitation",
         }
     }
 }

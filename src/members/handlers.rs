@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/members", get(list).post(create))
         .route("/members/new", get(new_form))
         .route("/members/export", get(export))
+        .route("/members/invite-accounts", post(invite_accounts))
         .route("/members/template", get(template))
         .route(
             "/members/import",
@@ -91,6 +92,20 @@ async fn list(
     let (units, groups) = unit_options(&state, &scope, None).await?;
     let number = params.n.parse::<u64>().ok().filter(|n| *n >= 1 && query.cursor.is_some()).unwrap_or(1);
     Ok(MembersListPage { ctx, params, units, groups, page, number, choices: Choices }.into_response())
+}
+
+/// Invites the filtered list's members (all pages) who have an email and no account to open one.
+async fn invite_accounts(
+    State(state): State<AppState>,
+    Scoped { scope, .. }: Scoped,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
+    scope.require_manager()?;
+    let query = MemberQuery { cursor: None, ..query_of(&params) };
+    let ids: Vec<i64> = search::all(&state.db, &scope, &query).await?.into_iter().map(|(m, _)| m.id).collect();
+    let done = crate::accounts::service::welcome::invite(&state.db, &scope, &ids, state.now()).await?;
+    let back = params.link("/members", &[]);
+    Ok((crate::accounts::welcome_flash(done), Redirect::to(&back)).into_response())
 }
 
 /// The filtered list as a file (all pages), in the layout the import reads.

@@ -102,6 +102,11 @@ impl MembersListPage {
         self.params.link("/members/export", &[("format", format)])
     }
 
+    /// Where the filtered list's members are invited to open accounts.
+    pub fn invite_link(&self) -> String {
+        self.params.link("/members/invite-accounts", &[])
+    }
+
     pub fn pages(&self) -> u64 {
         self.page.total.div_ceil(super::service::search::PER_PAGE).max(1)
     }

@@ -35,3 +35,4 @@ mod smtp;
 mod structure;
 mod summary;
 mod todo;
+mod welcome;

@@ -207,6 +207,10 @@ const JOINS: &[&str] = &[
     "events/service/feeds.rs: members::member",
     "events/service/list.rs: branches::branch",
     "events/service/mod.rs: members::member",
+    // Accounts: the members invited to open an account, their addresses and officer terms.
+    "accounts/service/welcome.rs: branches::branch",
+    "accounts/service/welcome.rs: branches::officer",
+    "accounts/service/welcome.rs: members::member",
     // Invitations: the table events and attendance share.
     "invitations/service.rs: events::invitation",
     // Mail: whom a message goes to and what it says, read when it is queued and sent.

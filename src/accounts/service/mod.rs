@@ -5,6 +5,7 @@
 pub mod reset;
 pub mod sessions;
 pub mod throttle;
+pub mod welcome;
 use std::sync::OnceLock;
 
 use argon2::{
@@ -63,6 +64,8 @@ pub enum AccountError {
     MemberNotFound,
     #[error("the member is linked to another account")]
     MemberLinked,
+    #[error("too many members at once: {0}")]
+    TooMany(usize),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error(transparent)]

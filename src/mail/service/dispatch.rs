@@ -134,6 +134,17 @@ pub async fn dispatch_once(mailer: &Mailer, transport: &Transport) -> Result<Pas
                     None => Err(SendError::Permanent("a password reset names no account".to_owned())),
                 }
             }
+            None if row.kind == Kind::AccountInvitation => {
+                let days = mailer.settings.config.security.invitation_days;
+                let valid = Duration::days(days.into());
+                let id = row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or_default();
+                match crate::accounts::service::welcome::issue(&mailer.db, id, valid, mailer.now()).await? {
+                    Some(token) => {
+                        message::build_account_invitation(mailer, &row, &token, days).map_err(SendError::Permanent)
+                    }
+                    None => Err(SendError::Permanent("the invitation was used or superseded".to_owned())),
+                }
+            }
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
             Some(f) => message::build(mailer, &row, &f, (answer, guest), tokens.get(&row.id).map(String::as_str))
                 .map_err(SendError::Permanent),

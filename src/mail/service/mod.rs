@@ -96,7 +96,7 @@ pub async fn queue_for_event(
         // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
         Kind::ReportDraft => return queue_report_draft(db, e, now).await,
         // Never for an event's invitees (`queue_digest`, `work::queue_work`).
-        Kind::Digest | Kind::Work | Kind::PasswordReset => return Ok(0),
+        Kind::Digest | Kind::Work | Kind::PasswordReset | Kind::AccountInvitation => return Ok(0),
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
@@ -421,6 +421,36 @@ pub async fn queue_password_reset(
         next_attempt_at: Set(now),
         created_at: Set(now),
         payload: Set(Some(a.id.to_string())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Queues a member's invitation to open an account (`invitation` is its row), in the caller's
+/// transaction. Its link is made when it is sent (`accounts::service::welcome::issue`).
+pub async fn queue_account_invitation(
+    db: &impl ConnectionTrait,
+    m: &member::Model,
+    invitation: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::ActiveModel {
+        kind: Set(Kind::AccountInvitation),
+        event_id: Set(None),
+        invitation_id: Set(None),
+        recipient: Set(m.email.clone().unwrap_or_default()),
+        recipient_name: Set(m.name.chars().take(100).collect()),
+        locale: Set(m.locale.clone().unwrap_or_default()),
+        sequence: Set(0),
+        dedupe_key: Set(format!("account_invitation:i{invitation}")),
+        message_id: Set(format!("account_invitation.i{invitation}")),
+        state: Set(State::Queued),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        payload: Set(Some(invitation.to_string())),
         ..Default::default()
     }
     .insert(db)

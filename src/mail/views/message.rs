@@ -425,7 +425,9 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
         ),
         Kind::Work => (m.work_subject(), WorkText { m }.render()?, WorkHtml { m }.render()?),
         // Built by `build_digest` and `build_password_reset`: they speak of no event.
-        Kind::Digest | Kind::PasswordReset => return Err(askama::Error::Custom("a message without an event".into())),
+        Kind::Digest | Kind::PasswordReset | Kind::AccountInvitation => {
+            return Err(askama::Error::Custom("a message without an event".into()));
+        }
     })
 }
 
@@ -482,7 +484,8 @@ pub fn build_digest(mailer: &Mailer, row: &outbox::Model) -> Result<Message, Str
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
-/// A forgotten password's message: the link and how long it works.
+/// A message with a one-use link: a forgotten password's (valid `minutes`) or an account
+/// invitation's (valid `minutes` days).
 pub struct ResetMail<'a> {
     pub locale: Locale,
     pub name: &'a str,
@@ -521,6 +524,37 @@ pub fn build_password_reset(mailer: &Mailer, row: &outbox::Model, token: &str) -
     let render = |e: askama::Error| format!("cannot render: {e}");
     let (text, html) = (ResetText { m: &m }.render().map_err(render)?, ResetHtml { m: &m }.render().map_err(render)?);
     envelope(mailer, row, m.tr("email.reset_subject").to_owned())?
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_invitation/text.txt")]
+struct WelcomeText<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/account_invitation/html.html")]
+struct WelcomeHtml<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+/// Builds a member's invitation to open an account, with the link of `token` (valid `days`).
+pub fn build_account_invitation(
+    mailer: &Mailer,
+    row: &outbox::Model,
+    token: &str,
+    days: u32,
+) -> Result<Message, String> {
+    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
+    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
+    let m =
+        ResetMail { locale, name: &row.recipient_name, url: format!("{base}/welcome/{token}"), minutes: days.into() };
+    let render = |e: askama::Error| format!("cannot render: {e}");
+    let (text, html) =
+        (WelcomeText { m: &m }.render().map_err(render)?, WelcomeHtml { m: &m }.render().map_err(render)?);
+    envelope(mailer, row, m.tr("email.welcome_subject").to_owned())?
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
