@@ -235,8 +235,9 @@ async fn show_page(
         .filter(|b| b.id != profile.member.branch_id)
         .collect();
     let failed = !(errors.status.is_empty() && errors.transfer.is_empty() && errors.state.is_empty());
-    let page =
-        MemberShowPage { ctx, profile, transfer_targets, errors, today: state.today().to_string(), choices: Choices };
+    let has_account = crate::accounts::service::member_has_account(&state.db, profile.member.id).await?;
+    let today = state.today().to_string();
+    let page = MemberShowPage { ctx, profile, transfer_targets, errors, today, choices: Choices, has_account };
     Ok(if failed { unprocessable(page) } else { page.into_response() })
 }
 

@@ -163,6 +163,8 @@ pub struct MemberShowPage {
     pub errors: ChangeErrors,
     pub today: String,
     pub choices: Choices,
+    /// The member can sign in (no invitation to offer).
+    pub has_account: bool,
 }
 
 impl MemberShowPage {

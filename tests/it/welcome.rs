@@ -84,6 +84,13 @@ async fn a_branch_invited_in_one_click_opens_its_accounts_from_the_links() {
     guest.post(&first, &[("password", CHOSEN), ("password_confirm", CHOSEN)]).await.assert_redirect_to("/");
     let made = account_of(&app, invited).await.expect("an account");
     assert_eq!(made.role, Role::Member);
+    let other = if invited == zhang { li } else { zhang };
+    let (has, hasnt) =
+        (secretary.get(&format!("/members/{invited}")).await, secretary.get(&format!("/members/{other}")).await);
+    assert!(
+        !has.body.contains("/invite-account") && hasnt.body.contains("/invite-account"),
+        "offered only without one"
+    );
     guest.get("/me").await.assert_status(200);
     // Once only.
     app.client().get(&first).await.assert_status(410).assert_contains("已失效");
@@ -98,7 +105,6 @@ async fn a_branch_invited_in_one_click_opens_its_accounts_from_the_links() {
     late.post(&format!("{second}/renew"), &[]).await.assert_status(200).assert_contains("新的邀请已发送");
     assert_eq!(invitations(&app).await, 3);
     let renewed = link_in(&smtp, 3).await;
-    let other = if invited == zhang { li } else { zhang };
     let other_email =
         partyday::members::service::find_by_id(&app.state.db, other).await.unwrap().unwrap().email.unwrap();
     assert_eq!(smtp.received()[2].to, vec![other_email], "to the address on record");
