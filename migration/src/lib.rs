@@ -26,6 +26,7 @@ mod m20261215_000022_reports_published_version;
 mod m20261216_000023_minutes_signed_version;
 mod m20261219_000026_password_resets;
 mod m20261220_000027_account_invitations;
+mod m20261221_000028_email_changes;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000023_minutes_signed_version::Migration),
             Box::new(m20261219_000026_password_resets::Migration),
             Box::new(m20261220_000027_account_invitations::Migration),
+            Box::new(m20261221_000028_email_changes::Migration),
         ]
     }
 }

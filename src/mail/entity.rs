@@ -46,6 +46,12 @@ pub enum Kind {
     /// An invitation to open an account, to a member's address (its token is made when sent).
     #[sea_orm(string_value = "account_invitation")]
     AccountInvitation,
+    /// The link that confirms a member's new address, to that address (made when sent).
+    #[sea_orm(string_value = "email_confirm")]
+    EmailConfirm,
+    /// To a member's old address: a change of address was asked (its payload: the new one, masked).
+    #[sea_orm(string_value = "email_changed")]
+    EmailChanged,
 }
 
 impl Kind {
@@ -65,6 +71,8 @@ impl Kind {
             Kind::Work => "mail_kind.work",
             Kind::PasswordReset => "mail_kind.password_reset",
             Kind::AccountInvitation => "mail_kind.account_invitation",
+            Kind::EmailConfirm => "mail_kind.email_confirm",
+            Kind::EmailChanged => "mail_kind.email_changed",
         }
     }
 
@@ -83,6 +91,8 @@ impl Kind {
             Kind::Work => "work",
             Kind::PasswordReset => "password_reset",
             Kind::AccountInvitation => "account_invitation",
+            Kind::EmailConfirm => "email_confirm",
+            Kind::EmailChanged => "email_changed",
         }
     }
 }

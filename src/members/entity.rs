@@ -106,3 +106,25 @@ pub mod history {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A member's new email address waiting for its confirmation (`service::email`).
+pub mod email_change {
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "email_changes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub member_id: i64,
+        pub new_email: String,
+        pub created_at: DateTimeUtc,
+        /// SHA-256 of the link's token, made when the message is sent.
+        pub token_hash: Option<String>,
+        pub expires_at: Option<DateTimeUtc>,
+        pub used_at: Option<DateTimeUtc>,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

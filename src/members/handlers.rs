@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/transfer", post(transfer))
         .route("/members/{id}/state", post(change_state))
         .route("/me", get(own).post(update_own))
+        .route("/me/email/{token}", get(email_form).post(confirm_email))
 }
 
 /// Units for the branch and group select boxes, from one light read: the open units that hold
@@ -544,13 +545,51 @@ async fn update_own(
 ) -> Result<Response, WebError> {
     let errors = match form.parse() {
         Ok(contact) => match service::update_own_contact(&state.db, &user.actor(), contact, state.now()).await {
-            Ok(_) => return Ok((Flash::success(Msg::new("member.own_saved")), Redirect::to("/me")).into_response()),
+            Ok((_, None)) => {
+                return Ok((Flash::success(Msg::new("member.own_saved")), Redirect::to("/me")).into_response());
+            }
+            Ok((_, Some(new))) => {
+                let said = Flash::info(Msg::new("member.email_confirm_sent").arg("email", new));
+                return Ok((said, Redirect::to("/me")).into_response());
+            }
             Err(MemberError::NotFound) => return Err(WebError::NotFound),
             Err(e) => field_of(e)?,
         },
         Err(errors) => errors,
     };
     own_page(&state, ctx, &user, Some(form), errors).await
+}
+
+/// The link sent to a new address: a button confirms it (a mail scanner's visit changes nothing).
+async fn email_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> Result<Response, WebError> {
+    use service::email::ConfirmError;
+    match service::email::pending(&state.db, &token, state.now()).await {
+        Ok(email) => Ok(EmailConfirmPage { ctx, token, email, outcome: "pending" }.into_response()),
+        Err(ConfirmError::Gone | ConfirmError::Taken) => Ok(email_ended(ctx, "gone")),
+        Err(ConfirmError::Db(e)) => Err(e.into()),
+    }
+}
+
+fn email_ended(ctx: Ctx, outcome: &'static str) -> Response {
+    let status = if outcome == "taken" { StatusCode::CONFLICT } else { StatusCode::GONE };
+    (status, EmailConfirmPage { ctx, token: String::new(), email: String::new(), outcome }).into_response()
+}
+
+async fn confirm_email(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    use service::email::ConfirmError;
+    match service::email::confirm(&state.db, &token, state.now()).await {
+        Ok(m) => {
+            let email = m.email.unwrap_or_default();
+            Ok(EmailConfirmPage { ctx, token: String::new(), email, outcome: "done" }.into_response())
+        }
+        Err(ConfirmError::Gone) => Ok(email_ended(ctx, "gone")),
+        Err(ConfirmError::Taken) => Ok(email_ended(ctx, "taken")),
+        Err(ConfirmError::Db(e)) => Err(e.into()),
+    }
 }
 
 /// How this domain's refusals reach the person: the web error (and translated message) of each.

@@ -233,3 +233,13 @@ impl OwnMemberPage {
         self.member.as_ref().map_or("", |m| m.political_status.label_key())
     }
 }
+
+/// The confirmation of a new email address: `outcome` is pending (a button), done, gone or taken.
+#[derive(Template, WebTemplate)]
+#[template(path = "members/email_confirm.html")]
+pub struct EmailConfirmPage {
+    pub ctx: Ctx,
+    pub token: String,
+    pub email: String,
+    pub outcome: &'static str,
+}

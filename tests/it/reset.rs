@@ -98,3 +98,41 @@ async fn asking_too_often_for_one_address_or_from_one_client_is_refused_the_same
     // The client itself is over its limit now, whatever address it types.
     ask(&c, "third@test.example.org").await.assert_status(429);
 }
+
+#[tokio::test]
+async fn a_new_email_address_is_used_only_once_confirmed_from_it_and_the_old_one_is_told() {
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&smtp.config()).await;
+    let tree = app.seed_tree().await;
+    let member = app.add_member(tree.a, "换邮箱的党员").await;
+    let member_of = || async { partyday::members::service::find_by_id(&app.state.db, member).await.unwrap().unwrap() };
+    let old = member_of().await.email.unwrap();
+    // Their account signs in with the same address.
+    let account = app.create_account(Role::Member, &old).await;
+    partyday::accounts::service::set_member_unchecked(&app.state.db, account, Some(member)).await.unwrap();
+    let c = app.client();
+    c.login(&old, PASSWORD).await.assert_redirect_to("/");
+
+    let new = "new-address@test.example.org";
+    c.get("/me").await.assert_status(200);
+    c.post("/me", &[("phone", ""), ("email", new), ("locale", "")]).await.assert_redirect_to("/me");
+    c.get("/me").await.assert_contains("需要确认");
+    assert_eq!(member_of().await.email.as_deref(), Some(old.as_str()), "not used before it is confirmed");
+    let got = smtp.wait_for(2).await;
+    let to_new = got.iter().find(|m| m.to == vec![new.to_owned()]).expect("a confirmation to the new address");
+    let to_old = got.iter().find(|m| m.to == vec![old.clone()]).expect("a notice to the old address");
+    let notice = parts(&to_old.data).remove("text/plain").unwrap().0;
+    assert!(notice.contains("ne***@test.example.org") && !notice.contains(new), "{notice}");
+    let text = parts(&to_new.data).remove("text/plain").unwrap().0;
+    let start = text.find("/me/email/").expect("a link");
+    let link = text[start..].split_whitespace().next().unwrap().to_owned();
+
+    // Opening the link changes nothing (a mail scanner may open it); the button confirms.
+    let anyone = app.client();
+    anyone.get(&link).await.assert_status(200).assert_contains(new);
+    assert_eq!(member_of().await.email.as_deref(), Some(old.as_str()));
+    anyone.post(&link, &[]).await.assert_status(200).assert_contains("已确认");
+    assert_eq!(member_of().await.email.as_deref(), Some(new));
+    app.client().login(new, PASSWORD).await.assert_redirect_to("/");
+    anyone.get(&link).await.assert_status(410);
+}

@@ -502,6 +502,29 @@ pub async fn display_names(
         .collect())
 }
 
+/// A member's confirmed new address becomes their account's sign-in, when the account signed in
+/// with the old one and no other account uses the new one.
+pub async fn follow_member_email(
+    db: &impl ConnectionTrait,
+    member_id: i64,
+    old: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let new = new.trim().to_lowercase();
+    if email_in_use(db, &new, None).await? {
+        return Ok(());
+    }
+    account::Entity::update_many()
+        .col_expr(account::Column::Email, Expr::value(new))
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::MemberId.eq(member_id))
+        .filter(account::Column::Email.eq(old.trim().to_lowercase()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Which of these members can sign in (have an account that is not disabled).
 pub async fn members_with_accounts(
     db: &impl ConnectionTrait,

@@ -145,6 +145,16 @@ pub async fn dispatch_once(mailer: &Mailer, transport: &Transport) -> Result<Pas
                     None => Err(SendError::Permanent("the invitation was used or superseded".to_owned())),
                 }
             }
+            None if row.kind == Kind::EmailConfirm => {
+                let id = row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or_default();
+                match crate::members::service::email::issue(&mailer.db, id, mailer.now()).await? {
+                    Some(token) => message::build_email_confirm(mailer, &row, &token).map_err(SendError::Permanent),
+                    None => Err(SendError::Permanent("the change was confirmed or superseded".to_owned())),
+                }
+            }
+            None if row.kind == Kind::EmailChanged => {
+                message::build_email_changed(mailer, &row).map_err(SendError::Permanent)
+            }
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
             Some(f) => message::build(mailer, &row, &f, (answer, guest), tokens.get(&row.id).map(String::as_str))
                 .map_err(SendError::Permanent),

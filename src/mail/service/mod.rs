@@ -96,7 +96,12 @@ pub async fn queue_for_event(
         // Not to invitees: the holding branches' secretaries (`queue_report_draft`).
         Kind::ReportDraft => return queue_report_draft(db, e, now).await,
         // Never for an event's invitees (`queue_digest`, `work::queue_work`).
-        Kind::Digest | Kind::Work | Kind::PasswordReset | Kind::AccountInvitation => return Ok(0),
+        Kind::Digest
+        | Kind::Work
+        | Kind::PasswordReset
+        | Kind::AccountInvitation
+        | Kind::EmailConfirm
+        | Kind::EmailChanged => return Ok(0),
         Kind::Invitation | Kind::Cancellation | Kind::AnswerCopy | Kind::Notice | Kind::Minutes => {
             insert_for(db, e, kind, all, "", now, EVERYONE).await?
         }
@@ -436,21 +441,52 @@ pub async fn queue_account_invitation(
     invitation: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let to = m.email.clone().unwrap_or_default();
+    let key = format!("account_invitation.i{invitation}");
+    insert_personal(db, (Kind::AccountInvitation, &key), (m, to), invitation.to_string(), now).await
+}
+
+/// Queues the confirmation of a member's new address `new` (`change` is its row) to that address,
+/// and the notice of the change (naming the new one `masked`) to the address they have now, in
+/// the caller's transaction.
+pub async fn queue_email_change(
+    db: &impl ConnectionTrait,
+    m: &member::Model,
+    (change, new, masked): (i64, &str, String),
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let key = format!("email_confirm.c{change}");
+    insert_personal(db, (Kind::EmailConfirm, &key), (m, new.to_owned()), change.to_string(), now).await?;
+    if let Some(old) = m.email.clone().filter(|e| !e.trim().is_empty()) {
+        let key = format!("email_changed.c{change}");
+        insert_personal(db, (Kind::EmailChanged, &key), (m, old), masked, now).await?;
+    }
+    Ok(())
+}
+
+/// One message to a member at `to`, about no event, with what it says in `payload`.
+async fn insert_personal(
+    db: &impl ConnectionTrait,
+    (kind, key): (Kind, &str),
+    (m, to): (&member::Model, String),
+    payload: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     outbox::ActiveModel {
-        kind: Set(Kind::AccountInvitation),
+        kind: Set(kind),
         event_id: Set(None),
         invitation_id: Set(None),
-        recipient: Set(m.email.clone().unwrap_or_default()),
+        recipient: Set(to),
         recipient_name: Set(m.name.chars().take(100).collect()),
         locale: Set(m.locale.clone().unwrap_or_default()),
         sequence: Set(0),
-        dedupe_key: Set(format!("account_invitation:i{invitation}")),
-        message_id: Set(format!("account_invitation.i{invitation}")),
+        dedupe_key: Set(key.replace('.', ":")),
+        message_id: Set(key.to_owned()),
         state: Set(State::Queued),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
-        payload: Set(Some(invitation.to_string())),
+        payload: Set(Some(payload)),
         ..Default::default()
     }
     .insert(db)

@@ -425,7 +425,7 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
         ),
         Kind::Work => (m.work_subject(), WorkText { m }.render()?, WorkHtml { m }.render()?),
         // Built by `build_digest` and `build_password_reset`: they speak of no event.
-        Kind::Digest | Kind::PasswordReset | Kind::AccountInvitation => {
+        Kind::Digest | Kind::PasswordReset | Kind::AccountInvitation | Kind::EmailConfirm | Kind::EmailChanged => {
             return Err(askama::Error::Custom("a message without an event".into()));
         }
     })
@@ -484,8 +484,9 @@ pub fn build_digest(mailer: &Mailer, row: &outbox::Model) -> Result<Message, Str
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
-/// A message with a one-use link: a forgotten password's (valid `minutes`) or an account
-/// invitation's (valid `minutes` days).
+/// A message about an account or an address, most with a one-use link (`url`) and how long it
+/// works (`minutes`: minutes for a forgotten password, days for an account invitation, hours for
+/// a new address); the notice to an old address has the new one, masked, as `url`.
 pub struct ResetMail<'a> {
     pub locale: Locale,
     pub name: &'a str,
@@ -555,6 +556,58 @@ pub fn build_account_invitation(
     let (text, html) =
         (WelcomeText { m: &m }.render().map_err(render)?, WelcomeHtml { m: &m }.render().map_err(render)?);
     envelope(mailer, row, m.tr("email.welcome_subject").to_owned())?
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_confirm/text.txt")]
+struct ConfirmText<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_confirm/html.html")]
+struct ConfirmHtml<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed/text.txt")]
+struct ChangedText<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed/html.html")]
+struct ChangedHtml<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+/// Builds the confirmation of a new address, with the link of `token`.
+pub fn build_email_confirm(mailer: &Mailer, row: &outbox::Model, token: &str) -> Result<Message, String> {
+    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
+    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
+    let hours = crate::members::service::email::VALID.num_hours();
+    let m = ResetMail { locale, name: &row.recipient_name, url: format!("{base}/me/email/{token}"), minutes: hours };
+    let render = |e: askama::Error| format!("cannot render: {e}");
+    let (text, html) =
+        (ConfirmText { m: &m }.render().map_err(render)?, ConfirmHtml { m: &m }.render().map_err(render)?);
+    envelope(mailer, row, m.tr("email.confirm_subject").to_owned())?
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// Builds the notice to the old address that a change to another one was asked; `url` is the
+/// new address, masked.
+pub fn build_email_changed(mailer: &Mailer, row: &outbox::Model) -> Result<Message, String> {
+    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
+    let masked = row.payload.clone().unwrap_or_default();
+    let m = ResetMail { locale, name: &row.recipient_name, url: masked, minutes: 0 };
+    let render = |e: askama::Error| format!("cannot render: {e}");
+    let (text, html) =
+        (ChangedText { m: &m }.render().map_err(render)?, ChangedHtml { m: &m }.render().map_err(render)?);
+    envelope(mailer, row, m.tr("email.changed_subject").to_owned())?
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("cannot build the message: {e}"))
 }

@@ -2,6 +2,7 @@
 //! [`Scope`]: a member outside it is "not found". Status, branch and state change only through
 //! dated changes, which keep the history and the membership periods the past rosters come from.
 
+pub mod email;
 pub mod import;
 pub mod search;
 use std::collections::HashMap;
@@ -484,20 +485,37 @@ pub async fn own_with_branch(
 }
 
 /// A member changes their own phone, email and language; nothing else.
+/// Saves the member's own phone and language; a new email address waits for its confirmation
+/// (`email::ask`: the old one stays until then), and is returned as waiting. Removing the
+/// address takes effect at once.
 pub async fn update_own_contact(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     actor: &Actor,
     contact: OwnContact,
     now: DateTime<Utc>,
-) -> Result<member::Model, MemberError> {
-    let current = own(db, actor).await?.ok_or(MemberError::NotFound)?;
-    check_unique(db, contact.email.as_deref(), contact.phone.as_deref(), Some(current.id)).await?;
-    let mut am: member::ActiveModel = current.into();
+) -> Result<(member::Model, Option<String>), MemberError> {
+    let txn = crate::db::write_txn(db).await?;
+    let current = own(&txn, actor).await?.ok_or(MemberError::NotFound)?;
+    check_unique(&txn, contact.email.as_deref(), contact.phone.as_deref(), Some(current.id)).await?;
+    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let waiting = match (&contact.email, &current.email) {
+        (Some(new), Some(old)) if same(new, old) => None,
+        (Some(new), _) => Some(new.clone()),
+        (None, _) => None,
+    };
+    if let Some(new) = &waiting {
+        email::ask(&txn, &current, new, now).await?;
+    }
+    let mut am: member::ActiveModel = current.clone().into();
     am.phone = Set(contact.phone);
-    am.email = Set(contact.email);
+    if waiting.is_none() {
+        am.email = Set(contact.email);
+    }
     am.locale = Set(contact.locale.map(|l| l.tag().to_owned()));
     am.updated_at = Set(now);
-    am.update(db).await.map_err(map_unique)
+    let saved = am.update(&txn).await.map_err(map_unique)?;
+    txn.commit().await?;
+    Ok((saved, waiting))
 }
 
 /// A member by id, whatever the scope (for an administrator's account page).
