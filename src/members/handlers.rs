@@ -529,7 +529,11 @@ async fn own_page(
         email: member.as_ref().and_then(|m| m.email.clone()).unwrap_or_default(),
         locale: member.as_ref().and_then(|m| m.locale.clone()).unwrap_or_default(),
     });
-    let page = OwnMemberPage { ctx, member, branch_name, form, errors };
+    let waiting_email = match &member {
+        Some(m) => service::email::waiting(&state.db, m.id, state.now()).await?,
+        None => None,
+    };
+    let page = OwnMemberPage { ctx, member, branch_name, form, errors, waiting_email };
     Ok(if page.errors.is_empty() { page.into_response() } else { unprocessable(page) })
 }
 

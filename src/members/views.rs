@@ -226,6 +226,8 @@ pub struct OwnMemberPage {
     pub branch_name: String,
     pub form: OwnContactForm,
     pub errors: FieldErrors,
+    /// A new address waiting for its confirmation.
+    pub waiting_email: Option<String>,
 }
 
 impl OwnMemberPage {

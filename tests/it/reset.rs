@@ -117,6 +117,7 @@ async fn a_new_email_address_is_used_only_once_confirmed_from_it_and_the_old_one
     c.get("/me").await.assert_status(200);
     c.post("/me", &[("phone", ""), ("email", new), ("locale", "")]).await.assert_redirect_to("/me");
     c.get("/me").await.assert_contains("需要确认");
+    c.get("/me").await.assert_contains("email-waiting").assert_contains(new);
     assert_eq!(member_of().await.email.as_deref(), Some(old.as_str()), "not used before it is confirmed");
     let got = smtp.wait_for(2).await;
     let to_new = got.iter().find(|m| m.to == vec![new.to_owned()]).expect("a confirmation to the new address");

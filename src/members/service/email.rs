@@ -63,6 +63,17 @@ pub async fn ask(
     Ok(())
 }
 
+/// The new address a member asked for and has not confirmed yet (its link not expired).
+pub async fn waiting(db: &impl ConnectionTrait, member_id: i64, now: DateTime<Utc>) -> Result<Option<String>, DbErr> {
+    Ok(email_change::Entity::find()
+        .filter(email_change::Column::MemberId.eq(member_id))
+        .filter(email_change::Column::UsedAt.is_null())
+        .one(db)
+        .await?
+        .filter(|r| r.expires_at.is_none_or(|e| e > now))
+        .map(|r| r.new_email))
+}
+
 /// Makes the link of a confirmation being sent; None when it was used or superseded meanwhile.
 pub async fn issue(db: &impl ConnectionTrait, change: i64, now: DateTime<Utc>) -> Result<Option<String>, DbErr> {
     let Some(row) = email_change::Entity::find_by_id(change).one(db).await? else { return Ok(None) };
