@@ -101,6 +101,10 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         if !b.dir.is_empty() {
             let root = std::path::Path::new(&b.dir);
             match crate::backup::daily(&state.settings, &state.db, (root, b.keep as usize), now).await {
+                Ok(Some(dir)) if state.db.get_database_backend() == sea_orm::DbBackend::Postgres => tracing::info!(
+                    dir = %dir.display(),
+                    "daily backup of the data folder's files written; the PostgreSQL database is backed up with pg_dump"
+                ),
                 Ok(Some(dir)) => tracing::info!(dir = %dir.display(), "daily backup written"),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "could not write the daily backup"),

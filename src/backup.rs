@@ -154,6 +154,16 @@ pub async fn backup(
     dir: &Path,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Done> {
+    backup_beside(settings, db, (dir, None), now).await
+}
+
+/// [`backup`], also leaving out the folder `beside` (where the daily backups are kept).
+async fn backup_beside(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    (dir, beside): (&Path, Option<&Path>),
+    now: DateTime<Utc>,
+) -> anyhow::Result<Done> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
         bail!("{} is not empty: a backup goes into a new or empty folder", dir.display());
     }
@@ -178,8 +188,20 @@ pub async fn backup(
         (table_counts(db).await?, schema_of(db).await?, Some(advice))
     };
     let data = &settings.config.app.data_dir;
+    // Backups kept inside the data folder (this one, the daily ones) are not data: a backup that
+    // copied them would hold every earlier one.
+    let configured = Some(PathBuf::from(&settings.config.backup.dir)).filter(|p| !p.as_os_str().is_empty());
+    let backups: Vec<PathBuf> = [Some(dir.clone()), configured, beside.map(Path::to_path_buf)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
     let mut files = Vec::new();
     for rel in files_under(data, NOT_DATA)? {
+        let from = data.join(&rel).canonicalize().unwrap_or_else(|_| data.join(&rel));
+        if backups.iter().any(|b| from.starts_with(b)) {
+            continue;
+        }
         let to = dir.join(FILES).join(&rel);
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)?;
@@ -292,13 +314,14 @@ pub async fn daily(
     if target.exists() {
         return Ok(None);
     }
-    // Written beside, then renamed: a folder with today's name is always complete.
-    let partial = root.join(format!(".{name}.partial"));
-    if partial.exists() {
+    // Written beside under a name of this process's own (two instances never share one), then
+    // renamed: a folder with today's name is always complete, and the first rename wins.
+    let partial = root.join(format!(".{name}.{}.{}.partial", std::process::id(), now.timestamp_micros()));
+    backup_beside(settings, db, (&partial, Some(root)), now).await?;
+    if std::fs::rename(&partial, &target).is_err() {
         std::fs::remove_dir_all(&partial)?;
+        return Ok(None);
     }
-    backup(settings, db, &partial, now).await?;
-    std::fs::rename(&partial, &target)?;
     let mut kept: Vec<PathBuf> = std::fs::read_dir(root)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("partyday-")))

@@ -1,4 +1,5 @@
-//! Accounts by invitation: a member with an email and no account is invited; the message's link
+//! Accounts by invitation: a member with an email and no account is invited at that address; the
+//! message's link
 //! (its token made when the message is sent, kept only as its SHA-256) opens a form where they
 //! choose a password, and the account is made, linked to them. Used, expired or superseded by a
 //! newer invitation, a link works no more.
@@ -12,6 +13,7 @@ enum AccountInvitations {
     Table,
     Id,
     MemberId,
+    Email,
     InvitedBy,
     CreatedAt,
     TokenHash,
@@ -40,6 +42,7 @@ impl MigrationTrait for Migration {
                 .table(I::Table)
                 .col(big_pk_auto(I::Id))
                 .col(big_integer(I::MemberId))
+                .col(string_len(I::Email, 254))
                 .col(big_integer_null(I::InvitedBy))
                 .col(timestamp_with_time_zone(I::CreatedAt))
                 .col(string_len_null(I::TokenHash, 64).unique_key())

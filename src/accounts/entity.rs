@@ -104,6 +104,8 @@ pub mod invitation {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub member_id: i64,
+        /// The address invited: the link works only while it is still the member's.
+        pub email: String,
         pub invited_by: Option<i64>,
         pub created_at: DateTimeUtc,
         /// SHA-256 of the link's token, made when the message is sent.

@@ -36,7 +36,8 @@ pub fn said(done: Invited) -> Flash {
         .arg("queued", done.queued)
         .arg("without_email", done.without_email)
         .arg("with_account", done.with_account)
-        .arg("just_invited", done.just_invited);
+        .arg("just_invited", done.just_invited)
+        .arg("inactive", done.inactive);
     if done.queued > 0 { Flash::success(msg) } else { Flash::info(msg) }
 }
 

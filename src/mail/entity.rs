@@ -55,6 +55,12 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// A message to one person about their account or address, with no event
+    /// (`dispatch::personal` builds it).
+    pub fn is_personal(self) -> bool {
+        matches!(self, Kind::PasswordReset | Kind::AccountInvitation | Kind::EmailConfirm | Kind::EmailChanged)
+    }
+
     /// Catalogue key of the kind's name, for the organisers' and administrators' pages.
     pub fn label_key(self) -> &'static str {
         match self {

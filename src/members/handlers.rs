@@ -103,6 +103,11 @@ async fn invite_accounts(
 ) -> Result<Response, WebError> {
     scope.require_manager()?;
     let query = MemberQuery { cursor: None, ..query_of(&params) };
+    // Counted before anything is loaded: a filter over the whole association is refused at once.
+    let max = crate::accounts::service::welcome::MAX_AT_ONCE;
+    if search::page(&state.db, &scope, &query).await?.total > max as u64 {
+        return Err(crate::accounts::AccountError::TooMany(max).into());
+    }
     let ids: Vec<i64> = search::all(&state.db, &scope, &query).await?.into_iter().map(|(m, _)| m.id).collect();
     let done = crate::accounts::service::welcome::invite(&state.db, &scope, &ids, state.now()).await?;
     let back = params.link("/members", &[]);

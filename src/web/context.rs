@@ -260,7 +260,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         match csrf::verify(req, &state.signer, &state.settings.base_url, incoming.csrf_cookie.as_deref()).await {
             Ok(req) => run(req, &ctx, next).await,
             Err(e) => {
-                tracing::info!(path = ctx.path, "refused a state change without a valid CSRF token or origin");
+                // The first two segments only: some paths carry a link's token.
+                let shown: String =
+                    ctx.path.split('?').next().unwrap_or("").split('/').take(3).collect::<Vec<_>>().join("/");
+                tracing::info!(path = shown, "refused a state change without a valid CSRF token or origin");
                 e.into_response()
             }
         }

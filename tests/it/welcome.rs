@@ -155,6 +155,22 @@ async fn an_address_used_by_another_account_is_refused_and_an_invited_secretary_
     let refused = app.client().post(&link, &[("password", CHOSEN), ("password_confirm", CHOSEN)]).await;
     refused.assert_status(409).assert_contains("另一个账户");
     assert!(account_of(&app, taken).await.is_none());
+
+    // A link works only while the member still has the address it went to.
+    let moved = app.add_member(tree.a, "周八").await;
+    admin.post(&format!("/members/{moved}/invite-account"), &[]).await.assert_status(303);
+    let link = link_in(&smtp, 3).await;
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let m = partyday::members::entity::member::Entity::find_by_id(moved).one(&app.state.db).await.unwrap().unwrap();
+        let mut am: partyday::members::entity::member::ActiveModel = m.into();
+        am.email = Set(Some("someone-else@test.example.org".to_owned()));
+        am.update(&app.state.db).await.unwrap();
+    }
+    app.client().get(&link).await.assert_status(410);
+    let late = app.client().post(&link, &[("password", CHOSEN), ("password_confirm", CHOSEN)]).await;
+    late.assert_status(410);
+    assert!(account_of(&app, moved).await.is_none(), "no account at an address the invitation never reached");
 }
 
 #[tokio::test]

@@ -58,8 +58,19 @@ pub async fn request(
     Ok(Ok(()))
 }
 
-/// Makes the link of a message being sent: a new token for the account (older unused ones end).
-pub async fn issue(db: &impl ConnectionTrait, account_id: i64, now: DateTime<Utc>) -> Result<String, DbErr> {
+/// Makes the link of a message being sent to `recipient`: a new token for the account (older
+/// unused ones end). None when the account is gone, disabled, or signs in with another address
+/// now (a retry never sends a working link to an address the account left).
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    recipient: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    let current = account::Entity::find_by_id(account_id).one(db).await?;
+    if !current.is_some_and(|a| a.disabled_at.is_none() && a.email.eq_ignore_ascii_case(recipient)) {
+        return Ok(None);
+    }
     password_reset::Entity::delete_many()
         .filter(password_reset::Column::AccountId.eq(account_id))
         .filter(password_reset::Column::UsedAt.is_null())
@@ -75,7 +86,7 @@ pub async fn issue(db: &impl ConnectionTrait, account_id: i64, now: DateTime<Utc
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok(Some(token))
 }
 
 /// The account a link is for, while it works.

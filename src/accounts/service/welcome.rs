@@ -21,7 +21,7 @@ use crate::{
     },
     branches::Scope,
     crypto,
-    members::entity::member,
+    members::{entity::member, rules::MembershipState},
 };
 
 /// The most members one click invites (a real branch has far fewer; a whole association is
@@ -39,6 +39,8 @@ pub struct Invited {
     pub with_account: usize,
     /// Invited less than [`AGAIN_AFTER`] before.
     pub just_invited: usize,
+    /// No longer an active member (left, transferred out, deceased).
+    pub inactive: usize,
 }
 
 /// A branch's members and their accounts.
@@ -107,7 +109,9 @@ pub async fn invite(
         .collect();
     let mut done = Invited::default();
     for m in &people {
-        if m.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        if !matches!(m.state, MembershipState::Active | MembershipState::Exempt) {
+            done.inactive += 1;
+        } else if m.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
             done.without_email += 1;
         } else if having.contains(&m.id) {
             done.with_account += 1;
@@ -122,6 +126,7 @@ pub async fn invite(
                 .await?;
             let row = invitation::ActiveModel {
                 member_id: Set(m.id),
+                email: Set(m.email.clone().unwrap_or_default().trim().to_lowercase()),
                 invited_by: Set(scope.account_id()),
                 created_at: Set(now),
                 ..Default::default()
@@ -151,7 +156,6 @@ pub async fn invite_unit(
 }
 
 async fn unit_members(db: &impl ConnectionTrait, unit: i64) -> Result<Vec<i64>, DbErr> {
-    use crate::members::rules::MembershipState;
     member::Entity::find()
         .select_only()
         .column(member::Column::Id)
@@ -194,23 +198,30 @@ pub async fn counts(db: &impl ConnectionTrait, unit: i64, now: DateTime<Utc>) ->
     })
 }
 
-/// Makes the link of an invitation being sent; None when it was used or superseded meanwhile.
+/// Makes the link of an invitation being sent, in one statement; None when it was used or
+/// superseded meanwhile.
 pub async fn issue(
     db: &impl ConnectionTrait,
     invitation_id: i64,
     valid: Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, DbErr> {
-    let Some(row) = invitation::Entity::find_by_id(invitation_id).one(db).await? else { return Ok(None) };
-    if row.used_at.is_some() {
-        return Ok(None);
-    }
     let token = crypto::random_token();
-    let mut am: invitation::ActiveModel = row.into();
-    am.token_hash = Set(Some(crypto::token_hash(&token)));
-    am.expires_at = Set(Some(now + valid));
-    am.update(db).await?;
-    Ok(Some(token))
+    let done = invitation::Entity::update_many()
+        .col_expr(invitation::Column::TokenHash, Expr::value(crypto::token_hash(&token)))
+        .col_expr(invitation::Column::ExpiresAt, Expr::value(now + valid))
+        .filter(invitation::Column::Id.eq(invitation_id))
+        .filter(invitation::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok((done.rows_affected == 1).then_some(token))
+}
+
+/// The member still has the address they were invited at, and is still an active member: a link
+/// that went to an old or mistyped address, or to someone who left, makes no account.
+fn still_invited(m: &member::Model, row: &invitation::Model) -> bool {
+    matches!(m.state, MembershipState::Active | MembershipState::Exempt)
+        && m.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(&row.email))
 }
 
 /// The member a link is for, while it works.
@@ -228,6 +239,9 @@ pub async fn member_of(
         return Err(WelcomeError::Gone(Some(row.member_id)));
     }
     let m = member::Entity::find_by_id(row.member_id).one(db).await?.ok_or(WelcomeError::Gone(None))?;
+    if !still_invited(&m, &row) {
+        return Err(WelcomeError::Gone(Some(m.id)));
+    }
     if !with_accounts(db, &[m.id]).await?.is_empty() {
         return Err(WelcomeError::Gone(None));
     }
@@ -254,7 +268,10 @@ pub async fn accept(
         return Err(WelcomeError::Gone(Some(row.member_id)));
     }
     let m = member::Entity::find_by_id(row.member_id).one(&txn).await?.ok_or(WelcomeError::Gone(None))?;
-    let email = m.email.clone().filter(|e| !e.trim().is_empty()).ok_or(WelcomeError::Gone(None))?;
+    if !still_invited(&m, &row) {
+        return Err(WelcomeError::Gone(Some(m.id)));
+    }
+    let email = row.email.clone();
     if !with_accounts(&txn, &[m.id]).await?.is_empty() {
         return Err(WelcomeError::Gone(None));
     }
@@ -263,7 +280,7 @@ pub async fn accept(
     }
     let role = if serves_as_secretary(&txn, &m, now).await? { Role::Secretary } else { Role::Member };
     let made = account::ActiveModel {
-        email: Set(email.trim().to_lowercase()),
+        email: Set(email),
         display_name: Set(m.name.chars().take(100).collect()),
         password_hash: Set(hash),
         role: Set(role),

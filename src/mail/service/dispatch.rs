@@ -28,6 +28,41 @@ impl Pass {
     }
 }
 
+/// Builds a message to one person about their account or address (no event). Its link, if any,
+/// is made now, for this sending: the token is nowhere else. A link that can no longer be made
+/// (used, superseded, the account's address changed) fails for good; a database error is tried
+/// again on a later pass, without stopping this one.
+async fn personal(mailer: &Mailer, row: &crate::mail::entity::outbox::Model) -> Result<lettre::Message, SendError> {
+    let (db, now) = (&mailer.db, mailer.now());
+    let id = row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or_default();
+    let retry = |e: DbErr| SendError::Temporary(format!("making the link: {e}"));
+    let ended = |what: &str| Err(SendError::Permanent(format!("{what}: no link is sent")));
+    match row.kind {
+        Kind::PasswordReset => match crate::accounts::service::reset::issue(db, id, &row.recipient, now).await {
+            Ok(Some(token)) => message::build_password_reset(mailer, row, &token).map_err(SendError::Permanent),
+            Ok(None) => ended("the account is disabled or signs in with another address"),
+            Err(e) => Err(retry(e)),
+        },
+        Kind::AccountInvitation => {
+            let days = mailer.settings.config.security.invitation_days;
+            match crate::accounts::service::welcome::issue(db, id, Duration::days(days.into()), now).await {
+                Ok(Some(token)) => {
+                    message::build_account_invitation(mailer, row, &token, days).map_err(SendError::Permanent)
+                }
+                Ok(None) => ended("the invitation was used or superseded"),
+                Err(e) => Err(retry(e)),
+            }
+        }
+        Kind::EmailConfirm => match crate::members::service::email::issue(db, id, now).await {
+            Ok(Some(token)) => message::build_email_confirm(mailer, row, &token).map_err(SendError::Permanent),
+            Ok(None) => ended("the change was confirmed or superseded"),
+            Err(e) => Err(retry(e)),
+        },
+        Kind::EmailChanged => message::build_email_changed(mailer, row).map_err(SendError::Permanent),
+        _ => Err(SendError::Permanent("not a personal message".to_owned())),
+    }
+}
+
 /// Claims one batch of due messages and sends it, within the claim's lease: sends stop at three
 /// quarters of it (a send that has not finished by then counts as a temporary failure, messages
 /// not yet tried are given back), so that every outcome is recorded while the claim still holds.
@@ -124,37 +159,7 @@ pub async fn dispatch_once(mailer: &Mailer, transport: &Transport) -> Result<Pas
         let guest = row.invitation_id.and_then(|id| answers.get(&id)).is_some_and(|i| i.member_id.is_none());
         let outcome = match f {
             None if row.kind == Kind::Digest => message::build_digest(mailer, &row).map_err(SendError::Permanent),
-            None if row.kind == Kind::PasswordReset => {
-                // The link is made now, for this sending: its token is nowhere else.
-                match row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()) {
-                    Some(account) => {
-                        let token = crate::accounts::service::reset::issue(&mailer.db, account, mailer.now()).await?;
-                        message::build_password_reset(mailer, &row, &token).map_err(SendError::Permanent)
-                    }
-                    None => Err(SendError::Permanent("a password reset names no account".to_owned())),
-                }
-            }
-            None if row.kind == Kind::AccountInvitation => {
-                let days = mailer.settings.config.security.invitation_days;
-                let valid = Duration::days(days.into());
-                let id = row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or_default();
-                match crate::accounts::service::welcome::issue(&mailer.db, id, valid, mailer.now()).await? {
-                    Some(token) => {
-                        message::build_account_invitation(mailer, &row, &token, days).map_err(SendError::Permanent)
-                    }
-                    None => Err(SendError::Permanent("the invitation was used or superseded".to_owned())),
-                }
-            }
-            None if row.kind == Kind::EmailConfirm => {
-                let id = row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or_default();
-                match crate::members::service::email::issue(&mailer.db, id, mailer.now()).await? {
-                    Some(token) => message::build_email_confirm(mailer, &row, &token).map_err(SendError::Permanent),
-                    None => Err(SendError::Permanent("the change was confirmed or superseded".to_owned())),
-                }
-            }
-            None if row.kind == Kind::EmailChanged => {
-                message::build_email_changed(mailer, &row).map_err(SendError::Permanent)
-            }
+            None if row.kind.is_personal() => personal(mailer, &row).await,
             None => Err(SendError::Permanent("the event no longer exists".to_owned())),
             Some(f) => message::build(mailer, &row, &f, (answer, guest), tokens.get(&row.id).map(String::as_str))
                 .map_err(SendError::Permanent),

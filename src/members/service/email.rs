@@ -5,7 +5,8 @@
 //! sign-in when that was the old address.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ConnectionTrait, DbErr, QueryFilter, QuerySelect, Set, TransactionSession, TransactionTrait, entity::prelude::*,
+    ConnectionTrait, DbErr, QueryFilter, QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
+    entity::prelude::*,
 };
 
 use super::{MemberError, check_unique};
@@ -74,18 +75,18 @@ pub async fn waiting(db: &impl ConnectionTrait, member_id: i64, now: DateTime<Ut
         .map(|r| r.new_email))
 }
 
-/// Makes the link of a confirmation being sent; None when it was used or superseded meanwhile.
+/// Makes the link of a confirmation being sent, in one statement; None when it was used or
+/// superseded meanwhile.
 pub async fn issue(db: &impl ConnectionTrait, change: i64, now: DateTime<Utc>) -> Result<Option<String>, DbErr> {
-    let Some(row) = email_change::Entity::find_by_id(change).one(db).await? else { return Ok(None) };
-    if row.used_at.is_some() {
-        return Ok(None);
-    }
     let token = crypto::random_token();
-    let mut am: email_change::ActiveModel = row.into();
-    am.token_hash = Set(Some(crypto::token_hash(&token)));
-    am.expires_at = Set(Some(now + VALID));
-    am.update(db).await?;
-    Ok(Some(token))
+    let done = email_change::Entity::update_many()
+        .col_expr(email_change::Column::TokenHash, Expr::value(crypto::token_hash(&token)))
+        .col_expr(email_change::Column::ExpiresAt, Expr::value(now + VALID))
+        .filter(email_change::Column::Id.eq(change))
+        .filter(email_change::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok((done.rows_affected == 1).then_some(token))
 }
 
 async fn working(
@@ -133,7 +134,10 @@ pub async fn confirm(
     let mut am: member::ActiveModel = m.into();
     am.email = Set(Some(row.new_email.clone()));
     am.updated_at = Set(now);
-    let saved = am.update(&txn).await?;
+    let saved = am.update(&txn).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ConfirmError::Taken,
+        _ => ConfirmError::Db(e),
+    })?;
     let mut used: email_change::ActiveModel = row.into();
     used.used_at = Set(Some(now));
     used.update(&txn).await?;
