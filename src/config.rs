@@ -106,6 +106,8 @@ pub struct EventsConfig {
 pub struct ServerConfig {
     pub addr: String,
     pub trust_forwarded_for: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (with `trust_forwarded_for`).
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +164,8 @@ pub struct Settings {
     pub report_kinds: Vec<crate::events::rules::EventKind>,
     /// Who publishes activity reports (`reports.publish_by`).
     pub publish_by: crate::reports::rules::PublishBy,
+    /// The addresses `X-Forwarded-For` is read from (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -297,11 +301,19 @@ impl Config {
             })?;
             report_kinds.push(kind);
         }
+        let mut trusted_proxies = Vec::new();
+        for p in &self.server.trusted_proxies {
+            let ip = p.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                ConfigError::new("server.trusted_proxies", format!("{p:?} is not an IP address such as 127.0.0.1"))
+            })?;
+            trusted_proxies.push(ip);
+        }
         let publish_by = crate::reports::rules::PublishBy::parse(&self.reports.publish_by)
             .ok_or_else(|| ConfigError::new("reports.publish_by", "must be \"admin\" or \"secretary\""))?;
         Ok(Settings {
             addr,
             publish_by,
+            trusted_proxies,
             secure_cookies: base_url.scheme() == "https",
             report_kinds,
             base_url,

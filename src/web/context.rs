@@ -222,14 +222,16 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.settings.config.server.trust_forwarded_for {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        // Only a proxy of ours says who the client is: anyone else could write the header.
+        let from_proxy = peer.is_some_and(|p| state.settings.trusted_proxies.contains(&p));
+        if state.settings.config.server.trust_forwarded_for && from_proxy {
             let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back();
             if let Some(addr) = forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim).filter(|s| !s.is_empty()) {
                 return Ok(ClientAddr(addr.to_owned()));
             }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientAddr(peer.unwrap_or_else(|| "unknown".to_owned())))
+        Ok(ClientAddr(peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string())))
     }
 }
 

@@ -127,6 +127,35 @@ async fn repeated_failures_from_one_address_are_refused_for_a_while() {
     c.login("real@example.org", PASSWORD).await.assert_redirect_to("/");
 }
 
+/// Failed logins, each claiming another client address in `X-Forwarded-For`; the status of the
+/// last attempt, after `n` failures.
+async fn spoofed_failures(app: &TestApp, n: usize) -> u16 {
+    let c = app.client();
+    let token = c.csrf_token().await;
+    let mut last = 0;
+    for i in 0..=n {
+        let fields = [("_csrf", token.as_str()), ("email", "ghost@example.org"), ("password", "password-spray-1")];
+        let xff = format!("203.0.113.{i}");
+        let headers =
+            [("sec-fetch-site", "same-origin"), ("origin", c.base.as_str()), ("x-forwarded-for", xff.as_str())];
+        last = c.post_raw("/login", &fields, &headers).await.status;
+    }
+    last
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    // Behind a proxy on this machine: each client counts at the address the proxy names.
+    let limits = "[security]\nlogin_max_failures_per_address = 3\nlogin_max_failures = 100\n";
+    let app = TestApp::spawn_with(&format!("[server]\ntrust_forwarded_for = true\n{limits}")).await;
+    assert_eq!(spoofed_failures(&app, 3).await, 401, "four clients, one failure each");
+    // Reached directly, not through the proxy (127.0.0.1 is not one): the header is anyone's
+    // to write, so the attempts count at the address they came from.
+    let direct = format!("[server]\ntrust_forwarded_for = true\ntrusted_proxies = [\"10.9.9.9\"]\n{limits}");
+    let app = TestApp::spawn_with(&direct).await;
+    assert_eq!(spoofed_failures(&app, 3).await, 429, "one client, whatever the header says");
+}
+
 #[tokio::test]
 async fn sessions_survive_a_restart_and_are_shared_by_instances() {
     let first = TestApp::spawn().await;

@@ -30,6 +30,10 @@ async fn an_invalid_configuration_stops_with_the_key_and_the_reason() {
         ("PARTYDAY__APP__DEFAULT_LOCALE", "fr", "app.default_locale"),
         ("PARTYDAY__DATABASE__URL", "mysql://x", "database.url"),
         ("PARTYDAY__SECURITY__LOGIN_MAX_FAILURES", "lots", "security.login_max_failures"),
+        ("PARTYDAY__SERVER__TRUSTED_PROXIES", "[the-proxy]", "server.trusted_proxies"),
+        ("PARTYDAY__SECURITY__INVITATION_DAYS", "0", "security.invitation_days"),
+        ("PARTYDAY__MINUTES__REMIND_AFTER_DAYS", "999", "minutes.remind_after_days"),
+        ("PARTYDAY__BACKUP__KEEP", "0", "backup.keep"),
         ("PARTYDAY_ENV", "nonexistent", "PARTYDAY_ENV"),
     ];
     for (var, value, key) in cases {
