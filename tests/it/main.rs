@@ -25,6 +25,7 @@ mod minutes;
 mod permissions;
 mod planning;
 mod platform;
+mod proxy;
 mod records;
 mod records_read;
 mod reports;
