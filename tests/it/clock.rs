@@ -62,7 +62,8 @@ async fn events_that_ended_while_no_server_ran_are_settled_at_start_up_once() {
     inv.update(&state.db).await.unwrap();
 
     // Two instances start together; each runs the clock at start-up.
-    let (one, two) = tokio::join!(TestApp::start(db.clone(), dir.clone(), ""), TestApp::start(db, dir, ""));
+    let clock = "[workers]\nevent_clock = true";
+    let (one, two) = tokio::join!(TestApp::start(db.clone(), dir.clone(), clock), TestApp::start(db, dir, clock));
     let mut finalised_at = None;
     for _ in 0..100 {
         finalised_at = event::Entity::find_by_id(id).one(&one.state.db).await.unwrap().unwrap().finalised_at;

@@ -165,8 +165,11 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
+        // The event clock is driven by the tests, a pass at a time (`finalise_due`, `draft_due`):
+        // running on its own every 30 s it would take their passes' work first. Tests of the
+        // clock itself switch it on.
         let toml = format!(
-            "[server]\naddr = \"{addr}\"\n[database]\nurl = \"{}\"\nmax_connections = 5\n[app]\nbase_url = \"{base}\"\ndata_dir = \"{}\"\n",
+            "[server]\naddr = \"{addr}\"\n[database]\nurl = \"{}\"\nmax_connections = 5\n[app]\nbase_url = \"{base}\"\ndata_dir = \"{}\"\n[workers]\nevent_clock = false\n",
             db.url,
             data_dir.path().display()
         );

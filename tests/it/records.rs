@@ -525,7 +525,7 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
 async fn the_event_clock_runs_the_digest_pass_at_start_up() {
     // No dispatcher on this instance: the month is recorded (and its digest queued, here to
     // nobody) by the event clock's first pass.
-    let app = TestApp::spawn_with("[workers]\ndispatcher = false").await;
+    let app = TestApp::spawn_with("[workers]\ndispatcher = false\nevent_clock = true").await;
     let month = app.state.today().format("%Y-%m").to_string();
     let waited = std::time::Instant::now();
     loop {
