@@ -484,17 +484,18 @@ pub fn build_digest(mailer: &Mailer, row: &outbox::Model) -> Result<Message, Str
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
-/// A message about an account or an address, most with a one-use link (`url`) and how long it
-/// works (`minutes`: minutes for a forgotten password, days for an account invitation, hours for
-/// a new address); the notice to an old address has the new one, masked, as `url`.
-pub struct ResetMail<'a> {
+/// A message to one person about their account or address, most with a one-use link (`url`)
+/// and how long it works (`valid`, in the unit its text names: minutes for a forgotten password,
+/// days for an account invitation, hours for a new address); the notice to an old address has the
+/// new one, masked, as `url`.
+pub struct PersonalMail<'a> {
     pub locale: Locale,
     pub name: &'a str,
     pub url: String,
-    pub minutes: i64,
+    pub valid: String,
 }
 
-impl ResetMail<'_> {
+impl PersonalMail<'_> {
     pub fn tr<'k>(&self, key: &'k str) -> &'k str {
         i18n::t(self.locale, key)
     }
@@ -504,41 +505,53 @@ impl ResetMail<'_> {
     }
 }
 
-#[derive(Template)]
-#[template(path = "mail/password_reset/text.txt")]
-struct ResetText<'a> {
-    m: &'a ResetMail<'a>,
+macro_rules! personal_templates {
+    ($($text:ident = $text_path:literal, $html:ident = $html_path:literal;)*) => {$(
+        #[derive(Template)]
+        #[template(path = $text_path)]
+        struct $text<'a> {
+            m: &'a PersonalMail<'a>,
+        }
+
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a> {
+            m: &'a PersonalMail<'a>,
+        }
+    )*};
 }
 
-#[derive(Template)]
-#[template(path = "mail/password_reset/html.html")]
-struct ResetHtml<'a> {
-    m: &'a ResetMail<'a>,
+personal_templates! {
+    ResetText = "mail/password_reset/text.txt", ResetHtml = "mail/password_reset/html.html";
+    WelcomeText = "mail/account_invitation/text.txt", WelcomeHtml = "mail/account_invitation/html.html";
+    ConfirmText = "mail/email_confirm/text.txt", ConfirmHtml = "mail/email_confirm/html.html";
+    ChangedText = "mail/email_changed/text.txt", ChangedHtml = "mail/email_changed/html.html";
 }
 
-/// Builds a forgotten password's message with the link of `token`.
-pub fn build_password_reset(mailer: &Mailer, row: &outbox::Model, token: &str) -> Result<Message, String> {
+/// Builds a personal message: `url` (`path` on this server when it starts with '/'), how long it
+/// works, its subject's key, and its text and HTML rendered by `render`.
+fn personal(
+    mailer: &Mailer,
+    row: &outbox::Model,
+    (url, valid, subject): (String, i64, &str),
+    render: impl Fn(&PersonalMail<'_>) -> askama::Result<(String, String)>,
+) -> Result<Message, String> {
     let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
     let base = mailer.settings.base_url.as_str().trim_end_matches('/');
-    let minutes = crate::accounts::service::reset::VALID.num_minutes();
-    let m = ResetMail { locale, name: &row.recipient_name, url: format!("{base}/password/reset/{token}"), minutes };
-    let render = |e: askama::Error| format!("cannot render: {e}");
-    let (text, html) = (ResetText { m: &m }.render().map_err(render)?, ResetHtml { m: &m }.render().map_err(render)?);
-    envelope(mailer, row, m.tr("email.reset_subject").to_owned())?
+    let url = if url.starts_with('/') { format!("{base}{url}") } else { url };
+    let m = PersonalMail { locale, name: &row.recipient_name, url, valid: valid.to_string() };
+    let (text, html) = render(&m).map_err(|e| format!("cannot render: {e}"))?;
+    envelope(mailer, row, m.tr(subject).to_owned())?
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
-#[derive(Template)]
-#[template(path = "mail/account_invitation/text.txt")]
-struct WelcomeText<'a> {
-    m: &'a ResetMail<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "mail/account_invitation/html.html")]
-struct WelcomeHtml<'a> {
-    m: &'a ResetMail<'a>,
+/// Builds a forgotten password's message with the link of `token`.
+pub fn build_password_reset(mailer: &Mailer, row: &outbox::Model, token: &str) -> Result<Message, String> {
+    let valid = crate::accounts::service::reset::VALID.num_minutes();
+    personal(mailer, row, (format!("/password/reset/{token}"), valid, "email.reset_subject"), |m| {
+        Ok((ResetText { m }.render()?, ResetHtml { m }.render()?))
+    })
 }
 
 /// Builds a member's invitation to open an account, with the link of `token` (valid `days`).
@@ -548,68 +561,26 @@ pub fn build_account_invitation(
     token: &str,
     days: u32,
 ) -> Result<Message, String> {
-    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
-    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
-    let m =
-        ResetMail { locale, name: &row.recipient_name, url: format!("{base}/welcome/{token}"), minutes: days.into() };
-    let render = |e: askama::Error| format!("cannot render: {e}");
-    let (text, html) =
-        (WelcomeText { m: &m }.render().map_err(render)?, WelcomeHtml { m: &m }.render().map_err(render)?);
-    envelope(mailer, row, m.tr("email.welcome_subject").to_owned())?
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| format!("cannot build the message: {e}"))
-}
-
-#[derive(Template)]
-#[template(path = "mail/email_confirm/text.txt")]
-struct ConfirmText<'a> {
-    m: &'a ResetMail<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "mail/email_confirm/html.html")]
-struct ConfirmHtml<'a> {
-    m: &'a ResetMail<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "mail/email_changed/text.txt")]
-struct ChangedText<'a> {
-    m: &'a ResetMail<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "mail/email_changed/html.html")]
-struct ChangedHtml<'a> {
-    m: &'a ResetMail<'a>,
+    personal(mailer, row, (format!("/welcome/{token}"), days.into(), "email.welcome_subject"), |m| {
+        Ok((WelcomeText { m }.render()?, WelcomeHtml { m }.render()?))
+    })
 }
 
 /// Builds the confirmation of a new address, with the link of `token`.
 pub fn build_email_confirm(mailer: &Mailer, row: &outbox::Model, token: &str) -> Result<Message, String> {
-    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
-    let base = mailer.settings.base_url.as_str().trim_end_matches('/');
-    let hours = crate::members::service::email::VALID.num_hours();
-    let m = ResetMail { locale, name: &row.recipient_name, url: format!("{base}/me/email/{token}"), minutes: hours };
-    let render = |e: askama::Error| format!("cannot render: {e}");
-    let (text, html) =
-        (ConfirmText { m: &m }.render().map_err(render)?, ConfirmHtml { m: &m }.render().map_err(render)?);
-    envelope(mailer, row, m.tr("email.confirm_subject").to_owned())?
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| format!("cannot build the message: {e}"))
+    let valid = crate::members::service::email::VALID.num_hours();
+    personal(mailer, row, (format!("/me/email/{token}"), valid, "email.confirm_subject"), |m| {
+        Ok((ConfirmText { m }.render()?, ConfirmHtml { m }.render()?))
+    })
 }
 
-/// Builds the notice to the old address that a change to another one was asked; `url` is the
-/// new address, masked.
+/// Builds the notice to the old address that a change to another one was asked (the row's
+/// payload: the new address, masked).
 pub fn build_email_changed(mailer: &Mailer, row: &outbox::Model) -> Result<Message, String> {
-    let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
     let masked = row.payload.clone().unwrap_or_default();
-    let m = ResetMail { locale, name: &row.recipient_name, url: masked, minutes: 0 };
-    let render = |e: askama::Error| format!("cannot render: {e}");
-    let (text, html) =
-        (ChangedText { m: &m }.render().map_err(render)?, ChangedHtml { m: &m }.render().map_err(render)?);
-    envelope(mailer, row, m.tr("email.changed_subject").to_owned())?
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| format!("cannot build the message: {e}"))
+    personal(mailer, row, (masked, 0, "email.changed_subject"), |m| {
+        Ok((ChangedText { m }.render()?, ChangedHtml { m }.render()?))
+    })
 }
 
 /// A message's sender, recipient, subject and Message-ID (from the outbox row).
