@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::minutes::router())
         .merge(crate::reports::router())
         .merge(crate::records::router())
+        .merge(crate::audit::router())
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::context::middleware));
@@ -70,6 +71,7 @@ pub async fn serve(
     if workers.dispatcher {
         background.spawn(crate::mail::service::dispatch::run(state.mailer(), transport, stop_rx));
     }
+    let audit = state.audit.clone();
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -78,6 +80,7 @@ pub async fn serve(
         })
         .await?;
     background.abort_all();
+    audit.flush().await;
     Ok(())
 }
 
@@ -85,12 +88,17 @@ pub async fn serve(
 /// daily backup when `backup.dir` is set.
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(600));
+    let mut privacy_done = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
         let now = state.now();
+        if privacy_done != Some(state.today()) {
+            privacy_done = Some(state.today());
+            privacy(&state).await;
+        }
         if let Err(e) = accounts::service::sessions::purge_expired(&state.db, now).await {
             tracing::warn!(error = %e, "could not purge expired sessions");
         }
@@ -110,6 +118,37 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "could not write the daily backup"),
             }
         }
+    }
+}
+
+/// Once a day: deletes the audit log's entries older than `privacy.audit_keep_years` and erases
+/// the reasons older than `privacy.reasons_keep_years`.
+pub async fn privacy(state: &AppState) {
+    let p = &state.settings.config.privacy;
+    let years_ago = |years: u32| {
+        let today = state.today();
+        today.checked_sub_months(chrono::Months::new(12 * years)).unwrap_or(today)
+    };
+    let audit_before =
+        crate::events::rules::series::start_of_day(state.settings.timezone, years_ago(p.audit_keep_years));
+    match crate::audit::service::purge(&state.db, audit_before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(entries = n, "old audit log entries deleted"),
+        Err(e) => tracing::warn!(error = %e, "could not delete old audit log entries"),
+    }
+    let day = years_ago(p.reasons_keep_years);
+    let before = crate::events::rules::series::start_of_day(state.settings.timezone, day);
+    let erased = async {
+        Ok::<u64, sea_orm::DbErr>(
+            crate::events::service::erase_leave_reasons(&state.db, before).await?
+                + crate::records::service::erase_reasons(&state.db, day).await?
+                + crate::members::service::erase_exemption_reasons(&state.db, day).await?,
+        )
+    };
+    match erased.await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(reasons = n, "reasons past their keeping erased"),
+        Err(e) => tracing::warn!(error = %e, "could not erase old reasons"),
     }
 }
 

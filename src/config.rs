@@ -25,6 +25,7 @@ pub struct Config {
     pub minutes: MinutesConfig,
     pub records: RecordsConfig,
     pub backup: BackupConfig,
+    pub privacy: PrivacyConfig,
     pub workers: WorkersConfig,
 }
 
@@ -41,6 +42,15 @@ pub struct BackupConfig {
     pub dir: String,
     /// How many daily backups are kept.
     pub keep: u32,
+}
+
+/// How long personal data kept for a while is kept (housekeeping deletes or erases it).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrivacyConfig {
+    /// Years the audit log is kept.
+    pub audit_keep_years: u32,
+    /// Years after their event or date when leave and exemption reasons are erased.
+    pub reasons_keep_years: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,6 +263,12 @@ impl Config {
         }
         if !(1..=366).contains(&self.backup.keep) {
             return Err(ConfigError::new("backup.keep", "must be between 1 and 366"));
+        }
+        if !(1..=50).contains(&self.privacy.audit_keep_years) {
+            return Err(ConfigError::new("privacy.audit_keep_years", "must be between 1 and 50"));
+        }
+        if !(1..=50).contains(&self.privacy.reasons_keep_years) {
+            return Err(ConfigError::new("privacy.reasons_keep_years", "must be between 1 and 50"));
         }
         if self.minutes.remind_after_days > 365 {
             return Err(ConfigError::new("minutes.remind_after_days", "must be at most 365 (0: no reminder)"));

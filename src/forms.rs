@@ -5,6 +5,9 @@ use chrono::NaiveDate;
 
 use crate::i18n::{Locale, Msg};
 
+/// What an erased reason reads (`privacy.reasons_keep_years`): the same in every language.
+pub const ERASED: &str = "—";
+
 /// Errors of a submitted form, by field name, in the order they were found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FieldErrors(Vec<(String, Msg)>);

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod app;
 pub mod attendance;
+pub mod audit;
 pub mod backup;
 pub mod branches;
 pub mod clock;

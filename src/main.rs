@@ -314,6 +314,13 @@ async fn import_members(settings: Settings, file: &std::path::Path, branch: &str
     })?;
     match import::import(&state.db, &scope, unit.id, &sheet, state.today(), state.now()).await {
         Ok(r) => {
+            // The operator's command line: an entry without an account.
+            let entry = partyday::audit::Entry::new(partyday::audit::Kind::MembersImported, None, state.now())
+                .branch(Some(unit.id))
+                .detail(&file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                .file(format.extension(), r.created + r.updated + r.unchanged);
+            state.audit.record(entry).await;
+            state.audit.flush().await;
             println!(
                 "{} {} {}",
                 say(&i18n::Msg::new("import.done_created").arg("count", r.created)),

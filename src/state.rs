@@ -30,6 +30,8 @@ pub struct AppState {
     /// Documents other domains add to the messages about an event (the locked minutes), as lines
     /// in a language: the mail domain sends them without knowing them.
     pub event_documents: &'static [crate::mail::EventDocuments],
+    /// Who saw and exported personal data: entries are written in batches by a task of their own.
+    pub audit: crate::audit::Audit,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
         crate::branches::rules::set_default_zone(settings.timezone);
         Ok(AppState {
             writer: db::Writer::new(db.clone()),
+            audit: crate::audit::Audit::start(db.clone()),
             db,
             settings: Arc::new(settings),
             clock,

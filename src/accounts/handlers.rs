@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use sea_orm::ActiveEnum;
 use serde::Deserialize;
 
 use super::{
@@ -17,11 +18,12 @@ use super::{
     views::*,
 };
 use crate::{
+    audit::{Entry, Kind},
     forms::FieldErrors,
     i18n::Msg,
     state::AppState,
     web::{
-        Authenticated, Ctx, Flash, User, WebError,
+        Authenticated, Ctx, CurrentUser, Flash, User, WebError,
         context::ClientAddr,
         cookies,
         forms::{local_path, page_number},
@@ -94,6 +96,10 @@ async fn login(
     let now = state.now();
     match service::authenticate(&state.db, &form.email, &form.password, &addr, state.login_policy(), now).await {
         Ok(account) => {
+            if account.role == Role::Admin {
+                let by = Some((account.id, format!("{} <{}>", account.display_name, account.email)));
+                state.audit.record(Entry::new(Kind::AdminSignedIn, by, now).detail(&addr.to_string())).await;
+            }
             // A new session id at every login: a session fixed by someone else is never promoted.
             if let Some(old) = &ctx.user {
                 sessions::end(&state.db, &old.session_id).await?;
@@ -200,6 +206,10 @@ async fn reset(
     };
     match service::reset::reset(&state.db, &token, &password, now).await {
         Ok(_) => {
+            // Set by its owner through the emailed link.
+            let by = Some((account.id, format!("{} <{}>", account.display_name, account.email)));
+            let detail = format!("/admin/accounts/{}\n{}", account.id, account.email);
+            state.audit.record(Entry::new(Kind::PasswordReset, by, now).detail(&detail)).await;
             let cookie = cookies::remove(cookies::SESSION, state.settings.secure_cookies);
             Ok(([(SET_COOKIE, cookie)], Flash::info(Msg::new("reset.done")), Redirect::to("/login")).into_response())
         }
@@ -339,6 +349,8 @@ async fn create(
     };
     match service::create(&state.db, &admin, new, state.now()).await {
         Ok(account) => {
+            let entry = user.audit(Kind::AccountCreated, state.now());
+            state.audit.record(entry.detail(&format!("/admin/accounts/{}\n{}", account.id, account.email))).await;
             let flash = Flash::success(Msg::new("account.created").arg("email", &account.email));
             Ok((flash, Redirect::to(&format!("/admin/accounts/{}", account.id))).into_response())
         }
@@ -407,7 +419,16 @@ async fn update(
     let admin = service::administer(&user.actor())?;
     let errors = match form.parse() {
         Ok(update) => match service::update(&state.db, &admin, id, update, state.now()).await {
-            Ok(_) => {
+            Ok((account, before)) => {
+                if account.role != before {
+                    let detail = format!(
+                        "/admin/accounts/{id}\n{}\n{}\n{}",
+                        account.email,
+                        before.to_value(),
+                        account.role.to_value()
+                    );
+                    state.audit.record(user.audit(Kind::AccountRoleChanged, state.now()).detail(&detail)).await;
+                }
                 return Ok((Flash::success(Msg::new("account.saved")), Redirect::to(&format!("/admin/accounts/{id}")))
                     .into_response());
             }
@@ -432,6 +453,8 @@ async fn reset_password(
     match form.parse_new(&account.email) {
         Ok(password) => {
             service::reset_password(&state.db, &admin, id, &password, state.now()).await?;
+            let detail = format!("/admin/accounts/{id}\n{}", account.email);
+            state.audit.record(user.audit(Kind::PasswordReset, state.now()).detail(&detail)).await;
             let flash = Flash::success(Msg::new("account.password_reset").arg("email", &account.email));
             Ok((flash, Redirect::to(&format!("/admin/accounts/{id}"))).into_response())
         }
@@ -451,18 +474,21 @@ async fn disable_form(
 }
 
 async fn disable(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    set_disabled(&state, &user.actor(), id, true).await
+    set_disabled(&state, &user, id, true).await
 }
 
 async fn enable(State(state): State<AppState>, User(user): User, Path(id): Path<i64>) -> Result<Response, WebError> {
-    set_disabled(&state, &user.actor(), id, false).await
+    set_disabled(&state, &user, id, false).await
 }
 
-async fn set_disabled(state: &AppState, actor: &super::Actor, id: i64, disabled: bool) -> Result<Response, WebError> {
-    let admin = service::administer(actor)?;
+async fn set_disabled(state: &AppState, user: &CurrentUser, id: i64, disabled: bool) -> Result<Response, WebError> {
+    let admin = service::administer(&user.actor())?;
     let back = Redirect::to(&format!("/admin/accounts/{id}"));
     let flash = match service::set_disabled(&state.db, &admin, id, disabled, state.now()).await {
         Ok(account) => {
+            let kind = if disabled { Kind::AccountDisabled } else { Kind::AccountEnabled };
+            let detail = format!("/admin/accounts/{id}\n{}", account.email);
+            state.audit.record(user.audit(kind, state.now()).detail(&detail)).await;
             let key = if disabled { "account.disabled_done" } else { "account.enabled_done" };
             Flash::success(Msg::new(key).arg("email", &account.email))
         }

@@ -10,4 +10,4 @@ mod welcome_handlers;
 pub use handlers::router;
 pub use rules::Role;
 pub use service::{AccountError, Actor};
-pub use welcome_handlers::said as welcome_flash;
+pub use welcome_handlers::{logged as welcome_logged, said as welcome_flash};

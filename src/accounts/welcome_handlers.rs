@@ -17,9 +17,10 @@ use super::{
     views::{WelcomeGonePage, WelcomePage},
 };
 use crate::{
+    audit::{Entry, Kind},
     i18n::Msg,
     state::AppState,
-    web::{Ctx, Flash, Scoped, WebError, cookies},
+    web::{Ctx, CurrentUser, Flash, Scoped, WebError, cookies},
 };
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +29,17 @@ pub fn router() -> Router<AppState> {
         .route("/members/{id}/invite-account", post(invite_member))
         .route("/welcome/{token}", get(form).post(accept))
         .route("/welcome/{token}/renew", post(renew))
+}
+
+/// Records in the audit log each member `user` just invited.
+pub async fn logged(state: &AppState, user: &CurrentUser, done: &Invited) {
+    let now = state.now();
+    let entries: Vec<Entry> = done
+        .sent
+        .iter()
+        .map(|(id, name, branch)| user.audit(Kind::InvitationSent, now).member(*id, name, *branch))
+        .collect();
+    state.audit.record_all(entries).await;
 }
 
 /// What an invitation did, as a flash: how many were sent, and why the others were not.
@@ -43,22 +55,24 @@ pub fn said(done: Invited) -> Flash {
 
 async fn invite_unit(
     State(state): State<AppState>,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let done = welcome::invite_unit(&state.db, &scope, id, state.now()).await?;
+    logged(&state, &user, &done).await;
     Ok((said(done), Redirect::to(&format!("/branches/{id}#accounts"))).into_response())
 }
 
 async fn invite_member(
     State(state): State<AppState>,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let done = match welcome::invite(&state.db, &scope, &[id], state.now()).await {
         Err(AccountError::Forbidden) => return Err(WebError::NotFound),
         other => other?,
     };
+    logged(&state, &user, &done).await;
     Ok((said(done), Redirect::to(&format!("/members/{id}"))).into_response())
 }
 
@@ -99,6 +113,10 @@ async fn accept(
     };
     match welcome::accept(&state.db, &token, &password, now).await {
         Ok(account) => {
+            // Made by its owner through the link.
+            let by = Some((account.id, format!("{} <{}>", account.display_name, account.email)));
+            let entry = Entry::new(Kind::AccountCreated, by, now).member(m.id, &m.name, m.branch_id);
+            state.audit.record(entry.detail(&format!("/admin/accounts/{}\n{}", account.id, account.email))).await;
             let session = sessions::start(&state.db, account.id, state.session_policy(), now).await?;
             let cookie = cookies::set(cookies::SESSION, &session, None, state.settings.secure_cookies);
             Ok(([(SET_COOKIE, cookie)], Flash::success(Msg::new("welcome.done")), Redirect::to("/")).into_response())

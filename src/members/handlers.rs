@@ -20,6 +20,7 @@ use super::{
     views::*,
 };
 use crate::{
+    audit::Kind,
     branches::{self, BranchKind, Scope, service::UnitOption},
     forms::{Choice, FieldErrors, parse_choice, parse_optional_id},
     i18n::{Locale, Msg},
@@ -98,7 +99,7 @@ async fn list(
 /// Invites the filtered list's members (all pages) who have an email and no account to open one.
 async fn invite_accounts(
     State(state): State<AppState>,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
     scope.require_manager()?;
@@ -110,6 +111,7 @@ async fn invite_accounts(
     }
     let ids: Vec<i64> = search::all(&state.db, &scope, &query).await?.into_iter().map(|(m, _)| m.id).collect();
     let done = crate::accounts::service::welcome::invite(&state.db, &scope, &ids, state.now()).await?;
+    crate::accounts::welcome_logged(&state, &user, &done).await;
     let back = params.link("/members", &[]);
     Ok((crate::accounts::welcome_flash(done), Redirect::to(&back)).into_response())
 }
@@ -118,7 +120,7 @@ async fn invite_accounts(
 async fn export(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
     scope.require_manager()?;
@@ -133,6 +135,12 @@ async fn export(
             import::export_row(m, b.as_ref(), group, ctx.locale)
         })
         .collect();
+    let entry = user
+        .audit(Kind::MembersExported, state.now())
+        .branch(query.branch)
+        .detail(&params.link("/members", &[]))
+        .file(format.extension(), lines.len());
+    state.audit.record(entry).await;
     file_response(format, ctx.locale, &format!("members-{}", state.today().format("%Y%m%d")), &lines)
 }
 
@@ -234,6 +242,10 @@ async fn show_page(
     errors: ChangeErrors,
 ) -> Result<Response, WebError> {
     let profile = service::profile(&state.db, scope, id).await?;
+    if let Some(user) = &ctx.user {
+        let m = &profile.member;
+        user.viewed(state, Kind::MemberViewed, (m.id, &m.name, m.branch_id), &format!("/members/{id}")).await;
+    }
     // Any open branch can receive a transfer, also outside the secretary's own.
     let transfer_targets = branches::service::transfer_targets(&state.db)
         .await?
@@ -265,6 +277,10 @@ async fn edit_page(
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
     let member = service::get(&state.db, scope, id).await?;
+    if let Some(user) = &ctx.user {
+        let path = format!("/members/{id}/edit");
+        user.viewed(state, Kind::MemberViewed, (member.id, &member.name, member.branch_id), &path).await;
+    }
     let (_, groups) = unit_options(state, scope, Some(member.branch_id)).await?;
     let page = MemberEditPage {
         ctx,
@@ -473,7 +489,7 @@ async fn read_upload(multipart: &mut Multipart) -> Result<(String, Option<(Strin
 async fn import_file(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
     // Permission first: a forbidden caller learns nothing from how the upload was malformed.
@@ -508,7 +524,12 @@ async fn import_file(
         }
     };
     match import::import(&state.db, &scope, branch, &sheet, state.today(), state.now()).await {
-        Ok(report) => parts.report = Some(report),
+        Ok(report) => {
+            let rows = report.created + report.updated + report.unchanged;
+            let entry = user.audit(Kind::MembersImported, state.now()).branch(Some(branch)).detail(&name);
+            state.audit.record(entry.file(format.extension(), rows)).await;
+            parts.report = Some(report);
+        }
         Err(ImportError::Rows(errors)) => parts.row_errors = errors,
         Err(ImportError::Branch) => parts.file_error = Some(Msg::new("import.branch_unavailable")),
         Err(ImportError::Member(e)) => return Err(e.into()),

@@ -4,7 +4,7 @@
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::{StatusCode, header},
+    http::{StatusCode, Uri, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -17,11 +17,12 @@ use super::{
 };
 use crate::{
     accounts::Role,
+    audit::{Entry, Kind},
     events::rules::EventKind,
     forms::{Choice, FieldErrors},
     sheet::{self, Cell, Format},
     state::AppState,
-    web::{Ctx, Scoped, WebError},
+    web::{Ctx, CurrentUser, Scoped, WebError},
 };
 
 pub fn router() -> Router<AppState> {
@@ -74,7 +75,21 @@ fn attachment(format: Format, name: &[&str]) -> [(header::HeaderName, String); 2
     [(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)]
 }
 
-fn export(format: Format, name: &[&str], headers: &[String], rows: &[Vec<Cell>]) -> Result<Response, WebError> {
+/// The audit log's entry of a file asked for from `uri`'s page.
+fn asked(state: &AppState, user: &CurrentUser, uri: &Uri) -> Entry {
+    user.audit(Kind::RecordsExported, state.now()).detail(&crate::web::without_format(uri))
+}
+
+/// A sheet to download, recorded in the audit log.
+async fn export(
+    state: &AppState,
+    entry: Entry,
+    format: Format,
+    name: &[&str],
+    headers: &[String],
+    rows: &[Vec<Cell>],
+) -> Result<Response, WebError> {
+    state.audit.record(entry.file(format.extension(), rows.len())).await;
     let bytes = sheet::write_cells(format, headers, rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
     Ok((attachment(format, name), bytes).into_response())
 }
@@ -121,6 +136,7 @@ async fn overview(
     State(state): State<AppState>,
     ctx: Ctx,
     Scoped { scope, user }: Scoped,
+    uri: Uri,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     if user.role == Role::Member {
@@ -151,7 +167,16 @@ async fn overview(
             })
             .collect();
         let shown = picker.shown.as_deref().unwrap_or_default();
-        return export(format, &[ctx.tr("records.file_stem"), ctx.tr("records.branches"), shown], &headers, &cells);
+        let entry = asked(&state, &user, &uri);
+        return export(
+            &state,
+            entry,
+            format,
+            &[ctx.tr("records.file_stem"), ctx.tr("records.branches"), shown],
+            &headers,
+            &cells,
+        )
+        .await;
     }
     let mut total = Figures::default();
     rows.iter().for_each(|r| total.merge(&r.figures));
@@ -166,7 +191,8 @@ async fn overview(
 async fn every_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
+    uri: Uri,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     // Permission first: a forbidden caller learns nothing from how the period was malformed.
@@ -176,20 +202,24 @@ async fn every_member(
     let rows = service::every_member(&state.db, &scope, &period, state.settings.timezone).await?;
     let mut headers = vec![ctx.tr("records.branch").to_owned(), ctx.tr("records.member").to_owned()];
     headers.extend(figure_headers(&ctx));
+    let entry = asked(&state, &user, &uri);
+    let count = rows.len();
     let cells = rows.into_iter().map(|(b, m, f)| [vec![Cell::Text(b), Cell::Text(m)], figure_cells(&f)].concat());
     let shown = period_name(&ctx, &period);
     let name = [ctx.tr("records.file_stem"), ctx.tr("records.file_members"), &shown];
     if format == Format::Csv {
+        state.audit.record(entry.file(format.extension(), count)).await;
         // Streamed: the rows are formatted while they are sent.
         return Ok((attachment(format, &name), sheet::csv_stream(headers, cells)).into_response());
     }
-    export(format, &name, &headers, &cells.collect::<Vec<_>>())
+    export(&state, entry, format, &name, &headers, &cells.collect::<Vec<_>>()).await
 }
 
 async fn branch(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
+    uri: Uri,
     Path(id): Path<i64>,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
@@ -232,7 +262,16 @@ async fn branch(
         let cells: Vec<Vec<Cell>> =
             members.iter().map(|m| [vec![Cell::Text(m.name.clone())], figure_cells(&m.figures)].concat()).collect();
         let shown = picker.shown.as_deref().unwrap_or_default();
-        return export(format, &[ctx.tr("records.file_stem"), &record.branch.name, shown], &headers, &cells);
+        let entry = asked(&state, &user, &uri).branch(Some(id));
+        return export(
+            &state,
+            entry,
+            format,
+            &[ctx.tr("records.file_stem"), &record.branch.name, shown],
+            &headers,
+            &cells,
+        )
+        .await;
     }
     let bad = !picker.errors.is_empty();
     let page = BranchPage {
@@ -252,7 +291,8 @@ async fn branch(
 async fn member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
+    uri: Uri,
     Path(id): Path<i64>,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
@@ -262,6 +302,10 @@ async fn member(
     // The whole record when the period is bad: the member is checked either way.
     let p = period.unwrap_or_else(|()| Period::year_of(state.today()));
     let record = service::member_record(&state.db, &scope, id, &p, tz).await?;
+    if format.is_none() {
+        let m = &record.member;
+        user.viewed(&state, Kind::RecordViewed, (m.id, &m.name, m.branch_id), &format!("/records/members/{id}")).await;
+    }
     if let Some(format) = format {
         let headers: Vec<String> =
             ["records.date", "records.event", "records.type", "records.outcome", "records.makeup"]
@@ -282,7 +326,9 @@ async fn member(
             })
             .collect();
         let shown = picker.shown.as_deref().unwrap_or_default();
-        return export(format, &[ctx.tr("records.file_stem"), &record.member.name, shown], &headers, &cells);
+        let m = &record.member;
+        let entry = asked(&state, &user, &uri).member(m.id, &m.name, m.branch_id);
+        return export(&state, entry, format, &[ctx.tr("records.file_stem"), &m.name, shown], &headers, &cells).await;
     }
     let bad = !picker.errors.is_empty();
     let caption = ctx.tr_with("records.heatmap_caption", "year", record.year);
@@ -323,7 +369,8 @@ pub fn makeup_text(ctx: &Ctx, e: &service::EventLine) -> String {
 async fn compliance(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
+    uri: Uri,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     service::require_manager(&scope)?;
@@ -367,7 +414,16 @@ async fn compliance(
             })
             .collect();
         let year = ctx.tr_with("records.name_year", "year", year);
-        return export(format, &[ctx.tr("records.compliance"), ctx.tr(kind.label_key()), &year], &headers, &cells);
+        let entry = asked(&state, &user, &uri);
+        return export(
+            &state,
+            entry,
+            format,
+            &[ctx.tr("records.compliance"), ctx.tr(kind.label_key()), &year],
+            &headers,
+            &cells,
+        )
+        .await;
     }
     Ok(CompliancePage::new(ctx, kind, kinds, year, columns, rows).into_response())
 }
@@ -375,7 +431,8 @@ async fn compliance(
 async fn streaks(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
+    uri: Uri,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
     let format = params.format()?;
@@ -391,7 +448,8 @@ async fn streaks(
             .map(|r| vec![Cell::Text(r.name.clone()), Cell::Text(r.branch.clone()), Cell::Count(r.months)])
             .collect();
         let today = long_date(&ctx, state.today());
-        return export(format, &[ctx.tr("records.streaks"), &today], &headers, &cells);
+        let entry = asked(&state, &user, &uri);
+        return export(&state, entry, format, &[ctx.tr("records.streaks"), &today], &headers, &cells).await;
     }
     Ok(StreaksPage { ctx, rows, thresholds: rules.thresholds }.into_response())
 }
@@ -413,7 +471,8 @@ impl From<RecordsError> for WebError {
 async fn ledger(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
+    uri: Uri,
     Path(id): Path<i64>,
     Query(params): Query<Params>,
 ) -> Result<Response, WebError> {
@@ -447,7 +506,16 @@ async fn ledger(
             })
             .collect();
         let shown = period_name(&ctx, &period);
-        return export(format, &[ctx.tr("records.ledger"), &ledger.branch.name, &shown], &headers, &cells);
+        let entry = asked(&state, &user, &uri).branch(Some(id));
+        return export(
+            &state,
+            entry,
+            format,
+            &[ctx.tr("records.ledger"), &ledger.branch.name, &shown],
+            &headers,
+            &cells,
+        )
+        .await;
     }
     let mut halves: Vec<Period> = super::rules::offered(today)
         .into_iter()

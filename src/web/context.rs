@@ -41,6 +41,20 @@ impl CurrentUser {
     pub fn actor(&self) -> Actor {
         Actor { account_id: self.account_id, role: self.role, member_id: self.member_id }
     }
+
+    /// An audit log entry of something this user did at `at`.
+    pub fn audit(&self, kind: crate::audit::Kind, at: DateTime<Utc>) -> crate::audit::Entry {
+        crate::audit::Entry::new(kind, Some((self.account_id, format!("{} <{}>", self.display_name, self.email))), at)
+    }
+
+    /// Records in the audit log that this user opened `path`, a page of a member's personal data
+    /// (`(id, name, branch)`); their own record is not recorded.
+    pub async fn viewed(&self, state: &AppState, kind: crate::audit::Kind, member: (i64, &str, i64), path: &str) {
+        let (id, name, branch) = member;
+        if self.member_id != Some(id) {
+            state.audit.record(self.audit(kind, state.now()).member(id, name, branch).detail(path)).await;
+        }
+    }
 }
 
 pub struct RequestContext {

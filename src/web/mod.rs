@@ -13,6 +13,13 @@ pub use context::{Authenticated, Ctx, CurrentUser, Scoped, User};
 pub use error::WebError;
 pub use flash::Flash;
 
+/// The local page a file was asked from: `uri`'s path and query without its `format`.
+pub fn without_format(uri: &axum::http::Uri) -> String {
+    let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).filter(|(k, _)| k != "format");
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    if query.is_empty() { uri.path().to_owned() } else { format!("{}?{query}", uri.path()) }
+}
+
 /// RFC 6266 header for downloading a file with a UTF-8 name, with an ASCII fallback.
 pub fn disposition(name: &str) -> String {
     let ascii: String =

@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod attendance;
+mod audit;
 mod auth;
 mod backup;
 mod branches;

@@ -329,9 +329,10 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     update: AccountUpdate,
     now: DateTime<Utc>,
-) -> Result<account::Model, AccountError> {
+) -> Result<(account::Model, Role), AccountError> {
     let txn = crate::db::write_txn(db).await?;
     let current = find(&txn, id).await?;
+    let before = current.role;
     if email_in_use(&txn, update.email.as_str(), Some(id)).await? {
         return Err(AccountError::EmailTaken);
     }
@@ -354,7 +355,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         sessions::end_all(&txn, id, None).await?;
     }
     txn.commit().await?;
-    Ok(saved)
+    Ok((saved, before))
 }
 
 /// Sets a new password chosen by an administrator; the holder must replace it at next login.

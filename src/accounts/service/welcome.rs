@@ -32,8 +32,10 @@ pub const MAX_AT_ONCE: usize = 2_000;
 pub const AGAIN_AFTER: Duration = Duration::minutes(10);
 
 /// What an invitation of some members did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Invited {
+    /// The members sent an invitation: id, name and branch.
+    pub sent: Vec<(i64, String, i64)>,
     pub queued: usize,
     pub without_email: usize,
     pub with_account: usize,
@@ -135,6 +137,7 @@ pub async fn invite(
             .await?;
             crate::mail::service::queue_account_invitation(&txn, m, row.id, now).await?;
             done.queued += 1;
+            done.sent.push((m.id, m.name.clone(), m.branch_id));
         }
     }
     txn.commit().await?;

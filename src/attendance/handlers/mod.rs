@@ -458,7 +458,7 @@ async fn sheet(
 async fn sheet_csv(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let (Loaded { event, .. }, tz, people) = sheet_data(&state, &scope, id).await?;
@@ -502,6 +502,8 @@ async fn sheet_csv(
         ]);
     }
     let body = sheet::write(sheet::Format::Csv, &headers, &rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    let entry = user.audit(crate::audit::Kind::RecordsExported, state.now()).branch(Some(event.branch_id));
+    state.audit.record(entry.detail(&format!("/events/{}/attendance", event.id)).file("csv", rows.len())).await;
     let name = format!("sign-in-{}-{}.csv", event.id, event.starts_at.with_timezone(&tz).format("%Y%m%d"));
     Ok((
         [

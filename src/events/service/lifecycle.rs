@@ -224,3 +224,28 @@ pub async fn answer_co_organising(
     txn.commit().await?;
     Ok(())
 }
+
+/// Erases, to "—", the leave reasons and the secretaries' notes on them of the events that ended
+/// before `before` (`privacy.reasons_keep_years`); the answers and outcomes stay. Returns how
+/// many invitations changed.
+pub async fn erase_leave_reasons(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    use crate::events::entity::invitation;
+    use sea_orm::sea_query::{Expr, Query};
+    let ended = Query::select()
+        .column(event::Column::Id)
+        .from(event::Entity)
+        .and_where(event::Column::EndsAt.lt(before))
+        .to_owned();
+    let mut changed = 0;
+    for col in [invitation::Column::LeaveReason, invitation::Column::LeaveNote] {
+        changed += invitation::Entity::update_many()
+            .col_expr(col, Expr::value(crate::forms::ERASED))
+            .filter(col.is_not_null())
+            .filter(col.ne(crate::forms::ERASED))
+            .filter(invitation::Column::EventId.in_subquery(ended.clone()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(changed)
+}

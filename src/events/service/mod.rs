@@ -24,7 +24,9 @@ pub use audience::{Invitee, audience, invited_members};
 pub(super) use edit::update_as;
 pub use edit::{Conflict, FormError, conflicts, create, update};
 pub use guests::{AgendaMove, add_guest, move_agenda_item, remove_guest, save_agenda_item};
-pub use lifecycle::{CoOrganising, answer_co_organising, cancel, copy, delete_draft, schedule, set_non_voting};
+pub use lifecycle::{
+    CoOrganising, answer_co_organising, cancel, copy, delete_draft, erase_leave_reasons, schedule, set_non_voting,
+};
 pub use people::set_people;
 
 use super::{

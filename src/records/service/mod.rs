@@ -21,7 +21,8 @@ use sea_orm::{DbErr, JoinType, QuerySelect, entity::prelude::*};
 pub use self::{
     branch::{BranchRecord, MemberRow, branch_record},
     compliance::{
-        ComplianceRow, DueNow, compliance, due_now, exempt, exemption_of, rules, save_rules, unexempt, withdrawals,
+        ComplianceRow, DueNow, compliance, due_now, erase_reasons, exempt, exemption_of, rules, save_rules, unexempt,
+        withdrawals,
     },
     ledger::{Ledger, ledger},
     member::{EventLine, MemberRecord, member_record},
