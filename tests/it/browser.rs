@@ -484,6 +484,7 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
                 format!("/events/{coming}/edit"),
                 format!("/events/{ended}/sheet"),
                 format!("/events/{coming}/mail"),
+                "/admin/audit".into(),
             ]),
         ),
         (
@@ -497,6 +498,7 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
                 "/records/members",
                 "/branches",
                 "/members",
+                "/admin/audit",
             ]
             .map(str::to_owned)
             .to_vec(),
