@@ -151,3 +151,166 @@ async fn the_server_writes_one_daily_backup_and_keeps_the_newest() {
     let last = partyday::backup::check(&root.join(newest(3))).expect("a complete, checked backup");
     assert!(last.files.iter().all(|f| !f.path.contains("partyday-")), "{:?}", last.files);
 }
+
+/// The newest migration this binary knows, and how many there are.
+fn current_schema() -> (String, usize) {
+    let known = partyday::db::known_migrations();
+    (known.last().unwrap().clone(), known.len())
+}
+
+/// The applied migrations of a database: how many, and the newest.
+async fn schema_of(db: &sea_orm::DatabaseConnection) -> (usize, String) {
+    let sql = "SELECT COUNT(*) AS n, MAX(version) AS v FROM seaql_migrations";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    (row.try_get::<i64>("", "n").unwrap() as usize, row.try_get("", "v").unwrap())
+}
+
+/// A row inserted with raw SQL (the older schema's columns, not today's entities); its id.
+async fn insert(db: &sea_orm::DatabaseConnection, table: &str, values: &[(&str, sea_orm::Value)]) -> i64 {
+    let backend = db.get_database_backend();
+    let columns: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+    let marks: Vec<String> = (1..=values.len()).map(|n| partyday::db::placeholder(backend, n)).collect();
+    let sql = format!("INSERT INTO {table} ({}) VALUES ({}) RETURNING id", columns.join(", "), marks.join(", "));
+    let stmt = Statement::from_sql_and_values(backend, sql, values.iter().map(|(_, v)| v.clone()));
+    db.query_one_raw(stmt).await.unwrap().unwrap().try_get("", "id").unwrap()
+}
+
+/// An installation as an older Partyday left it: the schema only up to migration `older` (before
+/// the report review added columns to `branches`), a branch, two members, an administrator and a
+/// file in the data folder.
+async fn older_installation(db: &TestDb, data: &Path, older: u32) -> String {
+    use migration::MigratorTrait;
+    use partyday::accounts::{
+        Role,
+        rules::{DisplayName, Email, NewAccount, Password},
+    };
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    migration::Migrator::up(&conn, Some(older)).await.unwrap();
+    let schema = partyday::db::known_migrations()[older as usize - 1].clone();
+    assert_eq!(schema_of(&conn).await, (older as usize, schema.clone()));
+    let now = chrono::Utc::now();
+    let branch = insert(
+        &conn,
+        "branches",
+        &[
+            ("kind", "branch".into()),
+            ("name", "旧版党支部".into()),
+            ("code", "OLD-01".into()),
+            ("timezone", "Asia/Shanghai".into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+        ],
+    )
+    .await;
+    for name in ["旧版党员甲", "旧版党员乙"] {
+        insert(
+            &conn,
+            "members",
+            &[
+                ("branch_id", branch.into()),
+                ("name", name.into()),
+                ("political_status", "full".into()),
+                ("state", "active".into()),
+                ("created_at", now.into()),
+                ("updated_at", now.into()),
+            ],
+        )
+        .await;
+    }
+    // The accounts table has not changed since the older schema: the service writes it.
+    let admin = NewAccount {
+        email: Email::parse("old-admin@test.example.org").unwrap(),
+        display_name: DisplayName::parse("旧版管理员").unwrap(),
+        role: Role::Admin,
+        password: Password::parse(crate::helpers::PASSWORD, None).unwrap(),
+    };
+    partyday::accounts::service::create_unchecked(&conn, admin, false, now).await.unwrap();
+    conn.close().await.unwrap();
+    std::fs::write(data.join("attachments-note.txt"), "from the older version").unwrap();
+    schema
+}
+
+#[tokio::test]
+async fn a_backup_of_an_older_schema_is_restored_and_migrated_forward() {
+    const OLDER: u32 = 11;
+    let db = TestDb::new().await;
+    let data = tempfile::tempdir().unwrap();
+    let older = older_installation(&db, data.path(), OLDER).await;
+    let (current, migrations) = current_schema();
+    assert!(older < current);
+
+    // Backed up by the command, as the older installation is.
+    let backups = tempfile::tempdir().unwrap();
+    let target = backups.path().join("older");
+    let out = partyday(&db.url, data.path(), &["backup", target.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", said(&out));
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(target.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.schema, older);
+    assert_eq!(manifest.tables["seaql_migrations"], OLDER as u64);
+    assert_eq!(manifest.tables["members"], 2);
+
+    let (db, data) = if db.is_postgres() {
+        // On PostgreSQL the database is pg_dump's and pg_restore's (not run here): a restored
+        // dump of the older schema is this very database, which `partyday migrate` brings
+        // forward. The files' restore is refused with the way to do it.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let out = partyday(&db.url, &elsewhere.path().join("data"), &["restore", target.to_str().unwrap()]);
+        assert!(!out.status.success() && said(&out).contains("pg_restore"), "{}", said(&out));
+        let out = partyday(&db.url, data.path(), &["migrate"]);
+        assert!(out.status.success(), "{}", said(&out));
+        (db, data)
+    } else {
+        let restored = tempfile::tempdir().unwrap();
+        let new_data = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", restored.path().join("partyday.db").display());
+        let out = partyday(&url, new_data.path(), &["restore", target.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", said(&out));
+        assert!(said(&out).contains("migrated the database forward"), "{}", said(&out));
+        let note = std::fs::read_to_string(new_data.path().join("attachments-note.txt")).unwrap();
+        assert_eq!(note, "from the older version");
+        (TestDb::sqlite_in(restored, "partyday.db"), new_data)
+    };
+    // The schema is current before any server starts on it.
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    assert_eq!(schema_of(&conn).await, (migrations, current));
+    conn.close().await.unwrap();
+
+    let copy = TestApp::start(Arc::new(db), Arc::new(data), "").await;
+    assert_eq!(count(&copy, "members").await, 2);
+    let client = copy.client();
+    client.login("old-admin@test.example.org", crate::helpers::PASSWORD).await.assert_redirect_to("/");
+    client.get("/branches").await.assert_status(200).assert_contains("旧版党支部");
+    client.get("/members").await.assert_status(200).assert_contains("旧版党员甲").assert_contains("旧版党员乙");
+}
+
+#[tokio::test]
+async fn a_backup_of_a_newer_schema_is_refused_naming_it() {
+    let app = TestApp::spawn().await;
+    app.add_member(app.seed_tree().await.a, "新版党员").await;
+    // What a newer Partyday would have left: a migration this binary does not know.
+    let future = "m20991231_000099_from_a_newer_version";
+    let sql = format!("INSERT INTO seaql_migrations (version, applied_at) VALUES ('{future}', 0)");
+    app.state.db.execute_unprepared(&sql).await.unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let target = backups.path().join("newer");
+    let out = partyday(&app.db.url, app.data_dir.path(), &["backup", target.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", said(&out));
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(target.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.schema, future);
+
+    let (empty, empty_data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let url = if app.db.is_postgres() {
+        // Restore writes only SQLite; a PostgreSQL backup holds no database to check. The
+        // manifest's schema is checked first all the same, whatever the database.
+        app.db.url.clone()
+    } else {
+        format!("sqlite://{}?mode=rwc", empty.path().join("partyday.db").display())
+    };
+    let out = partyday(&url, empty_data.path(), &["restore", target.to_str().unwrap()]);
+    let text = said(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains(&format!("the backup is of a newer schema ({future}")), "{text}");
+    assert!(text.contains("restore it with the newer binary"), "{text}");
+    assert!(!empty.path().join("partyday.db").exists());
+    assert!(std::fs::read_dir(empty_data.path()).unwrap().next().is_none(), "nothing written");
+}
