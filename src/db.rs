@@ -345,6 +345,18 @@ pub async fn unknown_migrations(db: &DatabaseConnection) -> Result<Vec<String>, 
     Ok(unknown)
 }
 
+/// Whether a newer Partyday has migrated the database past this binary while it runs: the newest
+/// applied migration sorts after the newest this binary knows (their names begin with their
+/// date). One indexed read, for the health check.
+pub async fn schema_is_newer(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    static NEWEST: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| known_migrations().pop().unwrap_or_default());
+    let sql = "SELECT MAX(version) AS v FROM seaql_migrations";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    let newest: Option<String> = row.map(|r| r.try_get("", "v")).transpose()?.flatten();
+    Ok(newest.is_some_and(|v| v > *NEWEST))
+}
+
 /// What an operator reads when this binary meets a database of a newer schema.
 pub fn newer_schema_message(unknown: &[String]) -> String {
     format!(
