@@ -6,7 +6,9 @@
 //! attachments and the signing secret; not the outgoing mail folder), and `manifest.json` (the
 //! schema version, the row count of every table as the snapshot holds them, the time, and the
 //! size and SHA-256 of every file). A restore checks every checksum and count before it writes
-//! anything, writes only into an empty data folder, then migrates forward.
+//! anything, refuses a schema newer than this binary's, writes only into an empty data folder,
+//! then migrates forward. File work runs on tokio's blocking threads (the server's daily backup
+//! shares the runtime with the requests).
 use std::{
     collections::BTreeMap,
     io::Read,
