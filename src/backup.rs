@@ -6,7 +6,9 @@
 //! attachments and the signing secret; not the outgoing mail folder), and `manifest.json` (the
 //! schema version, the row count of every table as the snapshot holds them, the time, and the
 //! size and SHA-256 of every file). A restore checks every checksum and count before it writes
-//! anything, writes only into an empty data folder, then migrates forward.
+//! anything, refuses a schema newer than this binary's, writes only into an empty data folder,
+//! then migrates forward. File work runs on tokio's blocking threads (the server's daily backup
+//! shares the runtime with the requests).
 use std::{
     collections::BTreeMap,
     io::Read,
@@ -157,6 +159,13 @@ pub async fn backup(
     backup_beside(settings, db, (dir, None), now).await
 }
 
+/// Runs file work (copying, hashing, listing, pruning) on tokio's blocking threads: a backup
+/// reads and hashes every file of the data folder, which must not hold up a runtime thread that
+/// serves requests.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work).await.context("the backup's file work did not finish")?
+}
+
 /// [`backup`], also leaving out the folder `beside` (where the daily backups are kept).
 async fn backup_beside(
     settings: &Settings,
@@ -164,11 +173,18 @@ async fn backup_beside(
     (dir, beside): (&Path, Option<&Path>),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Done> {
-    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        bail!("{} is not empty: a backup goes into a new or empty folder", dir.display());
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let dir = dir.canonicalize()?;
+    let dir = {
+        let dir = dir.to_path_buf();
+        blocking(move || {
+            if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+                bail!("{} is not empty: a backup goes into a new or empty folder", dir.display());
+            }
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            Ok(dir.canonicalize()?)
+        })
+        .await?
+    };
+    // The database snapshot goes through sea-orm (sqlx runs SQLite on threads of its own).
     let backend = db.get_database_backend();
     let (tables, schema, advice) = if backend == DbBackend::Sqlite {
         let target = dir.join(DATABASE);
@@ -187,41 +203,42 @@ async fn backup_beside(
         );
         (table_counts(db).await?, schema_of(db).await?, Some(advice))
     };
-    let data = &settings.config.app.data_dir;
+    let data = settings.config.app.data_dir.clone();
     // Backups kept inside the data folder (this one, the daily ones) are not data: a backup that
     // copied them would hold every earlier one.
     let configured = Some(PathBuf::from(&settings.config.backup.dir)).filter(|p| !p.as_os_str().is_empty());
-    let backups: Vec<PathBuf> = [Some(dir.clone()), configured, beside.map(Path::to_path_buf)]
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-    let mut files = Vec::new();
-    for rel in files_under(data, NOT_DATA)? {
-        let from = data.join(&rel).canonicalize().unwrap_or_else(|_| data.join(&rel));
-        if backups.iter().any(|b| from.starts_with(b)) {
-            continue;
+    let candidates = [Some(dir.clone()), configured, beside.map(Path::to_path_buf)];
+    let manifest = blocking(move || {
+        let backups: Vec<PathBuf> = candidates.into_iter().flatten().filter_map(|p| p.canonicalize().ok()).collect();
+        for rel in files_under(&data, NOT_DATA)? {
+            let from = data.join(&rel).canonicalize().unwrap_or_else(|_| data.join(&rel));
+            if backups.iter().any(|b| from.starts_with(b)) {
+                continue;
+            }
+            let to = dir.join(FILES).join(&rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(data.join(&rel), &to).with_context(|| format!("cannot copy {}", rel.display()))?;
         }
-        let to = dir.join(FILES).join(&rel);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent)?;
+        let mut files = Vec::new();
+        for rel in files_under(&dir, &[MANIFEST])? {
+            let (bytes, sha256) = sha256_of(&dir.join(&rel))?;
+            files.push(FileEntry { path: slashed(&rel), bytes, sha256 });
         }
-        std::fs::copy(data.join(&rel), &to).with_context(|| format!("cannot copy {}", rel.display()))?;
-    }
-    for rel in files_under(&dir, &[MANIFEST])? {
-        let (bytes, sha256) = sha256_of(&dir.join(&rel))?;
-        files.push(FileEntry { path: slashed(&rel), bytes, sha256 });
-    }
-    let manifest = Manifest {
-        format: 1,
-        created_at: now,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        schema,
-        backend: if backend == DbBackend::Sqlite { "sqlite" } else { "postgres" }.to_owned(),
-        tables,
-        files,
-    };
-    std::fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
+        let manifest = Manifest {
+            format: 1,
+            created_at: now,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            schema,
+            backend: if backend == DbBackend::Sqlite { "sqlite" } else { "postgres" }.to_owned(),
+            tables,
+            files,
+        };
+        std::fs::write(dir.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
+        Ok(manifest)
+    })
+    .await?;
     Ok(Done { manifest, advice })
 }
 
@@ -233,6 +250,21 @@ pub fn check(dir: &Path) -> anyhow::Result<Manifest> {
         .with_context(|| format!("{MANIFEST} is damaged: the backup cannot be trusted"))?;
     if manifest.format != 1 {
         bail!("backup format {} is not one this version reads", manifest.format);
+    }
+    // An older schema is migrated forward by the restore; a newer one this binary cannot read.
+    let known = crate::db::known_migrations();
+    if !manifest.schema.is_empty() && !known.contains(&manifest.schema) {
+        let newest = known.last().map(String::as_str).unwrap_or_default();
+        if manifest.schema.as_str() > newest {
+            bail!(
+                "the backup is of a newer schema ({}, written by Partyday {}) than this version ({}) knows \
+                 (its newest is {newest}): restore it with the newer binary",
+                manifest.schema,
+                manifest.version,
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        bail!("the backup's schema {} is not one this version of Partyday knows", manifest.schema);
     }
     for f in &manifest.files {
         if f.path.split('/').any(|part| part == ".." || part.is_empty()) {
@@ -271,12 +303,25 @@ pub async fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Done> {
     if db_path.exists() {
         bail!("the database {} exists: a restore never writes over one", db_path.display());
     }
-    // The snapshot holds what the manifest counted.
+    // The snapshot holds what the manifest counted, at the schema it names, and no migration
+    // this binary does not know.
     let snapshot = Database::connect(sqlite_url(&dir.join(DATABASE))).await?;
-    let counted = table_counts(&snapshot).await;
+    let read = async { anyhow::Ok((table_counts(&snapshot).await?, schema_of(&snapshot).await?)) }.await;
+    let unknown = crate::db::unknown_migrations(&snapshot).await;
     snapshot.close().await?;
-    if counted? != manifest.tables {
+    let (counted, schema) = read?;
+    if counted != manifest.tables {
         bail!("{DATABASE} does not hold the rows the manifest counted: the backup cannot be restored");
+    }
+    let unknown = unknown?;
+    if !unknown.is_empty() {
+        bail!("{DATABASE}: {}", crate::db::newer_schema_message(&unknown));
+    }
+    if schema != manifest.schema {
+        bail!(
+            "{DATABASE} is at schema {schema}, not {} as the manifest says: the backup cannot be restored",
+            manifest.schema
+        );
     }
     std::fs::create_dir_all(data)?;
     if let Some(parent) = db_path.parent() {
@@ -308,28 +353,39 @@ pub async fn daily(
     (root, keep): (&Path, usize),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<PathBuf>> {
-    std::fs::create_dir_all(root)?;
     let name = format!("partyday-{}", now.format("%Y-%m-%d"));
     let target = root.join(&name);
-    if target.exists() {
+    let made = {
+        let (root, target) = (root.to_path_buf(), target.clone());
+        blocking(move || {
+            std::fs::create_dir_all(&root)?;
+            Ok(target.exists())
+        })
+        .await?
+    };
+    if made {
         return Ok(None);
     }
     // Written beside under a name of this process's own (two instances never share one), then
     // renamed: a folder with today's name is always complete, and the first rename wins.
     let partial = root.join(format!(".{name}.{}.{}.partial", std::process::id(), now.timestamp_micros()));
     backup_beside(settings, db, (&partial, Some(root)), now).await?;
-    if std::fs::rename(&partial, &target).is_err() {
-        std::fs::remove_dir_all(&partial)?;
-        return Ok(None);
-    }
-    let mut kept: Vec<PathBuf> = std::fs::read_dir(root)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("partyday-")))
-        .collect();
-    kept.sort();
-    let excess = kept.len().saturating_sub(keep.max(1));
-    for old in &kept[..excess] {
-        std::fs::remove_dir_all(old)?;
-    }
-    Ok(Some(target))
+    let root = root.to_path_buf();
+    blocking(move || {
+        if std::fs::rename(&partial, &target).is_err() {
+            std::fs::remove_dir_all(&partial)?;
+            return Ok(None);
+        }
+        let mut kept: Vec<PathBuf> = std::fs::read_dir(&root)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("partyday-")))
+            .collect();
+        kept.sort();
+        let excess = kept.len().saturating_sub(keep.max(1));
+        for old in &kept[..excess] {
+            std::fs::remove_dir_all(old)?;
+        }
+        Ok(Some(target))
+    })
+    .await
 }

@@ -321,8 +321,64 @@ pub fn sqlite_path(url: &str) -> Option<&Path> {
     (!path.is_empty() && !path.starts_with(':')).then(|| Path::new(path))
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// The names of the migrations this binary knows, oldest first.
+pub fn known_migrations() -> Vec<String> {
+    Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
+}
+
+/// The migrations applied to this database that this binary does not know: a newer Partyday
+/// migrated it. Empty on a database not yet migrated at all.
+pub async fn unknown_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let manager = migration::SchemaManager::new(db);
+    if !manager.has_table("seaql_migrations").await? {
+        return Ok(Vec::new());
+    }
+    let known = known_migrations();
+    let sql = "SELECT version FROM seaql_migrations ORDER BY version";
+    let mut unknown = Vec::new();
+    for row in db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await? {
+        let version: String = row.try_get("", "version")?;
+        if !known.contains(&version) {
+            unknown.push(version);
+        }
+    }
+    Ok(unknown)
+}
+
+/// Whether a newer Partyday has migrated the database past this binary while it runs: the newest
+/// applied migration sorts after the newest this binary knows (their names begin with their
+/// date). One indexed read, for the health check.
+pub async fn schema_is_newer(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    static NEWEST: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| known_migrations().pop().unwrap_or_default());
+    let sql = "SELECT MAX(version) AS v FROM seaql_migrations";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    let newest: Option<String> = row.map(|r| r.try_get("", "v")).transpose()?.flatten();
+    Ok(newest.is_some_and(|v| v > *NEWEST))
+}
+
+/// What an operator reads when this binary meets a database of a newer schema.
+pub fn newer_schema_message(unknown: &[String]) -> String {
+    format!(
+        "the database was migrated by a newer version of Partyday than this one ({version}): it has {n} \
+         migration(s) this version does not know ({names}). This version cannot use it: run the newer \
+         binary (`partyday migrate`, `partyday serve`), or restore a backup taken before the upgrade.",
+        version = env!("CARGO_PKG_VERSION"),
+        n = unknown.len(),
+        names = unknown.join(", ")
+    )
+}
+
+/// Brings the schema up to date. A database a newer Partyday migrated is refused before anything
+/// is changed, naming the migrations this binary lacks: sea-orm's own refusal ("Migration file of
+/// version … is missing") says nothing of what to do, and older code may misread newer data.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let unknown = unknown_migrations(db).await?;
+    if !unknown.is_empty() {
+        anyhow::bail!(newer_schema_message(&unknown));
+    }
+    Migrator::up(db, None).await?;
+    Ok(())
 }
 
 /// The n-th (1-based) placeholder of a custom SQL expression: sea-query wants `$n` for

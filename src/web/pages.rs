@@ -113,10 +113,16 @@ pub async fn not_found() -> WebError {
     WebError::NotFound
 }
 
-/// 200 when the database answers, 503 when it does not; for load balancers and monitors.
+/// 200 when the database answers, 503 when it does not; for load balancers and monitors. Also
+/// 503 once a newer Partyday has migrated the database under this instance: this code may
+/// misread the newer data, and the instance is to be stopped (README, upgrades).
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+    match crate::db::schema_is_newer(&state.db).await {
+        Ok(false) => (StatusCode::OK, "ok\n").into_response(),
+        Ok(true) => {
+            tracing::warn!("health check: a newer version of Partyday migrated the database: stop this instance");
+            (StatusCode::SERVICE_UNAVAILABLE, "database schema is newer than this version\n").into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "health check: database does not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()

@@ -37,4 +37,5 @@ mod smtp;
 mod structure;
 mod summary;
 mod todo;
+mod upgrade;
 mod welcome;
