@@ -73,15 +73,15 @@ pub async fn serve(
     }
     let audit = state.audit.clone();
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         })
-        .await?;
+        .await;
     background.abort_all();
     audit.flush().await;
-    Ok(())
+    Ok(served?)
 }
 
 /// Periodically removes expired sessions and login failures too old to count, and writes the

@@ -436,6 +436,34 @@ pub async fn json_rows<T: DeserializeOwned>(
     }
 }
 
+/// Sets `col` to [`crate::forms::ERASED`] in the rows of `E` that `filter` selects and that hold
+/// something else: reasons past their keeping time (`privacy.reasons_keep_years`). Returns how
+/// many rows changed.
+pub async fn erase<E: sea_orm::EntityTrait>(
+    db: &impl ConnectionTrait,
+    col: E::Column,
+    filter: sea_orm::Condition,
+) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let erased = crate::forms::ERASED;
+    let changed = E::update_many()
+        .col_expr(col, Expr::value(erased))
+        .filter(col.is_not_null())
+        .filter(col.ne(erased))
+        .filter(filter);
+    Ok(changed.exec(db).await?.rows_affected)
+}
+
+/// Escapes LIKE wildcards so typed text matches literally (backslash is the escape).
+pub fn like_literal(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A LIKE pattern matching values that contain `text` literally, on SQLite and PostgreSQL.
+pub fn like_containing(text: &str) -> sea_orm::sea_query::LikeExpr {
+    sea_orm::sea_query::LikeExpr::new(format!("%{}%", like_literal(text))).escape('\\')
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -288,6 +288,9 @@ async fn create_admin(settings: Settings, email: &str, name: Option<&str>) -> an
         }
         other => other.into(),
     })?;
+    let entry = partyday::audit::Entry::new(partyday::audit::Kind::AccountCreated, None, state.now());
+    state.audit.record(entry.detail(&format!("/admin/accounts/{}\n{}", account.id, account.email))).await;
+    state.audit.flush().await;
     println!("Administrator {} created. Sign in at {}login", account.email, state.settings.base_url);
     Ok(())
 }

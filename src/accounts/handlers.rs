@@ -96,15 +96,15 @@ async fn login(
     let now = state.now();
     match service::authenticate(&state.db, &form.email, &form.password, &addr, state.login_policy(), now).await {
         Ok(account) => {
-            if account.role == Role::Admin {
-                let by = Some((account.id, format!("{} <{}>", account.display_name, account.email)));
-                state.audit.record(Entry::new(Kind::AdminSignedIn, by, now).detail(&addr.to_string())).await;
-            }
             // A new session id at every login: a session fixed by someone else is never promoted.
             if let Some(old) = &ctx.user {
                 sessions::end(&state.db, &old.session_id).await?;
             }
             let token = sessions::start(&state.db, account.id, state.session_policy(), now).await?;
+            if account.role == Role::Admin {
+                let by = (account.id, account.display_name.as_str(), account.email.as_str());
+                state.audit.record(Entry::by(Kind::AdminSignedIn, by, now).detail(&addr.to_string())).await;
+            }
             let target = if account.must_change_password {
                 "/account/password".to_owned()
             } else {
@@ -207,9 +207,9 @@ async fn reset(
     match service::reset::reset(&state.db, &token, &password, now).await {
         Ok(_) => {
             // Set by its owner through the emailed link.
-            let by = Some((account.id, format!("{} <{}>", account.display_name, account.email)));
+            let by = (account.id, account.display_name.as_str(), account.email.as_str());
             let detail = format!("/admin/accounts/{}\n{}", account.id, account.email);
-            state.audit.record(Entry::new(Kind::PasswordReset, by, now).detail(&detail)).await;
+            state.audit.record(Entry::by(Kind::PasswordReset, by, now).detail(&detail)).await;
             let cookie = cookies::remove(cookies::SESSION, state.settings.secure_cookies);
             Ok(([(SET_COOKIE, cookie)], Flash::info(Msg::new("reset.done")), Redirect::to("/login")).into_response())
         }
@@ -420,14 +420,14 @@ async fn update(
     let errors = match form.parse() {
         Ok(update) => match service::update(&state.db, &admin, id, update, state.now()).await {
             Ok((account, before)) => {
-                if account.role != before {
-                    let detail = format!(
-                        "/admin/accounts/{id}\n{}\n{}\n{}",
-                        account.email,
-                        before.to_value(),
-                        account.role.to_value()
-                    );
+                if account.role != before.role {
+                    let (from, to) = (before.role.to_value(), account.role.to_value());
+                    let detail = format!("/admin/accounts/{id}\n{}\n{from}\n{to}", account.email);
                     state.audit.record(user.audit(Kind::AccountRoleChanged, state.now()).detail(&detail)).await;
+                }
+                if account.email != before.email {
+                    let detail = format!("/admin/accounts/{id}\n{} → {}", before.email, account.email);
+                    state.audit.record(user.audit(Kind::AccountEmailChanged, state.now()).detail(&detail)).await;
                 }
                 return Ok((Flash::success(Msg::new("account.saved")), Redirect::to(&format!("/admin/accounts/{id}")))
                     .into_response());

@@ -43,7 +43,7 @@ pub async fn logged(state: &AppState, user: &CurrentUser, done: &Invited) {
 }
 
 /// What an invitation did, as a flash: how many were sent, and why the others were not.
-pub fn said(done: Invited) -> Flash {
+pub fn said(done: &Invited) -> Flash {
     let msg = Msg::new("welcome.invited")
         .arg("queued", done.queued)
         .arg("without_email", done.without_email)
@@ -60,7 +60,7 @@ async fn invite_unit(
 ) -> Result<Response, WebError> {
     let done = welcome::invite_unit(&state.db, &scope, id, state.now()).await?;
     logged(&state, &user, &done).await;
-    Ok((said(done), Redirect::to(&format!("/branches/{id}#accounts"))).into_response())
+    Ok((said(&done), Redirect::to(&format!("/branches/{id}#accounts"))).into_response())
 }
 
 async fn invite_member(
@@ -73,7 +73,7 @@ async fn invite_member(
         other => other?,
     };
     logged(&state, &user, &done).await;
-    Ok((said(done), Redirect::to(&format!("/members/{id}"))).into_response())
+    Ok((said(&done), Redirect::to(&format!("/members/{id}"))).into_response())
 }
 
 fn gone(ctx: Ctx, token: String, renewable: bool) -> Response {
@@ -114,8 +114,8 @@ async fn accept(
     match welcome::accept(&state.db, &token, &password, now).await {
         Ok(account) => {
             // Made by its owner through the link.
-            let by = Some((account.id, format!("{} <{}>", account.display_name, account.email)));
-            let entry = Entry::new(Kind::AccountCreated, by, now).member(m.id, &m.name, m.branch_id);
+            let by = (account.id, account.display_name.as_str(), account.email.as_str());
+            let entry = Entry::by(Kind::AccountCreated, by, now).member(m.id, &m.name, m.branch_id);
             state.audit.record(entry.detail(&format!("/admin/accounts/{}\n{}", account.id, account.email))).await;
             let session = sessions::start(&state.db, account.id, state.session_policy(), now).await?;
             let cookie = cookies::set(cookies::SESSION, &session, None, state.settings.secure_cookies);

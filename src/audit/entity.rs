@@ -22,6 +22,9 @@ pub enum Kind {
     AccountCreated,
     #[sea_orm(string_value = "account_role_changed")]
     AccountRoleChanged,
+    /// An administrator changed the address an account signs in with.
+    #[sea_orm(string_value = "account_email_changed")]
+    AccountEmailChanged,
     #[sea_orm(string_value = "account_disabled")]
     AccountDisabled,
     #[sea_orm(string_value = "account_enabled")]
@@ -49,6 +52,7 @@ impl Kind {
             Kind::MembersImported => "audit.kind_members_imported",
             Kind::AccountCreated => "audit.kind_account_created",
             Kind::AccountRoleChanged => "audit.kind_account_role_changed",
+            Kind::AccountEmailChanged => "audit.kind_account_email_changed",
             Kind::AccountDisabled => "audit.kind_account_disabled",
             Kind::AccountEnabled => "audit.kind_account_enabled",
             Kind::PasswordReset => "audit.kind_password_reset",

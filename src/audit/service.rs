@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
-    sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr},
+    sea_query::{Condition, Expr, ExprTrait, Func},
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,6 +29,12 @@ const DETAIL_MAX: usize = 1000;
 pub struct Entry(entry::Model);
 
 impl Entry {
+    /// An entry by an account, named as the log shows it.
+    pub fn by(kind: Kind, account: (i64, &str, &str), at: DateTime<Utc>) -> Entry {
+        let (id, name, email) = account;
+        Entry::new(kind, Some((id, format!("{name} <{email}>"))), at)
+    }
+
     /// An entry by an account (its id, and its name and address as shown).
     pub fn new(kind: Kind, actor: Option<(i64, String)>, at: DateTime<Utc>) -> Entry {
         let (actor_id, actor) = match actor {
@@ -119,11 +125,13 @@ impl Audit {
 
 async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Message>) {
     let mut pending: Vec<entry::Model> = Vec::new();
+    // When the oldest pending entry is due to be written, whatever comes after it.
+    let mut due = tokio::time::Instant::now();
     loop {
         let message = if pending.is_empty() {
             rx.recv().await
         } else {
-            match tokio::time::timeout(WAIT, rx.recv()).await {
+            match tokio::time::timeout_at(due, rx.recv()).await {
                 Ok(m) => m,
                 Err(_) => {
                     write(&db, &mut pending).await;
@@ -133,6 +141,9 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Message>) {
         };
         match message {
             Some(Message::Entry(e)) => {
+                if pending.is_empty() {
+                    due = tokio::time::Instant::now() + WAIT;
+                }
                 pending.push(e.0);
                 if pending.len() >= CHUNK {
                     write(&db, &mut pending).await;
@@ -166,7 +177,7 @@ async fn write(db: &DatabaseConnection, pending: &mut Vec<entry::Model>) {
                 tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
             }
             Err(e) => {
-                tracing::error!(error = %e, entries = pending.len(), "could not write the audit log: entries lost")
+                tracing::error!(error = %e, entries = pending.len(), "could not write the audit log: entries lost");
             }
         }
     }
@@ -206,8 +217,7 @@ fn contains(col: entry::Column, text: &str) -> Option<sea_orm::sea_query::Simple
     if text.is_empty() {
         return None;
     }
-    let pattern = format!("%{}%", text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    Some(Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('\\')))
+    Some(Expr::expr(Func::lower(Expr::col(col))).like(crate::db::like_containing(&text.to_lowercase())))
 }
 
 /// What the query and the scope let through. Secretaries see the entries about their branches

@@ -52,7 +52,9 @@ pub struct Row {
 impl Row {
     pub fn of(ctx: &Ctx, e: entry::Model) -> Row {
         let mut lines = e.detail.lines();
-        let link = e.detail.starts_with('/').then(|| lines.next().unwrap_or_default().to_owned());
+        // Paths the server wrote; an imported file's name (the client's) is never a link.
+        let local = e.detail.starts_with('/') && !e.detail.starts_with("//") && !e.detail.starts_with("/\\");
+        let link = (local && e.kind != Kind::MembersImported).then(|| lines.next().unwrap_or_default().to_owned());
         let rest: Vec<&str> = lines.collect();
         let text = match (e.kind, rest.as_slice()) {
             (Kind::AccountRoleChanged, [email, from, to]) => {
@@ -71,7 +73,10 @@ impl Row {
             member: e.member_id.map(|id| (id, e.member_name.unwrap_or_default())),
             link,
             text,
-            file: e.format.map(|f| (f.to_uppercase(), e.rows.unwrap_or(0))),
+            file: e.format.map(|f| {
+                let shown = if f == "print" { ctx.tr("audit.format_print").to_owned() } else { f.to_uppercase() };
+                (shown, e.rows.unwrap_or(0))
+            }),
         }
     }
 }

@@ -113,7 +113,7 @@ async fn invite_accounts(
     let done = crate::accounts::service::welcome::invite(&state.db, &scope, &ids, state.now()).await?;
     crate::accounts::welcome_logged(&state, &user, &done).await;
     let back = params.link("/members", &[]);
-    Ok((crate::accounts::welcome_flash(done), Redirect::to(&back)).into_response())
+    Ok((crate::accounts::welcome_flash(&done), Redirect::to(&back)).into_response())
 }
 
 /// The filtered list as a file (all pages), in the layout the import reads.
@@ -137,7 +137,7 @@ async fn export(
         .collect();
     let entry = user
         .audit(Kind::MembersExported, state.now())
-        .branch(query.branch)
+        .branch(query.branch.filter(|b| scope.covers(*b)))
         .detail(&params.link("/members", &[]))
         .file(format.extension(), lines.len());
     state.audit.record(entry).await;

@@ -16,6 +16,7 @@ use super::{
     views::{docx::DocRecord, *},
 };
 use crate::{
+    audit::Kind,
     branches::Scope,
     events::{
         rules::Pairs,
@@ -583,7 +584,7 @@ async fn print(
 async fn download_docx(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Path(id): Path<i64>,
     Query(params): Query<VersionParams>,
 ) -> Result<Response, WebError> {
@@ -591,8 +592,11 @@ async fn download_docx(
     let tz = crate::branches::service::zone_of(&state.db, opened.loaded.event.branch_id).await?;
     let day = opened.loaded.event.starts_at.with_timezone(&tz).date_naive();
     let name = format!("{}-{}-{day}.docx", ctx.tr("minutes.title"), opened.loaded.event.title);
+    let branch = opened.loaded.event.branch_id;
     let record = filed(&state, opened, ctx.locale).await?;
     let bytes = docx::docx(ctx.locale, std::slice::from_ref(&record))?;
+    let entry = user.audit(Kind::RecordsExported, state.now()).branch(Some(branch));
+    state.audit.record(entry.detail(&format!("/events/{id}/minutes")).file("docx", 1)).await;
     Ok(docx_response(&name, bytes))
 }
 
@@ -651,7 +655,7 @@ async fn year_page(
 async fn year_docx(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Path(id): Path<i64>,
     Query(params): Query<YearParams>,
 ) -> Result<Response, WebError> {
@@ -668,6 +672,9 @@ async fn year_docx(
         return Err(WebError::Conflict(Msg::new("minutes.year_nothing_locked")));
     }
     let bytes = docx::docx(ctx.locale, &filed_records)?;
+    let entry = user.audit(Kind::RecordsExported, state.now()).branch(Some(id));
+    let detail = format!("/branches/{id}/minutes?year={year}");
+    state.audit.record(entry.detail(&detail).file("docx", filed_records.len())).await;
     Ok(docx_response(&format!("{branch_name}-{}-{year}.docx", ctx.tr("minutes.title")), bytes))
 }
 

@@ -44,7 +44,7 @@ impl CurrentUser {
 
     /// An audit log entry of something this user did at `at`.
     pub fn audit(&self, kind: crate::audit::Kind, at: DateTime<Utc>) -> crate::audit::Entry {
-        crate::audit::Entry::new(kind, Some((self.account_id, format!("{} <{}>", self.display_name, self.email))), at)
+        crate::audit::Entry::by(kind, (self.account_id, &self.display_name, &self.email), at)
     }
 
     /// Records in the audit log that this user opened `path`, a page of a member's personal data

@@ -172,7 +172,7 @@ async fn account_changes_invitations_and_imports_are_logged() {
     ];
     admin.post("/admin/accounts", &fields).await.assert_status(303);
     let id = app.account_id("new-one@test.example.org").await;
-    let update = [("email", "new-one@test.example.org"), ("display_name", "新账户"), ("role", "secretary")];
+    let update = [("email", "renamed@test.example.org"), ("display_name", "新账户"), ("role", "secretary")];
     admin.post(&format!("/admin/accounts/{id}"), &update).await.assert_status(303);
     admin.post(&format!("/admin/accounts/{id}/disable"), &[]).await.assert_status(303);
     admin.post(&format!("/admin/accounts/{id}/enable"), &[]).await.assert_status(303);
@@ -181,11 +181,14 @@ async fn account_changes_invitations_and_imports_are_logged() {
     admin.post(&format!("/members/{zhang}/invite-account"), &[]).await.assert_status(303);
     let csv = "姓名,手机,政治面貌\n赵六,13900001111,正式党员\n";
     admin.upload(tree.a, "roster.csv", csv.as_bytes().to_vec()).await.assert_status(200);
+    // A file name is the client's: never a link on the log's page.
+    admin.upload(tree.a, "//evil.example/x.csv", csv.as_bytes().to_vec()).await.assert_status(200);
 
     let kinds: Vec<Kind> = entries(&app).await.iter().map(|e| e.kind).collect();
     for k in [
         Kind::AccountCreated,
         Kind::AccountRoleChanged,
+        Kind::AccountEmailChanged,
         Kind::AccountDisabled,
         Kind::AccountEnabled,
         Kind::PasswordReset,
@@ -202,9 +205,16 @@ async fn account_changes_invitations_and_imports_are_logged() {
     assert_eq!((imported.rows, imported.branch_id, imported.detail.as_str()), (Some(1), Some(tree.a), "roster.csv"));
     let page = admin.get("/admin/audit").await;
     let rows = table(&page.body);
-    for text in ["变更账户角色", "党员 → 支部书记", "发送开通账户邀请", "roster.csv"] {
+    for text in [
+        "变更账户角色",
+        "党员 → 支部书记",
+        "new-one@test.example.org → renamed@test.example.org",
+        "发送开通账户邀请",
+        "roster.csv",
+    ] {
         assert!(rows.contains(text), "{text} missing: {rows}");
     }
+    assert!(!rows.contains("href=\"//evil.example"), "{rows}");
 }
 
 #[tokio::test]
@@ -231,11 +241,23 @@ async fn old_entries_and_old_reasons_go_when_their_keeping_time_ends() {
     .unwrap();
     assert_eq!(entries(&app).await.iter().filter(|e| e.kind == Kind::AdminSignedIn).count(), 1);
 
+    s.client.get(&format!("/events/{id}/attendance")).await.assert_contains("住院治疗");
+
     // Two years and a bit later: the reasons go, the answers stay; the sign-in is still kept.
     app.clock.advance(Duration::days(2 * 365 + 30));
     partyday::app::privacy(&app.state).await;
     let row = inv_of(&app, id, a).await;
     assert_eq!((row.answer.key(), row.leave_reason.as_deref()), ("leave_requested", Some("—")));
+    let logged = partyday::invitations::log::Entity::find()
+        .filter(partyday::invitations::log::Column::InvitationId.eq(row.id))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(logged.iter().any(|l| l.what == "answer"), "the answer is still in the log");
+    assert!(logged.iter().all(|l| l.note.as_deref().is_none_or(|n| n == "—")), "{logged:?}");
+    // Sessions of two years ago have ended: the branch's secretary signs in again.
+    let page = app.secretary_of(tree.a).await.get(&format!("/events/{id}/attendance")).await;
+    page.assert_status(200).assert_lacks("住院治疗");
     let x = partyday::records::entity::exemption::Entity::find_by_id(exemption.id).one(&app.state.db).await.unwrap();
     assert_eq!(x.unwrap().reason, "—");
     assert_eq!(of_kind(&app, Kind::AdminSignedIn).await.len(), 1, "kept three years");

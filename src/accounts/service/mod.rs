@@ -15,8 +15,7 @@ use argon2::{
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
-    entity::prelude::*,
-    sea_query::{Func, LikeExpr},
+    entity::prelude::*, sea_query::Func,
 };
 
 use super::{
@@ -284,8 +283,7 @@ pub async fn list(
     if !q.is_empty() {
         use sea_orm::ExprTrait as _;
         // The typed text is matched literally: % and _ lose their LIKE meaning.
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let pattern = || crate::db::like_containing(&q);
         select =
             select.filter(account::Column::Email.like(pattern()).or(
                 Expr::expr(Func::lower(Expr::col((account::Entity, account::Column::DisplayName)))).like(pattern()),
@@ -329,10 +327,10 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     id: i64,
     update: AccountUpdate,
     now: DateTime<Utc>,
-) -> Result<(account::Model, Role), AccountError> {
+) -> Result<(account::Model, account::Model), AccountError> {
     let txn = crate::db::write_txn(db).await?;
     let current = find(&txn, id).await?;
-    let before = current.role;
+    let before = current.clone();
     if email_in_use(&txn, update.email.as_str(), Some(id)).await? {
         return Err(AccountError::EmailTaken);
     }

@@ -443,10 +443,13 @@ async fn sheet_data(state: &AppState, scope: &Scope, id: i64) -> Result<(Loaded,
 async fn sheet(
     State(state): State<AppState>,
     ctx: Ctx,
-    Scoped { scope, .. }: Scoped,
+    Scoped { scope, user }: Scoped,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let (loaded, tz, people) = sheet_data(&state, &scope, id).await?;
+    // A page to print: as good as a file.
+    let entry = user.audit(crate::audit::Kind::RecordsExported, state.now()).branch(Some(loaded.event.branch_id));
+    state.audit.record(entry.detail(&format!("/events/{id}/sheet")).file("print", people.len())).await;
     let named = events::named(&state.db, &loaded).await?;
     let event = loaded.event;
     let summary = Summary::of(&people, event.finalised_at.is_some());
@@ -503,7 +506,7 @@ async fn sheet_csv(
     }
     let body = sheet::write(sheet::Format::Csv, &headers, &rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
     let entry = user.audit(crate::audit::Kind::RecordsExported, state.now()).branch(Some(event.branch_id));
-    state.audit.record(entry.detail(&format!("/events/{}/attendance", event.id)).file("csv", rows.len())).await;
+    state.audit.record(entry.detail(&format!("/events/{}/sheet", event.id)).file("csv", rows.len())).await;
     let name = format!("sign-in-{}-{}.csv", event.id, event.starts_at.with_timezone(&tz).format("%Y%m%d"));
     Ok((
         [

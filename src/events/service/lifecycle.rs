@@ -226,26 +226,27 @@ pub async fn answer_co_organising(
 }
 
 /// Erases, to "—", the leave reasons and the secretaries' notes on them of the events that ended
-/// before `before` (`privacy.reasons_keep_years`); the answers and outcomes stay. Returns how
-/// many invitations changed.
+/// before `before` (`privacy.reasons_keep_years`), on the invitations and in their log; the
+/// answers and outcomes stay. Returns how many values were erased.
 pub async fn erase_leave_reasons(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    use crate::events::entity::invitation;
-    use sea_orm::sea_query::{Expr, Query};
+    use crate::{events::entity::invitation, invitations::log};
+    use sea_orm::sea_query::Query;
     let ended = Query::select()
         .column(event::Column::Id)
         .from(event::Entity)
         .and_where(event::Column::EndsAt.lt(before))
         .to_owned();
-    let mut changed = 0;
+    let of_ended = || Condition::all().add(invitation::Column::EventId.in_subquery(ended.clone()));
+    let mut erased = 0;
     for col in [invitation::Column::LeaveReason, invitation::Column::LeaveNote] {
-        changed += invitation::Entity::update_many()
-            .col_expr(col, Expr::value(crate::forms::ERASED))
-            .filter(col.is_not_null())
-            .filter(col.ne(crate::forms::ERASED))
-            .filter(invitation::Column::EventId.in_subquery(ended.clone()))
-            .exec(db)
-            .await?
-            .rows_affected;
+        erased += crate::db::erase::<invitation::Entity>(db, col, of_ended()).await?;
     }
-    Ok(changed)
+    // The log keeps each answer's reason and each decision's note beside the values.
+    let invitations =
+        Query::select().column(invitation::Column::Id).from(invitation::Entity).cond_where(of_ended()).to_owned();
+    let logged = Condition::all()
+        .add(log::Column::What.is_in(["answer", "leave"]))
+        .add(log::Column::InvitationId.in_subquery(invitations));
+    erased += crate::db::erase::<log::Entity>(db, log::Column::Note, logged).await?;
+    Ok(erased)
 }

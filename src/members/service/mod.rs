@@ -558,19 +558,12 @@ pub async fn find_by_contact(db: &impl ConnectionTrait, email_or_phone: &str) ->
 }
 
 /// Erases, to "—", the reasons given when members were exempted (their state changed to exempt)
-/// before `before` (`privacy.reasons_keep_years`); the change and its date stay. A member still
-/// exempt keeps the reason shown on their record. Returns how many changed.
+/// before `before` (`privacy.reasons_keep_years`), in their history; the change and its date stay,
+/// and so does the reason on the record of a member still exempt. Returns how many changed.
 pub async fn erase_exemption_reasons(db: &impl ConnectionTrait, before: NaiveDate) -> Result<u64, DbErr> {
-    use sea_orm::sea_query::Expr;
-    let erased = crate::forms::ERASED;
-    let r = history::Entity::update_many()
-        .col_expr(history::Column::Note, Expr::value(erased))
-        .filter(history::Column::Kind.eq("state"))
-        .filter(history::Column::ToValue.eq(MembershipState::Exempt.key()))
-        .filter(history::Column::EffectiveOn.lt(before))
-        .filter(history::Column::Note.is_not_null())
-        .filter(history::Column::Note.ne(erased))
-        .exec(db)
-        .await?;
-    Ok(r.rows_affected)
+    let exempted = Condition::all()
+        .add(history::Column::Kind.eq("state"))
+        .add(history::Column::ToValue.eq(MembershipState::Exempt.key()))
+        .add(history::Column::EffectiveOn.lt(before));
+    crate::db::erase::<history::Entity>(db, history::Column::Note, exempted).await
 }

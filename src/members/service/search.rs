@@ -139,11 +139,6 @@ pub struct MemberPage {
     pub prev: Option<Cursor>,
 }
 
-/// Escapes LIKE wildcards so typed text matches literally (backslash is the escape).
-fn like_literal(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 /// The filter of a query, without paging: shared by the list, its count and the export.
 fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<member::Entity> {
     let mut cond = Condition::all();
@@ -175,7 +170,7 @@ fn filtered(backend: DbBackend, scope: &Scope, query: &MemberQuery) -> Select<me
                 // A generated column (see the migration) with a trigram index.
                 DbBackend::Postgres => Expr::cust_with_values(
                     "\"members\".\"search_text\" LIKE $1",
-                    [format!("%{}%", like_literal(&text))],
+                    [format!("%{}%", db::like_literal(&text))],
                 ),
                 _ => Expr::cust_with_values(
                     "\"members\".\"id\" IN (SELECT rowid FROM members_fts WHERE members_fts MATCH ?)",
@@ -342,6 +337,6 @@ mod tests {
         for junk in ["", "a.", "x.AAAA", "a.!!!", "a.MTIz"] {
             assert_eq!(Cursor::decode(junk), None, "{junk}");
         }
-        assert_eq!(like_literal("50%_a\\"), "50\\%\\_a\\\\");
+        assert_eq!(db::like_literal("50%_a\\"), "50\\%\\_a\\\\");
     }
 }

@@ -351,19 +351,8 @@ pub async fn due_now(
 /// Erases, to "—", the reasons of exemptions (granted or withdrawn) whose stretch began before
 /// `before` (`privacy.reasons_keep_years`). Returns how many changed.
 pub async fn erase_reasons(db: &impl ConnectionTrait, before: NaiveDate) -> Result<u64, DbErr> {
-    use sea_orm::sea_query::Expr;
-    let erased = crate::forms::ERASED;
-    let granted = exemption::Entity::update_many()
-        .col_expr(exemption::Column::Reason, Expr::value(erased))
-        .filter(exemption::Column::StartsOn.lt(before))
-        .filter(exemption::Column::Reason.ne(erased))
-        .exec(db)
-        .await?;
-    let withdrawn = withdrawal::Entity::update_many()
-        .col_expr(withdrawal::Column::Reason, Expr::value(erased))
-        .filter(withdrawal::Column::StartsOn.lt(before))
-        .filter(withdrawal::Column::Reason.ne(erased))
-        .exec(db)
-        .await?;
-    Ok(granted.rows_affected + withdrawn.rows_affected)
+    let granted = Condition::all().add(exemption::Column::StartsOn.lt(before));
+    let withdrawn = Condition::all().add(withdrawal::Column::StartsOn.lt(before));
+    Ok(crate::db::erase::<exemption::Entity>(db, exemption::Column::Reason, granted).await?
+        + crate::db::erase::<withdrawal::Entity>(db, withdrawal::Column::Reason, withdrawn).await?)
 }
