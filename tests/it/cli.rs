@@ -9,7 +9,8 @@ use std::{
 
 use crate::helpers::{TestApp, TestDb};
 
-fn partyday(db: &TestDb, dir: &std::path::Path) -> Command {
+/// The real binary with a database and a data folder of its own.
+pub(crate) fn partyday(db: &TestDb, dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_partyday"));
     cmd.current_dir(dir)
         .env_remove("PARTYDAY_ENV")

@@ -4,25 +4,17 @@
 //! it runs, its health check fails.
 use std::{
     io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    process::Stdio,
 };
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use crate::helpers::{TestApp, TestDb};
+use crate::{
+    cli::partyday,
+    helpers::{TestApp, TestDb},
+};
 
 const FUTURE: &str = "m20991231_000099_from_a_newer_version";
-
-fn partyday(db: &TestDb, dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_partyday"));
-    cmd.current_dir(dir)
-        .env_remove("PARTYDAY_ENV")
-        .env("PARTYDAY__DATABASE__URL", &db.url)
-        .env("PARTYDAY__APP__DATA_DIR", dir.join("data"))
-        .env("PARTYDAY__SERVER__ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn");
-    cmd
-}
 
 /// What a newer Partyday's `migrate` leaves in the migrations' table.
 async fn migrate_as_a_newer_version(db: &DatabaseConnection) {
