@@ -27,6 +27,7 @@ mod m20261216_000023_minutes_signed_version;
 mod m20261219_000026_password_resets;
 mod m20261220_000027_account_invitations;
 mod m20261221_000028_email_changes;
+mod m20261224_000031_kept_index;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261219_000026_password_resets::Migration),
             Box::new(m20261220_000027_account_invitations::Migration),
             Box::new(m20261221_000028_email_changes::Migration),
+            Box::new(m20261224_000031_kept_index::Migration),
         ]
     }
 }
