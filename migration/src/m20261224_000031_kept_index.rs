@@ -1,9 +1,9 @@
-//! The absence streaks' second look (BENCHMARKS.md, 2026-12-24): for each member with absences
-//! without make-up, the last month they were expected and did not miss. A partial index holds
-//! just the outcomes that count for that, every outcome but an unexcused absence, so the look
-//! reads neither the member's invitations to events not yet ended nor their absences. SQLite and
-//! PostgreSQL build it from the same statement; the streaks statement repeats its condition word
-//! for word, as a planner needs to see that the index holds every row it asks for.
+//! The absence streaks' second look (BENCHMARKS.md, "The streaks page"): for each member with
+//! absences without make-up, the last month they were expected and did not miss. A partial index
+//! holds just the outcomes that count for that, every outcome but an unexcused absence, so the
+//! look reads neither the member's invitations to events not yet ended nor their absences.
+//! SQLite and PostgreSQL build it from the same statement; the streaks statement repeats its
+//! condition word for word, as a planner needs to see that the index holds every row it asks for.
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
