@@ -28,6 +28,7 @@ mod m20261219_000026_password_resets;
 mod m20261220_000027_account_invitations;
 mod m20261221_000028_email_changes;
 mod m20261222_000029_audit_entries;
+mod m20261224_000031_kept_index;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000027_account_invitations::Migration),
             Box::new(m20261221_000028_email_changes::Migration),
             Box::new(m20261222_000029_audit_entries::Migration),
+            Box::new(m20261224_000031_kept_index::Migration),
         ]
     }
 }

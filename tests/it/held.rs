@@ -23,7 +23,7 @@ use crate::{
 
 /// Everyone on the rolls today was on them since 2024: a branch that began using Partyday today
 /// with its members' real dates.
-async fn members_since_2024(app: &TestApp) {
+pub(crate) async fn members_since_2024(app: &TestApp) {
     period::Entity::update_many()
         .col_expr(period::Column::FromOn, Expr::value(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()))
         .exec(&app.state.db)

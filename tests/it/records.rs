@@ -566,3 +566,62 @@ async fn two_administrators_saving_the_rules_from_one_form_one_succeeds_and_the_
         }
     }
 }
+
+/// A streak is the run of months, newest first, with an absence without leave or make-up, up
+/// to the last month the member was expected and not so absent: leave in a month ends the run,
+/// an absence counts for its month even when the member came to another activity that month, and
+/// what happened before the twelve months is not read. Recorded after the fact (补录), one
+/// activity a month from December 2025 to April 2026 (two in April), one in March 2025.
+#[tokio::test]
+async fn a_streak_is_the_absent_months_after_the_last_month_attended() {
+    let app = TestApp::spawn_at(mid_month(), "").await;
+    let tree = app.seed_tree().await;
+    let s = crate::attendance::staff(&app, tree.a, "吴书记").await;
+    let mut ids = Vec::new();
+    for name in ["甲", "乙", "丙", "丁", "戊"] {
+        ids.push(app.add_member(tree.a, name).await);
+    }
+    crate::held::members_since_2024(&app).await;
+    // Each member's marks at the activities below, in their order (p present, l late, e on
+    // leave, a absent).
+    let days = ["2025-03-14", "2025-12-15", "2026-01-15", "2026-02-16", "2026-03-16", "2026-04-15", "2026-04-20"];
+    let marks = [
+        "papaaaa", // 甲: present in January, then absent: February to April, 3
+        "paaaaaa", // 乙: present only before the twelve months: December to April, 5
+        "paaaeaa", // 丙: on leave in March: April, 1 (under the first threshold)
+        "ppaaaap", // 丁: came to April's second activity, missed its first: January to April, 4
+        "paaaall", // 戊: late twice in April, a month attended: none
+    ];
+    for (k, day) in days.iter().enumerate() {
+        let mut f: Vec<(String, String)> = [
+            ("branch_id", tree.a.to_string()),
+            ("kind", "theme_party_day".into()),
+            ("title", format!("主题党日 {day}")),
+            ("starts_at", format!("{day}T14:30")),
+            ("ends_at", format!("{day}T16:30")),
+            ("statuses", "full".into()),
+            ("statuses", "probationary".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        f.push((format!("att_{}", s.member), "present".to_owned()));
+        for (id, m) in ids.iter().zip(marks) {
+            let mark = match m.as_bytes()[k] {
+                b'p' => "present",
+                b'l' => "late",
+                b'e' => "leave",
+                _ => "absent",
+            };
+            f.push((format!("att_{id}"), mark.to_owned()));
+            f.push((format!("reason_{id}"), if mark == "leave" { "出差".to_owned() } else { String::new() }));
+        }
+        crate::events::post(&s.client, "/events/held", &f).await.assert_status(303);
+    }
+    let (_, _, csv) = s.client.download("/records/streaks?format=csv").await;
+    let row = |name: &str, n: &str| vec![name.to_owned(), "第一党支部".to_owned(), n.to_owned()];
+    assert_eq!(csv_rows(&csv), vec![row("乙", "5"), row("丁", "4"), row("甲", "3")]);
+    let page = s.client.get("/records/streaks").await;
+    page.assert_status(200).assert_contains(">乙</a>").assert_contains(">丁</a>").assert_contains(">甲</a>");
+    assert!(!page.body.contains(">丙</a>") && !page.body.contains(">戊</a>"), "{}", page.body);
+}
