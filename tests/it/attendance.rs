@@ -10,11 +10,11 @@ use std::{
     },
 };
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use partyday::{
     accounts::{Role, entity::account},
     attendance::service::finalise_due,
-    branches::{self, OfficerRole, Scope, rules::Appointment},
+    branches::{OfficerRole, Scope},
     events::{
         entity::{event, invitation},
         rules::EventState,
@@ -50,13 +50,7 @@ pub(crate) struct Staff {
 pub(crate) async fn staff(app: &TestApp, branch: i64, name: &str) -> Staff {
     static N: AtomicU32 = AtomicU32::new(0);
     let member = app.add_member(branch, name).await;
-    let appointment = Appointment {
-        member_id: member,
-        role: OfficerRole::Secretary,
-        from_on: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-        until_on: None,
-    };
-    branches::service::appoint(&app.state.db, &Scope::operator(), branch, appointment, app.state.now()).await.unwrap();
+    app.appoint(branch, member, OfficerRole::Secretary).await;
     let email = format!("attendance-staff{}@test.example.org", N.fetch_add(1, Ordering::SeqCst));
     let account = app.create_account(Role::Secretary, &email).await;
     partyday::accounts::service::set_member_unchecked(&app.state.db, account, Some(member)).await.unwrap();

@@ -304,18 +304,23 @@ impl TestApp {
             .id
     }
 
-    /// A client signed in as the (linked) current secretary of `branch`.
-    pub async fn secretary_of(&self, branch: i64) -> Client {
-        let member = self.add_member(branch, "书记").await;
+    /// Appoints `member` to `role` in `branch`, serving since 2020 (test set-up).
+    pub async fn appoint(&self, branch: i64, member: i64, role: OfficerRole) {
         let appointment = Appointment {
             member_id: member,
-            role: OfficerRole::Secretary,
+            role,
             from_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
             until_on: None,
         };
         branches::service::appoint(&self.state.db, &Scope::operator(), branch, appointment, self.state.now())
             .await
             .unwrap();
+    }
+
+    /// A client signed in as the (linked) current secretary of `branch`.
+    pub async fn secretary_of(&self, branch: i64) -> Client {
+        let member = self.add_member(branch, "书记").await;
+        self.appoint(branch, member, OfficerRole::Secretary).await;
         self.login_linked(Role::Secretary, member).await
     }
 

@@ -123,21 +123,7 @@ async fn the_secretaries_are_mailed_once_when_the_draft_is_made() {
     let member = app.add_member(tree.a, "张三").await;
     // A deputy secretary without an account could not open the draft's link: not mailed.
     let deputy = app.add_member(tree.a, "钱副书记").await;
-    let term = partyday::branches::rules::Appointment {
-        member_id: deputy,
-        role: partyday::branches::OfficerRole::DeputySecretary,
-        from_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-        until_on: None,
-    };
-    partyday::branches::service::appoint(
-        &app.state.db,
-        &partyday::branches::Scope::operator(),
-        tree.a,
-        term,
-        app.state.now(),
-    )
-    .await
-    .unwrap();
+    app.appoint(tree.a, deputy, partyday::branches::OfficerRole::DeputySecretary).await;
     let id = scheduled(&app, &s.client, tree.a, (Duration::hours(1), 60), &[]).await;
     let invitations = smtp.wait_for(3).await.len();
     let e = event_row(&app, id).await;

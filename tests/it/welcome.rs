@@ -121,21 +121,7 @@ async fn an_address_used_by_another_account_is_refused_and_an_invited_secretary_
     let s = crate::attendance::staff(&app, tree.b, "吴书记").await;
     drop(s);
     let chosen = app.add_member(tree.a, "钱书记").await;
-    let term = partyday::branches::rules::Appointment {
-        member_id: chosen,
-        role: partyday::branches::OfficerRole::Secretary,
-        from_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-        until_on: None,
-    };
-    partyday::branches::service::appoint(
-        &app.state.db,
-        &partyday::branches::Scope::operator(),
-        tree.a,
-        term,
-        app.state.now(),
-    )
-    .await
-    .unwrap();
+    app.appoint(tree.a, chosen, partyday::branches::OfficerRole::Secretary).await;
     admin
         .post(&format!("/members/{chosen}/invite-account"), &[])
         .await

@@ -2,9 +2,9 @@
 //! composes it) and its row in the outbox. A digest speaks of no event: its row carries what it
 //! says as JSON, and `views::message::build_digest` renders it.
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set, sea_query::OnConflict};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
 
-use super::{Kind, State};
+use super::Kind;
 use crate::mail::entity::outbox;
 
 /// What a digest says: the month and the members, longest streak first.
@@ -44,23 +44,9 @@ pub async fn queue_digest(
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let payload = serde_json::to_string(digest).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let row = outbox::ActiveModel {
-        kind: Set(Kind::Digest),
-        event_id: Set(None),
-        invitation_id: Set(None),
-        recipient: Set(to.email.clone()),
-        recipient_name: Set(to.name.chars().take(100).collect()),
-        locale: Set(to.locale.clone().unwrap_or_default()),
-        sequence: Set(0),
-        dedupe_key: Set(format!("digest:{}:{who}", digest.month)),
-        message_id: Set(format!("digest.{}.{who}", digest.month)),
-        state: Set(State::Queued),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        payload: Set(Some(payload)),
-        ..Default::default()
-    };
+    let addressee = super::Addressee { email: &to.email, name: &to.name, locale: to.locale.as_deref() };
+    let keys = (format!("digest:{}:{who}", digest.month), format!("digest.{}.{who}", digest.month));
+    let row = super::queued_row((Kind::Digest, None), &addressee, keys, Some(payload), now);
     let n = outbox::Entity::insert(row)
         .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
         .exec_without_returning(db)

@@ -370,23 +370,35 @@ async fn reachable(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<membe
         .collect())
 }
 
-/// Writes one message to one member (dedupe key and Message-ID given), unless it was written.
-async fn insert_one(
-    db: &impl ConnectionTrait,
-    (kind, e): (Kind, &event::Model),
-    p: &member::Model,
+/// Whom a message goes to: the address, the name and the language of the greeting.
+pub struct Addressee<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub locale: Option<&'a str>,
+}
+
+impl<'a> Addressee<'a> {
+    fn member(m: &'a member::Model, email: &'a str) -> Addressee<'a> {
+        Addressee { email, name: &m.name, locale: m.locale.as_deref() }
+    }
+}
+
+/// A message's row in the outbox, due now: about `event` (its sequence) or about none.
+pub fn queued_row(
+    (kind, event): (Kind, Option<&event::Model>),
+    to: &Addressee,
     (dedupe_key, message_id): (String, String),
     payload: Option<String>,
     now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
-    let row = outbox::ActiveModel {
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         kind: Set(kind),
-        event_id: Set(Some(e.id)),
+        event_id: Set(event.map(|e| e.id)),
         invitation_id: Set(None),
-        recipient: Set(p.email.clone().unwrap_or_default()),
-        recipient_name: Set(p.name.chars().take(100).collect()),
-        locale: Set(p.locale.clone().unwrap_or_default()),
-        sequence: Set(e.sequence),
+        recipient: Set(to.email.to_owned()),
+        recipient_name: Set(to.name.chars().take(100).collect()),
+        locale: Set(to.locale.unwrap_or_default().to_owned()),
+        sequence: Set(event.map_or(0, |e| e.sequence)),
         dedupe_key: Set(dedupe_key),
         message_id: Set(message_id),
         state: Set(State::Queued),
@@ -395,7 +407,20 @@ async fn insert_one(
         created_at: Set(now),
         payload: Set(payload),
         ..Default::default()
-    };
+    }
+}
+
+/// Writes one message to one member (dedupe key and Message-ID given), unless it was written.
+async fn insert_one(
+    db: &impl ConnectionTrait,
+    (kind, e): (Kind, &event::Model),
+    p: &member::Model,
+    keys: (String, String),
+    payload: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let to = Addressee::member(p, p.email.as_deref().unwrap_or_default());
+    let row = queued_row((kind, Some(e)), &to, keys, payload, now);
     let n = outbox::Entity::insert(row)
         .on_conflict(sea_orm::sea_query::OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
         .exec_without_returning(db)
@@ -411,25 +436,9 @@ pub async fn queue_password_reset(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let stamp = format!("a{}.{}", a.id, now.timestamp_micros());
-    outbox::ActiveModel {
-        kind: Set(Kind::PasswordReset),
-        event_id: Set(None),
-        invitation_id: Set(None),
-        recipient: Set(a.email.clone()),
-        recipient_name: Set(a.display_name.chars().take(100).collect()),
-        locale: Set(a.locale.clone().unwrap_or_default()),
-        sequence: Set(0),
-        dedupe_key: Set(format!("password_reset:{stamp}")),
-        message_id: Set(format!("password_reset.{stamp}")),
-        state: Set(State::Queued),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        payload: Set(Some(a.id.to_string())),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let to = Addressee { email: &a.email, name: &a.display_name, locale: a.locale.as_deref() };
+    let keys = (format!("password_reset:{stamp}"), format!("password_reset.{stamp}"));
+    queued_row((Kind::PasswordReset, None), &to, keys, Some(a.id.to_string()), now).insert(db).await?;
     Ok(())
 }
 
@@ -472,25 +481,8 @@ async fn insert_personal(
     payload: String,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    outbox::ActiveModel {
-        kind: Set(kind),
-        event_id: Set(None),
-        invitation_id: Set(None),
-        recipient: Set(to),
-        recipient_name: Set(m.name.chars().take(100).collect()),
-        locale: Set(m.locale.clone().unwrap_or_default()),
-        sequence: Set(0),
-        dedupe_key: Set(key.replace('.', ":")),
-        message_id: Set(key.to_owned()),
-        state: Set(State::Queued),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        payload: Set(Some(payload)),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let keys = (key.replace('.', ":"), key.to_owned());
+    queued_row((kind, None), &Addressee::member(m, &to), keys, Some(payload), now).insert(db).await?;
     Ok(())
 }
 
