@@ -64,9 +64,9 @@ async fn list(
     Query(params): Query<AuditParams>,
 ) -> Result<Response, WebError> {
     scope.require_manager()?;
-    let format = match params.format.as_str() {
-        "" => None,
-        "csv" => Some(Format::Csv),
+    let file = match params.format.as_str() {
+        "" => false,
+        "csv" => true,
         _ => return Err(WebError::BadRequest),
     };
     let refused = |ctx: Ctx, params: AuditParams, errors: FieldErrors| {
@@ -80,7 +80,7 @@ async fn list(
     // What this instance was told so far is on the page.
     state.audit.flush().await;
     let tz = state.settings.timezone;
-    if format.is_some() {
+    if file {
         let entries = match service::all(&state.db, &scope, &query, tz, FILE_MAX).await? {
             Ok(entries) => entries,
             Err(count) => {
@@ -92,42 +92,33 @@ async fn list(
         let detail = format!("/admin/audit?{}", params.query());
         let entry = user.audit(Kind::AuditExported, state.now()).detail(&detail).file("csv", entries.len());
         state.audit.record(entry).await;
-        let headers: Vec<String> =
+        let columns: Vec<String> =
             ["audit.at", "audit.actor", "audit.kind", "audit.member", "audit.detail", "audit.rows", "audit.format"]
                 .iter()
                 .map(|k| ctx.tr(k).to_owned())
                 .collect();
-        let rows: Vec<Vec<Cell>> = entries
-            .into_iter()
-            .map(|e| {
-                let row = Row::of(&ctx, e);
-                let text = [row.link.unwrap_or_default(), row.text]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let (format, rows) = row.file.map_or((String::new(), String::new()), |(f, n)| (f, n.to_string()));
-                vec![
-                    Cell::Text(row.at),
-                    Cell::Text(row.actor),
-                    Cell::Text(ctx.tr(row.kind.label_key()).to_owned()),
-                    Cell::Text(row.member.map(|(_, n)| n).unwrap_or_default()),
-                    Cell::Text(text),
-                    Cell::Text(rows),
-                    Cell::Text(format),
-                ]
-            })
-            .collect();
-        let bytes =
-            sheet::write_cells(Format::Csv, &headers, &rows).map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+        // Written while it is sent: the cells of 100,000 entries are never all in memory.
         let name = format!("{}-{}.csv", ctx.tr("audit.file_stem"), state.today().format("%Y%m%d"));
-        let disposition = crate::web::disposition(&name);
-        return Ok((
-            [(header::CONTENT_TYPE, Format::Csv.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-            bytes,
-        )
-            .into_response());
+        let rows = entries.into_iter().map(move |e| {
+            let row = Row::of(&ctx, e);
+            let text =
+                [row.link.unwrap_or_default(), row.text].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+            let (format, rows) = row.file.map_or((String::new(), String::new()), |(f, n)| (f, n.to_string()));
+            vec![
+                Cell::Text(row.at),
+                Cell::Text(row.actor),
+                Cell::Text(ctx.tr(row.kind.label_key()).to_owned()),
+                Cell::Text(row.member.map(|(_, n)| n).unwrap_or_default()),
+                Cell::Text(text.join(" ")),
+                Cell::Text(rows),
+                Cell::Text(format),
+            ]
+        });
+        let headers = [
+            (header::CONTENT_TYPE, Format::Csv.content_type().to_owned()),
+            (header::CONTENT_DISPOSITION, crate::web::disposition(&name)),
+        ];
+        return Ok((headers, sheet::csv_stream(columns, rows)).into_response());
     }
     let before = params.before.parse::<i64>().ok();
     let (entries, next) = service::page(&state.db, &scope, &query, tz, before, PAGE).await?;
