@@ -8,6 +8,7 @@ use figment::{
 };
 use serde::Deserialize;
 
+pub use crate::db::DatabaseConfig;
 use crate::i18n::Locale;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -106,6 +107,16 @@ pub struct AttendanceConfig {
     pub late_after_minutes: u32,
 }
 
+impl AttendanceConfig {
+    /// The times of self check-in these settings give.
+    pub fn window(&self) -> crate::attendance::service::Window {
+        crate::attendance::service::Window {
+            opens_before: chrono::Duration::minutes(self.checkin_opens_minutes.into()),
+            late_after: chrono::Duration::minutes(self.late_after_minutes.into()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventsConfig {
     /// How many years back an activity that took place may be recorded (补录).
@@ -118,12 +129,6 @@ pub struct ServerConfig {
     pub trust_forwarded_for: bool,
     /// The reverse proxies whose `X-Forwarded-For` is believed (with `trust_forwarded_for`).
     pub trusted_proxies: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct DatabaseConfig {
-    pub url: String,
-    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -176,6 +181,13 @@ pub struct Settings {
     pub publish_by: crate::reports::rules::PublishBy,
     /// The addresses `X-Forwarded-For` is read from (`server.trusted_proxies`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Settings {
+    /// The site's address and the association's time zone, which name and place its calendars.
+    pub fn site(&self) -> (&url::Url, chrono_tz::Tz) {
+        (&self.base_url, self.timezone)
+    }
 }
 
 impl Config {

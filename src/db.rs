@@ -16,7 +16,12 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::config::DatabaseConfig;
+/// `[database]`: where the data lives and how many connections to keep.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
 
 /// Begins a transaction that is going to write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`, waiting out the busy timeout like any writer): a deferred transaction that

@@ -233,7 +233,8 @@ pub async fn load(
         backdate_memberships(db, today).await?;
         for (name, unit, role, from) in OFFICERS {
             let appointment = Appointment { member_id: member_ids[name], role, from_on: date(from)?, until_on: None };
-            branches::appoint(db, &scope, ids[unit], appointment, now).await?;
+            let placed = members::placement(db, member_ids[name]).await?;
+            branches::appoint(db, &scope, ids[unit], appointment, placed, now).await?;
         }
         load_series(db, timezone, today, now, &ids).await?;
         load_events(db, timezone, today, now, &ids, &member_ids).await?;

@@ -1,6 +1,7 @@
 //! Partyday: the party-day life of Party branches. The binary (`main.rs`) is a thin CLI over
 //! this library, which the integration tests drive too.
 pub mod accounts;
+pub mod actor;
 pub mod app;
 pub mod attendance;
 pub mod audit;

@@ -3,7 +3,7 @@
 pub mod account {
     use sea_orm::entity::prelude::*;
 
-    use crate::accounts::rules::Role;
+    use crate::actor::Role;
 
     #[sea_orm::model]
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

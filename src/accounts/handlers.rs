@@ -513,7 +513,19 @@ async fn link_member(
     Form(form): Form<LinkForm>,
 ) -> Result<Response, WebError> {
     let admin = service::administer(&user.actor())?;
-    let link_errors = match service::link_member(&state.db, &admin, id, Some(&form.member), state.now()).await {
+    let contact = form.member.trim();
+    let member = match contact {
+        "" => Ok(None),
+        _ => crate::members::service::find_by_contact(&state.db, contact)
+            .await?
+            .map(|m| Some(m.id))
+            .ok_or(AccountError::MemberNotFound),
+    };
+    let linked = match member {
+        Ok(member_id) => service::link_member(&state.db, &admin, id, member_id, state.now()).await,
+        Err(e) => Err(e),
+    };
+    let link_errors = match linked {
         Ok(_) => {
             return Ok((
                 Flash::success(Msg::new("account.member_link_saved")),

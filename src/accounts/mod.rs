@@ -7,7 +7,7 @@ pub mod service;
 mod views;
 mod welcome_handlers;
 
+pub use crate::actor::{Actor, Role};
 pub use handlers::router;
-pub use rules::Role;
-pub use service::{AccountError, Actor};
+pub use service::AccountError;
 pub use welcome_handlers::{logged as welcome_logged, said as welcome_flash};

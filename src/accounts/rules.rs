@@ -1,49 +1,10 @@
 //! Parsed account types: a value of these types has passed every rule, so services take them
 //! instead of raw strings. Parse functions report field errors in translatable form.
-use sea_orm::entity::prelude::*;
-
+pub use crate::actor::Role;
 use crate::{
     forms::{FieldErrors, parse_email, parse_optional_locale},
     i18n::Locale,
 };
-
-/// What an account may do. Secretaries are scoped to branches (see the branches domain).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Deserialize)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    #[sea_orm(string_value = "admin")]
-    Admin,
-    #[sea_orm(string_value = "secretary")]
-    Secretary,
-    #[sea_orm(string_value = "member")]
-    Member,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Secretary, Role::Member];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Secretary => "secretary",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    /// Catalogue key of the role's name.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            Role::Admin => "role.admin",
-            Role::Secretary => "role.secretary",
-            Role::Member => "role.member",
-        }
-    }
-}
 
 pub const NAME_MAX: usize = 100;
 pub const PASSWORD_MIN: usize = 10;

@@ -133,7 +133,9 @@ async fn show_page(
     let tree = service::tree(&state.db, scope).await?;
     let parent = tree.iter().find(|r| Some(r.branch.id) == branch.parent_id).map(|r| r.branch.clone());
     let children = tree.iter().filter(|r| r.branch.parent_id == Some(id)).map(|r| r.branch.clone()).collect();
-    let officers = service::officers(&state.db, scope, id).await?;
+    let officers =
+        service::officers(&state.db, scope, id, |ids| async move { members::service::names(&state.db, &ids).await })
+            .await?;
     let candidates = members::service::of_unit(&state.db, scope, &branch).await?;
     let failed = !(errors.edit.is_empty() && errors.moving.is_empty() && errors.appoint.is_empty());
     let accounts = crate::accounts::service::welcome::counts(&state.db, id, state.now()).await?;
@@ -274,7 +276,10 @@ async fn close(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     service::get(&state.db, &scope, id).await?;
-    match service::close(&state.db, &scope, id, state.now()).await.inspect(|_| state.units.invalidate()) {
+    match service::close(&state.db, &scope, id, members::service::held_in, state.now())
+        .await
+        .inspect(|_| state.units.invalidate())
+    {
         Ok(b) => Ok((Flash::success(Msg::new("branch.closed_done").arg("name", &b.name)), back_to(id)).into_response()),
         Err(e) => refused(id, e),
     }
@@ -298,7 +303,8 @@ async fn delete(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let branch = service::get(&state.db, &scope, id).await?;
-    match service::delete(&state.db, &scope, id).await.inspect(|_| state.units.invalidate()) {
+    match service::delete(&state.db, &scope, id, members::service::held_in).await.inspect(|_| state.units.invalidate())
+    {
         Ok(()) => Ok((Flash::success(Msg::new("branch.deleted").arg("name", &branch.name)), Redirect::to("/branches"))
             .into_response()),
         Err(e) => refused(id, e),
@@ -314,7 +320,16 @@ async fn appoint(
 ) -> Result<Response, WebError> {
     service::get(&state.db, &scope, id).await?;
     let appoint = match form.parse() {
-        Ok(a) => match service::appoint(&state.db, &scope, id, a, state.now()).await {
+        Ok(a) => match service::appoint(
+            &state.db,
+            &scope,
+            id,
+            a.clone(),
+            members::service::placement(&state.db, a.member_id).await?,
+            state.now(),
+        )
+        .await
+        {
             Ok(_) => return Ok((Flash::success(Msg::new("officer.appointed")), back_to(id)).into_response()),
             Err(BranchError::MemberNotHere) => FieldErrors::single("member_id", "officer.member_not_here"),
             Err(BranchError::RoleDoesNotFit) => FieldErrors::single("role", "officer.role_does_not_fit"),

@@ -611,7 +611,7 @@ async fn confirm_email(
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
     use service::email::ConfirmError;
-    match service::email::confirm(&state.db, &token, state.now()).await {
+    match crate::accounts::service::confirm_member_email(&state.db, &token, state.now()).await {
         Ok(m) => {
             let email = m.email.unwrap_or_default();
             Ok(EmailConfirmPage { ctx, token: String::new(), email, outcome: "done" }.into_response())

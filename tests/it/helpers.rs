@@ -312,7 +312,8 @@ impl TestApp {
             from_on: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
             until_on: None,
         };
-        branches::service::appoint(&self.state.db, &Scope::operator(), branch, appointment, self.state.now())
+        let placed = members::service::placement(&self.state.db, member).await.unwrap();
+        branches::service::appoint(&self.state.db, &Scope::operator(), branch, appointment, placed, self.state.now())
             .await
             .unwrap();
     }

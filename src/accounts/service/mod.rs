@@ -22,22 +22,8 @@ use super::{
     entity::account,
     rules::{AccountUpdate, NewAccount, Password, ProfileUpdate, Role},
 };
+pub use crate::actor::Actor;
 use crate::forms::Page;
-
-/// Who is acting: the logged-in account and its role.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub account_id: i64,
-    pub role: Role,
-    /// The member record linked to the account, if any (secretaries manage through it).
-    pub member_id: Option<i64>,
-}
-
-impl Actor {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
 
 /// Proof that the actor may administer accounts; only [`administer`] makes one.
 #[derive(Debug)]
@@ -409,31 +395,26 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
     Ok(saved)
 }
 
-/// Links an account to a member record (found by email or phone), or unlinks it (`None`).
-/// A member has at most one account. The change applies at the holder's next request.
+/// Links an account to a member record (the caller found it by email or phone), or unlinks it
+/// (`None`). A member has at most one account. The change applies at the holder's next request.
 pub async fn link_member(
     db: &impl ConnectionTrait,
     _admin: &AccountsAdmin,
     id: i64,
-    member: Option<&str>,
+    member_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<account::Model, AccountError> {
     let account = find(db, id).await?;
-    let member_id = match member.map(str::trim).filter(|m| !m.is_empty()) {
-        Some(contact) => {
-            let m = crate::members::service::find_by_contact(db, contact).await?.ok_or(AccountError::MemberNotFound)?;
-            let taken = account::Entity::find()
-                .filter(account::Column::MemberId.eq(m.id))
-                .filter(account::Column::Id.ne(id))
-                .count(db)
-                .await?;
-            if taken > 0 {
-                return Err(AccountError::MemberLinked);
-            }
-            Some(m.id)
+    if let Some(m) = member_id {
+        let taken = account::Entity::find()
+            .filter(account::Column::MemberId.eq(m))
+            .filter(account::Column::Id.ne(id))
+            .count(db)
+            .await?;
+        if taken > 0 {
+            return Err(AccountError::MemberLinked);
         }
-        None => None,
-    };
+    }
     let mut am: account::ActiveModel = account.into();
     am.member_id = Set(member_id);
     am.updated_at = Set(now);
@@ -522,6 +503,22 @@ pub async fn follow_member_email(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Makes a member's confirmed new address theirs (`members::service::email::confirm_in`) and, in
+/// the same transaction, their account's sign-in when that was the old address.
+pub async fn confirm_member_email(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<crate::members::entity::member::Model, crate::members::service::email::ConfirmError> {
+    let txn = crate::db::write_txn(db).await?;
+    let (saved, old) = crate::members::service::email::confirm_in(&txn, token, now).await?;
+    if let (Some(old), Some(new)) = (old, saved.email.as_deref()) {
+        follow_member_email(&txn, saved.id, &old, new, now).await?;
+    }
+    txn.commit().await?;
+    Ok(saved)
 }
 
 /// Which of these members can sign in (have an account that is not disabled).

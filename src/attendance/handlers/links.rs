@@ -58,7 +58,7 @@ async fn page(
 ) -> Result<Response, WebError> {
     let tz: Tz = crate::branches::service::zone_of(&state.db, e.branch_id).await?;
     let open = state.now() < attendance::closes_at(&e);
-    let window = attendance::Window::from_config(&state.settings.config.attendance);
+    let window = state.settings.config.attendance.window();
     let checkin = window.is_open(&e, state.now()) && inv.checked_in_at.is_none();
     let failed = !errors.is_empty();
     let guest = inv.member_id.is_none();
@@ -134,7 +134,7 @@ async fn answer(
 /// A guest (or member) checks in with their invitation link while check-in is open.
 async fn check_in(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, WebError> {
     let (inv, e) = open(&state, &token).await?;
-    let window = attendance::Window::from_config(&state.settings.config.attendance);
+    let window = state.settings.config.attendance.window();
     attendance::check_in(&state.writer, (e.id, inv.id), Method::Link, window, state.now()).await?;
     Ok((Flash::success(Msg::new("checkin.done")), Redirect::to(&format!("/answer/{token}"))).into_response())
 }

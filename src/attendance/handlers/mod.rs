@@ -59,7 +59,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn window(state: &AppState) -> Window {
-    Window::from_config(&state.settings.config.attendance)
+    state.settings.config.attendance.window()
 }
 
 async fn zone(state: &AppState, e: &event::Model) -> Result<Tz, WebError> {

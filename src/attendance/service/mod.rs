@@ -71,13 +71,6 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn from_config(c: &crate::config::AttendanceConfig) -> Window {
-        Window {
-            opens_before: Duration::minutes(c.checkin_opens_minutes.into()),
-            late_after: Duration::minutes(c.late_after_minutes.into()),
-        }
-    }
-
     pub fn opens(&self, e: &event::Model) -> DateTime<Utc> {
         e.starts_at - self.opens_before
     }

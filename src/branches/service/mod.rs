@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    Condition, ConnectionTrait, DbErr, JoinType, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr,
+    ConnectionTrait, DatabaseTransaction, DbErr, PaginatorTrait, QueryOrder, QuerySelect, Set, SqlErr,
     TransactionSession, TransactionTrait, entity::prelude::*,
 };
 
@@ -14,10 +14,7 @@ use super::{
     entity::{branch, officer},
     rules::{Appointment, BranchData, BranchKind},
 };
-use crate::{
-    accounts::{Actor, Role},
-    members::entity::{member, period},
-};
+use crate::actor::{Actor, Role};
 
 /// The units an actor may see and manage. Administrators: all. Secretary accounts: the
 /// branches whose current secretary or deputy secretary is their linked member, with those
@@ -364,26 +361,34 @@ pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
     Ok(saved)
 }
 
-async fn active_member_count(db: &impl ConnectionTrait, id: i64) -> Result<u64, DbErr> {
-    use crate::members::rules::MembershipState;
-    member::Entity::find()
-        .filter(Condition::any().add(member::Column::BranchId.eq(id)).add(member::Column::GroupId.eq(id)))
-        .filter(member::Column::State.is_in([MembershipState::Active, MembershipState::Exempt]))
-        .count(db)
-        .await
+/// What the members domain keeps in a unit, counted in the transaction that closes or deletes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Members of the unit who are active or exempt.
+    pub active: u64,
+    /// Members ever in the unit, and membership terms there.
+    pub ever: u64,
 }
 
+/// Counts what a unit holds (`members::service::held_in`): branches close and delete units
+/// without reading the members' tables, which sit above them.
+pub type Holdings = for<'a> fn(&'a DatabaseTransaction, i64) -> crate::db::BoxFuture<'a, Result<Held, DbErr>>;
+
+/// Where a member is, as the members domain tells: their branch and their group.
+pub type Placement = (i64, Option<i64>);
+
 /// Closes a unit that no longer has members or open units under it.
-pub async fn close<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+pub async fn close(
+    db: &DatabaseConnection,
     scope: &Scope,
     id: i64,
+    holdings: Holdings,
     now: DateTime<Utc>,
 ) -> Result<branch::Model, BranchError> {
     scope.require_all()?;
     let txn = crate::db::write_txn(db).await?;
     let unit = find(&txn, id).await?;
-    if active_member_count(&txn, id).await? > 0 {
+    if holdings(&txn, id).await?.active > 0 {
         return Err(BranchError::HasMembers);
     }
     let open_children = branch::Entity::find()
@@ -419,18 +424,14 @@ pub async fn reopen(
 
 /// Deletes a unit created by mistake: only one that never had members, officers or units
 /// under it. Anything with history is closed instead.
-pub async fn delete<C: ConnectionTrait + TransactionTrait>(db: &C, scope: &Scope, id: i64) -> Result<(), BranchError> {
+pub async fn delete(db: &DatabaseConnection, scope: &Scope, id: i64, holdings: Holdings) -> Result<(), BranchError> {
     scope.require_all()?;
     let txn = crate::db::write_txn(db).await?;
     find(&txn, id).await?;
     let children = branch::Entity::find().filter(branch::Column::ParentId.eq(id)).count(&txn).await?;
-    let members = member::Entity::find()
-        .filter(Condition::any().add(member::Column::BranchId.eq(id)).add(member::Column::GroupId.eq(id)))
-        .count(&txn)
-        .await?;
-    let periods = period::Entity::find().filter(period::Column::BranchId.eq(id)).count(&txn).await?;
+    let members = holdings(&txn, id).await?.ever;
     let officers = officer::Entity::find().filter(officer::Column::BranchId.eq(id)).count(&txn).await?;
-    if children + members + periods + officers > 0 {
+    if children + members + officers > 0 {
         return Err(BranchError::HasHistory);
     }
     branch::Entity::delete_by_id(id).exec(&txn).await?;
@@ -445,38 +446,43 @@ pub struct OfficerRow {
     pub member_name: String,
 }
 
-/// The join from an officer's term to the member who holds it (members belong to branches, so
-/// the relation is declared here, not in the entity, which would point back at members).
-fn officer_member() -> RelationDef {
-    officer::Entity::belongs_to(member::Entity).from(officer::Column::MemberId).to(member::Column::Id).into()
-}
-
-/// Current and past officers of a unit: current first, then by start date, newest first.
-pub async fn officers(db: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Vec<OfficerRow>, BranchError> {
+/// Current and past officers of a unit, named by `names` (the members domain's
+/// `members::service::names`): current first, then by start date, newest first.
+pub async fn officers<'a, F, Fut>(
+    db: &'a impl ConnectionTrait,
+    scope: &Scope,
+    id: i64,
+    names: F,
+) -> Result<Vec<OfficerRow>, BranchError>
+where
+    F: FnOnce(Vec<i64>) -> Fut,
+    Fut: Future<Output = Result<HashMap<i64, String>, DbErr>>,
+{
     get(db, scope, id).await?;
     let rows = officer::Entity::find()
         .filter(officer::Column::BranchId.eq(id))
-        .join(JoinType::LeftJoin, officer_member())
-        .select_also(member::Entity)
         .order_by_desc(officer::Column::FromOn)
         .order_by_desc(officer::Column::Id)
         .all(db)
         .await?;
+    let names = names(rows.iter().map(|t| t.member_id).collect()).await?;
     let mut out: Vec<OfficerRow> = rows
         .into_iter()
-        .map(|(term, m)| OfficerRow { term, member_name: m.map(|m| m.name).unwrap_or_default() })
+        .map(|term| OfficerRow { member_name: names.get(&term.member_id).cloned().unwrap_or_default(), term })
         .collect();
     // Open terms first, by rank of the role; then past terms, newest first (the query's order).
     out.sort_by_key(|r| (r.term.until_on.is_some(), if r.term.until_on.is_none() { r.term.role as u8 } else { 0 }));
     Ok(out)
 }
 
-/// Appoints a member of the unit to a role for a term.
+/// Appoints a member of the unit (`placed`: where the members domain says they are, None when
+/// there is no such member) to a role for a term.
 pub async fn appoint(
     db: &impl ConnectionTrait,
     scope: &Scope,
     id: i64,
     appointment: Appointment,
+    placed: Option<Placement>,
     now: DateTime<Utc>,
 ) -> Result<officer::Model, BranchError> {
     let unit = get(db, scope, id).await?;
@@ -486,8 +492,8 @@ pub async fn appoint(
     if !appointment.role.fits(unit.kind) {
         return Err(BranchError::RoleDoesNotFit);
     }
-    let m = member::Entity::find_by_id(appointment.member_id).one(db).await?.ok_or(BranchError::MemberNotHere)?;
-    let belongs = if unit.kind == BranchKind::Group { m.group_id == Some(id) } else { m.branch_id == id };
+    let (branch_id, group_id) = placed.ok_or(BranchError::MemberNotHere)?;
+    let belongs = if unit.kind == BranchKind::Group { group_id == Some(id) } else { branch_id == id };
     if !belongs {
         return Err(BranchError::MemberNotHere);
     }

@@ -250,7 +250,7 @@ async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Resul
     let events = feeds::events_of(&state.db, owner, state.now()).await?;
     let body = feeds::calendar_of(
         &state.db,
-        &state.settings,
+        state.settings.site(),
         state.now(),
         locale,
         &events,

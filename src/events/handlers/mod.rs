@@ -690,7 +690,7 @@ async fn ics(
     let loaded = service::load(&state.db, &scope, id).await?;
     let body = service::feeds::calendar_of(
         &state.db,
-        &state.settings,
+        state.settings.site(),
         state.now(),
         ctx.locale,
         &[loaded.event],

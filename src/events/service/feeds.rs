@@ -17,7 +17,6 @@ use crate::events::{
 };
 use crate::{
     branches::{Scope, entity::branch},
-    config::Settings,
     crypto::{self, Signer},
     forms::Choice,
     i18n::Locale,
@@ -182,10 +181,10 @@ pub async fn events_of(
 }
 
 /// A VCALENDAR of events, each in its organising branch's zone, organised by that branch. The
-/// site's address names the events (UIDs and links); `now` stamps them.
+/// site's address (`base_url`, in the association's `zone`) names the events (UIDs and links); `now` stamps them.
 pub async fn calendar_of(
     db: &impl ConnectionTrait,
-    settings: &Settings,
+    (base_url, zone): (&url::Url, Tz),
     now: DateTime<Utc>,
     locale: Locale,
     events: &[event::Model],
@@ -200,9 +199,9 @@ pub async fn calendar_of(
         .into_iter()
         .map(|b| (b.id, b))
         .collect();
-    let host = settings.base_url.host_str().unwrap_or("localhost").to_owned();
+    let host = base_url.host_str().unwrap_or("localhost").to_owned();
     let fallback_email = format!("noreply@{host}");
-    let base = settings.base_url.as_str().trim_end_matches('/').to_owned();
+    let base = base_url.as_str().trim_end_matches('/').to_owned();
     struct Owned {
         uid: String,
         url: String,
@@ -219,7 +218,7 @@ pub async fn calendar_of(
             Owned {
                 uid: format!("event-{}@{host}", e.id),
                 url: format!("{base}/events/{}", e.id),
-                tz: b.map_or(settings.timezone, |b| b.tz()),
+                tz: b.map_or(zone, |b| b.tz()),
                 category: crate::i18n::t(locale, e.kind.label_key()).to_owned(),
                 organizer: b.map(|b| b.name.clone()).unwrap_or_default(),
                 email: b.and_then(|b| b.contact_email.clone()).unwrap_or_else(|| fallback_email.clone()),

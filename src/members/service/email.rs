@@ -4,10 +4,7 @@
 //! of the change at once. Confirming makes the new address the member's, and their account's
 //! sign-in when that was the old address.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ConnectionTrait, DbErr, QueryFilter, QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
-    entity::prelude::*,
-};
+use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QuerySelect, Set, SqlErr, entity::prelude::*};
 
 use super::{MemberError, check_unique};
 use crate::{
@@ -107,40 +104,37 @@ pub async fn pending(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc>)
     Ok(working(db, token, now).await?.new_email)
 }
 
-/// Makes the new address the member's (and their account's sign-in, when that was the old
-/// address and no other account signs in with the new one), and uses the link up.
-pub async fn confirm(
-    db: &(impl ConnectionTrait + TransactionTrait),
+/// Makes the new address the member's and uses the link up, in the caller's transaction
+/// (`accounts::service::confirm_member_email`, which makes it the account's sign-in too): the
+/// member as saved, and the address they had.
+pub async fn confirm_in(
+    txn: &impl ConnectionTrait,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<member::Model, ConfirmError> {
-    let txn = crate::db::write_txn(db).await?;
+) -> Result<(member::Model, Option<String>), ConfirmError> {
     let row = email_change::Entity::find()
         .filter(email_change::Column::TokenHash.eq(crypto::token_hash(token)))
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await?
         .filter(|r| r.used_at.is_none() && r.expires_at.is_some_and(|e| e > now))
         .ok_or(ConfirmError::Gone)?;
-    let m = member::Entity::find_by_id(row.member_id).one(&txn).await?.ok_or(ConfirmError::Gone)?;
-    match check_unique(&txn, Some(&row.new_email), None, Some(m.id)).await {
+    let m = member::Entity::find_by_id(row.member_id).one(txn).await?.ok_or(ConfirmError::Gone)?;
+    match check_unique(txn, Some(&row.new_email), None, Some(m.id)).await {
         Ok(()) => {}
         Err(MemberError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(ConfirmError::Taken),
     }
-    if let Some(old) = m.email.as_deref() {
-        crate::accounts::service::follow_member_email(&txn, m.id, old, &row.new_email, now).await?;
-    }
+    let old = m.email.clone();
     let mut am: member::ActiveModel = m.into();
     am.email = Set(Some(row.new_email.clone()));
     am.updated_at = Set(now);
-    let saved = am.update(&txn).await.map_err(|e| match e.sql_err() {
+    let saved = am.update(txn).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => ConfirmError::Taken,
         _ => ConfirmError::Db(e),
     })?;
     let mut used: email_change::ActiveModel = row.into();
     used.used_at = Set(Some(now));
-    used.update(&txn).await?;
-    txn.commit().await?;
-    Ok(saved)
+    used.update(txn).await?;
+    Ok((saved, old))
 }

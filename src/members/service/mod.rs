@@ -18,7 +18,7 @@ use super::{
     rules::{Change, MembershipState, NewMember, OwnContact, PoliticalStatus, Profile},
 };
 use crate::{
-    accounts::Actor,
+    actor::Actor,
     branches::{BranchKind, Scope, entity::branch},
     forms::Choice,
 };
@@ -521,6 +521,46 @@ pub async fn update_own_contact(
 /// A member by id, whatever the scope (for an administrator's account page).
 pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<member::Model>, DbErr> {
     member::Entity::find_by_id(id).one(db).await
+}
+
+/// Members' names by id (a unit's officers).
+pub async fn names(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, String>, DbErr> {
+    let rows: Vec<(i64, String)> = member::Entity::find()
+        .select_only()
+        .columns([member::Column::Id, member::Column::Name])
+        .filter(member::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Where a member is, for an appointment: their branch and group (None: no such member).
+pub async fn placement(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<crate::branches::service::Placement>, DbErr> {
+    Ok(find_by_id(db, id).await?.map(|m| (m.branch_id, m.group_id)))
+}
+
+/// What a unit holds of members, in the transaction that closes or deletes it
+/// (`branches::service::Holdings`): members active or exempt there, and members and membership
+/// terms ever there.
+pub fn held_in(
+    txn: &sea_orm::DatabaseTransaction,
+    unit: i64,
+) -> crate::db::BoxFuture<'_, Result<crate::branches::service::Held, DbErr>> {
+    Box::pin(async move {
+        let in_unit = || Condition::any().add(member::Column::BranchId.eq(unit)).add(member::Column::GroupId.eq(unit));
+        let active = member::Entity::find()
+            .filter(in_unit())
+            .filter(member::Column::State.is_in([MembershipState::Active, MembershipState::Exempt]))
+            .count(txn)
+            .await?;
+        let members = member::Entity::find().filter(in_unit()).count(txn).await?;
+        let periods = period::Entity::find().filter(period::Column::BranchId.eq(unit)).count(txn).await?;
+        Ok(crate::branches::service::Held { active, ever: members + periods })
+    })
 }
 
 /// The posts (职务) of members, where recorded: what minutes prefill under a speaker's name.
