@@ -28,11 +28,11 @@ use crate::{
         },
     },
     forms::Choice,
-    mail::entity::outbox,
     members::{
         rules::{Gender, MembershipState, NewMember, PoliticalStatus, Profile},
         service as members,
     },
+    outbox::entity::outbox,
 };
 
 /// The password of every demo account.
@@ -1524,7 +1524,7 @@ pub async fn generate_events<C: ConnectionTrait + TransactionTrait>(
     finalise_all(db, now).await?;
     // The reminders of the next day's events went out too (a server started on this data would
     // otherwise begin by sending them while it is measured).
-    crate::mail::service::queue_reminders(db, (24, 12), now).await?;
+    service::notices::queue_reminders(db, (24, 12), now).await?;
     summary.messages = record_as_sent(db, None).await?;
     summary.invitations = invitation::Entity::find().count(db).await?;
     Ok(summary)
@@ -1635,7 +1635,7 @@ pub async fn generate_attendance(
 ) -> anyhow::Result<AttendanceBench> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
-    use crate::mail::entity::invitation_token;
+    use crate::outbox::entity::invitation_token;
     let tz: Tz = timezone.parse().map_err(|_| anyhow::anyhow!("not a time zone: {timezone}"))?;
     let branches = &association.branches;
     anyhow::ensure!(branches.len() >= 200, "the attendance benchmark needs 200 branches");

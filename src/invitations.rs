@@ -1,15 +1,12 @@
-//! What events and attendance share about invitations, so that neither imports the other: the
-//! answer and outcome words, the log of every change to an invitation, and the seats (capacity and
-//! waitlist). Events change the capacity, attendance takes the answers; both fill free seats here.
-//!
-//! This file holds the words and the pure rules (the entities of events store them); the
-//! functions that read and write invitations are in [`service`].
-pub mod service;
+//! The words of invitations, below events and attendance: answers, outcomes, the roles people
+//! are invited in, the log of every change to an invitation, and the pure rules on them. The
+//! entities of events store them; the seats (capacity, waitlist) and the log's writing are in
+//! `events::service::seats`, which attendance calls too.
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 
-use crate::{events::rules::GuestRole, forms::Choice};
+use crate::forms::Choice;
 
 /// An invitee's answer. Leave requests are decided by a secretary; acceptances beyond the
 /// capacity wait in order for a seat.
@@ -166,6 +163,37 @@ impl From<GuestRole> for Role {
 }
 
 /// The log of invitations: every answer, leave decision, check-in and correction, with who and when.
+/// The role a guest (not a member) is invited in: 列席 (non-voting), a speaker, a leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum GuestRole {
+    /// 列席
+    #[sea_orm(string_value = "non_voting")]
+    NonVoting,
+    #[sea_orm(string_value = "guest_speaker")]
+    GuestSpeaker,
+    #[sea_orm(string_value = "leader")]
+    Leader,
+}
+
+impl Choice for GuestRole {
+    const ALL: &'static [Self] = &[GuestRole::NonVoting, GuestRole::GuestSpeaker, GuestRole::Leader];
+    fn key(self) -> &'static str {
+        match self {
+            GuestRole::NonVoting => "non_voting",
+            GuestRole::GuestSpeaker => "guest_speaker",
+            GuestRole::Leader => "leader",
+        }
+    }
+    fn label_key(self) -> &'static str {
+        match self {
+            GuestRole::NonVoting => "guest_role.non_voting",
+            GuestRole::GuestSpeaker => "guest_role.guest_speaker",
+            GuestRole::Leader => "guest_role.leader",
+        }
+    }
+}
+
 pub mod log {
     use sea_orm::entity::prelude::*;
 

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod markdown;
 pub mod members;
 pub mod minutes;
+pub mod outbox;
 pub mod records;
 pub mod reports;
 pub mod sheet;

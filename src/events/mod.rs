@@ -1,6 +1,7 @@
 //! Events: party-day activities with agenda, guests, co-organisers, audience and monthly series;
 //! their lists, calendar and iCalendar output.
 pub mod entity;
+pub mod format;
 pub mod handlers;
 pub mod rules;
 pub mod service;

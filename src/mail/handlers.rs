@@ -24,7 +24,7 @@ async fn list(
     User(user): User,
     Query(params): Query<MailParams>,
 ) -> Result<Response, WebError> {
-    let only = <super::service::State as ActiveEnum>::try_from_value(&params.state).ok();
+    let only = <crate::outbox::State as ActiveEnum>::try_from_value(&params.state).ok();
     let before = params.before.parse::<i64>().ok();
     let (rows, next) =
         super::service::page(&state.db, &user.actor(), only, before).await?.ok_or(WebError::Forbidden)?;

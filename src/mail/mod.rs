@@ -3,7 +3,6 @@
 //! each message from the event as it is when sent (askama templates, one folder per kind, in the
 //! recipient's language, with an iCalendar part) and hands it to the configured transport: SMTP
 //! through lettre (pooled), or a folder of `.eml` files.
-pub mod entity;
 mod handlers;
 pub mod service;
 pub mod views;
@@ -116,22 +115,4 @@ impl Transport {
             }),
         }
     }
-}
-
-/// The invitations an answer-link token opens (one at most), as a subquery: tokens are random
-/// (256 bits), one per message, kept only as their SHA-256, and die with the invitation row (the
-/// invitee left the audience); the answer page also refuses them once the event is over or
-/// cancelled. None for what cannot be a token.
-pub fn invitation_of_token(token: &str) -> Option<sea_orm::sea_query::SelectStatement> {
-    use sea_orm::{ColumnTrait, sea_query::Query};
-    if token.is_empty() || token.len() > 100 {
-        return None;
-    }
-    Some(
-        Query::select()
-            .column(entity::invitation_token::Column::InvitationId)
-            .from(entity::invitation_token::Entity)
-            .and_where(entity::invitation_token::Column::TokenHash.eq(crate::crypto::token_hash(token)))
-            .to_owned(),
-    )
 }

@@ -11,12 +11,12 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DbErr, QuerySelect, Set, entity::prelude::*, sea_query::OnConflict};
 
 use super::{entity::digest_run, service};
-pub use crate::mail::service::digest::{Digest, DigestRow};
+pub use crate::outbox::digest::{Digest, DigestRow};
 use crate::{
     accounts::{Role, entity::account},
     branches::{Scope, entity::branch, entity::officer},
-    mail::service::digest::{Recipient, queue_digest},
     members::entity::member,
+    outbox::digest::{Recipient, queue_digest},
 };
 
 /// One message to queue: the digest, the recipient and who they are in the dedupe key

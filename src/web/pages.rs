@@ -32,7 +32,7 @@ pub struct HomePage {
 impl HomePage {
     /// A time in an event's branch's zone.
     pub fn local(&self, t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>, tz: &str) -> String {
-        crate::events::views::local(t.borrow(), crate::branches::rules::zone(tz))
+        crate::events::format::local(t.borrow(), crate::branches::rules::zone(tz))
     }
 
     /// A time in the reader's zone.

@@ -21,7 +21,7 @@ use partyday::{
     },
     forms::Choice,
     invitations::log,
-    mail::entity::outbox,
+    outbox::entity::outbox,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};

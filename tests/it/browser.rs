@@ -431,7 +431,7 @@ async fn every_main_page_reads_well_for_each_role_at_both_widths_in_both_languag
     };
     // A guest's own page, by a token as the invitation email carries it.
     let guest_page = {
-        use partyday::{events::entity::invitation, mail::entity::invitation_token};
+        use partyday::{events::entity::invitation, outbox::entity::invitation_token};
         use sea_orm::{ActiveModelTrait, Set};
         let guest = invitation::Entity::find()
             .filter(invitation::Column::MemberId.is_null())

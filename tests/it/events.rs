@@ -245,7 +245,7 @@ async fn saving_an_unchanged_event_changes_no_revision() {
 
 #[tokio::test]
 async fn concurrent_edits_each_raise_the_sequence_and_reach_the_invitees() {
-    use partyday::mail::entity::outbox;
+    use partyday::outbox::entity::outbox;
     let (app, tree, secretary) = setup().await;
     app.add_member(tree.a, "张三").await;
     let id = id_from(post(&secretary, "/events", &form(tree.a)).await.location());
@@ -359,7 +359,7 @@ async fn a_second_60_is_refused_and_a_stored_one_takes_no_page_down() {
 
 #[tokio::test]
 async fn a_co_organiser_named_by_another_branch_is_asked_before_its_members_are_invited() {
-    use partyday::mail::entity::outbox;
+    use partyday::outbox::entity::outbox;
     let (app, tree, secretary) = setup().await;
     let b_secretary = app.secretary_of(tree.b).await;
     let b_member = app.add_member(tree.b, "乙支部党员").await;

@@ -10,8 +10,8 @@ use partyday::{
         rules::EventState,
     },
     invitations::{Answer, Outcome, Role as InviteeRole},
-    mail::entity::outbox,
     members::entity::period,
+    outbox::entity::outbox,
     reports::{rules::ReportState, service as reports},
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};

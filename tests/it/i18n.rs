@@ -154,7 +154,7 @@ async fn the_language_switch_beats_the_account_and_the_browser_and_changes_the_p
 /// the pages were switched to.
 #[tokio::test]
 async fn a_members_emails_follow_the_saved_language_not_the_switch() {
-    use partyday::mail::entity::outbox;
+    use partyday::outbox::entity::outbox;
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
     let (app, tree, s) = crate::attendance::setup("吴书记").await;
     let member = app.add_member(tree.a, "双语党员").await;

@@ -4,8 +4,8 @@ use partyday::{
     events::entity::invitation,
     forms::Choice,
     invitations::Answer,
-    mail::service::State,
-    mail::{entity::outbox, service::dispatch},
+    mail::service::dispatch,
+    outbox::{State, entity::outbox},
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -121,7 +121,7 @@ async fn invitations_reach_members_and_guests_who_answer_with_one_click() {
     let token = path.trim_start_matches("/answer/");
     assert!(token.len() >= 43, "at least 256 bits: {token}");
     {
-        use partyday::mail::entity::invitation_token;
+        use partyday::outbox::entity::invitation_token;
         let by = |h: String| invitation_token::Entity::find().filter(invitation_token::Column::TokenHash.eq(h));
         assert!(by(token.to_owned()).one(&app.state.db).await.unwrap().is_none());
         assert!(by(partyday::crypto::token_hash(token)).one(&app.state.db).await.unwrap().is_some());
@@ -271,16 +271,23 @@ async fn reminders_go_to_those_coming_or_undecided_once() {
     answer(not_coming, "declined").await;
 
     // Nothing is due a month ahead; a day before the start, reminders go once.
-    assert_eq!(partyday::mail::service::queue_reminders(&app.state.db, (24, 12), app.state.now()).await.unwrap(), 0);
+    assert_eq!(
+        partyday::events::service::notices::queue_reminders(&app.state.db, (24, 12), app.state.now()).await.unwrap(),
+        0
+    );
     let event = partyday::events::entity::event::Entity::find_by_id(id).one(&app.state.db).await.unwrap().unwrap();
     app.clock.advance(event.starts_at - chrono::Duration::hours(20) - app.state.now());
     let now = app.state.now();
     assert_eq!(
-        partyday::mail::service::queue_reminders(&app.state.db, (24, 12), now).await.unwrap(),
+        partyday::events::service::notices::queue_reminders(&app.state.db, (24, 12), now).await.unwrap(),
         3,
         "not the one who declined"
     );
-    assert_eq!(partyday::mail::service::queue_reminders(&app.state.db, (24, 12), now).await.unwrap(), 0, "once");
+    assert_eq!(
+        partyday::events::service::notices::queue_reminders(&app.state.db, (24, 12), now).await.unwrap(),
+        0,
+        "once"
+    );
     let got = smtp.wait_for(7).await;
     let reminders: Vec<_> =
         got[4..].iter().filter(|m| header(&m.data, "Subject").is_some_and(|s| s.starts_with("活动提醒"))).collect();

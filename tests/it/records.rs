@@ -505,8 +505,8 @@ async fn the_digest_is_queued_once_by_concurrent_instances_and_alerts_administra
         .unwrap();
     assert!(admins.iter().any(|a| a.id == admin));
     assert_eq!(a.unwrap() + b.unwrap(), 1 + admins.len(), "the secretary's and each administrator's alert, once");
-    let rows = partyday::mail::entity::outbox::Entity::find()
-        .filter(partyday::mail::entity::outbox::Column::Kind.eq("digest"))
+    let rows = partyday::outbox::entity::outbox::Entity::find()
+        .filter(partyday::outbox::entity::outbox::Column::Kind.eq("digest"))
         .all(db)
         .await
         .unwrap();

@@ -1,7 +1,7 @@
 //! Forgotten passwords (issue 30 §2): the same answer for any address, a link by email that works
 //! once and for 30 minutes, a newer link ending an older one, every session ended, throttled.
 use chrono::Duration;
-use partyday::{accounts::Role, mail::entity::outbox};
+use partyday::{accounts::Role, outbox::entity::outbox};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::{

@@ -6,10 +6,10 @@ use chrono::Duration;
 use partyday::{
     accounts::Role,
     attendance::service::finalise_due,
-    events::entity::invitation,
+    events::{entity::invitation, service::notices::queue_reminders},
     forms::Choice,
-    mail::{entity::outbox, service::queue_reminders},
     minutes::service::remind_unwritten,
+    outbox::entity::outbox,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 

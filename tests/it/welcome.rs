@@ -6,7 +6,7 @@
 use chrono::Duration;
 use partyday::{
     accounts::{Role, entity::account},
-    mail::entity::outbox,
+    outbox::entity::outbox,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 

@@ -53,7 +53,8 @@ pub async fn request(
         .one(db)
         .await?;
     if let Some(a) = found {
-        crate::mail::service::queue_password_reset(db, &a, now).await?;
+        let to = crate::outbox::Addressee { email: &a.email, name: &a.display_name, locale: a.locale.as_deref() };
+        crate::outbox::queue_password_reset(db, a.id, &to, now).await?;
     }
     Ok(Ok(()))
 }

@@ -135,7 +135,12 @@ pub async fn invite(
             }
             .insert(&txn)
             .await?;
-            crate::mail::service::queue_account_invitation(&txn, m, row.id, now).await?;
+            let to = crate::outbox::Addressee {
+                email: m.email.as_deref().unwrap_or_default(),
+                name: &m.name,
+                locale: m.locale.as_deref(),
+            };
+            crate::outbox::queue_account_invitation(&txn, &to, row.id, now).await?;
             done.queued += 1;
             done.sent.push((m.id, m.name.clone(), m.branch_id));
         }

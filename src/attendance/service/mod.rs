@@ -20,14 +20,13 @@ use crate::{
     events::{
         entity::{event, guest, invitation},
         rules::{EventState, GuestRole},
-        service::{self as events, Access},
+        service::{
+            self as events, Access, notices as outbox,
+            seats::{promote, seats_taken, write_log},
+        },
     },
     forms::Choice,
-    invitations::{
-        Answer, Outcome, Role, log,
-        service::{promote, seats_taken, write_log},
-    },
-    mail::service as outbox,
+    invitations::{Answer, Outcome, Role, log},
     members::entity::member,
 };
 
@@ -723,7 +722,7 @@ pub async fn by_token(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> Result<Option<(invitation::Model, event::Model)>, DbErr> {
-    let Some(by_token) = crate::mail::invitation_of_token(token) else { return Ok(None) };
+    let Some(by_token) = crate::outbox::invitation_of_token(token) else { return Ok(None) };
     let found = invitation::Entity::find()
         .filter(invitation::Column::Id.in_subquery(by_token))
         .join(JoinType::InnerJoin, invitation::to_event())

@@ -14,6 +14,7 @@ pub mod series;
 
 pub use people::{People, parse_people};
 
+pub use crate::invitations::GuestRole;
 use crate::{
     forms::{Choice, FieldErrors, optional_multiline, optional_text, parse_choice, required_text},
     forms::{parse_optional_email, parse_phone},
@@ -171,36 +172,6 @@ impl Choice for AudienceKind {
             AudienceKind::Branches => "audience.branches",
             AudienceKind::Group => "audience.group",
             AudienceKind::Members => "audience.members",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-pub enum GuestRole {
-    /// 列席
-    #[sea_orm(string_value = "non_voting")]
-    NonVoting,
-    #[sea_orm(string_value = "guest_speaker")]
-    GuestSpeaker,
-    #[sea_orm(string_value = "leader")]
-    Leader,
-}
-
-impl Choice for GuestRole {
-    const ALL: &'static [Self] = &[GuestRole::NonVoting, GuestRole::GuestSpeaker, GuestRole::Leader];
-    fn key(self) -> &'static str {
-        match self {
-            GuestRole::NonVoting => "non_voting",
-            GuestRole::GuestSpeaker => "guest_speaker",
-            GuestRole::Leader => "leader",
-        }
-    }
-    fn label_key(self) -> &'static str {
-        match self {
-            GuestRole::NonVoting => "guest_role.non_voting",
-            GuestRole::GuestSpeaker => "guest_role.guest_speaker",
-            GuestRole::Leader => "guest_role.leader",
         }
     }
 }

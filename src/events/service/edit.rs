@@ -17,8 +17,8 @@ use crate::{
         rules::{Audience, AudienceKind, EventData, EventState, statuses_from_db, statuses_to_db},
     },
     forms::FieldErrors,
-    mail::service as mail,
     members::entity::member,
+    outbox::Kind,
 };
 
 /// Checks the people and units an event refers to: they must exist, be open, and (for the
@@ -322,14 +322,14 @@ pub(in crate::events) async fn update_as(
     }
     if scheduled && after.capacity != before.capacity {
         // More seats (or none limited): the waitlist moves up, in order (the update holds the lock).
-        crate::invitations::service::promote(&txn, &after, now).await?;
+        super::seats::promote(&txn, &after, now).await?;
     }
     if !kinds.is_empty() {
         // Newcomers to the audience get the invitation; a change of time, place or details
         // reaches everyone invited before.
         let informs = kinds.iter().any(|k| matches!(*k, "time" | "place" | "details"));
-        let mail = if informs { mail::Kind::Update } else { mail::Kind::Invitation };
-        mail::queue_for_event(&txn, &after, mail, now).await?;
+        let mail = if informs { Kind::Update } else { Kind::Invitation };
+        super::notices::queue_for_event(&txn, &after, mail, now).await?;
     }
     txn.commit().await?;
     Ok(())

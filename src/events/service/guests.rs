@@ -17,7 +17,7 @@ use crate::{
         entity::{agenda, event, guest},
         rules::{AgendaData, EventState, GuestData},
     },
-    mail::service as mail,
+    outbox::Kind,
 };
 
 /// Raises the sequence of a scheduled event after a change of its guests or agenda. `event` is
@@ -39,8 +39,8 @@ async fn touched(
             sync_invitations(db, &after, now).await?;
         }
         // A new guest gets the invitation; an agenda change reaches everyone invited.
-        let mail = if kind == "agenda" { mail::Kind::Update } else { mail::Kind::Invitation };
-        mail::queue_for_event(db, &after, mail, now).await?;
+        let mail = if kind == "agenda" { Kind::Update } else { Kind::Invitation };
+        super::notices::queue_for_event(db, &after, mail, now).await?;
     }
     Ok(())
 }

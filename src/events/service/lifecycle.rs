@@ -17,7 +17,7 @@ use crate::{
         entity::{agenda, event, guest, pick, unit},
         rules::{EventState, non_voting::NonVotingCount},
     },
-    mail::service as mail,
+    outbox::Kind,
 };
 
 /// Records how many non-voting attendees came and who they were ("各会员单位党务工作者50余人"),
@@ -75,7 +75,7 @@ pub async fn schedule(
     let event = save(&txn, m, false).await?;
     log(&txn, id, "scheduled", "", event.sequence, scope.account_id(), now).await?;
     sync_invitations(&txn, &event, now).await?;
-    mail::queue_for_event(&txn, &event, mail::Kind::Invitation, now).await?;
+    super::notices::queue_for_event(&txn, &event, Kind::Invitation, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -104,7 +104,7 @@ pub async fn cancel(
     let after = save(&txn, m, scheduled).await?;
     log(&txn, id, "cancelled", reason, after.sequence, scope.account_id(), now).await?;
     if scheduled {
-        mail::queue_for_event(&txn, &after, mail::Kind::Cancellation, now).await?;
+        super::notices::queue_for_event(&txn, &after, Kind::Cancellation, now).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -219,7 +219,7 @@ pub async fn answer_co_organising(
     log(&txn, event_id, kind, "", event.sequence, scope.account_id(), now).await?;
     if answer == CoOrganising::Accept && event.state == EventState::Scheduled {
         sync_invitations(&txn, &event, now).await?;
-        mail::queue_for_event(&txn, &event, mail::Kind::Invitation, now).await?;
+        super::notices::queue_for_event(&txn, &event, Kind::Invitation, now).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -14,8 +14,11 @@ mod guests;
 pub mod held;
 mod lifecycle;
 pub mod list;
+pub mod notices;
 mod people;
+pub mod seats;
 pub mod series;
+pub mod work;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{Condition, ConnectionTrait, DbErr, QueryOrder, QuerySelect, entity::prelude::*};

@@ -8,11 +8,14 @@ use tokio::{sync::watch, task::JoinSet};
 
 use crate::mail::{
     SendError, Transport,
-    entity::invitation_token,
-    service::{self as outbox, Kind},
     views::message::{self, EventFacts},
 };
-use crate::{crypto, events::entity::invitation, mail::Mailer};
+use crate::{
+    crypto,
+    events::entity::invitation,
+    mail::Mailer,
+    outbox::{self, Kind, entity::invitation_token},
+};
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +35,7 @@ impl Pass {
 /// is made now, for this sending: the token is nowhere else. A link that can no longer be made
 /// (used, superseded, the account's address changed) fails for good; a database error is tried
 /// again on a later pass, without stopping this one.
-async fn personal(mailer: &Mailer, row: &crate::mail::entity::outbox::Model) -> Result<lettre::Message, SendError> {
+async fn personal(mailer: &Mailer, row: &outbox::entity::outbox::Model) -> Result<lettre::Message, SendError> {
     let (db, now) = (&mailer.db, mailer.now());
     let id = row.payload.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or_default();
     let retry = |e: DbErr| SendError::Temporary(format!("making the link: {e}"));
@@ -209,7 +212,7 @@ async fn record(
     mailer: &Mailer,
     token: &str,
     pass: &mut Pass,
-    done: Vec<(crate::mail::entity::outbox::Model, Result<(), SendError>)>,
+    done: Vec<(outbox::entity::outbox::Model, Result<(), SendError>)>,
 ) -> Result<(), DbErr> {
     let now = mailer.now();
     let cfg = &mailer.settings.config.mail;
@@ -245,7 +248,7 @@ pub async fn run(mailer: Mailer, transport: Transport, mut stop: watch::Receiver
             reminders_at = std::time::Instant::now() + StdDuration::from_secs(60);
             let m = &mailer.settings.config.mail;
             let hours = (m.reminder_hours.into(), m.reminder_quiet_hours.into());
-            if let Err(e) = outbox::queue_reminders(&mailer.db, hours, mailer.now()).await {
+            if let Err(e) = crate::events::service::notices::queue_reminders(&mailer.db, hours, mailer.now()).await {
                 tracing::warn!(error = %e, "could not queue reminders");
             }
         }

@@ -8,23 +8,20 @@ use lettre::{
 };
 use sea_orm::DbErr;
 
-use crate::mail::{
-    Mailer,
-    entity::outbox,
-    service::{
-        Kind,
-        work::{About, Step, Work},
-    },
-};
+use crate::mail::Mailer;
 use crate::{
     events::{
         entity::{agenda, change, event},
-        service::{self, attachments, feeds},
+        service::{
+            self, attachments, feeds,
+            work::{About, Step, Work},
+        },
         views::ical,
     },
     forms::Choice,
     i18n::{self, Locale, Msg},
     invitations::Answer,
+    outbox::{Kind, entity::outbox},
 };
 
 /// What every message about an event shows; built once per event and send pass.
@@ -153,7 +150,7 @@ impl Mail<'_> {
     /// "Please answer by 2026-12-20 18:00."
     pub fn answer_by(&self) -> String {
         let by = crate::invitations::closes_at(self.facts.event.answer_deadline, self.facts.event.starts_at);
-        self.tr_with("email.answer_by", "deadline", &crate::events::views::local(&by, self.facts.tz))
+        self.tr_with("email.answer_by", "deadline", &crate::events::format::local(&by, self.facts.tz))
     }
 
     /// What the update this message carries changed: (what, old → new).
@@ -164,7 +161,7 @@ impl Mail<'_> {
             .filter(|c| c.sequence == self.sequence)
             .map(|c| {
                 let what = if c.kind == "time" { "change.time" } else { "change.place" };
-                (self.tr(what), crate::events::views::change_summary(&c.kind, &c.summary, self.facts.tz))
+                (self.tr(what), crate::events::format::change_summary(&c.kind, &c.summary, self.facts.tz))
             })
             .collect()
     }
@@ -234,7 +231,7 @@ impl Mail<'_> {
         let e = &self.facts.event;
         let (start, end) = (e.starts_at.with_timezone(&self.facts.tz), e.ends_at.with_timezone(&self.facts.tz));
         let end_fmt = if start.date_naive() == end.date_naive() { "%H:%M" } else { "%Y-%m-%d %H:%M" };
-        let zone = crate::events::views::zone_note(self.facts.tz, self.locale);
+        let zone = crate::events::format::zone_note(self.facts.tz, self.locale);
         format!("{} – {}{zone}", start.format("%Y-%m-%d %H:%M"), end.format(end_fmt))
     }
 
@@ -449,7 +446,7 @@ fn bodies(kind: Kind, m: &Mail<'_>) -> Result<(String, String, String), askama::
 pub struct DigestMail<'a> {
     pub locale: Locale,
     pub name: &'a str,
-    pub digest: crate::mail::service::digest::Digest,
+    pub digest: crate::outbox::digest::Digest,
     pub url: String,
 }
 
@@ -485,7 +482,7 @@ struct DigestHtml<'a> {
 
 /// Builds a digest row's message; Err(text) when it can never be sent.
 pub fn build_digest(mailer: &Mailer, row: &outbox::Model) -> Result<Message, String> {
-    let digest: crate::mail::service::digest::Digest =
+    let digest: crate::outbox::digest::Digest =
         serde_json::from_str(row.payload.as_deref().unwrap_or("")).map_err(|e| format!("bad digest: {e}"))?;
     let locale = Locale::from_tag(&row.locale).unwrap_or(mailer.settings.default_locale);
     let base = mailer.settings.base_url.as_str().trim_end_matches('/');

@@ -4,7 +4,7 @@ pub mod message;
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::entity::outbox;
+use crate::outbox::entity::outbox;
 use crate::web::Ctx;
 
 #[derive(serde::Deserialize, Default)]

@@ -57,7 +57,9 @@ pub async fn ask(
     }
     .insert(db)
     .await?;
-    crate::mail::service::queue_email_change(db, current, (row.id, new, masked(new)), now).await?;
+    let to = |email| crate::outbox::Addressee { email, name: &current.name, locale: current.locale.as_deref() };
+    let old = current.email.as_deref().map(to);
+    crate::outbox::queue_email_change(db, (&to(new), old.as_ref()), (row.id, masked(new)), now).await?;
     Ok(())
 }
 

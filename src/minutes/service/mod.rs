@@ -19,6 +19,7 @@ use super::{
 use crate::{
     attendance::service::history::{self as attendance, Place},
     branches::Scope,
+    events::service::work::{About, Step, To, Work, queue_work},
     events::{
         entity::event,
         rules::EventState,
@@ -26,7 +27,6 @@ use crate::{
     },
     i18n::Locale,
     invitations::{Answer, Outcome},
-    mail::service::work::{About, Step, To, Work, queue_work},
 };
 
 mod history;
@@ -640,7 +640,7 @@ pub async fn send_to_participants(
         None if row.state == MinutesState::Locked => row,
         None => return Err(MinutesError::WrongState),
     };
-    let queued = crate::mail::service::queue_minutes(&txn, &loaded.event, record.revision, now).await?;
+    let queued = crate::events::service::notices::queue_minutes(&txn, &loaded.event, record.revision, now).await?;
     let sent = if queued > 0 {
         write_log(&txn, &record, LogKind::Sent, Some(queued.to_string()), scope, now).await?;
         Sent::Queued(queued)

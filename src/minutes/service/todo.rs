@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 
 use crate::{
     branches::Scope,
-    mail::service::work::{self, About, Step, To, Work},
+    events::service::work::{self, About, Step, To, Work},
 };
 
 /// How far back the start page looks for minutes to write.

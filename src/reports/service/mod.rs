@@ -22,6 +22,7 @@ use crate::{
     accounts::Role as AccountRole,
     attendance::service::history::{self, Place},
     branches::Scope,
+    events::service::work,
     events::{
         entity::event,
         rules::{EventKind, EventState, GuestRole, MAX_DAYS},
@@ -29,7 +30,6 @@ use crate::{
     },
     i18n::Locale,
     invitations::Role,
-    mail::service::work,
 };
 
 /// How far back the clock looks for ended events without a report: a server that was down for
@@ -192,7 +192,7 @@ pub async fn draft_for(
     }
     if notify {
         // In the same transaction: the secretaries hear of the draft once, with it.
-        crate::mail::service::queue_report_draft(db, &c.event, now).await?;
+        crate::events::service::notices::queue_report_draft(db, &c.event, now).await?;
     }
     Ok(true)
 }

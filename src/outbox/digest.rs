@@ -1,11 +1,10 @@
 //! The monthly absence streak digest as mail sees it: what a digest says (the records domain
 //! composes it) and its row in the outbox. A digest speaks of no event: its row carries what it
-//! says as JSON, and `views::message::build_digest` renders it.
+//! says as JSON, and `mail::views::message::build_digest` renders it.
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
 
-use super::Kind;
-use crate::mail::entity::outbox;
+use super::{Kind, entity::outbox};
 
 /// What a digest says: the month and the members, longest streak first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

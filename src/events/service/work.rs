@@ -6,8 +6,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, insert_one, reachable, serving_managers};
-use crate::{accounts::Actor, branches::entity::officer, events::entity::event, mail::entity::outbox};
+use super::notices::{insert_one, reachable, serving_managers};
+use crate::{
+    actor::Actor,
+    branches::entity::officer,
+    events::entity::event,
+    outbox::{Kind, entity::outbox},
+};
 
 /// What the message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

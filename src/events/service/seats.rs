@@ -1,5 +1,6 @@
 //! Reading and writing invitations where events and attendance meet: the seats taken, the log of
-//! every change, and the waitlist's promotion when seats free up.
+//! every change, and the waitlist's promotion when seats free up. Events change the capacity,
+//! attendance takes the answers; both fill free seats here.
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, QueryOrder, QuerySelect, Set, entity::prelude::*};
 
@@ -7,7 +8,6 @@ use crate::{
     events::entity::{event, invitation},
     forms::Choice,
     invitations::{Answer, log},
-    mail::service as outbox,
 };
 
 /// Seats taken at an event (accepted answers), not counting the invitation `except`.
@@ -70,7 +70,7 @@ pub async fn promote(txn: &impl ConnectionTrait, e: &event::Model, now: DateTime
         m.update(txn).await?;
         let (old, new) = (Some(Answer::Waitlisted.key()), Some(Answer::Accepted.key()));
         write_log(txn, inv.id, "answer", (old, new), None, None, now).await?;
-        outbox::queue_notice(txn, e, &inv, now).await?;
+        super::notices::queue_notice(txn, e, &inv, now).await?;
     }
     Ok(promoted)
 }

@@ -137,7 +137,7 @@ pub mod outbox {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub kind: crate::mail::entity::Kind,
+        pub kind: crate::outbox::entity::Kind,
         pub event_id: Option<i64>,
         pub invitation_id: Option<i64>,
         pub recipient: String,
@@ -150,7 +150,7 @@ pub mod outbox {
         pub dedupe_key: String,
         #[sea_orm(unique)]
         pub message_id: String,
-        pub state: crate::mail::entity::State,
+        pub state: crate::outbox::entity::State,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         /// A dispatcher's claim: until then no other dispatcher takes the row.
