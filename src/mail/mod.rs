@@ -1,8 +1,8 @@
-//! Email. Changes that notify people write outbox rows in their own transaction
-//! ([`outbox::queue_for_event`]); the dispatcher in the server process claims due rows, renders
-//! each message from the event as it is when sent (askama templates, one folder per kind, in the
-//! recipient's language, with an iCalendar part) and hands it to the configured transport: SMTP
-//! through lettre (pooled), or a folder of `.eml` files.
+//! Email, sent. Changes that notify people write outbox rows in their own transaction (`outbox`,
+//! and `events::service::notices` for the messages about an event); the dispatcher in the server
+//! process claims due rows, renders each message from the event as it is when sent (askama
+//! templates, one folder per kind, in the recipient's language, with an iCalendar part) and hands
+//! it to the configured transport: SMTP through lettre (pooled), or a folder of `.eml` files.
 mod handlers;
 pub mod service;
 pub mod views;

@@ -361,6 +361,30 @@ pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
     Ok(saved)
 }
 
+/// The serving secretaries and deputies (member ids) of `units`. Terms are dated in the zone of
+/// `zone_of` (a branch): between midnight there and midnight UTC the UTC date would miss a
+/// secretary appointed from today (bench/soak found it).
+pub async fn serving_managers(
+    db: &impl ConnectionTrait,
+    zone_of: i64,
+    units: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    let zone: Option<String> =
+        branch::Entity::find_by_id(zone_of).select_only().column(branch::Column::Timezone).into_tuple().one(db).await?;
+    let today = now.with_timezone(&super::rules::zone(zone.as_deref().unwrap_or_default())).date_naive();
+    let terms = officer::Entity::find()
+        .filter(officer::Column::BranchId.is_in(units.iter().copied()))
+        .filter(officer::Column::FromOn.lte(today))
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> =
+        terms.iter().filter(|t| t.role.manages() && t.serves_on(today)).map(|t| t.member_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// What the members domain keeps in a unit, counted in the transaction that closes or deletes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Held {
@@ -448,8 +472,8 @@ pub struct OfficerRow {
 
 /// Current and past officers of a unit, named by `names` (the members domain's
 /// `members::service::names`): current first, then by start date, newest first.
-pub async fn officers<'a, F, Fut>(
-    db: &'a impl ConnectionTrait,
+pub async fn officers<F, Fut>(
+    db: &impl ConnectionTrait,
     scope: &Scope,
     id: i64,
     names: F,

@@ -3,7 +3,7 @@
 //! reminders, the locked minutes, a drafted report to the holding branches' secretaries. The
 //! mail domain renders and sends them.
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect, entity::prelude::*, sea_query::Query};
+use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QuerySelect, entity::prelude::*};
 
 use crate::{
     events::entity::{event, invitation},
@@ -134,15 +134,15 @@ pub async fn queue_report_draft(
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     use crate::events::entity::unit;
-    let holding = Query::select()
+    let holding: Vec<i64> = unit::Entity::find()
+        .select_only()
         .column(unit::Column::BranchId)
-        .from(unit::Entity)
-        .and_where(unit::Column::EventId.eq(e.id))
-        .and_where(unit::Column::Accepted.eq(true))
-        .to_owned();
-    let ids =
-        serving_managers(db, e.branch_id, crate::branches::entity::officer::Column::BranchId.in_subquery(holding), now)
-            .await?;
+        .filter(unit::Column::EventId.eq(e.id))
+        .filter(unit::Column::Accepted.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids = crate::branches::service::serving_managers(db, e.branch_id, &holding, now).await?;
     let mut queued = 0;
     for p in reachable(db, ids).await? {
         let key = format!("report_draft:e{}:m{}", e.id, p.id);
@@ -152,27 +152,6 @@ pub async fn queue_report_draft(
     Ok(queued)
 }
 
-/// The serving secretaries and deputies (member ids) of the branches `which` selects (a condition
-/// on their terms). Terms are dated in the zone of `zone_of` (a branch): between midnight there
-/// and midnight UTC the UTC date would miss a secretary appointed from today (bench/soak found it).
-pub(super) async fn serving_managers(
-    db: &impl ConnectionTrait,
-    zone_of: i64,
-    which: sea_orm::sea_query::SimpleExpr,
-    now: DateTime<Utc>,
-) -> Result<Vec<i64>, DbErr> {
-    use crate::branches::entity::{branch, officer};
-    let zone: Option<String> =
-        branch::Entity::find_by_id(zone_of).select_only().column(branch::Column::Timezone).into_tuple().one(db).await?;
-    let today = now.with_timezone(&crate::branches::rules::zone(zone.as_deref().unwrap_or_default())).date_naive();
-    let terms = officer::Entity::find().filter(which).filter(officer::Column::FromOn.lte(today)).all(db).await?;
-    let mut ids: Vec<i64> =
-        terms.iter().filter(|t| t.role.manages() && t.serves_on(today)).map(|t| t.member_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
-}
-
 /// The members among `ids` a message with a link can reach: an email address, and an account
 /// that is not disabled (a link to a page that needs signing in helps nobody without one).
 pub(super) async fn reachable(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<member::Model>, DbErr> {
@@ -180,10 +159,7 @@ pub(super) async fn reachable(db: &impl ConnectionTrait, ids: Vec<i64>) -> Resul
         return Ok(Vec::new());
     }
     let with_accounts = crate::accounts::service::members_with_accounts(db, &ids).await?;
-    Ok(member::Entity::find()
-        .filter(member::Column::Id.is_in(ids))
-        .order_by_asc(member::Column::Id)
-        .all(db)
+    Ok(crate::members::service::with_ids(db, &ids)
         .await?
         .into_iter()
         .filter(|p| with_accounts.contains(&p.id) && p.email.as_deref().is_some_and(|m| !m.trim().is_empty()))

@@ -6,10 +6,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
 
-use super::notices::{insert_one, reachable, serving_managers};
+use super::notices::{insert_one, reachable};
 use crate::{
     actor::Actor,
-    branches::entity::officer,
     events::entity::event,
     outbox::{Kind, entity::outbox},
 };
@@ -93,7 +92,8 @@ pub async fn queue_work(
         work.by = crate::accounts::service::display_names(db, [a.account_id]).await?.pop().map(|(_, name)| name);
     }
     let except = actor.and_then(|a| a.member_id);
-    let secretaries = || serving_managers(db, e.branch_id, officer::Column::BranchId.eq(e.branch_id), now);
+    let unit = [e.branch_id];
+    let secretaries = || crate::branches::service::serving_managers(db, e.branch_id, &unit, now);
     let recorder: Vec<i64> = e.recorder_member_id.into_iter().collect();
     let people = match to {
         To::Secretaries => reachable(db, secretaries().await?).await?,

@@ -523,6 +523,15 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<mem
     member::Entity::find_by_id(id).one(db).await
 }
 
+/// The members with these ids, by id.
+pub async fn with_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await
+}
+
 /// Members' names by id (a unit's officers).
 pub async fn names(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, String>, DbErr> {
     let rows: Vec<(i64, String)> = member::Entity::find()
