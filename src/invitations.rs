@@ -162,7 +162,6 @@ impl From<GuestRole> for Role {
     }
 }
 
-/// The log of invitations: every answer, leave decision, check-in and correction, with who and when.
 /// The role a guest (not a member) is invited in: 列席 (non-voting), a speaker, a leader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
@@ -194,6 +193,7 @@ impl Choice for GuestRole {
     }
 }
 
+/// The log of invitations: every answer, leave decision, check-in and correction, with who and when.
 pub mod log {
     use sea_orm::entity::prelude::*;
 

@@ -13,11 +13,12 @@ use sea_orm::ActiveEnum;
 use serde::Deserialize;
 
 use super::{
-    rules::{AccountUpdateForm, NewAccountForm, NewPasswordForm, ProfileForm, Role},
+    rules::{AccountUpdateForm, NewAccountForm, NewPasswordForm, ProfileForm},
     service::{self, AccountError, AccountQuery, AccountState, LoginError, sessions},
     views::*,
 };
 use crate::{
+    actor::Role,
     audit::{Entry, Kind},
     forms::FieldErrors,
     i18n::Msg,

@@ -1,6 +1,6 @@
 //! Parsed account types: a value of these types has passed every rule, so services take them
 //! instead of raw strings. Parse functions report field errors in translatable form.
-pub use crate::actor::Role;
+use crate::actor::Role;
 use crate::{
     forms::{FieldErrors, parse_email, parse_optional_locale},
     i18n::Locale,

@@ -4,10 +4,11 @@ use askama_web::WebTemplate;
 
 use super::{
     entity::account,
-    rules::{AccountUpdateForm, NewAccountForm, Role},
+    rules::{AccountUpdateForm, NewAccountForm},
     service::AccountState,
 };
 use crate::{
+    actor::Role,
     forms::{FieldErrors, Page},
     web::Ctx,
 };

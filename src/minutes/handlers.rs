@@ -292,12 +292,7 @@ async fn edit(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    if !opened.rights.write {
-        return Err(WebError::Forbidden);
-    }
-    if opened.minutes.state == MinutesState::Submitted {
-        return Err(WebError::Conflict(Msg::new("minutes.is_submitted")));
-    }
+    opened.may_edit()?;
     let (body, revision) = (opened.body.clone(), opened.minutes.revision);
     let choices = service::form_choices(&state.db, &opened).await?;
     form_page(&state, ctx, (&opened, choices), &body, revision, Default::default(), None, StatusCode::OK).await
@@ -312,9 +307,7 @@ async fn save(
     Form(form): Form<Pairs>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &ctx, &scope, id).await?;
-    if !opened.rights.write {
-        return Err(WebError::Forbidden);
-    }
+    opened.may_edit()?;
     let op = Op::parse(form.get("op")).unwrap_or(Op::Save);
     let based_on = form.get("revision").trim().parse::<i32>().map_err(|_| WebError::BadRequest)?;
     let choices = service::form_choices(&state.db, &opened).await?;
@@ -722,6 +715,7 @@ impl From<MinutesError> for WebError {
             MinutesError::NotFound => WebError::NotFound,
             MinutesError::Forbidden => WebError::Forbidden,
             MinutesError::WrongState => WebError::Conflict(Msg::new("minutes.wrong_state")),
+            MinutesError::Submitted => WebError::Conflict(Msg::new("minutes.is_submitted")),
             MinutesError::ReasonRequired => WebError::Conflict(Msg::new("minutes.reason_required")),
             MinutesError::Stale(_) => WebError::Conflict(Msg::new("minutes.stale")),
             MinutesError::NotYet(_) => WebError::Conflict(Msg::new("minutes.not_open_yet")),

@@ -1,10 +1,10 @@
-//! The monthly absence streak digest as mail sees it: what a digest says (the records domain
+//! The monthly absence streak digest as the outbox holds it: what a digest says (the records domain
 //! composes it) and its row in the outbox. A digest speaks of no event: its row carries what it
 //! says as JSON, and `mail::views::message::build_digest` renders it.
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use super::{Kind, entity::outbox};
+use super::Kind;
 
 /// What a digest says: the month and the members, longest streak first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,10 +45,5 @@ pub async fn queue_digest(
     let payload = serde_json::to_string(digest).map_err(|e| DbErr::Custom(e.to_string()))?;
     let addressee = super::Addressee { email: &to.email, name: &to.name, locale: to.locale.as_deref() };
     let keys = (format!("digest:{}:{who}", digest.month), format!("digest.{}.{who}", digest.month));
-    let row = super::queued_row((Kind::Digest, None), &addressee, keys, Some(payload), now);
-    let n = outbox::Entity::insert(row)
-        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(n as usize)
+    super::insert_once(db, super::queued_row((Kind::Digest, None), &addressee, keys, Some(payload), now)).await
 }

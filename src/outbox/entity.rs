@@ -1,5 +1,5 @@
 //! The outbox (one row per message to send) and the answer-link tokens.
-//! The kinds and states of messages live here, beside the columns that hold them (the service
+//! The kinds and states of messages live here, beside the columns that hold them (`crate::outbox`
 //! re-exports them).
 use sea_orm::entity::prelude::*;
 
@@ -56,7 +56,7 @@ pub enum Kind {
 
 impl Kind {
     /// A message to one person about their account or address, with no event
-    /// (`dispatch::personal` builds it).
+    /// (`mail::service::dispatch::personal` builds it).
     pub fn is_personal(self) -> bool {
         matches!(self, Kind::PasswordReset | Kind::AccountInvitation | Kind::EmailConfirm | Kind::EmailChanged)
     }

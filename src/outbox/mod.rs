@@ -50,6 +50,15 @@ pub fn queued_row(
     }
 }
 
+/// Writes a row unless one with its dedupe key was written: the rows written (0 or 1).
+pub async fn insert_once(db: &impl ConnectionTrait, row: outbox::ActiveModel) -> Result<usize, DbErr> {
+    let n = outbox::Entity::insert(row)
+        .on_conflict(sea_orm::sea_query::OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(n as usize)
+}
+
 /// Queues a forgotten password's message to the account `account`, in the caller's transaction.
 /// Its link is made when it is sent (`accounts::service::reset::issue`): no token waits in the
 /// outbox.

@@ -1,6 +1,6 @@
 //! The monthly absence streak digest: each secretary is mailed the members of their branches at a
 //! threshold, each administrator the members at the last one (the alert). Run by the event clock
-//! (`records.digest`), queued once a month through mail's `queue_digest`: the first instance to
+//! (`records.digest`), queued once a month through `outbox::digest::queue_digest`: the first instance to
 //! record the month in `digest_runs` queues it, in the same transaction (another instance waits
 //! on that row, then finds the month taken); each message's dedupe key (month, recipient) keeps a
 //! second copy out even so.
@@ -8,14 +8,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, DbErr, QuerySelect, Set, entity::prelude::*, sea_query::OnConflict};
+use sea_orm::{ConnectionTrait, DbErr, Set, entity::prelude::*, sea_query::OnConflict};
 
 use super::{entity::digest_run, service};
 pub use crate::outbox::digest::{Digest, DigestRow};
 use crate::{
-    accounts::{Role, entity::account},
-    branches::{Scope, entity::branch, entity::officer},
-    members::entity::member,
+    branches::Scope,
     outbox::digest::{Recipient, queue_digest},
 };
 
@@ -73,21 +71,13 @@ async fn compose(db: &impl ConnectionTrait, month: &str, today: NaiveDate, tz: T
         threshold: r.threshold,
     };
     // Each group's branch, to give a branch's secretaries its groups' members.
-    let parents: HashMap<i64, Option<i64>> = branch::Entity::find()
-        .select_only()
-        .columns([branch::Column::Id, branch::Column::ParentId])
-        .filter(branch::Column::Kind.eq(crate::branches::BranchKind::Group))
-        .into_tuple::<(i64, Option<i64>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let terms = officer::Entity::find().all(db).await?;
+    let parents = crate::branches::service::group_parents(db).await?;
     let mut managed: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-    for t in terms.iter().filter(|t| t.role.manages() && t.serves_on(today)) {
-        managed.entry(t.member_id).or_default().insert(t.branch_id);
+    for (member, unit) in crate::branches::service::managers_on(db, None, today).await? {
+        managed.entry(member).or_default().insert(unit);
     }
-    let people = member::Entity::find().filter(member::Column::Id.is_in(managed.keys().copied())).all(db).await?;
+    let ids: Vec<i64> = managed.keys().copied().collect();
+    let people = crate::members::service::with_ids(db, &ids).await?;
     for p in people {
         let Some(email) = p.email.clone().filter(|m| !m.trim().is_empty()) else { continue };
         let branches = &managed[&p.id];
@@ -105,12 +95,7 @@ async fn compose(db: &impl ConnectionTrait, month: &str, today: NaiveDate, tz: T
     let top = rules.thresholds[2];
     let alerts: Vec<DigestRow> = rows.iter().filter(|r| r.threshold >= top).map(to_row).collect();
     if !alerts.is_empty() {
-        let admins = account::Entity::find()
-            .filter(account::Column::Role.eq(Role::Admin))
-            .filter(account::Column::DisabledAt.is_null())
-            .all(db)
-            .await?;
-        for a in admins {
+        for a in crate::accounts::service::administrators(db).await? {
             letters.push(Letter {
                 digest: Digest { month: month.to_owned(), alert_only: true, rows: alerts.clone() },
                 to: Recipient { email: a.email, name: a.display_name, locale: a.locale },

@@ -174,8 +174,14 @@ async fn the_recorder_writes_host_and_recorder_sign_and_the_record_locks() {
     let page = s.client.get(&path).await;
     assert_eq!(count(&page.body, "present"), 3, "frozen at submission");
     assert_eq!(count(&s.client.get(&format!("/events/{id}/attendance")).await.body, "present"), 4);
-    // A submitted record is not edited.
-    recorder_client.get(&format!("{path}/edit")).await.assert_status(409);
+    // A submitted record is not edited: its form and a save say so alike (the service decides).
+    let form = recorder_client.get(&format!("{path}/edit")).await;
+    form.assert_status(409);
+    assert!(form.body.contains("会议记录正在等待签字"), "{}", form.body);
+    let saved = send(&recorder_client, &path, &typed).await;
+    saved.assert_status(409);
+    assert!(saved.body.contains("会议记录正在等待签字"), "{}", saved.body);
+    assert_eq!(record(&app, id).await.revision, 1, "nothing written");
 
     // Only the host signs as host, only the recorder as recorder; the second signature locks.
     let sign = |as_: &str| vec![("revision", "1".to_owned()), ("as", as_.to_owned())];

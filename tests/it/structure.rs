@@ -154,9 +154,28 @@ fn web_side(file: &str, text: &str) -> bool {
         || crate_paths(text).iter().any(|p| ["web", "state", "app"].contains(&p[0].as_str()))
 }
 
+/// DESIGN.md's layers: each top-level module by the number of its row in the table ("| 3 | `db`,
+/// `invitations`, ... |").
+fn layers() -> BTreeMap<String, u32> {
+    let design = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("DESIGN.md")).unwrap();
+    let section = design.split("\n## Layers").nth(1).expect("DESIGN.md has its layers").split("\n## ").next().unwrap();
+    let mut layers = BTreeMap::new();
+    for row in section.lines().filter_map(|l| l.strip_prefix("| ")) {
+        let mut cells = row.split(" | ");
+        let (Some(n), Some(modules)) = (cells.next().and_then(|n| n.trim().parse::<u32>().ok()), cells.next()) else {
+            continue;
+        };
+        for name in modules.split('`').skip(1).step_by(2) {
+            layers.insert(name.to_owned(), n);
+        }
+    }
+    assert!(layers.len() > 20, "DESIGN.md's layers name only {} modules", layers.len());
+    layers
+}
+
 /// Layers, as DESIGN.md draws them: below the web side, each top-level module (a domain's folder,
-/// or a file such as `db.rs`) imports others only downwards, so the modules form no circle; and no
-/// file below imports the web side.
+/// or a file such as `db.rs`) imports only modules of lower layers, so the modules form no circle;
+/// and no file below imports the web side.
 #[test]
 fn the_domains_are_layered_without_a_circle() {
     let files = sources();
@@ -208,6 +227,34 @@ fn the_domains_are_layered_without_a_circle() {
             panic!("the domains go round: {} ({})", circle.join(" -> "), shown.join("; "));
         }
     }
+    let layers = layers();
+    let modules: BTreeSet<&str> =
+        texts.keys().filter(|f| below(f)).map(|f| domain(f)).filter(|m| !["lib", "main"].contains(m)).collect();
+    let missing: Vec<&&str> = modules.iter().filter(|m| !layers.contains_key(**m)).collect();
+    assert!(missing.is_empty(), "DESIGN.md's layers do not place {missing:?}");
+    let stale: Vec<&String> = layers.keys().filter(|m| !modules.contains(m.as_str())).collect();
+    assert!(stale.is_empty(), "DESIGN.md's layers name modules src/ does not have: {stale:?}");
+    let against: Vec<String> = edges
+        .iter()
+        .flat_map(|(from, tos)| tos.iter().map(move |(to, shown)| (from, to, shown)))
+        .filter(|(from, to, _)| layers[**from] <= layers[**to])
+        .map(|(from, to, shown)| format!("{from} ({}) -> {to} ({}): {shown}", layers[*from], layers[*to]))
+        .collect();
+    assert!(against.is_empty(), "imports against DESIGN.md's layers: {against:?}");
+}
+
+#[test]
+fn services_rules_and_entities_never_import_the_web_side() {
+    let files = sources();
+    let offenders: Vec<&String> = files
+        .iter()
+        .filter(|(f, text)| {
+            let core = f.split('/').any(|p| ["service", "rules", "entity"].contains(&p.trim_end_matches(".rs")));
+            core && web_side(f, &code(text))
+        })
+        .map(|(f, _)| f)
+        .collect();
+    assert!(offenders.is_empty(), "services, rules and entities take what they use, never web: {offenders:?}");
 }
 
 #[test]
@@ -245,8 +292,11 @@ fn joins_named() -> BTreeSet<String> {
     let design = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("DESIGN.md")).unwrap();
     let section = design.split("\n## Joins across domains").nth(1).expect("DESIGN.md has its joins section");
     let section = section.split("\n## ").next().unwrap_or_default();
-    let named: BTreeSet<String> =
-        section.lines().filter_map(|l| l.strip_prefix("- `")?.strip_suffix('`')).map(str::to_owned).collect();
+    let named: BTreeSet<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `")?.strip_suffix('`').filter(|item| !item.contains('`')))
+        .map(str::to_owned)
+        .collect();
     assert!(
         named.len() > 20,
         "DESIGN.md names only {} joins: is the list still `- `file: domain::table``?",

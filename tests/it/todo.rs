@@ -76,7 +76,12 @@ async fn minutes_to_write_come_first_on_the_start_page_and_their_recorder_is_rem
     // Reminded once, three days after the end, the recorder only (there is one).
     move_to(&app, e.ends_at + Duration::days(2));
     assert_eq!(remind_unwritten(&app.state.db, 3, app.state.now()).await.unwrap(), 0, "not yet");
-    move_to(&app, e.ends_at + Duration::days(3) + Duration::hours(1));
+    // The last minute of the third day after the end's date, in the association's zone: three
+    // days have passed whatever the time of day the test runs at (the start page counts dates).
+    let tz = app.state.settings.timezone;
+    let third = e.ends_at.with_timezone(&tz).date_naive() + Duration::days(3);
+    let late = third.and_hms_opt(23, 59, 0).unwrap().and_local_timezone(tz).unwrap();
+    move_to(&app, late.with_timezone(&chrono::Utc));
     assert_eq!(remind_unwritten(&app.state.db, 0, app.state.now()).await.unwrap(), 0, "0: never");
     assert_eq!(remind_unwritten(&app.state.db, 3, app.state.now()).await.unwrap(), 1);
     assert_eq!(remind_unwritten(&app.state.db, 3, app.state.now()).await.unwrap(), 0, "once");

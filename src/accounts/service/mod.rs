@@ -20,9 +20,9 @@ use sea_orm::{
 
 use super::{
     entity::account,
-    rules::{AccountUpdate, NewAccount, Password, ProfileUpdate, Role},
+    rules::{AccountUpdate, NewAccount, Password, ProfileUpdate},
 };
-pub use crate::actor::Actor;
+use crate::actor::{Actor, Role};
 use crate::forms::Page;
 
 /// Proof that the actor may administer accounts; only [`administer`] makes one.
@@ -298,12 +298,13 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> Result<account::Model, Acco
     account::Entity::find_by_id(id).one(db).await?.ok_or(AccountError::NotFound)
 }
 
-async fn active_admins(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    account::Entity::find()
-        .filter(account::Column::Role.eq(Role::Admin))
-        .filter(account::Column::DisabledAt.is_null())
-        .count(db)
-        .await
+fn active_admins() -> Select<account::Entity> {
+    account::Entity::find().filter(account::Column::Role.eq(Role::Admin)).filter(account::Column::DisabledAt.is_null())
+}
+
+/// The administrators' accounts that are not disabled (the monthly digest's alert goes to them).
+pub async fn administrators(db: &impl ConnectionTrait) -> Result<Vec<account::Model>, DbErr> {
+    active_admins().order_by_asc(account::Column::Id).all(db).await
 }
 
 /// Changes email, name and role. The last active administrator keeps the administrator role.
@@ -323,7 +324,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     if current.role == Role::Admin
         && update.role != Role::Admin
         && current.disabled_at.is_none()
-        && active_admins(&txn).await? <= 1
+        && active_admins().count(&txn).await? <= 1
     {
         return Err(AccountError::LastAdmin);
     }
@@ -380,7 +381,7 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
         if id == admin.actor.account_id {
             return Err(AccountError::OwnAccount);
         }
-        if current.role == Role::Admin && current.disabled_at.is_none() && active_admins(&txn).await? <= 1 {
+        if current.role == Role::Admin && current.disabled_at.is_none() && active_admins().count(&txn).await? <= 1 {
             return Err(AccountError::LastAdmin);
         }
     }
@@ -467,7 +468,6 @@ pub async fn update_profile(
     Ok(())
 }
 
-/// Whether any administrator exists (start-up hint for an empty installation).
 /// The display names of accounts, for logs that record who acted.
 pub async fn display_names(
     db: &impl ConnectionTrait,

@@ -17,8 +17,9 @@ use super::{AccountError, hash_password, map_unique};
 use crate::{
     accounts::{
         entity::{account, invitation},
-        rules::{Password, Role},
+        rules::Password,
     },
+    actor::Role,
     branches::Scope,
     crypto,
     members::{entity::member, rules::MembershipState},
@@ -135,11 +136,7 @@ pub async fn invite(
             }
             .insert(&txn)
             .await?;
-            let to = crate::outbox::Addressee {
-                email: m.email.as_deref().unwrap_or_default(),
-                name: &m.name,
-                locale: m.locale.as_deref(),
-            };
+            let to = crate::members::service::addressee(m, m.email.as_deref().unwrap_or_default());
             crate::outbox::queue_account_invitation(&txn, &to, row.id, now).await?;
             done.queued += 1;
             done.sent.push((m.id, m.name.clone(), m.branch_id));

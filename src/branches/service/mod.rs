@@ -373,16 +373,42 @@ pub async fn serving_managers(
     let zone: Option<String> =
         branch::Entity::find_by_id(zone_of).select_only().column(branch::Column::Timezone).into_tuple().one(db).await?;
     let today = now.with_timezone(&super::rules::zone(zone.as_deref().unwrap_or_default())).date_naive();
-    let terms = officer::Entity::find()
-        .filter(officer::Column::BranchId.is_in(units.iter().copied()))
-        .filter(officer::Column::FromOn.lte(today))
-        .all(db)
-        .await?;
-    let mut ids: Vec<i64> =
-        terms.iter().filter(|t| t.role.manages() && t.serves_on(today)).map(|t| t.member_id).collect();
+    let mut ids: Vec<i64> = managers_on(db, Some(units), today).await?.into_iter().map(|(m, _)| m).collect();
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
+}
+
+/// The secretaries and deputies serving on `today`, as (member, unit), of `units` (None: every
+/// unit).
+pub async fn managers_on(
+    db: &impl ConnectionTrait,
+    units: Option<&[i64]>,
+    today: NaiveDate,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    let mut terms = officer::Entity::find().filter(officer::Column::FromOn.lte(today));
+    if let Some(units) = units {
+        terms = terms.filter(officer::Column::BranchId.is_in(units.iter().copied()));
+    }
+    Ok(terms
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|t| t.role.manages() && t.serves_on(today))
+        .map(|t| (t.member_id, t.branch_id))
+        .collect())
+}
+
+/// Each group's parent branch.
+pub async fn group_parents(db: &impl ConnectionTrait) -> Result<HashMap<i64, Option<i64>>, DbErr> {
+    let rows: Vec<(i64, Option<i64>)> = branch::Entity::find()
+        .select_only()
+        .columns([branch::Column::Id, branch::Column::ParentId])
+        .filter(branch::Column::Kind.eq(BranchKind::Group))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// What the members domain keeps in a unit, counted in the transaction that closes or deletes it.

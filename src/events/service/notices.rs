@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QuerySelect, entity::prelude:
 use crate::{
     events::entity::{event, invitation},
     members::entity::member,
-    outbox::{Addressee, Kind, entity::outbox, queued_row},
+    outbox::{Kind, entity::outbox, insert_once, queued_row},
 };
 
 /// Where invitees' addresses are: (table, the invitation's column, the locale expression).
@@ -175,13 +175,8 @@ pub(super) async fn insert_one(
     payload: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let to = Addressee { email: p.email.as_deref().unwrap_or_default(), name: &p.name, locale: p.locale.as_deref() };
-    let row = queued_row((kind, Some((e.id, e.sequence))), &to, keys, payload, now);
-    let n = outbox::Entity::insert(row)
-        .on_conflict(sea_orm::sea_query::OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(n as usize)
+    let to = crate::members::service::addressee(p, p.email.as_deref().unwrap_or_default());
+    insert_once(db, queued_row((kind, Some((e.id, e.sequence))), &to, keys, payload, now)).await
 }
 
 /// Queues a notice to one invitee of what was decided for them (one per decision).

@@ -1,7 +1,7 @@
 //! Messages about the work after a meeting, to those who write it: minutes or a report sent back
 //! (with the comment), a report published or withdrawn, minutes still not submitted some days
 //! after the event. Each row names its event and carries what it says as JSON (`Work`), which
-//! `views::message` renders in the recipient's language.
+//! `mail::views::message` renders in the recipient's language.
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};

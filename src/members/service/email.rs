@@ -1,8 +1,9 @@
 //! A member's new email address, confirmed before it is used. Changing it at `/me` keeps the old
 //! address and sends a link to the new one (its token made when the message is sent, kept only as
 //! its SHA-256, valid [`VALID`], once; a newer change ends an older one); the old address is told
-//! of the change at once. Confirming makes the new address the member's, and their account's
-//! sign-in when that was the old address.
+//! of the change at once. Confirming makes the new address the member's (`confirm_in`); the accounts
+//! domain, which opens that transaction, makes it their account's sign-in when that was the old
+//! address (`accounts::service::confirm_member_email`).
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryFilter, QuerySelect, Set, SqlErr, entity::prelude::*};
 
@@ -57,9 +58,9 @@ pub async fn ask(
     }
     .insert(db)
     .await?;
-    let to = |email| crate::outbox::Addressee { email, name: &current.name, locale: current.locale.as_deref() };
-    let old = current.email.as_deref().map(to);
-    crate::outbox::queue_email_change(db, (&to(new), old.as_ref()), (row.id, masked(new)), now).await?;
+    let old = current.email.as_deref().map(|old| super::addressee(current, old));
+    crate::outbox::queue_email_change(db, (&super::addressee(current, new), old.as_ref()), (row.id, masked(new)), now)
+        .await?;
     Ok(())
 }
 

@@ -523,6 +523,11 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<mem
     member::Entity::find_by_id(id).one(db).await
 }
 
+/// A member as a message's addressee at `email` (their address, or a new one to confirm).
+pub fn addressee<'a>(m: &'a member::Model, email: &'a str) -> crate::outbox::Addressee<'a> {
+    crate::outbox::Addressee { email, name: &m.name, locale: m.locale.as_deref() }
+}
+
 /// The members with these ids, by id.
 pub async fn with_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<member::Model>, DbErr> {
     member::Entity::find()

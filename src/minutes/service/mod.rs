@@ -50,6 +50,9 @@ pub enum MinutesError {
     /// The step does not apply to the record as it stands (a draft cannot be signed, …).
     #[error("not in this state")]
     WrongState,
+    /// A submitted record waits for signatures: it is sent back to draft before it changes.
+    #[error("submitted: send it back to change it")]
+    Submitted,
     /// A locked record changes only by an amendment with a reason.
     #[error("a reason is required")]
     ReasonRequired,
@@ -127,6 +130,25 @@ pub struct Opened {
     pub context: Context,
     /// An amendment in progress, for its writers (None for other readers: they see the record).
     pub amendment: Option<Amendment>,
+}
+
+/// Whether the record's form may be opened and saved: by its writers, unless it is submitted (it
+/// is sent back first). The form's page and [`save`] decide it alike.
+fn may_edit(rights: &Rights, state: MinutesState) -> Result<(), MinutesError> {
+    if !rights.write {
+        return Err(MinutesError::Forbidden);
+    }
+    if state == MinutesState::Submitted {
+        return Err(MinutesError::Submitted);
+    }
+    Ok(())
+}
+
+impl Opened {
+    /// Whether this viewer may open the record's form ([`may_edit`]).
+    pub fn may_edit(&self) -> Result<(), MinutesError> {
+        may_edit(&self.rights, self.minutes.state)
+    }
 }
 
 /// Whether minutes exist for the event at all: scheduled (or ended) and started.
@@ -495,15 +517,13 @@ pub async fn save(
 ) -> Result<i32, MinutesError> {
     let txn = crate::db::write_txn(db).await?;
     let (_, row, rights) = lock(&txn, scope, event_id, now).await?;
-    if !rights.write {
-        return Err(MinutesError::Forbidden);
-    }
+    may_edit(&rights, row.state)?;
     if row.revision != based_on {
         return Err(MinutesError::Stale(Box::new(body_of(&row)?)));
     }
     let amending = match row.state {
         MinutesState::Draft => false,
-        MinutesState::Submitted => return Err(MinutesError::WrongState),
+        MinutesState::Submitted => return Err(MinutesError::Submitted),
         state if state.needs_reason() && reason.is_none() => return Err(MinutesError::ReasonRequired),
         MinutesState::Locked => true,
     };
