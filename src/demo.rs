@@ -870,7 +870,7 @@ async fn load_held(
         events::{
             rules::{
                 AgendaData, GuestRole,
-                held::{Attended, HeldData, Mark},
+                held::{Attended, GridLine, HeldData},
                 non_voting::NonVotingCount,
             },
             service::held::{self, AfterRecord},
@@ -916,7 +916,7 @@ async fn load_held(
     let marks = roster
         .iter()
         .enumerate()
-        .map(|(n, m)| Mark {
+        .map(|(n, m)| GridLine {
             member_id: m.id,
             attended: if n == 3 { Attended::Leave } else { Attended::Present },
             reason: (n == 3).then(|| "值班：当日急诊科 24 小时值班".to_owned()),

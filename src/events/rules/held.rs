@@ -45,7 +45,7 @@ impl Choice for Attended {
 
 /// One member's line of the attendance grid.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mark {
+pub struct GridLine {
     pub member_id: i64,
     pub attended: Attended,
     /// Why they were on leave (only with [`Attended::Leave`]).
@@ -56,7 +56,7 @@ pub struct Mark {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldData {
     pub event: EventData,
-    pub marks: Vec<Mark>,
+    pub marks: Vec<GridLine>,
     pub guests: Vec<GuestData>,
     pub agenda: Vec<AgendaData>,
     /// Non-voting attendees counted rather than named, as on the attendance page.
@@ -146,7 +146,7 @@ impl HeldData {
                 e.add("form", "held.not_on_roster");
                 continue;
             };
-            if marks.iter().any(|m: &Mark| m.member_id == member_id) {
+            if marks.iter().any(|m: &GridLine| m.member_id == member_id) {
                 continue;
             }
             let Some(attended) = Attended::parse(value) else {
@@ -164,7 +164,7 @@ impl HeldData {
             if attended == Attended::Leave && reason.is_none() {
                 e.add(&reason_field(member_id), "held.reason_required");
             }
-            marks.push(Mark { member_id, attended, reason });
+            marks.push(GridLine { member_id, attended, reason });
         }
         let guest_rows = rows(form, GUEST_FIELDS);
         if guest_rows.len() > MAX_GUESTS {
@@ -260,7 +260,7 @@ mod tests {
     fn a_held_form_reads_marks_guests_agenda_and_the_count() {
         let d = HeldData::parse(&form(&[]), chrono_tz::Asia::Shanghai, now(), 10).expect("valid");
         assert_eq!(d.marks.len(), 3);
-        assert_eq!(d.marks[1], Mark { member_id: 8, attended: Attended::Leave, reason: Some("出差".into()) });
+        assert_eq!(d.marks[1], GridLine { member_id: 8, attended: Attended::Leave, reason: Some("出差".into()) });
         assert_eq!(d.marks[2].reason, None, "only leave keeps a reason");
         assert_eq!(d.guests.len(), 1, "an empty guest row is skipped");
         assert_eq!(d.agenda[0].minutes, Some(30));

@@ -178,17 +178,42 @@ impl MinutesPage {
             _ => "",
         }
     }
+}
 
-    pub fn names(&self, entries: &[Entry]) -> String {
-        join_names(entries, |k| self.ctx.tr(k))
+/// What the record's page and its print show alike: names joined, the line of those attending
+/// without a vote, Markdown.
+pub trait RecordView {
+    fn context(&self) -> &Ctx;
+    fn the_roll(&self) -> &Roll;
+
+    fn names(&self, entries: &[Entry]) -> String {
+        join_names(entries, |k| self.context().tr(k))
     }
 
-    pub fn non_voting(&self) -> String {
-        non_voting_line(&self.roll, self.ctx.locale)
+    fn non_voting(&self) -> String {
+        non_voting_line(self.the_roll(), self.context().locale)
     }
 
-    pub fn md(&self, text: &str) -> String {
+    fn md(&self, text: &str) -> String {
         markdown::render(text)
+    }
+}
+
+impl RecordView for MinutesPage {
+    fn context(&self) -> &Ctx {
+        &self.ctx
+    }
+    fn the_roll(&self) -> &Roll {
+        &self.roll
+    }
+}
+
+impl RecordView for PrintPage {
+    fn context(&self) -> &Ctx {
+        &self.ctx
+    }
+    fn the_roll(&self) -> &Roll {
+        &self.roll
     }
 }
 
@@ -229,20 +254,6 @@ pub struct PrintPage {
     pub roll: std::sync::Arc<Roll>,
     pub host_signature: Option<Signature>,
     pub recorder_signature: Option<Signature>,
-}
-
-impl PrintPage {
-    pub fn names(&self, entries: &[Entry]) -> String {
-        join_names(entries, |k| self.ctx.tr(k))
-    }
-
-    pub fn non_voting(&self) -> String {
-        non_voting_line(&self.roll, self.ctx.locale)
-    }
-
-    pub fn md(&self, text: &str) -> String {
-        markdown::render(text)
-    }
 }
 
 /// An item of the edit form, with the form-wide numbers of its rows (errors are keyed by them).
