@@ -514,17 +514,12 @@ async fn link_member(
     Form(form): Form<LinkForm>,
 ) -> Result<Response, WebError> {
     let admin = service::administer(&user.actor())?;
-    let contact = form.member.trim();
-    let member = match contact {
-        "" => Ok(None),
-        _ => crate::members::service::find_by_contact(&state.db, contact)
-            .await?
-            .map(|m| Some(m.id))
-            .ok_or(AccountError::MemberNotFound),
-    };
-    let linked = match member {
-        Ok(member_id) => service::link_member(&state.db, &admin, id, member_id, state.now()).await,
-        Err(e) => Err(e),
+    let linked = match form.member.trim() {
+        "" => service::link_member(&state.db, &admin, id, None, state.now()).await,
+        contact => match crate::members::service::find_by_contact(&state.db, contact).await? {
+            Some(m) => service::link_member(&state.db, &admin, id, Some(m.id), state.now()).await,
+            None => Err(AccountError::MemberNotFound),
+        },
     };
     let link_errors = match linked {
         Ok(_) => {

@@ -1,7 +1,7 @@
 //! Parsed account types: a value of these types has passed every rule, so services take them
 //! instead of raw strings. Parse functions report field errors in translatable form.
-use crate::actor::Role;
 use crate::{
+    actor::Role,
     forms::{FieldErrors, parse_email, parse_optional_locale},
     i18n::Locale,
 };

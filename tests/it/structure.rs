@@ -156,9 +156,15 @@ fn web_side(file: &str, text: &str) -> bool {
 
 /// DESIGN.md's layers: each top-level module by the number of its row in the table ("| 3 | `db`,
 /// `invitations`, ... |").
-fn layers() -> BTreeMap<String, u32> {
+/// The text of DESIGN.md's section `## {title}`, up to the next section.
+fn design_section(title: &str) -> String {
     let design = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("DESIGN.md")).unwrap();
-    let section = design.split("\n## Layers").nth(1).expect("DESIGN.md has its layers").split("\n## ").next().unwrap();
+    let section = design.split(&format!("\n## {title}\n")).nth(1);
+    section.unwrap_or_else(|| panic!("DESIGN.md has no section {title:?}")).split("\n## ").next().unwrap().to_owned()
+}
+
+fn layers() -> BTreeMap<String, u32> {
+    let section = design_section("Layers");
     let mut layers = BTreeMap::new();
     for row in section.lines().filter_map(|l| l.strip_prefix("| ")) {
         let mut cells = row.split(" | ");
@@ -289,9 +295,7 @@ const DOMAINS: &[&str] =
 /// as "file: domain::table": the items of DESIGN.md's "Joins across domains", each a read-only
 /// join that needs both tables in one statement, under its reason.
 fn joins_named() -> BTreeSet<String> {
-    let design = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("DESIGN.md")).unwrap();
-    let section = design.split("\n## Joins across domains").nth(1).expect("DESIGN.md has its joins section");
-    let section = section.split("\n## ").next().unwrap_or_default();
+    let section = design_section("Joins across domains");
     let named: BTreeSet<String> = section
         .lines()
         .filter_map(|l| l.strip_prefix("- `")?.strip_suffix('`').filter(|item| !item.contains('`')))

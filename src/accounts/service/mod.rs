@@ -22,8 +22,10 @@ use super::{
     entity::account,
     rules::{AccountUpdate, NewAccount, Password, ProfileUpdate},
 };
-use crate::actor::{Actor, Role};
-use crate::forms::Page;
+use crate::{
+    actor::{Actor, Role},
+    forms::Page,
+};
 
 /// Proof that the actor may administer accounts; only [`administer`] makes one.
 #[derive(Debug)]

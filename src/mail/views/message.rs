@@ -62,26 +62,9 @@ impl EventFacts {
             .collect();
         let locale = mailer.settings.default_locale;
         let one = std::slice::from_ref(&event);
-        let ics_request = feeds::calendar_of(
-            &mailer.db,
-            mailer.settings.site(),
-            mailer.now(),
-            locale,
-            one,
-            None,
-            ical::Method::Request,
-        )
-        .await?;
-        let ics_cancel = feeds::calendar_of(
-            &mailer.db,
-            mailer.settings.site(),
-            mailer.now(),
-            locale,
-            one,
-            None,
-            ical::Method::Cancel,
-        )
-        .await?;
+        let ics =
+            |method| feeds::calendar_of(&mailer.db, mailer.settings.site(), mailer.now(), locale, one, None, method);
+        let (ics_request, ics_cancel) = (ics(ical::Method::Request).await?, ics(ical::Method::Cancel).await?);
         let mut documents = Vec::new();
         for locale in Locale::ALL {
             for document in mailer.documents {
